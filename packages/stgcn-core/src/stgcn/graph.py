@@ -52,7 +52,16 @@ class Layout:
         center: int,
         name: str = "custom",
     ) -> Layout:
-        return cls(name, int(num_node), tuple((int(i), int(j)) for i, j in edges), int(center))
+        pairs = []
+        for edge in edges:
+            try:
+                i, j = edge
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"layout {name!r}: edge {edge!r} is not a pair of joint indices"
+                ) from None
+            pairs.append((int(i), int(j)))
+        return cls(name, int(num_node), tuple(pairs), int(center))
 
     def to_dict(self) -> dict:
         return {
@@ -127,12 +136,15 @@ def get_layout(layout: str | Layout | dict) -> Layout:
     if isinstance(layout, Layout):
         return layout
     if isinstance(layout, dict):
+        missing = [key for key in ("num_node", "edges", "center") if key not in layout]
+        if missing:
+            raise ValueError(f"layout mapping lacks {', '.join(missing)}")
         return Layout.custom(
             layout["num_node"], layout["edges"], layout["center"], layout.get("name", "custom")
         )
     try:
         return LAYOUTS[layout]
-    except KeyError:
+    except (KeyError, TypeError):
         known = ", ".join(sorted(LAYOUTS))
         raise ValueError(f"unknown layout {layout!r}; known layouts: {known}") from None
 

@@ -1,0 +1,61 @@
+"""The built-in cpu backend: always available, gloo between processes.
+
+bf16 autocast is the default only where the processor has native bf16 matrix
+instructions (AVX512-BF16 or AMX); elsewhere it is emulated and several times
+slower than fp32, so fp32 is the default there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import torch
+
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Availability
+
+
+def native_bf16() -> bool:
+    cpu = getattr(torch, "cpu", None)
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
+
+
+class CPUBackend:
+    name = "cpu"
+    description = "CPU (always available; gloo between processes)"
+    collective = "gloo"
+    precisions = ("fp32", "bf16")
+
+    def availability(self) -> Availability:
+        return Availability(True)
+
+    def device_count(self) -> int:
+        return os.cpu_count() or 1
+
+    def default_precision(self) -> str:
+        return "bf16" if native_bf16() else "fp32"
+
+    def setup(self, local_rank: int) -> torch.device:
+        return torch.device("cpu")
+
+    def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
+        if precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
+        return None
+
+    def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        return model
+
+    def synchronize(self) -> None:
+        return None
+
+
+@hookimpl
+def stgcn_register_backends(register) -> None:
+    register(CPUBackend())

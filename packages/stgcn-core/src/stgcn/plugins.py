@@ -1,0 +1,307 @@
+"""Finding plugins and collecting what they register.
+
+Plugins are modules named by the ``stgcn`` entry point group; the built-ins go
+through the same hooks, registered directly so that they work from a source tree
+too. A plugin that fails to import or to register is reported and skipped, so one
+broken package never takes the others down; ``STGCN_STRICT_PLUGINS=1`` makes that
+fatal for plugin authors who want to see it fail loudly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from stgcn import hookspecs
+from stgcn.errors import StgcnError
+from stgcn.records import Availability, Backend, Dataset, Exporter
+
+ENTRY_POINT_GROUP = "stgcn"
+CORE_DISTRIBUTION = "stgcn-core"
+BUILTIN_PLUGINS = ("stgcn.backends.cpu", "stgcn.datasets.synthetic_plugin")
+KINDS = ("backends", "datasets", "exporters")
+
+
+@dataclass
+class PluginInfo:
+    """One plugin module and what it provided, for ``stgcn plugins``."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str
+    backends: list[str] = field(default_factory=list)
+    datasets: list[str] = field(default_factory=list)
+    exporters: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class Registry:
+    """Everything the installed plugins registered, by name."""
+
+    plugins: list[PluginInfo] = field(default_factory=list)
+    backends: dict[str, Backend] = field(default_factory=dict)
+    datasets: dict[str, Dataset] = field(default_factory=dict)
+    exporters: dict[str, Exporter] = field(default_factory=dict)
+    owner: dict[tuple[str, str], PluginInfo] = field(default_factory=dict)
+
+    def backend(self, name: str) -> Backend:
+        return self._get("backends", name)
+
+    def dataset(self, name: str) -> Dataset:
+        return self._get("datasets", name)
+
+    def exporter(self, name: str) -> Exporter:
+        return self._get("exporters", name)
+
+    def _get(self, kind: str, name: str) -> Any:
+        table = getattr(self, kind)
+        if name not in table:
+            known = ", ".join(sorted(table)) or "none installed"
+            raise StgcnError(f"unknown {kind[:-1]} {name!r}; known {kind}: {known}")
+        return table[name]
+
+    def availability(self, name: str) -> Availability:
+        """A backend's availability; a backend that raises while answering is unavailable."""
+        try:
+            return self.backend(name).availability()
+        except StgcnError:
+            raise
+        except Exception as error:  # a plugin's bug must not stop listing
+            return Availability(False, f"availability check failed: {_describe(error)}")
+
+    def best_backend(self) -> str:
+        """The first available backend, accelerators before the cpu."""
+        for name in sorted(self.backends, key=lambda n: (n == "cpu", n)):
+            if self.availability(name).available:
+                return name
+        raise StgcnError("no available backend; see `stgcn plugins`")
+
+
+def strict_plugins() -> bool:
+    return os.environ.get("STGCN_STRICT_PLUGINS", "") not in ("", "0", "false", "no")
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _warn(message: str) -> None:
+    print(f"stgcn: warning: {message}", file=sys.stderr)
+
+
+def _fail(info: PluginInfo, stage: str, error: BaseException) -> None:
+    info.error = f"{stage} failed: {_describe(error)}"
+    message = f"plugin {info.name!r} ({info.distribution}) {info.error}; skipped"
+    if strict_plugins():
+        raise StgcnError(message + " (STGCN_STRICT_PLUGINS is set)") from error
+    _warn(message)
+
+
+def _entry_points() -> Iterable[metadata.EntryPoint]:
+    return metadata.entry_points(group=ENTRY_POINT_GROUP)
+
+
+def _core_version() -> str:
+    from stgcn import __version__
+
+    return __version__
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    manager = pluggy.PluginManager("stgcn")
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def load_plugins(
+    manager: pluggy.PluginManager, extra: Iterable[tuple[PluginInfo, ModuleType]] = ()
+) -> list[PluginInfo]:
+    """Register the built-ins, every entry point that imports, then ``extra``."""
+    infos: list[PluginInfo] = []
+    for module_name in BUILTIN_PLUGINS:
+        info = PluginInfo(module_name, CORE_DISTRIBUTION, _core_version(), module_name)
+        manager.register(importlib.import_module(module_name), name=module_name)
+        infos.append(info)
+    for entry_point in _entry_points():
+        dist = entry_point.dist
+        info = PluginInfo(
+            entry_point.name,
+            dist.name if dist else "unknown",
+            dist.version if dist else "unknown",
+            entry_point.value,
+        )
+        infos.append(info)
+        try:
+            module = entry_point.load()
+            manager.register(module, name=entry_point.name)
+        except Exception as error:  # any import failure skips this plugin only
+            _fail(info, "import", error)
+    for info, module in extra:
+        manager.register(module, name=info.name)
+        infos.append(info)
+    return infos
+
+
+def collect(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
+    """Call each plugin's register hooks separately, so that each record has an owner
+    and one plugin's failure discards only that plugin's records."""
+    registry = Registry(plugins=infos)
+    for info in infos:
+        if info.error is not None:
+            continue
+        plugin = manager.get_plugin(info.name)
+        found: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
+        try:
+            for kind in KINDS:
+                hook = getattr(manager.hook, f"stgcn_register_{kind}")
+                for impl in hook.get_hookimpls():
+                    if impl.plugin is plugin:
+                        impl.function(register=_recorder(found[kind], kind, info))
+        except StgcnError:
+            raise
+        except Exception as error:  # a broken plugin is skipped, not fatal
+            _fail(info, "registration", error)
+            manager.unregister(plugin)
+            continue
+        for kind, records in found.items():
+            table = getattr(registry, kind)
+            for name, record in records.items():
+                previous = registry.owner.get((kind, name))
+                if previous is not None:
+                    raise StgcnError(
+                        f"{kind[:-1]} {name!r} is registered twice: by "
+                        f"{previous.distribution} ({previous.name}) and by "
+                        f"{info.distribution} ({info.name}); uninstall one of them"
+                    )
+                table[name] = record
+                registry.owner[(kind, name)] = info
+                getattr(info, kind).append(name)
+    return registry
+
+
+def _recorder(into: dict[str, Any], kind: str, info: PluginInfo) -> Callable[[Any], None]:
+    expected = {"backends": Backend, "datasets": Dataset, "exporters": Exporter}[kind]
+
+    def register(record: Any) -> None:
+        if not isinstance(record, expected):
+            raise TypeError(f"register() for {kind} expects a {expected.__name__}, got {record!r}")
+        if record.name in into:
+            raise ValueError(f"{kind[:-1]} {record.name!r} registered twice by one plugin")
+        into[record.name] = record
+
+    return register
+
+
+def register_commands(manager: pluggy.PluginManager, registry: Registry, cli: Any) -> None:
+    """Let each plugin add its commands; note which names each one added."""
+    for info in registry.plugins:
+        if info.error is not None:
+            continue
+        plugin = manager.get_plugin(info.name)
+        if plugin is None:
+            continue
+        before = set(cli.commands)
+        try:
+            for impl in manager.hook.stgcn_register_commands.get_hookimpls():
+                if impl.plugin is plugin:
+                    impl.function(cli=cli)
+        except Exception as error:  # a broken plugin is skipped, not fatal
+            for name in set(cli.commands) - before:
+                cli.commands.pop(name)
+            _fail(info, "command registration", error)
+            continue
+        info.commands.extend(sorted(set(cli.commands) - before))
+
+
+_STATE: tuple[pluggy.PluginManager, Registry] | None = None
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, loaded on first use."""
+    return _state()[1]
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    return _state()[0]
+
+
+def _state() -> tuple[pluggy.PluginManager, Registry]:
+    global _STATE
+    if _STATE is None:
+        manager = plugin_manager()
+        _STATE = (manager, collect(manager, load_plugins(manager)))
+    return _STATE
+
+
+def reset() -> None:
+    """Forget the loaded plugins (tests install and remove plugins at run time)."""
+    global _STATE
+    _STATE = None
+
+
+def describe(registry: Registry) -> list[dict[str, Any]]:
+    """The ``stgcn plugins --json`` document: one entry per installed distribution."""
+    rows: dict[str, dict[str, Any]] = {}
+    for info in registry.plugins:
+        row = rows.setdefault(
+            info.distribution,
+            {
+                "name": info.distribution,
+                "version": info.version,
+                "modules": [],
+                "backends": [],
+                "datasets": [],
+                "exporters": [],
+                "commands": [],
+                "errors": [],
+            },
+        )
+        row["modules"].append(info.module)
+        if info.error is not None:
+            row["errors"].append({"plugin": info.name, "error": info.error})
+        row["backends"] += [_backend_row(registry, name) for name in info.backends]
+        row["datasets"] += [_dataset_row(registry.datasets[name]) for name in info.datasets]
+        row["exporters"] += [
+            {"name": name, "description": registry.exporters[name].description}
+            for name in info.exporters
+        ]
+        row["commands"] += info.commands
+    return list(rows.values())
+
+
+def _backend_row(registry: Registry, name: str) -> dict[str, Any]:
+    backend = registry.backends[name]
+    availability = registry.availability(name)
+    return {
+        "name": name,
+        "description": backend.description,
+        "available": availability.available,
+        "reason": availability.reason or None,
+        "collective": backend.collective,
+        "precisions": list(backend.precisions),
+    }
+
+
+def _dataset_row(dataset: Dataset) -> dict[str, Any]:
+    layout = dataset.layout if isinstance(dataset.layout, str) else dataset.layout.name
+    return {
+        "name": dataset.name,
+        "description": dataset.description,
+        "num_class": dataset.num_class,
+        "layout": layout,
+        "in_channels": dataset.in_channels,
+        "num_person": dataset.num_person,
+        "needs_data_path": dataset.needs_data_path,
+    }

@@ -1,0 +1,111 @@
+"""What plugins provide: a backend, a dataset, an exporter.
+
+Backends are Protocols (a plugin implements the methods on any object it likes);
+datasets and exporters are small frozen records built with a function or two.
+Nothing here imports a device library: a record must be cheap to create so that
+``stgcn plugins`` can list everything without touching hardware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import torch
+    from torch.utils.data import Dataset as TorchDataset
+
+    from stgcn.graph import Layout
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a backend can run here and, when it cannot, what the user should do."""
+
+    available: bool
+    reason: str = ""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A device family: where tensors live, which collective joins the cards, which
+    precisions run fast.
+
+    ``availability`` and ``device_count`` must be cheap and must not import the
+    device library when the plugin module loads: they run for ``stgcn plugins``.
+    """
+
+    name: str
+    description: str
+    #: torch.distributed backend that joins several cards: "gloo", "nccl", "hccl".
+    collective: str
+    #: precisions this backend can train in, from "fp32", "bf16", "fp16".
+    precisions: tuple[str, ...]
+
+    def availability(self) -> Availability: ...
+
+    def device_count(self) -> int: ...
+
+    def default_precision(self) -> str: ...
+
+    def setup(self, local_rank: int) -> torch.device:
+        """Bind this process to its device and return it."""
+        ...
+
+    def autocast(self, precision: str) -> AbstractContextManager[Any]: ...
+
+    def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
+        """A loss scaler where the precision needs one (fp16), else None."""
+        ...
+
+    def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        """Device-specific tuning of a model already on the device (memory format, compile)."""
+        ...
+
+    def synchronize(self) -> None:
+        """Wait for queued device work, so that timings are honest."""
+        ...
+
+
+BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A skeleton dataset: its shape facts and a function that builds a split.
+
+    ``build(split, data_path, options)`` returns a ``torch.utils.data.Dataset`` whose
+    items are ``(float32 tensor (in_channels, T, V, num_person), int label)``, with
+    ``split`` "train" or "val". ``options`` carries ``--data-option KEY=VALUE`` pairs.
+    ``recipe`` holds the training settings this data wants by default (epochs,
+    batch_size, lr, steps, ...); command-line options still win.
+    """
+
+    name: str
+    num_class: int
+    build: BuildDataset
+    layout: str | Layout = "openpose"
+    strategy: str = "spatial"
+    in_channels: int = 3
+    num_person: int = 2
+    description: str = ""
+    needs_data_path: bool = True
+    class_names: Sequence[str] | None = None
+    recipe: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """Writes a trained model to another format.
+
+    ``export(model, output, options)`` writes ``output`` from an eval-mode model;
+    ``options`` are exporter-specific (opset, example shape, ...).
+    """
+
+    name: str
+    export: Callable[[torch.nn.Module, Path, Mapping[str, Any]], None]
+    description: str = ""
+    suffix: str = ""
