@@ -1,0 +1,95 @@
+"""Test, lint, demo and build sessions for every package of the monorepo.
+
+``nox`` with no arguments runs ``lint`` and ``tests``. Every environment installs
+torch from ``constraints.txt`` first, so that no dependency can pull in another
+(multi-GB CUDA) build.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import datetime
+from email.parser import Parser
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CONSTRAINTS = str(ROOT / "constraints.txt")
+PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.default_venv_backend = "venv"
+
+
+def install_stgcn(session: nox.Session, *extra: str) -> None:
+    session.install("-c", CONSTRAINTS, "torch==2.13.0")
+    session.install("-c", CONSTRAINTS, *[str(p) for p in PACKAGES], *extra)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Install every package (not editable) and run all their tests."""
+    install_stgcn(session, "pytest")
+    session.run("pytest", *[str(p / "tests") for p in PACKAGES], *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Install, train on the built-in synthetic dataset, then evaluate the best checkpoint."""
+    install_stgcn(session)
+    work_dir = ROOT / "runs" / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
+    session.run("stgcn", "plugins")
+    session.run("stgcn", "run", "--work-dir", str(work_dir), *session.posargs)
+    session.run(
+        "stgcn", "eval", "--checkpoint", str(work_dir / "checkpoints" / "best.pth.tar"), "--json"
+    )
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build each package's wheel and sdist with hatchling, then check their metadata."""
+    session.install("build", "hatchling")
+    dist = ROOT / "dist"
+    for package in PACKAGES:
+        session.run("python", "-m", "build", "--no-isolation", "--outdir", str(dist), str(package))
+        check_wheel(session, package, dist)
+
+
+def check_wheel(session: nox.Session, package: Path, dist: Path) -> None:
+    """The wheel names the right project, ships py.typed, and each entry point's module."""
+    name = package.name.replace("-", "_")
+    wheels = sorted(dist.glob(f"{name}-*.whl"))
+    sdists = sorted(dist.glob(f"{name}-*.tar.gz"))
+    if not wheels or not sdists:
+        session.error(f"{package.name}: no wheel or no sdist in {dist}")
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        names = set(wheel.namelist())
+        info = next(n for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = Parser().parsestr(wheel.read(info).decode())
+        if metadata["Name"] != package.name:
+            session.error(f"{wheels[-1].name}: Name is {metadata['Name']!r}")
+        for field in ("Version", "Summary", "Requires-Python"):
+            if not metadata[field]:
+                session.error(f"{wheels[-1].name}: no {field}")
+        if not any(n.endswith("/py.typed") for n in names):
+            session.error(f"{wheels[-1].name}: no py.typed")
+        points = info.replace("METADATA", "entry_points.txt")
+        text = wheel.read(points).decode() if points in names else ""
+        modules = [
+            line.split("=", 1)[1].strip().split(":")[0] for line in text.splitlines() if "=" in line
+        ]
+        for module in modules:
+            path = module.replace(".", "/")
+            if f"{path}.py" not in names and f"{path}/__init__.py" not in names:
+                session.error(f"{wheels[-1].name}: entry point module {module} is not in it")
+    session.log(json.dumps({"wheel": wheels[-1].name, "entry_point_modules": modules}))

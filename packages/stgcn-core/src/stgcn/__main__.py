@@ -1,0 +1,3 @@
+from stgcn.cli import main
+
+main()

@@ -1,0 +1,296 @@
+"""The ``stgcn`` command: run, eval, bench, plugins, data, and whatever plugins add.
+
+A mistake the user can make ends in one line on stderr and a non-zero exit;
+``--debug`` (or ``STGCN_DEBUG=1``) shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from stgcn.errors import StgcnError
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+
+
+def _given(ctx: click.Context, **values: Any) -> dict[str, Any]:
+    """The options the user actually typed (not click's defaults)."""
+    return {
+        name: value
+        for name, value in values.items()
+        if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+    }
+
+
+def _parse_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise StgcnError(f"--data-option expects KEY=VALUE, got {pair!r}")
+        options[key.strip()] = value.strip()
+    return options
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(package_name="stgcn-core", prog_name="stgcn")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """ST-GCN skeleton action recognition: train, evaluate, benchmark."""
+    if debug:
+        os.environ["STGCN_DEBUG"] = "1"
+
+
+@cli.command()
+@click.option("--backend", help="Device backend (default: the best available).")
+@click.option("--cards", type=int, help="Devices to train on (1 for now).")
+@click.option("--dataset", help="Dataset name (default: synthetic).")
+@click.option("--data-path", help="Dataset folder, for datasets that read files.")
+@click.option(
+    "--data-option",
+    "data_option",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Dataset-specific option; repeatable.",
+)
+@click.option("--epochs", type=int)
+@click.option("--batch-size", type=int, help="Samples per card per step.")
+@click.option("--lr", type=float, help="Base learning rate.")
+@click.option("--weight-decay", type=float)
+@click.option("--steps", help="Epochs at which the lr drops tenfold, e.g. 20,30,40.")
+@click.option("--lr-schedule", type=click.Choice(["step", "cosine"]))
+@click.option("--warmup-epochs", type=float, help="Linear lr warm-up, in epochs.")
+@click.option("--precision", type=click.Choice(PRECISIONS), help="Default: the backend's.")
+@click.option("--dropout", type=float)
+@click.option("--work-dir", help="Output folder (default: runs/<timestamp>).")
+@click.option("--seed", type=int)
+@click.option("--weights", help="Initialise from a checkpoint or reference state_dict.")
+@click.option("--resume", is_flag=True, help="Continue the run in --work-dir.")
+@click.option("--workers", type=int, help="DataLoader worker processes.")
+@click.option("--config", "config_file", help="TOML or YAML file with the same keys.")
+@click.pass_context
+def run(
+    ctx: click.Context, resume: bool, config_file: str | None, data_option: tuple, **options: Any
+) -> None:
+    """Train a model (default: the synthetic dataset on the best backend)."""
+    from stgcn.config import RunConfig, read_config_file
+    from stgcn.plugins import get_registry
+    from stgcn.train import train
+
+    typed = _given(ctx, **options)
+    if data_option:
+        typed["data_options"] = _parse_pairs(data_option)
+    from_file = read_config_file(config_file) if config_file else {}
+    if resume:
+        if not options.get("work_dir"):
+            raise StgcnError("--resume needs --work-dir, the folder of the run to continue")
+        saved = Path(options["work_dir"]) / "config.json"
+        if not saved.is_file():
+            raise StgcnError(f"nothing to resume: {saved} does not exist")
+        try:
+            base = RunConfig.from_mapping(json.loads(saved.read_text()), str(saved))
+        except json.JSONDecodeError as error:
+            raise StgcnError(f"{saved} is not valid JSON: {error}") from None
+    else:
+        name = typed.get("dataset") or from_file.get("dataset") or RunConfig.dataset
+        recipe = get_registry().dataset(name).recipe
+        base = RunConfig().updated(recipe, f"dataset {name!r} recipe")
+    config = base.updated(from_file, config_file or "config").updated(typed, "options")
+    summary = train(config, resume=resume)
+    click.echo(
+        f"done: best val top1 {summary['best_top1']:.4f}, "
+        f"checkpoints in {Path(summary['work_dir']) / 'checkpoints'}"
+    )
+
+
+@cli.command("eval")
+@click.option("--checkpoint", required=True, help="A stgcn checkpoint or reference state_dict.")
+@click.option("--dataset", help="Default: the checkpoint's dataset.")
+@click.option("--data-path", help="Default: the checkpoint's data path.")
+@click.option("--data-option", "data_option", multiple=True, metavar="KEY=VALUE")
+@click.option("--batch-size", type=int, default=None)
+@click.option("--backend", help="Default: the best available.")
+@click.option("--precision", type=click.Choice(PRECISIONS))
+@click.option("--split", default="val", show_default=True, type=click.Choice(["train", "val"]))
+@click.option("--json", "as_json", is_flag=True, help="One JSON line.")
+def eval_command(
+    checkpoint: str,
+    dataset: str | None,
+    data_path: str | None,
+    data_option: tuple,
+    batch_size: int | None,
+    backend: str | None,
+    precision: str | None,
+    split: str,
+    as_json: bool,
+) -> None:
+    """Evaluate a checkpoint: top-1, top-5 and mean class accuracy."""
+    from stgcn.evaluation_job import evaluate_checkpoint
+
+    result = evaluate_checkpoint(
+        checkpoint,
+        dataset=dataset,
+        data_path=data_path,
+        data_options=_parse_pairs(data_option) if data_option else None,
+        batch_size=batch_size,
+        backend_name=backend,
+        precision=precision,
+        split=split,
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "top1": result.top1,
+                    "top5": result.top5,
+                    "mean_class_accuracy": result.mean_class_accuracy,
+                    "samples": result.samples,
+                }
+            )
+        )
+    else:
+        click.echo(
+            f"top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
+            f"mean class accuracy {result.mean_class_accuracy:.4f}  ({result.samples} samples)"
+        )
+
+
+@cli.command()
+@click.option("--backend", help="Default: the best available.")
+@click.option("--batch-size", type=int, default=16, show_default=True, help="Per card.")
+@click.option("--frames", type=int, default=150, show_default=True)
+@click.option("--persons", type=int, default=2, show_default=True)
+@click.option("--precision", type=click.Choice(PRECISIONS), help="Default: the backend's.")
+@click.option("--steps", type=int, default=10, show_default=True, help="Timed steps.")
+@click.option("--warmup", type=int, default=3, show_default=True, help="Untimed steps first.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line.")
+def bench(
+    backend: str | None,
+    batch_size: int,
+    frames: int,
+    persons: int,
+    precision: str | None,
+    steps: int,
+    warmup: int,
+    as_json: bool,
+) -> None:
+    """Training throughput (samples/s) on random Kinetics-shaped input."""
+    from stgcn.bench import bench_training
+    from stgcn.plugins import get_registry
+
+    for name, value in (
+        ("batch-size", batch_size),
+        ("frames", frames),
+        ("persons", persons),
+        ("steps", steps),
+    ):
+        if value < 1:
+            raise StgcnError(f"--{name} must be at least 1")
+    registry = get_registry()
+    name = backend or registry.best_backend()
+    chosen = registry.backend(name)
+    availability = registry.availability(name)
+    if not availability.available:
+        raise StgcnError(f"backend {name!r} is unavailable: {availability.reason}")
+    precision = precision or chosen.default_precision()
+    if precision not in chosen.precisions:
+        raise StgcnError(
+            f"backend {name!r} supports {', '.join(chosen.precisions)}, not {precision}"
+        )
+    result = bench_training(chosen, precision, batch_size, frames, persons, steps, max(warmup, 0))
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+    else:
+        click.echo(
+            f"{result.samples_per_s:.2f} samples/s  ({name}, {precision}, batch {batch_size} x "
+            f"{frames} frames x {persons} persons, median of {steps} steps)"
+        )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plugins(as_json: bool) -> None:
+    """List installed plugins and what they provide."""
+    from stgcn.plugins import describe, get_registry
+
+    rows = describe(get_registry())
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['name']} {row['version']}")
+        for failure in row["errors"]:
+            click.echo(f"  FAILED   {failure['plugin']}: {failure['error']}")
+        for backend in row["backends"]:
+            state = "available" if backend["available"] else f"unavailable: {backend['reason']}"
+            click.echo(f"  backend  {backend['name']:<12} {state}")
+        for dataset in row["datasets"]:
+            click.echo(
+                f"  dataset  {dataset['name']:<12} {dataset['num_class']} classes, "
+                f"{dataset['layout']} layout"
+            )
+        for exporter in row["exporters"]:
+            click.echo(f"  exporter {exporter['name']}")
+        for command in row["commands"]:
+            click.echo(f"  command  {command}")
+
+
+@cli.group()
+def data() -> None:
+    """Datasets: list them; plugins add converters here."""
+
+
+@data.command("list")
+def data_list() -> None:
+    """The installed datasets."""
+    from stgcn.plugins import get_registry
+
+    for name, dataset in sorted(get_registry().datasets.items()):
+        path = "needs --data-path" if dataset.needs_data_path else "built in, no files"
+        click.echo(f"{name:<14} {dataset.num_class:>4} classes  {path}  {dataset.description}")
+
+
+def build_cli() -> click.Group:
+    from stgcn.plugins import get_plugin_manager, get_registry, register_commands
+
+    register_commands(get_plugin_manager(), get_registry(), cli)
+    return cli
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"stgcn: error: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    debug = os.environ.get("STGCN_DEBUG") == "1" or "--debug" in (argv or sys.argv[1:])
+    try:
+        group = build_cli()
+        group.main(args=argv, prog_name="stgcn", standalone_mode=False)
+    except StgcnError as error:
+        if debug:
+            raise
+        _fail(str(error))
+    except click.exceptions.Abort:
+        _fail("aborted", 130)
+    except click.ClickException as error:
+        if debug:
+            raise
+        hint = ""
+        ctx = getattr(error, "ctx", None)
+        if isinstance(error, click.UsageError) and ctx is not None:
+            hint = f" (see {ctx.command_path} --help)"
+        _fail(error.format_message() + hint, error.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Accuracy of a model on a split: top-1, top-5 and mean class accuracy."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from stgcn.records import Backend
+
+
+@dataclass
+class EvalResult:
+    top1: float
+    top5: float
+    mean_class_accuracy: float
+    loss: float
+    samples: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module,
+    loader: DataLoader,
+    device: torch.device,
+    backend: Backend,
+    precision: str,
+    num_class: int,
+) -> EvalResult:
+    """Every sample of ``loader`` once. Top-5 becomes top-k when there are k < 5 classes."""
+    was_training = model.training
+    model.eval()
+    k = min(5, num_class)
+    hits1 = hits5 = 0
+    loss_sum = 0.0
+    per_class_total = torch.zeros(num_class, dtype=torch.long)
+    per_class_hit = torch.zeros(num_class, dtype=torch.long)
+    for x, y in loader:
+        x = x.to(device, non_blocking=True)
+        y = y.to(device, non_blocking=True)
+        with backend.autocast(precision):
+            logits = model(x)
+        logits = logits.float()
+        loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
+        top = logits.topk(k, dim=1).indices
+        correct1 = (top[:, 0] == y).cpu()
+        hits1 += int(correct1.sum())
+        hits5 += int((top == y[:, None]).any(dim=1).sum())
+        labels = y.cpu()
+        per_class_total += torch.bincount(labels, minlength=num_class)
+        per_class_hit += torch.bincount(labels[correct1], minlength=num_class)
+    model.train(was_training)
+    samples = int(per_class_total.sum())
+    seen = per_class_total > 0
+    mean_class = (
+        float((per_class_hit[seen].double() / per_class_total[seen].double()).mean())
+        if bool(seen.any())
+        else 0.0
+    )
+    denominator = max(samples, 1)
+    return EvalResult(
+        top1=hits1 / denominator,
+        top5=hits5 / denominator,
+        mean_class_accuracy=mean_class,
+        loss=loss_sum / denominator,
+        samples=samples,
+    )

@@ -1,0 +1,352 @@
+"""The training loop.
+
+Everything device-specific comes from the backend (device, autocast, loss
+scaler, synchronisation) and everything data-specific from the dataset, so this
+one loop serves every plugin. Each epoch reseeds every generator from
+``(seed, epoch)``: a run resumed from the checkpoint of epoch k replays epoch
+k+1 exactly as an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from stgcn import checkpoint as ckpt
+from stgcn.config import RunConfig
+from stgcn.errors import StgcnError
+from stgcn.evaluate import evaluate
+from stgcn.loading import strip_prefix
+from stgcn.model import STGCN
+from stgcn.plugins import Registry, get_registry
+from stgcn.records import Backend, Dataset
+
+LATEST = "latest.pth.tar"
+BEST = "best.pth.tar"
+
+
+@dataclass
+class Session:
+    """The resolved parts of a run: which plugins, which precision, where to write."""
+
+    config: RunConfig
+    backend: Backend
+    dataset: Dataset
+    precision: str
+    work_dir: Path
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.work_dir / "checkpoints"
+
+
+def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
+    """Check the backend, dataset and precision before anything is written."""
+    registry = registry or get_registry()
+    backend_name = config.backend or registry.best_backend()
+    backend = registry.backend(backend_name)
+    availability = registry.availability(backend_name)
+    if not availability.available:
+        raise StgcnError(f"backend {backend_name!r} is unavailable: {availability.reason}")
+    dataset = registry.dataset(config.dataset)
+    if dataset.needs_data_path and not config.data_path:
+        raise StgcnError(f"dataset {dataset.name!r} needs --data-path")
+    if config.data_path and not Path(config.data_path).exists():
+        raise StgcnError(f"data path not found: {config.data_path}")
+    precision = config.precision or backend.default_precision()
+    if precision not in backend.precisions:
+        raise StgcnError(
+            f"backend {backend_name!r} cannot train in {precision}; "
+            f"it supports {', '.join(backend.precisions)}"
+        )
+    if config.cards != 1:
+        raise StgcnError("--cards above 1 needs multi-card support, which is not built yet")
+    work_dir = Path(config.work_dir or default_work_dir())
+    resolved = config.updated(
+        {"backend": backend_name, "precision": precision, "work_dir": str(work_dir)}, "run"
+    )
+    return Session(resolved, backend, dataset, precision, work_dir)
+
+
+def default_work_dir() -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path("runs") / stamp
+    suffix = 1
+    while path.exists():
+        suffix += 1
+        path = Path("runs") / f"{stamp}-{suffix}"
+    return path
+
+
+def seed_everything(seed: int, epoch: int = 0) -> None:
+    value = (seed * 1_000_003 + epoch) % (2**31)
+    random.seed(value)
+    np.random.seed(value)
+    torch.manual_seed(value)
+
+
+def _seed_worker(worker_id: int) -> None:
+    np.random.seed(torch.initial_seed() % (2**32))
+
+
+def learning_rate(config: RunConfig, progress: float) -> float:
+    """The lr at ``progress`` epochs into training (fractional within an epoch)."""
+    if config.warmup_epochs and progress < config.warmup_epochs:
+        return config.lr * (progress + 1e-3) / config.warmup_epochs
+    if config.lr_schedule == "cosine":
+        span = max(config.epochs - config.warmup_epochs, 1e-9)
+        done = (progress - config.warmup_epochs) / span
+        return config.lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
+    drops = sum(1 for step in config.steps if int(progress) >= step)
+    return config.lr * config.gamma**drops
+
+
+def build_model(session: Session) -> STGCN:
+    dataset = session.dataset
+    return STGCN(
+        dataset.num_class,
+        layout=dataset.layout,
+        strategy=dataset.strategy,
+        in_channels=dataset.in_channels,
+        dropout=session.config.dropout,
+    )
+
+
+def initialise_from(model: STGCN, path: str) -> list[str]:
+    """Copy every tensor whose name and shape fit; return the names left out.
+
+    Fine-tuning from a model trained on other classes keeps everything but ``fcn``.
+    """
+    obj = ckpt.safe_load(path)
+    state = obj["model"] if ckpt.is_stgcn_checkpoint(obj) else obj
+    if not isinstance(state, dict):
+        raise StgcnError(f"{path} holds neither a stgcn checkpoint nor a state_dict")
+    state = strip_prefix(state)
+    own = model.state_dict()
+    fitting = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not fitting:
+        raise StgcnError(f"no tensor in {path} fits this model")
+    model.load_state_dict(fitting, strict=False)
+    return sorted(set(own) - set(fitting))
+
+
+def _loader(dataset: Any, config: RunConfig, shuffle: bool, epoch: int) -> DataLoader:
+    generator = torch.Generator().manual_seed(config.seed * 7919 + epoch)
+    return DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        shuffle=shuffle,
+        drop_last=shuffle and len(dataset) >= config.batch_size,
+        num_workers=config.workers,
+        worker_init_fn=_seed_worker,
+        generator=generator,
+        pin_memory=False,
+    )
+
+
+def _read_metrics(path: Path, before_epoch: int) -> list[str]:
+    """Lines of metrics.jsonl for epochs already checkpointed (drops a torn last line)."""
+    if not path.exists():
+        return []
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and record.get("epoch", 0) <= before_epoch:
+            kept.append(line)
+    return kept
+
+
+def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
+    latest = session.checkpoints / LATEST
+    if resume:
+        return ckpt.safe_load(latest) if latest.exists() else None
+    if latest.exists() or (session.work_dir / "metrics.jsonl").exists():
+        raise StgcnError(
+            f"{session.work_dir} already holds a run; resume it with --resume "
+            "or choose another --work-dir"
+        )
+    return None
+
+
+def train(config: RunConfig, resume: bool = False, registry: Registry | None = None) -> dict:
+    """Train, evaluating every epoch; returns the last metrics line plus ``best_top1``."""
+    session = resolve(config, registry)
+    config = session.config
+    state = _check_work_dir(session, resume)
+    train_set = session.dataset.build("train", _path(config), config.data_options)
+    val_set = session.dataset.build("val", _path(config), config.data_options)
+
+    backend = session.backend
+    device = backend.setup(0)
+    seed_everything(config.seed)
+    model = build_model(session)
+    if config.weights and state is None:
+        skipped = initialise_from(model, config.weights)
+        if skipped:
+            print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
+    model.to(device)
+    model = backend.prepare_model(model, session.precision)
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
+    )
+    scaler = backend.grad_scaler(session.precision)
+
+    start_epoch, best_top1 = 0, -1.0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        start_epoch, best_top1 = int(state["epoch"]), float(state["best_top1"])
+        ckpt.set_rng_state(state["rng"])
+
+    session.work_dir.mkdir(parents=True, exist_ok=True)
+    ckpt.atomic_write_text(config.to_json(), session.work_dir / "config.json")
+    metrics_path = session.work_dir / "metrics.jsonl"
+    kept = _read_metrics(metrics_path, start_epoch)
+    ckpt.atomic_write_text("".join(line + "\n" for line in kept), metrics_path)
+
+    last: dict[str, Any] = {}
+    for epoch in range(start_epoch, config.epochs):
+        seed_everything(config.seed, epoch + 1)
+        started = time.perf_counter()
+        train_loss, samples, train_seconds = _train_epoch(
+            session,
+            model,
+            optimizer,
+            scaler,
+            _loader(train_set, config, True, epoch),
+            epoch,
+            device,
+        )
+        result = evaluate(
+            model,
+            _loader(val_set, config, False, epoch),
+            device,
+            backend,
+            session.precision,
+            session.dataset.num_class,
+        )
+        last = {
+            "epoch": epoch + 1,
+            "lr": optimizer.param_groups[0]["lr"],
+            "train_loss": train_loss,
+            "val_loss": result.loss,
+            "val_top1": result.top1,
+            "val_top5": result.top5,
+            "val_mean_class_accuracy": result.mean_class_accuracy,
+            "samples_per_s": samples / train_seconds if train_seconds > 0 else 0.0,
+            "epoch_seconds": time.perf_counter() - started,
+            "world_size": 1,
+            "backend": backend.name,
+            "precision": session.precision,
+        }
+        with metrics_path.open("a", encoding="utf-8") as stream:
+            stream.write(json.dumps(last) + "\n")
+        improved = result.top1 > best_top1
+        best_top1 = max(best_top1, result.top1)
+        payload = _checkpoint(session, model, optimizer, scaler, epoch + 1, best_top1)
+        if improved:
+            ckpt.atomic_save(payload, session.checkpoints / BEST)
+        ckpt.atomic_save(payload, session.checkpoints / LATEST)
+        tqdm.write(
+            f"epoch {epoch + 1}/{config.epochs}  loss {train_loss:.4f}  "
+            f"val top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
+            f"{last['samples_per_s']:.1f} samples/s"
+        )
+    return {**last, "best_top1": best_top1, "work_dir": str(session.work_dir)}
+
+
+def _path(config: RunConfig) -> Path | None:
+    return Path(config.data_path) if config.data_path else None
+
+
+def _train_epoch(
+    session: Session,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    loader: DataLoader,
+    epoch: int,
+    device: torch.device,
+) -> tuple[float, int, float]:
+    config, backend = session.config, session.backend
+    model.train()
+    total_loss, samples, seconds = 0.0, 0, 0.0
+    steps = len(loader)
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, dynamic_ncols=True)
+    tick = time.perf_counter()
+    for step, (x, y) in enumerate(bar):
+        lr = learning_rate(config, epoch + step / max(steps, 1))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x = x.to(device, non_blocking=True)
+        y = y.to(device, non_blocking=True)
+        with backend.autocast(session.precision):
+            loss = F.cross_entropy(model(x), y)
+        if not torch.isfinite(loss):
+            raise StgcnError(
+                f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
+                "check the data for non-finite values or lower --lr"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        backend.synchronize()
+        now = time.perf_counter()
+        seconds += now - tick
+        tick = now
+        total_loss += loss.item() * y.shape[0]
+        samples += y.shape[0]
+        bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.4g}", sps=f"{samples / seconds:.1f}")
+    return total_loss / max(samples, 1), samples, seconds
+
+
+def _checkpoint(
+    session: Session,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    epoch: int,
+    best_top1: float,
+) -> dict[str, Any]:
+    inner = model.module if hasattr(model, "module") else model
+    inner = getattr(inner, "_orig_mod", inner)
+    return {
+        "format": ckpt.FORMAT,
+        "format_version": ckpt.FORMAT_VERSION,
+        "model": inner.state_dict(),
+        "model_config": inner.config(),
+        "optimizer": optimizer.state_dict(),
+        "scaler": scaler.state_dict() if scaler is not None else {},
+        "epoch": epoch,
+        "best_top1": best_top1,
+        "config": session.config.to_dict(),
+        "dataset": session.dataset.name,
+        "class_names": list(session.dataset.class_names or []),
+        "rng": ckpt.rng_state(),
+    }

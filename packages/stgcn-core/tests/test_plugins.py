@@ -1,0 +1,203 @@
+"""The plugin system: discovery, attribution, failures, conflicts, listing."""
+
+from __future__ import annotations
+
+import json
+import types
+
+import pytest
+from core_helpers import make_distribution, run_stgcn
+
+from stgcn import hookspecs, plugins
+from stgcn.errors import StgcnError
+from stgcn.records import Availability, Backend, Dataset
+
+DATASET_PLUGIN = """
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Dataset
+
+def build(split, data_path, options):
+    raise RuntimeError("not used in this test")
+
+@hookimpl
+def stgcn_register_datasets(register):
+    register(Dataset(name="toy", num_class=4, build=build, layout="coco", num_person=1,
+                     needs_data_path=False, description="four toy classes"))
+"""
+
+UNAVAILABLE_BACKEND = """
+import contextlib
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Availability
+
+class FakeAccelerator:
+    name = "fakeaccel"
+    description = "a backend whose hardware is absent"
+    collective = "gloo"
+    precisions = ("fp32",)
+    def availability(self):
+        return Availability(False, "no fake accelerator found (install the fake driver)")
+    def device_count(self): return 0
+    def default_precision(self): return "fp32"
+    def setup(self, local_rank): raise AssertionError("must not be called")
+    def autocast(self, precision): return contextlib.nullcontext()
+    def grad_scaler(self, precision): return None
+    def prepare_model(self, model, precision): return model
+    def synchronize(self): pass
+
+@hookimpl
+def stgcn_register_backends(register):
+    register(FakeAccelerator())
+"""
+
+COMMAND_PLUGIN = """
+import click
+from stgcn.hookspecs import hookimpl
+
+@hookimpl
+def stgcn_register_commands(cli):
+    @cli.command()
+    @click.argument("who")
+    def hello(who):
+        "Say hello."
+        click.echo(f"hello {who} from a plugin")
+"""
+
+
+def test_builtins_come_through_the_same_hooks() -> None:
+    manager = plugins.plugin_manager()
+    registry = plugins.collect(manager, plugins.load_plugins(manager))
+    assert isinstance(registry.backend("cpu"), Backend)
+    assert isinstance(registry.dataset("synthetic"), Dataset)
+    assert registry.owner[("backends", "cpu")].distribution == "stgcn-core"
+    registered = {impl.plugin_name for impl in manager.hook.stgcn_register_backends.get_hookimpls()}
+    assert "stgcn.backends.cpu" in registered
+
+
+def test_in_process_plugin_registers_and_is_attributed() -> None:
+    module = types.ModuleType("inproc")
+    exec(DATASET_PLUGIN, module.__dict__)
+    info = plugins.PluginInfo("inproc", "inproc-dist", "0.0.1", "inproc")
+    manager = plugins.plugin_manager()
+    registry = plugins.collect(manager, plugins.load_plugins(manager, [(info, module)]))
+    assert registry.dataset("toy").num_class == 4
+    assert registry.owner[("datasets", "toy")].distribution == "inproc-dist"
+    assert info.datasets == ["toy"]
+
+
+def test_register_rejects_wrong_record_type() -> None:
+    module = types.ModuleType("wrongtype")
+
+    @hookspecs.hookimpl
+    def stgcn_register_datasets(register):
+        register({"name": "not-a-record"})
+
+    module.stgcn_register_datasets = stgcn_register_datasets
+    info = plugins.PluginInfo("wrongtype", "wrong-dist", "1", "wrongtype")
+    manager = plugins.plugin_manager()
+    registry = plugins.collect(manager, plugins.load_plugins(manager, [(info, module)]))
+    assert "registration failed" in info.error
+    assert "expects a Dataset" in info.error
+    assert "not-a-record" not in registry.datasets
+
+
+def test_installed_distribution_is_listed_with_version(site) -> None:
+    make_distribution(site, "fake-toy-data", "1.2.3", "fake_toy", DATASET_PLUGIN)
+    result = run_stgcn("plugins", "--json", site=site)
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["fake-toy-data"]["version"] == "1.2.3"
+    assert rows["fake-toy-data"]["datasets"][0]["name"] == "toy"
+    assert rows["fake-toy-data"]["datasets"][0]["layout"] == "coco"
+    assert rows["stgcn-core"]["backends"][0]["name"] == "cpu"
+    assert rows["stgcn-core"]["backends"][0]["available"] is True
+    assert rows["stgcn-core"]["datasets"][0]["name"] == "synthetic"
+
+
+def test_unavailable_backend_is_listed_and_refused(site) -> None:
+    make_distribution(site, "fake-accel", "0.1", "fake_accel", UNAVAILABLE_BACKEND)
+    listing = run_stgcn("plugins", "--json", site=site)
+    rows = {row["name"]: row for row in json.loads(listing.stdout)}
+    backend = rows["fake-accel"]["backends"][0]
+    assert backend["available"] is False
+    assert "no fake accelerator found" in backend["reason"]
+    refused = run_stgcn("run", "--backend", "fakeaccel", site=site)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        "stgcn: error: backend 'fakeaccel' is unavailable: "
+        "no fake accelerator found (install the fake driver)"
+    ]
+
+
+def test_broken_plugin_is_reported_and_skipped(site) -> None:
+    make_distribution(site, "fake-broken", "9.9", "fake_broken", "import no_such_module_here\n")
+    make_distribution(site, "fake-toy-data", "1.2.3", "fake_toy", DATASET_PLUGIN)
+    result = run_stgcn("plugins", "--json", site=site)
+    assert result.returncode == 0
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    error = rows["fake-broken"]["errors"][0]["error"]
+    assert error.startswith("import failed: ModuleNotFoundError")
+    assert rows["fake-toy-data"]["datasets"][0]["name"] == "toy"
+    warnings = [line for line in result.stderr.splitlines() if "fake_broken" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("stgcn: warning: plugin")
+
+
+def test_strict_mode_makes_a_broken_plugin_fatal(site) -> None:
+    make_distribution(site, "fake-broken", "9.9", "fake_broken", "raise ValueError('boom')\n")
+    result = run_stgcn("plugins", env={"STGCN_STRICT_PLUGINS": "1"}, site=site)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "fake-broken" in lines[0] and "ValueError: boom" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_plugin_raising_during_registration_is_skipped(site, capsys) -> None:
+    source = DATASET_PLUGIN.replace("register(Dataset(", "raise OSError('disk gone'); (Dataset(")
+    make_distribution(site, "fake-raiser", "1.0", "fake_raiser", source)
+    registry = plugins.get_registry()
+    assert "toy" not in registry.datasets
+    assert "synthetic" in registry.datasets
+    assert "registration failed: OSError: disk gone" in capsys.readouterr().err
+
+
+def test_two_plugins_with_one_name_is_an_error_naming_both(site) -> None:
+    make_distribution(site, "fake-toy-data", "1.2.3", "fake_toy", DATASET_PLUGIN)
+    make_distribution(site, "fake-toy-again", "2.0", "fake_toy2", DATASET_PLUGIN)
+    with pytest.raises(StgcnError) as raised:
+        plugins.get_registry()
+    message = str(raised.value)
+    assert "fake-toy-data" in message and "fake-toy-again" in message
+    result = run_stgcn("plugins", site=site)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_plugin_commands_are_added_and_listed(site) -> None:
+    make_distribution(site, "fake-hello", "0.3", "fake_hello", COMMAND_PLUGIN)
+    result = run_stgcn("hello", "world", site=site)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "hello world from a plugin"
+    rows = {row["name"]: row for row in json.loads(run_stgcn("plugins", "--json", site=site).stdout)}
+    assert rows["fake-hello"]["commands"] == ["hello"]
+
+
+def test_backend_availability_exception_counts_as_unavailable() -> None:
+    class Exploding:
+        name = "exploding"
+
+        def availability(self) -> Availability:
+            raise RuntimeError("driver crashed")
+
+    registry = plugins.Registry(backends={"exploding": Exploding()})  # type: ignore[dict-item]
+    answer = registry.availability("exploding")
+    assert not answer.available
+    assert "driver crashed" in answer.reason
+
+
+def test_unknown_names_list_the_known_ones() -> None:
+    registry = plugins.get_registry()
+    with pytest.raises(StgcnError, match="known datasets: synthetic"):
+        registry.dataset("nope")
+    with pytest.raises(StgcnError, match="known backends: cpu"):
+        registry.backend("nope")

@@ -1,0 +1,200 @@
+"""Training runs end to end: work dir contents, resume after SIGKILL, refusals."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from core_helpers import TINY, run_stgcn
+
+from stgcn.model import STGCN
+
+METRIC_KEYS = {
+    "epoch", "lr", "train_loss", "val_loss", "val_top1", "val_top5", "samples_per_s",
+    "epoch_seconds", "world_size", "backend", "precision",
+}  # fmt: skip
+
+
+def test_run_writes_config_metrics_and_checkpoints(tmp_path: Path) -> None:
+    work = tmp_path / "run"
+    result = run_stgcn("run", *TINY, "--epochs", "2", "--work-dir", str(work), "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    config = json.loads((work / "config.json").read_text())
+    assert config["backend"] == "cpu" and config["dataset"] == "synthetic"
+    assert config["epochs"] == 2 and config["seed"] == 3 and config["batch_size"] == 8
+    assert config["precision"] in ("fp32", "bf16")
+    lines = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2]
+    for line in lines:
+        assert METRIC_KEYS <= set(line)
+        assert line["world_size"] == 1 and line["backend"] == "cpu"
+        assert 0.0 <= line["val_top1"] <= line["val_top5"] <= 1.0
+        assert line["samples_per_s"] > 0
+    for name in ("latest.pth.tar", "best.pth.tar"):
+        checkpoint = torch.load(work / "checkpoints" / name, weights_only=True)
+        reference_keys = set(STGCN(checkpoint["model_config"]["num_class"]).state_dict())
+        assert set(checkpoint["model"]) == reference_keys
+        assert {"optimizer", "epoch", "best_top1", "config", "rng", "scaler"} <= set(checkpoint)
+    assert not list((work / "checkpoints").glob(".*")), "temporary files left behind"
+
+    evaluated = run_stgcn(
+        "eval", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"), "--json"
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    assert set(report) == {"top1", "top5", "mean_class_accuracy", "samples"}
+    assert report["samples"] == 16
+    best_epoch_top1 = max(line["val_top1"] for line in lines)
+    assert report["top1"] == pytest.approx(best_epoch_top1)
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=True)["model"]
+
+
+def _start(work: Path, epochs: int, resume: bool = False) -> subprocess.Popen:
+    args = [sys.executable, "-m", "stgcn", "run", *TINY, "--epochs", str(epochs)]
+    args += ["--work-dir", str(work), "--seed", "11", "--dropout", "0.2"]
+    if resume:
+        args.append("--resume")
+    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(path: Path, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("kill_after", ["config", "first-checkpoint"])
+def test_sigkill_then_resume_matches_uninterrupted_run(tmp_path: Path, kill_after: str) -> None:
+    epochs = 3
+    straight = tmp_path / "straight"
+    process = _start(straight, epochs)
+    assert process.wait(timeout=600) == 0, process.stderr.read()
+
+    killed = tmp_path / "killed"
+    process = _start(killed, epochs)
+    marker = "config.json" if kill_after == "config" else "checkpoints/latest.pth.tar"
+    _wait_for(killed / marker, process)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+
+    resumed = _start(killed, epochs, resume=True)
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read()
+
+    expected = _weights(straight / "checkpoints" / "latest.pth.tar")
+    actual = _weights(killed / "checkpoints" / "latest.pth.tar")
+    assert expected.keys() == actual.keys()
+    for key in expected:
+        assert torch.equal(expected[key], actual[key]), key
+    epochs_logged = [
+        json.loads(line)["epoch"] for line in (killed / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert epochs_logged == [1, 2, 3]
+
+
+def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
+    work = tmp_path / "run"
+    assert run_stgcn("run", *TINY, "--epochs", "1", "--work-dir", str(work)).returncode == 0
+    before = {p: p.read_bytes() for p in work.rglob("*") if p.is_file()}
+    again = run_stgcn("run", *TINY, "--epochs", "1", "--work-dir", str(work))
+    assert again.returncode == 1
+    assert again.stderr.strip().splitlines() == [
+        f"stgcn: error: {work} already holds a run; resume it with --resume "
+        "or choose another --work-dir"
+    ]
+    assert {p: p.read_bytes() for p in work.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--dataset", "nope"], "unknown dataset 'nope'; known datasets: synthetic"),
+        (["run", "--backend", "nope"], "unknown backend 'nope'; known backends: cpu"),
+        (["run", "--resume"], "nothing to resume"),
+        (["run", "--precision", "fp16"], "backend 'cpu' cannot train in fp16"),
+        (["run", "--epochs", "0"], "epochs must be at least 1"),
+        (["run", "--data-option", "oops"], "--data-option expects KEY=VALUE"),
+        (["run", "--data-option", "colour=red"], "synthetic dataset: unknown option 'colour'"),
+        (["run", "--config", "/no/such/file.toml"], "config file not found"),
+        (["run", "--cards", "2"], "--cards above 1"),
+        (["eval", "--checkpoint", "/no/such.pth.tar"], "checkpoint not found"),
+        (["bench", "--steps", "0"], "--steps must be at least 1"),
+    ],
+)
+def test_user_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run_stgcn(*args, "--work-dir", str(tmp_path / "w")) if args[0] == "run" else (
+        run_stgcn(*args)
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
+    assert not (tmp_path / "w" / "checkpoints").exists()
+
+
+def test_config_file_then_command_line(tmp_path: Path) -> None:
+    toml = tmp_path / "run.toml"
+    toml.write_text('epochs = 1\nbatch-size = 4\nlr = 0.05\nsteps = [1]\n'
+                    '[data_options]\ntrain_size = 8\nval_size = 8\nframes = 12\n')
+    work = tmp_path / "a"
+    result = run_stgcn("run", "--config", str(toml), "--lr", "0.02", "--work-dir", str(work))
+    assert result.returncode == 0, result.stderr
+    config = json.loads((work / "config.json").read_text())
+    assert (config["epochs"], config["batch_size"], config["lr"]) == (1, 4, 0.02)
+    assert config["data_options"] == {"train_size": 8, "val_size": 8, "frames": 12}
+
+    yaml_file = tmp_path / "run.yaml"
+    yaml_file.write_text("epochs: 1\nbogus_key: 3\n")
+    result = run_stgcn("run", "--config", str(yaml_file), "--work-dir", str(tmp_path / "b"))
+    assert result.returncode == 1
+    assert "unknown setting 'bogus_key'" in result.stderr
+
+
+def test_eval_refuses_files_that_are_not_checkpoints(tmp_path: Path) -> None:
+    text = tmp_path / "notes.pth.tar"
+    text.write_text("this is not a checkpoint")
+    result = run_stgcn("eval", "--checkpoint", str(text))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "is not a readable checkpoint" in result.stderr
+
+
+def test_malicious_pickle_is_refused_without_running(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            import os
+
+            return (os.system, (f"touch {marker}",))
+
+    evil = tmp_path / "evil.pth.tar"
+    torch.save({"model": Payload()}, evil)
+    result = run_stgcn("eval", "--checkpoint", str(evil))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not marker.exists()
+
+
+def test_bench_reports_json(tmp_path: Path) -> None:
+    result = run_stgcn(
+        "bench", "--backend", "cpu", "--batch-size", "2", "--frames", "16", "--steps", "2",
+        "--warmup", "1", "--precision", "fp32", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["samples_per_s"] > 0
+    assert report["samples_per_s"] == pytest.approx(2 / report["median_step_s"])
+    assert (report["batch_size"], report["frames"], report["persons"]) == (2, 16, 2)
