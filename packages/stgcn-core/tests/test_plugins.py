@@ -10,7 +10,7 @@ from core_helpers import make_distribution, run_stgcn
 
 from stgcn import hookspecs, plugins
 from stgcn.errors import StgcnError
-from stgcn.records import Availability, Backend, Dataset
+from stgcn.records import Availability, Backend, Dataset, Exporter
 
 DATASET_PLUGIN = """
 from stgcn.hookspecs import hookimpl
@@ -178,7 +178,9 @@ def test_plugin_commands_are_added_and_listed(site) -> None:
     result = run_stgcn("hello", "world", site=site)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "hello world from a plugin"
-    rows = {row["name"]: row for row in json.loads(run_stgcn("plugins", "--json", site=site).stdout)}
+    rows = {
+        row["name"]: row for row in json.loads(run_stgcn("plugins", "--json", site=site).stdout)
+    }
     assert rows["fake-hello"]["commands"] == ["hello"]
 
 
@@ -201,3 +203,28 @@ def test_unknown_names_list_the_known_ones() -> None:
         registry.dataset("nope")
     with pytest.raises(StgcnError, match="known backends: cpu"):
         registry.backend("nope")
+
+
+def test_exporter_registers_and_is_listed(tmp_path) -> None:
+    module = types.ModuleType("inproc_export")
+    written = []
+
+    def export(model, output, options) -> None:
+        output.write_text(f"{type(model).__name__} {dict(options)}")
+        written.append(output)
+
+    @hookspecs.hookimpl
+    def stgcn_register_exporters(register):
+        register(Exporter(name="text", export=export, description="a text dump", suffix=".txt"))
+
+    module.stgcn_register_exporters = stgcn_register_exporters
+    info = plugins.PluginInfo("inproc_export", "export-dist", "0.2", "inproc_export")
+    manager = plugins.plugin_manager()
+    registry = plugins.collect(manager, plugins.load_plugins(manager, [(info, module)]))
+    exporter = registry.exporter("text")
+    exporter.export(types.SimpleNamespace(), tmp_path / "out.txt", {"opset": 11})
+    assert (tmp_path / "out.txt").read_text() == "SimpleNamespace {'opset': 11}"
+    rows = {row["name"]: row for row in plugins.describe(registry)}
+    assert rows["export-dist"]["exporters"] == [{"name": "text", "description": "a text dump"}]
+    with pytest.raises(StgcnError, match="known exporters: text"):
+        registry.exporter("onnx")

@@ -1,0 +1,118 @@
+"""load_model: from stgcn checkpoints and from bare reference state_dicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import stgcn
+from stgcn.baseline import BaselineSTGCN
+from stgcn.checkpoint import FORMAT
+from stgcn.config import RunConfig
+from stgcn.errors import StgcnError
+from stgcn.train import initialise_from, learning_rate
+
+torch.set_num_threads(1)
+
+
+def _randomise(model: torch.nn.Module) -> torch.nn.Module:
+    generator = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        for name, tensor in model.state_dict().items():
+            if name.endswith("running_var"):
+                tensor.copy_(torch.rand(tensor.shape, generator=generator) + 0.5)
+            elif tensor.is_floating_point() and name != "A":
+                tensor.add_(0.05 * torch.randn(tensor.shape, generator=generator))
+    return model.eval()
+
+
+@pytest.mark.parametrize(
+    ("layout", "strategy", "num_class"),
+    [("openpose", "spatial", 400), ("ntu-rgb+d", "spatial", 60), ("ntu_edge", "uniform", 7),
+     ("coco", "distance", 5), ("openpose", "uniform", 3)],
+)  # fmt: skip
+def test_bare_state_dict_is_recognised(tmp_path: Path, layout, strategy, num_class) -> None:
+    reference = _randomise(BaselineSTGCN(num_class, layout=layout, strategy=strategy))
+    path = tmp_path / "reference.pt"
+    torch.save(reference.state_dict(), path)
+    model = stgcn.load_model(path)
+    assert not model.training
+    assert model.graph.layout.name == layout and model.graph.strategy == strategy
+    assert model.num_class == num_class
+    x = torch.randn(2, 3, 12, model.graph.num_node, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), reference(x), rtol=1e-4, atol=1e-4)
+
+
+def test_data_parallel_prefix_and_missing_edge_importance(tmp_path: Path) -> None:
+    reference = BaselineSTGCN(10, edge_importance_weighting=False)
+    path = tmp_path / "wrapped.pt"
+    torch.save({f"module.{k}": v for k, v in reference.state_dict().items()}, path)
+    model = stgcn.load_model(path)
+    assert model.edge_importance is None
+
+
+def test_stgcn_checkpoint_round_trip(tmp_path: Path) -> None:
+    model = _randomise(stgcn.STGCN(6, layout="coco", strategy="distance", max_hop=2))
+    path = tmp_path / "ckpt.pth.tar"
+    torch.save(
+        {"format": FORMAT, "model": model.state_dict(), "model_config": model.config()}, path
+    )
+    loaded = stgcn.load_model(path)
+    assert loaded.config() == model.config()
+    x = torch.randn(1, 3, 12, 17, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), model(x))
+
+
+def test_custom_layout_needs_to_be_given(tmp_path: Path) -> None:
+    layout = stgcn.Layout.custom(5, [(0, 1), (1, 2), (2, 3), (3, 4)], center=2, name="chain")
+    path = tmp_path / "custom.pt"
+    torch.save(stgcn.STGCN(4, layout=layout).state_dict(), path)
+    with pytest.raises(StgcnError, match="cannot tell the layout"):
+        stgcn.load_model(path)
+    assert stgcn.load_model(path, layout=layout).graph.layout == layout
+
+
+def test_wrong_class_count_and_non_stgcn_files(tmp_path: Path) -> None:
+    path = tmp_path / "m.pt"
+    torch.save(stgcn.STGCN(8).state_dict(), path)
+    with pytest.raises(StgcnError, match="8 classes, not the 9"):
+        stgcn.load_model(path, num_class=9)
+    other = tmp_path / "other.pt"
+    torch.save({"weight": torch.zeros(3)}, other)
+    with pytest.raises(StgcnError, match="not an ST-GCN state_dict"):
+        stgcn.load_model(other)
+
+
+def test_initialise_from_keeps_fitting_tensors(tmp_path: Path) -> None:
+    source = _randomise(stgcn.STGCN(400))
+    path = tmp_path / "kinetics.pt"
+    torch.save(source.state_dict(), path)
+    target = stgcn.STGCN(10)
+    skipped = initialise_from(target, str(path))
+    assert skipped == ["fcn.bias", "fcn.weight"]
+    assert torch.equal(
+        target.st_gcn_networks[3].tcn[2].weight, source.st_gcn_networks[3].tcn[2].weight
+    )
+
+
+def test_learning_rate_schedules() -> None:
+    step = RunConfig(lr=0.1, steps=[2, 4], epochs=6)
+    assert [round(learning_rate(step, e), 6) for e in range(6)] == [
+        0.1,
+        0.1,
+        0.01,
+        0.01,
+        0.001,
+        0.001,
+    ]
+    cosine = RunConfig(lr=0.1, lr_schedule="cosine", epochs=10)
+    assert learning_rate(cosine, 0) == pytest.approx(0.1)
+    assert learning_rate(cosine, 5) == pytest.approx(0.05)
+    assert learning_rate(cosine, 10) == pytest.approx(0.0, abs=1e-12)
+    warm = RunConfig(lr=0.1, warmup_epochs=2, steps=[50])
+    assert learning_rate(warm, 1.0) == pytest.approx(0.05, rel=1e-2)
+    assert learning_rate(warm, 2.0) == pytest.approx(0.1)
