@@ -76,6 +76,7 @@ def _one_based(pairs: Iterable[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple((i - 1, j - 1) for i, j in pairs)
 
 
+# fmt: off
 LAYOUTS: dict[str, Layout] = {
     "openpose": Layout(
         "openpose",
@@ -129,6 +130,7 @@ LAYOUTS: dict[str, Layout] = {
         0,
     ),
 }
+# fmt: on
 
 
 def get_layout(layout: str | Layout | dict) -> Layout:

@@ -1,0 +1,611 @@
+"""Procedurally animated skeleton actions, so that training runs with nothing downloaded.
+
+Each clip is a stick figure with its own limb lengths, animated by a class-specific motion
+(sinusoids and pulses of joint angles), posed in 3-D, turned about the vertical axis, projected
+onto a 340x256 frame and written with the value conventions of the Kinetics-skeleton
+conversion: openpose joint order, ``x`` and ``y`` normalised to ``[0, 1]`` and shifted by
+``-0.5``, an OpenPose-like confidence as third channel, and all three zero where a joint or a
+whole frame was not detected.
+
+Most classes come in pairs that pass through similar poses (waving / raising hand, jumping /
+squatting, walking / running, clapping / punching with both hands in front), the leg actions
+hold their arms in poses drawn independently of the action (swinging, on the hips, in a guard),
+and every clip starts at a random phase and speed, so a single frame says little: the rhythm,
+the direction of motion and the coordination of the limbs carry the label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+CLASS_NAMES: tuple[str, ...] = (
+    "waving",
+    "raising hand",
+    "clapping",
+    "punching",
+    "jumping",
+    "squatting",
+    "walking",
+    "running",
+    "kicking",
+    "arm circles",
+)
+FRAMES = 24
+NUM_PERSON = 2
+NUM_JOINT = 18
+
+SPLIT_SIZES = {"train": 320, "val": 160}
+
+# openpose joint indices
+NOSE, NECK = 0, 1
+R_SHOULDER, R_ELBOW, R_WRIST = 2, 3, 4
+L_SHOULDER, L_ELBOW, L_WRIST = 5, 6, 7
+R_HIP, R_KNEE, R_ANKLE = 8, 9, 10
+L_HIP, L_KNEE, L_ANKLE = 11, 12, 13
+R_EYE, L_EYE, R_EAR, L_EAR = 14, 15, 16, 17
+
+_MIRROR = np.array([0, 1, 5, 6, 7, 2, 3, 4, 11, 12, 13, 8, 9, 10, 15, 14, 17, 16])
+_WIDTH_OVER_HEIGHT = 340.0 / 256.0
+_MARGIN = 0.02
+_TWO_PERSON_RATE = 0.4
+_PARTNER_SAME_ACTION_RATE = 0.5
+_HELD_ARMS_RATE = 0.5
+_YAW_DEGREES = 70.0
+# OpenPose is least sure about the small and fast parts: ears, eyes, wrists and ankles.
+_SCORE_BIAS = np.array(
+    [
+        *(0.0, 0.05),
+        *(0.0, -0.03, -0.1, 0.0, -0.03, -0.1),
+        *(0.0, -0.03, -0.08, 0.0, -0.03, -0.08),
+        *(-0.05, -0.05, -0.15, -0.15),
+    ]
+)
+_EXTRA_MISS_RATE = np.zeros(NUM_JOINT)
+_EXTRA_MISS_RATE[[R_EAR, L_EAR]] = 0.15
+
+_Rng = np.random.Generator
+_Angle = np.ndarray | float
+
+
+@dataclass(frozen=True)
+class _Shot:
+    """Where one person of each clip appears, how large, and how sure the detector is of them.
+
+    ``x_low``/``x_high`` bound the horizontal band (image fraction) the whole trajectory must
+    stay in, ``height`` is the wished figure height (image fraction), and ``jitter`` how far
+    the figure may sit from the band's centre.
+    """
+
+    x_low: np.ndarray
+    x_high: np.ndarray
+    height: np.ndarray
+    jitter: float
+    confidence: tuple[float, float]
+
+    def select(self, rows: np.ndarray) -> _Shot:
+        return replace(
+            self, x_low=self.x_low[rows], x_high=self.x_high[rows], height=self.height[rows]
+        )
+
+
+def _uniform(rng: _Rng, n: int, low: float, high: float) -> np.ndarray:
+    """One value per figure, shaped ``(n, 1)`` so that it broadcasts over time."""
+    return rng.uniform(low, high, size=(n, 1))
+
+
+def _degrees(rng: _Rng, n: int, low: float, high: float) -> np.ndarray:
+    return np.deg2rad(_uniform(rng, n, low, high))
+
+
+def _cycle(rng: _Rng, n: int, time: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Phase over the clip at a random speed (``low``..``high`` cycles per clip) and offset.
+
+    The random offset is what keeps the first frame from telling the class.
+    """
+    cycles = _uniform(rng, n, low, high)
+    offset = _uniform(rng, n, 0.0, 2.0 * np.pi)
+    return 2.0 * np.pi * cycles * time + offset
+
+
+def _positive(wave: np.ndarray, power: float = 1.0) -> np.ndarray:
+    return np.maximum(wave, 0.0) ** power
+
+
+class _Pose:
+    """Segment directions and whole-body terms of a batch of figures over time.
+
+    Segment directions live in a body frame (``x`` to the figure's left, ``y`` down, ``z``
+    forward); angles are abduction (away from the body midline) and flexion (forward), so
+    that the hanging arm and the straight leg are both zero.
+    """
+
+    def __init__(self, n: int, frames: int) -> None:
+        self.shape = (n, frames)
+        self.segments: dict[str, np.ndarray] = {}
+        self.lean = np.zeros(self.shape)
+        self.twist = np.zeros(self.shape)
+        self.travel = np.zeros(self.shape)
+        self.lift = np.zeros(self.shape)
+
+    def direction(self, abduction: _Angle, flexion: _Angle, side: int) -> np.ndarray:
+        abduction = np.broadcast_to(abduction, self.shape)
+        flexion = np.broadcast_to(flexion, self.shape)
+        across = np.cos(abduction)
+        return np.stack(
+            [side * np.sin(abduction), across * np.cos(flexion), across * np.sin(flexion)],
+            axis=-1,
+        )
+
+    def arm(
+        self,
+        side: str,
+        abduction: _Angle,
+        flexion: _Angle,
+        fore_abduction: _Angle,
+        fore_flexion: _Angle,
+    ) -> None:
+        sign = -1 if side == "r" else 1
+        self.segments[f"{side}_upper"] = self.direction(abduction, flexion, sign)
+        self.segments[f"{side}_fore"] = self.direction(fore_abduction, fore_flexion, sign)
+
+    def leg(self, side: str, abduction: _Angle, flexion: _Angle, knee: _Angle) -> None:
+        sign = -1 if side == "r" else 1
+        self.segments[f"{side}_thigh"] = self.direction(abduction, flexion, sign)
+        self.segments[f"{side}_shin"] = self.direction(abduction, flexion - knee, sign)
+
+
+def _standing(rng: _Rng, n: int, time: np.ndarray, sway: float = 3.0) -> _Pose:
+    """Relaxed stance with a slow sway, the starting point every action overrides."""
+    pose = _Pose(n, time.shape[-1])
+    phase = _cycle(rng, n, time, 0.2, 0.8)
+    for side in "rl":
+        abduction = _degrees(rng, n, 4, 12) + _degrees(rng, n, 0, sway) * np.sin(phase)
+        flexion = _degrees(rng, n, -5, 8) + _degrees(rng, n, 0, sway) * np.cos(phase)
+        pose.arm(side, abduction, flexion, abduction, flexion + _degrees(rng, n, 5, 20))
+        pose.leg(side, _degrees(rng, n, 2, 6), 0.0, _degrees(rng, n, 0, 6))
+    pose.lean = np.broadcast_to(_degrees(rng, n, -3, 5), pose.shape).copy()
+    pose.twist = _degrees(rng, n, 0, sway) * np.sin(phase + 1.0)
+    return pose
+
+
+def _idle(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    """A bystander: no action, only fidgeting, for the second person of some clips."""
+    return _standing(rng, n, time, sway=8.0)
+
+
+def _guard(rng: _Rng, n: int, pose: _Pose) -> None:
+    for side in "rl":
+        flexion = _degrees(rng, n, 10, 35)
+        pose.arm(
+            side,
+            _degrees(rng, n, 12, 28),
+            flexion,
+            -_degrees(rng, n, 0, 20),
+            flexion + _degrees(rng, n, 100, 130),
+        )
+
+
+def _vary_arms(rng: _Rng, n: int, pose: _Pose) -> None:
+    """Arms an action does not need: as the action moves them, on the hips, or in a guard.
+
+    Without this the arm pose alone would name the leg actions from a single frame.
+    """
+    held = rng.random((n, 1, 1)) < _HELD_ARMS_RATE
+    style = np.where(held, rng.integers(1, 3, size=(n, 1, 1)), 0)
+    hips, guard = _Pose(*pose.shape), _Pose(*pose.shape)
+    for side in "rl":
+        hips.arm(
+            side,
+            _degrees(rng, n, 35, 50),
+            -_degrees(rng, n, 5, 20),
+            -_degrees(rng, n, 35, 50),
+            _degrees(rng, n, -10, 10),
+        )
+    _guard(rng, n, guard)
+    for key in ("r_upper", "r_fore", "l_upper", "l_fore"):
+        still = np.where(style == 1, hips.segments[key], guard.segments[key])
+        pose.segments[key] = np.where(style == 0, pose.segments[key], still)
+
+
+def _waving(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    """Raised forearm swinging fast about the vertical: the raised arm pose of 'raising hand'."""
+    pose = _standing(rng, n, time)
+    phase = _cycle(rng, n, time, 2.0, 4.0)
+    flexion = _degrees(rng, n, 0, 25)
+    swing = np.pi + _degrees(rng, n, -8, 8) + _degrees(rng, n, 15, 35) * np.sin(phase)
+    pose.arm("r", _degrees(rng, n, 95, 130), flexion, swing, flexion + _degrees(rng, n, 0, 20))
+    return pose
+
+
+def _raising_hand(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    """One slow raise and lowering of an arm that pauses at the top; the hand never swings."""
+    pose = _standing(rng, n, time)
+    phase = _cycle(rng, n, time, 0.6, 1.3)
+    height = np.clip(1.3 * (1.0 - np.cos(phase)) / 2.0, 0.0, 1.0)
+    start = np.deg2rad(8.0)
+    abduction = start + height * (_degrees(rng, n, 100, 140) - start)
+    flexion = height * _degrees(rng, n, 0, 25)
+    fore = abduction + height * _degrees(rng, n, 15, 45)
+    pose.arm("r", abduction, flexion, fore, flexion + _degrees(rng, n, 0, 20))
+    return pose
+
+
+def _clapping(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    """Both hands in front, meeting at the midline together, several times a clip."""
+    pose = _standing(rng, n, time)
+    phase = _cycle(rng, n, time, 2.5, 4.5)
+    closing = _positive((1.0 + np.sin(phase)) / 2.0, 0.7)
+    upper_abduction = _degrees(rng, n, 5, 20)
+    upper_flexion = _degrees(rng, n, 30, 100)
+    fore_flexion = _degrees(rng, n, 75, 100)
+    opened = _degrees(rng, n, -15, 10)
+    closed = -_degrees(rng, n, 60, 75)
+    fore_abduction = opened + closing * (closed - opened)
+    for side in "rl":
+        pose.arm(side, upper_abduction, upper_flexion, fore_abduction, fore_flexion)
+    return pose
+
+
+def _punching(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    """Fists from the guard thrust forward in turn, the shoulders turning with each punch."""
+    pose = _standing(rng, n, time)
+    phase = _cycle(rng, n, time, 1.0, 2.2)
+    reach = {"r": _positive(np.sin(phase), 1.5), "l": _positive(-np.sin(phase), 1.5)}
+    for side in "rl":
+        guard_flexion = _degrees(rng, n, 20, 40)
+        guard = (
+            _degrees(rng, n, 10, 25),
+            guard_flexion,
+            -_degrees(rng, n, 10, 25),
+            guard_flexion + _degrees(rng, n, 110, 130),
+        )
+        out_flexion = _degrees(rng, n, 80, 95)
+        extended = (_degrees(rng, n, 0, 8), out_flexion, -_degrees(rng, n, 0, 5), out_flexion)
+        angles = [g + reach[side] * (e - g) for g, e in zip(guard, extended, strict=True)]
+        pose.arm(side, *angles)
+    pose.twist = _degrees(rng, n, 10, 25) * (reach["r"] - reach["l"])
+    return pose
+
+
+def _crouch_legs(pose: _Pose, knee: np.ndarray, share: float | np.ndarray) -> np.ndarray:
+    """Bend both knees, the thigh taking ``share`` of the bend; returns the thigh flexion.
+
+    A share of one half keeps the ankles under the hips; more sits the hips back.
+    """
+    flexion = share * knee
+    for side in "rl":
+        pose.leg(side, np.deg2rad(4.0), flexion, knee)
+    return flexion
+
+
+def _jumping(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    """Quick hops: short crouch, then the whole figure leaves the ground with arms swung up."""
+    pose = _standing(rng, n, time)
+    phase = _cycle(rng, n, time, 1.5, 3.0)
+    air, crouch = _positive(np.sin(phase)), _positive(-np.sin(phase))
+    thigh = _crouch_legs(pose, _degrees(rng, n, 40, 80) * crouch, 0.5)
+    pose.lean = 0.5 * thigh
+    pose.lift = _uniform(rng, n, 0.06, 0.14) * air
+    swing = _degrees(rng, n, 60, 130) * air - _degrees(rng, n, 15, 40) * crouch
+    abduction = _degrees(rng, n, 5, 20)
+    pose.arm("r", abduction, swing, abduction, swing + _degrees(rng, n, 5, 25))
+    pose.arm("l", abduction, swing, abduction, swing + _degrees(rng, n, 5, 25))
+    _vary_arms(rng, n, pose)
+    return pose
+
+
+def _squatting(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    """Slow deep knee bends with the feet planted; the arms may rise forward for balance."""
+    pose = _standing(rng, n, time)
+    phase = _cycle(rng, n, time, 0.6, 1.5)
+    depth = (1.0 - np.cos(phase)) / 2.0
+    thigh = _crouch_legs(pose, _degrees(rng, n, 70, 120) * depth, _uniform(rng, n, 0.5, 0.6))
+    pose.lean = _uniform(rng, n, 0.3, 0.7) * thigh
+    raise_ = _degrees(rng, n, 0, 95) * depth
+    abduction = _degrees(rng, n, 5, 15)
+    pose.arm("r", abduction, raise_, abduction, raise_ + _degrees(rng, n, 5, 20))
+    pose.arm("l", abduction, raise_, abduction, raise_ + _degrees(rng, n, 5, 20))
+    _vary_arms(rng, n, pose)
+    return pose
+
+
+def _gait(rng: _Rng, n: int, time: np.ndarray, *, running: bool) -> _Pose:
+    """Legs and arms swinging in anti-phase while the figure moves forward."""
+    pose = _standing(rng, n, time)
+    if running:
+        phase = _cycle(rng, n, time, 1.8, 3.2)
+        stride, knee_swing, knee_stance = (30, 45), (70, 100), (10, 25)
+        arm_swing, elbow, lean, travel = (25, 45), (50, 95), (5, 18), (0.4, 1.2)
+    else:
+        phase = _cycle(rng, n, time, 0.8, 1.8)
+        stride, knee_swing, knee_stance = (15, 28), (30, 50), (0, 8)
+        arm_swing, elbow, lean, travel = (10, 28), (5, 45), (-2, 5), (0.2, 0.8)
+    amplitude = _degrees(rng, n, *stride)
+    swing_knee, stance_knee = _degrees(rng, n, *knee_swing), _degrees(rng, n, *knee_stance)
+    arm_amplitude, elbow_bend = _degrees(rng, n, *arm_swing), _degrees(rng, n, *elbow)
+    for side, leg_phase in (("r", phase), ("l", phase + np.pi)):
+        knee = stance_knee + swing_knee * _positive(np.cos(leg_phase))
+        pose.leg(side, np.deg2rad(3.0), amplitude * np.sin(leg_phase), knee)
+        arm_flexion = -arm_amplitude * np.sin(leg_phase)
+        pose.arm(side, np.deg2rad(8.0), arm_flexion, np.deg2rad(8.0), arm_flexion + elbow_bend)
+    pose.lean = np.broadcast_to(_degrees(rng, n, *lean), pose.shape).copy()
+    pose.travel = _uniform(rng, n, *travel) * time
+    if running:
+        pose.lift = _uniform(rng, n, 0.02, 0.05) * np.abs(np.sin(phase))
+    _vary_arms(rng, n, pose)
+    return pose
+
+
+def _walking(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    return _gait(rng, n, time, running=False)
+
+
+def _running(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    return _gait(rng, n, time, running=True)
+
+
+def _kicking(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    """One leg snapping forward and back, the standing leg planted; between kicks: a stance."""
+    pose = _standing(rng, n, time)
+    phase = _cycle(rng, n, time, 1.0, 2.0)
+    kick = _positive(np.sin(phase), 2.0)
+    chamber = 4.0 * kick * (1.0 - kick)
+    pose.leg("r", _degrees(rng, n, 0, 10), _degrees(rng, n, 60, 95) * kick, 1.5 * chamber)
+    pose.leg("l", np.deg2rad(4.0), 0.0, _degrees(rng, n, 0, 15))
+    pose.lean = -_degrees(rng, n, 0, 12) * kick
+    _vary_arms(rng, n, pose)
+    return pose
+
+
+def _arm_circles(rng: _Rng, n: int, time: np.ndarray) -> _Pose:
+    """Straight arms held out sideways, hands drawing circles, both arms mirror-symmetric."""
+    pose = _standing(rng, n, time)
+    phase = _cycle(rng, n, time, 1.5, 3.5)
+    radius = _degrees(rng, n, 20, 45)
+    tilt = _degrees(rng, n, -10, 20)
+    turn = rng.choice([-1.0, 1.0], size=(n, 1))
+    for side, sign in (("r", -1.0), ("l", 1.0)):
+        axis = np.stack([sign * np.cos(tilt), -np.sin(tilt), 0.0 * tilt], axis=-1)
+        across = np.stack([sign * np.sin(tilt), np.cos(tilt), 0.0 * tilt], axis=-1)
+        forward = np.array([0.0, 0.0, 1.0])
+        direction = np.cos(radius)[..., None] * axis + np.sin(radius)[..., None] * (
+            np.cos(phase)[..., None] * across + (turn * np.sin(phase))[..., None] * forward
+        )
+        pose.segments[f"{side}_upper"] = direction
+        pose.segments[f"{side}_fore"] = direction
+    return pose
+
+
+_ACTIONS: tuple[Callable[[_Rng, int, np.ndarray], _Pose], ...] = (
+    _waving,
+    _raising_hand,
+    _clapping,
+    _punching,
+    _jumping,
+    _squatting,
+    _walking,
+    _running,
+    _kicking,
+    _arm_circles,
+)
+assert len(_ACTIONS) == len(CLASS_NAMES)
+
+
+def _body(rng: _Rng, n: int) -> dict[str, np.ndarray]:
+    """Segment lengths of a figure about one unit tall, each jittered independently."""
+    means = {
+        "torso": 0.30,
+        "shoulder": 0.11,
+        "hip": 0.065,
+        "upper": 0.18,
+        "fore": 0.17,
+        "thigh": 0.25,
+        "shin": 0.25,
+        "head": 0.11,
+    }
+    scale = rng.uniform(0.9, 1.1, size=(n, 1, 1))
+    return {
+        name: mean * scale * rng.uniform(0.93, 1.07, size=(n, 1, 1)) for name, mean in means.items()
+    }
+
+
+def _assemble(pose: _Pose, body: dict[str, np.ndarray]) -> np.ndarray:
+    """Joint positions ``(n, frames, 18, 3)`` in the body frame, feet resting on ``y = 0``."""
+    n, frames = pose.shape
+    joints = np.zeros((n, frames, NUM_JOINT, 3))
+    lean, twist, zero = pose.lean, pose.twist, np.zeros(pose.shape)
+    up = np.stack([zero, -np.cos(lean), np.sin(lean)], axis=-1)
+    forward = np.stack([zero, np.sin(lean), np.cos(lean)], axis=-1)
+    lateral = np.stack([np.cos(twist), zero, -np.sin(twist)], axis=-1)
+    pelvis = np.stack([zero, zero, pose.travel], axis=-1)
+    neck = pelvis + body["torso"] * up
+    head = body["head"]
+    nose = neck + head * (0.9 * up + 0.4 * forward)
+    joints[:, :, NECK] = neck
+    joints[:, :, NOSE] = nose
+    for sign, eye, ear in ((-1.0, R_EYE, R_EAR), (1.0, L_EYE, L_EAR)):
+        joints[:, :, eye] = nose + head * (0.22 * sign * lateral + 0.25 * up - 0.1 * forward)
+        joints[:, :, ear] = nose + head * (0.5 * sign * lateral + 0.1 * up - 0.55 * forward)
+    limbs = (
+        ("r", -1.0, R_SHOULDER, R_ELBOW, R_WRIST, R_HIP, R_KNEE, R_ANKLE),
+        ("l", 1.0, L_SHOULDER, L_ELBOW, L_WRIST, L_HIP, L_KNEE, L_ANKLE),
+    )
+    seg = pose.segments
+    for side, sign, shoulder, elbow, wrist, hip, knee, ankle in limbs:
+        joints[:, :, shoulder] = neck + sign * body["shoulder"] * lateral
+        joints[:, :, elbow] = joints[:, :, shoulder] + body["upper"] * seg[f"{side}_upper"]
+        joints[:, :, wrist] = joints[:, :, elbow] + body["fore"] * seg[f"{side}_fore"]
+        joints[:, :, hip] = pelvis + sign * body["hip"] * np.array([1.0, 0.0, 0.0])
+        joints[:, :, knee] = joints[:, :, hip] + body["thigh"] * seg[f"{side}_thigh"]
+        joints[:, :, ankle] = joints[:, :, knee] + body["shin"] * seg[f"{side}_shin"]
+    ground = np.maximum(joints[:, :, R_ANKLE, 1], joints[:, :, L_ANKLE, 1])
+    joints[..., 1] -= (ground + pose.lift)[..., None]
+    return joints
+
+
+def _animate(rng: _Rng, actions: np.ndarray, frames: int) -> np.ndarray:
+    """3-D joints ``(n, frames, 18, 3)``; ``actions`` holds a class index or -1 for idle."""
+    time = np.arange(frames)[None, :] / frames
+    joints = np.zeros((len(actions), frames, NUM_JOINT, 3))
+    for action in range(-1, len(_ACTIONS)):
+        (rows,) = np.nonzero(actions == action)
+        if rows.size:
+            make = _idle if action < 0 else _ACTIONS[action]
+            joints[rows] = _assemble(make(rng, rows.size, time), _body(rng, rows.size))
+    return joints
+
+
+def _project(rng: _Rng, joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror, turn about the vertical and roll, then drop depth: ``(n, frames, 18, 2)``.
+
+    Mirroring swaps the joint labels as well, so a mirrored right-handed waver is a correct
+    left-handed one rather than a figure with its labels on the wrong side. Also returns, per
+    figure, the ear turned away from the camera far enough that a detector would miss it
+    (-1 for none).
+    """
+    n = len(joints)
+    mirrored = rng.random(n) < 0.5
+    joints = joints.copy()
+    joints[mirrored] = joints[mirrored][:, :, _MIRROR] * np.array([-1.0, 1.0, 1.0])
+    yaw = np.deg2rad(rng.uniform(-_YAW_DEGREES, _YAW_DEGREES, size=(n, 1, 1)))
+    roll = np.deg2rad(rng.uniform(-8.0, 8.0, size=(n, 1, 1)))
+    x = joints[..., 0] * np.cos(yaw) + joints[..., 2] * np.sin(yaw)
+    y = joints[..., 1]
+    x, y = x * np.cos(roll) - y * np.sin(roll), x * np.sin(roll) + y * np.cos(roll)
+    hidden_ear = np.where(yaw[:, 0, 0] > 0, L_EAR, R_EAR)
+    hides = (np.abs(yaw[:, 0, 0]) > np.deg2rad(35.0)) & (rng.random(n) < 0.8)
+    return np.stack([x / _WIDTH_OVER_HEIGHT, y], axis=-1), np.where(hides, hidden_ear, -1)
+
+
+def _place(rng: _Rng, xy: np.ndarray, shot: _Shot) -> np.ndarray:
+    """Scale and shift each figure so that its whole trajectory stays inside its image band.
+
+    The figure shrinks below the wished height where its trajectory (a walk across the frame,
+    raised arms) would not fit, and its centre lands near the band's centre, within
+    ``shot.jitter``, because a camera keeps its subject roughly framed. That matters for
+    learning too: a network that first normalises each joint over the batch sees mostly
+    placement when the figures sit anywhere, and then learns far more slowly.
+    """
+    low, high = xy.min(axis=(1, 2)), xy.max(axis=(1, 2))
+    extent = np.maximum(high - low, 1e-6)
+    band_low = np.stack([shot.x_low, np.full_like(shot.x_low, _MARGIN)], axis=-1)
+    band_high = np.stack([shot.x_high, np.full_like(shot.x_high, 1.0 - _MARGIN)], axis=-1)
+    scale = np.minimum(shot.height, ((band_high - band_low) / extent).min(axis=-1))[:, None]
+    first, last = band_low - low * scale, band_high - high * scale
+    target = (band_low + band_high - (low + high) * scale) / 2.0
+    target += shot.jitter * rng.uniform(-1.0, 1.0, size=target.shape)
+    offset = np.clip(target, first, last)
+    return xy * scale[:, None, None] + offset[:, None, None, :]
+
+
+def _observe(
+    rng: _Rng, xy: np.ndarray, hidden: np.ndarray, confidence: tuple[float, float]
+) -> np.ndarray:
+    """Detector view of placed figures: noisy coordinates, scores, dropped joints and frames.
+
+    Returns ``(n, 3, frames, 18)`` in the Kinetics convention, zero wherever undetected.
+    """
+    n, frames = xy.shape[:2]
+    base = rng.uniform(*confidence, size=(n, 1, 1))
+    score = base + _SCORE_BIAS + rng.normal(0.0, 0.1, size=(n, frames, NUM_JOINT))
+    score = np.clip(score, 0.1, 1.0)
+    noise = rng.uniform(0.002, 0.008, size=(n, 1, 1, 1)) * (1.6 - score[..., None])
+    xy = np.clip(xy + noise * rng.standard_normal(xy.shape) - 0.5, -0.5, 0.5)
+    miss_rate = rng.uniform(0.0, 0.06, size=(n, 1, 1)) + _EXTRA_MISS_RATE
+    missing = rng.random(score.shape) < miss_rate
+    (turned,) = np.nonzero(hidden >= 0)
+    missing[turned, :, hidden[turned]] = True
+    frame_rate = np.where(rng.random((n, 1)) < 0.25, rng.uniform(0.03, 0.12, size=(n, 1)), 0.0)
+    missing |= (rng.random((n, frames)) < frame_rate)[..., None]
+    values = np.concatenate([xy, score[..., None]], axis=-1)
+    values[missing] = 0.0
+    return values.transpose(0, 3, 1, 2)
+
+
+def _shots(rng: _Rng, two: np.ndarray) -> tuple[_Shot, _Shot]:
+    """Framing of the actor (centred) and of a possible bystander (off to one side)."""
+    n = len(two)
+    partner_left = rng.random(n) < 0.5
+    height = rng.uniform(0.45, 0.85, size=n)
+    actor = _Shot(
+        x_low=np.where(two, 0.18, _MARGIN),
+        x_high=np.where(two, 0.82, 1.0 - _MARGIN),
+        height=height,
+        jitter=0.06,
+        confidence=(0.55, 0.95),
+    )
+    partner = _Shot(
+        x_low=np.where(partner_left, _MARGIN, 0.64),
+        x_high=np.where(partner_left, 0.36, 1.0 - _MARGIN),
+        height=height * rng.uniform(0.7, 1.1, size=n),
+        jitter=0.3,
+        confidence=(0.4, 0.85),
+    )
+    return actor, partner
+
+
+def _render(rng: _Rng, actions: np.ndarray, frames: int, shot: _Shot) -> np.ndarray:
+    joints = _animate(rng, actions, frames)
+    xy, hidden = _project(rng, joints)
+    return _observe(rng, _place(rng, xy, shot), hidden, shot.confidence)
+
+
+def generate(
+    num_samples: int, seed: int, frames: int = FRAMES, num_person: int = NUM_PERSON
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``num_samples`` labelled clips, balanced over the classes, fully from ``seed``.
+
+    Returns ``data`` float32 ``(num_samples, 3, frames, 18, num_person)`` and ``labels``
+    int64 ``(num_samples,)``. The acting person is in slot 0; in about 40% of clips (when
+    ``num_person >= 2``) slot 1 holds a second person doing the same action or standing by.
+    """
+    if num_samples < 0 or frames < 1 or num_person < 1:
+        raise ValueError(
+            f"need num_samples >= 0, frames >= 1 and num_person >= 1, got "
+            f"{num_samples}, {frames} and {num_person}"
+        )
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(num_samples) % len(CLASS_NAMES)).astype(np.int64)
+    data = np.zeros((num_samples, 3, frames, NUM_JOINT, num_person), dtype=np.float32)
+    two = (rng.random(num_samples) < _TWO_PERSON_RATE) & (num_person >= 2)
+    actor, partner = _shots(rng, two)
+    data[..., 0] = _render(rng, labels, frames, actor)
+    (rows,) = np.nonzero(two)
+    if rows.size:
+        same = rng.random(rows.size) < _PARTNER_SAME_ACTION_RATE
+        partner_actions = np.where(same, labels[rows], -1)
+        data[rows, ..., 1] = _render(rng, partner_actions, frames, partner.select(rows))
+    return data, labels
+
+
+def _split_seed(seed: int, split: str) -> int:
+    """Seed of one split, derived so that train and val draw unrelated streams."""
+    index = tuple(SPLIT_SIZES).index(split)
+    return int(np.random.SeedSequence([seed, index, 0x5EED]).generate_state(1)[0])
+
+
+class SyntheticSkeletons(Dataset):
+    """A split of procedurally generated clips, held in memory as numpy arrays."""
+
+    def __init__(
+        self, split: str, size: int | None = None, seed: int = 0, frames: int = FRAMES
+    ) -> None:
+        if split not in SPLIT_SIZES:
+            raise ValueError(
+                f"unknown split {split!r}; valid splits: {', '.join(map(repr, SPLIT_SIZES))}"
+            )
+        self.split = split
+        self.class_names = CLASS_NAMES
+        count = SPLIT_SIZES[split] if size is None else size
+        self.data, self.labels = generate(count, _split_seed(seed, split), frames=frames)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return torch.from_numpy(self.data[index]), int(self.labels[index])
