@@ -228,3 +228,16 @@ def test_exporter_registers_and_is_listed(tmp_path) -> None:
     assert rows["export-dist"]["exporters"] == [{"name": "text", "description": "a text dump"}]
     with pytest.raises(StgcnError, match="known exporters: text"):
         registry.exporter("onnx")
+
+
+def test_text_listings(site) -> None:
+    make_distribution(site, "fake-accel", "0.1", "fake_accel", UNAVAILABLE_BACKEND)
+    listing = run_stgcn("plugins", site=site)
+    assert listing.returncode == 0
+    assert "stgcn-core" in listing.stdout
+    assert "backend  cpu          available" in listing.stdout
+    assert "unavailable: no fake accelerator found" in listing.stdout
+    datasets = run_stgcn("data", "list", site=site)
+    assert datasets.returncode == 0
+    assert datasets.stdout.startswith("synthetic")
+    assert "built in, no files" in datasets.stdout

@@ -241,7 +241,7 @@ def test_dataset_items_are_tensors() -> None:
 
 def test_default_split_sizes_and_disjoint_splits() -> None:
     train, val = SyntheticSkeletons("train"), SyntheticSkeletons("val")
-    assert (len(train), len(val)) == (320, 160)
+    assert (len(train), len(val)) == (640, 160)
     shared = {row.tobytes() for row in train.data} & {row.tobytes() for row in val.data}
     assert not shared
     assert np.abs(train.data[:160] - val.data).mean() > 0.01
@@ -263,4 +263,4 @@ def test_generation_uses_its_own_random_stream() -> None:
     np.random.seed(1)
     torch.manual_seed(1)
     assert first.tobytes() == generate(10, seed=2)[0].tobytes()
-    assert synthetic.SPLIT_SIZES == {"train": 320, "val": 160}
+    assert synthetic.SPLIT_SIZES == {"train": 640, "val": 160}

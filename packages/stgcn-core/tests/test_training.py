@@ -202,3 +202,13 @@ def test_bench_reports_json(tmp_path: Path) -> None:
     assert report["samples_per_s"] > 0
     assert report["samples_per_s"] == pytest.approx(2 / report["median_step_s"])
     assert (report["batch_size"], report["frames"], report["persons"]) == (2, 16, 2)
+
+
+def test_unwritable_work_dir_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = run_stgcn("run", *TINY, "--epochs", "1", "--work-dir", str(blocker / "run"))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(blocker) in lines[0], result.stderr
+    assert blocker.read_text() == "not a folder"

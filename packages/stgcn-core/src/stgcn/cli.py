@@ -278,6 +278,11 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         _fail(str(error))
+    except OSError as error:
+        # a path the user gave that cannot be read or written: no traceback for that
+        if debug:
+            raise
+        _fail(f"{error.strerror or error}: {error.filename}" if error.filename else str(error))
     except click.exceptions.Abort:
         _fail("aborted", 130)
     except click.ClickException as error:

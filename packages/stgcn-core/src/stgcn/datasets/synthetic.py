@@ -39,7 +39,7 @@ FRAMES = 24
 NUM_PERSON = 2
 NUM_JOINT = 18
 
-SPLIT_SIZES = {"train": 320, "val": 160}
+SPLIT_SIZES = {"train": 640, "val": 160}
 
 # openpose joint indices
 NOSE, NECK = 0, 1
@@ -56,6 +56,8 @@ _TWO_PERSON_RATE = 0.4
 _PARTNER_SAME_ACTION_RATE = 0.5
 _HELD_ARMS_RATE = 0.5
 _YAW_DEGREES = 70.0
+_ROLL_DEGREES = 8.0
+_MIRROR_RATE = 0.5
 # OpenPose is least sure about the small and fast parts: ears, eyes, wrists and ankles.
 _SCORE_BIAS = np.array(
     [
@@ -469,11 +471,11 @@ def _project(rng: _Rng, joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (-1 for none).
     """
     n = len(joints)
-    mirrored = rng.random(n) < 0.5
+    mirrored = rng.random(n) < _MIRROR_RATE
     joints = joints.copy()
     joints[mirrored] = joints[mirrored][:, :, _MIRROR] * np.array([-1.0, 1.0, 1.0])
     yaw = np.deg2rad(rng.uniform(-_YAW_DEGREES, _YAW_DEGREES, size=(n, 1, 1)))
-    roll = np.deg2rad(rng.uniform(-8.0, 8.0, size=(n, 1, 1)))
+    roll = np.deg2rad(rng.uniform(-_ROLL_DEGREES, _ROLL_DEGREES, size=(n, 1, 1)))
     x = joints[..., 0] * np.cos(yaw) + joints[..., 2] * np.sin(yaw)
     y = joints[..., 1]
     x, y = x * np.cos(roll) - y * np.sin(roll), x * np.sin(roll) + y * np.cos(roll)
