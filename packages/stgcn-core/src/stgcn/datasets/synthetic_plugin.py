@@ -43,7 +43,7 @@ SYNTHETIC = Dataset(
     num_person=synthetic.NUM_PERSON,
     needs_data_path=False,
     class_names=synthetic.CLASS_NAMES,
-    recipe={"epochs": 12, "batch_size": 16, "lr": 0.02, "warmup_epochs": 1, "steps": [10]},
+    recipe={"epochs": 24, "batch_size": 16, "lr": 0.02, "warmup_epochs": 1, "steps": [18, 22]},
 )
 
 
