@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from stgcn.model import STGCN
 from stgcn.records import Backend
+from stgcn.train import training_step
 
 KINETICS_CLASSES = 400
 
@@ -60,16 +60,7 @@ def bench_training(
     for step in range(warmup + steps):
         backend.synchronize()
         start = time.perf_counter()
-        with backend.autocast(precision):
-            loss = F.cross_entropy(model(x), y)
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            optimizer.step()
+        training_step(model, x, y, optimizer, scaler, backend, precision)
         backend.synchronize()
         if step >= warmup:
             times.append(time.perf_counter() - start)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -23,34 +24,28 @@ FORMAT = "stgcn-checkpoint"
 FORMAT_VERSION = 1
 
 
-def atomic_save(obj: Any, path: Path) -> None:
+def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            torch.save(obj, stream)
+            write(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def atomic_save(obj: Any, path: Path) -> None:
+    """``torch.save`` that never leaves a half-written file at ``path``."""
+    _atomic_write(path, lambda stream: torch.save(obj, stream))
 
 
 def atomic_write_text(text: str, path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    _atomic_write(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 def safe_load(path: str | os.PathLike[str]) -> Any:

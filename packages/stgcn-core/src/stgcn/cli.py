@@ -193,17 +193,7 @@ def bench(
     ):
         if value < 1:
             raise StgcnError(f"--{name} must be at least 1")
-    registry = get_registry()
-    name = backend or registry.best_backend()
-    chosen = registry.backend(name)
-    availability = registry.availability(name)
-    if not availability.available:
-        raise StgcnError(f"backend {name!r} is unavailable: {availability.reason}")
-    precision = precision or chosen.default_precision()
-    if precision not in chosen.precisions:
-        raise StgcnError(
-            f"backend {name!r} supports {', '.join(chosen.precisions)}, not {precision}"
-        )
+    chosen, precision = get_registry().ready_backend(backend, precision)
     result = bench_training(chosen, precision, batch_size, frames, persons, steps, max(warmup, 0))
     if as_json:
         click.echo(json.dumps(result.to_dict()))

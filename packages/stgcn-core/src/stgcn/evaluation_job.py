@@ -43,16 +43,7 @@ def evaluate_checkpoint(
         raise StgcnError(f"data path not found: {data_path}")
     if data_options is None:
         data_options = saved.get("data_options", {}) if same_dataset else {}
-    backend_name = backend_name or registry.best_backend()
-    backend = registry.backend(backend_name)
-    availability = registry.availability(backend_name)
-    if not availability.available:
-        raise StgcnError(f"backend {backend_name!r} is unavailable: {availability.reason}")
-    precision = precision or backend.default_precision()
-    if precision not in backend.precisions:
-        raise StgcnError(
-            f"backend {backend_name!r} supports {', '.join(backend.precisions)}, not {precision}"
-        )
+    backend, precision = registry.ready_backend(backend_name, precision)
     if batch_size is not None and batch_size < 1:
         raise StgcnError("--batch-size must be at least 1")
     split_set = chosen.build(split, Path(data_path) if data_path else None, data_options)

@@ -80,6 +80,21 @@ class Registry:
         except Exception as error:  # a plugin's bug must not stop listing
             return Availability(False, f"availability check failed: {_describe(error)}")
 
+    def ready_backend(self, name: str | None, precision: str | None) -> tuple[Backend, str]:
+        """The named (or best) backend, checked available, with a precision it supports."""
+        name = name or self.best_backend()
+        backend = self.backend(name)
+        availability = self.availability(name)
+        if not availability.available:
+            raise StgcnError(f"backend {name!r} is unavailable: {availability.reason}")
+        precision = precision or backend.default_precision()
+        if precision not in backend.precisions:
+            raise StgcnError(
+                f"backend {name!r} cannot train in {precision}; "
+                f"it supports {', '.join(backend.precisions)}"
+            )
+        return backend, precision
+
     def best_backend(self) -> str:
         """The first available backend, accelerators before the cpu."""
         for name in sorted(self.backends, key=lambda n: (n == "cpu", n)):

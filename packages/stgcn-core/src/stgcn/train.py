@@ -55,27 +55,17 @@ class Session:
 def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     """Check the backend, dataset and precision before anything is written."""
     registry = registry or get_registry()
-    backend_name = config.backend or registry.best_backend()
-    backend = registry.backend(backend_name)
-    availability = registry.availability(backend_name)
-    if not availability.available:
-        raise StgcnError(f"backend {backend_name!r} is unavailable: {availability.reason}")
+    backend, precision = registry.ready_backend(config.backend, config.precision)
     dataset = registry.dataset(config.dataset)
     if dataset.needs_data_path and not config.data_path:
         raise StgcnError(f"dataset {dataset.name!r} needs --data-path")
     if config.data_path and not Path(config.data_path).exists():
         raise StgcnError(f"data path not found: {config.data_path}")
-    precision = config.precision or backend.default_precision()
-    if precision not in backend.precisions:
-        raise StgcnError(
-            f"backend {backend_name!r} cannot train in {precision}; "
-            f"it supports {', '.join(backend.precisions)}"
-        )
     if config.cards != 1:
         raise StgcnError("--cards above 1 needs multi-card support, which is not built yet")
     work_dir = Path(config.work_dir or default_work_dir())
     resolved = config.updated(
-        {"backend": backend_name, "precision": precision, "work_dir": str(work_dir)}, "run"
+        {"backend": backend.name, "precision": precision, "work_dir": str(work_dir)}, "run"
     )
     return Session(resolved, backend, dataset, precision, work_dir)
 
@@ -280,6 +270,35 @@ def _path(config: RunConfig) -> Path | None:
     return Path(config.data_path) if config.data_path else None
 
 
+def training_step(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    backend: Backend,
+    precision: str,
+) -> torch.Tensor:
+    """Forward, backward and update; returns the (detached) loss.
+
+    A non-finite loss skips the update, so a bad batch never poisons the weights that a
+    checkpoint would then keep.
+    """
+    with backend.autocast(precision):
+        loss = F.cross_entropy(model(x), y)
+    optimizer.zero_grad(set_to_none=True)
+    if not torch.isfinite(loss):
+        return loss.detach()
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        loss.backward()
+        optimizer.step()
+    return loss.detach()
+
+
 def _train_epoch(
     session: Session,
     model: torch.nn.Module,
@@ -301,21 +320,12 @@ def _train_epoch(
             group["lr"] = lr
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
-        with backend.autocast(session.precision):
-            loss = F.cross_entropy(model(x), y)
+        loss = training_step(model, x, y, optimizer, scaler, backend, session.precision)
         if not torch.isfinite(loss):
             raise StgcnError(
                 f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
                 "check the data for non-finite values or lower --lr"
             )
-        optimizer.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            loss.backward()
-            optimizer.step()
         backend.synchronize()
         now = time.perf_counter()
         seconds += now - tick
