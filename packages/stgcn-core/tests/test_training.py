@@ -129,6 +129,7 @@ def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
         (["run", "--data-option", "colour=red"], "synthetic dataset: unknown option 'colour'"),
         (["run", "--config", "/no/such/file.toml"], "config file not found"),
         (["run", "--cards", "2"], "--cards above 1"),
+        (["run", "--weights", "/no/such/weights.pt"], "weights file not found"),
         (["eval", "--checkpoint", "/no/such.pth.tar"], "checkpoint not found"),
         (["bench", "--steps", "0"], "--steps must be at least 1"),
     ],

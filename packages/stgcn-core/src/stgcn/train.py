@@ -61,6 +61,8 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
         raise StgcnError(f"dataset {dataset.name!r} needs --data-path")
     if config.data_path and not Path(config.data_path).exists():
         raise StgcnError(f"data path not found: {config.data_path}")
+    if config.weights and not Path(config.weights).is_file():
+        raise StgcnError(f"weights file not found: {config.weights}")
     if config.cards != 1:
         raise StgcnError("--cards above 1 needs multi-card support, which is not built yet")
     work_dir = Path(config.work_dir or default_work_dir())
