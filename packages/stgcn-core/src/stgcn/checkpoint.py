@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 import numpy as np
 import torch
 
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, first_line
 
 FORMAT = "stgcn-checkpoint"
 FORMAT_VERSION = 1
@@ -56,8 +56,9 @@ def safe_load(path: str | os.PathLike[str]) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # whatever fails to parse is that file's problem, not a bug
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise StgcnError(f"{path} is not a readable checkpoint ({first[:160]})") from None
+        raise StgcnError(
+            f"{path} is not a readable checkpoint ({first_line(error)[:160]})"
+        ) from None
 
 
 def is_stgcn_checkpoint(obj: Any) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, first_line
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -136,8 +136,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     except StgcnError:
         raise
     except Exception as error:  # any parse error becomes one line
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise StgcnError(f"config file {path} cannot be parsed: {first}") from None
+        raise StgcnError(f"config file {path} cannot be parsed: {first_line(error)}") from None
     if not isinstance(data, dict):
         raise StgcnError(f"config file {path}: expected a table of settings")
     return data

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from torch.utils.data import DataLoader
@@ -37,16 +36,13 @@ def evaluate_checkpoint(
         )
     same_dataset = name == saved.get("dataset")
     data_path = data_path or (saved.get("data_path") if same_dataset else None)
-    if chosen.needs_data_path and not data_path:
-        raise StgcnError(f"dataset {name!r} needs --data-path")
-    if data_path and not Path(data_path).exists():
-        raise StgcnError(f"data path not found: {data_path}")
+    folder = chosen.data_path_for(data_path)
     if data_options is None:
         data_options = saved.get("data_options", {}) if same_dataset else {}
     backend, precision = registry.ready_backend(backend_name, precision)
     if batch_size is not None and batch_size < 1:
         raise StgcnError("--batch-size must be at least 1")
-    split_set = chosen.build(split, Path(data_path) if data_path else None, data_options)
+    split_set = chosen.build(split, folder, data_options)
     loader = DataLoader(split_set, batch_size=batch_size or saved.get("batch_size", 64))
     device = backend.setup(0)
     model = backend.prepare_model(model.to(device), precision)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from stgcn.checkpoint import is_stgcn_checkpoint, safe_load
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, first_line
 from stgcn.graph import LAYOUTS, STRATEGIES, Graph, Layout, get_layout
 from stgcn.model import STGCN
 
@@ -124,6 +124,5 @@ def load_model_and_checkpoint(
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:
-        first = str(error).splitlines()[0]
-        raise StgcnError(f"{path} does not fit the ST-GCN network: {first}") from None
+        raise StgcnError(f"{path} does not fit the ST-GCN network: {first_line(error)}") from None
     return model.eval(), checkpoint

@@ -21,7 +21,7 @@ from typing import Any
 import pluggy
 
 from stgcn import hookspecs
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, first_line
 from stgcn.records import Availability, Backend, Dataset, Exporter
 
 ENTRY_POINT_GROUP = "stgcn"
@@ -108,8 +108,7 @@ def strict_plugins() -> bool:
 
 
 def _describe(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+    return f"{type(error).__name__}: {first_line(error)}"
 
 
 def _warn(message: str) -> None:
@@ -169,6 +168,13 @@ def load_plugins(
     return infos
 
 
+def _call_own_hook(manager: pluggy.PluginManager, hook: str, plugin: object, **kwargs: Any) -> None:
+    """Call ``hook`` for one plugin only, so its failures and records stay its own."""
+    for impl in getattr(manager.hook, hook).get_hookimpls():
+        if impl.plugin is plugin:
+            impl.function(**kwargs)
+
+
 def collect(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
     """Call each plugin's register hooks separately, so that each record has an owner
     and one plugin's failure discards only that plugin's records."""
@@ -180,10 +186,8 @@ def collect(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
         found: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         try:
             for kind in KINDS:
-                hook = getattr(manager.hook, f"stgcn_register_{kind}")
-                for impl in hook.get_hookimpls():
-                    if impl.plugin is plugin:
-                        impl.function(register=_recorder(found[kind], kind, info))
+                recorder = _recorder(found[kind], kind, info)
+                _call_own_hook(manager, f"stgcn_register_{kind}", plugin, register=recorder)
         except StgcnError:
             raise
         except Exception as error:  # a broken plugin is skipped, not fatal
@@ -229,9 +233,7 @@ def register_commands(manager: pluggy.PluginManager, registry: Registry, cli: An
             continue
         before = set(cli.commands)
         try:
-            for impl in manager.hook.stgcn_register_commands.get_hookimpls():
-                if impl.plugin is plugin:
-                    impl.function(cli=cli)
+            _call_own_hook(manager, "stgcn_register_commands", plugin, cli=cli)
         except Exception as error:  # a broken plugin is skipped, not fatal
             for name in set(cli.commands) - before:
                 cli.commands.pop(name)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from stgcn.errors import StgcnError
+
 if TYPE_CHECKING:
     import torch
     from torch.utils.data import Dataset as TorchDataset
@@ -95,6 +97,14 @@ class Dataset:
     needs_data_path: bool = True
     class_names: Sequence[str] | None = None
     recipe: Mapping[str, Any] = field(default_factory=dict)
+
+    def data_path_for(self, data_path: str | Path | None) -> Path | None:
+        """The folder to read, checked: present where needed, existing where given."""
+        if self.needs_data_path and not data_path:
+            raise StgcnError(f"dataset {self.name!r} needs --data-path")
+        if data_path and not Path(data_path).exists():
+            raise StgcnError(f"data path not found: {data_path}")
+        return Path(data_path) if data_path else None
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class Session:
     dataset: Dataset
     precision: str
     work_dir: Path
+    data_path: Path | None
 
     @property
     def checkpoints(self) -> Path:
@@ -57,10 +58,7 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     registry = registry or get_registry()
     backend, precision = registry.ready_backend(config.backend, config.precision)
     dataset = registry.dataset(config.dataset)
-    if dataset.needs_data_path and not config.data_path:
-        raise StgcnError(f"dataset {dataset.name!r} needs --data-path")
-    if config.data_path and not Path(config.data_path).exists():
-        raise StgcnError(f"data path not found: {config.data_path}")
+    data_path = dataset.data_path_for(config.data_path)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")
     if config.cards != 1:
@@ -69,7 +67,7 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     resolved = config.updated(
         {"backend": backend.name, "precision": precision, "work_dir": str(work_dir)}, "run"
     )
-    return Session(resolved, backend, dataset, precision, work_dir)
+    return Session(resolved, backend, dataset, precision, work_dir, data_path)
 
 
 def default_work_dir() -> Path:
@@ -180,8 +178,8 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
     session = resolve(config, registry)
     config = session.config
     state = _check_work_dir(session, resume)
-    train_set = session.dataset.build("train", _path(config), config.data_options)
-    val_set = session.dataset.build("val", _path(config), config.data_options)
+    train_set = session.dataset.build("train", session.data_path, config.data_options)
+    val_set = session.dataset.build("val", session.data_path, config.data_options)
 
     backend = session.backend
     device = backend.setup(0)
@@ -266,10 +264,6 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
             f"{last['samples_per_s']:.1f} samples/s"
         )
     return {**last, "best_top1": best_top1, "work_dir": str(session.work_dir)}
-
-
-def _path(config: RunConfig) -> Path | None:
-    return Path(config.data_path) if config.data_path else None
 
 
 def training_step(
