@@ -247,6 +247,15 @@ def data_list() -> None:
         click.echo(f"{name:<14} {dataset.num_class:>4} classes  {path}  {dataset.description}")
 
 
+@data.group()
+def convert() -> None:
+    """Turn a dataset's release files into the arrays training reads (one command per plugin).
+
+    A dataset plugin adds ``stgcn data convert NAME`` from its ``stgcn_register_commands``
+    hook with ``stgcn.cli.convert.add_command(...)``.
+    """
+
+
 def build_cli() -> click.Group:
     from stgcn.plugins import get_plugin_manager, get_registry, register_commands
 

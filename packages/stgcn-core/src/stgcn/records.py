@@ -73,6 +73,7 @@ class Backend(Protocol):
 
 
 BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset"]
+ReadSample = Callable[[Path], Any]
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,9 @@ class Dataset:
     ``split`` "train" or "val". ``options`` carries ``--data-option KEY=VALUE`` pairs.
     ``recipe`` holds the training settings this data wants by default (epochs,
     batch_size, lr, steps, ...); command-line options still win.
+    ``read_sample(path)`` reads one clip in the dataset's own file format (a raw
+    JSON clip, say) into a float32 numpy array (in_channels, T, V, num_person), so
+    that ``stgcn predict`` can take files the user already has.
     """
 
     name: str
@@ -97,6 +101,7 @@ class Dataset:
     needs_data_path: bool = True
     class_names: Sequence[str] | None = None
     recipe: Mapping[str, Any] = field(default_factory=dict)
+    read_sample: ReadSample | None = None
 
     def data_path_for(self, data_path: str | Path | None) -> Path | None:
         """The folder to read, checked: present where needed, existing where given."""
