@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from core_helpers import TINY, run_stgcn
+from core_helpers import TINY, make_distribution, run_stgcn
 
 from stgcn.model import STGCN
 
@@ -213,3 +213,31 @@ def test_unwritable_work_dir_is_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and str(blocker) in lines[0], result.stderr
     assert blocker.read_text() == "not a folder"
+
+
+PRESET_PLUGIN = """
+import dataclasses
+from stgcn.hookspecs import hookimpl
+from stgcn.datasets.synthetic_plugin import SYNTHETIC
+
+@hookimpl
+def stgcn_register_datasets(register):
+    register(dataclasses.replace(
+        SYNTHETIC, name="presetdata", presets={"quick": {"epochs": 1, "lr": 0.05}}
+    ))
+"""
+
+
+def test_preset_applies_over_the_recipe_and_under_the_command_line(site, tmp_path: Path) -> None:
+    make_distribution(site, "fake-preset", "0.1", "fake_preset", PRESET_PLUGIN)
+    work = tmp_path / "run"
+    args = ["run", "--dataset", "presetdata", *TINY, "--work-dir", str(work), "--preset", "quick"]
+    result = run_stgcn(*args, "--lr", "0.03", site=site)
+    assert result.returncode == 0, result.stderr
+    config = json.loads((work / "config.json").read_text())
+    assert (config["epochs"], config["lr"]) == (1, 0.03)
+    refused = run_stgcn(*args[:-1], "slow", site=site)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "stgcn: error: dataset 'presetdata' has no preset 'slow' (known: quick)"
+    )

@@ -75,9 +75,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--resume", is_flag=True, help="Continue the run in --work-dir.")
 @click.option("--workers", type=int, help="DataLoader worker processes.")
 @click.option("--config", "config_file", help="TOML or YAML file with the same keys.")
+@click.option("--preset", help="A named recipe of the dataset (see stgcn data list).")
 @click.pass_context
 def run(
-    ctx: click.Context, resume: bool, config_file: str | None, data_option: tuple, **options: Any
+    ctx: click.Context,
+    resume: bool,
+    config_file: str | None,
+    preset: str | None,
+    data_option: tuple,
+    **options: Any,
 ) -> None:
     """Train a model (default: the synthetic dataset on the best backend)."""
     from stgcn.config import RunConfig, read_config_file
@@ -100,8 +106,13 @@ def run(
             raise StgcnError(f"{saved} is not valid JSON: {error}") from None
     else:
         name = typed.get("dataset") or from_file.get("dataset") or RunConfig.dataset
-        recipe = get_registry().dataset(name).recipe
-        base = RunConfig().updated(recipe, f"dataset {name!r} recipe")
+        dataset = get_registry().dataset(name)
+        base = RunConfig().updated(dataset.recipe, f"dataset {name!r} recipe")
+        if preset:
+            if preset not in dataset.presets:
+                known = ", ".join(sorted(dataset.presets)) or "none"
+                raise StgcnError(f"dataset {name!r} has no preset {preset!r} (known: {known})")
+            base = base.updated(dataset.presets[preset], f"preset {preset!r}")
     config = base.updated(from_file, config_file or "config").updated(typed, "options")
     summary = train(config, resume=resume)
     click.echo(
@@ -245,6 +256,8 @@ def data_list() -> None:
     for name, dataset in sorted(get_registry().datasets.items()):
         path = "needs --data-path" if dataset.needs_data_path else "built in, no files"
         click.echo(f"{name:<14} {dataset.num_class:>4} classes  {path}  {dataset.description}")
+        if dataset.presets:
+            click.echo(f"{'':<14} presets: {', '.join(sorted(dataset.presets))}")
 
 
 @data.group()

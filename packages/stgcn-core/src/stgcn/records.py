@@ -88,6 +88,8 @@ class Dataset:
     ``read_sample(path)`` reads one clip in the dataset's own file format (a raw
     JSON clip, say) into a float32 numpy array (in_channels, T, V, num_person), so
     that ``stgcn predict`` can take files the user already has.
+    ``presets`` are named recipes (``stgcn run --preset NAME``), for example the
+    published schedule beside a quicker default.
     """
 
     name: str
@@ -102,6 +104,7 @@ class Dataset:
     class_names: Sequence[str] | None = None
     recipe: Mapping[str, Any] = field(default_factory=dict)
     read_sample: ReadSample | None = None
+    presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def data_path_for(self, data_path: str | Path | None) -> Path | None:
         """The folder to read, checked: present where needed, existing where given."""
