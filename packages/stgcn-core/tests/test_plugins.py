@@ -6,6 +6,7 @@ import json
 import types
 
 import pytest
+import torch
 from core_helpers import make_distribution, run_stgcn
 
 from stgcn import hookspecs, plugins
@@ -39,6 +40,7 @@ class FakeAccelerator:
         return Availability(False, "no fake accelerator found (install the fake driver)")
     def device_count(self): return 0
     def default_precision(self): return "fp32"
+    def configure(self, options): pass
     def setup(self, local_rank): raise AssertionError("must not be called")
     def autocast(self, precision): return contextlib.nullcontext()
     def grad_scaler(self, precision): return None
@@ -241,3 +243,27 @@ def test_text_listings(site) -> None:
     assert datasets.returncode == 0
     assert datasets.stdout.startswith("synthetic")
     assert "built in, no files" in datasets.stdout
+
+
+def test_cpu_backend_options_are_checked_and_compile_wraps_the_model() -> None:
+    from stgcn.backends.cpu import CPUBackend
+
+    backend = CPUBackend()
+    with pytest.raises(StgcnError, match="backend 'cpu' has no option 'colour'"):
+        backend.configure({"colour": "red"})
+    with pytest.raises(StgcnError, match="expected true or false, got 'maybe'"):
+        backend.configure({"compile": "maybe"})
+    model = torch.nn.Linear(2, 2)
+    backend.configure({})
+    assert backend.prepare_model(model, "fp32") is model
+    backend.configure({"compile": "true"})
+    compiled = backend.prepare_model(model, "fp32")
+    assert compiled is not model and compiled._orig_mod is model
+
+
+def test_backend_options_reach_the_backend_from_the_command_line() -> None:
+    result = run_stgcn("bench", "--steps", "1", "--backend-option", "colour=red")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "stgcn: error: backend 'cpu' has no option 'colour' (known: compile)"
+    )

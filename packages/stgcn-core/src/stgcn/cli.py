@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from stgcn.errors import StgcnError
+from stgcn.options import parse_pairs
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -28,14 +29,28 @@ def _given(ctx: click.Context, **values: Any) -> dict[str, Any]:
     }
 
 
-def _parse_pairs(pairs: tuple[str, ...]) -> dict[str, str]:
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise StgcnError(f"--data-option expects KEY=VALUE, got {pair!r}")
-        options[key.strip()] = value.strip()
+def _backend_options(pairs: tuple[str, ...], compile_model: bool) -> dict[str, str]:
+    options = parse_pairs(pairs, "--backend-option")
+    if compile_model:
+        options["compile"] = "true"
     return options
+
+
+def backend_option_flags(command: Any) -> Any:
+    """``--backend-option KEY=VALUE`` and its shorthand ``--compile``."""
+    command = click.option(
+        "--compile",
+        "compile_model",
+        is_flag=True,
+        help="torch.compile the model (same as --backend-option compile=true).",
+    )(command)
+    return click.option(
+        "--backend-option",
+        "backend_option",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Backend-specific setting; repeatable (see the backend's README).",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,6 +91,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--workers", type=int, help="DataLoader worker processes.")
 @click.option("--config", "config_file", help="TOML or YAML file with the same keys.")
 @click.option("--preset", help="A named recipe of the dataset (see stgcn data list).")
+@backend_option_flags
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -83,6 +99,8 @@ def run(
     config_file: str | None,
     preset: str | None,
     data_option: tuple,
+    backend_option: tuple,
+    compile_model: bool,
     **options: Any,
 ) -> None:
     """Train a model (default: the synthetic dataset on the best backend)."""
@@ -92,7 +110,9 @@ def run(
 
     typed = _given(ctx, **options)
     if data_option:
-        typed["data_options"] = _parse_pairs(data_option)
+        typed["data_options"] = parse_pairs(data_option, "--data-option")
+    if backend_option or compile_model:
+        typed["backend_options"] = _backend_options(backend_option, compile_model)
     from_file = read_config_file(config_file) if config_file else {}
     if resume:
         if not options.get("work_dir"):
@@ -149,7 +169,7 @@ def eval_command(
         checkpoint,
         dataset=dataset,
         data_path=data_path,
-        data_options=_parse_pairs(data_option) if data_option else None,
+        data_options=parse_pairs(data_option, "--data-option") if data_option else None,
         batch_size=batch_size,
         backend_name=backend,
         precision=precision,
@@ -182,6 +202,7 @@ def eval_command(
 @click.option("--steps", type=int, default=10, show_default=True, help="Timed steps.")
 @click.option("--warmup", type=int, default=3, show_default=True, help="Untimed steps first.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line.")
+@backend_option_flags
 def bench(
     backend: str | None,
     batch_size: int,
@@ -191,6 +212,8 @@ def bench(
     steps: int,
     warmup: int,
     as_json: bool,
+    backend_option: tuple,
+    compile_model: bool,
 ) -> None:
     """Training throughput (samples/s) on random Kinetics-shaped input."""
     from stgcn.bench import bench_training
@@ -204,7 +227,9 @@ def bench(
     ):
         if value < 1:
             raise StgcnError(f"--{name} must be at least 1")
-    chosen, precision = get_registry().ready_backend(backend, precision)
+    chosen, precision = get_registry().ready_backend(
+        backend, precision, _backend_options(backend_option, compile_model)
+    )
     result = bench_training(chosen, precision, batch_size, frames, persons, steps, max(warmup, 0))
     if as_json:
         click.echo(json.dumps(result.to_dict()))

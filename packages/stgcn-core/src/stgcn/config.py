@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stgcn.errors import StgcnError, first_line
+from stgcn.options import parse_bool
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,6 +45,7 @@ class RunConfig:
     lr_schedule: str = "step"
     warmup_epochs: float = 0.0
     precision: str | None = None
+    backend_options: dict[str, Any] = field(default_factory=dict)
     dropout: float = 0.0
     work_dir: str | None = None
     seed: int = 0
@@ -99,14 +101,12 @@ def _coerce(key: str, value: Any, current: Any, source: str) -> Any:
             if isinstance(value, str):
                 value = [part for part in value.replace(",", " ").split() if part]
             return sorted(int(step) for step in value)
-        if key == "data_options":
+        if key in ("data_options", "backend_options"):
             if not isinstance(value, Mapping):
                 raise TypeError("expected a table of KEY = VALUE")
             return dict(value)
         if isinstance(current, bool):
-            if isinstance(value, str):
-                return value.lower() in ("1", "true", "yes", "on")
-            return bool(value)
+            return parse_bool(value, f"{source}: {key}")
         if isinstance(current, int) and not isinstance(current, bool):
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError(f"{value} is not a whole number")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
@@ -80,8 +80,11 @@ class Registry:
         except Exception as error:  # a plugin's bug must not stop listing
             return Availability(False, f"availability check failed: {_describe(error)}")
 
-    def ready_backend(self, name: str | None, precision: str | None) -> tuple[Backend, str]:
-        """The named (or best) backend, checked available, with a precision it supports."""
+    def ready_backend(
+        self, name: str | None, precision: str | None, options: Mapping[str, str] | None = None
+    ) -> tuple[Backend, str]:
+        """The named (or best) backend, checked available, with a precision it supports,
+        configured with its ``--backend-option`` pairs."""
         name = name or self.best_backend()
         backend = self.backend(name)
         availability = self.availability(name)
@@ -93,6 +96,7 @@ class Registry:
                 f"backend {name!r} cannot train in {precision}; "
                 f"it supports {', '.join(backend.precisions)}"
             )
+        backend.configure(dict(options or {}))
         return backend, precision
 
     def best_backend(self) -> str:

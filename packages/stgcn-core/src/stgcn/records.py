@@ -53,6 +53,11 @@ class Backend(Protocol):
 
     def default_precision(self) -> str: ...
 
+    def configure(self, options: Mapping[str, str]) -> None:
+        """Take the ``--backend-option KEY=VALUE`` pairs (``--compile`` arrives as
+        ``compile=true``) before ``setup``; refuse an unknown key with StgcnError."""
+        ...
+
     def setup(self, local_rank: int) -> torch.device:
         """Bind this process to its device and return it."""
         ...

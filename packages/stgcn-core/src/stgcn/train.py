@@ -56,7 +56,9 @@ class Session:
 def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     """Check the backend, dataset and precision before anything is written."""
     registry = registry or get_registry()
-    backend, precision = registry.ready_backend(config.backend, config.precision)
+    backend, precision = registry.ready_backend(
+        config.backend, config.precision, {k: str(v) for k, v in config.backend_options.items()}
+    )
     dataset = registry.dataset(config.dataset)
     data_path = dataset.data_path_for(config.data_path)
     if config.weights and not Path(config.weights).is_file():

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 
+from stgcn.errors import StgcnError
 from stgcn.hookspecs import hookimpl
+from stgcn.options import parse_bool
 from stgcn.records import Availability
 
 
@@ -29,6 +32,9 @@ class CPUBackend:
     collective = "gloo"
     precisions = ("fp32", "bf16")
 
+    def __init__(self) -> None:
+        self.compile = False
+
     def availability(self) -> Availability:
         return Availability(True)
 
@@ -37,6 +43,12 @@ class CPUBackend:
 
     def default_precision(self) -> str:
         return "bf16" if native_bf16() else "fp32"
+
+    def configure(self, options: Mapping[str, str]) -> None:
+        unknown = sorted(set(options) - {"compile"})
+        if unknown:
+            raise StgcnError(f"backend 'cpu' has no option {unknown[0]!r} (known: compile)")
+        self.compile = parse_bool(options.get("compile", "false"), "backend option compile")
 
     def setup(self, local_rank: int) -> torch.device:
         return torch.device("cpu")
@@ -50,7 +62,7 @@ class CPUBackend:
         return None
 
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
-        return model
+        return torch.compile(model) if self.compile else model
 
     def synchronize(self) -> None:
         return None
