@@ -65,7 +65,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 @cli.command()
 @click.option("--backend", help="Device backend (default: the best available).")
-@click.option("--cards", type=int, help="Devices to train on (1 for now).")
+@click.option("--cards", type=int, help="Devices per host (default 1); one worker each.")
+@click.option("--nnodes", default="1", show_default=True, help="Hosts: N, or MIN:MAX (elastic).")
+@click.option("--node-rank", type=int, help="This host's rank (with --rdzv-endpoint).")
+@click.option("--rdzv-endpoint", help="HOST:PORT that every host of a multi-host run reaches.")
+@click.option("--rdzv-backend", help="Rendezvous: c10d (default) or static (with --node-rank).")
+@click.option("--max-restarts", type=int, default=0, show_default=True, help="Restarts on failure.")
+@click.option("--sync-bn", is_flag=True, default=None, help="Synchronise BatchNorm across cards.")
+@click.option("--lr-scaling", type=click.Choice(["none", "linear"]), help="Scale --lr by batch.")
+@click.option("--lr-reference-batch", type=int, help="Total batch --lr was tuned for.")
 @click.option("--dataset", help="Dataset name (default: synthetic).")
 @click.option("--data-path", help="Dataset folder, for datasets that read files.")
 @click.option(
@@ -101,12 +109,17 @@ def run(
     data_option: tuple,
     backend_option: tuple,
     compile_model: bool,
+    nnodes: str,
+    node_rank: int | None,
+    rdzv_endpoint: str | None,
+    rdzv_backend: str | None,
+    max_restarts: int,
     **options: Any,
 ) -> None:
     """Train a model (default: the synthetic dataset on the best backend)."""
     from stgcn.config import RunConfig, read_config_file
+    from stgcn.launch import Topology, run_training
     from stgcn.plugins import get_registry
-    from stgcn.train import train
 
     typed = _given(ctx, **options)
     if data_option:
@@ -134,7 +147,15 @@ def run(
                 raise StgcnError(f"dataset {name!r} has no preset {preset!r} (known: {known})")
             base = base.updated(dataset.presets[preset], f"preset {preset!r}")
     config = base.updated(from_file, config_file or "config").updated(typed, "options")
-    summary = train(config, resume=resume)
+    topology = Topology(
+        cards=config.cards,
+        nnodes=nnodes,
+        node_rank=node_rank,
+        rdzv_endpoint=rdzv_endpoint,
+        rdzv_backend=rdzv_backend,
+        max_restarts=max_restarts,
+    )
+    summary = run_training(config, resume, topology)
     click.echo(
         f"done: best val top1 {summary['best_top1']:.4f}, "
         f"checkpoints in {Path(summary['work_dir']) / 'checkpoints'}"

@@ -25,6 +25,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 SCHEDULES = ("step", "cosine")
+LR_SCALINGS = ("none", "linear")
 
 
 @dataclass
@@ -44,6 +45,9 @@ class RunConfig:
     gamma: float = 0.1
     lr_schedule: str = "step"
     warmup_epochs: float = 0.0
+    lr_scaling: str = "none"
+    lr_reference_batch: int | None = None
+    sync_bn: bool = False
     precision: str | None = None
     backend_options: dict[str, Any] = field(default_factory=dict)
     dropout: float = 0.0
@@ -86,6 +90,8 @@ class RunConfig:
             (0 <= self.dropout < 1, "dropout must lie in [0, 1)"),
             (self.warmup_epochs >= 0, "warmup_epochs must not be negative"),
             (self.lr_schedule in SCHEDULES, f"lr_schedule must be one of {', '.join(SCHEDULES)}"),
+            (self.lr_scaling in LR_SCALINGS, f"lr_scaling must be one of {', '.join(LR_SCALINGS)}"),
+            ((self.lr_reference_batch or 1) >= 1, "lr_reference_batch must be at least 1"),
             (all(step >= 1 for step in self.steps), "steps must be epoch numbers >= 1"),
         ]
         for ok, message in checks:
@@ -105,6 +111,8 @@ def _coerce(key: str, value: Any, current: Any, source: str) -> Any:
             if not isinstance(value, Mapping):
                 raise TypeError("expected a table of KEY = VALUE")
             return dict(value)
+        if key == "lr_reference_batch":
+            return int(value)
         if isinstance(current, bool):
             return parse_bool(value, f"{source}: {key}")
         if isinstance(current, int) and not isinstance(current, bool):

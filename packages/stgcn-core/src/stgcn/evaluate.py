@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from stgcn.distributed import World, sum_across
 from stgcn.records import Backend
 
 
@@ -31,8 +32,13 @@ def evaluate(
     backend: Backend,
     precision: str,
     num_class: int,
+    world: World | None = None,
 ) -> EvalResult:
-    """Every sample of ``loader`` once. Top-5 becomes top-k when there are k < 5 classes."""
+    """Every sample of ``loader`` once. Top-5 becomes top-k when there are k < 5 classes.
+
+    With a ``world``, each rank counts its own share and the counts are summed, so
+    the result covers the whole split whichever rank asks.
+    """
     was_training = model.training
     model.eval()
     k = min(5, num_class)
@@ -55,6 +61,12 @@ def evaluate(
         per_class_total += torch.bincount(labels, minlength=num_class)
         per_class_hit += torch.bincount(labels[correct1], minlength=num_class)
     model.train(was_training)
+    if world is not None:
+        hits1, hits5, loss_sum, per_class_total, per_class_hit = sum_across(
+            world, hits1, hits5, loss_sum, per_class_total, per_class_hit
+        )
+        hits1, hits5, loss_sum = int(hits1), int(hits5), float(loss_sum)
+        per_class_total, per_class_hit = per_class_total.long(), per_class_hit.long()
     samples = int(per_class_total.sum())
     seen = per_class_total > 0
     mean_class = (

@@ -25,7 +25,9 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from stgcn import checkpoint as ckpt
+from stgcn import distributed as dist
 from stgcn.config import RunConfig
+from stgcn.distributed import World
 from stgcn.errors import StgcnError
 from stgcn.evaluate import evaluate
 from stgcn.loading import strip_prefix
@@ -47,6 +49,7 @@ class Session:
     precision: str
     work_dir: Path
     data_path: Path | None
+    world: World
 
     @property
     def checkpoints(self) -> Path:
@@ -63,13 +66,16 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     data_path = dataset.data_path_for(config.data_path)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")
-    if config.cards != 1:
-        raise StgcnError("--cards above 1 needs multi-card support, which is not built yet")
+    devices = backend.device_count()
+    if config.cards > devices:
+        raise StgcnError(
+            f"--cards {config.cards}: backend {backend.name!r} has {devices} device(s) on this host"
+        )
     work_dir = Path(config.work_dir or default_work_dir())
     resolved = config.updated(
         {"backend": backend.name, "precision": precision, "work_dir": str(work_dir)}, "run"
     )
-    return Session(resolved, backend, dataset, precision, work_dir, data_path)
+    return Session(resolved, backend, dataset, precision, work_dir, data_path, World.from_env())
 
 
 def default_work_dir() -> Path:
@@ -93,16 +99,26 @@ def _seed_worker(worker_id: int) -> None:
     np.random.seed(torch.initial_seed() % (2**32))
 
 
-def learning_rate(config: RunConfig, progress: float) -> float:
+def base_lr(config: RunConfig, world_size: int = 1) -> float:
+    """``--lr``, or with ``--lr-scaling linear`` that lr times the total batch over the
+    batch it was tuned for (``--lr-reference-batch``, by default one card's batch)."""
+    if config.lr_scaling == "linear":
+        reference = config.lr_reference_batch or config.batch_size
+        return config.lr * config.batch_size * world_size / reference
+    return config.lr
+
+
+def learning_rate(config: RunConfig, progress: float, world_size: int = 1) -> float:
     """The lr at ``progress`` epochs into training (fractional within an epoch)."""
+    lr = base_lr(config, world_size)
     if config.warmup_epochs and progress < config.warmup_epochs:
-        return config.lr * (progress + 1e-3) / config.warmup_epochs
+        return lr * (progress + 1e-3) / config.warmup_epochs
     if config.lr_schedule == "cosine":
         span = max(config.epochs - config.warmup_epochs, 1e-9)
         done = (progress - config.warmup_epochs) / span
-        return config.lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
+        return lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
     drops = sum(1 for step in config.steps if int(progress) >= step)
-    return config.lr * config.gamma**drops
+    return lr * config.gamma**drops
 
 
 def build_model(session: Session) -> STGCN:
@@ -134,17 +150,31 @@ def initialise_from(model: STGCN, path: str) -> list[str]:
     return sorted(set(own) - set(fitting))
 
 
-def _loader(dataset: Any, config: RunConfig, shuffle: bool, epoch: int) -> DataLoader:
+def _loader(dataset: Any, session: Session, train: bool, epoch: int) -> DataLoader:
+    """One epoch's batches for this rank: shuffled for training, in order for validation.
+
+    Several ranks share the training set through DistributedSampler (reshuffled per
+    epoch) and split the validation set without padding, so each sample counts once.
+    """
+    config, world = session.config, session.world
     generator = torch.Generator().manual_seed(config.seed * 7919 + epoch)
+    full = len(dataset) >= config.batch_size * world.size
+    sampler = None
+    if world.distributed and train:
+        sampler = dist.train_sampler(dataset, world, config.seed, drop_last=full)
+        sampler.set_epoch(epoch)
+    elif world.distributed:
+        sampler = dist.StridedSampler(dataset, world)
     return DataLoader(
         dataset,
         batch_size=config.batch_size,
-        shuffle=shuffle,
-        drop_last=shuffle and len(dataset) >= config.batch_size,
+        shuffle=train and sampler is None,
+        sampler=sampler,
+        drop_last=train and full,
         num_workers=config.workers,
         worker_init_fn=_seed_worker,
         generator=generator,
-        pin_memory=False,
+        pin_memory=bool(getattr(session.backend, "pin_memory", False)),
     )
 
 
@@ -167,6 +197,8 @@ def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
     latest = session.checkpoints / LATEST
     if resume:
         return ckpt.safe_load(latest) if latest.exists() else None
+    if not session.world.is_main:
+        return None  # rank 0 checks; by now it may have started writing
     if latest.exists() or (session.work_dir / "metrics.jsonl").exists():
         raise StgcnError(
             f"{session.work_dir} already holds a run; resume it with --resume "
@@ -176,26 +208,33 @@ def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
 
 
 def train(config: RunConfig, resume: bool = False, registry: Registry | None = None) -> dict:
-    """Train, evaluating every epoch; returns the last metrics line plus ``best_top1``."""
+    """Train, evaluating every epoch; returns the last metrics line plus ``best_top1``.
+
+    Runs as one worker of ``world.size``: each rank trains on its share of every
+    batch, and rank 0 alone writes the work dir.
+    """
     session = resolve(config, registry)
-    config = session.config
+    config, backend, world = session.config, session.backend, session.world
     state = _check_work_dir(session, resume)
     train_set = session.dataset.build("train", session.data_path, config.data_options)
     val_set = session.dataset.build("val", session.data_path, config.data_options)
 
-    backend = session.backend
-    device = backend.setup(0)
+    device = backend.setup(world.local_rank)
+    dist.join(world, backend)
     seed_everything(config.seed)
     model = build_model(session)
     if config.weights and state is None:
         skipped = initialise_from(model, config.weights)
-        if skipped:
+        if skipped and world.is_main:
             print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
+    if state is not None:
+        model.load_state_dict(state["model"])
     model.to(device)
     model = backend.prepare_model(model, session.precision)
+    model = dist.wrap_model(model, world, device, config.sync_bn)
     optimizer = torch.optim.SGD(
         model.parameters(),
-        lr=config.lr,
+        lr=base_lr(config, world.size),
         momentum=config.momentum,
         nesterov=config.nesterov,
         weight_decay=config.weight_decay,
@@ -204,67 +243,69 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
 
     start_epoch, best_top1 = 0, -1.0
     if state is not None:
-        model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scaler is not None and state.get("scaler"):
             scaler.load_state_dict(state["scaler"])
         start_epoch, best_top1 = int(state["epoch"]), float(state["best_top1"])
         ckpt.set_rng_state(state["rng"])
 
-    session.work_dir.mkdir(parents=True, exist_ok=True)
-    ckpt.atomic_write_text(config.to_json(), session.work_dir / "config.json")
     metrics_path = session.work_dir / "metrics.jsonl"
-    kept = _read_metrics(metrics_path, start_epoch)
-    ckpt.atomic_write_text("".join(line + "\n" for line in kept), metrics_path)
+    dist.barrier(world)  # every rank has read the old checkpoint before rank 0 writes
+    if world.is_main:
+        session.work_dir.mkdir(parents=True, exist_ok=True)
+        ckpt.atomic_write_text(config.to_json(), session.work_dir / "config.json")
+        kept = _read_metrics(metrics_path, start_epoch)
+        ckpt.atomic_write_text("".join(line + "\n" for line in kept), metrics_path)
 
     last: dict[str, Any] = {}
     for epoch in range(start_epoch, config.epochs):
         seed_everything(config.seed, epoch + 1)
         started = time.perf_counter()
-        train_loss, samples, train_seconds = _train_epoch(
-            session,
-            model,
-            optimizer,
-            scaler,
-            _loader(train_set, config, True, epoch),
-            epoch,
-            device,
+        loader = _loader(train_set, session, True, epoch)
+        loss_sum, samples, train_seconds = _train_epoch(
+            session, model, optimizer, scaler, loader, epoch, device
         )
+        loss_sum, samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
+        dist.broadcast_buffers(model, world)
         result = evaluate(
-            model,
-            _loader(val_set, config, False, epoch),
+            dist.unwrap(model),
+            _loader(val_set, session, False, epoch),
             device,
             backend,
             session.precision,
             session.dataset.num_class,
+            world,
         )
         last = {
             "epoch": epoch + 1,
             "lr": optimizer.param_groups[0]["lr"],
-            "train_loss": train_loss,
+            "train_loss": loss_sum / max(samples, 1),
             "val_loss": result.loss,
             "val_top1": result.top1,
             "val_top5": result.top5,
             "val_mean_class_accuracy": result.mean_class_accuracy,
             "samples_per_s": samples / train_seconds if train_seconds > 0 else 0.0,
             "epoch_seconds": time.perf_counter() - started,
-            "world_size": 1,
+            "world_size": world.size,
             "backend": backend.name,
             "precision": session.precision,
         }
-        with metrics_path.open("a", encoding="utf-8") as stream:
-            stream.write(json.dumps(last) + "\n")
         improved = result.top1 > best_top1
         best_top1 = max(best_top1, result.top1)
-        payload = _checkpoint(session, model, optimizer, scaler, epoch + 1, best_top1)
-        if improved:
-            ckpt.atomic_save(payload, session.checkpoints / BEST)
-        ckpt.atomic_save(payload, session.checkpoints / LATEST)
-        tqdm.write(
-            f"epoch {epoch + 1}/{config.epochs}  loss {train_loss:.4f}  "
-            f"val top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
-            f"{last['samples_per_s']:.1f} samples/s"
-        )
+        if world.is_main:
+            with metrics_path.open("a", encoding="utf-8") as stream:
+                stream.write(json.dumps(last) + "\n")
+            payload = _checkpoint(session, model, optimizer, scaler, epoch + 1, best_top1)
+            if improved:
+                ckpt.atomic_save(payload, session.checkpoints / BEST)
+            ckpt.atomic_save(payload, session.checkpoints / LATEST)
+            tqdm.write(
+                f"epoch {epoch + 1}/{config.epochs}  loss {last['train_loss']:.4f}  "
+                f"val top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
+                f"{last['samples_per_s']:.1f} samples/s"
+            )
+    dist.barrier(world)
+    dist.leave()
     return {**last, "best_top1": best_top1, "work_dir": str(session.work_dir)}
 
 
@@ -306,14 +347,21 @@ def _train_epoch(
     epoch: int,
     device: torch.device,
 ) -> tuple[float, int, float]:
-    config, backend = session.config, session.backend
+    """Returns this rank's summed loss, its sample count, and the seconds spent."""
+    config, backend, world = session.config, session.backend, session.world
     model.train()
     total_loss, samples, seconds = 0.0, 0, 0.0
     steps = len(loader)
-    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{config.epochs}", leave=False, dynamic_ncols=True)
+    bar = tqdm(
+        loader,
+        desc=f"epoch {epoch + 1}/{config.epochs}",
+        leave=False,
+        dynamic_ncols=True,
+        disable=not world.is_main,
+    )
     tick = time.perf_counter()
     for step, (x, y) in enumerate(bar):
-        lr = learning_rate(config, epoch + step / max(steps, 1))
+        lr = learning_rate(config, epoch + step / max(steps, 1), world.size)
         for group in optimizer.param_groups:
             group["lr"] = lr
         x = x.to(device, non_blocking=True)
@@ -330,8 +378,9 @@ def _train_epoch(
         tick = now
         total_loss += loss.item() * y.shape[0]
         samples += y.shape[0]
-        bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.4g}", sps=f"{samples / seconds:.1f}")
-    return total_loss / max(samples, 1), samples, seconds
+        rate = samples * world.size / seconds
+        bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.4g}", sps=f"{rate:.1f}")
+    return total_loss, samples, seconds
 
 
 def _checkpoint(
@@ -342,8 +391,7 @@ def _checkpoint(
     epoch: int,
     best_top1: float,
 ) -> dict[str, Any]:
-    inner = model.module if hasattr(model, "module") else model
-    inner = getattr(inner, "_orig_mod", inner)
+    inner = dist.unwrap(model)
     return {
         "format": ckpt.FORMAT,
         "format_version": ckpt.FORMAT_VERSION,

@@ -1,0 +1,156 @@
+"""Starting the workers of a multi-card or multi-node run with torch's elastic agent.
+
+This is the engine behind torchrun: it spawns one worker per card, gives each its
+RANK/LOCAL_RANK/WORLD_SIZE, runs the rendezvous between hosts, stops every worker
+as soon as one fails, and restarts the whole group up to ``max_restarts`` times. A
+restarted worker resumes from the run's last checkpoint. Started by torchrun or a
+cluster launcher instead, ``stgcn run`` is already a worker and trains directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stgcn.config import RunConfig
+from stgcn.distributed import launched_externally
+from stgcn.errors import StgcnError, first_line
+
+LATEST = Path("checkpoints") / "latest.pth.tar"
+ERROR_DIR_VARIABLE = "STGCN_ERROR_DIR"
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Where the workers run: cards per host, hosts, and how the hosts find each other."""
+
+    cards: int = 1
+    nnodes: str = "1"
+    node_rank: int | None = None
+    rdzv_endpoint: str | None = None
+    rdzv_backend: str | None = None
+    max_restarts: int = 0
+
+    def node_range(self) -> tuple[int, int]:
+        """``--nnodes 2`` or, for an elastic job, ``--nnodes 1:4``."""
+        low, _, high = self.nnodes.partition(":")
+        try:
+            nodes = (int(low), int(high or low))
+        except ValueError:
+            raise StgcnError(f"--nnodes expects N or MIN:MAX, got {self.nnodes!r}") from None
+        if not 1 <= nodes[0] <= nodes[1]:
+            raise StgcnError(f"--nnodes expects 1 <= MIN <= MAX, got {self.nnodes!r}")
+        return nodes
+
+    @property
+    def single_process(self) -> bool:
+        return self.cards == 1 and self.node_range() == (1, 1) and self.max_restarts == 0
+
+
+def run_training(config: RunConfig, resume: bool, topology: Topology) -> dict[str, Any]:
+    """Train in this process, or start the workers and wait for them."""
+    from stgcn.train import resolve, train
+
+    if launched_externally() or topology.single_process:
+        return train(config, resume)
+    topology.node_range()
+    if topology.max_restarts < 0:
+        raise StgcnError("--max-restarts must not be negative")
+    # check everything a user can get wrong before any process starts
+    session = resolve(config)
+    if topology.node_rank in (None, 0):
+        _refuse_existing_run(session.work_dir, resume)
+    return _launch(session.config, resume, topology)
+
+
+def _refuse_existing_run(work_dir: Path, resume: bool) -> None:
+    if resume:
+        if not (work_dir / "config.json").is_file():
+            raise StgcnError(f"nothing to resume: {work_dir / 'config.json'} does not exist")
+    elif (work_dir / LATEST).exists() or (work_dir / "metrics.jsonl").exists():
+        raise StgcnError(
+            f"{work_dir} already holds a run; resume it with --resume or choose another --work-dir"
+        )
+
+
+def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, Any]:
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    if os.environ.get("STGCN_DEBUG") != "1":
+        logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+    min_nodes, max_nodes = topology.node_range()
+    multi_node = max_nodes > 1
+    if multi_node and not topology.rdzv_endpoint:
+        raise StgcnError("--nnodes above 1 needs --rdzv-endpoint HOST:PORT, the same on every host")
+    static = multi_node and topology.node_rank is not None
+    rdzv_backend = topology.rdzv_backend or ("static" if static else "c10d")
+    rdzv_configs: dict[str, Any] = {"rank": topology.node_rank} if static else {}
+    # one host: a free port chosen by the rendezvous itself
+    endpoint = topology.rdzv_endpoint if multi_node else "127.0.0.1:0"
+    with tempfile.TemporaryDirectory(prefix="stgcn-errors-") as errors:
+        launch = LaunchConfig(
+            min_nodes=min_nodes,
+            max_nodes=max_nodes,
+            nproc_per_node=topology.cards,
+            run_id=os.environ.get("STGCN_RUN_ID", f"stgcn-{uuid.uuid4().hex[:8]}"),
+            rdzv_backend=rdzv_backend,
+            rdzv_endpoint=endpoint,
+            rdzv_configs=rdzv_configs,
+            max_restarts=topology.max_restarts,
+            monitor_interval=0.1,
+            start_method="spawn",
+        )
+        os.environ[ERROR_DIR_VARIABLE] = errors
+        try:
+            results = elastic_launch(launch, worker)(config.to_dict(), resume)
+        except ChildFailedError as failure:
+            raise StgcnError(_failure_line(failure, Path(errors))) from None
+        finally:
+            os.environ.pop(ERROR_DIR_VARIABLE, None)
+    # rank 0's summary; on another host's launcher, any local worker's (they agree)
+    return results.get(0) or next(iter(results.values()))
+
+
+def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
+    """One rank's training, as the elastic agent runs it in a fresh process.
+
+    A failure leaves its one-line message for the launcher and exits non-zero; the
+    agent then stops the other ranks, so nothing waits forever in a collective.
+    """
+    from stgcn.train import train
+
+    rank = os.environ.get("RANK", "?")
+    try:
+        config = RunConfig.from_mapping(config_values, "run")
+        # a restarted group continues from the last checkpoint (or starts over if none)
+        restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
+        return train(config, resume or restarted)
+    except BaseException as error:  # every failure must reach the launcher
+        message = "interrupted" if isinstance(error, KeyboardInterrupt) else first_line(error)
+        folder = os.environ.get(ERROR_DIR_VARIABLE)
+        if folder:  # the launcher prints it
+            (Path(folder) / f"rank-{rank}.txt").write_text(message, encoding="utf-8")
+        if os.environ.get("STGCN_DEBUG") == "1":
+            raise
+        if not folder:
+            print(f"stgcn: error: rank {rank}: {message}", file=sys.stderr, flush=True)
+        sys.exit(1)
+
+
+def _failure_line(failure: Any, errors: Path) -> str:
+    """The first rank that failed, with its own message where this host has it."""
+    written = sorted(errors.glob("rank-*.txt"), key=lambda path: path.stat().st_mtime)
+    if written:
+        rank = written[0].stem.removeprefix("rank-")
+        return f"rank {rank} failed: {written[0].read_text(encoding='utf-8').strip()}"
+    rank, process = failure.get_first_failure()
+    code = process.exitcode
+    how = f"signal {-code}" if code < 0 else f"exit code {code}"
+    return f"rank {rank} failed ({how}); run with --debug for its traceback"

@@ -1,0 +1,170 @@
+"""Multi-card training with real gloo processes on the cpu."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+from core_helpers import TINY, make_distribution, run_stgcn
+from dist_helpers import model_and_data, one_step_grads, rank_main
+
+from stgcn.backends.cpu import CPUBackend
+from stgcn.config import RunConfig
+from stgcn.distributed import StridedSampler, World, wrap_model
+from stgcn.errors import StgcnError
+from stgcn.evaluate import evaluate
+from stgcn.train import base_lr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_two_cards_give_the_gradients_of_one_card_with_twice_the_batch(tmp_path: Path) -> None:
+    per_card = 4
+    mp.spawn(rank_main, args=(2, free_port(), per_card, 33, str(tmp_path)), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
+    assert not set(ranks[0]["indices"]) & set(ranks[1]["indices"])
+
+    model, train, val = model_and_data(per_card, 33)
+    indices = ranks[0]["indices"] + ranks[1]["indices"]
+    x = torch.stack([train[i][0] for i in indices])
+    y = torch.tensor([train[i][1] for i in indices])
+    expected = one_step_grads(model, x, y)
+    for name, grad in expected.items():
+        for rank in ranks:
+            torch.testing.assert_close(rank["grads"][name], grad, rtol=1e-4, atol=1e-6)
+
+    # validation: 33 samples over 2 ranks, each counted once, the same result as one card
+    loader = torch.utils.data.DataLoader(val, batch_size=4)
+    single = evaluate(model, loader, torch.device("cpu"), CPUBackend(), "fp32", 10)
+    assert single.samples == 33
+    for rank in ranks:
+        assert rank["eval"]["samples"] == 33
+        assert rank["eval"]["top1"] == pytest.approx(single.top1)
+        assert rank["eval"]["top5"] == pytest.approx(single.top5)
+        assert rank["eval"]["loss"] == pytest.approx(single.loss, rel=1e-5)
+
+
+def test_validation_shards_cover_every_sample_once() -> None:
+    data = list(range(33))
+    shards = [list(StridedSampler(data, World(rank=r, size=4))) for r in range(4)]
+    assert sorted(i for shard in shards for i in shard) == data
+    assert [len(shard) for shard in shards] == [9, 8, 8, 8]
+
+
+def test_two_card_run_trains_and_rank_zero_alone_writes(tmp_path: Path) -> None:
+    work = tmp_path / "run"
+    result = run_stgcn(
+        "run", *TINY, "--batch-size", "4", "--cards", "2", "--epochs", "6", "--lr", "0.02",
+        "--warmup-epochs", "0", "--work-dir", str(work),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2, 3, 4, 5, 6]
+    assert {line["world_size"] for line in lines} == {2}
+    losses = [line["train_loss"] for line in lines]
+    assert min(losses[-3:]) < losses[0] - 0.3, losses  # it learns
+    state = torch.load(work / "checkpoints" / "latest.pth.tar", weights_only=True)
+    assert not [key for key in state["model"] if key.startswith("module.")]
+    assert json.loads((work / "config.json").read_text())["cards"] == 2
+
+
+FAILING_PLUGIN = """
+import dataclasses, os
+from pathlib import Path
+from stgcn.errors import StgcnError
+from stgcn.hookspecs import hookimpl
+from stgcn.datasets.synthetic_plugin import SYNTHETIC, build
+
+class Failing:
+    '''Rank 1 fails at its first training sample, or (FAIL_MODE "once") only before
+    the first restart and once a checkpoint exists.'''
+    def __init__(self, data, split):
+        self.data, self.split = data, split
+    def __len__(self):
+        return len(self.data)
+    def __getitem__(self, index):
+        if self.split == "train" and os.environ.get("RANK") == "1":
+            mode = os.environ.get("FAIL_MODE", "always")
+            restarts = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+            checkpoint = Path(os.environ["FAIL_WORK"], "checkpoints", "latest.pth.tar")
+            if mode == "always":
+                raise StgcnError(f"broken sample {index}")
+            if mode == "once" and restarts == 0 and checkpoint.exists():
+                raise StgcnError("a one-off failure")
+        return self.data[index]
+
+@hookimpl
+def stgcn_register_datasets(register):
+    register(dataclasses.replace(
+        SYNTHETIC, name="failing",
+        build=lambda split, path, options: Failing(build(split, path, options), split),
+    ))
+"""
+
+
+def test_a_failing_rank_ends_the_job_with_its_error(site, tmp_path: Path) -> None:
+    make_distribution(site, "fake-failing", "0.1", "fake_failing", FAILING_PLUGIN)
+    work = tmp_path / "run"
+    started = time.monotonic()
+    result = run_stgcn(
+        "run", "--dataset", "failing", *TINY, "--cards", "2", "--epochs", "50",
+        "--work-dir", str(work), site=site, env={"FAIL_WORK": str(work)}, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("stgcn: error: rank 1 failed: broken sample "), result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (work / "checkpoints").exists()
+    # a hang would reach the timeout; a prompt end takes seconds beyond start-up
+    assert time.monotonic() - started < 240
+
+
+def test_a_restarted_job_resumes_from_its_last_checkpoint(site, tmp_path: Path) -> None:
+    make_distribution(site, "fake-failing", "0.1", "fake_failing", FAILING_PLUGIN)
+    work = tmp_path / "run"
+    result = run_stgcn(
+        "run", "--dataset", "failing", *TINY, "--cards", "2", "--epochs", "2",
+        "--max-restarts", "1", "--work-dir", str(work),
+        site=site, env={"FAIL_WORK": str(work), "FAIL_MODE": "once"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--cards", "999"], "--cards 999: backend 'cpu' has"),
+        (["--cards", "2", "--nnodes", "2"], "--nnodes above 1 needs --rdzv-endpoint"),
+        (["--cards", "2", "--nnodes", "two"], "--nnodes expects N or MIN:MAX"),
+        (["--lr-scaling", "square"], "Invalid value for '--lr-scaling'"),
+    ],
+)
+def test_multi_card_mistakes_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run_stgcn("run", *args, "--work-dir", str(tmp_path / "w"))
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "w").exists()
+
+
+def test_sync_bn_is_refused_on_the_cpu() -> None:
+    with pytest.raises(StgcnError, match="--sync-bn needs an accelerator"):
+        wrap_model(torch.nn.BatchNorm1d(3), World(size=2), torch.device("cpu"), sync_bn=True)
+
+
+def test_linear_lr_scaling_follows_the_total_batch() -> None:
+    config = RunConfig(lr=0.1, batch_size=64, lr_scaling="linear", lr_reference_batch=256)
+    assert base_lr(config, world_size=8) == pytest.approx(0.2)
+    assert base_lr(RunConfig(lr=0.1, batch_size=64, lr_scaling="linear"), 8) == pytest.approx(0.8)
+    assert base_lr(RunConfig(lr=0.1, batch_size=64), 8) == pytest.approx(0.1)
