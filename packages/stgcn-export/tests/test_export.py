@@ -13,10 +13,12 @@ import onnxruntime
 import pytest
 import torch
 from export_helpers import assert_one_line_error, run_stgcn, stgcn_in_process
+from stgcn_export.onnx_export import export_onnx
 from stgcn_export.verification import VerificationError, verify_onnx
 
 import stgcn
 from stgcn.datasets.synthetic import CLASS_NAMES
+from stgcn.errors import StgcnError
 from stgcn.plugins import get_registry
 
 SMALL = ["--batch", "1", "--frames", "12"]
@@ -221,3 +223,18 @@ def test_other_files_are_never_overwritten(checkpoint, tmp_path: Path) -> None:
         "export", "onnx", "--checkpoint", str(checkpoint), "--output", str(tmp_path)
     )
     assert_one_line_error(ran, "is a folder")
+
+
+def test_api_exports_eval_mode_and_gives_the_model_back_as_it_was(checkpoint, tmp_path) -> None:
+    model = stgcn.load_model(checkpoint).train()
+    path = tmp_path / "api.onnx"
+    report = export_onnx(model, path, {"frames": 8, "opset": 13, "seed": 3})
+    assert model.training, "the caller's training mode was not restored"
+    assert report.path == path and report.opset == 13 and len(report.checks) == 2
+    assert all(check.passed for check in report.checks)
+    actual, expected = run_both(path, stgcn.load_model(checkpoint), (2, 3, 8, 18, 2), seed=4)
+    assert relative_error(actual, expected) < 1e-4  # eval-mode batch norm, not batch statistics
+    with pytest.raises(ValueError, match="eval mode"):
+        verify_onnx(path, model, [(1, 3, 8, 18, 2)], tolerance=1e-4)
+    with pytest.raises(StgcnError, match="unknown option 'opset_version'"):
+        export_onnx(model.eval(), path, {"opset_version": 11})

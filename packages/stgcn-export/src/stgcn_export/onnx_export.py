@@ -166,14 +166,26 @@ def model_input_facts(model: torch.nn.Module) -> tuple[int, int, int]:
 def export_onnx(
     model: torch.nn.Module, output: str | os.PathLike[str], options: Mapping[str, Any]
 ) -> OnnxExportReport:
-    """Write ``model`` (put in eval mode) to ``output`` as ONNX, verifying it unless
-    ``options["verify"]`` is false; see :class:`OnnxOptions` for the options."""
+    """Write ``model``, in eval mode, to ``output`` as ONNX, verifying it unless
+    ``options["verify"]`` is false; see :class:`OnnxOptions` for the options. A model
+    passed in training mode is put back in it afterwards."""
     settings = OnnxOptions.from_mapping(options)
     output = Path(output)
     if output.is_dir():
         raise StgcnError(f"output {output} is a folder; give a file name such as model.onnx")
-    channels, joints, classes = model_input_facts(model)
+    model_input_facts(model)
+    was_training = model.training
     model.eval()
+    try:
+        return _export_eval_model(model, output, settings)
+    finally:
+        model.train(was_training)
+
+
+def _export_eval_model(
+    model: torch.nn.Module, output: Path, settings: OnnxOptions
+) -> OnnxExportReport:
+    channels, joints, classes = model_input_facts(model)
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     os.close(handle)

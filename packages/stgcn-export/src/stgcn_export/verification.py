@@ -72,16 +72,17 @@ def verify_onnx(
     tolerance: float,
     seed: int | None = None,
 ) -> list[ShapeCheck]:
-    """Compare ``path`` in onnxruntime with ``model`` at each input shape.
+    """Compare ``path`` in onnxruntime with ``model`` (in eval mode) at each input shape.
 
     Raises :class:`VerificationError` naming the first shape that fails; returns the
     checks when all pass.
     """
+    if model.training:
+        raise ValueError("verify_onnx compares a model in eval mode; call model.eval() first")
     check_graph(path)
     session = open_session(path)
     input_name = session.get_inputs()[0].name
     generator = np.random.default_rng(seed)
-    model.eval()
     checks = []
     for shape in shapes:
         inputs = generator.standard_normal(shape, dtype=np.float32)
