@@ -1,0 +1,94 @@
+"""The two ways ``stgcn predict`` runs a model: PyTorch from a checkpoint, or
+onnxruntime from an exported file. Both take one clip and give one row of logits, so
+that the same input can be compared across them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from stgcn.errors import StgcnError
+from stgcn_export.metadata import DATASET_KEY, read_metadata, stored_class_names
+from stgcn_export.onnx_export import model_input_facts
+from stgcn_export.runtime import open_session
+from stgcn_export.verification import torch_outputs
+
+AXES = ("batch", "channels", "frames", "joints", "persons")
+
+
+class Engine(Protocol):
+    """A model ready to classify a clip."""
+
+    #: "pytorch" or "onnxruntime", for the report.
+    name: str
+    #: None when the model file does not say (then it is the length of the logits)
+    num_class: int | None
+    #: the dataset the model was trained on, when the model file records it
+    dataset_name: str | None
+    #: class names the model file itself carries (an export's metadata), else None
+    class_names: Sequence[str] | None
+
+    def logits(self, sample: np.ndarray) -> np.ndarray:
+        """Logits ``(num_class,)`` for one float32 clip ``(C, T, V, M)``."""
+        ...
+
+
+def _refuse_mismatch(sample: np.ndarray, expected: Sequence[Any], hint: str = "") -> None:
+    """One line naming every axis where ``sample`` (C, T, V, M) differs from ``expected``
+    (the model's input shape without its batch axis; None or a name means free)."""
+    wrong = [
+        f"{want} {axis} (the clip has {have})"
+        for axis, want, have in zip(AXES[1:], expected, sample.shape, strict=True)
+        if isinstance(want, int) and want != have
+    ]
+    if wrong:
+        raise StgcnError(f"the model takes {', '.join(wrong)}{hint}")
+
+
+class TorchEngine:
+    name = "pytorch"
+    class_names = None
+
+    def __init__(self, model: torch.nn.Module, checkpoint: dict[str, Any] | None) -> None:
+        self.model = model.eval()
+        self.channels, self.joints, self.num_class = model_input_facts(model)
+        self.dataset_name = (checkpoint or {}).get("config", {}).get("dataset")
+
+    def logits(self, sample: np.ndarray) -> np.ndarray:
+        _refuse_mismatch(sample, (self.channels, None, self.joints, None))
+        return torch_outputs(self.model, sample[None])[0]
+
+
+class OnnxEngine:
+    name = "onnxruntime"
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.session = open_session(path)
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(inputs[0].shape) != 5 or len(outputs[0].shape) != 2:
+            raise StgcnError(
+                f"{path} is not an ST-GCN export: it should take one (N, C, T, V, M) input "
+                "and give (N, classes) logits"
+            )
+        self.input_name = inputs[0].name
+        self.input_shape = list(inputs[0].shape)
+        classes = outputs[0].shape[1]
+        # a file from another exporter may leave the class axis unnamed: known after a run
+        self.num_class = classes if isinstance(classes, int) else None
+        metadata = read_metadata(self.session)
+        self.dataset_name = metadata.get(DATASET_KEY)
+        self.class_names = stored_class_names(metadata)
+
+    def logits(self, sample: np.ndarray) -> np.ndarray:
+        hint = "; an export without --static takes any frames and persons"
+        _refuse_mismatch(sample, self.input_shape[1:], hint)
+        batch = self.input_shape[0]
+        # a fixed-batch export still classifies one clip: its copies are independent rows
+        repeats = batch if isinstance(batch, int) else 1
+        inputs = np.ascontiguousarray(np.repeat(sample[None], repeats, axis=0))
+        (logits,) = self.session.run(None, {self.input_name: inputs})
+        return logits[0]

@@ -1,0 +1,51 @@
+"""What an exported file remembers about its model, in ONNX ``metadata_props``.
+
+``stgcn predict --onnx`` has no checkpoint to read the dataset from, so the export
+stores the dataset's name and class names in the file itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import onnx
+import onnxruntime
+
+DATASET_KEY = "stgcn.dataset"
+CLASS_NAMES_KEY = "stgcn.class_names"
+MODEL_CONFIG_KEY = "stgcn.model_config"
+
+
+def describe_dataset(name: str | None, class_names: Sequence[str] | None) -> dict[str, str]:
+    """The metadata entries for a model trained on ``name`` with ``class_names``."""
+    entries = {}
+    if name:
+        entries[DATASET_KEY] = name
+    if class_names:
+        entries[CLASS_NAMES_KEY] = json.dumps(list(class_names))
+    return entries
+
+
+def write_metadata(model: onnx.ModelProto, entries: Mapping[str, str]) -> None:
+    """Set ``entries`` on ``model``, replacing earlier values of the same keys."""
+    kept = [prop for prop in model.metadata_props if prop.key not in entries]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    for key, value in entries.items():
+        model.metadata_props.add(key=key, value=value)
+
+
+def read_metadata(session: onnxruntime.InferenceSession) -> dict[str, str]:
+    return dict(session.get_modelmeta().custom_metadata_map)
+
+
+def stored_class_names(entries: Mapping[str, str]) -> list[str] | None:
+    """The class names an export stored, or None when it stored none (or garbage)."""
+    try:
+        names = json.loads(entries[CLASS_NAMES_KEY])
+    except (KeyError, ValueError):
+        return None
+    if isinstance(names, list) and all(isinstance(name, str) for name in names):
+        return names
+    return None

@@ -1,0 +1,95 @@
+"""Reading the one clip ``stgcn predict`` classifies.
+
+A ``.npy`` file is read here; any other file is the business of the dataset plugin
+whose format it is (its ``read_sample``), because only that plugin knows, say, how a
+Kinetics JSON clip maps to frames, joints and persons.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from stgcn.errors import StgcnError, first_line
+from stgcn.records import Dataset
+
+#: Which plugin reads which clip format, for the error that says what to install.
+PLUGIN_FOR_SUFFIX = {".json": "stgcn-data-kinetics (Kinetics-skeleton JSON clips)"}
+
+
+def install_hint(path: Path) -> str:
+    plugin = PLUGIN_FOR_SUFFIX.get(path.suffix.lower())
+    which = f"install {plugin}" if plugin else "install the dataset plugin for this format"
+    return f"{which} and name its dataset with --dataset, or give a .npy sample"
+
+
+def read_clip(path: str | Path, dataset: Dataset | None, dataset_name: str | None) -> np.ndarray:
+    """One clip as float32 ``(C, T, V, M)``.
+
+    ``dataset`` is the installed record that should read a non-``.npy`` file;
+    ``dataset_name`` is the name it was looked up by (None when no dataset is known),
+    so that a missing plugin can be named in the error.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StgcnError(f"input not found: {path}")
+    if path.suffix.lower() == ".npy":
+        sample = _read_npy(path)
+    elif dataset is None:
+        if dataset_name:
+            raise StgcnError(
+                f"cannot read {path.name}: dataset {dataset_name!r} is not installed; "
+                + install_hint(path)
+            )
+        raise StgcnError(f"cannot tell which dataset reads {path.name}; " + install_hint(path))
+    elif dataset.read_sample is None:
+        raise StgcnError(
+            f"dataset {dataset.name!r} cannot read clip files such as {path.name}; "
+            + install_hint(path)
+        )
+    else:
+        sample = _read_with_plugin(path, dataset)
+    return _checked(sample, path)
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise StgcnError(f"{path} is not a readable .npy array ({first_line(error)})") from None
+    if array.ndim == 5 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim != 4:
+        raise StgcnError(
+            f"{path} holds an array of shape {array.shape}; expected one sample "
+            "(C, T, V, M) or a batch of one (1, C, T, V, M)"
+        )
+    return array
+
+
+def _read_with_plugin(path: Path, dataset: Dataset) -> np.ndarray:
+    assert dataset.read_sample is not None
+    try:
+        return np.asarray(dataset.read_sample(path))
+    except StgcnError:
+        raise
+    except (ValueError, KeyError, IndexError, TypeError, OSError, json.JSONDecodeError) as error:
+        # bad content is far likelier than a plugin bug here; --debug shows the traceback
+        raise StgcnError(
+            f"dataset {dataset.name!r} cannot read {path}: {type(error).__name__}: "
+            f"{first_line(error)}"
+        ) from error
+
+
+def _checked(sample: np.ndarray, path: Path) -> np.ndarray:
+    if sample.ndim != 4 or 0 in sample.shape:
+        raise StgcnError(f"{path} gave a sample of shape {sample.shape}; expected (C, T, V, M)")
+    real = np.issubdtype(sample.dtype, np.integer) or np.issubdtype(sample.dtype, np.floating)
+    if not real:
+        raise StgcnError(f"{path} holds {sample.dtype} values, not numbers")
+    sample = sample.astype(np.float32)
+    if not np.isfinite(sample).all():
+        raise StgcnError(f"{path} holds NaN or infinite values")
+    return sample
