@@ -56,7 +56,7 @@ def test_matching_or_unknown_pair_passes(torch_version: str, npu_version: str | 
     assert installation_problem(True, torch_version, npu_version) is None
 
 
-def test_this_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_this_environment() -> None:
     problem = check_installation()
     if TORCH_NPU_INSTALLED:
         assert problem is None

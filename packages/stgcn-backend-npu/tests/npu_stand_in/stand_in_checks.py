@@ -60,10 +60,11 @@ def test_availability_counts_npus_in_a_child_process(monkeypatch: pytest.MonkeyP
 
 
 def test_setup_imports_torch_npu_and_binds_the_local_rank(backend: NPUBackend) -> None:
+    assert "torch_npu" not in sys.modules
     backend.configure({})
     device = backend.setup(1)
     assert device == torch.device("npu", 1) and str(device) == "npu:1"
-    assert calls()[-2:] == [("set_compile_mode", False), ("set_device", 1)]
+    assert calls() == [("import",), ("set_compile_mode", False), ("set_device", 1)]
     assert torch.npu.current_device() == 1
     assert backend.device_count() == 2
 
