@@ -35,6 +35,25 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *[str(p / "tests") for p in PACKAGES], *session.posargs)
 
 
+@nox.session(name="tests-npu")
+def tests_npu(session: nox.Session) -> None:
+    """The npu backend's tests beside the real torch-npu 2.13.0 wheel (not in the default set).
+
+    Without the CANN toolkit they check that stgcn keeps working where torch-npu breaks
+    `import torch`; on an Ascend host with CANN sourced they also train on one NPU, and
+    on two with HCCL where two exist. The pytest process needs torch's device-extension
+    autoload off to import torch where CANN is missing; the tests unset it again for the
+    commands they run as a user would.
+    """
+    npu = ROOT / "packages" / "stgcn-backend-npu"
+    session.env["TORCH_DEVICE_BACKEND_AUTOLOAD"] = "0"
+    session.install("-c", CONSTRAINTS, "torch==2.13.0")
+    session.install(
+        "-c", CONSTRAINTS, str(ROOT / "packages" / "stgcn-core"), f"{npu}[torch-npu]", "pytest"
+    )
+    session.run("pytest", str(npu / "tests"), *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository."""

@@ -1,8 +1,39 @@
-"""ST-GCN skeleton action recognition for PyTorch."""
+"""ST-GCN skeleton action recognition for PyTorch.
 
-from stgcn.graph import Graph, Layout
-from stgcn.loading import load_model
-from stgcn.model import STGCN
+The public names are imported on first use (PEP 562), so that ``import stgcn``
+and the ``stgcn`` command do not import torch before they have set what torch
+needs to start (``TORCH_DEVICE_BACKEND_AUTOLOAD``, see the README).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from stgcn.graph import Graph, Layout
+    from stgcn.loading import load_model
+    from stgcn.model import STGCN
 
 __version__ = "0.1.0"
 __all__ = ["STGCN", "Graph", "Layout", "__version__", "load_model"]
+
+_HOMES = {
+    "STGCN": "stgcn.model",
+    "Graph": "stgcn.graph",
+    "Layout": "stgcn.graph",
+    "load_model": "stgcn.loading",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'stgcn' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -6,8 +6,15 @@ A mistake the user can make ends in one line on stderr and a non-zero exit;
 
 from __future__ import annotations
 
-import json
 import os
+
+# Set before torch is first imported. torch otherwise imports every installed device
+# extension (torch-npu, say) while it loads, and one whose native libraries are missing
+# (torch-npu without the CANN toolkit) makes `import torch` itself fail. Backends
+# import their own device extension when they start.
+os.environ.setdefault("TORCH_DEVICE_BACKEND_AUTOLOAD", "0")
+
+import json
 import sys
 from pathlib import Path
 from typing import Any

@@ -1,0 +1,101 @@
+"""The ``npu`` backend: Ascend NPUs through torch-npu, HCCL between cards.
+
+``stgcn`` starts with torch's device-extension autoload switched off (see the core
+README), so this backend imports torch_npu itself, in ``setup``, and only after the
+availability checks have passed: on a host without CANN, that import is what fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
+
+import torch
+
+from stgcn.errors import StgcnError, first_line
+from stgcn.records import Availability
+from stgcn_backend_npu.availability import NPUStatus, check_npu
+from stgcn_backend_npu.options import NPUOptions
+from stgcn_backend_npu.scaler import loss_scaler
+
+
+def import_device_module() -> ModuleType:
+    """Import torch_npu and return the device module it registers as ``torch.npu``."""
+    try:
+        importlib.import_module("torch_npu")
+    except Exception as error:  # torch_npu reports a missing CANN library as ImportError
+        raise StgcnError(f"torch_npu failed to import: {first_line(error)}") from error
+    return torch.npu
+
+
+class NPUBackend:
+    name = "npu"
+    description = "Ascend NPU through torch-npu (HCCL between cards, fp16 with loss scaling)"
+    collective = "hccl"
+    precisions = ("fp16", "fp32")
+
+    def __init__(self) -> None:
+        self.options = NPUOptions()
+        self._status: NPUStatus | None = None
+        self._npu: ModuleType | None = None
+
+    def status(self) -> NPUStatus:
+        """Checked once per process: the check may import torch_npu in a child process."""
+        if self._status is None:
+            self._status = check_npu()
+        return self._status
+
+    def availability(self) -> Availability:
+        return self.status().availability
+
+    def device_count(self) -> int:
+        if self._npu is not None:
+            return int(self._npu.device_count())
+        return self.status().device_count
+
+    def default_precision(self) -> str:
+        return "fp16"
+
+    def configure(self, options: Mapping[str, str]) -> None:
+        self.options = NPUOptions.parse(options)
+
+    def setup(self, local_rank: int) -> torch.device:
+        """Bind this process to ``npu:local_rank``; must precede the HCCL process group,
+        which takes its device from the current one."""
+        availability = self.availability()
+        if not availability.available:
+            raise StgcnError(f"backend 'npu' is unavailable: {availability.reason}")
+        npu = import_device_module()
+        count = int(npu.device_count())
+        if not 0 <= local_rank < count:
+            visible = os.environ.get("ASCEND_RT_VISIBLE_DEVICES")
+            narrowed = f"ASCEND_RT_VISIBLE_DEVICES={visible}" if visible else "all of them"
+            raise StgcnError(
+                f"local rank {local_rank} has no NPU: {count} visible ({narrowed}); "
+                "ask for at most that many --cards"
+            )
+        npu.set_compile_mode(jit_compile=self.options.jit_compile)
+        npu.set_device(local_rank)
+        self._npu = npu
+        return torch.device(f"npu:{local_rank}")
+
+    def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
+        if precision == "fp16":
+            return torch.autocast("npu", dtype=torch.float16)
+        return contextlib.nullcontext()
+
+    def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
+        if precision != "fp16":
+            return None
+        return loss_scaler("npu", self.options.loss_scale)
+
+    def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        return model
+
+    def synchronize(self) -> None:
+        if self._npu is not None:
+            self._npu.synchronize()

@@ -1,0 +1,15 @@
+"""The ``stgcn`` entry point: registers the ``npu`` backend.
+
+Registering costs nothing: the checks and the torch_npu import wait until the backend
+is asked whether it is available, or set up.
+"""
+
+from __future__ import annotations
+
+from stgcn.hookspecs import hookimpl
+from stgcn_backend_npu.backend import NPUBackend
+
+
+@hookimpl
+def stgcn_register_backends(register) -> None:
+    register(NPUBackend())
