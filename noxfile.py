@@ -8,6 +8,8 @@ torch from ``constraints.txt`` first, so that no dependency can pull in another
 from __future__ import annotations
 
 import json
+import os
+import sys
 import zipfile
 from datetime import datetime
 from email.parser import Parser
@@ -18,6 +20,7 @@ import nox
 ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints.txt")
 PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
+CUDA_PACKAGE = ROOT / "packages" / "stgcn-backend-cuda"
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "venv"
@@ -52,6 +55,27 @@ def tests_npu(session: nox.Session) -> None:
         "-c", CONSTRAINTS, str(ROOT / "packages" / "stgcn-core"), f"{npu}[torch-npu]", "pytest"
     )
     session.run("pytest", str(npu / "tests"), *session.posargs)
+
+
+@nox.session(name="tests-cuda")
+def tests_cuda(session: nox.Session) -> None:
+    """The NVIDIA GPU backend's tests, GPU ones included (they skip without a GPU).
+
+    With ``--no-venv`` nothing is installed: the current interpreter runs pytest over
+    the source folders, and ``STGCN_PLUGINS`` loads the backend without its entry
+    point, for GPU machines where nothing can be installed.
+    """
+    tests = str(CUDA_PACKAGE / "tests")
+    if session.venv_backend == "none":
+        sources = [str(ROOT / "packages" / "stgcn-core" / "src"), str(CUDA_PACKAGE / "src")]
+        path = os.pathsep.join([*sources, *filter(None, [os.environ.get("PYTHONPATH")])])
+        session.run(
+            sys.executable, "-m", "pytest", tests, *session.posargs,
+            env={"PYTHONPATH": path, "STGCN_PLUGINS": "stgcn_backend_cuda"},
+        )  # fmt: skip
+        return
+    install_stgcn(session, "pytest")
+    session.run("pytest", tests, *session.posargs)
 
 
 @nox.session

@@ -5,6 +5,11 @@ through the same hooks, registered directly so that they work from a source tree
 too. A plugin that fails to import or to register is reported and skipped, so one
 broken package never takes the others down; ``STGCN_STRICT_PLUGINS=1`` makes that
 fatal for plugin authors who want to see it fail loudly.
+
+``STGCN_PLUGINS=module,module`` names plugin modules to load without an installed
+distribution (entry points exist only for installed ones): a source tree on
+``PYTHONPATH`` on a machine where nothing can be installed. A module that an entry
+point already loaded is not registered twice.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from stgcn.errors import StgcnError, first_line
 from stgcn.records import Availability, Backend, Dataset, Exporter
 
 ENTRY_POINT_GROUP = "stgcn"
+PLUGINS_VARIABLE = "STGCN_PLUGINS"
 CORE_DISTRIBUTION = "stgcn-core"
 BUILTIN_PLUGINS = ("stgcn.backends.cpu", "stgcn.datasets.synthetic_plugin")
 KINDS = ("backends", "datasets", "exporters")
@@ -166,10 +172,30 @@ def load_plugins(
             manager.register(module, name=entry_point.name)
         except Exception as error:  # any import failure skips this plugin only
             _fail(info, "import", error)
+    for module_name in named_plugin_modules():
+        # no distribution to name: the module stands for it in ``stgcn plugins``
+        info = PluginInfo(module_name, module_name, "unknown", module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as error:  # any import failure skips this plugin only
+            infos.append(info)
+            _fail(info, "import", error)
+            continue
+        if manager.is_registered(module):
+            continue  # already there through its entry point
+        info.version = str(getattr(module, "__version__", "unknown"))
+        manager.register(module, name=module_name)
+        infos.append(info)
     for info, module in extra:
         manager.register(module, name=info.name)
         infos.append(info)
     return infos
+
+
+def named_plugin_modules() -> list[str]:
+    """The modules listed in ``STGCN_PLUGINS`` (comma-separated), in order, once each."""
+    names = (part.strip() for part in os.environ.get(PLUGINS_VARIABLE, "").split(","))
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def _call_own_hook(manager: pluggy.PluginManager, hook: str, plugin: object, **kwargs: Any) -> None:

@@ -1,0 +1,17 @@
+"""NVIDIA GPU backend for stgcn: ``stgcn run --backend cuda``.
+
+Loading this module touches no GPU: the backend checks the host only when asked
+(``availability``), so ``stgcn plugins`` lists it quickly everywhere.
+"""
+
+from stgcn.hookspecs import hookimpl
+from stgcn_backend_cuda.backend import CUDABackend
+from stgcn_backend_cuda.settings import CudaSettings
+
+__version__ = "0.1.0"
+__all__ = ["CUDABackend", "CudaSettings", "__version__"]
+
+
+@hookimpl
+def stgcn_register_backends(register) -> None:
+    register(CUDABackend())
