@@ -42,10 +42,7 @@ def make_distribution(
     (info / "RECORD").write_text("")
 
 
-def run_stgcn(
-    *args: str, site: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
-    """The real command in a fresh interpreter, as a user would run it."""
+def _environment(site: Path | None, env: dict[str, str] | None) -> dict[str, str]:
     environment = dict(os.environ)
     environment.pop("STGCN_STRICT_PLUGINS", None)
     environment.pop("STGCN_DEBUG", None)
@@ -54,10 +51,30 @@ def run_stgcn(
             [str(site), *filter(None, [environment.get("PYTHONPATH")])]
         )
     environment.update(env or {})
+    return environment
+
+
+def run_stgcn(
+    *args: str, site: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """The real command in a fresh interpreter, as a user would run it."""
     return subprocess.run(
         [sys.executable, "-m", "stgcn", *args],
         capture_output=True,
         text=True,
-        env=environment,
+        env=_environment(site, env),
         timeout=timeout,
+    )
+
+
+def start_stgcn(
+    *args: str, site: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """The real command started in the background; stderr kept for the failure message."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "stgcn", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_environment(site, env),
     )

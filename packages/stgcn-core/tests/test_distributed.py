@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.multiprocessing as mp
-from core_helpers import TINY, make_distribution, run_stgcn
+from core_helpers import TINY, make_distribution, run_stgcn, start_stgcn
 from dist_helpers import model_and_data, one_step_grads, rank_main
 
 from stgcn.backends.cpu import CPUBackend
@@ -168,3 +168,16 @@ def test_linear_lr_scaling_follows_the_total_batch() -> None:
     assert base_lr(config, world_size=8) == pytest.approx(0.2)
     assert base_lr(RunConfig(lr=0.1, batch_size=64, lr_scaling="linear"), 8) == pytest.approx(0.8)
     assert base_lr(RunConfig(lr=0.1, batch_size=64), 8) == pytest.approx(0.1)
+
+
+def test_two_hosts_meet_at_the_rendezvous_endpoint(tmp_path: Path) -> None:
+    """Two launchers on this machine stand for two hosts of one card each."""
+    work = tmp_path / "run"
+    endpoint = f"127.0.0.1:{free_port()}"
+    common = ["run", *TINY, "--epochs", "1", "--cards", "1", "--nnodes", "2"]
+    common += ["--rdzv-endpoint", endpoint, "--work-dir", str(work)]
+    hosts = [start_stgcn(*common, "--node-rank", str(rank)) for rank in (0, 1)]
+    for host in hosts:
+        assert host.wait(timeout=300) == 0, host.stderr.read()
+    lines = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
+    assert [(line["epoch"], line["world_size"]) for line in lines] == [(1, 2)]

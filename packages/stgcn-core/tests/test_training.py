@@ -128,7 +128,6 @@ def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
         (["run", "--data-option", "oops"], "--data-option expects KEY=VALUE"),
         (["run", "--data-option", "colour=red"], "synthetic dataset: unknown option 'colour'"),
         (["run", "--config", "/no/such/file.toml"], "config file not found"),
-        (["run", "--cards", "2"], "--cards above 1"),
         (["run", "--weights", "/no/such/weights.pt"], "weights file not found"),
         (["eval", "--checkpoint", "/no/such.pth.tar"], "checkpoint not found"),
         (["bench", "--steps", "0"], "--steps must be at least 1"),
@@ -241,3 +240,33 @@ def test_preset_applies_over_the_recipe_and_under_the_command_line(site, tmp_pat
     assert refused.stderr.strip() == (
         "stgcn: error: dataset 'presetdata' has no preset 'slow' (known: quick)"
     )
+
+
+BROKEN_PLUGIN = """
+import dataclasses
+from stgcn.errors import StgcnError
+from stgcn.hookspecs import hookimpl
+from stgcn.datasets.synthetic_plugin import SYNTHETIC
+
+class Broken:
+    def __len__(self):
+        return 16
+    def __getitem__(self, index):
+        raise StgcnError("data.npy: sample holds non-finite values")
+
+@hookimpl
+def stgcn_register_datasets(register):
+    register(dataclasses.replace(SYNTHETIC, name="broken", build=lambda *args: Broken()))
+"""
+
+
+def test_an_error_in_a_dataloader_worker_is_one_line(site, tmp_path: Path) -> None:
+    make_distribution(site, "fake-broken", "0.1", "fake_broken", BROKEN_PLUGIN)
+    work = tmp_path / "run"
+    result = run_stgcn(
+        "run", "--dataset", "broken", "--workers", "1", "--batch-size", "4",
+        "--work-dir", str(work), site=site,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == "stgcn: error: data.npy: sample holds non-finite values"
+    assert not (work / "checkpoints").exists()

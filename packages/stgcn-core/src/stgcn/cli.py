@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, first_line
 from stgcn.options import parse_pairs
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     except StgcnError as error:
         if debug:
             raise
-        _fail(str(error))
+        _fail(first_line(error))
     except OSError as error:
         # a path the user gave that cannot be read or written: no traceback for that
         if debug:

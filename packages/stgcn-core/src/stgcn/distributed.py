@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator, Sized
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -58,9 +59,32 @@ def launched_externally() -> bool:
 
 
 def join(world: World, backend: Backend) -> None:
-    """Join the process group with the backend's collective (after ``backend.setup``)."""
-    if world.distributed and not dist.is_initialized():
+    """Join the process group with the backend's collective (after ``backend.setup``).
+
+    Under the elastic agent the workers share the agent's key-value store, which
+    outlives a restart: each attempt gets its own key prefix there, or the restarted
+    workers would read the dead ones' addresses.
+    """
+    if not world.distributed or dist.is_initialized():
+        return
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT")
+    if attempt is None or os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
         dist.init_process_group(backend.collective, timeout=TIMEOUT)
+        return
+    agent_store = dist.TCPStore(
+        os.environ["MASTER_ADDR"],
+        int(os.environ["MASTER_PORT"]),
+        world.size,
+        is_master=False,
+        timeout=TIMEOUT,
+    )
+    dist.init_process_group(
+        backend.collective,
+        store=dist.PrefixStore(f"stgcn/attempt-{attempt}", agent_store),
+        rank=world.rank,
+        world_size=world.size,
+        timeout=TIMEOUT,
+    )
 
 
 def leave() -> None:
@@ -132,6 +156,16 @@ def broadcast_buffers(model: torch.nn.Module, world: World) -> None:
     if world.distributed:
         for buffer in unwrap(model).buffers():
             dist.broadcast(buffer, src=0)
+
+
+def share_from_main(value: Any, world: World) -> Any:
+    """Rank 0's ``value`` on every rank (a resumed checkpoint: only rank 0 need see the
+    work dir, which on several hosts may live on rank 0's host alone)."""
+    if not world.distributed:
+        return value
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def barrier(world: World) -> None:

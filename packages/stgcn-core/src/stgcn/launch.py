@@ -9,11 +9,11 @@ cluster launcher instead, ``stgcn run`` is already a worker and trains directly.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sys
 import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,7 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
             min_nodes=min_nodes,
             max_nodes=max_nodes,
             nproc_per_node=topology.cards,
-            run_id=os.environ.get("STGCN_RUN_ID", f"stgcn-{uuid.uuid4().hex[:8]}"),
+            run_id=_run_id(config, endpoint),
             rdzv_backend=rdzv_backend,
             rdzv_endpoint=endpoint,
             rdzv_configs=rdzv_configs,
@@ -116,6 +116,14 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
             os.environ.pop(ERROR_DIR_VARIABLE, None)
     # rank 0's summary; on another host's launcher, any local worker's (they agree)
     return results.get(0) or next(iter(results.values()))
+
+
+def _run_id(config: RunConfig, endpoint: str) -> str:
+    """The same on every host given the same command, so their agents find each other."""
+    if "STGCN_RUN_ID" in os.environ:
+        return os.environ["STGCN_RUN_ID"]
+    digest = hashlib.sha1(f"{endpoint}|{config.work_dir}".encode()).hexdigest()
+    return f"stgcn-{digest[:12]}"
 
 
 def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
@@ -136,7 +144,9 @@ def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
         message = "interrupted" if isinstance(error, KeyboardInterrupt) else first_line(error)
         folder = os.environ.get(ERROR_DIR_VARIABLE)
         if folder:  # the launcher prints it
-            (Path(folder) / f"rank-{rank}.txt").write_text(message, encoding="utf-8")
+            attempt = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+            name = f"attempt-{attempt:03d}-rank-{rank}.txt"
+            (Path(folder) / name).write_text(message, encoding="utf-8")
         if os.environ.get("STGCN_DEBUG") == "1":
             raise
         if not folder:
@@ -146,10 +156,12 @@ def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
 
 def _failure_line(failure: Any, errors: Path) -> str:
     """The first rank that failed, with its own message where this host has it."""
-    written = sorted(errors.glob("rank-*.txt"), key=lambda path: path.stat().st_mtime)
+    written = sorted(errors.glob("attempt-*.txt"))
     if written:
-        rank = written[0].stem.removeprefix("rank-")
-        return f"rank {rank} failed: {written[0].read_text(encoding='utf-8').strip()}"
+        last_attempt = [p for p in written if p.name[:11] == written[-1].name[:11]]
+        first = min(last_attempt, key=lambda path: path.stat().st_mtime)
+        rank = first.stem.rpartition("-rank-")[2]
+        return f"rank {rank} failed: {first.read_text(encoding='utf-8').strip()}"
     rank, process = failure.get_first_failure()
     code = process.exitcode
     how = f"signal {-code}" if code < 0 else f"exit code {code}"

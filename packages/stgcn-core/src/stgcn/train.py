@@ -195,10 +195,10 @@ def _read_metrics(path: Path, before_epoch: int) -> list[str]:
 
 def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
     latest = session.checkpoints / LATEST
+    if not session.world.is_main:
+        return None  # rank 0 reads and checks, and shares what it read
     if resume:
         return ckpt.safe_load(latest) if latest.exists() else None
-    if not session.world.is_main:
-        return None  # rank 0 checks; by now it may have started writing
     if latest.exists() or (session.work_dir / "metrics.jsonl").exists():
         raise StgcnError(
             f"{session.work_dir} already holds a run; resume it with --resume "
@@ -221,6 +221,8 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
 
     device = backend.setup(world.local_rank)
     dist.join(world, backend)
+    if resume:
+        state = dist.share_from_main(state, world)
     seed_everything(config.seed)
     model = build_model(session)
     if config.weights and state is None:
@@ -250,7 +252,6 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
         ckpt.set_rng_state(state["rng"])
 
     metrics_path = session.work_dir / "metrics.jsonl"
-    dist.barrier(world)  # every rank has read the old checkpoint before rank 0 writes
     if world.is_main:
         session.work_dir.mkdir(parents=True, exist_ok=True)
         ckpt.atomic_write_text(config.to_json(), session.work_dir / "config.json")
