@@ -46,15 +46,16 @@ def stgcn_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[in
 
 
 def assert_one_line_error(code: int, stderr: str, *fragments: str) -> str:
-    """A non-zero exit with exactly one line on stderr, ``stgcn: error: ...`` naming things."""
+    """A non-zero exit and one ``stgcn: error: ...`` line naming ``fragments``, last on
+    stderr and without a traceback (the trainer's progress bar may precede it)."""
     assert code != 0
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("stgcn: error: "), stderr
+    lines = [line.strip() for line in stderr.replace("\r", "\n").splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("stgcn: error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0], stderr
     for fragment in fragments:
-        assert fragment in lines[0], lines[0]
+        assert fragment in errors[0], errors[0]
     assert "Traceback" not in stderr
-    return lines[0]
+    return errors[0]
 
 
 def no_checkpoint(work_dir: Path) -> bool:

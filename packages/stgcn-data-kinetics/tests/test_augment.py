@@ -6,7 +6,6 @@ import itertools
 
 import numpy as np
 import pytest
-
 from stgcn_data_kinetics import augment
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from kinetics_helpers import reference_conversion
-
 from stgcn_data_kinetics.clip import ClipError, ClipShape, clip_array, read_clip
 from stgcn_data_kinetics.sample_trees import clip_document, random_clip, skeleton
 
@@ -119,7 +118,7 @@ def test_read_clip_returns_data_and_label(tmp_path: Path) -> None:
     ],
 )
 def test_malformed_clips_are_refused_with_the_file_named(document: dict, problem: str) -> None:
-    with pytest.raises(ClipError, match="^some/clip.json: ") as caught:
+    with pytest.raises(ClipError, match=r"^some/clip\.json: ") as caught:
         clip_array(document, source="some/clip.json")
     assert problem in str(caught.value)
 

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kinetics_helpers import reference_conversion, run_stgcn
-
-from stgcn.errors import StgcnError
+from kinetics_helpers import reference_conversion, run_stgcn, stgcn_in_process
 from stgcn_data_kinetics.clip import ClipShape
 from stgcn_data_kinetics.convert import convert_release, output_names
 from stgcn_data_kinetics.sample_trees import (
@@ -26,6 +24,8 @@ from stgcn_data_kinetics.sample_trees import (
     skeleton,
     write_release_tree,
 )
+
+from stgcn.errors import StgcnError
 
 
 def flat(value: float, score: float) -> dict:
@@ -200,13 +200,24 @@ def test_bad_settings_are_refused(tmp_path: Path, shape: ClipShape, message: str
         convert_release(tmp_path, tmp_path / "out", shape)
 
 
-def test_the_command_refuses_a_missing_tree_in_one_line(tmp_path: Path) -> None:
-    result = run_stgcn(
-        "data", "convert", "kinetics", "--input", str(tmp_path / "nope"), "--output", str(tmp_path)
-    )
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == [
+def test_the_command_refuses_a_missing_tree_in_one_line(capsys, tmp_path: Path) -> None:
+    code, _, err = stgcn_in_process(
+        capsys, "data", "convert", "kinetics", "--input", str(tmp_path / "nope"),
+        "--output", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert code == 1 and err.splitlines() == [
         f"stgcn: error: {tmp_path / 'nope'} not found (expected a Kinetics-skeleton release tree)"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_command_refuses_bad_numbers(capsys, release: Path, tmp_path: Path) -> None:
+    code, _, err = stgcn_in_process(
+        capsys, "data", "convert", "kinetics", "--input", str(release),
+        "--output", str(tmp_path / "out"), "--num-person-out", "6",
+    )  # fmt: skip
+    assert code == 1 and err.splitlines() == [
+        "stgcn: error: kinetics convert: num_person_in (5) must be at least num_person_out (6)"
     ]
 
 
@@ -216,7 +227,7 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path: Path) -> None:
     convert_release(raw, out, ClipShape(6), workers=1, progress=False)
     before = {name: (out / name).read_bytes() for name in output_names()}
     other = make_release_tree(tmp_path / "other", train=4, val=2, frames=6, seed=8)
-    with pytest.raises(StgcnError, match="train_data.npy already exists; pass --overwrite"):
+    with pytest.raises(StgcnError, match=r"train_data\.npy already exists; pass --overwrite"):
         convert_release(other, out, ClipShape(6), workers=1, progress=False)
     assert {name: (out / name).read_bytes() for name in output_names()} == before
     convert_release(other, out, ClipShape(6), workers=1, overwrite=True, progress=False)
@@ -235,8 +246,10 @@ def _start_blocked_conversion(tmp_path: Path) -> tuple[subprocess.Popen, Path, P
     out, log = tmp_path / "out", tmp_path / "stderr.txt"
     with log.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "stgcn", "data", "convert", "kinetics"]
-            + ["--input", str(raw), "--output", str(out), "--max-frame", "8", "--workers", "2"],
+            [
+                *(sys.executable, "-m", "stgcn", "data", "convert", "kinetics"),
+                *("--input", str(raw), "--output", str(out), "--max-frame", "8", "--workers", "2"),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from stgcn_data_kinetics.label_file import read_label_file, write_label_file
 
 from stgcn.errors import StgcnError
-from stgcn_data_kinetics.label_file import read_label_file, write_label_file
 
 
 class _Payload:

@@ -12,18 +12,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from stgcn.errors import StgcnError, first_line
 
+from stgcn.errors import StgcnError, first_line
 from stgcn_data_kinetics.clip import CHANNELS, NUM_JOINT
 from stgcn_data_kinetics.label_file import read_label_file
 
 
 class MappedArray:
-    """The clips of a converted ``.npy`` file, mapped rather than read."""
+    """The clips of a converted ``.npy`` file, mapped rather than read.
+
+    Pickling (DataLoader workers started by spawn or forkserver receive the dataset
+    pickled) carries the path only and maps the file again on arrival: a pickled
+    ``numpy.memmap`` would carry every clip.
+    """
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self.name = str(path)
         self.array = open_data_file(path)
+
+    def __getstate__(self) -> dict[str, Path]:
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Path]) -> None:
+        self.__init__(state["path"])
 
     def __len__(self) -> int:
         return len(self.array)
@@ -66,7 +78,9 @@ def open_data_file(path: Path) -> np.ndarray:
     return array
 
 
-def open_converted_split(folder: Path, split: str, num_class: int) -> tuple[MappedArray, list[str], np.ndarray]:
+def open_converted_split(
+    folder: Path, split: str, num_class: int
+) -> tuple[MappedArray, list[str], np.ndarray]:
     """The mapped clips, sample names and labels of one split, checked against each other."""
     data_path, label_path = folder / f"{split}_data.npy", folder / f"{split}_label.pkl"
     for path in (data_path, label_path):

@@ -64,8 +64,9 @@ def random_move(data: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     scale = rng.choice(SCALES, 2)
     shift = rng.choice(SHIFTS, (2, 2))  # (end, axis)
     angle, scale = np.linspace(*angle, frames), np.linspace(*scale, frames)
-    shift_x, shift_y = np.linspace(shift[0, 0], shift[1, 0], frames), np.linspace(
-        shift[0, 1], shift[1, 1], frames
+    shift_x, shift_y = (
+        np.linspace(shift[0, 0], shift[1, 0], frames),
+        np.linspace(shift[0, 1], shift[1, 1], frames),
     )
     cos = (np.cos(angle) * scale)[:, None, None]
     sin = (np.sin(angle) * scale)[:, None, None]

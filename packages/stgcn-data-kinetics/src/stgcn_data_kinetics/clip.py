@@ -17,7 +17,6 @@ the detection order (a stable sort), so the result never depends on the platform
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +60,9 @@ class ClipShape:
         return (CHANNELS, self.max_frame, NUM_JOINT, self.num_person_out)
 
 
+REFERENCE_SHAPE = ClipShape()
+
+
 @dataclass(frozen=True)
 class Clip:
     """A converted clip, float32 ``(3, max_frame, 18, num_person_out)``, and the label index
@@ -74,14 +76,16 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def clip_array(document: Any, shape: ClipShape = ClipShape(), source: str = "clip") -> np.ndarray:
+def clip_array(
+    document: Any, shape: ClipShape = REFERENCE_SHAPE, source: str = "clip"
+) -> np.ndarray:
     """The converted array of one parsed clip document; ``source`` names it in errors."""
-    if not isinstance(document, Mapping) or not isinstance(document.get("data"), list):
+    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         raise ClipError(f"{source}: not a Kinetics-skeleton clip (no 'data' list)")
     # (row, person) -> (pose, score); a frame index given twice keeps its last detections
     filled: dict[tuple[int, int], tuple[Any, Any]] = {}
     for position, frame in enumerate(document["data"]):
-        if not isinstance(frame, Mapping):
+        if not isinstance(frame, dict):
             raise ClipError(f"{source}: frame entry {position} is not an object")
         row = frame.get("frame_index")
         skeletons = frame.get("skeleton", [])
@@ -92,11 +96,12 @@ def clip_array(document: Any, shape: ClipShape = ClipShape(), source: str = "cli
         if row >= shape.max_frame:
             continue
         for person, skeleton in enumerate(skeletons[: shape.num_person_in]):
-            if not isinstance(skeleton, Mapping):
+            if not isinstance(skeleton, dict):
                 raise ClipError(f"{source}: frame {row} skeleton {person} is not an object")
             filled[(row, person)] = (skeleton.get("pose"), skeleton.get("score"))
 
-    data = np.zeros((CHANNELS, shape.max_frame, NUM_JOINT, shape.num_person_in), np.float64)
+    frames = shape.max_frame
+    data = np.zeros((CHANNELS, frames, NUM_JOINT, shape.num_person_in), np.float64)
     if filled:
         rows, persons = (np.array(axis, dtype=np.intp) for axis in zip(*filled, strict=True))
         poses = _numbers([pose for pose, _ in filled.values()], 2 * NUM_JOINT, "pose", source)
@@ -108,9 +113,10 @@ def clip_array(document: Any, shape: ClipShape = ClipShape(), source: str = "cli
     undetected = data[2] == 0
     data[0][undetected] = 0.0
     data[1][undetected] = 0.0
-    order = np.argsort(-data[2].sum(axis=1), axis=1, kind="stable")  # (T, M) best first
-    data = np.take_along_axis(data, order[None, :, None, :], axis=3)
-    return data[..., : shape.num_person_out].astype(np.float32)
+    # per frame, the persons to keep, best summed score first: (T, num_person_out)
+    kept = np.argsort(-data[2].sum(axis=1), axis=1, kind="stable")[:, : shape.num_person_out]
+    sorted_persons = data[:, np.arange(frames)[:, None], :, kept]  # (T, out, C, V)
+    return sorted_persons.transpose(2, 0, 3, 1).astype(np.float32)
 
 
 def _numbers(values: list[Any], length: int, field: str, source: str) -> np.ndarray:
@@ -125,13 +131,15 @@ def _numbers(values: list[Any], length: int, field: str, source: str) -> np.ndar
     try:
         array = np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ClipError(f"{source}: a skeleton's {field} holds something other than numbers")
+        raise ClipError(
+            f"{source}: a skeleton's {field} holds something other than numbers"
+        ) from None
     if not np.isfinite(array).all():
         raise ClipError(f"{source}: a skeleton's {field} holds non-finite values")
     return array
 
 
-def read_clip(path: str | Path, shape: ClipShape = ClipShape()) -> Clip:
+def read_clip(path: str | Path, shape: ClipShape = REFERENCE_SHAPE) -> Clip:
     """Read and convert one clip file of the release."""
     path = Path(path)
     try:
@@ -153,4 +161,3 @@ def read_clip(path: str | Path, shape: ClipShape = ClipShape()) -> Clip:
 def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
-

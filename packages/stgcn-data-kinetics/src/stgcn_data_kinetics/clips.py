@@ -13,9 +13,9 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from stgcn.errors import StgcnError
 from torch.utils.data import Dataset as TorchDataset
 
+from stgcn.errors import StgcnError
 from stgcn_data_kinetics import augment
 from stgcn_data_kinetics.options import KineticsOptions
 

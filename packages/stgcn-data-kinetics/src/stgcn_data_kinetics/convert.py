@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from stgcn.errors import StgcnError, first_line
 from tqdm import tqdm
 
-from stgcn_data_kinetics.clip import ClipError, ClipShape
+from stgcn.errors import StgcnError, first_line
+from stgcn_data_kinetics.clip import REFERENCE_SHAPE, ClipError, ClipShape
 from stgcn_data_kinetics.convert_worker import Row, ignore_interrupts, write_rows
 from stgcn_data_kinetics.label_file import write_label_file
 from stgcn_data_kinetics.release import SPLITS, ReleaseSplit, read_release_split
@@ -67,7 +67,7 @@ class Conversion:
 def convert_release(
     input_root: str | os.PathLike[str],
     output_root: str | os.PathLike[str],
-    shape: ClipShape = ClipShape(),
+    shape: ClipShape = REFERENCE_SHAPE,
     workers: int | None = None,
     overwrite: bool = False,
     progress: bool = True,
@@ -136,7 +136,8 @@ def _check_room(folder: Path, releases: list[ReleaseSplit], shape: ClipShape) ->
     free = shutil.disk_usage(folder).free
     if needed > free:
         raise StgcnError(
-            f"{folder} has {free / 1e9:.2f} GB free, the converted arrays need {needed / 1e9:.2f} GB"
+            f"{folder} has {free / 1e9:.2f} GB free; the converted arrays need "
+            f"{needed / 1e9:.2f} GB"
         )
 
 

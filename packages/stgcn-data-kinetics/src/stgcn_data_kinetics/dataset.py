@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from stgcn.errors import StgcnError, first_line
 
+from stgcn.errors import StgcnError, first_line
 from stgcn_data_kinetics.arrays import open_converted_split
 from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
 from stgcn_data_kinetics.clip import CHANNELS, NUM_JOINT, ClipError, read_clip

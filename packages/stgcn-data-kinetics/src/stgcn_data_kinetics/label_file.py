@@ -113,7 +113,9 @@ def _validated(path: Path, loaded: Any) -> tuple[list[str], np.ndarray]:
     return list(names), array
 
 
-def write_label_file(path: str | os.PathLike[str], names: Sequence[str], labels: Sequence[int]) -> None:
+def write_label_file(
+    path: str | os.PathLike[str], names: Sequence[str], labels: Sequence[int]
+) -> None:
     """Write ``(names, labels)`` in the reference's layout: a tuple of two plain lists."""
     with open(path, "wb") as stream:
         pickle.dump(

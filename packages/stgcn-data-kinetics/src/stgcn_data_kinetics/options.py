@@ -12,7 +12,6 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from stgcn.errors import StgcnError
-
 from stgcn_data_kinetics.clip import MAX_FRAME, NUM_PERSON_IN, NUM_PERSON_OUT, ClipShape
 
 _TRUE = ("1", "true", "yes", "on")

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import click
+
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset
-
 from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
 
 #: The reference Kinetics recipe: SGD with Nesterov momentum 0.9, weight decay 1e-4,
@@ -70,7 +70,6 @@ def stgcn_register_datasets(register) -> None:
 @hookimpl
 def stgcn_register_commands(cli: click.Group) -> None:
     from stgcn.cli import convert
-
     from stgcn_data_kinetics.commands import convert_kinetics
 
     convert.add_command(convert_kinetics, "kinetics")

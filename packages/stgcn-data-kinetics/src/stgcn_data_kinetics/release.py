@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from stgcn.errors import StgcnError, first_line
-
 from stgcn_data_kinetics.classes import NUM_CLASS
 
 SPLITS = ("train", "val")
@@ -58,8 +57,9 @@ def read_release_split(root: str | os.PathLike[str], split: str) -> ReleaseSplit
         raise StgcnError(f"{folder} not found (a release tree holds kinetics_{split}/)")
     entries = _read_label_json(labels_path)
     names = sorted(
-        entry.name for entry in os.scandir(folder) if entry.name.endswith(".json") and not
-        entry.is_dir()
+        entry.name
+        for entry in os.scandir(folder)
+        if entry.name.endswith(".json") and not entry.is_dir()
     )
     kept: list[str] = []
     labels: list[int] = []

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from stgcn.errors import StgcnError
 
+from stgcn.errors import StgcnError
 from stgcn_data_kinetics.clip import ClipError, ClipShape, read_clip
 
 
