@@ -120,7 +120,7 @@ def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "--dataset", "nope"], "unknown dataset 'nope'; known datasets: synthetic"),
+        (["run", "--dataset", "nope"], "unknown dataset 'nope'; known datasets: "),
         (["run", "--backend", "nope"], "unknown backend 'nope'; known backends: cpu"),
         (["run", "--resume"], "nothing to resume"),
         (["run", "--precision", "fp16"], "backend 'cpu' cannot train in fp16"),

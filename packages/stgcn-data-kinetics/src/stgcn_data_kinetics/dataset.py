@@ -65,7 +65,7 @@ def read_sample(path: Path) -> np.ndarray:
             raise StgcnError(str(error)) from None
     if path.suffix == ".npy":
         try:
-            sample = np.load(path, allow_pickle=False)
+            sample = np.load(path, mmap_mode="r", allow_pickle=False)  # shape first
         except OSError:
             raise
         except Exception as error:
@@ -83,7 +83,7 @@ def read_sample(path: Path) -> np.ndarray:
             raise StgcnError(
                 f"{path} holds an array of shape {shape}; a sample is (3, frames, 18, persons)"
             )
-        sample = sample.astype(np.float32)
+        sample = np.array(sample, dtype=np.float32)
         if not np.isfinite(sample).all():
             raise StgcnError(f"{path} holds non-finite values")
         return sample
