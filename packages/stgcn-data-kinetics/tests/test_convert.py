@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from kinetics_helpers import reference_conversion, run_stgcn, stgcn_in_process
 from stgcn_data_kinetics.clip import ClipShape
-from stgcn_data_kinetics.convert import convert_release, output_names
+from stgcn_data_kinetics.convert import available_cores, convert_release, output_names
 from stgcn_data_kinetics.sample_trees import (
     ReleaseClip,
     clip_document,
@@ -100,7 +100,7 @@ def test_the_command_converts_a_hand_made_tree(tmp_path: Path) -> None:
 def test_random_tree_matches_the_reference_steps(tmp_path: Path) -> None:
     raw = make_release_tree(tmp_path / "raw", train=10, val=5, frames=24, seed=3)
     result = convert_release(raw, tmp_path / "out", ClipShape(16, 5, 2), workers=2, progress=False)
-    assert result.clips == {"train": 10, "val": 5}
+    assert result.clips == {"train": 10, "val": 5} and result.workers == 2
     assert result.without_skeleton == {"train": 1, "val": 1}
     for split in ("train", "val"):
         labels = json.loads((raw / f"kinetics_{split}_label.json").read_text())
@@ -116,10 +116,13 @@ def test_random_tree_matches_the_reference_steps(tmp_path: Path) -> None:
             np.testing.assert_array_equal(data[row], reference_conversion(document, 16, 5, 2))
 
 
-def test_defaults_are_the_reference_shape(tmp_path: Path) -> None:
-    raw = make_release_tree(tmp_path / "raw", train=2, val=1, frames=8, seed=4)
-    convert_release(raw, tmp_path / "out", workers=1, progress=False)
-    assert np.load(tmp_path / "out" / "train_data.npy").shape == (2, 3, 300, 18, 2)
+def test_defaults_are_the_reference_shape_on_every_core(tmp_path: Path) -> None:
+    raw = make_release_tree(tmp_path / "raw", train=8, val=1, frames=8, seed=4)
+    result = convert_release(raw, tmp_path / "out", progress=False)
+    assert np.load(tmp_path / "out" / "train_data.npy").shape == (8, 3, 300, 18, 2)
+    assert result.workers == min(available_cores(), 9)  # one per core, no more than clips
+    if hasattr(os, "sched_getaffinity"):
+        assert available_cores() == len(os.sched_getaffinity(0))
 
 
 def test_options_change_frames_and_persons(tmp_path: Path) -> None:

@@ -62,4 +62,4 @@ def convert_kinetics(
         click.echo(
             f"{split}: {count} clips ({result.without_skeleton[split]} without skeletons left out)"
         )
-    click.echo(f"wrote {result.output}")
+    click.echo(f"wrote {result.output} ({result.workers} worker processes)")

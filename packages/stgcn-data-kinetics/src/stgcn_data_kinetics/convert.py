@@ -57,11 +57,13 @@ def available_cores() -> int:
 
 @dataclass(frozen=True)
 class Conversion:
-    """What a conversion wrote: clips per split, and clips left out for lack of skeletons."""
+    """What a conversion wrote: clips per split, clips left out for lack of skeletons, and
+    how many worker processes converted them."""
 
     output: Path
     clips: dict[str, int]
     without_skeleton: dict[str, int]
+    workers: int
 
 
 def convert_release(
@@ -92,6 +94,7 @@ def convert_release(
     output_root.mkdir(parents=True, exist_ok=True)
     _check_room(output_root, releases, shape)
 
+    workers = min(workers or available_cores(), sum(len(release.names) for release in releases))
     temporaries: list[Path] = []
     try:
         arrays = []
@@ -100,7 +103,7 @@ def convert_release(
             temporaries.append(temporary)
             _create_array(temporary, (len(release.names), *shape.array_shape))
             arrays.append(temporary)
-        _fill(releases, arrays, shape, workers or available_cores(), progress)
+        _fill(releases, arrays, shape, workers, progress)
         for release in releases:
             temporary = _temporary(output_root, label_name(release.split))
             temporaries.append(temporary)
@@ -120,6 +123,7 @@ def convert_release(
         output_root,
         {release.split: len(release.names) for release in releases},
         {release.split: release.without_skeleton for release in releases},
+        workers,
     )
 
 
