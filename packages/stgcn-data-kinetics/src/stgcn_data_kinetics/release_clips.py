@@ -18,7 +18,7 @@ from stgcn_data_kinetics.clip import ClipError, ClipShape, read_clip
 class ReleaseClips:
     """The clip files of one split, each converted on reading with ``shape``."""
 
-    def __init__(self, paths: list[Path], labels: list[int], shape: ClipShape, name: str):
+    def __init__(self, paths: list[Path], labels: list[int], shape: ClipShape, name: str) -> None:
         self.paths = paths
         self.expected = labels
         self.shape = shape
