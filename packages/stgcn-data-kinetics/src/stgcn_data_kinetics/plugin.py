@@ -1,0 +1,75 @@
+"""The ``stgcn`` entry point of this package: the ``kinetics`` dataset and its converter.
+
+Importing this module must stay cheap (``stgcn plugins`` imports every plugin): the
+dataset's readers and the converter are imported when used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Dataset
+from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
+
+#: The reference Kinetics recipe: SGD with Nesterov momentum 0.9, weight decay 1e-4,
+#: lr 0.1 dropping tenfold at epochs 20, 30, 40 and 50, 50 epochs, 256 clips a step
+#: (the reference spread them over 4 GPUs; on N cards pass --batch-size 256/N).
+REFERENCE_RECIPE: Mapping[str, Any] = {
+    "epochs": 50,
+    "batch_size": 256,
+    "lr": 0.1,
+    "steps": [20, 30, 40, 50],
+    "lr_schedule": "step",
+    "warmup_epochs": 0.0,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 1e-4,
+    "dropout": 0.0,
+}
+
+
+def _build(split: str, data_path: Path | None, options: Mapping[str, Any]):
+    from stgcn_data_kinetics.dataset import build
+
+    return build(split, data_path, options)
+
+
+def _read_sample(path: Path):
+    from stgcn_data_kinetics.dataset import read_sample
+
+    return read_sample(path)
+
+
+KINETICS = Dataset(
+    name="kinetics",
+    num_class=NUM_CLASS,
+    build=_build,
+    layout="openpose",
+    strategy="spatial",
+    in_channels=3,
+    num_person=2,
+    description="Kinetics-skeleton (OpenPose on Kinetics-400): converted arrays or a release tree",
+    needs_data_path=True,
+    class_names=CLASS_NAMES,
+    recipe=REFERENCE_RECIPE,
+    read_sample=_read_sample,
+    presets={"reference": REFERENCE_RECIPE},
+)
+
+
+@hookimpl
+def stgcn_register_datasets(register) -> None:
+    register(KINETICS)
+
+
+@hookimpl
+def stgcn_register_commands(cli: click.Group) -> None:
+    from stgcn.cli import convert
+    from stgcn_data_kinetics.commands import convert_kinetics
+
+    convert.add_command(convert_kinetics, "kinetics")
