@@ -94,7 +94,7 @@ def test_a_malicious_label_pickle_is_refused_and_never_runs(
     ("option", "message"),
     [
         ("colour=blue", "unknown option 'colour'"),
-        ("random_choose=often", "random_choose expects true or false"),
+        ("random_choose=often", "random_choose: expected true or false"),
     ],
 )
 def test_bad_data_options_end_in_one_line(

@@ -119,7 +119,7 @@ def test_augmentations_can_be_switched_off(converted: Path) -> None:
         ({"windw": "8"}, "unknown option 'windw'; known: window, random_choose"),
         ({"window": "0"}, "option window must be at least 1, got 0"),
         ({"window": "wide"}, "option window expects a whole number, got 'wide'"),
-        ({"random_move": "maybe"}, "option random_move expects true or false, got 'maybe'"),
+        ({"random_move": "maybe"}, "option random_move: expected true or false, got 'maybe'"),
         ({"max_frame": "100"}, "option max_frame applies to release trees only"),
     ],
 )

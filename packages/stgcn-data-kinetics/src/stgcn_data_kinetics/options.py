@@ -12,10 +12,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from stgcn.errors import StgcnError
+from stgcn.options import parse_bool
 from stgcn_data_kinetics.clip import MAX_FRAME, NUM_PERSON_IN, NUM_PERSON_OUT, ClipShape
-
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -43,17 +41,6 @@ RAW_ONLY = ("max_frame", "num_person_in")
 KNOWN = tuple(f.name for f in fields(KineticsOptions))
 
 
-def _boolean(key: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise StgcnError(f"kinetics dataset: option {key} expects true or false, got {value!r}")
-
-
 def _count(key: str, value: Any, least: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise StgcnError(f"kinetics dataset: option {key} expects a whole number, got {value!r}")
@@ -79,7 +66,7 @@ def parse_options(options: Mapping[str, Any] | None) -> tuple[KineticsOptions, s
     values: dict[str, Any] = {}
     for key, value in options.items():
         if key in ("random_choose", "random_move", "random_shift"):
-            values[key] = _boolean(key, value)
+            values[key] = parse_bool(value, f"kinetics dataset: option {key}")
         else:
             values[key] = _count(key, value, 2 if key == "num_person_in" else 1)
     return KineticsOptions(**values), set(options)
