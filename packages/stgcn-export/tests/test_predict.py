@@ -112,11 +112,11 @@ def test_json_clip_without_a_reader_names_the_plugin(checkpoint, tmp_path: Path)
     assert_one_line_error(ran, "'synthetic' cannot read", "stgcn-data-kinetics")
     # a checkpoint of a dataset whose plugin is not installed
     saved = torch.load(checkpoint, weights_only=True)
-    saved["config"]["dataset"] = "kinetics"
-    other = tmp_path / "kinetics.pth.tar"
+    saved["config"]["dataset"] = "absent-dataset"
+    other = tmp_path / "absent.pth.tar"
     torch.save(saved, other)
     ran = stgcn_in_process("predict", "--checkpoint", str(other), "--input", str(clip_file))
-    assert_one_line_error(ran, "'kinetics' is not installed", "stgcn-data-kinetics")
+    assert_one_line_error(ran, "'absent-dataset' is not installed", "stgcn-data-kinetics")
     # a bare state_dict names no dataset at all
     bare = tmp_path / "bare.pt"
     torch.save(saved["model"], bare)
