@@ -40,7 +40,7 @@ from stgcn.records import Availability, Backend, Dataset, Exporter
 ENTRY_POINT_GROUP = "stgcn"
 PLUGINS_VARIABLE = "STGCN_PLUGINS"
 CORE_DISTRIBUTION = "stgcn-core"
-BUILTIN_PLUGINS = ("stgcn.backends.cpu", "stgcn.datasets.synthetic_plugin")
+BUILTIN_PLUGINS = ("stgcn.backends.cpu", "stgcn.datasets.synthetic_plugin", "stgcn.scaffold")
 KINDS = ("backends", "datasets", "exporters")
 #: The version of the hooks and records a plugin is written against. The major number
 #: changes when a plugin written for the previous one could break.
