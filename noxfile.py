@@ -21,6 +21,8 @@ ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints.txt")
 PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
 CUDA_PACKAGE = ROOT / "packages" / "stgcn-backend-cuda"
+#: third-party-style plugins, installed with pip like any user's and tested with the rest
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").is_file())
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "venv"
@@ -33,9 +35,13 @@ def install_stgcn(session: nox.Session, *extra: str) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """Install every package (not editable) and run all their tests."""
-    install_stgcn(session, "pytest")
-    session.run("pytest", *[str(p / "tests") for p in PACKAGES], *session.posargs)
+    """Install every package and example plugin (not editable) and run all their tests.
+
+    hatchling is there for the test that generates a plugin with ``stgcn plugin new``,
+    builds and installs it, and runs the generated package's own tests.
+    """
+    install_stgcn(session, "pytest", "hatchling", *[str(p) for p in EXAMPLES])
+    session.run("pytest", *[str(p / "tests") for p in [*PACKAGES, *EXAMPLES]], *session.posargs)
 
 
 @nox.session(name="tests-npu")

@@ -31,7 +31,8 @@ def test_hook_is_documented(hook: str) -> None:
 def test_hook_has_a_test(hook: str) -> None:
     tests = [
         path
-        for path in (REPO / "packages").glob("*/tests/test_*.py")
+        for folder in ("packages", "examples")
+        for path in (REPO / folder).glob("*/tests/test_*.py")
         if path.name != Path(__file__).name and hook in path.read_text(encoding="utf-8")
     ]
     assert tests, f"no test mentions {hook}"

@@ -9,6 +9,9 @@ from __future__ import annotations
 from stgcn.hookspecs import hookimpl
 from stgcn_backend_npu.backend import NPUBackend
 
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+STGCN_API = ">=1,<2"
+
 
 @hookimpl
 def stgcn_register_backends(register) -> None:

@@ -282,6 +282,8 @@ def plugins(as_json: bool) -> None:
         click.echo(f"{row['name']} {row['version']}")
         for failure in row["errors"]:
             click.echo(f"  FAILED   {failure['plugin']}: {failure['error']}")
+        for skipped in row["skipped"]:
+            click.echo(f"  SKIPPED  {skipped['plugin']}: {skipped['reason']}")
         for backend in row["backends"]:
             state = "available" if backend["available"] else f"unavailable: {backend['reason']}"
             click.echo(f"  backend  {backend['name']:<12} {state}")

@@ -10,6 +10,12 @@ fatal for plugin authors who want to see it fail loudly.
 distribution (entry points exist only for installed ones): a source tree on
 ``PYTHONPATH`` on a machine where nothing can be installed. A module that an entry
 point already loaded is not registered twice.
+
+The plugin API carries a version, ``API_VERSION``. A plugin module states the
+versions it was written for in ``STGCN_API`` (a PEP 440 specifier such as
+``">=1,<2"``); one that excludes this core is skipped with a one-line reason
+rather than failing later in the middle of a run. A module without ``STGCN_API``
+is taken as compatible, so plugins written before the version existed keep working.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
 
 from stgcn import hookspecs
 from stgcn.errors import StgcnError, first_line
@@ -32,8 +40,13 @@ from stgcn.records import Availability, Backend, Dataset, Exporter
 ENTRY_POINT_GROUP = "stgcn"
 PLUGINS_VARIABLE = "STGCN_PLUGINS"
 CORE_DISTRIBUTION = "stgcn-core"
-BUILTIN_PLUGINS = ("stgcn.backends.cpu", "stgcn.datasets.synthetic_plugin")
+BUILTIN_PLUGINS = ("stgcn.backends.cpu", "stgcn.datasets.synthetic_plugin", "stgcn.scaffold")
 KINDS = ("backends", "datasets", "exporters")
+#: The version of the hooks and records a plugin is written against. The major number
+#: changes when a plugin written for the previous one could break.
+API_VERSION = "1.0"
+#: The module attribute where a plugin states the API versions it supports.
+API_ATTRIBUTE = "STGCN_API"
 
 
 @dataclass
@@ -49,6 +62,8 @@ class PluginInfo:
     exporters: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     error: str | None = None
+    #: why a plugin that imported fine was not used (an API range that excludes this core)
+    skipped: str | None = None
 
 
 @dataclass
@@ -133,6 +148,37 @@ def _fail(info: PluginInfo, stage: str, error: BaseException) -> None:
     _warn(message)
 
 
+def api_incompatibility(module: ModuleType) -> str | None:
+    """Why ``module`` cannot be used with this core's plugin API, or None when it can."""
+    declared = getattr(module, API_ATTRIBUTE, None)
+    if declared is None:
+        return None
+    try:
+        supported = SpecifierSet(str(declared))
+    except InvalidSpecifier:
+        return f"its {API_ATTRIBUTE} {declared!r} is not a version range such as '>=1,<2'"
+    if Version(API_VERSION) in supported:
+        return None
+    return f"needs stgcn plugin API {declared}, this stgcn-core has {API_VERSION}"
+
+
+def _skip(info: PluginInfo, reason: str) -> None:
+    info.skipped = reason
+    message = f"plugin {info.name!r} ({info.distribution}) skipped: {reason}"
+    if strict_plugins():
+        raise StgcnError(message + " (STGCN_STRICT_PLUGINS is set)")
+    _warn(message)
+
+
+def _register(manager: pluggy.PluginManager, info: PluginInfo, module: ModuleType) -> None:
+    """Register ``module`` unless its declared API range excludes this core."""
+    reason = api_incompatibility(module)
+    if reason is not None:
+        _skip(info, reason)
+        return
+    manager.register(module, name=info.name)
+
+
 def _entry_points() -> Iterable[metadata.EntryPoint]:
     return metadata.entry_points(group=ENTRY_POINT_GROUP)
 
@@ -169,9 +215,10 @@ def load_plugins(
         infos.append(info)
         try:
             module = entry_point.load()
-            manager.register(module, name=entry_point.name)
         except Exception as error:  # any import failure skips this plugin only
             _fail(info, "import", error)
+            continue
+        _register(manager, info, module)
     for module_name in named_plugin_modules():
         # no distribution to name: the module stands for it in ``stgcn plugins``
         info = PluginInfo(module_name, module_name, "unknown", module_name)
@@ -181,11 +228,13 @@ def load_plugins(
             infos.append(info)
             _fail(info, "import", error)
             continue
-        if manager.is_registered(module):
-            continue  # already there through its entry point
+        if manager.is_registered(module) or any(
+            other.module == module_name and other.skipped for other in infos
+        ):
+            continue  # already there (or already skipped) through its entry point
         info.version = str(getattr(module, "__version__", "unknown"))
-        manager.register(module, name=module_name)
         infos.append(info)
+        _register(manager, info, module)
     for info, module in extra:
         manager.register(module, name=info.name)
         infos.append(info)
@@ -210,7 +259,7 @@ def collect(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
     and one plugin's failure discards only that plugin's records."""
     registry = Registry(plugins=infos)
     for info in infos:
-        if info.error is not None:
+        if info.error is not None or info.skipped is not None:
             continue
         plugin = manager.get_plugin(info.name)
         found: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
@@ -256,7 +305,7 @@ def _recorder(into: dict[str, Any], kind: str, info: PluginInfo) -> Callable[[An
 def register_commands(manager: pluggy.PluginManager, registry: Registry, cli: Any) -> None:
     """Let each plugin add its commands; note which names each one added."""
     for info in registry.plugins:
-        if info.error is not None:
+        if info.error is not None or info.skipped is not None:
             continue
         plugin = manager.get_plugin(info.name)
         if plugin is None:
@@ -313,11 +362,14 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
                 "exporters": [],
                 "commands": [],
                 "errors": [],
+                "skipped": [],
             },
         )
         row["modules"].append(info.module)
         if info.error is not None:
             row["errors"].append({"plugin": info.name, "error": info.error})
+        if info.skipped is not None:
+            row["skipped"].append({"plugin": info.name, "reason": info.skipped})
         row["backends"] += [_backend_row(registry, name) for name in info.backends]
         row["datasets"] += [_dataset_row(registry.datasets[name]) for name in info.datasets]
         row["exporters"] += [

@@ -16,6 +16,9 @@ from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset
 from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
 
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+STGCN_API = ">=1,<2"
+
 #: The reference Kinetics recipe: SGD with Nesterov momentum 0.9, weight decay 1e-4,
 #: lr 0.1 dropping tenfold at epochs 20, 30, 40 and 50, 50 epochs, 256 clips a step
 #: (the reference spread them over 4 GPUs; on N cards pass --batch-size 256/N).

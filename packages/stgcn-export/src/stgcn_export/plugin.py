@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Exporter
 
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+STGCN_API = ">=1,<2"
+
 if TYPE_CHECKING:
     import click
     import torch

@@ -19,6 +19,9 @@ from stgcn.hookspecs import hookimpl
 from stgcn.options import parse_bool
 from stgcn.records import Availability
 
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+STGCN_API = ">=1,<2"
+
 
 def native_bf16() -> bool:
     cpu = getattr(torch, "cpu", None)

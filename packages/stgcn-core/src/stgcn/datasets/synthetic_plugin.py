@@ -11,6 +11,9 @@ from stgcn.errors import StgcnError
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset
 
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+STGCN_API = ">=1,<2"
+
 OPTIONS = {"train_size": int, "val_size": int, "frames": int, "seed": int}
 
 

@@ -1,0 +1,80 @@
+"""The ``stgcn`` entry point of this package: ``ntu-xsub``, ``ntu-xview`` and the converter.
+
+Only stgcn's public plugin API is used here: ``stgcn.hookspecs``, ``stgcn.records``,
+``stgcn.errors`` and ``stgcn.cli.convert``. Importing this module stays cheap, since
+``stgcn plugins`` imports every plugin: the readers load when a split is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import click
+
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Dataset
+from stgcn_data_ntu.benchmarks import BENCHMARKS, Benchmark
+from stgcn_data_ntu.classes import CLASS_NAMES, NUM_CLASS
+
+#: The stgcn plugin API versions this plugin is written for.
+STGCN_API = ">=1,<2"
+
+#: The published NTU RGB+D recipe: SGD, lr 0.1 dropping tenfold at epochs 10 and 50,
+#: 80 epochs, 64 samples a step, dropout 0.5.
+REFERENCE_RECIPE: Mapping[str, Any] = {
+    "epochs": 80,
+    "batch_size": 64,
+    "lr": 0.1,
+    "steps": [10, 50],
+    "dropout": 0.5,
+    "weight_decay": 1e-4,
+}
+
+
+def _build(benchmark: Benchmark, split: str, data_path: Path | None, options: Mapping[str, Any]):
+    from stgcn_data_ntu.dataset import build
+
+    return build(benchmark, split, data_path, options)
+
+
+def _read_sample(path: Path):
+    from stgcn_data_ntu.skeleton_file import read_skeleton_file
+
+    return read_skeleton_file(path)
+
+
+def _record(benchmark: Benchmark) -> Dataset:
+    return Dataset(
+        name=f"ntu-{benchmark.name}",
+        num_class=NUM_CLASS,
+        build=partial(_build, benchmark),
+        layout="ntu-rgb+d",
+        strategy="spatial",
+        in_channels=3,
+        num_person=2,
+        description=f"NTU RGB+D 60, {benchmark.description}",
+        class_names=CLASS_NAMES,
+        recipe=REFERENCE_RECIPE,
+        read_sample=_read_sample,
+        presets={"reference": REFERENCE_RECIPE},
+    )
+
+
+DATASETS = tuple(_record(benchmark) for benchmark in BENCHMARKS.values())
+
+
+@hookimpl
+def stgcn_register_datasets(register) -> None:
+    for dataset in DATASETS:
+        register(dataset)
+
+
+@hookimpl
+def stgcn_register_commands(cli: click.Group) -> None:
+    from stgcn.cli import convert
+    from stgcn_data_ntu.commands import convert_ntu
+
+    convert.add_command(convert_ntu, "ntu")

@@ -1,0 +1,127 @@
+"""The plugin API version: a plugin whose declared range excludes this core is skipped."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from core_helpers import make_distribution, run_stgcn
+
+from stgcn import plugins
+from stgcn.errors import StgcnError
+
+PLUGIN = """
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Dataset
+
+{declaration}
+
+def build(split, data_path, options):
+    raise RuntimeError("not used in this test")
+
+@hookimpl
+def stgcn_register_datasets(register):
+    register(Dataset(name="{name}", num_class=3, build=build, needs_data_path=False))
+"""
+
+
+def _plugin(site, module: str, declaration: str) -> None:
+    dataset = module.removeprefix("fake_")
+    make_distribution(
+        site,
+        f"stgcn-{dataset}",
+        "1.0",
+        module,
+        PLUGIN.format(declaration=declaration, name=dataset),
+    )
+
+
+def test_the_core_has_a_version_inside_its_own_plugins_range() -> None:
+    from stgcn.backends import cpu
+    from stgcn.datasets import synthetic_plugin
+
+    assert plugins.API_VERSION == "1.0"
+    for module in (cpu, synthetic_plugin):
+        assert plugins.api_incompatibility(module) is None
+
+
+@pytest.mark.parametrize(
+    ("declaration", "reason"),
+    [
+        ("", None),
+        ("STGCN_API = '>=1,<2'", None),
+        ("STGCN_API = '==1.*'", None),
+        ("STGCN_API = '>=2'", "needs stgcn plugin API >=2, this stgcn-core has 1.0"),
+        ("STGCN_API = '<1'", "needs stgcn plugin API <1, this stgcn-core has 1.0"),
+        ("STGCN_API = 'one'", "its STGCN_API 'one' is not a version range"),
+    ],
+)
+def test_declared_ranges(declaration: str, reason: str | None) -> None:
+    import types
+
+    module = types.ModuleType("fake_declared")
+    exec(declaration, module.__dict__)
+    found = plugins.api_incompatibility(module)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(reason)
+
+
+def test_incompatible_plugin_is_skipped_and_the_others_kept(site, capsys) -> None:
+    _plugin(site, "fake_future", "STGCN_API = '>=2,<3'")
+    _plugin(site, "fake_current", "STGCN_API = '>=1,<2'")
+    _plugin(site, "fake_undeclared", "")
+    registry = plugins.get_registry()
+    assert {"current", "undeclared"} <= set(registry.datasets)
+    assert "future" not in registry.datasets
+    warning = capsys.readouterr().err.strip().splitlines()
+    assert warning == [
+        "stgcn: warning: plugin 'fake_future' (stgcn-future) skipped: "
+        "needs stgcn plugin API >=2,<3, this stgcn-core has 1.0"
+    ]
+    row = next(r for r in plugins.describe(registry) if r["name"] == "stgcn-future")
+    assert row["skipped"] == [
+        {
+            "plugin": "fake_future",
+            "reason": "needs stgcn plugin API >=2,<3, this stgcn-core has 1.0",
+        }
+    ]
+    assert row["datasets"] == [] and row["errors"] == []
+
+
+def test_strict_mode_makes_an_incompatible_plugin_fatal(site, monkeypatch) -> None:
+    _plugin(site, "fake_future", "STGCN_API = '>=2'")
+    monkeypatch.setenv("STGCN_STRICT_PLUGINS", "1")
+    with pytest.raises(StgcnError, match="skipped: needs stgcn plugin API >=2"):
+        plugins.get_registry()
+
+
+def test_stgcn_plugins_lists_the_reason_in_one_line(site) -> None:
+    _plugin(site, "fake_future", "STGCN_API = '>=2'")
+    listing = run_stgcn("plugins", site=site)
+    assert listing.returncode == 0, listing.stderr
+    lines = listing.stdout.splitlines()
+    at = lines.index("stgcn-future 1.0")
+    assert lines[at + 1] == (
+        "  SKIPPED  fake_future: needs stgcn plugin API >=2, this stgcn-core has 1.0"
+    )
+    as_json = run_stgcn("plugins", "--json", site=site)
+    row = next(r for r in json.loads(as_json.stdout) if r["name"] == "stgcn-future")
+    assert row["skipped"][0]["reason"].startswith("needs stgcn plugin API >=2")
+    # the dataset is absent, so using it is the ordinary one-line unknown-dataset error
+    run = run_stgcn("run", "--dataset", "future", site=site)
+    assert run.returncode != 0
+    assert run.stderr.strip().splitlines()[-1].startswith("stgcn: error: unknown dataset 'future'")
+
+
+def test_a_module_named_in_the_variable_is_checked_too(site, monkeypatch, capsys) -> None:
+    (site / "fake_loose.py").write_text(
+        PLUGIN.format(declaration="STGCN_API = '>=3'", name="loose")
+    )
+    monkeypatch.setenv("STGCN_PLUGINS", "fake_loose")
+    registry = plugins.get_registry()
+    assert "loose" not in registry.datasets
+    info = next(i for i in registry.plugins if i.name == "fake_loose")
+    assert info.skipped == "needs stgcn plugin API >=3, this stgcn-core has 1.0"
+    assert "skipped" in capsys.readouterr().err
