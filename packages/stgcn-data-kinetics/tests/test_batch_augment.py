@@ -14,7 +14,6 @@ import sys
 import numpy as np
 import pytest
 import torch
-
 from stgcn_data_kinetics import augment, batch_augment
 from stgcn_data_kinetics.sample_trees import make_converted_tree
 
