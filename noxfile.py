@@ -85,6 +85,16 @@ def tests_cuda(session: nox.Session) -> None:
 
 
 @nox.session
+def bench(session: nox.Session) -> None:
+    """Throughput against the fp32 eager baseline per batch size: prints the table of
+    docs/performance.md (not in the default set; minutes on a CPU). Arguments after
+    ``--`` go to tools/plot_bench.py, e.g. ``-- --batch-sizes 16 --out bench.png``."""
+    install_stgcn(session, "matplotlib")
+    args = session.posargs or ["--batch-sizes", "4,8,16", "--", "--steps", "5", "--warmup", "2"]
+    session.run("python", str(ROOT / "tools" / "plot_bench.py"), *args)
+
+
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository."""
     session.install("ruff")

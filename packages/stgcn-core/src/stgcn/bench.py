@@ -1,23 +1,49 @@
-"""Training-step throughput on random Kinetics-shaped input.
+"""Throughput of training steps and of inference on random Kinetics-shaped input.
 
-The figure is the seed's FPS: samples per second of whole training steps
-(forward, backward, optimizer), warm-up steps excluded, the device synchronised
-around each step, the median step taken so that one slow step does not decide it.
+The figure is the seed's FPS: samples per second of whole steps (forward, backward,
+optimizer in training; forward alone in evaluation), warm-up steps excluded, the
+device synchronised around each step, the median step taken so that one slow step
+does not decide it.
+
+Any figure alone says little on a shared or throttled machine, so ``baseline=True``
+also times :class:`stgcn.baseline.BaselineSTGCN` (plain fp32 eager, the reference's
+einsum graph convolution) under the same harness, in the same process, right after:
+the ratio of the two is what a performance claim should quote.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
+from stgcn.baseline import BaselineSTGCN
+from stgcn.errors import StgcnError
+from stgcn.memory import DeviceMemory, PeakRSS
 from stgcn.model import STGCN
 from stgcn.records import Backend
 from stgcn.train import training_step
 
 KINETICS_CLASSES = 400
+MODES = ("train", "eval")
+ENGINES = ("torch", "onnxruntime")
+
+
+@dataclass
+class Timing:
+    """One model's figures under the harness."""
+
+    samples_per_s: float
+    median_step_s: float
+    peak_rss_mib: float | None
+    device_memory_mib: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
 
 
 @dataclass
@@ -32,9 +58,87 @@ class BenchResult:
     steps: int
     warmup: int
     device: str
+    mode: str = "train"
+    engine: str = "torch"
+    peak_rss_mib: float | None = None
+    device_memory_mib: float | None = None
+    #: the baseline's figures from the same run, and samples_per_s over its samples_per_s
+    baseline: Timing | None = None
+    ratio: float | None = None
+    #: figures of the data pipeline (``--with-data``), beside the model's
+    data: dict[str, Any] | None = field(default=None)
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["baseline"] = self.baseline.to_dict() if self.baseline else None
+        return out
+
+
+def _timed(
+    step: Callable[[], Any],
+    synchronize: Callable[[], None],
+    steps: int,
+    warmup: int,
+    batch_size: int,
+    device: torch.device,
+) -> Timing:
+    memory = DeviceMemory(device)
+    with PeakRSS() as rss:
+        memory.reset()
+        times = []
+        for index in range(warmup + steps):
+            synchronize()
+            start = time.perf_counter()
+            step()
+            synchronize()
+            if index >= warmup:
+                times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    return Timing(batch_size / median, median, rss.peak_mib, memory.peak_mib())
+
+
+def _train_step(model, backend: Backend, precision: str, x, y) -> Callable[[], Any]:
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    scaler = backend.grad_scaler(precision)
+    model.train()
+    return lambda: training_step(model, x, y, optimizer, scaler, backend, precision)
+
+
+def _eval_step(model, backend: Backend, precision: str, x) -> Callable[[], Any]:
+    model.eval()
+
+    def step() -> Any:
+        with torch.inference_mode(), backend.autocast(precision):
+            return model(x)
+
+    return step
+
+
+def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
+    """Inference in onnxruntime on a file written by the installed ``onnx`` exporter."""
+    import tempfile
+    from pathlib import Path
+
+    from stgcn.plugins import get_registry
+
+    try:
+        exporter = get_registry().exporter("onnx")
+        import onnxruntime
+    except (StgcnError, ImportError):
+        raise StgcnError(
+            "--engine onnxruntime needs the onnx exporter: pip install stgcn-export"
+        ) from None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.onnx"
+        exporter.export(model.cpu().eval(), path, {"verify": False})
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+    name = session.get_inputs()[0].name
+    array = x.cpu().numpy()
+    return lambda: session.run(None, {name: array})
 
 
 def bench_training(
@@ -46,28 +150,53 @@ def bench_training(
     steps: int = 10,
     warmup: int = 3,
     seed: int = 0,
+    baseline: bool = False,
+    mode: str = "train",
+    engine: str = "torch",
 ) -> BenchResult:
+    """Time the backend's model (``prepare_model`` applied) and, with ``baseline``, the
+    plain fp32 eager baseline with the same weights and input on the same device."""
+    if mode not in MODES:
+        raise StgcnError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+    if engine not in ENGINES:
+        raise StgcnError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
+    if engine == "onnxruntime" and mode != "eval":
+        raise StgcnError("--engine onnxruntime measures inference: add --mode eval")
     torch.manual_seed(seed)
     device = backend.setup(0)
-    model = STGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial").to(device)
-    model = backend.prepare_model(model, precision)
-    model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-    scaler = backend.grad_scaler(precision)
     x = torch.randn(batch_size, 3, frames, 18, persons, device=device)
     y = torch.randint(0, KINETICS_CLASSES, (batch_size,), device=device)
-    times = []
-    for step in range(warmup + steps):
-        backend.synchronize()
-        start = time.perf_counter()
-        training_step(model, x, y, optimizer, scaler, backend, precision)
-        backend.synchronize()
-        if step >= warmup:
-            times.append(time.perf_counter() - start)
-    median = statistics.median(times)
+    model = STGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial")
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    model.to(device)
+
+    if engine == "onnxruntime":
+        step = _onnx_step(model, x)
+        timing = _timed(step, lambda: None, steps, warmup, batch_size, torch.device("cpu"))
+    else:
+        prepared = backend.prepare_model(model, precision)
+        if mode == "train":
+            step = _train_step(prepared, backend, precision, x, y)
+        else:
+            step = _eval_step(prepared, backend, precision, x)
+        timing = _timed(step, backend.synchronize, steps, warmup, batch_size, device)
+        del prepared, step
+    del model
+
+    reference = None
+    if baseline:
+        plain = BaselineSTGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial")
+        plain.load_state_dict(weights)
+        plain.to(device)
+        if mode == "train":
+            step = _train_step(plain, backend, "fp32", x, y)
+        else:
+            step = _eval_step(plain, backend, "fp32", x)
+        reference = _timed(step, backend.synchronize, steps, warmup, batch_size, device)
+
     return BenchResult(
-        samples_per_s=batch_size / median,
-        median_step_s=median,
+        samples_per_s=timing.samples_per_s,
+        median_step_s=timing.median_step_s,
         backend=backend.name,
         precision=precision,
         batch_size=batch_size,
@@ -76,4 +205,10 @@ def bench_training(
         steps=steps,
         warmup=warmup,
         device=str(device),
+        mode=mode,
+        engine=engine,
+        peak_rss_mib=timing.peak_rss_mib,
+        device_memory_mib=timing.device_memory_mib,
+        baseline=reference,
+        ratio=timing.samples_per_s / reference.samples_per_s if reference else None,
     )

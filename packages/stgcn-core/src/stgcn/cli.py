@@ -229,6 +229,29 @@ def eval_command(
 @click.option("--precision", type=click.Choice(PRECISIONS), help="Default: the backend's.")
 @click.option("--steps", type=int, default=10, show_default=True, help="Timed steps.")
 @click.option("--warmup", type=int, default=3, show_default=True, help="Untimed steps first.")
+@click.option(
+    "--baseline", is_flag=True, help="Also time the plain fp32 eager baseline; give the ratio."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["train", "eval"]),
+    default="train",
+    show_default=True,
+    help="Training steps, or inference (no grad, eval mode).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["torch", "onnxruntime"]),
+    default="torch",
+    show_default=True,
+    help="onnxruntime: inference on the ONNX export (needs stgcn-export; with --mode eval).",
+)
+@click.option("--with-data", "with_data", help="Also time loading this dataset folder.")
+@click.option("--dataset", default="kinetics", show_default=True, help="With --with-data.")
+@click.option(
+    "--data-option", "data_option", multiple=True, metavar="KEY=VALUE", help="With --with-data."
+)
+@click.option("--workers", type=int, default=2, show_default=True, help="Loader processes.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line.")
 @backend_option_flags
 def bench(
@@ -239,32 +262,83 @@ def bench(
     precision: str | None,
     steps: int,
     warmup: int,
+    baseline: bool,
+    mode: str,
+    engine: str,
+    with_data: str | None,
+    dataset: str,
+    data_option: tuple,
+    workers: int,
     as_json: bool,
     backend_option: tuple,
     compile_model: bool,
 ) -> None:
-    """Training throughput (samples/s) on random Kinetics-shaped input."""
+    """Throughput (samples/s) on random Kinetics-shaped input, peak memory, and with
+    --baseline the ratio to the plain fp32 eager model timed in the same run."""
     from stgcn.bench import bench_training
     from stgcn.plugins import get_registry
 
-    for name, value in (
+    for option, value in (
         ("batch-size", batch_size),
         ("frames", frames),
         ("persons", persons),
         ("steps", steps),
     ):
         if value < 1:
-            raise StgcnError(f"--{name} must be at least 1")
-    chosen, precision = get_registry().ready_backend(
+            raise StgcnError(f"--{option} must be at least 1")
+    if workers < 0:
+        raise StgcnError("--workers must be at least 0")
+    registry = get_registry()
+    chosen, precision = registry.ready_backend(
         backend, precision, _backend_options(backend_option, compile_model)
     )
-    result = bench_training(chosen, precision, batch_size, frames, persons, steps, max(warmup, 0))
+    data_figures = None
+    if with_data:
+        from stgcn.bench_data import bench_data
+
+        data_figures = bench_data(
+            registry.dataset(dataset),
+            with_data,
+            parse_pairs(data_option, "--data-option"),
+            chosen,
+            batch_size,
+            steps,
+            workers,
+        )
+    result = bench_training(
+        chosen,
+        precision,
+        batch_size,
+        frames,
+        persons,
+        steps,
+        max(warmup, 0),
+        baseline=baseline,
+        mode=mode,
+        engine=engine,
+    )
+    result.data = data_figures
     if as_json:
         click.echo(json.dumps(result.to_dict()))
-    else:
+        return
+    what = "inference" if mode == "eval" else "training"
+    click.echo(
+        f"{result.samples_per_s:.2f} samples/s {what}  ({chosen.name}, {precision}, "
+        f"{engine}, batch {batch_size} x {frames} frames x {persons} persons, "
+        f"median of {steps} steps; peak RSS {result.peak_rss_mib} MiB"
+        + (f", device {result.device_memory_mib} MiB)" if result.device_memory_mib else ")")
+    )
+    if result.baseline is not None:
         click.echo(
-            f"{result.samples_per_s:.2f} samples/s  ({name}, {precision}, batch {batch_size} x "
-            f"{frames} frames x {persons} persons, median of {steps} steps)"
+            f"{result.baseline.samples_per_s:.2f} samples/s baseline (fp32 eager einsum; "
+            f"peak RSS {result.baseline.peak_rss_mib} MiB)  ratio {result.ratio:.2f}x"
+        )
+    if data_figures is not None:
+        batched = data_figures["batched_samples_per_s"]
+        click.echo(
+            f"{data_figures['per_clip_samples_per_s']:.1f} samples/s data, augmented per clip"
+            + (f"; {batched:.1f} augmented per batch" if batched else "")
+            + f" ({data_figures['workers']} workers)"
         )
 
 

@@ -79,6 +79,7 @@ class Backend(Protocol):
 
 BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset"]
 ReadSample = Callable[[Path], Any]
+AugmentBatch = Callable[["torch.Tensor", "Mapping[str, Any]"], "torch.Tensor"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ class Dataset:
     that ``stgcn predict`` can take files the user already has.
     ``presets`` are named recipes (``stgcn run --preset NAME``), for example the
     published schedule beside a quicker default.
+    ``augment_batch(batch, options)``, where given, applies the training augmentation
+    to a whole collated batch on its device; a split built with ``options`` updated by
+    ``batch_augment_options`` leaves that augmentation to it (``stgcn bench
+    --with-data`` times both paths).
     """
 
     name: str
@@ -110,6 +115,8 @@ class Dataset:
     recipe: Mapping[str, Any] = field(default_factory=dict)
     read_sample: ReadSample | None = None
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    augment_batch: AugmentBatch | None = None
+    batch_augment_options: Mapping[str, Any] = field(default_factory=dict)
 
     def data_path_for(self, data_path: str | Path | None) -> Path | None:
         """The folder to read, checked: present where needed, existing where given."""

@@ -42,6 +42,12 @@ def _build(split: str, data_path: Path | None, options: Mapping[str, Any]):
     return build(split, data_path, options)
 
 
+def _augment_batch(batch, options: Mapping[str, Any]):
+    from stgcn_data_kinetics.batch_augment import augment_batch
+
+    return augment_batch(batch, options)
+
+
 def _read_sample(path: Path):
     from stgcn_data_kinetics.dataset import read_sample
 
@@ -61,6 +67,8 @@ KINETICS = Dataset(
     class_names=CLASS_NAMES,
     recipe=REFERENCE_RECIPE,
     read_sample=_read_sample,
+    augment_batch=_augment_batch,
+    batch_augment_options={"random_choose": False, "random_move": False},
     presets={"reference": REFERENCE_RECIPE},
 )
 

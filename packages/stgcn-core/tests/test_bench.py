@@ -1,0 +1,80 @@
+"""``stgcn bench``: the baseline comparison, inference mode and the memory figures.
+
+Tiny shapes only: these check what the command reports, not how fast anything is
+(speed targets live in docs/performance.md, measured with the command itself).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from stgcn.bench import bench_training
+from stgcn.plugins import get_registry
+
+TINY = ["--frames", "8", "--batch-size", "2", "--steps", "2", "--warmup", "1"]
+
+
+def stgcn(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "stgcn", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_baseline_json_has_both_figures_and_their_ratio() -> None:
+    done = stgcn("bench", *TINY, "--baseline", "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["mode"] == "train" and result["precision"] == "fp32"
+    assert result["samples_per_s"] > 0 and result["baseline"]["samples_per_s"] > 0
+    assert result["ratio"] == pytest.approx(
+        result["samples_per_s"] / result["baseline"]["samples_per_s"]
+    )
+    assert result["peak_rss_mib"] > 50 and result["baseline"]["peak_rss_mib"] > 50
+    assert result["device_memory_mib"] is None  # the cpu has no device memory to report
+
+
+def test_eval_mode_times_inference_without_touching_weights() -> None:
+    backend = get_registry().backend("cpu")
+    result = bench_training(
+        backend, "fp32", batch_size=2, frames=8, steps=2, warmup=1, mode="eval", baseline=True
+    )
+    assert result.mode == "eval" and result.samples_per_s > 0
+    assert result.baseline is not None and result.ratio is not None
+
+
+def test_without_baseline_there_is_no_ratio() -> None:
+    result = bench_training(get_registry().backend("cpu"), "fp32", 2, 8, 1, steps=1, warmup=0)
+    assert result.baseline is None and result.ratio is None and result.persons == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--engine", "onnxruntime"], "add --mode eval"),
+        (["--workers", "-1"], "--workers must be at least 0"),
+        (["--with-data", "/nonexistent/stgcn-data", "--dataset", "synthetic"], "not found"),
+    ],
+)
+def test_bad_settings_are_one_line(args: list[str], message: str) -> None:
+    done = stgcn("bench", *TINY, *args)
+    assert done.returncode != 0
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_peak_rss_is_per_setting() -> None:
+    """A big allocation inside one block must not show in the next one's peak."""
+    from stgcn.memory import PeakRSS
+
+    with PeakRSS() as big:
+        block = torch.ones(64 * 2**20 // 4)  # 64 MiB, touched
+        del block
+    with PeakRSS() as small:
+        pass
+    if not small.rss_reset:
+        pytest.skip("this kernel refuses to reset the peak RSS")
+    assert big.peak_mib - small.peak_mib > 32
