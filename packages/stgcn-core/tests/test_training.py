@@ -274,3 +274,17 @@ def test_an_error_in_a_dataloader_worker_is_one_line(site, tmp_path: Path) -> No
     )
     assert "Traceback" not in result.stderr
     assert not (work / "checkpoints").exists()
+
+
+def test_batch_augmentation_runs_on_accelerators_only() -> None:
+    import types
+
+    from stgcn.train import device_augmentation
+
+    def augment(batch, options):
+        return batch
+
+    session = types.SimpleNamespace(dataset=types.SimpleNamespace(augment_batch=augment))
+    assert device_augmentation(session, torch.device("cpu")) is None
+    # a device object needs no hardware: this stands in for an accelerator's
+    assert device_augmentation(session, torch.device("cuda", 0)) is augment
