@@ -268,3 +268,17 @@ def test_backend_options_reach_the_backend_from_the_command_line() -> None:
     assert result.stderr.strip() == (
         "stgcn: error: backend 'cpu' has no option 'colour' (known: compile)"
     )
+
+
+def test_cpu_workers_of_one_host_share_its_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stgcn.backends.cpu import CPUBackend
+
+    before = torch.get_num_threads()
+    backend = CPUBackend()
+    monkeypatch.setattr(backend, "device_count", lambda: 8)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    try:
+        assert backend.setup(0) == torch.device("cpu")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -54,6 +54,10 @@ class CPUBackend:
         self.compile = parse_bool(options.get("compile", "false"), "backend option compile")
 
     def setup(self, local_rank: int) -> torch.device:
+        # several workers on one host share its cores rather than each taking all of them
+        workers = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        if workers > 1:
+            torch.set_num_threads(max(1, self.device_count() // workers))
         return torch.device("cpu")
 
     def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
