@@ -114,6 +114,12 @@ def _eval_step(model, backend: Backend, precision: str, x) -> Callable[[], Any]:
     return step
 
 
+def _torch_step(mode: str, model, backend: Backend, precision: str, x, y) -> Callable[[], Any]:
+    if mode == "train":
+        return _train_step(model, backend, precision, x, y)
+    return _eval_step(model, backend, precision, x)
+
+
 def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
     """Inference in onnxruntime on a file written by the installed ``onnx`` exporter."""
     import tempfile
@@ -175,10 +181,7 @@ def bench_training(
         timing = _timed(step, lambda: None, steps, warmup, batch_size, torch.device("cpu"))
     else:
         prepared = backend.prepare_model(model, precision)
-        if mode == "train":
-            step = _train_step(prepared, backend, precision, x, y)
-        else:
-            step = _eval_step(prepared, backend, precision, x)
+        step = _torch_step(mode, prepared, backend, precision, x, y)
         timing = _timed(step, backend.synchronize, steps, warmup, batch_size, device)
         del prepared, step
     del model
@@ -188,10 +191,7 @@ def bench_training(
         plain = BaselineSTGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial")
         plain.load_state_dict(weights)
         plain.to(device)
-        if mode == "train":
-            step = _train_step(plain, backend, "fp32", x, y)
-        else:
-            step = _eval_step(plain, backend, "fp32", x)
+        step = _torch_step(mode, plain, backend, "fp32", x, y)
         reference = _timed(step, backend.synchronize, steps, warmup, batch_size, device)
 
     return BenchResult(

@@ -22,7 +22,6 @@ from stgcn.config import RunConfig
 from stgcn.distributed import launched_externally
 from stgcn.errors import StgcnError, first_line
 
-LATEST = Path("checkpoints") / "latest.pth.tar"
 ERROR_DIR_VARIABLE = "STGCN_ERROR_DIR"
 
 
@@ -55,28 +54,18 @@ class Topology:
 
 def run_training(config: RunConfig, resume: bool, topology: Topology) -> dict[str, Any]:
     """Train in this process, or start the workers and wait for them."""
-    from stgcn.train import resolve, train
+    from stgcn.train import refuse_existing_run, resolve, train
 
     if launched_externally() or topology.single_process:
         return train(config, resume)
-    topology.node_range()
     if topology.max_restarts < 0:
         raise StgcnError("--max-restarts must not be negative")
     # check everything a user can get wrong before any process starts
     session = resolve(config)
-    if topology.node_rank in (None, 0):
-        _refuse_existing_run(session.work_dir, resume)
+    # `stgcn run --resume` has found the run's config.json; other hosts have no work dir
+    if not resume and topology.node_rank in (None, 0):
+        refuse_existing_run(session.work_dir)
     return _launch(session.config, resume, topology)
-
-
-def _refuse_existing_run(work_dir: Path, resume: bool) -> None:
-    if resume:
-        if not (work_dir / "config.json").is_file():
-            raise StgcnError(f"nothing to resume: {work_dir / 'config.json'} does not exist")
-    elif (work_dir / LATEST).exists() or (work_dir / "metrics.jsonl").exists():
-        raise StgcnError(
-            f"{work_dir} already holds a run; resume it with --resume or choose another --work-dir"
-        )
 
 
 def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, Any]:

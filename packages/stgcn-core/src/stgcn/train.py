@@ -193,17 +193,21 @@ def _read_metrics(path: Path, before_epoch: int) -> list[str]:
     return kept
 
 
+def refuse_existing_run(work_dir: Path) -> None:
+    """A new run never writes over an old one's checkpoints or metrics."""
+    if (work_dir / "checkpoints" / LATEST).exists() or (work_dir / "metrics.jsonl").exists():
+        raise StgcnError(
+            f"{work_dir} already holds a run; resume it with --resume or choose another --work-dir"
+        )
+
+
 def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
     latest = session.checkpoints / LATEST
     if not session.world.is_main:
         return None  # rank 0 reads and checks, and shares what it read
     if resume:
         return ckpt.safe_load(latest) if latest.exists() else None
-    if latest.exists() or (session.work_dir / "metrics.jsonl").exists():
-        raise StgcnError(
-            f"{session.work_dir} already holds a run; resume it with --resume "
-            "or choose another --work-dir"
-        )
+    refuse_existing_run(session.work_dir)
     return None
 
 
