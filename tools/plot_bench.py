@@ -55,7 +55,7 @@ def table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
-def plot(results: list[dict], out: Path, title: str) -> None:
+def plot(results: list[dict], out: Path, title: str, label: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -64,7 +64,7 @@ def plot(results: list[dict], out: Path, title: str) -> None:
     results = sorted(results, key=lambda r: r["batch_size"])
     sizes = [r["batch_size"] for r in results]
     figure, axes = plt.subplots(figsize=(6, 4))
-    axes.plot(sizes, [r["samples_per_s"] for r in results], "o-", label="stgcn (default settings)")
+    axes.plot(sizes, [r["samples_per_s"] for r in results], "o-", label=label)
     axes.plot(
         sizes,
         [r["baseline"]["samples_per_s"] for r in results],
@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--from-json", help="JSON lines of earlier stgcn bench --json runs")
     parser.add_argument("--save-json", help="also write the results here as JSON lines")
     parser.add_argument("--out", help="PNG to write (no plot without it)")
+    parser.add_argument("--machine", help="name in the title (default: this CPU's model)")
+    parser.add_argument("--label", default="stgcn (default settings)", help="the model's line")
     parser.add_argument("bench_args", nargs="*", help="passed to stgcn bench (after --)")
     args = parser.parse_args(argv)
     if args.from_json:
@@ -99,11 +101,11 @@ def main(argv: list[str] | None = None) -> None:
         results = [run_bench(size, args.bench_args) for size in sizes]
     if args.save_json:
         Path(args.save_json).write_text("".join(json.dumps(r) + "\n" for r in results))
-    title = f"{cpu_model()}, {results[0]['backend']} {results[0]['precision']}"
+    title = f"{args.machine or cpu_model()}, {results[0]['backend']} {results[0]['precision']}"
     print(f"{title}, {results[0]['frames']} frames x {results[0]['persons']} persons\n")
     print(table(results))
     if args.out:
-        plot(results, Path(args.out), title)
+        plot(results, Path(args.out), title, args.label)
         print(f"\nwrote {args.out}")
 
 

@@ -12,11 +12,11 @@ from stgcn_backend_cuda.backend import apply_global_flags
 from stgcn.errors import StgcnError
 
 
-def test_defaults_turn_on_only_cudnn_autotuning() -> None:
+def test_defaults_turn_on_channels_last_and_cudnn_autotuning() -> None:
     assert CudaSettings.from_options({}) == CudaSettings(
         compile=False,
         cuda_graphs=False,
-        channels_last=False,
+        channels_last=True,
         cudnn_benchmark=True,
         tf32=False,
         deterministic=False,

@@ -83,7 +83,7 @@ def test_bf16_is_refused_on_a_gpu_without_it(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_plain_settings_leave_the_model_alone() -> None:
     model = _model()
-    assert _backend().prepare_model(model, "fp32") is model
+    assert _backend(channels_last="false").prepare_model(model, "fp32") is model
     assert "forward" not in model.__dict__
 
 
@@ -96,6 +96,13 @@ def test_channels_last_converts_conv_weights_and_keeps_the_function() -> None:
     assert not temporal.is_contiguous()
     torch.testing.assert_close(prepared(_batch()), expected, rtol=1e-4, atol=1e-5)
     assert set(prepared.state_dict()) == set(STGCN(4).state_dict())
+
+
+def test_channels_last_is_the_default() -> None:
+    prepared = _backend().prepare_model(_model(), "fp32")
+    assert (
+        prepared.st_gcn_networks[0].tcn[2].weight.is_contiguous(memory_format=torch.channels_last)
+    )
 
 
 @pytest.mark.parametrize(("graphs", "cudagraphs"), [("false", False), ("true", True)])

@@ -289,6 +289,48 @@ def test_same_gradients_in_both_implementations(mode: str) -> None:
         )
 
 
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_channels_last_takes_the_copy_free_path_with_the_same_function(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Accelerator backends store the model channels-last; the graph convolution then
+    aggregates without a layout copy, and logits and gradients must not change. In
+    float64, because train-mode BatchNorm over a batch of two amplifies fp32 rounding of
+    the other summation order to about 1e-3."""
+    import stgcn.model as model_module
+
+    contiguous, nhwc = STGCN(6), STGCN(6)
+    randomise(contiguous, seed=7)
+    nhwc.load_state_dict(contiguous.state_dict())
+    contiguous.double()
+    nhwc.double().to(memory_format=torch.channels_last)
+    taken = []
+    original = model_module._aggregate_channels_last
+    monkeypatch.setattr(
+        model_module,
+        "_aggregate_channels_last",
+        lambda *args: taken.append(1) or original(*args),
+    )
+    x = skeletons(18, persons=2, seed=8).double()
+    target = torch.tensor([2, 5])
+    outputs = []
+    for model in (contiguous, nhwc):
+        getattr(model, mode)()
+        logits = model(x)
+        F.cross_entropy(logits, target).backward()
+        outputs.append(logits)
+    assert len(taken) == len(nhwc.st_gcn_networks)  # every block, and only the nhwc model
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=1e-10, atol=1e-12)
+    nhwc_params = dict(nhwc.named_parameters())
+    for name, param in contiguous.named_parameters():
+        if mode == "train" and feeds_batchnorm_directly(name):
+            continue
+        scale = float(param.grad.abs().max())
+        torch.testing.assert_close(
+            nhwc_params[name].grad, param.grad, rtol=1e-9, atol=1e-11 * scale, msg=name
+        )
+
+
 def test_randomise_really_changes_what_matters() -> None:
     # the equivalence test only means something if the randomised tensors matter
     model = STGCN(5).eval()

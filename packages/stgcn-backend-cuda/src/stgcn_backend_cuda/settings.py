@@ -1,8 +1,11 @@
 """The ``--backend-option KEY=VALUE`` settings of the cuda backend.
 
-Every option that could not be measured on a GPU to pay for ST-GCN is off by
-default (channels-last, CUDA graphs, torch.compile); cuDNN autotuning is on because
-the batch shape is fixed for a whole run, so its one-time search is repaid at once.
+Channels-last is on by default: on an H100 it made bf16 training steps 1.37x and
+inference 1.52x faster (docs/performance.md), because the model's graph convolution
+then needs no layout copy. cuDNN autotuning is on because the batch shape is fixed for a
+whole run, so its one-time search is repaid at once. torch.compile (1.6x more on top)
+and CUDA graphs stay opt-in: compiling costs about a minute before the first step and
+again for evaluation's shapes, which short runs do not earn back.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ class CudaSettings:
     #: replay training steps as CUDA graphs (with compile: its "reduce-overhead" mode).
     cuda_graphs: bool = False
     #: convolution weights and activations in channels-last (NHWC) memory format.
-    channels_last: bool = False
+    channels_last: bool = True
     #: let cuDNN time its algorithms for each new input shape and keep the fastest.
     cudnn_benchmark: bool = True
     #: let fp32 convolutions and matmuls use TF32 tensor cores (fp32 precision only).

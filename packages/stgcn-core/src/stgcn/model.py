@@ -38,9 +38,29 @@ class GraphConv(nn.Module):
         n, _, t, _ = x.shape
         y = self.conv(x)  # (N, K*C, T, V)
         c = y.shape[1] // K
+        if (
+            y.dim() == 4
+            and not y.is_contiguous()
+            and y.is_contiguous(memory_format=torch.channels_last)
+        ):
+            return _aggregate_channels_last(y, A, K, c)
         # (N, K, C, T, V) -> (N, C, T, K, V) so that K and V are adjacent for the product
         y = y.view(n, K, c, t, V).permute(0, 2, 3, 1, 4).reshape(n, c, t, K * V)
         return torch.matmul(y, A.reshape(K * V, W))  # (N, C, T, W)
+
+
+def _aggregate_channels_last(y: torch.Tensor, A: torch.Tensor, K: int, c: int) -> torch.Tensor:
+    """The aggregation without a copy when ``y`` is stored channels-last.
+
+    Stored as ``(N, T, V, K, C)``, each frame is already a ``(V*K, C)`` matrix, so one
+    batched product with ``A`` laid out as ``(W, V*K)`` gives ``(N, T, W, C)``: the
+    channels-last storage of the ``(N, C, T, W)`` result, ready for the next convolution.
+    """
+    n, _, t, V = y.shape
+    W = A.shape[2]
+    rows = y.permute(0, 2, 3, 1).reshape(n * t, V * K, c)  # a view: no copy
+    weight = A.permute(2, 1, 0).reshape(W, V * K)
+    return torch.matmul(weight, rows).view(n, t, W, c).permute(0, 3, 1, 2)
 
 
 class STGCNBlock(nn.Module):
