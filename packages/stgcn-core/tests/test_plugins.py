@@ -262,11 +262,24 @@ def test_cpu_backend_options_are_checked_and_compile_wraps_the_model() -> None:
     assert compiled is not model and compiled._orig_mod is model
 
 
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_cpu_backend_channels_last_option_sets_the_weights_layout(value: str) -> None:
+    from stgcn.backends.cpu import CPUBackend
+    from stgcn.model import STGCN
+
+    backend = CPUBackend()
+    backend.configure({"channels_last": value})
+    model = backend.prepare_model(STGCN(3), "fp32")
+    weight = model.st_gcn_networks[0].tcn[2].weight
+    assert weight.is_contiguous(memory_format=torch.channels_last) is (value == "true")
+    assert weight.is_contiguous() is (value == "false")
+
+
 def test_backend_options_reach_the_backend_from_the_command_line() -> None:
     result = run_stgcn("bench", "--steps", "1", "--backend-option", "colour=red")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "stgcn: error: backend 'cpu' has no option 'colour' (known: compile)"
+        "stgcn: error: backend 'cpu' has no option 'colour' (known: channels_last, compile)"
     )
 
 

@@ -29,6 +29,11 @@ def native_bf16() -> bool:
     return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
 
 
+OPTIONS = ("channels_last", "compile")
+#: See docs/performance.md for what channels-last measured on the cpu.
+CHANNELS_LAST_DEFAULT = False
+
+
 class CPUBackend:
     name = "cpu"
     description = "CPU (always available; gloo between processes)"
@@ -37,6 +42,7 @@ class CPUBackend:
 
     def __init__(self) -> None:
         self.compile = False
+        self.channels_last = CHANNELS_LAST_DEFAULT
 
     def availability(self) -> Availability:
         return Availability(True)
@@ -48,10 +54,16 @@ class CPUBackend:
         return "bf16" if native_bf16() else "fp32"
 
     def configure(self, options: Mapping[str, str]) -> None:
-        unknown = sorted(set(options) - {"compile"})
+        unknown = sorted(set(options) - set(OPTIONS))
         if unknown:
-            raise StgcnError(f"backend 'cpu' has no option {unknown[0]!r} (known: compile)")
+            raise StgcnError(
+                f"backend 'cpu' has no option {unknown[0]!r} (known: {', '.join(OPTIONS)})"
+            )
         self.compile = parse_bool(options.get("compile", "false"), "backend option compile")
+        default = "true" if CHANNELS_LAST_DEFAULT else "false"
+        self.channels_last = parse_bool(
+            options.get("channels_last", default), "backend option channels_last"
+        )
 
     def setup(self, local_rank: int) -> torch.device:
         # several workers on one host share its cores rather than each taking all of them
@@ -69,6 +81,8 @@ class CPUBackend:
         return None
 
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
         return torch.compile(model) if self.compile else model
 
     def synchronize(self) -> None:
