@@ -84,15 +84,13 @@ def _timed(
 ) -> Timing:
     memory = DeviceMemory(device)
     with PeakRSS() as rss:
-        memory.reset()
         times = []
         for index in range(warmup + steps):
+            synchronize()
             if index == warmup:
                 # the steady state: cuDNN's autotuning tries algorithms with large
                 # workspaces on the first steps of a new shape
-                synchronize()
                 memory.reset()
-            synchronize()
             start = time.perf_counter()
             step()
             synchronize()

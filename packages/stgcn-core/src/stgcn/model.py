@@ -38,11 +38,7 @@ class GraphConv(nn.Module):
         n, _, t, _ = x.shape
         y = self.conv(x)  # (N, K*C, T, V)
         c = y.shape[1] // K
-        if (
-            y.dim() == 4
-            and not y.is_contiguous()
-            and y.is_contiguous(memory_format=torch.channels_last)
-        ):
+        if not y.is_contiguous() and y.is_contiguous(memory_format=torch.channels_last):
             return _aggregate_channels_last(y, A, K, c)
         # (N, K, C, T, V) -> (N, C, T, K, V) so that K and V are adjacent for the product
         y = y.view(n, K, c, t, V).permute(0, 2, 3, 1, 4).reshape(n, c, t, K * V)
