@@ -434,3 +434,28 @@ def test_initialisation_follows_the_reference_trainer(impl: type[nn.Module]) -> 
     assert float(everything.std()) == pytest.approx(0.02, rel=0.01)
     for importance in model.edge_importance:
         assert (importance == 1).all()
+
+
+def test_pytorch_initialisation_scales_by_fan_in() -> None:
+    """The fan-in draw: uniform within 1/sqrt(fan_in), so the 3-input first convolution
+    starts about 16x larger than under the reference's N(0, 0.02)."""
+    torch.manual_seed(1234)
+    model = STGCN(10)
+    model.reset_parameters("pytorch")
+    first = model.st_gcn_networks[0].gcn.conv.weight.detach()
+    assert first.shape[1] == 3
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d):
+            weight = module.weight.detach().flatten()
+            fan_in = module.weight[0].numel()
+            bound = 1 / math.sqrt(fan_in)
+            assert float(weight.abs().max()) <= bound * (1 + 1e-6), name
+            std = bound / math.sqrt(3)
+            assert abs(float(weight.std()) / std - 1) < 5 / math.sqrt(2 * weight.numel()), name
+        elif isinstance(module, nn.BatchNorm1d | nn.BatchNorm2d):
+            assert (module.weight == 1).all() and (module.bias == 0).all(), name
+    assert float(first.std()) > 10 * 0.02
+    for importance in model.edge_importance:
+        assert (importance == 1).all()
+    with pytest.raises(ValueError, match="unknown init scheme 'xavier'"):
+        model.reset_parameters("xavier")

@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from stgcn.config import INIT_SCHEMES
 from stgcn.errors import StgcnError, first_line
 from stgcn.options import parse_pairs
 
@@ -99,6 +100,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--warmup-epochs", type=float, help="Linear lr warm-up, in epochs.")
 @click.option("--precision", type=click.Choice(PRECISIONS), help="Default: the backend's.")
 @click.option("--dropout", type=float)
+@click.option(
+    "--init",
+    type=click.Choice(INIT_SCHEMES),
+    help="Fresh weights: the reference's N(0, 0.02) or PyTorch's fan-in draw.",
+)
 @click.option("--work-dir", help="Output folder (default: runs/<timestamp>).")
 @click.option("--seed", type=int)
 @click.option("--weights", help="Initialise from a checkpoint or reference state_dict.")

@@ -123,13 +123,16 @@ def learning_rate(config: RunConfig, progress: float, world_size: int = 1) -> fl
 
 def build_model(session: Session) -> STGCN:
     dataset = session.dataset
-    return STGCN(
+    model = STGCN(
         dataset.num_class,
         layout=dataset.layout,
         strategy=dataset.strategy,
         in_channels=dataset.in_channels,
         dropout=session.config.dropout,
     )
+    if session.config.init != "reference":
+        model.reset_parameters(session.config.init)
+    return model
 
 
 def initialise_from(model: STGCN, path: str) -> list[str]:
