@@ -37,7 +37,7 @@ def _present(data: np.ndarray) -> np.ndarray:
 def test_public_constants() -> None:
     assert 8 <= len(CLASS_NAMES) <= 12
     assert len(set(CLASS_NAMES)) == len(CLASS_NAMES)
-    assert (FRAMES, NUM_PERSON, NUM_JOINT) == (24, 2, 18)
+    assert (FRAMES, NUM_PERSON, NUM_JOINT) == (8, 2, 18)
 
 
 def test_shapes_and_dtypes() -> None:
@@ -121,7 +121,7 @@ def test_missing_joints_are_zero_in_all_channels(clips) -> None:
 def test_some_clips_have_two_persons(clips) -> None:
     data, _ = clips
     present = _present(data)
-    assert 0.25 < present[:, 1].mean() < 0.55
+    assert 0.05 < present[:, 1].mean() < 0.3
     lone = ~present[:, 1]
     assert not data[lone][..., 1].any()
 
@@ -208,7 +208,7 @@ def test_motion_matters() -> None:
     """A linear classifier needs the motion; a single frame leaves most clips ambiguous.
 
     Measured on this generator over eight seed pairs (600 train / 300 val clips, ten classes):
-    middle frame 0.32-0.38, time-averaged pose 0.49-0.57, temporal spectrum 0.92-0.96.
+    middle frame 0.41-0.46, time-averaged pose 0.54-0.59, temporal spectrum 0.91-0.96.
     """
     train, train_labels = generate(600, seed=11)
     val, val_labels = generate(300, seed=12)

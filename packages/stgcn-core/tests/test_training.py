@@ -28,6 +28,7 @@ def test_run_writes_config_metrics_and_checkpoints(tmp_path: Path) -> None:
     config = json.loads((work / "config.json").read_text())
     assert config["backend"] == "cpu" and config["dataset"] == "synthetic"
     assert config["epochs"] == 2 and config["seed"] == 3 and config["batch_size"] == 8
+    assert config["init"] == "pytorch", "the synthetic recipe's fan-in initialisation"
     assert config["precision"] in ("fp32", "bf16")
     lines = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines] == [1, 2]
@@ -52,6 +53,20 @@ def test_run_writes_config_metrics_and_checkpoints(tmp_path: Path) -> None:
     assert report["samples"] == 16
     best_epoch_top1 = max(line["val_top1"] for line in lines)
     assert report["top1"] == pytest.approx(best_epoch_top1)
+
+
+@pytest.mark.parametrize("scheme", ["reference", "pytorch"])
+def test_init_setting_draws_the_first_weights(tmp_path: Path, scheme: str) -> None:
+    from stgcn.config import RunConfig
+    from stgcn.train import build_model, resolve
+
+    torch.manual_seed(0)
+    session = resolve(RunConfig(init=scheme, work_dir=str(tmp_path / "run")))
+    model = build_model(session)
+    unit_norms = bool((model.data_bn.weight == 1).all())
+    assert unit_norms == (scheme == "pytorch")
+    first_std = float(model.st_gcn_networks[0].gcn.conv.weight.detach().std())
+    assert (first_std > 0.1) == (scheme == "pytorch")
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
@@ -125,6 +140,7 @@ def test_existing_run_is_not_overwritten(tmp_path: Path) -> None:
         (["run", "--resume"], "nothing to resume"),
         (["run", "--precision", "fp16"], "backend 'cpu' cannot train in fp16"),
         (["run", "--epochs", "0"], "epochs must be at least 1"),
+        (["run", "--init", "xavier"], "Invalid value for '--init'"),
         (["run", "--data-option", "oops"], "--data-option expects KEY=VALUE"),
         (["run", "--data-option", "colour=red"], "synthetic dataset: unknown option 'colour'"),
         (["run", "--config", "/no/such/file.toml"], "config file not found"),
@@ -164,6 +180,12 @@ def test_config_file_then_command_line(tmp_path: Path) -> None:
     result = run_stgcn("run", "--config", str(yaml_file), "--work-dir", str(tmp_path / "b"))
     assert result.returncode == 1
     assert "unknown setting 'bogus_key'" in result.stderr
+
+    yaml_file.write_text("epochs: 1\ninit: xavier\n")
+    result = run_stgcn("run", "--config", str(yaml_file), "--work-dir", str(tmp_path / "c"))
+    assert result.returncode == 1
+    message = f"stgcn: error: {yaml_file}: init must be one of reference, pytorch"
+    assert result.stderr.strip() == message
 
 
 def test_eval_refuses_files_that_are_not_checkpoints(tmp_path: Path) -> None:

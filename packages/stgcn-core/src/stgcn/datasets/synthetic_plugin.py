@@ -46,7 +46,14 @@ SYNTHETIC = Dataset(
     num_person=synthetic.NUM_PERSON,
     needs_data_path=False,
     class_names=synthetic.CLASS_NAMES,
-    recipe={"epochs": 24, "batch_size": 16, "lr": 0.02, "warmup_epochs": 1, "steps": [18, 22]},
+    recipe={
+        "epochs": 11,
+        "batch_size": 16,
+        "lr": 0.005,
+        "lr_schedule": "cosine",
+        "warmup_epochs": 1,
+        "init": "pytorch",
+    },
 )
 
 
