@@ -16,13 +16,10 @@ import math
 import multiprocessing
 import os
 import shutil
-import signal
 import sys
-import threading
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,24 +184,19 @@ def _fill(
     )
     finished = False
     try:
-        with _interrupt_flag() as interrupted:
-            for release, array in zip(releases, arrays, strict=True):
-                pending = {
-                    pool.submit(write_rows, str(array), rows, shape)
-                    for rows in _chunks(release, workers)
-                }
-                with tqdm(
-                    total=len(release.names),
-                    desc=f"kinetics {release.split}",
-                    unit="clip",
-                    disable=not progress,
-                ) as bar:
-                    while pending:
-                        done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                        if interrupted.is_set():
-                            raise KeyboardInterrupt
-                        for future in done:
-                            bar.update(future.result())
+        for release, array in zip(releases, arrays, strict=True):
+            futures = [
+                pool.submit(write_rows, str(array), rows, shape)
+                for rows in _chunks(release, workers)
+            ]
+            with tqdm(
+                total=len(release.names),
+                desc=f"kinetics {release.split}",
+                unit="clip",
+                disable=not progress,
+            ) as bar:
+                for future in as_completed(futures):
+                    bar.update(future.result())
         finished = True
     except ClipError as error:
         raise StgcnError(str(error)) from None
@@ -214,22 +206,6 @@ def _fill(
         if not finished:
             _stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-@contextmanager
-def _interrupt_flag() -> Iterator[threading.Event]:
-    """Ctrl-C sets a flag that the wait loop checks, instead of raising wherever the main
-    thread happens to be: a KeyboardInterrupt inside the executor's own locking can leave
-    a future's lock held, and the shutdown then waits for it forever."""
-    interrupted = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield interrupted
-        return
-    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set())
-    try:
-        yield interrupted
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
