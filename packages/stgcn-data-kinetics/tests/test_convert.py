@@ -238,6 +238,13 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == sorted(output_names())
 
 
+def _sigint_as_in_a_terminal() -> None:
+    """Give the command Ctrl-C's default action, as a terminal's foreground job has it: a
+    test run started in the background by a non-interactive shell inherits SIGINT ignored,
+    and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_blocked_conversion(tmp_path: Path) -> tuple[subprocess.Popen, Path, Path]:
     """A conversion whose last val clip is a named pipe nobody writes: the worker reading
     it waits forever, after the whole train split is done."""
@@ -256,6 +263,7 @@ def _start_blocked_conversion(tmp_path: Path) -> tuple[subprocess.Popen, Path, P
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,
+            preexec_fn=_sigint_as_in_a_terminal,
         )
     deadline = time.monotonic() + 120
     while "kinetics val" not in log.read_text():
