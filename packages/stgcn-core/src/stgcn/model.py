@@ -169,17 +169,17 @@ class STGCN(nn.Module):
         """
         if scheme not in INIT_SCHEMES:
             raise ValueError(f"unknown init scheme {scheme!r}; known: {', '.join(INIT_SCHEMES)}")
+        convs, norms = nn.Conv2d | nn.Conv1d, nn.BatchNorm1d | nn.BatchNorm2d
         for module in self.modules():
-            if isinstance(module, nn.Conv2d | nn.Conv1d | nn.BatchNorm1d | nn.BatchNorm2d):
-                if scheme == "pytorch":
-                    module.reset_parameters()
-                elif isinstance(module, nn.Conv2d | nn.Conv1d):
-                    nn.init.normal_(module.weight, 0.0, 0.02)
-                    if module.bias is not None:
-                        nn.init.zeros_(module.bias)
-                else:
-                    nn.init.normal_(module.weight, 1.0, 0.02)
+            if scheme == "pytorch" and isinstance(module, convs | norms):
+                module.reset_parameters()
+            elif isinstance(module, convs):
+                nn.init.normal_(module.weight, 0.0, 0.02)
+                if module.bias is not None:
                     nn.init.zeros_(module.bias)
+            elif isinstance(module, norms):
+                nn.init.normal_(module.weight, 1.0, 0.02)
+                nn.init.zeros_(module.bias)
 
     def config(self) -> dict:
         """What it takes to build this network again (stored in checkpoints)."""
