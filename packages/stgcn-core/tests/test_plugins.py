@@ -279,7 +279,46 @@ def test_backend_options_reach_the_backend_from_the_command_line() -> None:
     result = run_stgcn("bench", "--steps", "1", "--backend-option", "colour=red")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "stgcn: error: backend 'cpu' has no option 'colour' (known: channels_last, compile)"
+        "stgcn: error: backend 'cpu' has no option 'colour'"
+        " (known: channels_last, compile, reuse_memory, temporal)"
+    )
+
+
+@pytest.mark.parametrize("value", ["dft", "direct"])
+def test_cpu_backend_temporal_option_picks_how_the_temporal_convolutions_run(value: str) -> None:
+    from stgcn.backends.cpu import CPUBackend
+    from stgcn.model import STGCN, TemporalConv
+
+    backend = CPUBackend()
+    backend.configure({"temporal": value})
+    model = backend.prepare_model(STGCN(3), "fp32")
+    convs = [module for module in model.modules() if isinstance(module, TemporalConv)]
+    assert len(convs) == 10
+    assert {conv.algorithm for conv in convs} == {value}
+
+
+def test_cpu_backend_defaults_to_the_dft_and_to_reusing_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import stgcn.backends.cpu as cpu
+
+    calls = []
+    monkeypatch.setattr(cpu, "keep_freed_memory", lambda: calls.append(1) or True)
+    backend = cpu.CPUBackend()
+    backend.configure({})
+    assert backend.temporal == "dft"
+    backend.setup(0)
+    assert calls == [1]
+    backend.configure({"reuse_memory": "false"})
+    backend.setup(0)
+    assert calls == [1]
+
+
+def test_a_bad_temporal_value_is_one_line() -> None:
+    result = run_stgcn("bench", "--steps", "1", "--backend-option", "temporal=fast")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "stgcn: error: backend option temporal must be one of direct, dft, not 'fast'"
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 
+from stgcn.allocator import release_freed_memory
 from stgcn.baseline import BaselineSTGCN
 from stgcn.errors import StgcnError
 from stgcn.memory import DeviceMemory, PeakRSS
@@ -83,6 +84,9 @@ def _timed(
     device: torch.device,
 ) -> Timing:
     memory = DeviceMemory(device)
+    # with malloc keeping freed memory (the cpu backend's reuse_memory), what the model
+    # timed before left would otherwise count in this one's peak RSS
+    release_freed_memory()
     with PeakRSS() as rss:
         times = []
         for index in range(warmup + steps):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from stgcn import spectral
 from stgcn.config import INIT_SCHEMES
 from stgcn.graph import Graph, Layout
 
@@ -20,6 +21,8 @@ BLOCKS: tuple[tuple[int, int], ...] = (
     (256, 2), (256, 1), (256, 1),
 )  # fmt: skip
 TEMPORAL_KERNEL = 9
+#: How a TemporalConv computes: oneDNN/cuDNN's convolution, or through the DFT.
+TEMPORAL_ALGORITHMS = ("direct", "dft")
 
 
 class GraphConv(nn.Module):
@@ -60,6 +63,35 @@ def _aggregate_channels_last(y: torch.Tensor, A: torch.Tensor, K: int, c: int) -
     return torch.matmul(weight, rows).view(n, t, W, c).permute(0, 3, 1, 2)
 
 
+class TemporalConv(nn.Conv2d):
+    """The ``(9, 1)`` convolution over frames.
+
+    ``algorithm = "dft"`` computes it through the discrete Fourier transform wherever
+    that gives the same function and is faster (:mod:`stgcn.spectral`), and directly
+    elsewhere. It is a plain attribute, not state: the parameters, their keys and the
+    checkpoints are those of an ``nn.Conv2d``.
+    """
+
+    algorithm = "direct"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.algorithm == "dft" and spectral.applies(self, x) and spectral.pays_off(self, x):
+            return spectral.temporal_conv(x, self)
+        return super().forward(x)
+
+
+def set_temporal_algorithm(model: nn.Module, algorithm: str) -> int:
+    """Switch every TemporalConv in ``model``; returns how many there are."""
+    if algorithm not in TEMPORAL_ALGORITHMS:
+        raise ValueError(
+            f"unknown temporal algorithm {algorithm!r}; known: {', '.join(TEMPORAL_ALGORITHMS)}"
+        )
+    convs = [module for module in model.modules() if isinstance(module, TemporalConv)]
+    for conv in convs:
+        conv.algorithm = algorithm
+    return len(convs)
+
+
 class STGCNBlock(nn.Module):
     """Spatial graph convolution, then temporal convolution, with a residual."""
 
@@ -78,7 +110,7 @@ class STGCNBlock(nn.Module):
         self.tcn = nn.Sequential(
             nn.BatchNorm2d(out_channels),
             nn.ReLU(inplace=True),
-            nn.Conv2d(
+            TemporalConv(
                 out_channels,
                 out_channels,
                 (TEMPORAL_KERNEL, 1),

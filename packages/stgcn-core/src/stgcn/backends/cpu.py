@@ -3,6 +3,10 @@
 bf16 autocast is the default only where the processor has native bf16 matrix
 instructions (AVX512-BF16 or AMX); elsewhere it is emulated and several times
 slower than fp32, so fp32 is the default there.
+
+Two defaults that make fp32 faster (docs/performance.md): the wide stride-1 temporal
+convolutions go through the DFT (``temporal=dft``, :mod:`stgcn.spectral`), and malloc
+keeps freed memory for the next step (``reuse_memory=true``, :mod:`stgcn.allocator`).
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from typing import Any
 
 import torch
 
+from stgcn.allocator import keep_freed_memory
 from stgcn.errors import StgcnError
 from stgcn.hookspecs import hookimpl
+from stgcn.model import TEMPORAL_ALGORITHMS, set_temporal_algorithm
 from stgcn.options import parse_bool
 from stgcn.records import Availability
 
@@ -30,7 +36,7 @@ def native_bf16() -> bool:
 
 
 #: channels_last is off: on AVX2 it measured within noise (docs/performance.md).
-OPTIONS = ("channels_last", "compile")
+OPTIONS = ("channels_last", "compile", "reuse_memory", "temporal")
 
 
 class CPUBackend:
@@ -42,6 +48,8 @@ class CPUBackend:
     def __init__(self) -> None:
         self.compile = False
         self.channels_last = False
+        self.reuse_memory = True
+        self.temporal = "dft"
 
     def availability(self) -> Availability:
         return Availability(True)
@@ -62,12 +70,24 @@ class CPUBackend:
         self.channels_last = parse_bool(
             options.get("channels_last", "false"), "backend option channels_last"
         )
+        self.reuse_memory = parse_bool(
+            options.get("reuse_memory", "true"), "backend option reuse_memory"
+        )
+        temporal = options.get("temporal", "dft")
+        if temporal not in TEMPORAL_ALGORITHMS:
+            raise StgcnError(
+                f"backend option temporal must be one of {', '.join(TEMPORAL_ALGORITHMS)},"
+                f" not {temporal!r}"
+            )
+        self.temporal = temporal
 
     def setup(self, local_rank: int) -> torch.device:
         # several workers on one host share its cores rather than each taking all of them
         workers = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
         if workers > 1:
             torch.set_num_threads(max(1, self.device_count() // workers))
+        if self.reuse_memory:
+            keep_freed_memory()
         return torch.device("cpu")
 
     def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
@@ -79,6 +99,7 @@ class CPUBackend:
         return None
 
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        set_temporal_algorithm(model, self.temporal)
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         return torch.compile(model) if self.compile else model

@@ -1,0 +1,144 @@
+"""The temporal convolution through the DFT (stgcn.spectral) against the direct one.
+
+The direct convolution (``F.conv2d``) is the oracle: in float64 the two agree to
+rounding, so any mistake in the transforms, the kernel's spectrum or the hand-written
+backward shows up as an O(1) difference.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from stgcn import spectral
+from stgcn.model import STGCN, TemporalConv, set_temporal_algorithm
+
+
+def conv_and_input(
+    channels: int, outputs: int, frames: int, taps: int = 9, seed: int = 0
+) -> tuple[TemporalConv, torch.Tensor]:
+    torch.manual_seed(seed)
+    conv = TemporalConv(channels, outputs, (taps, 1), (1, 1), (taps // 2, 0)).double()
+    with torch.no_grad():
+        conv.bias.uniform_(-1, 1)
+    x = torch.randn(2, channels, frames, 3, dtype=torch.float64, requires_grad=True)
+    return conv, x
+
+
+def gradients(conv: TemporalConv, x: torch.Tensor, y: torch.Tensor, grad: torch.Tensor):
+    return torch.autograd.grad(y, (x, conv.weight, conv.bias), grad)
+
+
+@pytest.mark.parametrize(
+    ("length", "expected"), [(1, 1), (7, 8), (42, 45), (79, 80), (154, 160), (97, 100)]
+)
+def test_fft_length_is_the_next_product_of_2_3_and_5(length: int, expected: int) -> None:
+    assert spectral.fft_length(length) == expected
+
+
+@pytest.mark.parametrize("frames", [1, 2, 9, 16, 37])
+@pytest.mark.parametrize("taps", [9, 3, 1])
+def test_the_dft_path_is_the_direct_convolution_and_its_gradients(frames: int, taps: int) -> None:
+    conv, x = conv_and_input(5, 7, frames, taps)
+    direct = F.conv2d(x, conv.weight, conv.bias, padding=(taps // 2, 0))
+    through_dft = spectral.temporal_conv(x, conv)
+    assert through_dft.shape == direct.shape
+    torch.testing.assert_close(through_dft, direct, rtol=1e-10, atol=1e-10)
+    grad = torch.randn_like(direct)
+    for got, want in zip(
+        gradients(conv, x, through_dft, grad), gradients(conv, x, direct, grad), strict=True
+    ):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
+
+
+def test_in_float32_it_agrees_to_float_rounding() -> None:
+    conv, x = conv_and_input(32, 32, 38)
+    conv.float()
+    x = x.detach().float()
+    with torch.no_grad():
+        direct = F.conv2d(x, conv.weight, conv.bias, padding=(4, 0))
+        got = spectral.temporal_conv(x, conv)
+    scale = float(direct.abs().max())
+    torch.testing.assert_close(got, direct, rtol=0, atol=1e-5 * scale)
+
+
+def test_eval_under_inference_mode() -> None:
+    conv, x = conv_and_input(4, 4, 20)
+    with torch.inference_mode():
+        got = spectral.temporal_conv(x, conv)
+        want = conv(x)
+    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-10)
+
+
+def counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    original = spectral.temporal_conv
+
+    def counted(x: torch.Tensor, conv: TemporalConv) -> torch.Tensor:
+        calls.append(x.shape[2])
+        return original(x, conv)
+
+    monkeypatch.setattr(spectral, "temporal_conv", counted)
+    return calls
+
+
+def test_temporal_conv_takes_the_dft_path_only_where_asked_exact_and_faster(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = counting(monkeypatch)
+    wide = spectral.MIN_CHANNELS
+    conv = TemporalConv(wide, wide, (9, 1), (1, 1), (4, 0))
+    x = torch.randn(1, wide, spectral.MIN_FRAMES, 2)
+    conv(x)
+    assert calls == []  # algorithm "direct" is the default
+    conv.algorithm = "dft"
+    want = F.conv2d(x, conv.weight, conv.bias, padding=(4, 0))
+    torch.testing.assert_close(conv(x), want, rtol=1e-4, atol=1e-5)
+    assert calls == [spectral.MIN_FRAMES]
+    conv(x[:, :, 1:])  # too few frames to pay
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        conv(x)  # bf16 spectra would round far more than the direct convolution
+    strided = TemporalConv(wide, wide, (9, 1), (2, 1), (4, 0))
+    strided.algorithm = "dft"
+    strided(x)
+    narrow = TemporalConv(wide // 2, wide // 2, (9, 1), (1, 1), (4, 0))
+    narrow.algorithm = "dft"
+    narrow(x[:, : wide // 2])
+    assert calls == [spectral.MIN_FRAMES]
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_the_network_through_the_dft_is_the_same_function(
+    mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """64 frames: blocks 5-6 run at 32 frames and 8-9 at 16, so four layers switch."""
+    calls = counting(monkeypatch)
+    torch.manual_seed(1)
+    direct, through_dft = STGCN(5).double(), STGCN(5).double()
+    through_dft.load_state_dict(direct.state_dict())
+    assert set_temporal_algorithm(through_dft, "dft") == len(through_dft.st_gcn_networks)
+    assert through_dft.state_dict().keys() == direct.state_dict().keys()
+    x = torch.randn(2, 3, 64, 18, 2, dtype=torch.float64)
+    target = torch.tensor([1, 3])
+    logits = []
+    for model in (direct, through_dft):
+        getattr(model, mode)()
+        out = model(x)
+        F.cross_entropy(out, target).backward()
+        logits.append(out)
+    assert calls == [32, 32, 16, 16]
+    torch.testing.assert_close(logits[1], logits[0], rtol=1e-9, atol=1e-11)
+    params = dict(through_dft.named_parameters())
+    for name, param in direct.named_parameters():
+        if mode == "train" and name.endswith((".tcn.2.bias", ".residual.0.bias")):
+            continue  # BatchNorm follows: their gradient is zero, up to rounding noise
+        scale = float(param.grad.abs().max())
+        torch.testing.assert_close(
+            params[name].grad, param.grad, rtol=1e-7, atol=1e-9 * scale, msg=name
+        )
+
+
+def test_an_unknown_algorithm_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown temporal algorithm 'fast'; known: direct, dft"):
+        set_temporal_algorithm(STGCN(3), "fast")
