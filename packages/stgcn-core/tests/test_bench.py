@@ -83,3 +83,20 @@ def test_peak_rss_is_per_setting() -> None:
     if not small.rss_reset:
         pytest.skip("this kernel refuses to reset the peak RSS")
     assert big.peak_mib - small.peak_mib > 32
+
+
+def test_timed_steps_alternate_between_the_models_after_each_warms_up_alone() -> None:
+    """Drift on a shared machine then falls on both models alike, not into their ratio."""
+    import torch
+
+    from stgcn.bench import _Timed, _timed
+
+    order: list[str] = []
+    models = [
+        _Timed(lambda name=name: order.append(name), lambda: None, torch.device("cpu"))
+        for name in ("candidate", "baseline")
+    ]
+    timings = _timed(models, steps=3, warmup=1, batch_size=4)
+    # each: one warm-up step, one for the memory figures; then three rounds in turn
+    assert order == ["candidate"] * 2 + ["baseline"] * 2 + ["candidate", "baseline"] * 3
+    assert len(timings) == 2 and all(timing.samples_per_s > 0 for timing in timings)

@@ -7,8 +7,11 @@ does not decide it.
 
 Any figure alone says little on a shared or throttled machine, so ``baseline=True``
 also times :class:`stgcn.baseline.BaselineSTGCN` (plain fp32 eager, the reference's
-einsum graph convolution) under the same harness, in the same process, right after:
-the ratio of the two is what a performance claim should quote.
+einsum graph convolution) under the same harness, in the same process: the ratio of the
+two is what a performance claim should quote. Their timed steps alternate, one of each
+in turn, because on a shared VM the speed drifts by 10-20% within minutes: timed one
+block after the other, the drift went into the ratio (the same change measured 1.01x
+to 1.08x in consecutive runs, against 1.13x interleaved).
 """
 
 from __future__ import annotations
@@ -75,33 +78,51 @@ class BenchResult:
         return out
 
 
-def _timed(
-    step: Callable[[], Any],
-    synchronize: Callable[[], None],
-    steps: int,
-    warmup: int,
-    batch_size: int,
-    device: torch.device,
-) -> Timing:
-    memory = DeviceMemory(device)
+@dataclass
+class _Timed:
+    """A model's step under the harness, and how to wait for its device."""
+
+    step: Callable[[], Any]
+    synchronize: Callable[[], None]
+    device: torch.device
+
+
+def _warm_up(model: _Timed, warmup: int) -> tuple[float | None, float | None]:
+    """The warm-up steps, then one more for the memory figures: the peak RSS of the
+    stretch, and the device memory of the steady-state step (cuDNN's autotuning tries
+    algorithms with large workspaces on the first steps of a new shape)."""
+    memory = DeviceMemory(model.device)
     # with malloc keeping freed memory (the cpu backend's reuse_memory), what the model
-    # timed before left would otherwise count in this one's peak RSS
+    # before left would otherwise count in this one's peak RSS
     release_freed_memory()
     with PeakRSS() as rss:
-        times = []
-        for index in range(warmup + steps):
-            synchronize()
-            if index == warmup:
-                # the steady state: cuDNN's autotuning tries algorithms with large
-                # workspaces on the first steps of a new shape
-                memory.reset()
-            start = time.perf_counter()
-            step()
-            synchronize()
-            if index >= warmup:
-                times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    return Timing(batch_size / median, median, rss.peak_mib, memory.peak_mib())
+        for _ in range(warmup):
+            _seconds(model)
+        memory.reset()
+        _seconds(model)
+    return rss.peak_mib, memory.peak_mib()
+
+
+def _seconds(model: _Timed) -> float:
+    model.synchronize()
+    start = time.perf_counter()
+    model.step()
+    model.synchronize()
+    return time.perf_counter() - start
+
+
+def _timed(models: list[_Timed], steps: int, warmup: int, batch_size: int) -> list[Timing]:
+    """Warm each model up alone, then time their steps in turn, one of each per round."""
+    memories = [_warm_up(model, warmup) for model in models]
+    seconds: list[list[float]] = [[] for _ in models]
+    for _ in range(steps):
+        for model, times in zip(models, seconds, strict=True):
+            times.append(_seconds(model))
+    timings = []
+    for times, (rss, device_mib) in zip(seconds, memories, strict=True):
+        median = statistics.median(times)
+        timings.append(Timing(batch_size / median, median, rss, device_mib))
+    return timings
 
 
 def _train_step(model, backend: Backend, precision: str, x, y) -> Callable[[], Any]:
@@ -184,22 +205,19 @@ def bench_training(
     model.to(device)
 
     if engine == "onnxruntime":
-        step = _onnx_step(model, x)
-        timing = _timed(step, lambda: None, steps, warmup, batch_size, torch.device("cpu"))
+        models = [_Timed(_onnx_step(model, x), lambda: None, torch.device("cpu"))]
     else:
         prepared = backend.prepare_model(model, precision)
         step = _torch_step(mode, prepared, backend, precision, x, y)
-        timing = _timed(step, backend.synchronize, steps, warmup, batch_size, device)
-        del prepared, step
-    del model
-
-    reference = None
+        models = [_Timed(step, backend.synchronize, device)]
     if baseline:
         plain = BaselineSTGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial")
         plain.load_state_dict(weights)
         plain.to(device)
         step = _torch_step(mode, plain, backend, "fp32", x, y)
-        reference = _timed(step, backend.synchronize, steps, warmup, batch_size, device)
+        models.append(_Timed(step, backend.synchronize, device))
+    timing, *rest = _timed(models, steps, warmup, batch_size)
+    reference = rest[0] if rest else None
 
     return BenchResult(
         samples_per_s=timing.samples_per_s,
