@@ -7,8 +7,8 @@ packages/stgcn-data-kinetics/src:packages/stgcn-export/src \
 Runs on a machine with one NVIDIA GPU and a CUDA build of torch where nothing may be
 installed: the packages are read from their source folders and loaded through
 ``STGCN_PLUGINS``. The settings are timed in order of importance, each in this process
-through the same functions as ``stgcn bench`` (a fresh model each time, the baseline
-timed right after its candidate); torch.compile runs and the GPU test suite run as
+through the same functions as ``stgcn bench`` (a fresh model each time, its timed steps
+alternating with the baseline's); torch.compile runs and the GPU test suite run as
 child processes with their own time limits, and whatever does not fit the budget is
 skipped and listed. Writes ``bench.jsonl`` (one ``stgcn bench --json`` record per line
 with a ``label``), the test log and the GPU's name under ``--out``, and prints a table.
