@@ -139,6 +139,28 @@ def test_the_network_through_the_dft_is_the_same_function(
         )
 
 
+@pytest.mark.parametrize(
+    ("frames", "channels", "cost"),
+    [(38, 256, 0.309), (75, 128, 0.385), (150, 64, 0.802), (150, 128, 0.521)],
+)
+def test_relative_cost_counts_the_multiply_adds(frames: int, channels: int, cost: float) -> None:
+    """By hand for 128 channels at 75 frames: length 80, 41 bins; the transforms
+    2*41*75*(128+128), the products 41*256*256, against 9*75*128*128 directly."""
+    assert spectral.relative_cost(frames, 9, channels, channels) == pytest.approx(cost, abs=1e-3)
+
+
+def test_long_clips_stay_direct_where_the_transforms_outgrow_the_saving(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = counting(monkeypatch)
+    conv = TemporalConv(128, 128, (9, 1), (1, 1), (4, 0))
+    conv.algorithm = "dft"
+    conv(torch.randn(1, 128, 150, 1))  # 0.52 of the direct multiply-adds
+    assert calls == []
+    conv(torch.randn(1, 128, 75, 1))
+    assert calls == [75]
+
+
 def test_an_unknown_algorithm_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown temporal algorithm 'fast'; known: direct, dft"):
         set_temporal_algorithm(STGCN(3), "fast")
