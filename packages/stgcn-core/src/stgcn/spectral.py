@@ -154,9 +154,9 @@ def relative_cost(frames: int, taps: int, inputs: int, outputs: int) -> float:
     """Multiply-adds of the DFT path over those of the direct convolution (forward)."""
     length = padded_length(frames, taps)
     bins = length // 2 + 1
-    transforms = 2 * bins * frames * (inputs + outputs)
+    transformed = 2 * bins * frames * (inputs + outputs)  # forward and inverse
     products = bins * 2 * outputs * 2 * inputs
-    return (transforms + products) / (taps * frames * inputs * outputs)
+    return (transformed + products) / (taps * frames * inputs * outputs)
 
 
 def pays_off(conv: nn.Conv2d, x: torch.Tensor) -> bool:
