@@ -38,9 +38,10 @@ def tests(session: nox.Session) -> None:
     """Install every package and example plugin (not editable) and run all their tests.
 
     hatchling is there for the test that generates a plugin with ``stgcn plugin new``,
-    builds and installs it, and runs the generated package's own tests.
+    builds and installs it, and runs the generated package's own tests; ninja for the
+    npu tests, which build their stand-in device with torch's C++ extension loader.
     """
-    install_stgcn(session, "pytest", "hatchling", *[str(p) for p in EXAMPLES])
+    install_stgcn(session, "pytest", "hatchling", "ninja", *[str(p) for p in EXAMPLES])
     session.run("pytest", *[str(p / "tests") for p in [*PACKAGES, *EXAMPLES]], *session.posargs)
 
 
@@ -58,8 +59,9 @@ def tests_npu(session: nox.Session) -> None:
     session.env["TORCH_DEVICE_BACKEND_AUTOLOAD"] = "0"
     session.install("-c", CONSTRAINTS, "torch==2.13.0")
     session.install(
-        "-c", CONSTRAINTS, str(ROOT / "packages" / "stgcn-core"), f"{npu}[torch-npu]", "pytest"
-    )
+        "-c", CONSTRAINTS, str(ROOT / "packages" / "stgcn-core"), f"{npu}[torch-npu]", "pytest",
+        "ninja",
+    )  # fmt: skip
     session.run("pytest", str(npu / "tests"), *session.posargs)
 
 

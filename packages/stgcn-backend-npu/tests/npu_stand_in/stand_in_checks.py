@@ -3,36 +3,46 @@ because no Ascend NPU can exist on the hosts that run these tests.
 
 test_on_stand_in.py runs this file in its own interpreter, with the stand-in first on
 the path: the stand-in renames torch's PrivateUse1 device to "npu" and registers
-"hccl", which cannot be undone in a process. The checks are on what the backend asks
-of torch_npu: the import, device strings, set_device before the process group, the
-"hccl" backend, autocast's device type and dtype, the loss scaler.
+"hccl", which cannot be undone in a process. Tensors here really live on npu:N; the
+stand-in refuses what torch_npu and HCCL refuse (each rule names its source file).
 """
 
 from __future__ import annotations
 
+import copy
+import math
 import os
 import sys
+import warnings
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import torch
 import torch.distributed as dist
 from stgcn_backend_npu.backend import NPUBackend
-from stgcn_backend_npu.scaler import StaticLossScaler
+from stgcn_backend_npu.probe import HANDED_DOWN
 
+from stgcn.distributed import collective_timeout
 from stgcn.errors import StgcnError
+from stgcn.train import training_step
 
 
 @pytest.fixture(autouse=True)
 def cann_toolkit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A CANN-shaped folder on LD_LIBRARY_PATH, as set_env.sh would leave it."""
+    """A CANN-shaped folder on LD_LIBRARY_PATH, as set_env.sh would leave it; no probe
+    answer handed down from an earlier test; the chip a 910B3 unless a test says."""
     home = tmp_path / "ascend-toolkit" / "latest"
     (home / "lib64").mkdir(parents=True)
     for name in ("libhccl.so", "libascendcl.so"):
         (home / "lib64" / name).write_bytes(b"")
     monkeypatch.setenv("LD_LIBRARY_PATH", str(home / "lib64"))
     monkeypatch.setenv("ASCEND_HOME_PATH", str(home))
-    monkeypatch.delenv("ASCEND_RT_VISIBLE_DEVICES", raising=False)
+    monkeypatch.setenv("NPU_STAND_IN_CHIP", "Ascend910B3")
+    for name in ("ASCEND_RT_VISIBLE_DEVICES", HANDED_DOWN, "HCCL_EXEC_TIMEOUT"):
+        monkeypatch.setenv(name, "")  # so that what a test sets is undone after it
+        monkeypatch.delenv(name)
     return home
 
 
@@ -42,11 +52,26 @@ def calls() -> list[tuple]:
     return torch_npu.npu.calls
 
 
+def native():
+    from torch_npu import _native
+
+    return _native
+
+
 @pytest.fixture
 def backend() -> NPUBackend:
     if "torch_npu" in sys.modules:
         calls().clear()
     return NPUBackend()
+
+
+@pytest.fixture
+def one_rank_group(tmp_path: Path) -> Iterator[None]:
+    """A world of one joined through the stand-in's "hccl" backend."""
+    store = dist.FileStore(str(tmp_path / "store"), 1)
+    dist.init_process_group("hccl", store=store, rank=0, world_size=1)
+    yield
+    dist.destroy_process_group()
 
 
 def test_availability_counts_npus_in_a_child_process(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,44 +81,103 @@ def test_availability_counts_npus_in_a_child_process(monkeypatch: pytest.MonkeyP
     backend = NPUBackend()
     assert backend.availability().available is True
     assert backend.device_count() == 3
+    assert (backend.status().chip, backend.status().bf16) == ("Ascend910B3", True)
+    assert backend.status().inf_nan is True
     assert "torch_npu" not in sys.modules, "availability must not import torch_npu here"
 
 
-def test_setup_imports_torch_npu_and_binds_the_local_rank(backend: NPUBackend) -> None:
-    assert "torch_npu" not in sys.modules
+def test_probe_answer_is_handed_to_workers_on_this_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defect 6: the launcher's answer reaches its workers through the environment; a
+    worker finds it instead of starting another interpreter."""
+    monkeypatch.setenv("NPU_STAND_IN_DEVICES", "4")
+    assert NPUBackend().device_count() == 4
+    assert HANDED_DOWN in os.environ
+    monkeypatch.setenv("NPU_STAND_IN_DEVICES", "5")  # a second probe would say 5
+    assert NPUBackend().device_count() == 4
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "0,1")  # another question: probe again
+    assert NPUBackend().device_count() == 2
+
+
+def test_descending_visible_devices_show_no_npu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "1,0")
+    availability = NPUBackend().availability()
+    assert availability.available is False
+    assert availability.reason.startswith("no Ascend NPU visible: torch.npu.device_count() is 0")
+
+
+@pytest.mark.parametrize(
+    ("chip", "precision"),
+    [("Ascend910B3", "bf16"), ("Ascend910_9392", "bf16"), ("Ascend910A", "fp16")],
+)
+def test_default_precision_follows_the_chip(
+    chip: str, precision: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect 7: bf16 where torch.npu.is_bf16_supported(), else fp16 with the scaler."""
+    monkeypatch.setenv("NPU_STAND_IN_CHIP", chip)
+    assert NPUBackend().default_precision() == precision
+    assert "torch_npu" not in sys.modules, "the chip's facts come from the probe"
+
+
+def test_bf16_is_refused_on_a_chip_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NPU_STAND_IN_CHIP", "Ascend910A")
+    with pytest.raises(StgcnError) as caught:
+        NPUBackend().prepare_model(torch.nn.Linear(2, 2), "bf16")
+    assert str(caught.value) == (
+        "Ascend910A has no bf16 (torch.npu.is_bf16_supported() is False; bf16 needs an "
+        "Ascend 910B or newer): use --precision fp16 or fp32"
+    )
+
+
+def test_setup_binds_the_local_rank_and_leaves_the_compile_mode(backend: NPUBackend) -> None:
+    """Defect 5: torch_npu's own default for the chip stands unless jit_compile is given."""
     backend.configure({})
     device = backend.setup(1)
     assert device == torch.device("npu", 1) and str(device) == "npu:1"
-    assert calls() == [("import",), ("set_compile_mode", False), ("set_device", 1)]
+    assert [c for c in calls() if c[0] in ("set_compile_mode", "set_device")] == [("set_device", 1)]
     assert torch.npu.current_device() == 1
+    assert torch.empty(3, device=device).device == device
     assert backend.device_count() == 2
 
 
-def test_jit_compile_option_reaches_set_compile_mode(backend: NPUBackend) -> None:
-    backend.configure({"jit_compile": "true"})
+@pytest.mark.parametrize("value", [True, False])
+def test_jit_compile_option_reaches_set_compile_mode(backend: NPUBackend, value: bool) -> None:
+    backend.configure({"jit_compile": str(value).lower()})
     backend.setup(0)
-    assert ("set_compile_mode", True) in calls()
+    assert ("set_compile_mode", value) in calls()
+    assert torch.npu.is_jit_compile_false() is (not value)
 
 
 def test_local_rank_beyond_the_visible_npus_is_refused(
     backend: NPUBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "4,5")
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "0,1")
     with pytest.raises(StgcnError) as caught:
         backend.setup(2)
     assert str(caught.value) == (
-        "local rank 2 has no NPU: 2 visible (ASCEND_RT_VISIBLE_DEVICES=4,5); "
+        "local rank 2 has no NPU: 2 visible (ASCEND_RT_VISIBLE_DEVICES=0,1); "
         "ask for at most that many --cards"
     )
     assert not [call for call in calls() if call[0] == "set_device"]
 
 
-def test_hccl_process_group_is_made_after_set_device(backend: NPUBackend, tmp_path: Path) -> None:
-    """The order the multi-card trainer follows: configure, setup, then the group."""
+def test_hccl_group_is_made_after_set_device_with_the_timeout_asked_for(
+    backend: NPUBackend, tmp_path: Path
+) -> None:
+    """Defect 4: the stand-in reads the timeout as ProcessGroupHCCL does; stgcn's
+    default of 30 minutes must come out as 30 minutes, without the plog warning."""
     backend.configure({})
     backend.setup(1)
     store = dist.FileStore(str(tmp_path / "store"), 1)
-    dist.init_process_group(backend.collective, store=store, rank=0, world_size=1)
+    requested = timedelta(minutes=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dist.init_process_group(
+            backend.collective,
+            store=store,
+            rank=0,
+            world_size=1,
+            timeout=collective_timeout(backend, requested),
+        )
     try:
         assert dist.get_backend() == "hccl"
     finally:
@@ -101,26 +185,146 @@ def test_hccl_process_group_is_made_after_set_device(backend: NPUBackend, tmp_pa
     names = [call[0] for call in calls()]
     assert names.index("set_device") < names.index("hccl_process_group")
     assert ("hccl_process_group", 0, 1, 1) in calls()
+    [(_, enforced, warning)] = [call for call in calls() if call[0] == "hccl_timeout"]
+    assert abs(enforced - requested.total_seconds()) <= 1 and warning is None
+    assert int(os.environ["HCCL_EXEC_TIMEOUT"]) < requested.total_seconds()
 
 
-def test_fp16_autocasts_on_npu_and_fp32_does_not(backend: NPUBackend) -> None:
-    with backend.autocast("fp16"):
-        assert torch.is_autocast_enabled("npu")
-        assert torch.get_autocast_dtype("npu") == torch.float16
+def test_the_plain_default_timeout_would_mean_an_hour_on_hccl(
+    backend: NPUBackend, tmp_path: Path
+) -> None:
+    """The stand-in's reading of ProcessGroupHCCL, shown without the backend's fix."""
+    backend.setup(0)
+    store = dist.FileStore(str(tmp_path / "store"), 1)
+    plain = timedelta(minutes=30)
+    dist.init_process_group("hccl", store=store, rank=0, world_size=1, timeout=plain)
+    dist.destroy_process_group()
+    [(_, enforced, _)] = [call for call in calls() if call[0] == "hccl_timeout"]
+    assert enforced == 1836 + 1800
+
+
+def test_stand_in_refuses_a_float64_all_reduce_as_hccl_does(
+    backend: NPUBackend, one_rank_group: None
+) -> None:
+    """Defect 1's cause: gloo and NCCL reduce float64, HCCL does not."""
+    backend.setup(0)
+    with pytest.raises(RuntimeError, match=r"^HCCL allreduce: Unsupported data type at::kDouble"):
+        dist.all_reduce(torch.zeros(2, dtype=torch.float64, device="npu:0"))
+    with pytest.raises(RuntimeError, match=r"^Tensors must be NPU and dense"):
+        dist.all_reduce(torch.zeros(2))
+    flags = torch.ones(2, dtype=torch.bool, device="npu:0")
+    dist.all_reduce(flags)  # allreduce casts bool to int32 first
+    doubles = torch.arange(3, dtype=torch.float64, device="npu:0")
+    dist.broadcast(doubles, src=0)  # broadcast takes every dtype HCCL names
+    box = [{"epoch": 3}]
+    dist.broadcast_object_list(box, src=0)
+    assert box == [{"epoch": 3}]
+    dist.barrier()
+
+
+def test_sum_across_uses_dtypes_hccl_reduces(backend: NPUBackend, one_rank_group: None) -> None:
+    """The trainer's reduction through the "hccl" group: exact counts, full-precision
+    floats, although neither travels as float64."""
+    from stgcn.distributed import World, sum_across
+
+    backend.setup(0)
+    counts = torch.tensor([3, 2**40 + 1])
+    loss, total = sum_across(World(size=2), 0.1, counts)  # size 2: really reduce
+    assert loss.dtype == torch.float64 and abs(float(loss) - 0.1) < 1e-15
+    assert total.tolist() == [3, 2**40 + 1]
+
+
+def test_autocast_runs_the_model_on_npu_in_the_chosen_dtype(backend: NPUBackend) -> None:
+    device = backend.setup(0)
+    layer = torch.nn.Conv2d(3, 4, 1).to(device)
+    x = torch.randn(2, 3, 5, 5, device=device)
+    for precision, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
+        with backend.autocast(precision):
+            assert torch.is_autocast_enabled("npu")
+            assert layer(x).dtype == dtype and layer(x).device == device
     with backend.autocast("fp32"):
         assert not torch.is_autocast_enabled("npu")
+        assert layer(x).dtype == torch.float32
 
 
-def test_fp16_scales_the_loss_on_npu(backend: NPUBackend) -> None:
+def tiny_model(device: torch.device) -> torch.nn.Module:
+    generator = torch.Generator().manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.3)
+    return model.to(device)
+
+
+def batch(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(1)
+    return torch.randn(8, 6, generator=generator).to(device), torch.arange(8).remainder(3).to(
+        device
+    )
+
+
+def step_with_inf_gradients(backend: NPUBackend, scaler, device: torch.device):
+    model = tiny_model(device)
+    before = copy.deepcopy(model.state_dict())
+    x, y = batch(device)
+    hook = model[0].weight.register_hook(lambda grad: grad * math.inf)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    training_step(model, x, y, optimizer, scaler, backend, "fp16")
+    hook.remove()
+    return before, model.state_dict()
+
+
+def test_fp16_scaler_is_torch_npus_and_skips_an_overflowing_step(backend: NPUBackend) -> None:
+    """Defect 2's fix on one card: torch_npu's GradScaler, dynamic by default."""
+    import torch_npu
+
+    device = backend.setup(0)
     backend.configure({})
-    dynamic = backend.grad_scaler("fp16")
-    assert type(dynamic) is torch.amp.GradScaler
-    assert dynamic._device == "npu" and dynamic.is_enabled() and dynamic.get_scale() == 2.0**16
+    scaler = backend.grad_scaler("fp16")
+    assert isinstance(scaler, torch_npu.npu.amp.GradScaler) and scaler._dynamic
+    scaler = torch_npu.npu.amp.GradScaler(init_scale=64.0)
+    before, after = step_with_inf_gradients(backend, scaler, device)
+    for name, value in after.items():
+        assert torch.equal(value.cpu(), before[name].cpu()), f"{name} changed on an inf step"
+    assert scaler.get_scale() == 32.0
+
+
+def test_fixed_scale_steps_through_an_overflow_as_apex_does(backend: NPUBackend) -> None:
+    """apex at a static loss scale checks nothing: the step is taken with the non-finite
+    gradients and the scale stays (apex/amp/scaler.py; torch_npu's dynamic=False)."""
+    device = backend.setup(0)
     backend.configure({"loss_scale": "64"})
-    static = backend.grad_scaler("fp16")
-    assert isinstance(static, StaticLossScaler)
-    assert static._device == "npu" and static.get_scale() == 64.0
-    assert backend.grad_scaler("fp32") is None
+    scaler = backend.grad_scaler("fp16")
+    assert scaler._dynamic is False and scaler.get_scale() == 64.0
+    _, after = step_with_inf_gradients(backend, scaler, device)
+    assert not torch.isfinite(after["0.weight"].cpu()).all()
+    assert scaler.get_scale() == 64.0
+    assert scaler.state_dict()["dynamic"] is False
+
+
+def test_resuming_a_fixed_scale_keeps_the_scale_asked_for_now(backend: NPUBackend) -> None:
+    import torch_npu
+
+    backend.setup(0)
+    earlier = torch_npu.npu.amp.GradScaler(init_scale=1024.0)
+    backend.configure({"loss_scale": "64"})
+    scaler = backend.grad_scaler("fp16")
+    scaler.load_state_dict(earlier.state_dict())
+    assert (scaler.get_scale(), scaler._dynamic) == (64.0, False)
+
+
+def test_pinned_batches_copy_without_a_device_wait(backend: NPUBackend) -> None:
+    """Defect 3: the stand-in counts non_blocking copies from unpinned memory, each of
+    which torch_npu turns into a stream synchronisation."""
+    device = backend.setup(0)
+    assert backend.pin_memory is True
+    data = torch.utils.data.TensorDataset(torch.randn(8, 3), torch.arange(8))
+    for pin, waits in ((True, 0), (False, 2)):
+        loader = torch.utils.data.DataLoader(data, batch_size=4, pin_memory=pin)
+        start = native().unpinned_syncs()
+        for x, _ in loader:
+            x.to(device, non_blocking=True)
+        assert native().unpinned_syncs() - start == waits
 
 
 def test_synchronize_waits_on_the_npu_once_set_up(backend: NPUBackend) -> None:

@@ -1,28 +1,43 @@
 """A STAND-IN for torch_npu, for tests on hosts that have no Ascend NPU.
 
-On import it does what the real torch_npu does that the npu backend relies on: it
-names torch's PrivateUse1 device "npu" (so ``torch.device("npu:1")`` and
-``torch.autocast("npu")`` work), registers its device module as ``torch.npu``, and
-registers the "hccl" process-group backend. Every call the backend makes is recorded
-in ``torch_npu.npu.calls``, so tests can check what was asked of the device. It
-computes nothing on a device: the "hccl" groups it makes are gloo groups underneath,
-and no tensor can live on "npu" here.
+On import it does what the real torch_npu does that stgcn relies on, so that the same
+code path runs here as on an Ascend host:
+
+- torch's PrivateUse1 device becomes "npu", backed by host memory (``csrc/device.cpp``,
+  built once with torch's C++ extension tools): tensors really live on ``npu:N``,
+  operators run through torch's CPU kernels, autocast works on "npu";
+- ``torch.npu`` is this package's device module (``npu/``), with the chip's facts
+  (bf16, saturation mode, operator compile mode) taken from ``NPU_STAND_IN_CHIP``;
+- "hccl" is a process-group backend (``hccl.py``) that refuses what ProcessGroupHCCL
+  refuses and moves data with gloo underneath.
+
+``NPU_STAND_IN_DEVICES`` sets how many NPUs the host has (2 by default).
+``NPU_STAND_IN_IMPORT_LOG`` names a file where every import appends a line, so that a
+test can count the processes that imported torch_npu.
 """
 
-import torch
-import torch.distributed as dist
+import os
+import sys
 
-from torch_npu import npu
+import torch
+
+from torch_npu import _native
 
 torch.utils.rename_privateuse1_backend("npu")
+torch.utils.generate_methods_for_privateuse1_backend()
+
+from torch_npu import npu  # noqa: E402
+
 torch._register_device_module("npu", npu)
+npu._initialise()
 
+from torch_npu import hccl  # noqa: E402, F401  (registers the "hccl" backend)
 
-def _new_hccl_group(store, rank, world_size, timeout):
-    # HCCL binds a process group to the device current when it is made.
-    npu.calls.append(("hccl_process_group", rank, world_size, npu.current_device()))
-    return dist.ProcessGroupGloo(store, rank, world_size, timeout)
+__version__ = "2.13.0"
+__all__ = ["npu"]
 
+_native.set_device_count(npu.device_count())
 
-dist.Backend.register_backend("hccl", _new_hccl_group, devices=["npu"])
-npu.calls.append(("import",))
+if os.environ.get("NPU_STAND_IN_IMPORT_LOG"):
+    with open(os.environ["NPU_STAND_IN_IMPORT_LOG"], "a", encoding="utf-8") as log:
+        log.write(f"{os.getpid()} {'probe' if sys.argv[0] == '-c' else 'worker'}\n")

@@ -1,0 +1,339 @@
+// The STAND-IN's "npu" device: torch's PrivateUse1 key backed by host memory.
+//
+// Tensors made here really live on npu:N (their device, storage and dispatch key are
+// PrivateUse1), so the trainer's device path runs as on an Ascend card: every operator
+// without a kernel of its own runs through torch's CPU fallback (copies in and out),
+// views alias the same storage, and copies between host and device go through
+// _copy_from. What the real torch_npu does and this file imitates, by source:
+//  - torch_npu/csrc/core/npu/CachingHostAllocator.cpp (process_non_blocking_copy): a
+//    non_blocking copy from host memory torch_npu did not pin becomes a synchronisation
+//    of the stream. Counted here as unpinned_syncs().
+//  - torch_npu/csrc/core/npu/NpuVariables.cpp (IsSupportInfNan): chips before Ascend910B1
+//    run in saturation mode: an overflow gives the largest finite value instead of inf
+//    and sets the device's float-status register, which stays set until cleared.
+//    Imitated after every operator while saturation mode is on.
+//  - op-plugin's _amp_foreach_non_finite_check_and_unscale_ for saturation mode: reads
+//    the register, and when it is set clears it, sets found_inf and returns without
+//    unscaling; otherwise unscales. In inf/nan mode: the ordinary check of the grads.
+#include <torch/extension.h>
+
+#include <ATen/EmptyTensor.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/detail/PrivateUse1HooksInterface.h>
+#include <ATen/native/CPUFallback.h>
+#include <ATen/ops/_reshape_alias_native.h>
+#include <ATen/ops/as_strided_native.h>
+#include <ATen/ops/resize_native.h>
+#include <ATen/ops/set_native.h>
+#include <ATen/ops/view_native.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+#include <c10/core/impl/alloc_cpu.h>
+
+#include <atomic>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <unordered_set>
+
+namespace {
+
+constexpr c10::DeviceType kNpu = c10::DeviceType::PrivateUse1;
+
+std::atomic<int> g_device_count{0};
+thread_local c10::DeviceIndex g_current = 0;
+std::atomic<int64_t> g_unpinned_syncs{0};
+std::atomic<int64_t> g_host_reads{0};
+std::atomic<bool> g_saturation{false};
+std::atomic<bool> g_float_status{false};
+
+void free_host(void* ptr) { c10::free_cpu(ptr); }
+
+// Allocates on the current device; callers set it with a device guard.
+struct DeviceMemory final : c10::Allocator {
+  c10::DataPtr allocate(size_t n) override {
+    void* data = n ? c10::alloc_cpu(n) : nullptr;
+    return {data, data, &free_host, c10::Device(kNpu, g_current)};
+  }
+  c10::DeleterFnPtr raw_deleter() const override { return &free_host; }
+  void copy_data(void* dest, const void* src, std::size_t count) const final {
+    std::memcpy(dest, src, count);
+  }
+};
+DeviceMemory g_device_memory;
+
+std::mutex g_pinned_lock;
+std::unordered_set<const void*> g_pinned;
+
+void free_pinned(void* ptr) {
+  {
+    std::lock_guard<std::mutex> guard(g_pinned_lock);
+    g_pinned.erase(ptr);
+  }
+  c10::free_cpu(ptr);
+}
+
+// Host memory "pinned" by the device library: what DataLoader(pin_memory=True) asks for.
+struct PinnedMemory final : c10::Allocator {
+  c10::DataPtr allocate(size_t n) override {
+    void* data = n ? c10::alloc_cpu(n) : nullptr;
+    if (data) {
+      std::lock_guard<std::mutex> guard(g_pinned_lock);
+      g_pinned.insert(data);
+    }
+    return {data, data, &free_pinned, c10::Device(c10::DeviceType::CPU)};
+  }
+  c10::DeleterFnPtr raw_deleter() const override { return &free_pinned; }
+  void copy_data(void* dest, const void* src, std::size_t count) const final {
+    std::memcpy(dest, src, count);
+  }
+};
+PinnedMemory g_pinned_memory;
+
+bool is_pinned(const void* ptr) {
+  std::lock_guard<std::mutex> guard(g_pinned_lock);
+  return g_pinned.count(ptr) > 0;
+}
+
+struct Hooks final : at::PrivateUse1HooksInterface {
+  bool isBuilt() const override { return true; }
+  bool isAvailable() const override { return g_device_count > 0; }
+  bool hasPrimaryContext(c10::DeviceIndex) const override { return true; }
+  c10::DeviceIndex deviceCount() const override { return g_device_count; }
+  void setCurrentDevice(c10::DeviceIndex device) const override { g_current = device; }
+  c10::DeviceIndex getCurrentDevice() const override { return g_current; }
+  c10::DeviceIndex exchangeDevice(c10::DeviceIndex device) const override {
+    auto old = g_current;
+    g_current = device;
+    return old;
+  }
+  c10::DeviceIndex maybeExchangeDevice(c10::DeviceIndex device) const override {
+    return exchangeDevice(device);
+  }
+  bool isPinnedPtr(const void* data) const override { return is_pinned(data); }
+  c10::Allocator* getPinnedMemoryAllocator() const override { return &g_pinned_memory; }
+  at::Device getDeviceFromPtr(void*) const override { return at::Device(kNpu, g_current); }
+  const at::Generator& getDefaultGenerator(c10::DeviceIndex) const override {
+    return at::detail::getDefaultCPUGenerator();
+  }
+  void resizePrivateUse1Bytes(const c10::Storage& storage, size_t newsize) const override {
+    auto* impl = storage.unsafeGetStorageImpl();
+    c10::DeviceGuard guard(impl->device());
+    c10::DataPtr fresh = g_device_memory.allocate(newsize);
+    size_t keep = std::min(newsize, impl->nbytes());
+    if (keep) std::memcpy(fresh.get(), impl->data(), keep);
+    impl->set_data_ptr_noswap(std::move(fresh));
+    impl->set_nbytes(newsize);
+  }
+};
+
+struct Guard final : c10::impl::DeviceGuardImplInterface {
+  c10::DeviceType type() const override { return kNpu; }
+  c10::Device exchangeDevice(c10::Device d) const override {
+    auto old = g_current;
+    g_current = d.index();
+    return c10::Device(kNpu, old);
+  }
+  c10::Device getDevice() const override { return c10::Device(kNpu, g_current); }
+  void setDevice(c10::Device d) const override { g_current = d.index(); }
+  void uncheckedSetDevice(c10::Device d) const noexcept override { g_current = d.index(); }
+  c10::Stream getStream(c10::Device d) const override {
+    return c10::Stream(c10::Stream::DEFAULT, d);
+  }
+  c10::Stream getDefaultStream(c10::Device d) const override {
+    return c10::Stream(c10::Stream::DEFAULT, d);
+  }
+  c10::Stream exchangeStream(c10::Stream s) const override { return s; }
+  c10::DeviceIndex deviceCount() const noexcept override { return g_device_count; }
+  void record(void**, const c10::Stream&, const c10::DeviceIndex, const c10::EventFlag)
+      const override {}
+  void block(void*, const c10::Stream&) const override {}
+  bool queryEvent(void*) const override { return true; }
+  void destroyEvent(void*, const c10::DeviceIndex) const noexcept override {}
+};
+
+C10_REGISTER_GUARD_IMPL(PrivateUse1, Guard);
+
+// A cpu tensor over the same memory: the device's memory is host memory.
+at::Tensor host_alias(const at::Tensor& t) {
+  if (!t.defined() || t.device().is_cpu()) return t;
+  return at::from_blob(t.data_ptr(), t.sizes(), t.strides(), t.options().device(at::kCPU));
+}
+
+// Saturation mode: overflow saturates and raises the float-status register.
+void saturate(const at::Tensor& t) {
+  if (!g_saturation || !t.defined() || t.device().type() != kNpu || t.numel() == 0 ||
+      !at::isFloatingType(t.scalar_type())) {
+    return;
+  }
+  auto host = host_alias(t);
+  if (host.isfinite().all().item<bool>()) return;
+  g_float_status = true;
+  double largest = t.scalar_type() == at::kHalf       ? 65504.0
+                   : t.scalar_type() == at::kBFloat16 ? 3.3895313892515355e38
+                   : t.scalar_type() == at::kFloat    ? std::numeric_limits<float>::max()
+                                                      : std::numeric_limits<double>::max();
+  host.nan_to_num_(0.0, largest, -largest);
+}
+
+at::Tensor on_device(const at::Tensor& host, const at::Device& device) {
+  if (!host.defined()) return host;
+  auto out = host.to(device);
+  saturate(out);
+  return out;
+}
+
+at::Tensor empty_memory_format(c10::IntArrayRef size, std::optional<at::ScalarType> dtype,
+                               std::optional<at::Layout>, std::optional<at::Device> device,
+                               std::optional<bool>, std::optional<at::MemoryFormat> format) {
+  c10::OptionalDeviceGuard guard(device);
+  constexpr c10::DispatchKeySet keys(c10::DispatchKey::PrivateUse1);
+  return at::detail::empty_generic(size, &g_device_memory, keys, c10::dtype_or_default(dtype),
+                                   format);
+}
+
+at::Tensor empty_strided(c10::IntArrayRef size, c10::IntArrayRef stride,
+                         std::optional<at::ScalarType> dtype, std::optional<at::Layout>,
+                         std::optional<at::Device> device, std::optional<bool>) {
+  c10::OptionalDeviceGuard guard(device);
+  constexpr c10::DispatchKeySet keys(c10::DispatchKey::PrivateUse1);
+  return at::detail::empty_strided_generic(size, stride, &g_device_memory, keys,
+                                           c10::dtype_or_default(dtype));
+}
+
+at::Tensor copy_from(const at::Tensor& self, const at::Tensor& dst, bool non_blocking) {
+  if (non_blocking && self.device().is_cpu() && !is_pinned(self.storage().data())) {
+    g_unpinned_syncs++;
+  }
+  if (dst.device().is_cpu()) g_host_reads++;
+  if (self.numel() > 0) host_alias(dst).copy_(host_alias(self));
+  saturate(dst);
+  return dst;
+}
+
+at::Tensor copy_from_and_resize(const at::Tensor& self, const at::Tensor& dst) {
+  at::native::resize_(dst, self.sizes(), std::nullopt);
+  return copy_from(self, dst, false);
+}
+
+at::Scalar local_scalar_dense(const at::Tensor& self) {
+  g_host_reads++;
+  return at::_local_scalar_dense(host_alias(self));
+}
+
+at::Tensor& set_source_storage(at::Tensor& self, at::Storage source) {
+  return at::native::set_(self, source);
+}
+
+at::Tensor& set_source_storage_offset(at::Tensor& self, at::Storage source, int64_t offset,
+                                      c10::IntArrayRef size, c10::IntArrayRef stride) {
+  return at::native::set_storage_cpu_(self, source, offset, size, stride);
+}
+
+// Backends other than cpu and cuda reach convolutions through these two entry points.
+at::Tensor convolution(const at::Tensor& input, const at::Tensor& weight,
+                       const std::optional<at::Tensor>& bias, c10::IntArrayRef stride,
+                       c10::IntArrayRef padding, c10::IntArrayRef dilation, bool transposed,
+                       c10::IntArrayRef output_padding, int64_t groups) {
+  std::optional<at::Tensor> host_bias;
+  if (bias.has_value() && bias->defined()) host_bias = host_alias(*bias);
+  auto out = at::convolution(host_alias(input), host_alias(weight), host_bias, stride, padding,
+                             dilation, transposed, output_padding, groups);
+  return on_device(out, input.device());
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> convolution_backward(
+    const at::Tensor& grad_output, const at::Tensor& input, const at::Tensor& weight,
+    c10::IntArrayRef stride, c10::IntArrayRef padding, c10::IntArrayRef dilation,
+    bool transposed, c10::IntArrayRef output_padding, int64_t groups,
+    std::array<bool, 3> mask) {
+  std::vector<int64_t> bias_size{transposed ? weight.size(1) * groups : weight.size(0)};
+  auto [gi, gw, gb] = at::convolution_backward(
+      host_alias(grad_output), host_alias(input), host_alias(weight), bias_size, stride,
+      padding, dilation, transposed, output_padding, groups, mask);
+  auto device = input.device();
+  return {on_device(gi, device), on_device(gw, device), on_device(gb, device)};
+}
+
+void non_finite_check_and_unscale(at::TensorList grads, at::Tensor& found_inf,
+                                  const at::Tensor& inv_scale) {
+  auto host_found = host_alias(found_inf);
+  if (g_saturation) {
+    if (g_float_status.exchange(false)) {
+      host_found.fill_(1.0);
+      return;
+    }
+    for (const auto& grad : grads) host_alias(grad).mul_(host_alias(inv_scale));
+    return;
+  }
+  std::vector<at::Tensor> host_grads;
+  for (const auto& grad : grads) host_grads.push_back(host_alias(grad));
+  at::_amp_foreach_non_finite_check_and_unscale_(host_grads, host_found,
+                                                 host_alias(inv_scale));
+}
+
+void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
+  const auto returns = op.schema().returns().size();
+  at::native::cpu_fallback(op, stack);
+  if (!g_saturation) return;
+  for (size_t i = stack->size() - returns; i < stack->size(); ++i) {
+    const auto& value = (*stack)[i];
+    if (value.isTensor()) {
+      saturate(value.toTensor());
+    } else if (value.isTensorList()) {
+      for (const auto& t : value.toTensorList()) saturate(t);
+    }
+  }
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(aten, PrivateUse1, m) {
+  m.impl("empty.memory_format", &empty_memory_format);
+  m.impl("empty_strided", &empty_strided);
+  m.impl("as_strided", &at::native::as_strided_tensorimpl);
+  m.impl("view", &at::native::view);
+  m.impl("_reshape_alias", &at::native::_reshape_alias);
+  m.impl("resize_", &at::native::resize_);
+  m.impl("_copy_from", &copy_from);
+  m.impl("_copy_from_and_resize", &copy_from_and_resize);
+  m.impl("_local_scalar_dense", &local_scalar_dense);
+  m.impl("set_.source_Storage", &set_source_storage);
+  m.impl("set_.source_Storage_storage_offset", &set_source_storage_offset);
+  m.impl("convolution_overrideable", &convolution);
+  m.impl("convolution_backward_overrideable", &convolution_backward);
+  m.impl("_amp_foreach_non_finite_check_and_unscale_", &non_finite_check_and_unscale);
+}
+
+TORCH_LIBRARY_IMPL(_, PrivateUse1, m) {
+  m.fallback(torch::CppFunction::makeFromBoxedFunction<&fallback>());
+}
+
+// Every other operator passes autocast by, as torch does for its own devices.
+TORCH_LIBRARY_IMPL(_, AutocastPrivateUse1, m) {
+  m.fallback(torch::CppFunction::makeFallthrough());
+}
+
+// torch_npu registers its own autocast lists for the npu; torch's shared lists serve here.
+TORCH_LIBRARY_IMPL(aten, AutocastPrivateUse1, m) {
+#define STAND_IN_LOWER(...) KERNEL_PRIVATEUSEONE(__VA_ARGS__, lower_precision_fp)
+#define STAND_IN_FP32(...) KERNEL_PRIVATEUSEONE(__VA_ARGS__, fp32)
+  AT_FORALL_LOWER_PRECISION_FP(STAND_IN_LOWER)
+  AT_FORALL_FP32(STAND_IN_FP32)
+#undef STAND_IN_LOWER
+#undef STAND_IN_FP32
+}
+
+static bool g_registered = [] {
+  c10::SetAllocator(kNpu, &g_device_memory);
+  at::RegisterPrivateUse1HooksInterface(new Hooks());
+  return true;
+}();
+
+PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
+  m.def("set_device_count", [](int n) { g_device_count = n; });
+  m.def("set_saturation_mode", [](bool on) { g_saturation = on; });
+  m.def("float_status", [] { return g_float_status.load(); });
+  m.def("clear_float_status", [] { g_float_status = false; });
+  m.def("unpinned_syncs", [] { return g_unpinned_syncs.load(); });
+  m.def("host_reads", [] { return g_host_reads.load(); });
+}

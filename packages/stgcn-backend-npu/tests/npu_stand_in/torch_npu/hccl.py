@@ -1,0 +1,203 @@
+"""The STAND-IN's "hccl" process-group backend: HCCL's rules, gloo's transport.
+
+What it refuses, as torch_npu/csrc/distributed/ProcessGroupHCCL.cpp does:
+- a tensor that is not on an npu, or not dense: "Tensors must be NPU and dense"
+  (check_npu_single_tensor / check_npu_tensors_different_devices);
+- in allreduce, reduce and reduce_scatter, a dtype outside int8, int16, int32, int64,
+  fp16, fp32 and bf16: "HCCL allreduce: Unsupported data type at::kDouble"
+  (checkSupportedDataType, named by the calling function). allreduce first casts bool
+  and uint8 to int32, so those pass there, but not in reduce_scatter;
+- in broadcast and allgather, which take every dtype HCCL can name, a dtype outside
+  torch_npu/csrc/distributed/HCCLUtils.cpp's getHcclDataType map: "Unsupported data
+  type for HCCL process group".
+barrier() is an allreduce of a float32 one on the current npu, as ProcessGroupHCCL's is.
+The watchdog timeout is read as ProcessGroupHCCL's constructor reads it: exactly its
+DEFAULT_TIMEOUT (30 minutes) means "not set" and becomes HCCL_EXEC_TIMEOUT + 1800 s;
+a timeout at or below HCCL_EXEC_TIMEOUT (1836 s when unset) draws its warning that the
+plog may not be recorded. The result is recorded in ``torch_npu.npu.calls``.
+A group binds to the npu current when it is made. Data moves through a gloo group on
+host copies; results are written back into the npu tensors.
+"""
+
+import os
+import warnings
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+from torch.futures import Future
+
+from torch_npu import npu
+
+#: checkSupportedDataType: the reduction collectives' dtypes.
+REDUCE_TYPES = {
+    torch.int8: "at::kChar",
+    torch.int16: "at::kShort",
+    torch.int32: "at::kInt",
+    torch.int64: "at::kLong",
+    torch.float16: "at::kHalf",
+    torch.float32: "at::kFloat",
+    torch.bfloat16: "at::kBFloat16",
+}
+#: getHcclDataType: every dtype HCCL can carry (broadcast, allgather).
+TYPE_NAMES = {
+    **REDUCE_TYPES,
+    torch.uint8: "at::kByte",
+    torch.bool: "at::kBool",
+    torch.float64: "at::kDouble",
+}
+#: what the reduction collectives cast to int32 before checking (allreduce, reduce).
+CAST_TO_INT = (torch.bool, torch.uint8)
+
+
+DEFAULT_TIMEOUT = timedelta(minutes=30)
+DEFAULT_EXEC_TIMEOUT_S = 1836
+
+
+def watchdog_timeout(timeout: timedelta) -> tuple[timedelta, str | None]:
+    """The timeout ProcessGroupHCCL enforces for ``timeout``, and its warning if any."""
+    try:
+        exec_s = int(os.environ.get("HCCL_EXEC_TIMEOUT", DEFAULT_EXEC_TIMEOUT_S))
+    except ValueError:
+        exec_s = DEFAULT_EXEC_TIMEOUT_S
+    exec_s = DEFAULT_EXEC_TIMEOUT_S if exec_s < 0 else exec_s
+    if timeout == DEFAULT_TIMEOUT:
+        return timedelta(seconds=exec_s + 1800), None
+    milliseconds = int(timeout.total_seconds() * 1000)
+    if exec_s and milliseconds <= exec_s * 1000:
+        return timeout, (
+            f"The watchdog timeout {milliseconds}ms(which is set by init_process_group) is "
+            f"less than or equal to HCCL execution timeout {exec_s * 1000}ms! The plog may "
+            "not be recorded."
+        )
+    return timeout, None
+
+
+def _name(dtype: torch.dtype) -> str:
+    return TYPE_NAMES.get(dtype, f"at::k{str(dtype).removeprefix('torch.')}")
+
+
+def _check_npu(tensors) -> None:
+    for tensor in tensors:
+        if tensor.device.type != "npu" or tensor.layout != torch.strided:
+            raise RuntimeError("Tensors must be NPU and dense")
+
+
+def _check_mapped(tensors) -> None:
+    for tensor in tensors:
+        if tensor.dtype not in TYPE_NAMES:
+            raise RuntimeError("Unsupported data type for HCCL process group")
+
+
+def _check_reduce_type(function: str, tensors, cast: bool) -> None:
+    for tensor in tensors:
+        if cast and tensor.dtype in CAST_TO_INT:
+            continue
+        if tensor.dtype not in REDUCE_TYPES:
+            raise RuntimeError(f"HCCL {function}: Unsupported data type {_name(tensor.dtype)}")
+
+
+class Done(dist.distributed_c10d.Work):
+    """A collective that has finished: HCCL's work objects complete on the device."""
+
+    def __init__(self, result) -> None:
+        super().__init__()
+        self._future = Future(devices=[torch.device("npu", npu.current_device())])
+        self._future.set_result(result)
+
+    def wait(self, timeout=None) -> bool:
+        return True
+
+    def get_future(self) -> Future:
+        return self._future
+
+
+class StandInHCCL(dist.ProcessGroup):
+    def __init__(self, store, rank: int, size: int, timeout) -> None:
+        super().__init__(rank, size)
+        self.device_index = npu.current_device()
+        npu.calls.append(("hccl_process_group", rank, size, self.device_index))
+        enforced, warning = watchdog_timeout(timeout)
+        npu.calls.append(("hccl_timeout", enforced.total_seconds(), warning))
+        if warning:
+            warnings.warn(warning, stacklevel=2)
+        self._gloo = dist.ProcessGroupGloo(store, rank, size, timeout)
+
+    @property
+    def _device_types(self) -> list[torch.device]:
+        return [torch.device("npu")]
+
+    def getBackendName(self) -> str:
+        return "hccl"
+
+    def name(self) -> str:
+        return "hccl"
+
+    def _through_gloo(self, collective, tensors, *rest):
+        host = [t.cpu() for t in tensors]
+        collective(host, *rest).wait()
+        for tensor, value in zip(tensors, host, strict=True):
+            tensor.copy_(value)
+
+    def allreduce(self, tensors, opts=None):
+        _check_npu(tensors)
+        _check_reduce_type("allreduce", tensors, cast=True)
+        opts = opts if opts is not None else dist.AllreduceOptions()
+        self._through_gloo(self._gloo.allreduce, tensors, opts)
+        return Done(tensors)
+
+    def allreduce_coalesced(self, tensors, opts=None):
+        _check_npu(tensors)
+        _check_reduce_type("allreduce_coalesced", tensors, cast=True)
+        opts = opts if opts is not None else dist.AllreduceCoalescedOptions()
+        self._through_gloo(self._gloo.allreduce_coalesced, tensors, opts)
+        return Done(tensors)
+
+    def broadcast(self, tensors, opts=None):
+        _check_npu(tensors)
+        _check_mapped(tensors)
+        opts = opts if opts is not None else dist.BroadcastOptions()
+        self._through_gloo(self._gloo.broadcast, tensors, opts)
+        return Done(tensors)
+
+    def allgather(self, output_lists, inputs, opts=None):
+        _check_npu(inputs)
+        _check_mapped(inputs)
+        for outputs in output_lists:
+            _check_npu(outputs)
+        host_outputs = [[t.cpu() for t in outputs] for outputs in output_lists]
+        self._gloo.allgather(host_outputs, [t.cpu() for t in inputs]).wait()
+        for outputs, values in zip(output_lists, host_outputs, strict=True):
+            for tensor, value in zip(outputs, values, strict=True):
+                tensor.copy_(value)
+        return Done(output_lists)
+
+    def _allgather_base(self, output, input, opts=None):
+        _check_npu([output, input])
+        _check_mapped([input])
+        host = output.cpu()
+        self._gloo._allgather_base(host, input.cpu()).wait()
+        output.copy_(host)
+        return Done([output])
+
+    def reduce_scatter(self, outputs, input_lists, opts=None):
+        _check_npu(outputs)
+        _check_reduce_type("reduce_scatter", outputs, cast=False)
+        host_outputs = [t.cpu() for t in outputs]
+        host_inputs = [[t.cpu() for t in inputs] for inputs in input_lists]
+        opts = opts if opts is not None else dist.ReduceScatterOptions()
+        self._gloo.reduce_scatter(host_outputs, host_inputs, opts).wait()
+        for tensor, value in zip(outputs, host_outputs, strict=True):
+            tensor.copy_(value)
+        return Done(outputs)
+
+    def barrier(self, opts=None):
+        ones = torch.ones(1, dtype=torch.float32, device=torch.device("npu", self.device_index))
+        return self.allreduce([ones])
+
+
+def _new_group(store, rank: int, size: int, timeout) -> StandInHCCL:
+    return StandInHCCL(store, rank, size, timeout)
+
+
+dist.Backend.register_backend("hccl", _new_group, devices=["npu"])

@@ -1,0 +1,123 @@
+"""The STAND-IN's ``torch.npu`` device module.
+
+Facts it follows, from torch_npu's sources:
+- device_count honours ASCEND_RT_VISIBLE_DEVICES, which must list devices in ascending
+  order, or no device is visible (the runtime's rule);
+- get_device_name returns the SoC name of the chip (aclrtGetSocName), whatever device
+  index is passed (torch_npu/npu/utils.py);
+- is_bf16_supported is true from Ascend910B1 on (csrc/core/npu/NpuVariables.cpp,
+  IsBF16Supported);
+- set_compile_mode(jit_compile=...) sets the operator compile mode; left alone, the mode
+  is CANN's default for the chip: compiled (jit) on the Atlas training series (910A,
+  910 Pro) and 310P, prebuilt binaries on 910B and newer (csrc/framework/LazyInitAclops.cpp
+  reads it from CANN; the per-chip defaults are CANN's documented ones).
+
+``calls`` records what was asked of the device, for the tests.
+"""
+
+import itertools
+import os
+
+import torch
+
+from torch_npu import _native
+from torch_npu.npu import amp, utils  # noqa: F401
+from torch_npu.npu.utils import (  # noqa: F401
+    clear_npu_overflow_flag,
+    get_npu_overflow_flag,
+    get_soc_version,
+    is_support_inf_nan,
+)
+
+calls: list[tuple] = []
+_jit_compile: bool | None = None
+
+
+def _initialise() -> None:
+    _native.set_saturation_mode(not utils.is_support_inf_nan())
+
+
+def _physical_count() -> int:
+    return int(os.environ.get("NPU_STAND_IN_DEVICES", "2"))
+
+
+def device_count() -> int:
+    visible = os.environ.get("ASCEND_RT_VISIBLE_DEVICES")
+    if visible is None:
+        return _physical_count()
+    try:
+        ids = [int(part) for part in visible.split(",") if part.strip()]
+    except ValueError:
+        return 0
+    ascending = all(a < b for a, b in itertools.pairwise(ids))
+    if not ascending or any(not 0 <= i < _physical_count() for i in ids):
+        return 0
+    return len(ids)
+
+
+def is_available() -> bool:
+    return device_count() > 0
+
+
+def _index(device) -> int:
+    if isinstance(device, str):
+        device = torch.device(device)
+    if isinstance(device, torch.device):
+        return torch.accelerator.current_device_index() if device.index is None else device.index
+    return int(device)
+
+
+def set_device(device) -> None:
+    index = _index(device)
+    if not 0 <= index < device_count():
+        raise RuntimeError(f"Invalid device ID: {index} (the host shows {device_count()} NPUs)")
+    calls.append(("set_device", index))
+    torch.accelerator.set_device_index(index)
+
+
+def current_device() -> int:
+    return torch.accelerator.current_device_index()
+
+
+def synchronize(device=None) -> None:
+    calls.append(("synchronize",))
+
+
+def set_compile_mode(*, jit_compile: bool = False) -> None:
+    global _jit_compile
+    calls.append(("set_compile_mode", jit_compile))
+    _jit_compile = bool(jit_compile)
+
+
+def is_jit_compile_false() -> bool:
+    if _jit_compile is not None:
+        return not _jit_compile
+    return not utils.default_jit_compile()
+
+
+def get_device_name(device=None) -> str:
+    return utils.soc_name()
+
+
+def is_bf16_supported() -> bool:
+    return utils.get_soc_version() >= utils.SOC_VERSIONS["Ascend910B1"]
+
+
+def get_amp_supported_dtype() -> list:
+    return [torch.float16, torch.bfloat16]
+
+
+def is_initialized() -> bool:
+    return True
+
+
+def _is_in_bad_fork() -> bool:
+    return False
+
+
+def manual_seed(seed: int) -> None:
+    return None
+
+
+def manual_seed_all(seed: int) -> None:
+    return None

@@ -1,0 +1,95 @@
+"""The STAND-IN's ``torch_npu.npu.amp.GradScaler``, as torch_npu/npu/amp/grad_scaler.py
+behaves (facts from that file; the code is written here):
+
+- ``dynamic=True`` (the default): torch's dynamic scaling. In saturation mode the
+  overflow comes from the device's float-status register (cleared in ``scale()``), and
+  each rank's verdict is summed over the default process group with an all_reduce of
+  a float32 tensor on the npu, so every rank skips the same steps. In inf/nan mode the
+  gradients are checked as torch does, and nothing is summed.
+- ``dynamic=False``: a fixed scale. Gradients are unscaled without any overflow check,
+  the optimizer always steps, and the scale never changes.
+- ``state_dict()`` adds a "dynamic" key.
+"""
+
+import torch
+import torch.distributed as dist
+
+from torch_npu.npu import utils
+
+
+class GradScaler(torch.amp.GradScaler):
+    def __init__(
+        self,
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        dynamic: bool = True,
+        enabled: bool = True,
+    ) -> None:
+        super().__init__(
+            "npu",
+            init_scale=init_scale,
+            growth_factor=growth_factor,
+            backoff_factor=backoff_factor,
+            growth_interval=growth_interval,
+            enabled=enabled,
+        )
+        self._dynamic = dynamic
+        self._has_overflow = False
+        self._dist_initialized = False
+
+    def scale(self, outputs):
+        if self._enabled and self._dynamic and not utils.is_support_inf_nan():
+            utils.clear_npu_overflow_flag()
+        if self._enabled and not self._dist_initialized:
+            self._dist_initialized = dist.is_available() and dist.is_initialized()
+        return super().scale(outputs)
+
+    def _unscale_grads_(self, optimizer, inv_scale, found_inf, allow_fp16):
+        if not self._dynamic:
+            for group in optimizer.param_groups:
+                for param in group["params"]:
+                    if param.grad is not None:
+                        param.grad.mul_(inv_scale.to(param.grad.dtype))
+            return {found_inf.device: found_inf}
+        per_device = super()._unscale_grads_(optimizer, inv_scale, found_inf, allow_fp16)
+        self._has_overflow = any(bool(v.item()) for v in per_device.values())
+        self._sync_dist_overflow_count()
+        if self._has_overflow:
+            for value in per_device.values():
+                value.fill_(1.0)
+        return per_device
+
+    def _sync_dist_overflow_count(self) -> None:
+        if utils.is_support_inf_nan() or not (self._dynamic and self._dist_initialized):
+            return
+        count = torch.zeros(1, dtype=torch.float32, device="npu")
+        if self._has_overflow:
+            count.add_(1)
+        dist.all_reduce(count)
+        self._has_overflow = bool(count.item() != 0)
+
+    def _maybe_opt_step(self, optimizer, optimizer_state, *args, **kwargs):
+        if not self._dynamic:
+            return optimizer.step(*args, **kwargs)
+        return super()._maybe_opt_step(optimizer, optimizer_state, *args, **kwargs)
+
+    def update(self, new_scale=None) -> None:
+        if not self._enabled:
+            return
+        if new_scale is None and not self._dynamic:
+            new_scale = self._scale
+        super().update(new_scale)
+        self._has_overflow = False
+
+    def state_dict(self):
+        state = super().state_dict()
+        if self._enabled:
+            state["dynamic"] = self._dynamic
+        return state
+
+    def load_state_dict(self, state_dict) -> None:
+        state = dict(state_dict)
+        self._dynamic = bool(state.pop("dynamic", self._dynamic))
+        super().load_state_dict(state)
