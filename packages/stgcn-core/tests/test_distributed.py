@@ -181,3 +181,33 @@ def test_two_hosts_meet_at_the_rendezvous_endpoint(tmp_path: Path) -> None:
         assert host.wait(timeout=300) == 0, host.stderr.read()
     lines = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
     assert [(line["epoch"], line["world_size"]) for line in lines] == [(1, 2)]
+
+
+def test_sum_across_sends_only_dtypes_every_collective_reduces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HCCL refuses float64 and bool in all_reduce (gloo and NCCL take them): counts go as
+    int64, floats as float32 pairs that keep far more than float32's precision. The
+    collective is a spy here that acts as two ranks holding the same values."""
+    from stgcn import distributed
+
+    sent: list[torch.dtype] = []
+
+    def all_reduce(tensor: torch.Tensor) -> None:
+        sent.append(tensor.dtype)
+        tensor.mul_(2)
+
+    monkeypatch.setattr(distributed.dist, "all_reduce", all_reduce)
+    monkeypatch.setattr(distributed, "_collective_device", lambda: torch.device("cpu"))
+    loss, hits, flags, parts = distributed.sum_across(
+        World(size=2),
+        0.1,
+        3,
+        torch.tensor([True, False]),
+        torch.tensor([1.5, 1e-9 + 1], dtype=torch.float64),
+    )
+    assert set(sent) <= {torch.int64, torch.float32} and len(sent) == 2
+    assert abs(float(loss) - 0.2) < 1e-15 and float(hits) == 6.0
+    assert flags.tolist() == [2.0, 0.0]
+    assert parts.tolist() == pytest.approx([3.0, 2e-9 + 2], rel=1e-14, abs=0)
+    assert {t.dtype for t in (loss, hits, flags, parts)} == {torch.float64}

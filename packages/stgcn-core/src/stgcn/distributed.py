@@ -58,6 +58,16 @@ def launched_externally() -> bool:
     return all(name in os.environ for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"))
 
 
+def collective_timeout(backend: Backend, requested: timedelta = TIMEOUT) -> timedelta:
+    """The timeout to hand the backend's process group so that ``requested`` holds.
+
+    A backend whose collective library reads the timeout its own way translates it
+    (the optional ``Backend.collective_timeout``); the others take it as it is.
+    """
+    translate = getattr(backend, "collective_timeout", None)
+    return translate(requested) if translate is not None else requested
+
+
 def join(world: World, backend: Backend) -> None:
     """Join the process group with the backend's collective (after ``backend.setup``).
 
@@ -67,9 +77,10 @@ def join(world: World, backend: Backend) -> None:
     """
     if not world.distributed or dist.is_initialized():
         return
+    timeout = collective_timeout(backend)
     attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT")
     if attempt is None or os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
-        dist.init_process_group(backend.collective, timeout=TIMEOUT)
+        dist.init_process_group(backend.collective, timeout=timeout)
         return
     agent_store = dist.TCPStore(
         os.environ["MASTER_ADDR"],
@@ -83,7 +94,7 @@ def join(world: World, backend: Backend) -> None:
         store=dist.PrefixStore(f"stgcn/attempt-{attempt}", agent_store),
         rank=world.rank,
         world_size=world.size,
-        timeout=TIMEOUT,
+        timeout=timeout,
     )
 
 
@@ -136,19 +147,45 @@ def train_sampler(data: Sized, world: World, seed: int, drop_last: bool) -> Dist
 
 
 def sum_across(world: World, *values: float | torch.Tensor) -> list[torch.Tensor]:
-    """Each value summed over all ranks (as float64 on the cpu: gloo and exact counts)."""
-    tensors = [torch.as_tensor(v, dtype=torch.float64).clone().cpu() for v in values]
+    """Each value summed over all ranks, as float64 tensors on the cpu.
+
+    The collective carries only dtypes every backend reduces: HCCL refuses float64
+    (and bool) in its reductions, where gloo and NCCL take them. Integers travel as
+    int64, exactly. A float travels as two float32 numbers, its float32 rounding and
+    the remainder, whose sums added in float64 keep about 48 bits of the mantissa
+    where a single float32 would keep 24.
+    """
+    tensors = [_as_tensor(v) for v in values]
     if world.distributed:
-        flat = torch.cat([t.reshape(-1) for t in tensors])
-        flat = flat.to(_collective_device())
-        dist.all_reduce(flat)
-        flat = flat.cpu()
-        out, start = [], 0
-        for t in tensors:
-            out.append(flat[start : start + t.numel()].reshape(t.shape))
-            start += t.numel()
-        tensors = out
-    return tensors
+        whole = _summed([t.long() for t in tensors if not t.is_floating_point()])
+        real = _summed_float([t.double() for t in tensors if t.is_floating_point()])
+        tensors = [next(real if t.is_floating_point() else whole) for t in tensors]
+    return [t.double() for t in tensors]
+
+
+def _as_tensor(value: float | torch.Tensor) -> torch.Tensor:
+    if isinstance(value, float):  # not through torch's default float32
+        return torch.tensor(value, dtype=torch.float64)
+    return torch.as_tensor(value).detach().cpu()
+
+
+def _summed(tensors: list[torch.Tensor]) -> Iterator[torch.Tensor]:
+    """The tensors summed over the ranks, in one all_reduce on the collective's device."""
+    if not tensors:
+        return iter(())
+    flat = torch.cat([t.reshape(-1) for t in tensors]).to(_collective_device())
+    dist.all_reduce(flat)
+    parts = flat.cpu().split([t.numel() for t in tensors])
+    return iter(part.reshape(t.shape) for part, t in zip(parts, tensors, strict=True))
+
+
+def _summed_float(tensors: list[torch.Tensor]) -> Iterator[torch.Tensor]:
+    """float64 tensors summed as float32 pairs (high part, remainder)."""
+    high = [t.float() for t in tensors]
+    low = [(t - h.double()).float() for t, h in zip(tensors, high, strict=True)]
+    sums = list(_summed(high + low))
+    count = len(tensors)
+    return iter(h.double() + r.double() for h, r in zip(sums[:count], sums[count:], strict=True))
 
 
 def broadcast_buffers(model: torch.nn.Module, world: World) -> None:
@@ -169,8 +206,11 @@ def share_from_main(value: Any, world: World) -> Any:
 
 
 def barrier(world: World) -> None:
+    """Wait for every rank; on an accelerator, on this rank's device (torch warns when it
+    has to guess which one)."""
     if world.distributed:
-        dist.barrier()
+        device = _collective_device()
+        dist.barrier(device_ids=None if device.type == "cpu" else [device.index])
 
 
 def _collective_device() -> torch.device:
