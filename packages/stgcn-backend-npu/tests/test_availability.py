@@ -7,7 +7,7 @@ import sys
 import pytest
 from stgcn_backend_npu.availability import NO_DEVICE, check_npu
 from stgcn_backend_npu.cann import CannToolkit
-from stgcn_backend_npu.probe import ProbeResult
+from stgcn_backend_npu.probe import HANDED_DOWN, ProbeResult
 
 CANN_OK = CannToolkit(libraries={"libhccl.so": "/x/libhccl.so", "libascendcl.so": "/x/a.so"})
 CANN_MISSING = CannToolkit(libraries={"libhccl.so": None, "libascendcl.so": None})
@@ -19,7 +19,10 @@ def never(*_: object) -> None:
 
 @pytest.fixture(autouse=True)
 def torch_npu_not_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing imported, no answer handed down; the one a test hands down is removed."""
     monkeypatch.delitem(sys.modules, "torch_npu", raising=False)
+    monkeypatch.setenv(HANDED_DOWN, "")
+    monkeypatch.delenv(HANDED_DOWN)
 
 
 def test_installation_problem_stops_before_cann_and_probe() -> None:
@@ -48,3 +51,9 @@ def test_zero_devices_is_unavailable() -> None:
 def test_counted_devices_make_it_available() -> None:
     status = check_npu(lambda: None, lambda: CANN_OK, lambda: ProbeResult(count=8))
     assert status.availability.available is True and status.device_count == 8
+
+
+def test_a_worker_takes_the_answer_its_launcher_handed_down() -> None:
+    check_npu(lambda: None, lambda: CANN_OK, lambda: ProbeResult(count=8, chip="Ascend910A"))
+    status = check_npu(never, never, never)
+    assert (status.device_count, status.chip) == (8, "Ascend910A")

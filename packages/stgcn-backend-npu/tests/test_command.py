@@ -30,7 +30,7 @@ def test_plugins_lists_npu_unavailable_with_its_reason() -> None:
     assert row["errors"] == [] and row["modules"] == ["stgcn_backend_npu.plugin"]
     [npu] = row["backends"]
     assert (npu["name"], npu["available"], npu["collective"]) == ("npu", False, "hccl")
-    assert npu["precisions"] == ["fp16", "fp32"]
+    assert npu["precisions"] == ["bf16", "fp16", "fp32"]
     assert_reason_fits_this_host(npu["reason"])
     assert rows["stgcn-core"]["backends"][0]["available"] is True
 

@@ -1,25 +1,52 @@
-"""Runs npu_stand_in/stand_in_checks.py, the backend's on-device code paths against a
-STAND-IN for torch_npu, in a separate interpreter (the stand-in changes torch's device
-registry for good, which must not leak into other tests)."""
+"""The npu backend against a STAND-IN for torch_npu (npu_stand_in/), because no Ascend
+NPU can exist on the hosts that run these tests. The stand-in runs the same code path
+as the hardware: tensors on npu:N, the trainer's collectives through an "hccl" group
+that refuses what ProcessGroupHCCL refuses, DDP over it.
+
+Everything here runs in other interpreters: the stand-in changes torch's device
+registry for good, which must not leak into other tests. The first test builds the
+stand-in's C++ device (about half a minute, then cached by torch's extension loader).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
-from npu_helpers import STAND_IN, TESTS, user_environment
+import pytest
+import torch
+from npu_helpers import STAND_IN, TESTS, TINY, run_stgcn, user_environment
+
+#: two epochs of one step per card, so that the end of the first epoch is passed
+TWO_EPOCHS = [*TINY, "--epochs", "2"]
 
 
-def test_backend_on_the_torch_npu_stand_in() -> None:
-    environment = user_environment(
-        TORCH_DEVICE_BACKEND_AUTOLOAD="0",
+def stand_in_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """A user's shell on an Ascend host with CANN sourced, torch_npu being the stand-in."""
+    lib64 = tmp_path / "cann" / "ascend-toolkit" / "latest" / "lib64"
+    lib64.mkdir(parents=True, exist_ok=True)
+    for name in ("libhccl.so", "libascendcl.so"):
+        (lib64 / name).write_bytes(b"")
+    environment = user_environment()
+    for name in ("NPU_STAND_IN_DEVICES", "ASCEND_RT_VISIBLE_DEVICES", "STGCN_NPU_PROBE"):
+        environment.pop(name, None)
+    environment.update(
         PYTHONPATH=os.pathsep.join(
             [str(STAND_IN), str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])]
         ),
+        LD_LIBRARY_PATH=str(lib64),
+        ASCEND_HOME_PATH=str(lib64.parent),
+        **extra,
     )
-    environment.pop("NPU_STAND_IN_DEVICES", None)
+    return environment
+
+
+def test_backend_on_the_torch_npu_stand_in(tmp_path: Path) -> None:
+    environment = stand_in_environment(tmp_path, TORCH_DEVICE_BACKEND_AUTOLOAD="0")
     result = subprocess.run(
         [
             sys.executable,
@@ -38,4 +65,113 @@ def test_backend_on_the_torch_npu_stand_in() -> None:
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     summary = report.strip().splitlines()[-1]
-    assert re.search(r"\b9 passed\b", summary) and "skipped" not in summary, report
+    assert re.search(r"\b22 passed\b", summary) and "skipped" not in summary, report
+
+
+def overflow_on_one_rank(tmp_path: Path, scaler: str) -> list[dict]:
+    environment = stand_in_environment(
+        tmp_path, TORCH_DEVICE_BACKEND_AUTOLOAD="0", NPU_STAND_IN_CHIP="Ascend910A"
+    )
+    script = STAND_IN / "overflow_on_one_rank.py"
+    store = tmp_path / f"store-{scaler}"
+    outputs = [tmp_path / f"{scaler}-{rank}.json" for rank in (0, 1)]
+    ranks = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(rank), str(store), scaler, str(outputs[rank])],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for rank in (0, 1)
+    ]
+    for process in ranks:
+        output, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, output
+    return [json.loads(path.read_text()) for path in outputs]
+
+
+def test_saturation_mode_overflow_desynchronises_torchs_scaler_but_not_the_backends(
+    tmp_path: Path,
+) -> None:
+    """Defect 2 on a 910A (saturation mode), rank 1 alone overflowing: torch's generic
+    GradScaler lets rank 0 step and rank 1 skip, so the replicas differ; the backend's
+    scaler (torch_npu's) sums the verdict, both ranks skip and stay equal."""
+    generic = overflow_on_one_rank(tmp_path, "torch")
+    assert [rank["stepped"] for rank in generic] == [True, False]
+    assert generic[0]["weights"] != generic[1]["weights"]
+    fixed = overflow_on_one_rank(tmp_path, "backend")
+    assert [rank["stepped"] for rank in fixed] == [False, False]
+    assert fixed[0]["weights"] == fixed[1]["weights"]
+
+
+def two_card_run(tmp_path: Path, chip: str, *options: str) -> tuple[list[dict], dict, list[str]]:
+    log = tmp_path / "imports.log"
+    environment = stand_in_environment(
+        tmp_path, NPU_STAND_IN_CHIP=chip, NPU_STAND_IN_IMPORT_LOG=str(log)
+    )
+    result = run_stgcn(
+        "run", "--backend", "npu", "--cards", "2", "--work-dir", "run", *TWO_EPOCHS, *options,
+        cwd=tmp_path, env=environment,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "UserWarning" not in result.stderr, result.stderr
+    metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
+    latest = torch.load(
+        tmp_path / "run" / "checkpoints" / "latest.pth.tar", map_location="cpu", weights_only=True
+    )
+    imports = log.read_text().split()[1::2]
+    evaluated = run_stgcn(
+        "eval", "--checkpoint", "run/checkpoints/best.pth.tar", "--backend", "npu", "--json",
+        cwd=tmp_path, env=environment,
+    )  # fmt: skip
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["samples"] == 8
+    return metrics, latest, imports
+
+
+def test_two_cards_fp16_with_torch_npus_scaler_on_a_910a(tmp_path: Path) -> None:
+    """Defects 1 and 6: two epochs end to end (the float64 all_reduce that HCCL refuses
+    used to end the first), and torch_npu is probed once on the host, by the launcher."""
+    metrics, latest, imports = two_card_run(tmp_path, "Ascend910A")
+    assert [(m["epoch"], m["world_size"], m["precision"]) for m in metrics] == [
+        (1, 2, "fp16"),
+        (2, 2, "fp16"),
+    ]
+    assert latest["scaler"]["dynamic"] is True and latest["scaler"]["scale"] > 0
+    assert sorted(imports) == ["probe", "worker", "worker"]
+
+
+def test_two_cards_default_to_bf16_without_a_scaler_on_a_910b(tmp_path: Path) -> None:
+    metrics, latest, _ = two_card_run(tmp_path, "Ascend910B3")
+    assert {m["precision"] for m in metrics} == {"bf16"} and latest["scaler"] == {}
+
+
+def test_two_cards_fp32(tmp_path: Path) -> None:
+    metrics, latest, _ = two_card_run(tmp_path, "Ascend910B3", "--precision", "fp32")
+    assert [m["precision"] for m in metrics] == ["fp32", "fp32"] and latest["scaler"] == {}
+
+
+def test_bf16_on_a_910a_is_refused_in_one_line(tmp_path: Path) -> None:
+    environment = stand_in_environment(tmp_path, NPU_STAND_IN_CHIP="Ascend910A")
+    result = run_stgcn(
+        "run", "--backend", "npu", "--precision", "bf16", "--work-dir", "run", *TINY,
+        cwd=tmp_path, env=environment,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "stgcn: error: Ascend910A has no bf16 (torch.npu.is_bf16_supported() is False; "
+        "bf16 needs an Ascend 910B or newer): use --precision fp16 or fp32"
+    ]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("visible", ["1,0", "0,0"])
+def test_visible_devices_out_of_order_leave_no_npu(tmp_path: Path, visible: str) -> None:
+    environment = stand_in_environment(tmp_path, ASCEND_RT_VISIBLE_DEVICES=visible)
+    result = run_stgcn("plugins", "--json", env=environment)
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    [npu] = rows["stgcn-backend-npu"]["backends"]
+    assert npu["available"] is False
+    assert npu["reason"].startswith("no Ascend NPU visible: torch.npu.device_count() is 0")

@@ -9,8 +9,8 @@ from stgcn_backend_npu.options import NPUOptions
 from stgcn.errors import StgcnError
 
 
-def test_defaults_are_dynamic_scaling_and_binary_operators() -> None:
-    assert NPUOptions.parse({}) == NPUOptions(loss_scale=None, jit_compile=False)
+def test_defaults_are_dynamic_scaling_and_the_chips_compile_mode() -> None:
+    assert NPUOptions.parse({}) == NPUOptions(loss_scale=None, jit_compile=None)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import signal
 
-from stgcn_backend_npu.probe import MARKER, parse_probe
+import pytest
+from stgcn_backend_npu.probe import (
+    HANDED_DOWN,
+    MARKER,
+    ProbeResult,
+    hand_down,
+    handed_down,
+    parse_probe,
+)
 
 
 def test_count_is_read_past_torch_npu_noise_on_stdout() -> None:
@@ -34,3 +42,28 @@ def test_a_child_that_exits_without_a_verdict_shows_its_last_error_line() -> Non
     assert result.error == (
         "importing torch_npu failed (exit status 3): RuntimeError: driver version mismatch"
     )
+
+
+def test_the_chips_facts_are_read() -> None:
+    stdout = f'{MARKER}{{"count": 8, "chip": "Ascend910B3", "bf16": true, "inf_nan": true}}\n'
+    assert parse_probe(0, stdout, "") == ProbeResult(
+        count=8, chip="Ascend910B3", bf16=True, inf_nan=True
+    )
+
+
+def test_an_answer_handed_down_is_taken_for_the_same_devices_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    environ = {"ASCEND_RT_VISIBLE_DEVICES": "0,1"}
+    answer = ProbeResult(count=2, chip="Ascend910A", inf_nan=False)
+    hand_down(answer, environ)
+    assert handed_down(environ) == answer
+    assert handed_down({**environ, "ASCEND_RT_VISIBLE_DEVICES": "2,3"}) is None
+    assert handed_down({k: v for k, v in environ.items() if k != HANDED_DOWN}) is None
+    monkeypatch.setattr("socket.gethostname", lambda: "another-host")
+    assert handed_down(environ) is None
+
+
+@pytest.mark.parametrize("record", ["", "not json", "[]", '{"host": 1}'])
+def test_a_damaged_answer_is_ignored(record: str) -> None:
+    assert handed_down({HANDED_DOWN: record}) is None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from stgcn.records import Availability
 from stgcn_backend_npu.cann import CannToolkit, find_cann
 from stgcn_backend_npu.installation import check_installation
-from stgcn_backend_npu.probe import ProbeResult, probe_devices
+from stgcn_backend_npu.probe import ProbeResult, hand_down, handed_down, probe_devices
 
 NO_DEVICE = (
     "no Ascend NPU visible: torch.npu.device_count() is 0 (check the driver with "
@@ -25,19 +25,13 @@ NO_DEVICE = (
 
 @dataclass(frozen=True)
 class NPUStatus:
-    """The verdict and the number of NPUs this process may use."""
+    """The verdict, the number of NPUs this process may use, and the chip's facts."""
 
     availability: Availability
     device_count: int = 0
-
-
-def loaded_device_count() -> int | None:
-    """The count from torch_npu when this process already imported it, else None."""
-    if "torch_npu" not in sys.modules:
-        return None
-    import torch
-
-    return int(torch.npu.device_count())
+    chip: str | None = None
+    bf16: bool = False
+    inf_nan: bool | None = None
 
 
 def check_npu(
@@ -45,20 +39,42 @@ def check_npu(
     cann: Callable[[], CannToolkit] = find_cann,
     probe: Callable[[], ProbeResult] = probe_devices,
 ) -> NPUStatus:
-    """Run the checks in order; the first problem found is the reason given."""
-    loaded = loaded_device_count()
-    if loaded is not None:
-        return _counted(loaded)
+    """Run the checks in order; the first problem found is the reason given.
+
+    A worker takes the answer its launcher handed down instead of probing again.
+    """
+    known = loaded() or handed_down()
+    if known is not None:
+        return _from_probe(known)
     problem = installation() or cann().problem()
     if problem:
         return NPUStatus(Availability(False, problem))
     result = probe()
+    hand_down(result)
+    return _from_probe(result)
+
+
+def loaded() -> ProbeResult | None:
+    """torch_npu's answer when this process has already imported it, else None."""
+    if "torch_npu" not in sys.modules:
+        return None
+    import torch
+
+    count = int(torch.npu.device_count())
+    if count < 1:
+        return ProbeResult(count=0)
+    utils = sys.modules["torch_npu"].npu.utils
+    return ProbeResult(
+        count=count,
+        chip=str(torch.npu.get_device_name()),
+        bf16=bool(torch.npu.is_bf16_supported()),
+        inf_nan=bool(utils.is_support_inf_nan()),
+    )
+
+
+def _from_probe(result: ProbeResult) -> NPUStatus:
     if result.error:
         return NPUStatus(Availability(False, result.error))
-    return _counted(result.count)
-
-
-def _counted(count: int) -> NPUStatus:
-    if count < 1:
+    if result.count < 1:
         return NPUStatus(Availability(False, NO_DEVICE))
-    return NPUStatus(Availability(True), count)
+    return NPUStatus(Availability(True), result.count, result.chip, result.bf16, result.inf_nan)

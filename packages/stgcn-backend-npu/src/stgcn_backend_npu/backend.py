@@ -3,6 +3,11 @@
 ``stgcn`` starts with torch's device-extension autoload switched off (see the core
 README), so this backend imports torch_npu itself, in ``setup``, and only after the
 availability checks have passed: on a host without CANN, that import is what fails.
+
+Defaults follow the chip, as the availability probe reports it: bf16 autocast without
+a loss scaler where ``torch.npu.is_bf16_supported()`` (910B and newer), else fp16 with
+torch_npu's GradScaler (:mod:`stgcn_backend_npu.scaler`). The operator compile mode is
+torch_npu's own default for the chip unless ``jit_compile`` is given.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import contextlib
 import importlib
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from types import ModuleType
 from typing import Any
 
@@ -21,6 +27,9 @@ from stgcn.records import Availability
 from stgcn_backend_npu.availability import NPUStatus, check_npu
 from stgcn_backend_npu.options import NPUOptions
 from stgcn_backend_npu.scaler import loss_scaler
+from stgcn_backend_npu.timeout import hccl_timeout
+
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def import_device_module() -> ModuleType:
@@ -34,9 +43,12 @@ def import_device_module() -> ModuleType:
 
 class NPUBackend:
     name = "npu"
-    description = "Ascend NPU through torch-npu (HCCL between cards, fp16 with loss scaling)"
+    description = "Ascend NPU through torch-npu (HCCL between cards; bf16 or fp16 autocast)"
     collective = "hccl"
-    precisions = ("fp16", "fp32")
+    precisions = ("bf16", "fp16", "fp32")
+    #: torch_npu turns a non_blocking copy from unpinned host memory into a stream
+    #: synchronisation (CachingHostAllocator.cpp); pinned batches copy asynchronously.
+    pin_memory = True
 
     def __init__(self) -> None:
         self.options = NPUOptions()
@@ -44,7 +56,7 @@ class NPUBackend:
         self._npu: ModuleType | None = None
 
     def status(self) -> NPUStatus:
-        """Checked once per process: the check may import torch_npu in a child process."""
+        """Checked once per host: the launcher hands its answer to the workers."""
         if self._status is None:
             self._status = check_npu()
         return self._status
@@ -58,7 +70,7 @@ class NPUBackend:
         return self.status().device_count
 
     def default_precision(self) -> str:
-        return "fp16"
+        return "bf16" if self.status().bf16 else "fp16"
 
     def configure(self, options: Mapping[str, str]) -> None:
         self.options = NPUOptions.parse(options)
@@ -78,22 +90,32 @@ class NPUBackend:
                 f"local rank {local_rank} has no NPU: {count} visible ({narrowed}); "
                 "ask for at most that many --cards"
             )
-        npu.set_compile_mode(jit_compile=self.options.jit_compile)
+        if self.options.jit_compile is not None:
+            npu.set_compile_mode(jit_compile=self.options.jit_compile)
         npu.set_device(local_rank)
         self._npu = npu
         return torch.device(f"npu:{local_rank}")
 
+    def collective_timeout(self, requested: timedelta) -> timedelta:
+        return hccl_timeout(requested)
+
     def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
-        if precision == "fp16":
-            return torch.autocast("npu", dtype=torch.float16)
+        if precision in AUTOCAST_DTYPES:
+            return torch.autocast("npu", dtype=AUTOCAST_DTYPES[precision])
         return contextlib.nullcontext()
 
     def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
         if precision != "fp16":
             return None
-        return loss_scaler("npu", self.options.loss_scale)
+        return loss_scaler(self.options.loss_scale)
 
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        if precision == "bf16" and not self.status().bf16:
+            chip = self.status().chip or "this NPU"
+            raise StgcnError(
+                f"{chip} has no bf16 (torch.npu.is_bf16_supported() is False; bf16 needs "
+                "an Ascend 910B or newer): use --precision fp16 or fp32"
+            )
         return model
 
     def synchronize(self) -> None:

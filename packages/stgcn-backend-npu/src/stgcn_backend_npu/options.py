@@ -14,13 +14,13 @@ KNOWN = ("loss_scale", "jit_compile")
 
 @dataclass(frozen=True)
 class NPUOptions:
-    """``loss_scale``: "dynamic" (torch's GradScaler) or a fixed factor, such as the 64
-    the original Ascend recipe used. ``jit_compile``: False runs CANN's prebuilt
-    (binary) operators; True compiles operators for each new shape, which is slow to
-    start and rarely faster for this network."""
+    """``loss_scale``: "dynamic" (torch_npu's GradScaler) or a fixed factor, such as the
+    64 the original Ascend recipe used. ``jit_compile``: None leaves torch_npu's (CANN's)
+    default for the chip; False runs CANN's prebuilt (binary) operators; True compiles
+    operators for each new shape, which is slow to start."""
 
     loss_scale: float | None = None
-    jit_compile: bool = False
+    jit_compile: bool | None = None
 
     @classmethod
     def parse(cls, options: Mapping[str, str]) -> NPUOptions:
@@ -37,8 +37,10 @@ class NPUOptions:
             )
         return cls(
             loss_scale=parse_loss_scale(options.get("loss_scale", "dynamic")),
-            jit_compile=parse_bool(
-                options.get("jit_compile", "false"), "backend option jit_compile"
+            jit_compile=(
+                parse_bool(options["jit_compile"], "backend option jit_compile")
+                if "jit_compile" in options
+                else None
             ),
         )
 

@@ -1,37 +1,39 @@
-"""Loss scaling for fp16 training: torch's dynamic GradScaler, or a fixed scale.
+"""Loss scaling for fp16 training, with torch_npu's own GradScaler.
 
-The original Ascend recipe trained with a static loss scale of 64. torch's GradScaler
-cannot hold its scale still through its constructor (it insists on a growth factor
-above 1 and a backoff factor below 1), but its ``update(new_scale)`` accepts a value.
-So a static scale is a GradScaler whose ``update`` always puts the same value back:
-everything else (scaling the loss, unscaling the gradients, skipping the optimizer
-step when a gradient is inf or NaN, its checkpoint state) is torch's own code.
+torch's generic ``GradScaler`` lets each rank decide alone whether to skip a step. On
+chips in saturation mode (Ascend 910A, 910 ProB) an overflow is read from each device's
+own status register, so one rank may skip while the others step, and the DDP replicas
+drift apart without a word. ``torch_npu.npu.amp.GradScaler`` sums that verdict over the
+ranks (in saturation mode) so that all of them skip together; on inf/nan chips (910B and
+newer) it checks the gradients as torch does.
+
+A fixed scale (``loss_scale=64``, the original recipe's apex O2 setting) is that scaler
+with ``dynamic=False``. It then behaves as apex does at a static loss scale: no overflow
+check, the optimizer steps whatever the gradients hold, the scale never changes. A step
+that overflows therefore reaches the weights, and the next non-finite loss stops the
+run with the error naming the epoch and step.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import torch
 
 
-class StaticLossScaler(torch.amp.GradScaler):
-    """A GradScaler whose scale never changes, not even after a skipped step."""
+def loss_scaler(loss_scale: float | None) -> torch.amp.GradScaler:
+    """torch_npu's scaler: dynamic for None, else fixed at ``loss_scale``.
 
-    def __init__(self, device: str, scale: float) -> None:
-        super().__init__(device, init_scale=scale)
-        self.static_scale = float(scale)
-
-    def update(self, new_scale: float | torch.Tensor | None = None) -> None:
-        super().update(self.static_scale)
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Resuming keeps the scale asked for now, whatever the checkpoint's scaler used."""
-        super().load_state_dict({**state_dict, "scale": self.static_scale})
-
-
-def loss_scaler(device: str, loss_scale: float | None) -> torch.amp.GradScaler:
-    """Dynamic scaling (torch's defaults) for None, else a fixed ``loss_scale``."""
+    A fixed scaler resumed from a checkpoint keeps the scale asked for now, whatever
+    the checkpoint's run used.
+    """
+    grad_scaler = importlib.import_module("torch_npu.npu.amp").GradScaler
     if loss_scale is None:
-        return torch.amp.GradScaler(device)
-    return StaticLossScaler(device, loss_scale)
+        return grad_scaler()
+
+    class FixedScale(grad_scaler):
+        def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+            super().load_state_dict({**state_dict, "scale": loss_scale, "dynamic": False})
+
+    return FixedScale(init_scale=loss_scale, dynamic=False)
