@@ -19,7 +19,7 @@ def test_defaults_are_dynamic_scaling_and_the_chips_compile_mode() -> None:
         ({"loss_scale": "64"}, NPUOptions(loss_scale=64.0)),
         ({"loss_scale": "Dynamic"}, NPUOptions()),
         ({"loss_scale": "1024.5", "jit_compile": "true"}, NPUOptions(1024.5, True)),
-        ({"compile": "false", "jit_compile": "no"}, NPUOptions()),
+        ({"compile": "false", "jit_compile": "no"}, NPUOptions(jit_compile=False)),
     ],
 )
 def test_values_are_read(pairs: dict[str, str], expected: NPUOptions) -> None:

@@ -16,8 +16,10 @@ code path runs here as on an Ascend host:
 test can count the processes that imported torch_npu.
 """
 
+import atexit
 import os
 import sys
+import time
 
 import torch
 
@@ -41,3 +43,13 @@ _native.set_device_count(npu.device_count())
 if os.environ.get("NPU_STAND_IN_IMPORT_LOG"):
     with open(os.environ["NPU_STAND_IN_IMPORT_LOG"], "a", encoding="utf-8") as log:
         log.write(f"{os.getpid()} {'probe' if sys.argv[0] == '-c' else 'worker'}\n")
+
+
+@atexit.register
+def _let_worker_threads_finish() -> None:
+    """gloo's worker threads (under "hccl") and autograd's npu thread let go of a finished
+    collective's or backward pass's tensors just after reporting it done, and letting go
+    of a tensor Python has seen takes the GIL. An interpreter that finalises before they
+    have it kills them halfway (std::terminate, exit by SIGABRT), so the exit first
+    waits a moment without the GIL."""
+    time.sleep(0.2)
