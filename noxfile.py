@@ -23,6 +23,8 @@ PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.to
 CUDA_PACKAGE = ROOT / "packages" / "stgcn-backend-cuda"
 #: third-party-style plugins, installed with pip like any user's and tested with the rest
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").is_file())
+#: the Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py), tested as scripts
+MODELZOO_TESTS = ROOT / "test" / "tests"
 
 nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "venv"
@@ -42,7 +44,8 @@ def tests(session: nox.Session) -> None:
     npu tests, which build their stand-in device with torch's C++ extension loader.
     """
     install_stgcn(session, "pytest", "hatchling", "ninja", *[str(p) for p in EXAMPLES])
-    session.run("pytest", *[str(p / "tests") for p in [*PACKAGES, *EXAMPLES]], *session.posargs)
+    suites = [str(p / "tests") for p in [*PACKAGES, *EXAMPLES]]
+    session.run("pytest", *suites, str(MODELZOO_TESTS), *session.posargs)
 
 
 @nox.session(name="tests-npu")

@@ -17,7 +17,7 @@ from stgcn.model import STGCN
 
 METRIC_KEYS = {
     "epoch", "lr", "train_loss", "val_loss", "val_top1", "val_top5", "samples_per_s",
-    "epoch_seconds", "world_size", "backend", "precision",
+    "step_seconds", "epoch_seconds", "world_size", "backend", "precision",
 }  # fmt: skip
 
 
