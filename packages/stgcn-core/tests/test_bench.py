@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from stgcn.backends.cpu import CPUBackend
 from stgcn.bench import bench_training
 from stgcn.plugins import get_registry
 
@@ -29,7 +30,8 @@ def test_baseline_json_has_both_figures_and_their_ratio() -> None:
     done = stgcn("bench", *TINY, "--baseline", "--json")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["mode"] == "train" and result["precision"] == "fp32"
+    # the cpu backend's own default: bf16 on CPUs with native bf16, else fp32
+    assert result["mode"] == "train" and result["precision"] == CPUBackend().default_precision()
     assert result["samples_per_s"] > 0 and result["baseline"]["samples_per_s"] > 0
     assert result["ratio"] == pytest.approx(
         result["samples_per_s"] / result["baseline"]["samples_per_s"]
