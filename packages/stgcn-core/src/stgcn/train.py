@@ -276,7 +276,6 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
         loss_sum, samples, train_seconds = _train_epoch(
             session, model, optimizer, scaler, loader, epoch, device
         )
-        steps = len(loader)
         loss_sum, samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
         dist.broadcast_buffers(model, world)
         result = evaluate(
@@ -297,7 +296,7 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
             "val_top5": result.top5,
             "val_mean_class_accuracy": result.mean_class_accuracy,
             "samples_per_s": samples / train_seconds if train_seconds > 0 else 0.0,
-            "step_seconds": train_seconds / max(steps, 1),
+            "step_seconds": train_seconds / max(len(loader), 1),
             "epoch_seconds": time.perf_counter() - started,
             "world_size": world.size,
             "backend": backend.name,
