@@ -184,6 +184,11 @@ def run(
 @click.option("--backend", help="Default: the best available.")
 @click.option("--precision", type=click.Choice(PRECISIONS))
 @click.option("--split", default="val", show_default=True, type=click.Choice(["train", "val"]))
+@click.option(
+    "--save-scores",
+    metavar="FILE.npz",
+    help="Also write every sample's softmax scores, id and label, for stgcn fuse.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON line.")
 def eval_command(
     checkpoint: str,
@@ -194,6 +199,7 @@ def eval_command(
     backend: str | None,
     precision: str | None,
     split: str,
+    save_scores: str | None,
     as_json: bool,
 ) -> None:
     """Evaluate a checkpoint: top-1, top-5 and mean class accuracy."""
@@ -208,6 +214,7 @@ def eval_command(
         backend_name=backend,
         precision=precision,
         split=split,
+        save_scores=save_scores,
     )
     if as_json:
         click.echo(
@@ -224,6 +231,30 @@ def eval_command(
         click.echo(
             f"top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
             f"mean class accuracy {result.mean_class_accuracy:.4f}  ({result.samples} samples)"
+        )
+
+
+@cli.command()
+@click.argument("score_files", nargs=-1, required=True, metavar="A.npz B.npz ...")
+@click.option("--weights", help="One weight per file, e.g. 2,2,1,1. Default: 1 each.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line.")
+def fuse(score_files: tuple[str, ...], weights: str | None, as_json: bool) -> None:
+    """Accuracy of the weighted sum of score files (stgcn eval --save-scores).
+
+    Files are aligned by sample id; files whose samples or labels differ are refused.
+    """
+    from stgcn.fusion import fuse as fuse_scores
+    from stgcn.fusion import load_scores, parse_weights
+
+    chosen = parse_weights(weights, len(score_files))
+    result = fuse_scores([load_scores(path) for path in score_files], chosen)
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+    else:
+        click.echo(
+            f"top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
+            f"mean class accuracy {result.mean_class_accuracy:.4f}  ({result.samples} samples, "
+            f"weights {','.join(f'{w:g}' for w in result.weights)})"
         )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
@@ -19,9 +20,18 @@ class EvalResult:
     mean_class_accuracy: float
     loss: float
     samples: int
+    #: with ``keep_scores``: softmax probabilities (N x num_class) and labels, in order
+    scores: np.ndarray | None = field(default=None, repr=False)
+    labels: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {
+            "top1": self.top1,
+            "top5": self.top5,
+            "mean_class_accuracy": self.mean_class_accuracy,
+            "loss": self.loss,
+            "samples": self.samples,
+        }
 
 
 @torch.no_grad()
@@ -33,11 +43,13 @@ def evaluate(
     precision: str,
     num_class: int,
     world: World | None = None,
+    keep_scores: bool = False,
 ) -> EvalResult:
     """Every sample of ``loader`` once. Top-5 becomes top-k when there are k < 5 classes.
 
     With a ``world``, each rank counts its own share and the counts are summed, so
-    the result covers the whole split whichever rank asks.
+    the result covers the whole split whichever rank asks. ``keep_scores`` also keeps
+    every sample's softmax probabilities, in the loader's order (one process only).
     """
     was_training = model.training
     model.eval()
@@ -46,12 +58,17 @@ def evaluate(
     loss_sum = 0.0
     per_class_total = torch.zeros(num_class, dtype=torch.long)
     per_class_hit = torch.zeros(num_class, dtype=torch.long)
+    kept_scores: list[torch.Tensor] = []
+    kept_labels: list[torch.Tensor] = []
     for x, y in loader:
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
         with backend.autocast(precision):
             logits = model(x)
         logits = logits.float()
+        if keep_scores:
+            kept_scores.append(logits.softmax(dim=1).cpu())
+            kept_labels.append(y.cpu())
         loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
         top = logits.topk(k, dim=1).indices
         correct1 = (top[:, 0] == y).cpu()
@@ -81,4 +98,6 @@ def evaluate(
         mean_class_accuracy=mean_class,
         loss=loss_sum / denominator,
         samples=samples,
+        scores=torch.cat(kept_scores).numpy() if kept_scores else None,
+        labels=torch.cat(kept_labels).numpy() if kept_labels else None,
     )

@@ -11,6 +11,21 @@ from stgcn.errors import StgcnError
 from stgcn.evaluate import EvalResult, evaluate
 from stgcn.loading import load_model_and_checkpoint
 from stgcn.plugins import get_registry
+from stgcn.records import Dataset
+
+
+def sample_names(split_set: Any) -> list[str]:
+    """The split's own sample names (a ``sample_names`` sequence, one per item, as the
+    kinetics and synthetic datasets give), else each sample's index."""
+    names = getattr(split_set, "sample_names", None)
+    if names is not None and len(names) == len(split_set):
+        return [str(name) for name in names]
+    return [str(index) for index in range(len(split_set))]
+
+
+def class_names(checkpoint: Mapping[str, Any] | None, dataset: Dataset, count: int) -> list[str]:
+    names = list((checkpoint or {}).get("class_names") or dataset.class_names or [])
+    return names if len(names) == count else [f"class {i}" for i in range(count)]
 
 
 def evaluate_checkpoint(
@@ -22,7 +37,9 @@ def evaluate_checkpoint(
     backend_name: str | None = None,
     precision: str | None = None,
     split: str = "val",
+    save_scores: str | None = None,
 ) -> EvalResult:
+    """Evaluate; with ``save_scores``, also write every sample's scores (stgcn.fusion)."""
     model, checkpoint = load_model_and_checkpoint(path)
     saved = (checkpoint or {}).get("config", {})
     name = dataset or saved.get("dataset")
@@ -42,8 +59,17 @@ def evaluate_checkpoint(
     backend, precision = registry.ready_backend(backend_name, precision)
     if batch_size is not None and batch_size < 1:
         raise StgcnError("--batch-size must be at least 1")
+    if save_scores is not None and not save_scores.endswith(".npz"):
+        raise StgcnError(f"--save-scores needs a .npz file name, got {save_scores}")
     split_set = chosen.build(split, folder, data_options)
     loader = DataLoader(split_set, batch_size=batch_size or saved.get("batch_size", 64))
     device = backend.setup(0)
     model = backend.prepare_model(model.to(device), precision)
-    return evaluate(model, loader, device, backend, precision, chosen.num_class)
+    keep = save_scores is not None
+    result = evaluate(model, loader, device, backend, precision, chosen.num_class, keep_scores=keep)
+    if keep:
+        from stgcn.fusion import save_scores as write_scores
+
+        names = class_names(checkpoint, chosen, chosen.num_class)
+        write_scores(save_scores, sample_names(split_set), result.labels, result.scores, names)
+    return result

@@ -573,5 +573,10 @@ class SyntheticSkeletons(Dataset):
     def __len__(self) -> int:
         return len(self.labels)
 
+    @property
+    def sample_names(self) -> list[str]:
+        """Each clip's id, for score files (``stgcn eval --save-scores``)."""
+        return [f"synthetic-{self.split}-{index:05d}" for index in range(len(self))]
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         return torch.from_numpy(self.data[index]), int(self.labels[index])

@@ -1,0 +1,87 @@
+"""The score file: one ``.npz`` per evaluated model.
+
+Arrays: ``sample_ids`` (str, N), ``labels`` (int64, N), ``scores`` (float32, N x
+num_class: softmax probabilities, averaged over clips where a dataset tests several)
+and ``class_names`` (str, num_class). Written and read without pickles, so a score
+file from anyone can be opened safely.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stgcn.errors import StgcnError
+
+ARRAYS = ("sample_ids", "labels", "scores", "class_names")
+
+
+@dataclass(frozen=True)
+class ScoreFile:
+    path: str
+    sample_ids: np.ndarray
+    labels: np.ndarray
+    scores: np.ndarray
+    class_names: np.ndarray
+
+    @property
+    def num_class(self) -> int:
+        return int(self.scores.shape[1])
+
+
+def save_scores(
+    path: str | os.PathLike[str],
+    sample_ids: Sequence[str],
+    labels: np.ndarray,
+    scores: np.ndarray,
+    class_names: Sequence[str],
+) -> None:
+    """Write the arrays to ``path`` through a temporary file, so a crash leaves no half file."""
+    target = Path(path)
+    if target.suffix != ".npz":
+        raise StgcnError(f"--save-scores needs a .npz file name, got {path}")
+    temporary = target.with_name(f".{target.name}.partial.npz")
+    try:
+        np.savez(
+            temporary,
+            sample_ids=np.asarray(list(sample_ids), dtype=np.str_),
+            labels=np.asarray(labels, dtype=np.int64),
+            scores=np.asarray(scores, dtype=np.float32),
+            class_names=np.asarray(list(class_names), dtype=np.str_),
+        )
+        os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise StgcnError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def load_scores(path: str | os.PathLike[str]) -> ScoreFile:
+    """Read and check one score file; any problem is one line naming the file."""
+    name = str(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in ARRAYS if key not in archive.files]
+            if missing:
+                raise StgcnError(f"{name} is not a stgcn score file: no {missing[0]!r} array")
+            arrays = {key: archive[key] for key in ARRAYS}
+    except FileNotFoundError:
+        raise StgcnError(f"score file not found: {name}") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise StgcnError(f"{name} is not a readable .npz score file ({error})") from None
+    ids, labels, scores, names = (arrays[key] for key in ARRAYS)
+    if scores.ndim != 2 or not np.issubdtype(scores.dtype, np.floating):
+        raise StgcnError(f"{name}: scores must be a float array of samples x classes")
+    if ids.ndim != 1 or labels.ndim != 1 or len(ids) != len(scores) or len(labels) != len(ids):
+        raise StgcnError(f"{name}: sample_ids, labels and scores differ in length")
+    if not np.issubdtype(labels.dtype, np.integer) or ids.dtype.kind != "U":
+        raise StgcnError(f"{name}: labels must be integers and sample_ids strings")
+    if len(np.unique(ids)) != len(ids):
+        raise StgcnError(f"{name}: a sample id occurs twice")
+    if not np.isfinite(scores).all():
+        raise StgcnError(f"{name}: scores hold non-finite values")
+    return ScoreFile(name, ids, labels.astype(np.int64), scores.astype(np.float64), names)
