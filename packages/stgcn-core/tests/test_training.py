@@ -14,6 +14,7 @@ import torch
 from core_helpers import TINY, make_distribution, run_stgcn
 
 from stgcn.model import STGCN
+from stgcn.train import training_step
 
 METRIC_KEYS = {
     "epoch", "lr", "train_loss", "val_loss", "val_top1", "val_top5", "samples_per_s",
@@ -310,3 +311,37 @@ def test_batch_augmentation_runs_on_accelerators_only() -> None:
     assert device_augmentation(session, torch.device("cpu")) is None
     # a device object needs no hardware: this stands in for an accelerator's
     assert device_augmentation(session, torch.device("cuda", 0)) is augment
+
+
+def test_label_smoothing_softens_the_training_loss() -> None:
+    """training_step's loss is the smoothed cross-entropy of the model before the step."""
+    import contextlib
+
+    import torch.nn.functional as F
+
+    class Plain:
+        def autocast(self, precision: str):
+            return contextlib.nullcontext()
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(5, 4)
+    x, y = torch.randn(12, 5), torch.randint(0, 4, (12,))
+    with torch.no_grad():
+        smoothed = F.cross_entropy(model(x), y, label_smoothing=0.2)
+        plain = F.cross_entropy(model(x), y)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = training_step(model, x, y, optimizer, None, Plain(), "fp32", label_smoothing=0.2)
+    assert float(loss) == pytest.approx(float(smoothed), rel=1e-6)
+    assert float(smoothed) != pytest.approx(float(plain), rel=1e-3)
+
+
+def test_label_smoothing_is_a_run_option(tmp_path: Path) -> None:
+    refused = run_stgcn("run", "--label-smoothing", "1.5", "--work-dir", str(tmp_path / "no"))
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("stgcn: error: options: label_smoothing must lie in [0, 1)")
+    assert not (tmp_path / "no").exists()
+    work = tmp_path / "run"
+    done = run_stgcn("run", "--label-smoothing", "0.1", "--epochs", "1", "--work-dir", str(work),
+                     *TINY)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads((work / "config.json").read_text())["label_smoothing"] == 0.1

@@ -101,6 +101,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--precision", type=click.Choice(PRECISIONS), help="Default: the backend's.")
 @click.option("--dropout", type=float)
 @click.option(
+    "--label-smoothing",
+    type=float,
+    help="Training targets mix this share of a uniform distribution (0: off).",
+)
+@click.option(
     "--init",
     type=click.Choice(INIT_SCHEMES),
     help="Fresh weights: the reference's N(0, 0.02) or PyTorch's fan-in draw.",

@@ -52,6 +52,7 @@ class RunConfig:
     precision: str | None = None
     backend_options: dict[str, Any] = field(default_factory=dict)
     dropout: float = 0.0
+    label_smoothing: float = 0.0
     init: str = "reference"
     work_dir: str | None = None
     seed: int = 0
@@ -90,6 +91,7 @@ class RunConfig:
             (self.weight_decay >= 0, "weight_decay must not be negative"),
             (self.workers >= 0, "workers must not be negative"),
             (0 <= self.dropout < 1, "dropout must lie in [0, 1)"),
+            (0 <= self.label_smoothing < 1, "label_smoothing must lie in [0, 1)"),
             (self.init in INIT_SCHEMES, f"init must be one of {', '.join(INIT_SCHEMES)}"),
             (self.warmup_epochs >= 0, "warmup_epochs must not be negative"),
             (self.lr_schedule in SCHEDULES, f"lr_schedule must be one of {', '.join(SCHEDULES)}"),

@@ -335,14 +335,16 @@ def training_step(
     scaler: torch.amp.GradScaler | None,
     backend: Backend,
     precision: str,
+    label_smoothing: float = 0.0,
 ) -> torch.Tensor:
     """Forward, backward and update; returns the (detached) loss.
 
     A non-finite loss skips the update, so a bad batch never poisons the weights that a
-    checkpoint would then keep.
+    checkpoint would then keep. ``label_smoothing`` (``--label-smoothing``) softens the
+    training targets; evaluation's loss stays the plain cross-entropy.
     """
     with backend.autocast(precision):
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
     optimizer.zero_grad(set_to_none=True)
     if not torch.isfinite(loss):
         return loss.detach()
@@ -387,7 +389,9 @@ def _train_epoch(
         y = y.to(device, non_blocking=True)
         if augment is not None:
             x = augment(x, config.data_options)
-        loss = training_step(model, x, y, optimizer, scaler, backend, session.precision)
+        loss = training_step(
+            model, x, y, optimizer, scaler, backend, session.precision, config.label_smoothing
+        )
         if not torch.isfinite(loss):
             raise StgcnError(
                 f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
