@@ -147,9 +147,13 @@ def test_two_cards_default_to_bf16_without_a_scaler_on_a_910b(tmp_path: Path) ->
     assert {m["precision"] for m in metrics} == {"bf16"} and latest["scaler"] == {}
 
 
-def test_two_cards_fp32(tmp_path: Path) -> None:
-    metrics, latest, _ = two_card_run(tmp_path, "Ascend910B3", "--precision", "fp32")
+def test_two_cards_fp32_on_the_bone_motion_stream(tmp_path: Path) -> None:
+    """Also the trainer's on-device stream path: batches become bone motion on the npu."""
+    metrics, latest, _ = two_card_run(
+        tmp_path, "Ascend910B3", "--precision", "fp32", "--data-option", "modality=bone_motion"
+    )
     assert [m["precision"] for m in metrics] == ["fp32", "fp32"] and latest["scaler"] == {}
+    assert latest["config"]["data_options"]["modality"] == "bone_motion"
 
 
 def test_bf16_on_a_910a_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from stgcn_data_ntu.benchmarks import BENCHMARKS, Benchmark
 from stgcn_data_ntu.classes import CLASS_NAMES, NUM_CLASS
 
 #: The stgcn plugin API versions this plugin is written for.
-STGCN_API = ">=1,<2"
+STGCN_API = ">=1.1,<2"  # 1.1: Dataset.score_channel
 
 #: The published NTU RGB+D recipe: SGD, lr 0.1 dropping tenfold at epochs 10 and 50,
 #: 80 epochs, 64 samples a step, dropout 0.5.
@@ -55,6 +55,7 @@ def _record(benchmark: Benchmark) -> Dataset:
         strategy="spatial",
         in_channels=3,
         num_person=2,
+        score_channel=False,  # x, y, z: bones and motion subtract all three
         description=f"NTU RGB+D 60, {benchmark.description}",
         class_names=CLASS_NAMES,
         recipe=REFERENCE_RECIPE,

@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader
 
 from stgcn.errors import StgcnError
 from stgcn.records import Backend, Dataset
+from stgcn.streams import build_split
 
 
 def _rate(
@@ -61,7 +62,7 @@ def bench_data(
 
     def loader(split_options: Mapping[str, Any]) -> DataLoader:
         torch.manual_seed(seed)
-        built = dataset.build("train", data_path, split_options)
+        built, _ = build_split(dataset, "train", data_path, split_options)
         return DataLoader(
             built,
             batch_size=batch_size,

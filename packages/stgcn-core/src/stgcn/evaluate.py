@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,12 +45,14 @@ def evaluate(
     num_class: int,
     world: World | None = None,
     keep_scores: bool = False,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> EvalResult:
     """Every sample of ``loader`` once. Top-5 becomes top-k when there are k < 5 classes.
 
     With a ``world``, each rank counts its own share and the counts are summed, so
     the result covers the whole split whichever rank asks. ``keep_scores`` also keeps
     every sample's softmax probabilities, in the loader's order (one process only).
+    ``transform`` converts each batch on the device first (a stream's bones or motion).
     """
     was_training = model.training
     model.eval()
@@ -63,6 +66,8 @@ def evaluate(
     for x, y in loader:
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
+        if transform is not None:
+            x = transform(x)
         with backend.autocast(precision):
             logits = model(x)
         logits = logits.float()

@@ -12,6 +12,7 @@ from stgcn.evaluate import EvalResult, evaluate
 from stgcn.loading import load_model_and_checkpoint
 from stgcn.plugins import get_registry
 from stgcn.records import Dataset
+from stgcn.streams import build_split
 
 
 def sample_names(split_set: Any) -> list[str]:
@@ -61,7 +62,7 @@ def evaluate_checkpoint(
         raise StgcnError("--batch-size must be at least 1")
     if save_scores is not None and not save_scores.endswith(".npz"):
         raise StgcnError(f"--save-scores needs a .npz file name, got {save_scores}")
-    split_set = chosen.build(split, folder, data_options)
+    split_set, _ = build_split(chosen, split, folder, data_options)
     loader = DataLoader(split_set, batch_size=batch_size or saved.get("batch_size", 64))
     device = backend.setup(0)
     model = backend.prepare_model(model.to(device), precision)

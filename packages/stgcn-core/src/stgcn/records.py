@@ -100,6 +100,8 @@ class Dataset:
     to a whole collated batch on its device; a split built with ``options`` updated by
     ``batch_augment_options`` leaves that augmentation to it (``stgcn bench
     --with-data`` times both paths).
+    ``score_channel`` (plugin API 1.1) says whether the last channel is a detection
+    score; the core's bone and motion streams (``--data-option modality=``) need it.
     """
 
     name: str
@@ -117,6 +119,9 @@ class Dataset:
     presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     augment_batch: AugmentBatch | None = None
     batch_augment_options: Mapping[str, Any] = field(default_factory=dict)
+    #: the last channel is a detection score (2D keypoints: x, y, score), not a
+    #: coordinate (3D: x, y, z); bones and motion average it instead of subtracting
+    score_channel: bool = True
 
     def data_path_for(self, data_path: str | Path | None) -> Path | None:
         """The folder to read, checked: present where needed, existing where given."""

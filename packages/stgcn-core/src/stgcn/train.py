@@ -34,6 +34,7 @@ from stgcn.loading import strip_prefix
 from stgcn.model import STGCN
 from stgcn.plugins import Registry, get_registry
 from stgcn.records import AugmentBatch, Backend, Dataset
+from stgcn.streams import Stream, build_split, split_options
 
 LATEST = "latest.pth.tar"
 BEST = "best.pth.tar"
@@ -63,6 +64,7 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
         config.backend, config.precision, {k: str(v) for k, v in config.backend_options.items()}
     )
     dataset = registry.dataset(config.dataset)
+    split_options(config.data_options)  # an unknown modality, before anything starts
     data_path = dataset.data_path_for(config.data_path)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")
@@ -228,8 +230,10 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
     train_options = dict(config.data_options)
     if device_augmentation(session, device) is not None:
         train_options.update(dataset.batch_augment_options)
-    train_set = dataset.build("train", session.data_path, train_options)
-    val_set = dataset.build("val", session.data_path, config.data_options)
+    on_device = device.type != "cpu"  # accelerators convert whole batches to the stream
+    train_set, stream = build_split(dataset, "train", session.data_path, train_options, on_device)
+    val_set, _ = build_split(dataset, "val", session.data_path, config.data_options, on_device)
+    batch_stream = stream if on_device and not stream.identity else None
     dist.join(world, backend)
     if resume:
         state = dist.share_from_main(state, world)
@@ -274,7 +278,7 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
         started = time.perf_counter()
         loader = _loader(train_set, session, True, epoch)
         loss_sum, samples, train_seconds = _train_epoch(
-            session, model, optimizer, scaler, loader, epoch, device
+            session, model, optimizer, scaler, loader, epoch, device, batch_stream
         )
         loss_sum, samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
         dist.broadcast_buffers(model, world)
@@ -286,6 +290,7 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
             session.precision,
             session.dataset.num_class,
             world,
+            transform=batch_stream,
         )
         last = {
             "epoch": epoch + 1,
@@ -366,8 +371,11 @@ def _train_epoch(
     loader: DataLoader,
     epoch: int,
     device: torch.device,
+    stream: Stream | None = None,
 ) -> tuple[float, int, float]:
-    """Returns this rank's summed loss, its sample count, and the seconds spent."""
+    """Returns this rank's summed loss, its sample count, and the seconds spent.
+
+    ``stream`` converts each batch on the device (bones, motion) after augmentation."""
     config, backend, world = session.config, session.backend, session.world
     augment = device_augmentation(session, device)
     model.train()
@@ -389,6 +397,8 @@ def _train_epoch(
         y = y.to(device, non_blocking=True)
         if augment is not None:
             x = augment(x, config.data_options)
+        if stream is not None:
+            x = stream(x)
         loss = training_step(
             model, x, y, optimizer, scaler, backend, session.precision, config.label_smoothing
         )

@@ -1,0 +1,88 @@
+"""Where the core applies ``--data-option modality=...``: taken from the options before
+the dataset sees them, then applied to each clip (``StreamSplit``, in the DataLoader)
+or to each batch on an accelerator (``Stream``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset as TorchDataset
+
+from stgcn.errors import StgcnError
+from stgcn.graph import get_layout
+from stgcn.records import Dataset
+from stgcn.streams.modality import MODALITIES, apply_modality, parents
+
+OPTION = "modality"
+
+
+def split_options(options: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The modality asked for (``joint`` by default) and the options left for the dataset."""
+    rest = dict(options or {})
+    modality = str(rest.pop(OPTION, "joint"))
+    if modality not in MODALITIES:
+        raise StgcnError(
+            f"data option modality must be one of {', '.join(MODALITIES)}, not {modality!r}"
+        )
+    return modality, rest
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One modality of one dataset's clips: its layout's parents, its score channel."""
+
+    modality: str
+    parent: tuple[int, ...]
+    score: bool
+
+    @classmethod
+    def of(cls, dataset: Dataset, modality: str) -> Stream:
+        layout = get_layout(dataset.layout)
+        return cls(modality, tuple(parents(layout)), bool(dataset.score_channel))
+
+    @property
+    def identity(self) -> bool:
+        return self.modality == "joint"
+
+    def __call__(self, data: Any) -> Any:
+        return apply_modality(data, self.modality, list(self.parent), self.score)
+
+
+class StreamSplit(TorchDataset):
+    """A built split whose clips come out as ``stream``; everything else passes through."""
+
+    def __init__(self, split: Any, stream: Stream) -> None:
+        self.split = split
+        self.stream = stream
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        clip, label = self.split[index]
+        return self.stream(torch.as_tensor(clip)), label
+
+    def __getattr__(self, name: str) -> Any:  # sample_names, class_names, ...
+        if name == "split":
+            raise AttributeError(name)
+        return getattr(self.split, name)
+
+
+def build_split(
+    dataset: Dataset,
+    split: str,
+    data_path: Any,
+    options: Mapping[str, Any] | None,
+    on_device: bool = False,
+) -> tuple[Any, Stream]:
+    """``dataset.build`` without the modality option; clips converted here unless the
+    caller converts whole batches on its device (``on_device``)."""
+    modality, rest = split_options(options)
+    stream = Stream.of(dataset, modality)
+    built = dataset.build(split, data_path, rest)
+    if stream.identity or on_device:
+        return built, stream
+    return StreamSplit(built, stream), stream
