@@ -168,7 +168,8 @@ def test_eval_saves_scores_that_fuse_reads_back(tmp_path: Path) -> None:
     metrics = json.loads(evaluated.stdout)
     with np.load(scores, allow_pickle=False) as saved:
         arrays = {key: saved[key] for key in saved.files}
-    assert sorted(arrays) == ["class_names", "labels", "sample_ids", "scores"]
+    assert sorted(arrays) == ["class_names", "labels", "modality", "sample_ids", "scores"]
+    assert str(arrays["modality"]) == "joint"
     assert arrays["sample_ids"].tolist() == [f"synthetic-val-{i:05d}" for i in range(16)]
     assert arrays["scores"].dtype == np.float32 and arrays["scores"].shape == (16, 10)
     assert arrays["labels"].dtype == np.int64 and arrays["class_names"].shape == (10,)
@@ -185,3 +186,18 @@ def test_eval_saves_scores_that_fuse_reads_back(tmp_path: Path) -> None:
         f"stgcn: error: --save-scores needs a .npz file name, got {tmp_path / 'scores.txt'}"
     )
     assert not (tmp_path / "scores.txt").exists()
+
+
+def test_four_streams_fuse_two_two_one_one_by_default(tmp_path: Path) -> None:
+    """PYSKL's weights, chosen from the modality each score file records."""
+    rng = np.random.default_rng(5)
+    ids, labels = [f"s{i}" for i in range(30)], rng.integers(0, 6, 30)
+    paths = []
+    for modality in ("bone_motion", "joint", "joint_motion", "bone"):
+        path = tmp_path / f"{modality}.npz"
+        scores = rng.dirichlet(np.ones(6), 30)
+        save_scores(path, ids, labels, scores, [f"c{i}" for i in range(6)], modality)
+        paths.append(str(path))
+    assert fuse(*paths)["weights"] == [1.0, 2.0, 1.0, 2.0]
+    assert fuse(*paths[:2])["weights"] == [1.0, 1.0]
+    assert fuse(*paths, "--weights", "1,1,1,1")["weights"] == [1.0, 1.0, 1.0, 1.0]

@@ -135,3 +135,38 @@ def test_an_unknown_modality_is_one_line_before_anything_is_written(tmp_path: Pa
         "bone_motion, not 'x'"
     )
     assert not (tmp_path / "run").exists()
+
+
+def test_streams_train_one_model_each_and_fuse_them(tmp_path: Path) -> None:
+    work = tmp_path / "run"
+    done = run_stgcn(
+        "run", "--streams", "joint,bone", "--epochs", "1", "--work-dir", str(work), *TINY
+    )
+    assert done.returncode == 0, done.stderr
+    for stream in ("joint", "bone"):
+        config = json.loads((work / stream / "config.json").read_text())
+        assert config["data_options"]["modality"] == stream
+        assert (work / stream / "checkpoints" / "best.pth.tar").is_file()
+    summary = json.loads((work / "fused.json").read_text())
+    again = run_stgcn(
+        "fuse", str(work / "joint" / "scores.npz"), str(work / "bone" / "scores.npz"), "--json"
+    )
+    assert again.returncode == 0, again.stderr
+    assert {**json.loads(again.stdout), "streams": ["joint", "bone"]} == summary["fused"]
+    assert done.stdout.strip().splitlines()[-1].startswith("fused (1,1): top1 ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--streams", "joint,limb"], "--streams takes modalities from joint, bone, "),
+        (["--streams", "bone,bone"], "--streams names a stream twice"),
+        (["--streams", "joint,bone", "--data-option", "modality=bone"], "drop --data-option"),
+    ],
+)
+def test_stream_mistakes_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    done = run_stgcn("run", *args, "--work-dir", str(tmp_path / "run"))
+    assert done.returncode == 1
+    [line] = done.stderr.strip().splitlines()
+    assert message in line, line
+    assert not (tmp_path / "run").exists()

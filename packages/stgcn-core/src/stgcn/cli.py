@@ -80,6 +80,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--rdzv-backend", help="Rendezvous: c10d (default) or static (with --node-rank).")
 @click.option("--max-restarts", type=int, default=0, show_default=True, help="Restarts on failure.")
 @click.option("--sync-bn", is_flag=True, default=None, help="Synchronise BatchNorm across cards.")
+@click.option(
+    "--streams",
+    help="Train one model per stream (e.g. joint,bone,joint_motion,bone_motion), then fuse.",
+)
 @click.option("--lr-scaling", type=click.Choice(["none", "linear"]), help="Scale --lr by batch.")
 @click.option("--lr-reference-batch", type=int, help="Total batch --lr was tuned for.")
 @click.option("--dataset", help="Dataset name (default: synthetic).")
@@ -132,6 +136,7 @@ def run(
     rdzv_endpoint: str | None,
     rdzv_backend: str | None,
     max_restarts: int,
+    streams: str | None,
     **options: Any,
 ) -> None:
     """Train a model (default: the synthetic dataset on the best backend)."""
@@ -173,6 +178,26 @@ def run(
         rdzv_backend=rdzv_backend,
         max_restarts=max_restarts,
     )
+    if streams is not None:
+        from stgcn.streams.training import parse_streams, run_streams
+
+        chosen = parse_streams(streams)
+        if resume:
+            raise StgcnError(
+                "--resume with --streams: resume each stream with stgcn run --resume "
+                "--work-dir DIR/STREAM, then stgcn fuse their scores"
+            )
+        result = run_streams(config, chosen, lambda one: run_training(one, False, topology))
+        for name, figures in result["streams"].items():
+            click.echo(f"{name}: best val top1 {figures['best_top1']:.4f}")
+        if "fused" in result:
+            fused = result["fused"]
+            weights = ",".join(f"{w:g}" for w in fused["weights"])
+            click.echo(
+                f"fused ({weights}): top1 {fused['top1']:.4f}  top5 {fused['top5']:.4f}; "
+                f"{Path(result['work_dir']) / 'fused.json'}"
+            )
+        return
     summary = run_training(config, resume, topology)
     click.echo(
         f"done: best val top1 {summary['best_top1']:.4f}, "
@@ -241,7 +266,11 @@ def eval_command(
 
 @cli.command()
 @click.argument("score_files", nargs=-1, required=True, metavar="A.npz B.npz ...")
-@click.option("--weights", help="One weight per file, e.g. 2,2,1,1. Default: 1 each.")
+@click.option(
+    "--weights",
+    help="One weight per file, e.g. 2,2,1,1. Default: 2:2:1:1 for the four streams "
+    "(joint, bone, joint_motion, bone_motion), else 1 each.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON line.")
 def fuse(score_files: tuple[str, ...], weights: str | None, as_json: bool) -> None:
     """Accuracy of the weighted sum of score files (stgcn eval --save-scores).
@@ -250,9 +279,15 @@ def fuse(score_files: tuple[str, ...], weights: str | None, as_json: bool) -> No
     """
     from stgcn.fusion import fuse as fuse_scores
     from stgcn.fusion import load_scores, parse_weights
+    from stgcn.streams.training import default_weights
 
-    chosen = parse_weights(weights, len(score_files))
-    result = fuse_scores([load_scores(path) for path in score_files], chosen)
+    files = [load_scores(path) for path in score_files]
+    modalities = [f.modality for f in files]
+    if weights is None and None not in modalities and len(set(modalities)) == len(files):
+        chosen = default_weights(modalities)
+    else:
+        chosen = parse_weights(weights, len(files))
+    result = fuse_scores(files, chosen)
     if as_json:
         click.echo(json.dumps(result.to_dict()))
     else:

@@ -72,5 +72,8 @@ def evaluate_checkpoint(
         from stgcn.fusion import save_scores as write_scores
 
         names = class_names(checkpoint, chosen, chosen.num_class)
-        write_scores(save_scores, sample_names(split_set), result.labels, result.scores, names)
+        modality = str(dict(data_options or {}).get("modality", "joint"))
+        write_scores(
+            save_scores, sample_names(split_set), result.labels, result.scores, names, modality
+        )
     return result

@@ -2,8 +2,9 @@
 
 Arrays: ``sample_ids`` (str, N), ``labels`` (int64, N), ``scores`` (float32, N x
 num_class: softmax probabilities, averaged over clips where a dataset tests several)
-and ``class_names`` (str, num_class). Written and read without pickles, so a score
-file from anyone can be opened safely.
+and ``class_names`` (str, num_class), and ``modality`` (the stream: joint, bone, ...;
+optional in files from elsewhere). Written and read without pickles, so a score file
+from anyone can be opened safely.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class ScoreFile:
     labels: np.ndarray
     scores: np.ndarray
     class_names: np.ndarray
+    modality: str | None = None
 
     @property
     def num_class(self) -> int:
@@ -40,6 +42,7 @@ def save_scores(
     labels: np.ndarray,
     scores: np.ndarray,
     class_names: Sequence[str],
+    modality: str = "joint",
 ) -> None:
     """Write the arrays to ``path`` through a temporary file, so a crash leaves no half file."""
     target = Path(path)
@@ -53,6 +56,7 @@ def save_scores(
             labels=np.asarray(labels, dtype=np.int64),
             scores=np.asarray(scores, dtype=np.float32),
             class_names=np.asarray(list(class_names), dtype=np.str_),
+            modality=np.asarray(modality, dtype=np.str_),
         )
         os.replace(temporary, target)
     except OSError as error:
@@ -69,6 +73,7 @@ def load_scores(path: str | os.PathLike[str]) -> ScoreFile:
             if missing:
                 raise StgcnError(f"{name} is not a stgcn score file: no {missing[0]!r} array")
             arrays = {key: archive[key] for key in ARRAYS}
+            modality = str(archive["modality"]) if "modality" in archive.files else None
     except FileNotFoundError:
         raise StgcnError(f"score file not found: {name}") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
@@ -84,4 +89,4 @@ def load_scores(path: str | os.PathLike[str]) -> ScoreFile:
         raise StgcnError(f"{name}: a sample id occurs twice")
     if not np.isfinite(scores).all():
         raise StgcnError(f"{name}: scores hold non-finite values")
-    return ScoreFile(name, ids, labels.astype(np.int64), scores.astype(np.float64), names)
+    return ScoreFile(name, ids, labels.astype(np.int64), scores.astype(np.float64), names, modality)
