@@ -177,3 +177,31 @@ def test_bad_input_gives_one_line(exports, checkpoint, tmp_path: Path, args, fra
     }
     ran = stgcn_in_process("predict", *[a.format(**paths) for a in args])
     assert_one_line_error(ran, *fragments)
+
+
+def test_a_bone_model_predicts_on_the_bones_of_the_clip(clip, tmp_path: Path) -> None:
+    """The checkpoint's stream (--data-option modality=bone) is applied to a raw clip."""
+    from stgcn.graph import get_layout
+    from stgcn.loading import load_model_and_checkpoint
+    from stgcn.streams import apply_modality, parents
+
+    work = tmp_path / "bone"
+    trained = run_stgcn(
+        "run", "--epochs", "1", "--work-dir", str(work), "--data-option", "modality=bone",
+        "--data-option", "train_size=16", "--data-option", "val_size=8",
+        "--data-option", "frames=12", "--batch-size", "8",
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    best = work / "checkpoints" / "best.pth.tar"
+    sample = save(tmp_path, "c.npy", clip)
+    top = ranked(run_stgcn("predict", "--input", str(sample), "--checkpoint", str(best), "--json"))
+    model, _ = load_model_and_checkpoint(str(best))
+    parent = parents(get_layout(model.config()["layout"]))
+    bones = torch.from_numpy(apply_modality(clip, "bone", parent, score=True))[None]
+    with torch.no_grad():
+        expected = model.eval()(bones).softmax(dim=1)[0]
+        on_joints = model(torch.from_numpy(clip)[None]).softmax(dim=1)[0]
+    printed = {row["class"]: row["probability"] for row in top}
+    assert printed == pytest.approx({c: float(expected[c]) for c in printed}, abs=1e-6)
+    # the stream makes a difference larger than that tolerance
+    assert float((expected - on_joints).abs().max()) > 1e-5

@@ -196,6 +196,9 @@ def predict(
     name = dataset or engine.dataset_name
     record = find_dataset(name, explicit=bool(dataset), num_class=engine.num_class)
     sample = read_clip(clip, record, name)
+    modality = getattr(engine, "modality", "joint")
+    if modality != "joint":  # a bone or motion model takes its stream of the clip
+        sample = stream_of(engine.model, record, modality)(sample)
     logits = engine.logits(sample)
     names = class_names_of(record, len(logits))
     if not dataset and engine.class_names is not None and len(engine.class_names) == len(logits):
@@ -220,6 +223,17 @@ def predict(
     click.echo(f"{clip}: top {len(ranked)} of {len(logits)} classes ({engine.name}{source})")
     for row in ranked:
         click.echo(row.describe())
+
+
+def stream_of(model: Any, record: Any, modality: str) -> Any:
+    """The checkpoint's stream over its own layout (a detection score as the last channel
+    unless the dataset, where installed, says otherwise)."""
+    from stgcn.graph import get_layout
+    from stgcn.streams import Stream, parents
+
+    layout = get_layout(model.config()["layout"])
+    score = bool(getattr(record, "score_channel", True))
+    return Stream(modality, tuple(parents(layout)), score)
 
 
 def add_commands(cli: click.Group) -> None:

@@ -56,7 +56,10 @@ class TorchEngine:
     def __init__(self, model: torch.nn.Module, checkpoint: dict[str, Any] | None) -> None:
         self.model = model.eval()
         self.channels, self.joints, self.num_class = model_input_facts(model)
-        self.dataset_name = (checkpoint or {}).get("config", {}).get("dataset")
+        config = (checkpoint or {}).get("config", {})
+        self.dataset_name = config.get("dataset")
+        #: the stream the model was trained on (``--data-option modality=``)
+        self.modality = str((config.get("data_options") or {}).get("modality", "joint"))
 
     def logits(self, sample: np.ndarray) -> np.ndarray:
         _refuse_mismatch(sample, (self.channels, None, self.joints, None))
