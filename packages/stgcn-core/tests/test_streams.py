@@ -170,3 +170,70 @@ def test_stream_mistakes_are_one_line(tmp_path: Path, args: list[str], message: 
     [line] = done.stderr.strip().splitlines()
     assert message in line, line
     assert not (tmp_path / "run").exists()
+
+
+def three_d() -> object:
+    """The synthetic record as if its third channel were z (a 3D dataset)."""
+    import dataclasses
+
+    return dataclasses.replace(SYNTHETIC, name="synthetic-3d", score_channel=False)
+
+
+def test_random_rotation_turns_each_clip_rigidly(tmp_path: Path) -> None:
+    options = {"train_size": "6", "frames": "6", "random_rot": "0.3"}
+    torch.manual_seed(0)
+    split, _ = build_split(three_d(), "train", None, options)
+    raw = SYNTHETIC.build("train", None, {"train_size": "6", "frames": "6"})
+    for i in range(3):
+        turned, plain = split[i][0].double(), raw[i][0].double()
+        # lengths from the origin and between joints are kept, the coordinates are not
+        torch.testing.assert_close(turned.norm(dim=0), plain.norm(dim=0))
+        assert not torch.allclose(turned, plain)
+        assert ((plain == 0).all(dim=0) <= (turned.abs() < 1e-12).all(dim=0)).all()
+    unturned, _ = build_split(three_d(), "val", None, options)  # validation is never augmented
+    plain_val = SYNTHETIC.build("val", None, {"frames": "6"})
+    torch.testing.assert_close(unturned[0][0], plain_val[0][0])
+
+
+def test_random_scale_moves_coordinates_only_within_its_range() -> None:
+    options = {"train_size": "20", "frames": "6", "random_scale": "0.2"}
+    torch.manual_seed(1)
+    split, _ = build_split(SYNTHETIC, "train", None, options)
+    raw = SYNTHETIC.build("train", None, {"train_size": "20", "frames": "6"})
+    factors = []
+    for i in range(20):
+        scaled, plain = split[i][0], raw[i][0]
+        torch.testing.assert_close(scaled[2], plain[2])  # the score channel is kept
+        for channel in (0, 1):
+            mask = plain[channel].abs() > 1e-3
+            ratio = scaled[channel][mask] / plain[channel][mask]
+            torch.testing.assert_close(ratio, torch.full_like(ratio, float(ratio[0])))
+            factors.append(float(ratio[0]))
+    assert all(0.8 - 1e-6 <= f <= 1.2 + 1e-6 for f in factors)
+    assert max(factors) - min(factors) > 0.1  # drawn, not fixed
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("random_rot=0.3", "data option random_rot rotates 3D skeletons (x, y, z): "
+                           "this dataset's clips have 2 coordinate channels"),
+        ("random_scale=-1", "data option random_scale must be a non-negative number, got '-1'"),
+        ("random_rot=wide", "data option random_rot must be a non-negative number, got 'wide'"),
+    ],
+)  # fmt: skip
+def test_augmentation_mistakes_are_one_line(tmp_path: Path, option: str, message: str) -> None:
+    done = run_stgcn("run", "--work-dir", str(tmp_path / "run"), "--data-option", option)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"stgcn: error: {message}"
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_run_with_random_scale_trains_and_records_it(tmp_path: Path) -> None:
+    work = tmp_path / "run"
+    done = run_stgcn(
+        "run", "--epochs", "1", "--work-dir", str(work), "--data-option", "random_scale=0.1",
+        *TINY,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads((work / "config.json").read_text())["data_options"]["random_scale"] == "0.1"

@@ -35,6 +35,7 @@ from stgcn.model import STGCN
 from stgcn.plugins import Registry, get_registry
 from stgcn.records import AugmentBatch, Backend, Dataset
 from stgcn.streams import Stream, build_split, split_options
+from stgcn.streams.augment import Augmentation
 
 LATEST = "latest.pth.tar"
 BEST = "best.pth.tar"
@@ -64,7 +65,9 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
         config.backend, config.precision, {k: str(v) for k, v in config.backend_options.items()}
     )
     dataset = registry.dataset(config.dataset)
-    split_options(config.data_options)  # an unknown modality, before anything starts
+    # the core's own data options, checked before anything starts
+    split_options(config.data_options)
+    Augmentation.from_options(config.data_options, dataset.in_channels, dataset.score_channel)
     data_path = dataset.data_path_for(config.data_path)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")

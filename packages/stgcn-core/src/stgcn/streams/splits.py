@@ -14,14 +14,19 @@ from torch.utils.data import Dataset as TorchDataset
 from stgcn.errors import StgcnError
 from stgcn.graph import get_layout
 from stgcn.records import Dataset
+from stgcn.streams.augment import OPTIONS as AUGMENT_OPTIONS
+from stgcn.streams.augment import Augmentation
 from stgcn.streams.modality import MODALITIES, apply_modality, parents
 
 OPTION = "modality"
+#: options the core takes before the dataset sees the rest
+CORE_OPTIONS = (OPTION, *AUGMENT_OPTIONS)
 
 
 def split_options(options: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """The modality asked for (``joint`` by default) and the options left for the dataset."""
-    rest = dict(options or {})
+    """The modality asked for (``joint`` by default) and the options left for the dataset
+    (without the core's own: ``modality``, ``random_rot``, ``random_scale``)."""
+    rest = {k: v for k, v in dict(options or {}).items() if k not in AUGMENT_OPTIONS}
     modality = str(rest.pop(OPTION, "joint"))
     if modality not in MODALITIES:
         raise StgcnError(
@@ -52,18 +57,27 @@ class Stream:
 
 
 class StreamSplit(TorchDataset):
-    """A built split whose clips come out as ``stream``; everything else passes through."""
+    """A built split whose clips come out augmented (training) and as ``stream`` (unless
+    the batches are converted on the device); everything else passes through."""
 
-    def __init__(self, split: Any, stream: Stream) -> None:
+    def __init__(
+        self, split: Any, stream: Stream | None, augment: Augmentation | None = None
+    ) -> None:
         self.split = split
         self.stream = stream
+        self.augment = augment
 
     def __len__(self) -> int:
         return len(self.split)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
         clip, label = self.split[index]
-        return self.stream(torch.as_tensor(clip)), label
+        clip = torch.as_tensor(clip)
+        if self.augment is not None:
+            clip = self.augment(clip)
+        if self.stream is not None:
+            clip = self.stream(clip)
+        return clip, label
 
     def __getattr__(self, name: str) -> Any:  # sample_names, class_names, ...
         if name == "split":
@@ -78,11 +92,17 @@ def build_split(
     options: Mapping[str, Any] | None,
     on_device: bool = False,
 ) -> tuple[Any, Stream]:
-    """``dataset.build`` without the modality option; clips converted here unless the
-    caller converts whole batches on its device (``on_device``)."""
+    """``dataset.build`` without the core's options; training clips augmented here, and
+    clips converted to the stream here unless the caller converts whole batches on its
+    device (``on_device``)."""
     modality, rest = split_options(options)
     stream = Stream.of(dataset, modality)
+    augment = Augmentation.from_options(
+        dict(options or {}), dataset.in_channels, bool(dataset.score_channel)
+    )
     built = dataset.build(split, data_path, rest)
-    if stream.identity or on_device:
+    per_clip = None if stream.identity or on_device else stream
+    wanted = augment if split == "train" and augment.active else None
+    if per_clip is None and wanted is None:
         return built, stream
-    return StreamSplit(built, stream), stream
+    return StreamSplit(built, per_clip, wanted), stream
