@@ -282,9 +282,8 @@ def fuse(score_files: tuple[str, ...], weights: str | None, as_json: bool) -> No
     from stgcn.streams.training import default_weights
 
     files = [load_scores(path) for path in score_files]
-    modalities = [f.modality for f in files]
-    if weights is None and None not in modalities and len(set(modalities)) == len(files):
-        chosen = default_weights(modalities)
+    if weights is None:
+        chosen = default_weights([f.modality for f in files])
     else:
         chosen = parse_weights(weights, len(files))
     result = fuse_scores(files, chosen)

@@ -60,8 +60,10 @@ def evaluate_checkpoint(
     backend, precision = registry.ready_backend(backend_name, precision)
     if batch_size is not None and batch_size < 1:
         raise StgcnError("--batch-size must be at least 1")
-    if save_scores is not None and not save_scores.endswith(".npz"):
-        raise StgcnError(f"--save-scores needs a .npz file name, got {save_scores}")
+    if save_scores is not None:
+        from stgcn.fusion import scores_path
+
+        scores_path(save_scores)  # before the evaluation, not after it
     split_set, _ = build_split(chosen, split, folder, data_options)
     loader = DataLoader(split_set, batch_size=batch_size or saved.get("batch_size", 64))
     device = backend.setup(0)

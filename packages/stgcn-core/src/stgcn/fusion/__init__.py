@@ -8,6 +8,14 @@ files that disagree.
 """
 
 from stgcn.fusion.fuse import FusedResult, fuse, parse_weights
-from stgcn.fusion.scores import ScoreFile, load_scores, save_scores
+from stgcn.fusion.scores import ScoreFile, load_scores, save_scores, scores_path
 
-__all__ = ["FusedResult", "ScoreFile", "fuse", "load_scores", "parse_weights", "save_scores"]
+__all__ = [
+    "FusedResult",
+    "ScoreFile",
+    "fuse",
+    "load_scores",
+    "parse_weights",
+    "save_scores",
+    "scores_path",
+]

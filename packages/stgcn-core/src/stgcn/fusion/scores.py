@@ -36,6 +36,15 @@ class ScoreFile:
         return int(self.scores.shape[1])
 
 
+def scores_path(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a score file's name, refused unless it ends in .npz (numpy would add
+    the suffix itself, and the file would not be where the user looks)."""
+    target = Path(path)
+    if target.suffix != ".npz":
+        raise StgcnError(f"--save-scores needs a .npz file name, got {path}")
+    return target
+
+
 def save_scores(
     path: str | os.PathLike[str],
     sample_ids: Sequence[str],
@@ -45,9 +54,7 @@ def save_scores(
     modality: str = "joint",
 ) -> None:
     """Write the arrays to ``path`` through a temporary file, so a crash leaves no half file."""
-    target = Path(path)
-    if target.suffix != ".npz":
-        raise StgcnError(f"--save-scores needs a .npz file name, got {path}")
+    target = scores_path(path)
     temporary = target.with_name(f".{target.name}.partial.npz")
     try:
         np.savez(

@@ -26,8 +26,9 @@ CORE_OPTIONS = (OPTION, *AUGMENT_OPTIONS)
 def split_options(options: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
     """The modality asked for (``joint`` by default) and the options left for the dataset
     (without the core's own: ``modality``, ``random_rot``, ``random_scale``)."""
-    rest = {k: v for k, v in dict(options or {}).items() if k not in AUGMENT_OPTIONS}
-    modality = str(rest.pop(OPTION, "joint"))
+    given = dict(options or {})
+    rest = {key: value for key, value in given.items() if key not in CORE_OPTIONS}
+    modality = str(given.get(OPTION, "joint"))
     if modality not in MODALITIES:
         raise StgcnError(
             f"data option modality must be one of {', '.join(MODALITIES)}, not {modality!r}"

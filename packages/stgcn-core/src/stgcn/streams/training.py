@@ -10,6 +10,7 @@ weights), the result written to ``WORK_DIR/fused.json``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,11 @@ def parse_streams(text: str) -> list[str]:
     return streams
 
 
-def default_weights(streams: list[str]) -> list[float]:
-    """2:2:1:1 for PYSKL's four streams, else 1 each."""
-    if sorted(streams) == sorted(FOUR_STREAM_WEIGHTS):
-        return [FOUR_STREAM_WEIGHTS[s] for s in streams]
+def default_weights(streams: Sequence[str | None]) -> list[float]:
+    """2:2:1:1 for PYSKL's four streams, each once; else 1 each (also where a score
+    file from elsewhere does not say its stream: None)."""
+    if len(streams) == len(FOUR_STREAM_WEIGHTS) and set(streams) == set(FOUR_STREAM_WEIGHTS):
+        return [FOUR_STREAM_WEIGHTS[s] for s in streams]  # type: ignore[index]
     return [1.0] * len(streams)
 
 
