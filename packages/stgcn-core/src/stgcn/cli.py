@@ -439,8 +439,8 @@ def plugins(as_json: bool) -> None:
             click.echo(f"  backend  {backend['name']:<12} {state}")
         for dataset in row["datasets"]:
             click.echo(
-                f"  dataset  {dataset['name']:<12} {dataset['num_class']} classes, "
-                f"{dataset['layout']} layout"
+                f"  dataset  {dataset['name']:<12} {dataset['num_class'] or 'its data names its'} "
+                f"classes, {dataset['layout']} layout"
             )
         for exporter in row["exporters"]:
             click.echo(f"  exporter {exporter['name']}")
@@ -460,7 +460,8 @@ def data_list() -> None:
 
     for name, dataset in sorted(get_registry().datasets.items()):
         path = "needs --data-path" if dataset.needs_data_path else "built in, no files"
-        click.echo(f"{name:<14} {dataset.num_class:>4} classes  {path}  {dataset.description}")
+        classes = f"{dataset.num_class:>4} classes" if dataset.num_class else "classes from data"
+        click.echo(f"{name:<14} {classes}  {path}  {dataset.description}")
         if dataset.presets:
             click.echo(f"{'':<14} presets: {', '.join(sorted(dataset.presets))}")
 

@@ -53,6 +53,9 @@ def evaluate(
     the result covers the whole split whichever rank asks. ``keep_scores`` also keeps
     every sample's softmax probabilities, in the loader's order (one process only).
     ``transform`` converts each batch on the device first (a stream's bones or motion).
+    Items with a clip axis, batches ``(N, clips, C, T, V, M)``, are scored as PYSKL tests
+    them: each clip's softmax, averaged over the clips; the loss is then the negative
+    log of that average (for one clip, the plain cross-entropy).
     """
     was_training = model.training
     model.eval()
@@ -66,16 +69,27 @@ def evaluate(
     for x, y in loader:
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
+        clips = x.shape[1] if x.ndim == 6 else 0
+        if clips:  # (N, clips, C, T, V, M): every clip through the model, then averaged
+            x = x.reshape(-1, *x.shape[2:])
         if transform is not None:
             x = transform(x)
         with backend.autocast(precision):
             logits = model(x)
         logits = logits.float()
+        if clips:
+            probabilities = logits.softmax(dim=1).reshape(-1, clips, logits.shape[1]).mean(dim=1)
+            ranked = probabilities
+            loss = F.nll_loss(probabilities.clamp_min(1e-12).log(), y, reduction="sum")
+        else:
+            probabilities, ranked = None, logits
+            loss = F.cross_entropy(logits, y, reduction="sum")
         if keep_scores:
-            kept_scores.append(logits.softmax(dim=1).cpu())
+            kept = probabilities if probabilities is not None else logits.softmax(dim=1)
+            kept_scores.append(kept.cpu())
             kept_labels.append(y.cpu())
-        loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
-        top = logits.topk(k, dim=1).indices
+        loss_sum += loss.item()
+        top = ranked.topk(k, dim=1).indices
         correct1 = (top[:, 0] == y).cpu()
         hits1 += int(correct1.sum())
         hits5 += int((top == y[:, None]).any(dim=1).sum())

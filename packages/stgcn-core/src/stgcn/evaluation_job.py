@@ -7,12 +7,13 @@ from typing import Any
 
 from torch.utils.data import DataLoader
 
+from stgcn.datasets.facts import CHECKPOINT_KEY, describe, from_checkpoint
 from stgcn.errors import StgcnError
 from stgcn.evaluate import EvalResult, evaluate
 from stgcn.loading import load_model_and_checkpoint
 from stgcn.plugins import get_registry
 from stgcn.records import Dataset
-from stgcn.streams import build_split
+from stgcn.streams import build_split, split_options
 
 
 def sample_names(split_set: Any) -> list[str]:
@@ -48,15 +49,20 @@ def evaluate_checkpoint(
         raise StgcnError(f"{path} is a bare state_dict: name its dataset with --dataset")
     registry = get_registry()
     chosen = registry.dataset(name)
+    same_dataset = name == saved.get("dataset")
+    data_path = data_path or (saved.get("data_path") if same_dataset else None)
+    folder = chosen.data_path_for(data_path)
+    if same_dataset:  # the run's options, with any given here on top (num_clips=10, say)
+        data_options = {**saved.get("data_options", {}), **dict(data_options or {})}
+    data_options = dict(data_options or {})
+    if same_dataset and CHECKPOINT_KEY in (checkpoint or {}):
+        chosen = from_checkpoint(chosen, checkpoint)
+    else:
+        chosen = describe(chosen, folder, split_options(data_options)[1])
     if chosen.num_class != model.num_class:
         raise StgcnError(
             f"{path} predicts {model.num_class} classes but dataset {name!r} has {chosen.num_class}"
         )
-    same_dataset = name == saved.get("dataset")
-    data_path = data_path or (saved.get("data_path") if same_dataset else None)
-    folder = chosen.data_path_for(data_path)
-    if data_options is None:
-        data_options = saved.get("data_options", {}) if same_dataset else {}
     backend, precision = registry.ready_backend(backend_name, precision)
     if batch_size is not None and batch_size < 1:
         raise StgcnError("--batch-size must be at least 1")

@@ -44,7 +44,7 @@ BUILTIN_PLUGINS = ("stgcn.backends.cpu", "stgcn.datasets.synthetic_plugin", "stg
 KINDS = ("backends", "datasets", "exporters")
 #: The version of the hooks and records a plugin is written against. The major number
 #: changes when a plugin written for the previous one could break.
-API_VERSION = "1.1"
+API_VERSION = "1.2"
 #: The module attribute where a plugin states the API versions it supports.
 API_ATTRIBUTE = "STGCN_API"
 

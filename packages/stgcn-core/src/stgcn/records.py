@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -78,8 +78,29 @@ class Backend(Protocol):
 
 
 BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset"]
-ReadSample = Callable[[Path], Any]
+#: ``read_sample(path)``, or from plugin API 1.2 ``read_sample(path, options)``
+ReadSample = Callable[..., Any]
+Describe = Callable[["Path | None", "Mapping[str, Any]"], "DataFacts"]
 AugmentBatch = Callable[["torch.Tensor", "Mapping[str, Any]"], "torch.Tensor"]
+
+
+@dataclass(frozen=True)
+class DataFacts:
+    """What a dataset learns about itself from its data (plugin API 1.2).
+
+    ``Dataset.describe(data_path, options)`` returns one once the data path and the
+    ``--data-option`` pairs are known; each field left None keeps the registered
+    record's value. The trainer builds the model from the result and the checkpoint
+    stores it, so evaluation, prediction and export need neither the plugin's
+    load-time state nor the data.
+    """
+
+    num_class: int | None = None
+    class_names: Sequence[str] | None = None
+    layout: str | Layout | None = None
+    in_channels: int | None = None
+    num_person: int | None = None
+    score_channel: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +114,14 @@ class Dataset:
     batch_size, lr, steps, ...); command-line options still win.
     ``read_sample(path)`` reads one clip in the dataset's own file format (a raw
     JSON clip, say) into a float32 numpy array (in_channels, T, V, num_person), so
-    that ``stgcn predict`` can take files the user already has.
+    that ``stgcn predict`` can take files the user already has; one that takes a
+    second parameter gets the model's data options (plugin API 1.2), so that the
+    clip is read as the model was trained on it.
+    ``describe(data_path, options)`` (plugin API 1.2) gives the facts the data itself
+    decides: classes, layout, channels, persons (:class:`DataFacts`). A dataset with
+    one registers ``num_class=0`` when its classes are known only from its data.
+    Validation items may carry a clip axis, ``(clips, in_channels, T, V, num_person)``:
+    the evaluation averages the softmax scores over the clips.
     ``presets`` are named recipes (``stgcn run --preset NAME``), for example the
     published schedule beside a quicker default.
     ``augment_batch(batch, options)``, where given, applies the training augmentation
@@ -122,6 +150,18 @@ class Dataset:
     #: the last channel is a detection score (2D keypoints: x, y, score), not a
     #: coordinate (3D: x, y, z); bones and motion average it instead of subtracting
     score_channel: bool = True
+    describe: Describe | None = None
+
+    def with_facts(self, facts: DataFacts) -> Dataset:
+        """This record with the facts that ``facts`` sets (None keeps a field)."""
+        changes = {
+            name: value
+            for name in DataFacts.__dataclass_fields__
+            if (value := getattr(facts, name)) is not None
+        }
+        if "class_names" in changes:
+            changes["class_names"] = tuple(str(n) for n in changes["class_names"])
+        return replace(self, **changes) if changes else self
 
     def data_path_for(self, data_path: str | Path | None) -> Path | None:
         """The folder to read, checked: present where needed, existing where given."""

@@ -27,6 +27,8 @@ from tqdm import tqdm
 from stgcn import checkpoint as ckpt
 from stgcn import distributed as dist
 from stgcn.config import RunConfig
+from stgcn.datasets.collate import StackClips
+from stgcn.datasets.facts import CHECKPOINT_KEY, describe, facts_of
 from stgcn.distributed import World
 from stgcn.errors import StgcnError
 from stgcn.evaluate import evaluate
@@ -66,9 +68,10 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     )
     dataset = registry.dataset(config.dataset)
     # the core's own data options, checked before anything starts
-    split_options(config.data_options)
-    Augmentation.from_options(config.data_options, dataset.in_channels, dataset.score_channel)
+    _, own_options = split_options(config.data_options)
     data_path = dataset.data_path_for(config.data_path)
+    dataset = describe(dataset, data_path, own_options)
+    Augmentation.from_options(config.data_options, dataset.in_channels, dataset.score_channel)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")
     devices = backend.device_count()
@@ -183,6 +186,7 @@ def _loader(dataset: Any, session: Session, train: bool, epoch: int) -> DataLoad
         worker_init_fn=_seed_worker,
         generator=generator,
         pin_memory=bool(getattr(session.backend, "pin_memory", False)),
+        collate_fn=StackClips(session.dataset.name),
     )
 
 
@@ -442,5 +446,6 @@ def _checkpoint(
         "config": session.config.to_dict(),
         "dataset": session.dataset.name,
         "class_names": list(session.dataset.class_names or []),
+        CHECKPOINT_KEY: facts_of(session.dataset),
         "rng": ckpt.rng_state(),
     }

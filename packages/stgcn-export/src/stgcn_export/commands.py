@@ -112,13 +112,13 @@ def export_onnx_command(
     """Export a checkpoint to ONNX, then verify it against PyTorch."""
     from stgcn.plugins import get_registry
     from stgcn_export.metadata import describe_dataset
-    from stgcn_export.model_source import class_names_of, find_dataset, load_checkpoint_model
+    from stgcn_export.model_source import find_dataset, load_checkpoint_model
 
     target = Path(output)
     _refuse_overwrite(target, Path(checkpoint))
     model, saved = load_checkpoint_model(checkpoint, layout, strategy, num_class)
     name = dataset or (saved or {}).get("config", {}).get("dataset")
-    record = find_dataset(name, explicit=bool(dataset), num_class=model.num_class)
+    record = find_dataset(name, explicit=bool(dataset), num_class=model.num_class, checkpoint=saved)
     if persons is None:
         persons = record.num_person if record is not None else DEFAULT_PERSONS
     options = {
@@ -130,7 +130,11 @@ def export_onnx_command(
         "verify": verify,
         "verify_shapes": tuple(parse_shape(shape) for shape in verify_shapes),
         "tolerance": tolerance,
-        "metadata": describe_dataset(name, class_names_of(record, model.num_class)),
+        "metadata": describe_dataset(
+            name,
+            _class_names(saved, record, model.num_class),
+            (saved or {}).get("config", {}).get("data_options") if not dataset else None,
+        ),
     }
     report = get_registry().exporter("onnx").export(model, target, options)
     click.echo(report.describe())
@@ -194,11 +198,14 @@ def predict(
             raise StgcnError("--layout, --strategy and --num-class apply to --checkpoint only")
         engine = OnnxEngine(onnx_file)
     name = dataset or engine.dataset_name
-    record = find_dataset(name, explicit=bool(dataset), num_class=engine.num_class)
-    sample = read_clip(clip, record, name)
-    modality = getattr(engine, "modality", "joint")
+    record = find_dataset(
+        name, explicit=bool(dataset), num_class=engine.num_class, checkpoint=engine.checkpoint
+    )
+    options = engine.data_options if not dataset or dataset == engine.dataset_name else {}
+    sample = read_clip(clip, record, name, options)
+    modality = str(options.get("modality", "joint"))
     if modality != "joint":  # a bone or motion model takes its stream of the clip
-        sample = stream_of(engine.model, record, modality)(sample)
+        sample = stream_of(engine.model_config, record, modality)(sample)
     logits = engine.logits(sample)
     names = class_names_of(record, len(logits))
     if not dataset and engine.class_names is not None and len(engine.class_names) == len(logits):
@@ -225,13 +232,22 @@ def predict(
         click.echo(row.describe())
 
 
-def stream_of(model: Any, record: Any, modality: str) -> Any:
-    """The checkpoint's stream over its own layout (a detection score as the last channel
+def _class_names(saved: Any, record: Any, num_class: int) -> Any:
+    from stgcn_export.model_source import class_names_of
+
+    names = list((saved or {}).get("class_names") or [])
+    return names if len(names) == num_class else class_names_of(record, num_class)
+
+
+def stream_of(model_config: dict[str, Any], record: Any, modality: str) -> Any:
+    """The model's stream over its own layout (a detection score as the last channel
     unless the dataset, where installed, says otherwise)."""
     from stgcn.graph import get_layout
     from stgcn.streams import Stream, parents
 
-    layout = get_layout(model.config()["layout"])
+    if "layout" not in model_config and record is None:
+        raise StgcnError(f"cannot make the {modality} stream: the model file names no layout")
+    layout = get_layout(model_config.get("layout") or record.layout)
     score = bool(getattr(record, "score_channel", True))
     return Stream(modality, tuple(parents(layout)), score)
 

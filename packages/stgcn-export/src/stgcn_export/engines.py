@@ -12,7 +12,13 @@ import numpy as np
 import torch
 
 from stgcn.errors import StgcnError
-from stgcn_export.metadata import DATASET_KEY, read_metadata, stored_class_names
+from stgcn_export.metadata import (
+    DATASET_KEY,
+    read_metadata,
+    stored_class_names,
+    stored_data_options,
+    stored_model_config,
+)
 from stgcn_export.onnx_export import model_input_facts
 from stgcn_export.runtime import open_session
 from stgcn_export.verification import torch_outputs
@@ -31,6 +37,12 @@ class Engine(Protocol):
     dataset_name: str | None
     #: class names the model file itself carries (an export's metadata), else None
     class_names: Sequence[str] | None
+    #: the data options the model was trained with (its stream among them), else {}
+    data_options: dict[str, Any]
+    #: the checkpoint, for the data facts it stored (None for an export)
+    checkpoint: dict[str, Any] | None
+    #: the network's configuration (its layout for the stream), where known
+    model_config: dict[str, Any]
 
     def logits(self, sample: np.ndarray) -> np.ndarray:
         """Logits ``(num_class,)`` for one float32 clip ``(C, T, V, M)``."""
@@ -57,9 +69,10 @@ class TorchEngine:
         self.model = model.eval()
         self.channels, self.joints, self.num_class = model_input_facts(model)
         config = (checkpoint or {}).get("config", {})
+        self.checkpoint = checkpoint
         self.dataset_name = config.get("dataset")
-        #: the stream the model was trained on (``--data-option modality=``)
-        self.modality = str((config.get("data_options") or {}).get("modality", "joint"))
+        self.data_options = dict(config.get("data_options") or {})
+        self.model_config = model.config() if hasattr(model, "config") else {}
 
     def logits(self, sample: np.ndarray) -> np.ndarray:
         _refuse_mismatch(sample, (self.channels, None, self.joints, None))
@@ -83,8 +96,11 @@ class OnnxEngine:
         # a file from another exporter may leave the class axis unnamed: known after a run
         self.num_class = classes if isinstance(classes, int) else None
         metadata = read_metadata(self.session)
+        self.checkpoint = None
         self.dataset_name = metadata.get(DATASET_KEY)
         self.class_names = stored_class_names(metadata)
+        self.data_options = stored_data_options(metadata)
+        self.model_config = stored_model_config(metadata)
 
     def logits(self, sample: np.ndarray) -> np.ndarray:
         hint = "; an export without --static takes any frames and persons"

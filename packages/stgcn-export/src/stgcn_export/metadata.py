@@ -15,16 +15,41 @@ import onnxruntime
 DATASET_KEY = "stgcn.dataset"
 CLASS_NAMES_KEY = "stgcn.class_names"
 MODEL_CONFIG_KEY = "stgcn.model_config"
+DATA_OPTIONS_KEY = "stgcn.data_options"
 
 
-def describe_dataset(name: str | None, class_names: Sequence[str] | None) -> dict[str, str]:
-    """The metadata entries for a model trained on ``name`` with ``class_names``."""
+def describe_dataset(
+    name: str | None,
+    class_names: Sequence[str] | None,
+    data_options: Mapping[str, object] | None = None,
+) -> dict[str, str]:
+    """The metadata entries for a model trained on ``name`` with ``class_names`` and
+    ``data_options`` (its stream among them, which ``stgcn predict --onnx`` applies)."""
     entries = {}
     if name:
         entries[DATASET_KEY] = name
     if class_names:
         entries[CLASS_NAMES_KEY] = json.dumps(list(class_names))
+    if data_options:
+        entries[DATA_OPTIONS_KEY] = json.dumps({str(k): v for k, v in data_options.items()})
     return entries
+
+
+def stored_data_options(entries: Mapping[str, str]) -> dict[str, object]:
+    """The data options an export stored ({} when none, or garbage)."""
+    try:
+        options = json.loads(entries[DATA_OPTIONS_KEY])
+    except (KeyError, ValueError):
+        return {}
+    return options if isinstance(options, dict) else {}
+
+
+def stored_model_config(entries: Mapping[str, str]) -> dict[str, object]:
+    try:
+        config = json.loads(entries[MODEL_CONFIG_KEY])
+    except (KeyError, ValueError):
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 def write_metadata(model: onnx.ModelProto, entries: Mapping[str, str]) -> None:

@@ -10,10 +10,11 @@ named it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from stgcn.datasets.facts import from_checkpoint
 from stgcn.errors import StgcnError
 from stgcn.graph import LAYOUTS
 from stgcn.loading import load_model_and_checkpoint
@@ -56,8 +57,14 @@ def load_checkpoint_model(
         raise StgcnError(f"bad layout: {error}") from None
 
 
-def find_dataset(name: str | None, explicit: bool, num_class: int | None) -> Dataset | None:
-    """The installed dataset record called ``name``, checked against the model's class
+def find_dataset(
+    name: str | None,
+    explicit: bool,
+    num_class: int | None,
+    checkpoint: Mapping[str, Any] | None = None,
+) -> Dataset | None:
+    """The installed dataset record called ``name`` with the facts the checkpoint stored
+    for it (classes a dataset found in its data, say), checked against the model's class
     count (where known); None when no name is known, or the remembered one is not
     installed."""
     if not name:
@@ -66,6 +73,10 @@ def find_dataset(name: str | None, explicit: bool, num_class: int | None) -> Dat
     if name not in registry.datasets and not explicit:
         return None
     dataset = registry.dataset(name)  # an unknown name the user typed: one-line error
+    if checkpoint is not None and checkpoint.get("config", {}).get("dataset") == name:
+        dataset = from_checkpoint(dataset, checkpoint)
+    if dataset.describe is not None and dataset.num_class == 0:
+        return dataset  # its classes come from data this model file does not describe
     if num_class is not None and dataset.num_class != num_class:
         raise StgcnError(
             f"the model predicts {num_class} classes but dataset {name!r} has {dataset.num_class}"

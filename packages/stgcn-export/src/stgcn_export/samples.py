@@ -8,7 +8,9 @@ Kinetics JSON clip maps to frames, joints and persons.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,12 +27,18 @@ def install_hint(path: Path) -> str:
     return f"{which} and name its dataset with --dataset, or give a .npy sample"
 
 
-def read_clip(path: str | Path, dataset: Dataset | None, dataset_name: str | None) -> np.ndarray:
+def read_clip(
+    path: str | Path,
+    dataset: Dataset | None,
+    dataset_name: str | None,
+    options: Mapping[str, Any] | None = None,
+) -> np.ndarray:
     """One clip as float32 ``(C, T, V, M)``.
 
     ``dataset`` is the installed record that should read a non-``.npy`` file;
     ``dataset_name`` is the name it was looked up by (None when no dataset is known),
-    so that a missing plugin can be named in the error.
+    so that a missing plugin can be named in the error. ``options`` are the model's
+    data options, handed to a ``read_sample`` that takes them.
     """
     path = Path(path)
     if not path.is_file():
@@ -50,7 +58,7 @@ def read_clip(path: str | Path, dataset: Dataset | None, dataset_name: str | Non
             + install_hint(path)
         )
     else:
-        sample = _read_with_plugin(path, dataset)
+        sample = _read_with_plugin(path, dataset, options or {})
     return _checked(sample, path)
 
 
@@ -69,10 +77,12 @@ def _read_npy(path: Path) -> np.ndarray:
     return array
 
 
-def _read_with_plugin(path: Path, dataset: Dataset) -> np.ndarray:
-    assert dataset.read_sample is not None
+def _read_with_plugin(path: Path, dataset: Dataset, options: Mapping[str, Any]) -> np.ndarray:
+    from stgcn.datasets.facts import read_sample
+    from stgcn.streams import split_options
+
     try:
-        return np.asarray(dataset.read_sample(path))
+        return np.asarray(read_sample(dataset, path, split_options(options)[1]))
     except StgcnError:
         raise
     except (ValueError, KeyError, IndexError, TypeError, OSError, json.JSONDecodeError) as error:

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
+from stgcn.datasets.facts import plugin_call
 from stgcn.errors import StgcnError
 from stgcn.graph import get_layout
 from stgcn.records import Dataset
@@ -101,7 +102,7 @@ def build_split(
     augment = Augmentation.from_options(
         dict(options or {}), dataset.in_channels, bool(dataset.score_channel)
     )
-    built = dataset.build(split, data_path, rest)
+    built = plugin_call(dataset, f"build({split!r})", dataset.build, split, data_path, rest)
     per_clip = None if stream.identity or on_device else stream
     wanted = augment if split == "train" and augment.active else None
     if per_clip is None and wanted is None:

@@ -48,9 +48,11 @@ __all__ = [
     "check_dataloader_workers",
     "check_dataset",
     "check_layout",
+    "check_recipes",
     "check_registered",
     "check_samples",
     "check_validation_deterministic",
+    "described",
 ]
 
 
@@ -65,7 +67,10 @@ def check_registered(name: str) -> Dataset:
     record = registry.dataset(name)
     require(isinstance(record, Dataset), name, "the registered record is not a stgcn Dataset")
     require(record.name == name, name, f"the record is named {record.name!r}")
-    require(record.num_class >= 1, name, f"num_class is {record.num_class}")
+    if record.describe is None:
+        require(record.num_class >= 1, name, f"num_class is {record.num_class}")
+    else:  # 0: the classes are known only from the data
+        require(record.num_class >= 0, name, f"num_class is {record.num_class}")
     require(record.in_channels >= 1, name, f"in_channels is {record.in_channels}")
     require(record.num_person >= 1, name, f"num_person is {record.num_person}")
     if record.class_names is not None:
@@ -74,7 +79,37 @@ def check_registered(name: str) -> Dataset:
             name,
             f"{len(record.class_names)} class names for {record.num_class} classes",
         )
+    check_recipes(record)
     return record
+
+
+def check_recipes(record: Dataset) -> None:
+    """The recipe and every preset name only settings ``stgcn run`` knows, with values
+    it takes: found when the plugin is tested, not when a user's training starts."""
+    from stgcn.config import RunConfig
+
+    for label, recipe in [("recipe", record.recipe)] + [
+        (f"preset {preset!r}", values) for preset, values in record.presets.items()
+    ]:
+        try:
+            RunConfig().updated(dict(recipe), label)
+        except StgcnError as error:
+            raise ContractError(f"dataset {record.name!r}: {error}") from None
+
+
+def described(
+    name: str, data_path: str | Path | None, options: Mapping[str, Any] | None
+) -> Dataset:
+    """The registered record as its data describes it (``Dataset.describe``, API 1.2),
+    checked as the trainer checks it."""
+    from stgcn.datasets.facts import describe
+    from stgcn.streams import split_options
+
+    record = check_registered(name)
+    try:
+        return describe(record, _path(data_path), split_options(options)[1])
+    except StgcnError as error:
+        raise ContractError(f"dataset {name!r}: {first_line(error)}") from None
 
 
 def check_samples(
@@ -86,22 +121,34 @@ def check_samples(
 ) -> None:
     """Items of both splits are (float32 (in_channels, T, V, num_person), int label in range),
     finite, with V the layout's joint count."""
-    record = check_registered(name)
+    record = described(name, data_path, options)
     joints = get_layout(record.layout).num_node
     expected = f"(in_channels={record.in_channels}, T, V={joints}, num_person={record.num_person})"
     for split in SPLITS:
         data = build_split(record, split, _path(data_path), options)
+        first: tuple[int, ...] | None = None
         for index in sample_indices(len(data), limit):
             where = f"{split}[{index}]"
             x, y = read_item(data, index, name, where)
             require(x.dtype == torch.float32, name, f"{where}: sample dtype is {x.dtype}")
+            clip = x[0] if x.ndim == 5 and split == "val" else x  # a clip axis: val only
             require(
-                x.ndim == 4
-                and (x.shape[0], x.shape[2], x.shape[3])
+                clip.ndim == 4
+                and (clip.shape[0], clip.shape[2], clip.shape[3])
                 == (record.in_channels, joints, record.num_person)
-                and x.shape[1] >= 1,
+                and clip.shape[1] >= 1,
                 name,
-                f"{where}: sample shape is {tuple(x.shape)}, expected {expected}",
+                f"{where}: sample shape is {tuple(x.shape)}, expected {expected}"
+                + (" or, for val, (clips, ...) of those" if split == "val" else ""),
+            )
+            if first is None:
+                first = tuple(x.shape)
+            require(
+                tuple(x.shape) == first,
+                name,
+                f"{where} has shape {tuple(x.shape)} but {split}[0] {first}: every clip of a "
+                "split must have the same shape, because the DataLoader stacks them into "
+                "batches; pad or sample the clips to one number of frames",
             )
             require(bool(torch.isfinite(x).all()), name, f"{where}: sample has NaN or inf")
             require(
@@ -118,7 +165,7 @@ def check_layout(
     real sample and answers ``num_class`` scores: the joint count matches the data."""
     from stgcn.model import STGCN
 
-    record = check_registered(name)
+    record = described(name, data_path, options)
     try:
         model = STGCN(
             record.num_class, record.layout, record.strategy, in_channels=record.in_channels
@@ -126,6 +173,7 @@ def check_layout(
     except (ValueError, KeyError) as error:
         raise ContractError(f"dataset {name!r}: layout or strategy refused: {error}") from None
     x, _ = read_item(build_split(record, "val", _path(data_path), options), 0, name, "val[0]")
+    x = x[0] if x.ndim == 5 else x  # the first clip of an item with a clip axis
     require(
         x.ndim == 4 and x.shape[2] == model.graph.num_node,
         name,
