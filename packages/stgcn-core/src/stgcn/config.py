@@ -1,7 +1,8 @@
 """The resolved configuration of a training run.
 
 Values come from four places, later ones winning: built-in defaults, the
-dataset's recipe, a ``--config`` file (TOML or YAML), the command line.
+dataset's recipe, a ``--config`` file (TOML or YAML), the command line. The
+``data_options`` and ``backend_options`` tables are merged key by key.
 ``config.json`` in the work dir records the result, so a run can be repeated or
 resumed from it alone.
 """
@@ -27,6 +28,9 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 SCHEDULES = ("step", "cosine")
 LR_SCALINGS = ("none", "linear")
 INIT_SCHEMES = ("reference", "pytorch")
+#: tables merged key by key rather than replaced: a preset's data options and the
+#: command line's ``--data-option`` pairs add up
+MERGED = ("data_options", "backend_options")
 
 
 @dataclass
@@ -78,6 +82,8 @@ class RunConfig:
             if key not in known:
                 raise StgcnError(f"{source}: unknown setting {raw_key!r}")
             changes[key] = _coerce(key, value, getattr(self, key), source)
+            if key in MERGED and changes[key] is not None:  # per key: a later source wins
+                changes[key] = {**getattr(self, key), **changes[key]}
         result = dataclasses.replace(self, **changes)
         result.validate(source)
         return result

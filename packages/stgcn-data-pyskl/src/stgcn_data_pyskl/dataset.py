@@ -1,0 +1,174 @@
+"""The ``pyskl`` dataset: splits of an annotation file as stgcn samples.
+
+A sample is float32 ``(3, frames, joints, 2)``: channels x, y, score (2D) or x, y, z
+(3D), the first two persons of the clip (zeros where it has fewer). With
+``num_clips=K > 1`` a validation sample is ``(K, 3, frames, joints, 2)``, whose scores
+the core's evaluation averages.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset as TorchDataset
+
+from stgcn.errors import StgcnError
+from stgcn.graph import LAYOUTS, Layout, get_layout
+from stgcn.records import DataFacts
+from stgcn_data_pyskl.annotations import PERSONS, Annotations, load
+from stgcn_data_pyskl.options import PysklOptions, parse_options
+from stgcn_data_pyskl.sampling import uniform_indices, window_indices
+
+#: the layout a joint count means unless ``layout=`` names another
+LAYOUT_FOR_JOINTS = {17: "coco", 18: "openpose", 25: "ntu-rgb+d"}
+
+
+def _annotation_path(data_path: Path | None) -> Path:
+    if data_path is None:
+        raise StgcnError("dataset 'pyskl' needs --data-path FILE.pkl")
+    return Path(data_path)
+
+
+def layout_of(annotations: Annotations, options: PysklOptions) -> str | Layout:
+    """``layout=`` (a name or a .json file of num_node, edges, center), else the one the
+    joint count means; it must have the file's joint count."""
+    chosen: str | Layout
+    if options.layout is None:
+        if annotations.joints not in LAYOUT_FOR_JOINTS:
+            raise StgcnError(
+                f"{annotations.path}: {annotations.joints} joints has no default layout; "
+                "name one with --data-option layout=NAME or layout=FILE.json"
+            )
+        chosen = LAYOUT_FOR_JOINTS[annotations.joints]
+    elif options.layout in LAYOUTS:
+        chosen = options.layout
+    else:
+        chosen = _layout_file(Path(options.layout))
+    joints = get_layout(chosen).num_node
+    if joints != annotations.joints:
+        raise StgcnError(
+            f"layout {options.layout!r} has {joints} joints; {annotations.path} has "
+            f"{annotations.joints}"
+        )
+    return chosen
+
+
+def _layout_file(path: Path) -> Layout:
+    if path.suffix.lower() != ".json" or not path.is_file():
+        raise StgcnError(
+            f"layout {str(path)!r} is neither one of {', '.join(sorted(LAYOUTS))} nor a .json file"
+        )
+    try:
+        return get_layout(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise StgcnError(f"layout file {path}: {error}") from None
+
+
+def class_names(annotations: Annotations, options: PysklOptions) -> list[str]:
+    """``classes=FILE`` (one name a line), else "class N" for labels 0 .. max."""
+    if options.classes is None:
+        return [f"class {index}" for index in range(annotations.num_class)]
+    path = Path(options.classes)
+    if not path.is_file():
+        raise StgcnError(f"classes file not found: {path}")
+    names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    names = [name for name in names if name]
+    if len(names) < annotations.num_class:
+        raise StgcnError(
+            f"{path} names {len(names)} classes but {annotations.path} has labels up to "
+            f"{annotations.num_class - 1}"
+        )
+    return names
+
+
+def describe(data_path: Path | None, options: Mapping[str, Any]) -> DataFacts:
+    """Classes, layout and channels from the file (``Dataset.describe``)."""
+    parsed = parse_options(options)
+    annotations = load(_annotation_path(data_path))
+    names = class_names(annotations, parsed)
+    return DataFacts(
+        num_class=len(names),
+        class_names=names,
+        layout=layout_of(annotations, parsed),
+        in_channels=3,
+        num_person=PERSONS,
+        score_channel=annotations.dims == 2,
+    )
+
+
+def sample_frames(
+    clip: np.ndarray, options: PysklOptions, num_clips: int, test: bool
+) -> np.ndarray:
+    """``(persons, T, V, 3)`` to float32 ``(num_clips, 3, frames, V, 2)``."""
+    total = clip.shape[1]
+    if options.sampling == "uniform":
+        indices = uniform_indices(total, options.clip_len, num_clips, test=test)
+    else:
+        indices = window_indices(total, options.window, num_clips, test=test)
+    clips, length = indices.shape
+    out = np.zeros((clips, PERSONS, length, clip.shape[2], 3), dtype=np.float32)
+    taken = np.clip(indices, 0, None)
+    out[:, : clip.shape[0]] = clip[:, taken].transpose(1, 0, 2, 3, 4)
+    if (indices < 0).any():
+        out[np.broadcast_to((indices < 0)[:, None, :], out.shape[:3])] = 0
+    return out.transpose(0, 4, 2, 3, 1)
+
+
+class PysklSplit(TorchDataset):
+    """One split of an annotation file. Pickled (for spawned DataLoader workers) as its
+    file, split and options: each worker process loads the file once itself, while
+    workers forked on Linux share the parent's packed arrays."""
+
+    def __init__(self, path: Path, split: str, options: Mapping[str, Any], train: bool) -> None:
+        self.path = Path(path)
+        self.split_name = split
+        self.options = dict(options)
+        self.train = train
+        self.parsed = parse_options(options)
+        self.annotations = load(self.path)
+        self.indices = self.annotations.split(split)
+        self.num_clips = 1 if train else self.parsed.num_clips
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PysklSplit, (self.path, self.split_name, self.options, self.train))
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    @property
+    def sample_names(self) -> list[str]:
+        return [self.annotations.names[i] for i in self.indices]
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        item = int(self.indices[index])
+        clips = sample_frames(
+            self.annotations.clip(item), self.parsed, self.num_clips, test=not self.train
+        )
+        sample = clips if self.num_clips > 1 else clips[0]
+        return torch.from_numpy(np.ascontiguousarray(sample)), int(self.annotations.labels[item])
+
+
+def build(split: str, data_path: Path | None, options: Mapping[str, Any]) -> PysklSplit:
+    """``split`` "train" or "val" of the file at ``data_path``, by the options' names."""
+    parsed = parse_options(options)
+    annotations = load(_annotation_path(data_path))
+    layout_of(annotations, parsed)
+    train, val = parsed.split_names(list(annotations.splits))
+    return PysklSplit(
+        annotations.path, train if split == "train" else val, options, split == "train"
+    )
+
+
+def read_sample(path: Path, options: Mapping[str, Any]) -> np.ndarray:
+    """One clip for ``stgcn predict``: a file of one annotation (a dict, or a PYSKL file
+    whose ``annotations`` list has one), sampled as validation samples are."""
+    from stgcn_data_pyskl.annotations import read_single
+
+    parsed = parse_options(options)
+    clip = read_single(Path(path))
+    return sample_frames(clip, parsed, 1, test=True)[0]

@@ -1,0 +1,103 @@
+"""The ``stgcn`` entry point of this package: the ``pyskl`` dataset and ``stgcn data
+inspect``.
+
+Importing this module must stay cheap (``stgcn plugins`` imports every plugin): the
+readers are imported when used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from stgcn.hookspecs import hookimpl
+from stgcn.records import DataFacts, Dataset
+
+#: written for the plugin API that has Dataset.describe and read_sample options
+STGCN_API = ">=1.2,<2"
+
+#: PYSKL's ST-GCN recipe (configs/stgcn): SGD lr 0.1 for a total batch of 128 (16 a card
+#: on 8 cards; scaled linearly for other totals), momentum 0.9, Nesterov, weight decay
+#: 5e-4, cosine annealing per iteration, 80 epochs (16 x RepeatDataset 5), 100 frames
+#: sampled uniformly. PYSKL tests with 10 clips: stgcn eval --data-option num_clips=10.
+PYSKL_RECIPE: Mapping[str, Any] = {
+    "epochs": 80,
+    "batch_size": 16,
+    "lr": 0.1,
+    "lr_scaling": "linear",
+    "lr_reference_batch": 128,
+    "lr_schedule": "cosine",
+    "warmup_epochs": 0.0,
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 5e-4,
+    "dropout": 0.0,
+    "data_options": {"sampling": "uniform", "clip_len": 100},
+}
+
+#: the reference ST-GCN's NTU recipe as PYSKL ran it ("vanilla"): clips padded to 300
+#: frames, dropout 0.5, weight decay 1e-4, lr 0.1 dropping tenfold at epochs 10 and 50
+VANILLA_RECIPE: Mapping[str, Any] = {
+    "epochs": 80,
+    "batch_size": 64,
+    "lr": 0.1,
+    "lr_schedule": "step",
+    "steps": [10, 50],
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 1e-4,
+    "dropout": 0.5,
+    "data_options": {"sampling": "window", "window": 300},
+}
+
+
+def _build(split: str, data_path: Path | None, options: Mapping[str, Any]):
+    from stgcn_data_pyskl.dataset import build
+
+    return build(split, data_path, options)
+
+
+def _describe(data_path: Path | None, options: Mapping[str, Any]) -> DataFacts:
+    from stgcn_data_pyskl.dataset import describe
+
+    return describe(data_path, options)
+
+
+def _read_sample(path: Path, options: Mapping[str, Any]):
+    from stgcn_data_pyskl.dataset import read_sample
+
+    return read_sample(path, options)
+
+
+PYSKL = Dataset(
+    name="pyskl",
+    num_class=0,  # the labels of the file decide
+    build=_build,
+    layout="coco",  # until the file is read: its joint count decides
+    strategy="spatial",
+    in_channels=3,
+    num_person=2,
+    description="PYSKL/mmaction2 skeleton annotation pickle (--data-path FILE.pkl)",
+    needs_data_path=True,
+    recipe=PYSKL_RECIPE,
+    presets={"pyskl": PYSKL_RECIPE, "vanilla": VANILLA_RECIPE},
+    read_sample=_read_sample,
+    describe=_describe,
+)
+
+
+@hookimpl
+def stgcn_register_datasets(register) -> None:
+    register(PYSKL)
+
+
+@hookimpl
+def stgcn_register_commands(cli: click.Group) -> None:
+    from stgcn_data_pyskl.inspect_command import inspect_command
+
+    data = cli.commands.get("data")
+    if isinstance(data, click.Group):
+        data.add_command(inspect_command)
