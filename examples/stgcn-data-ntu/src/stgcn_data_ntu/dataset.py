@@ -10,11 +10,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
+from stgcn.datasets.sampling import take_frames, uniform_indices, used_frames
 from stgcn.errors import StgcnError
 from stgcn_data_ntu.benchmarks import Benchmark
 from stgcn_data_ntu.classes import NUM_CLASS
 from stgcn_data_ntu.label_file import read_label_file
-from stgcn_data_ntu.options import parse_options
+from stgcn_data_ntu.options import NtuOptions, parse_options
 from stgcn_data_ntu.release import read_ignore_list, release_split
 from stgcn_data_ntu.skeleton_file import CHANNELS, NUM_JOINT, NUM_PERSON, read_skeleton_file
 
@@ -27,11 +28,26 @@ def label_file(folder: Path, split: str) -> Path:
     return folder / f"{split}_label.pkl"
 
 
+def sampled(clip: np.ndarray, settings: NtuOptions, train: bool) -> np.ndarray:
+    """A clip padded to ``max_frames`` as its sample: as it is (``sampling=window``), or
+    ``clip_len`` frames sampled uniformly from the frames it really has, ``num_clips``
+    of them for validation (a clip axis)."""
+    if settings.sampling == "window":
+        return clip
+    clips = 1 if train else settings.num_clips
+    indices = uniform_indices(used_frames(clip), settings.clip_len, clips, test=not train)
+    taken = take_frames(clip, indices)
+    return taken if clips > 1 else taken[0]
+
+
 class ConvertedClips(TorchDataset):
     """Clips of a converted ``.npy`` array, memory-mapped; pickles as its path only."""
 
-    def __init__(self, folder: Path, split: str, max_frames: int) -> None:
+    def __init__(
+        self, folder: Path, split: str, max_frames: int, settings: NtuOptions | None = None
+    ) -> None:
         self.folder, self.split, self.max_frames = folder, split, max_frames
+        self.settings = settings or NtuOptions(max_frames)
         self.names, self.labels = read_label_file(label_file(folder, split), NUM_CLASS)
         self.array = _open_array(data_file(folder, split))
         if len(self.array) != len(self.labels):
@@ -41,10 +57,15 @@ class ConvertedClips(TorchDataset):
             )
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"folder": self.folder, "split": self.split, "max_frames": self.max_frames}
+        return {
+            "folder": self.folder,
+            "split": self.split,
+            "max_frames": self.max_frames,
+            "settings": self.settings,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["folder"], state["split"], state["max_frames"])
+        self.__init__(state["folder"], state["split"], state["max_frames"], state["settings"])
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -54,7 +75,8 @@ class ConvertedClips(TorchDataset):
         frames = clip.shape[1]
         if frames < self.max_frames:
             clip = np.pad(clip, ((0, 0), (0, self.max_frames - frames), (0, 0), (0, 0)))
-        return torch.from_numpy(clip), self.labels[index]
+        clip = sampled(clip, self.settings, self.split == "train")
+        return torch.from_numpy(np.ascontiguousarray(clip)), self.labels[index]
 
 
 def _open_array(path: Path) -> np.ndarray:
@@ -73,15 +95,25 @@ def _open_array(path: Path) -> np.ndarray:
 class RawClips(TorchDataset):
     """Clips read from their ``.skeleton`` files as they are asked for (small sets)."""
 
-    def __init__(self, files: list[Path], labels: list[int], max_frames: int) -> None:
+    def __init__(
+        self,
+        files: list[Path],
+        labels: list[int],
+        max_frames: int,
+        settings: NtuOptions | None = None,
+        train: bool = False,
+    ) -> None:
         self.files, self.labels, self.max_frames = files, labels, max_frames
+        self.settings, self.train = settings or NtuOptions(max_frames), train
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        clip = read_skeleton_file(self.files[index], self.max_frames)
-        return torch.from_numpy(clip), self.labels[index]
+        clip = sampled(
+            read_skeleton_file(self.files[index], self.max_frames), self.settings, self.train
+        )
+        return torch.from_numpy(np.ascontiguousarray(clip)), self.labels[index]
 
 
 def converted_folder(data_path: Path, benchmark: Benchmark) -> Path | None:
@@ -106,7 +138,13 @@ def build(
         for path in (data_file(folder, split), label_file(folder, split)):
             if not path.is_file():
                 raise StgcnError(f"{path} not found (run stgcn data convert ntu again)")
-        return ConvertedClips(folder, split, settings.max_frames)
+        return ConvertedClips(folder, split, settings.max_frames, settings)
     ignored = read_ignore_list(settings.ignore)
     chosen = release_split(data_path, benchmark, split, ignored)
-    return RawClips([path for path, _ in chosen], [s.label for _, s in chosen], settings.max_frames)
+    return RawClips(
+        [path for path, _ in chosen],
+        [s.label for _, s in chosen],
+        settings.max_frames,
+        settings,
+        split == "train",
+    )

@@ -30,7 +30,7 @@ LR_SCALINGS = ("none", "linear")
 INIT_SCHEMES = ("reference", "pytorch")
 #: tables merged key by key rather than replaced: a preset's data options and the
 #: command line's ``--data-option`` pairs add up
-MERGED = ("data_options", "backend_options")
+MERGED = ("data_options", "eval_data_options", "backend_options")
 
 
 @dataclass
@@ -40,6 +40,9 @@ class RunConfig:
     dataset: str = "synthetic"
     data_path: str | None = None
     data_options: dict[str, Any] = field(default_factory=dict)
+    #: data options that ``stgcn eval`` of this run adds (PYSKL tests with num_clips=10
+    #: where training validates with one clip)
+    eval_data_options: dict[str, Any] = field(default_factory=dict)
     epochs: int = 50
     batch_size: int = 64
     lr: float = 0.1
@@ -118,7 +121,7 @@ def _coerce(key: str, value: Any, current: Any, source: str) -> Any:
             if isinstance(value, str):
                 value = [part for part in value.replace(",", " ").split() if part]
             return sorted(int(step) for step in value)
-        if key in ("data_options", "backend_options"):
+        if key in MERGED:
             if not isinstance(value, Mapping):
                 raise TypeError("expected a table of KEY = VALUE")
             return dict(value)

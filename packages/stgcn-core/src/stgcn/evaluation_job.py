@@ -52,8 +52,12 @@ def evaluate_checkpoint(
     same_dataset = name == saved.get("dataset")
     data_path = data_path or (saved.get("data_path") if same_dataset else None)
     folder = chosen.data_path_for(data_path)
-    if same_dataset:  # the run's options, with any given here on top (num_clips=10, say)
-        data_options = {**saved.get("data_options", {}), **dict(data_options or {})}
+    if same_dataset:  # the run's options, its evaluation's, then any given here
+        data_options = {
+            **saved.get("data_options", {}),
+            **saved.get("eval_data_options", {}),
+            **dict(data_options or {}),
+        }
     data_options = dict(data_options or {})
     if same_dataset and CHECKPOINT_KEY in (checkpoint or {}):
         chosen = from_checkpoint(chosen, checkpoint)

@@ -7,7 +7,8 @@ The file is ``{"split": {name: [frame_dir, ...]}, "annotations": [ann, ...]}`` w
 file naming any global beyond numeric numpy arrays is refused before its code runs.
 
 Clips are packed, once, into one float32 array of frames (the first two persons of each
-clip, as PYSKL's ``FormatGCNInput(num_person=2)`` keeps them) with an offset table.
+clip, as PYSKL's ``FormatGCNInput(num_person=2)`` keeps them) with an offset table,
+after every annotation has been checked.
 The Python objects of the pickle are dropped as soon as that is done: a few large
 numpy arrays are what DataLoader workers forked afterwards share copy-on-write, where
 a list of 100,000 small arrays would have its pages copied into every worker as soon
@@ -16,6 +17,8 @@ as reference counts were touched. Each process loads a file once (:func:`load`).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -109,7 +112,10 @@ def _image_size(path: Path, index: int, ann: Mapping[str, Any]) -> tuple[float, 
 
 
 class _Packer:
-    """Checks each annotation and appends its first two persons to the packed frames."""
+    """Checks every annotation (a first pass), then writes each one's first two persons
+    into one preallocated array (a second pass), freeing the annotation as it goes: the
+    peak memory is about the larger of the pickle's arrays and the packed ones, not
+    their sum."""
 
     def __init__(self, path: Path, count: int) -> None:
         self.path = path
@@ -119,12 +125,13 @@ class _Packer:
         self.persons = np.empty(count, np.int64)
         self.persons_in_file = np.empty(count, np.int64)
         self.offsets = np.zeros(count, np.int64)
-        self.parts: list[np.ndarray] = []
         self.rows = 0
         self.dims: int | None = None
         self.joints: int | None = None
+        self.frames: np.ndarray | None = None
 
-    def add(self, index: int, ann: Any) -> None:
+    def check(self, index: int, ann: Any) -> None:
+        """Every rule of the format for one annotation; its place in the packed array."""
         path = self.path
         if not isinstance(ann, Mapping):
             raise _problem(path, index, None, f"is a {type(ann).__name__}, not a dict")
@@ -158,7 +165,6 @@ class _Packer:
                 f"keypoint has {joints} joints of {dims}D; the file's first had "
                 f"{self.joints} of {self.dims}D",
             )
-        kept = keypoint[:PERSONS].astype(np.float32)
         if dims == 2:
             for key in REQUIRED_2D:
                 if key not in ann:
@@ -172,26 +178,37 @@ class _Packer:
                     ann,
                     f"keypoint_score has shape {score.shape} but keypoint {keypoint.shape}",
                 )
-            height, width = _image_size(path, index, ann)
-            # PYSKL's PreNormalize2D: pixels to [-1, 1] about the image centre
-            kept[..., 0] = (kept[..., 0] - width / 2) / (width / 2)
-            kept[..., 1] = (kept[..., 1] - height / 2) / (height / 2)
-            kept = np.concatenate([kept, score[:PERSONS, ..., None].astype(np.float32)], axis=-1)
-        if not np.isfinite(kept).all() or not np.isfinite(keypoint).all():
-            raise _problem(path, index, ann, "keypoint holds NaN or infinite values")
+            _image_size(path, index, ann)
+        kept = min(persons, PERSONS)
         self.names.append(name)
         self.labels[index] = label
         self.lengths[index] = length
-        self.persons[index] = kept.shape[0]
+        self.persons[index] = kept
         self.persons_in_file[index] = persons
         self.offsets[index] = self.rows
-        self.parts.append(kept.reshape(-1, joints, 3))
-        self.rows += kept.shape[0] * length
+        self.rows += kept * length
+
+    def fill(self, index: int, ann: Mapping[str, Any]) -> None:
+        """Write annotation ``index`` (already checked) into the packed array."""
+        if self.frames is None:
+            self.frames = np.empty((self.rows, self.joints or 0, 3), np.float32)
+        count, length = int(self.persons[index]), int(self.lengths[index])
+        start = int(self.offsets[index])
+        out = self.frames[start : start + count * length].reshape(count, length, -1, 3)
+        keypoint = ann["keypoint"][:count]
+        out[..., : keypoint.shape[-1]] = keypoint
+        if self.dims == 2:
+            height, width = _image_size(self.path, index, ann)
+            # PYSKL's PreNormalize2D: pixels to [-1, 1] about the image centre
+            out[..., 0] = (out[..., 0] - width / 2) / (width / 2)
+            out[..., 1] = (out[..., 1] - height / 2) / (height / 2)
+            out[..., 2] = ann["keypoint_score"][:count]
+        if not np.isfinite(out).all() or not np.isfinite(ann["keypoint"]).all():
+            raise _problem(self.path, index, ann, "keypoint holds NaN or infinite values")
 
     def packed(self, splits: Mapping[str, np.ndarray]) -> Annotations:
         joints = self.joints or 0
-        frames = np.concatenate(self.parts) if self.parts else np.zeros((0, joints, 3), np.float32)
-        self.parts.clear()
+        frames = self.frames if self.frames is not None else np.zeros((0, joints, 3), np.float32)
         return Annotations(
             path=self.path,
             names=tuple(self.names),
@@ -250,12 +267,25 @@ def read(path: str | os.PathLike[str]) -> Annotations:
     if not annotations:
         raise StgcnError(f"{path}: the file holds no annotations")
     packer = _Packer(path, len(annotations))
-    for index in range(len(annotations)):
-        packer.add(index, annotations[index])
-        annotations[index] = None  # the packed copy is all that is kept
+    for index, ann in enumerate(annotations):
+        packer.check(index, ann)
     splits = _splits(path, loaded["split"], packer.names)
+    every = max(len(annotations) // 20, 1)
+    for index in range(len(annotations)):
+        packer.fill(index, annotations[index])
+        annotations[index] = None  # the packed copy is all that is kept
+        if index % every == every - 1:
+            _return_freed_memory()  # so the pickle shrinks as the packed array grows
     del loaded, annotations
+    _return_freed_memory()
     return packer.packed(splits)
+
+
+def _return_freed_memory() -> None:
+    """Hand the pickle's freed small arrays back to the system (glibc keeps freed heap
+    pages otherwise, and every forked worker would count them in its resident size)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 _LOADED: tuple[tuple[str, int, int], Annotations] | None = None
@@ -296,5 +326,6 @@ def read_single(path: Path) -> np.ndarray:
             raise StgcnError(f"{path}: holds {count} annotations; stgcn predict takes one clip")
         loaded = loaded[0]
     packer = _Packer(path, 1)
-    packer.add(0, loaded)
+    packer.check(0, loaded)
+    packer.fill(0, loaded)
     return packer.packed({}).clip(0)

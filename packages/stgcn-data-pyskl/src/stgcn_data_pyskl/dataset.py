@@ -17,12 +17,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
+from stgcn.datasets.sampling import take_frames, uniform_indices, window_indices
 from stgcn.errors import StgcnError
 from stgcn.graph import LAYOUTS, Layout, get_layout
 from stgcn.records import DataFacts
 from stgcn_data_pyskl.annotations import PERSONS, Annotations, load
 from stgcn_data_pyskl.options import PysklOptions, parse_options
-from stgcn_data_pyskl.sampling import uniform_indices, window_indices
 
 #: the layout a joint count means unless ``layout=`` names another
 LAYOUT_FOR_JOINTS = {17: "coco", 18: "openpose", 25: "ntu-rgb+d"}
@@ -105,18 +105,14 @@ def sample_frames(
     clip: np.ndarray, options: PysklOptions, num_clips: int, test: bool
 ) -> np.ndarray:
     """``(persons, T, V, 3)`` to float32 ``(num_clips, 3, frames, V, 2)``."""
-    total = clip.shape[1]
+    persons, total = clip.shape[:2]
+    full = np.zeros((3, total, clip.shape[2], PERSONS), dtype=np.float32)
+    full[..., :persons] = clip.transpose(3, 1, 2, 0)
     if options.sampling == "uniform":
         indices = uniform_indices(total, options.clip_len, num_clips, test=test)
     else:
         indices = window_indices(total, options.window, num_clips, test=test)
-    clips, length = indices.shape
-    out = np.zeros((clips, PERSONS, length, clip.shape[2], 3), dtype=np.float32)
-    taken = np.clip(indices, 0, None)
-    out[:, : clip.shape[0]] = clip[:, taken].transpose(1, 0, 2, 3, 4)
-    if (indices < 0).any():
-        out[np.broadcast_to((indices < 0)[:, None, :], out.shape[:3])] = 0
-    return out.transpose(0, 4, 2, 3, 1)
+    return take_frames(full, indices)
 
 
 class PysklSplit(TorchDataset):

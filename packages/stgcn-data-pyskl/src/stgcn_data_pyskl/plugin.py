@@ -22,7 +22,8 @@ STGCN_API = ">=1.2,<2"
 #: PYSKL's ST-GCN recipe (configs/stgcn): SGD lr 0.1 for a total batch of 128 (16 a card
 #: on 8 cards; scaled linearly for other totals), momentum 0.9, Nesterov, weight decay
 #: 5e-4, cosine annealing per iteration, 80 epochs (16 x RepeatDataset 5), 100 frames
-#: sampled uniformly. PYSKL tests with 10 clips: stgcn eval --data-option num_clips=10.
+#: sampled uniformly; validation during training with one clip, ``stgcn eval`` of the run
+#: with 10, their scores averaged, as PYSKL tests.
 PYSKL_RECIPE: Mapping[str, Any] = {
     "epochs": 80,
     "batch_size": 16,
@@ -36,6 +37,7 @@ PYSKL_RECIPE: Mapping[str, Any] = {
     "weight_decay": 5e-4,
     "dropout": 0.0,
     "data_options": {"sampling": "uniform", "clip_len": 100},
+    "eval_data_options": {"num_clips": 10},
 }
 
 #: the reference ST-GCN's NTU recipe as PYSKL ran it ("vanilla"): clips padded to 300

@@ -128,7 +128,14 @@ def restricted_load(
         raise StgcnError(f"{path} not found")
     try:
         with path.open("rb") as stream:
-            return RestrictedUnpickler(io.BufferedReader(stream), kinds=kinds, arrays=arrays).load()
+            unpickler = RestrictedUnpickler(io.BufferedReader(stream), kinds=kinds, arrays=arrays)
+            try:
+                return unpickler.load()
+            finally:
+                # the memo holds every object read (and the unpickler's own bound methods,
+                # a reference cycle): without this the whole file stays in memory until
+                # the cyclic collector runs, however much of it the caller drops
+                unpickler.memo.clear()
     except RefusedGlobal as refused:
         article = "an" if what[:1] in "aeiou" else "a"
         raise StgcnError(

@@ -1,4 +1,9 @@
-"""Which frames of a clip a sample takes.
+"""Which frames of a clip a sample takes: helpers for any dataset plugin.
+
+A split's clips must share one length (the DataLoader stacks them), and skeleton clips
+come in every length. These give the frame indices of the two usual ways to get there;
+a plugin applies them to its clips (``clip[:, indices]``), and for validation may
+return several clips per sample (a clip axis, which the evaluation averages).
 
 Uniform sampling follows PYSKL's ``UniformSampleFrames`` (with its default
 ``p_interval=1``): ``clip_len`` frames from a clip of ``total`` frames,
@@ -81,3 +86,20 @@ def window_indices(
             indices[begin : begin + total] = np.arange(total)
         clips.append(indices)
     return np.stack(clips)
+
+
+def used_frames(clip: np.ndarray) -> int:
+    """The frames of a zero-padded ``(C, T, V, M)`` clip up to its last non-zero one (at
+    least 1): the length to sample from in data stored padded to a fixed length."""
+    moving = np.flatnonzero(np.abs(clip).reshape(clip.shape[0], clip.shape[1], -1).max(axis=(0, 2)))
+    return int(moving[-1]) + 1 if len(moving) else 1
+
+
+def take_frames(clip: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """``clip`` ``(C, T, V, M)`` at ``indices`` ``(K, L)``: float32 ``(K, C, L, V, M)``,
+    zeros where an index is -1 (padding)."""
+    taken = np.moveaxis(clip[:, np.clip(indices, 0, None)], 1, 0).astype(np.float32)
+    padded = indices < 0
+    if padded.any():
+        taken[np.broadcast_to(padded[:, None, :, None, None], taken.shape)] = 0
+    return taken

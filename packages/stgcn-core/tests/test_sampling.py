@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from stgcn_data_pyskl.sampling import uniform_indices, window_indices
+
+from stgcn.datasets.sampling import uniform_indices, window_indices
 
 
 def test_long_clips_take_one_frame_from_each_equal_segment() -> None:
@@ -67,3 +68,25 @@ def test_window_pads_short_clips_and_crops_long_ones(total: int) -> None:
     else:
         assert val.tolist() == list(range(window))
         assert (np.diff(train) == 1).all() and 0 <= train[0] <= total - window
+
+
+def test_used_frames_is_the_length_before_the_zero_padding() -> None:
+    from stgcn.datasets.sampling import used_frames
+
+    clip = np.zeros((3, 300, 25, 2), np.float32)
+    clip[:, :57] = 1.0
+    clip[0, 10] = 0.0  # a still frame inside the clip does not end it
+    assert used_frames(clip) == 57
+    assert used_frames(np.zeros((3, 300, 25, 2))) == 1
+
+
+def test_take_frames_stacks_clips_and_zeroes_padding() -> None:
+    from stgcn.datasets.sampling import take_frames
+
+    clip = np.arange(2 * 5 * 3 * 1, dtype=np.float64).reshape(2, 5, 3, 1)
+    taken = take_frames(clip, np.array([[4, 0, -1], [1, 2, 3]]))
+    assert taken.shape == (2, 2, 3, 3, 1) and taken.dtype == np.float32
+    np.testing.assert_array_equal(taken[0, :, 0], clip[:, 4])
+    np.testing.assert_array_equal(taken[0, :, 1], clip[:, 0])
+    assert (taken[0, :, 2] == 0).all()
+    np.testing.assert_array_equal(taken[1], clip[:, 1:4])
