@@ -21,8 +21,14 @@ ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints.txt")
 PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
 CUDA_PACKAGE = ROOT / "packages" / "stgcn-backend-cuda"
+#: the example logger plugin: MLflow's client is heavy, so it has a session of its own
+MLFLOW_EXAMPLE = ROOT / "examples" / "stgcn-logger-mlflow"
 #: third-party-style plugins, installed with pip like any user's and tested with the rest
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").is_file())
+EXAMPLES = sorted(
+    p
+    for p in (ROOT / "examples").iterdir()
+    if (p / "pyproject.toml").is_file() and p != MLFLOW_EXAMPLE
+)
 #: the Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py), tested as scripts
 MODELZOO_TESTS = ROOT / "test" / "tests"
 
@@ -41,11 +47,36 @@ def tests(session: nox.Session) -> None:
 
     hatchling is there for the test that generates a plugin with ``stgcn plugin new``,
     builds and installs it, and runs the generated package's own tests; ninja for the
-    npu tests, which build their stand-in device with torch's C++ extension loader.
+    npu tests, which build their stand-in device with torch's C++ extension loader;
+    matplotlib for ``stgcn report``. The ModelZoo scripts and the loggers have sessions
+    of their own (CI runs them too).
     """
-    install_stgcn(session, "pytest", "hatchling", "ninja", *[str(p) for p in EXAMPLES])
+    install_stgcn(
+        session, "pytest", "hatchling", "ninja", "matplotlib", *[str(p) for p in EXAMPLES]
+    )
     suites = [str(p / "tests") for p in [*PACKAGES, *EXAMPLES]]
-    session.run("pytest", *suites, str(MODELZOO_TESTS), *session.posargs)
+    session.run("pytest", *suites, *session.posargs)
+
+
+@nox.session(name="tests-modelzoo")
+def tests_modelzoo(session: nox.Session) -> None:
+    """The Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py) run as scripts:
+    minutes of real training, so apart from the default set."""
+    install_stgcn(session, "pytest")
+    session.run("pytest", str(MODELZOO_TESTS), *session.posargs)
+
+
+@nox.session(name="tests-loggers")
+def tests_loggers(session: nox.Session) -> None:
+    """The loggers with their real libraries: TensorBoard event files read back with
+    tensorboard's EventAccumulator, and the MLflow example plugin logging to a file store
+    (not in the default set: tensorboard and mlflow pull in many packages)."""
+    install_stgcn(session, "pytest", "tensorboard", "matplotlib", str(MLFLOW_EXAMPLE))
+    core_tests = ROOT / "packages" / "stgcn-core" / "tests"
+    session.run(
+        "pytest", str(core_tests / "test_loggers.py"), str(core_tests / "test_reports.py"),
+        str(MLFLOW_EXAMPLE / "tests"), *session.posargs,
+    )  # fmt: skip
 
 
 @nox.session(name="tests-npu")

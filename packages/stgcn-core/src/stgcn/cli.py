@@ -63,12 +63,17 @@ def backend_option_flags(command: Any) -> Any:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option(
+    "--quiet", is_flag=True, help="No progress and no per-epoch lines: warnings, errors, results."
+)
 @click.version_option(package_name="stgcn-core", prog_name="stgcn")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """ST-GCN skeleton action recognition: train, evaluate, benchmark."""
     if debug:
         os.environ["STGCN_DEBUG"] = "1"
+    if quiet:  # an environment variable, so that worker processes are quiet too
+        os.environ["STGCN_QUIET"] = "1"
 
 
 @cli.command()
@@ -119,6 +124,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--weights", help="Initialise from a checkpoint or reference state_dict.")
 @click.option("--resume", is_flag=True, help="Continue the run in --work-dir.")
 @click.option("--workers", type=int, help="DataLoader worker processes.")
+@click.option(
+    "--logger",
+    "logger",
+    multiple=True,
+    help="Send the run's events to this logger (e.g. tensorboard); repeatable.",
+)
+@click.option("--log-every", type=int, help="Steps between step scalars for the loggers (50).")
 @click.option("--config", "config_file", help="TOML or YAML file with the same keys.")
 @click.option("--preset", help="A named recipe of the dataset (see stgcn data list).")
 @backend_option_flags
@@ -145,6 +157,8 @@ def run(
     from stgcn.plugins import get_registry
 
     typed = _given(ctx, **options)
+    if "logger" in typed:
+        typed["loggers"] = list(typed.pop("logger"))
     if data_option:
         typed["data_options"] = parse_pairs(data_option, "--data-option")
     if backend_option or compile_model:
@@ -444,8 +458,75 @@ def plugins(as_json: bool) -> None:
             )
         for exporter in row["exporters"]:
             click.echo(f"  exporter {exporter['name']}")
+        for logger in row.get("loggers", []):
+            click.echo(f"  logger   {logger['name']}")
         for command in row["commands"]:
             click.echo(f"  command  {command}")
+
+
+@cli.command()
+@click.argument("run_dir", metavar="RUN_DIR")
+@click.option("--output", help="Folder for the report (default: RUN_DIR/report).")
+@click.option("--no-confusion", is_flag=True, help="Skip evaluating the best checkpoint.")
+@click.option("--backend", help="Backend for the confusion matrix's evaluation (default: cpu).")
+def report(run_dir: str, output: str | None, no_confusion: bool, backend: str | None) -> None:
+    """Curves, a confusion matrix and a summary of a run (finished or still running)."""
+    from stgcn.reports import write_report
+
+    summary = write_report(run_dir, output, confusion=not no_confusion, backend=backend or "cpu")
+    click.echo(f"wrote {summary} and its images in {summary.parent}")
+
+
+@cli.command()
+@click.argument("checkpoint", required=False, metavar="[CHECKPOINT]")
+@click.option("--dataset", help="Describe a fresh model for this dataset instead.")
+@click.option("--data-path", help="With --dataset: data that describes its classes.")
+@click.option("--data-option", "data_option", multiple=True, metavar="KEY=VALUE")
+@click.option("--frames", type=int, default=300, show_default=True, help="Frames per sample.")
+@click.option("--persons", type=int, default=2, show_default=True, help="Persons per sample.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+def info(
+    checkpoint: str | None,
+    dataset: str | None,
+    data_path: str | None,
+    data_option: tuple,
+    frames: int,
+    persons: int,
+    as_json: bool,
+) -> None:
+    """A model's parameters, GFLOP per sample, layout, classes and training config."""
+    from stgcn.reports.info_command import describe_model
+
+    if bool(checkpoint) == bool(dataset):
+        raise StgcnError("give a CHECKPOINT or --dataset NAME")
+    if frames < 1 or persons < 1:
+        raise StgcnError("--frames and --persons must be at least 1")
+    options = parse_pairs(data_option, "--data-option") if data_option else {}
+    facts = describe_model(checkpoint, dataset, data_path, options, frames, persons)
+    if as_json:
+        click.echo(json.dumps(facts))
+        return
+    names = facts["class_names"]
+    shown = ", ".join(names[:5]) + (f", ... ({len(names)} in all)" if len(names) > 5 else "")
+    click.echo(f"parameters     {facts['parameters']:,}")
+    click.echo(
+        f"forward        {facts['gflop_per_sample']:.2f} GFLOP per sample "
+        f"({facts['frames']} frames, {facts['persons']} persons)"
+    )
+    click.echo(
+        f"layout         {facts['layout']} ({facts['joints']} joints), {facts['strategy']} "
+        f"strategy, {facts['in_channels']} input channels"
+    )
+    click.echo(f"classes        {facts['num_class']}" + (f": {shown}" if names else ""))
+    if facts["dataset"]:
+        click.echo(f"dataset        {facts['dataset']}")
+    if facts["epoch"] is not None:
+        click.echo(
+            f"trained        {facts['epoch']} epochs, best val top1 {facts['best_top1']:.4f}"
+        )
+    for key in ("epochs", "batch_size", "lr", "lr_schedule", "weight_decay", "precision"):
+        if key in facts["config"]:
+            click.echo(f"  {key:<13}{facts['config'][key]}")
 
 
 @cli.group()

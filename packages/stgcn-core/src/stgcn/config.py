@@ -65,6 +65,10 @@ class RunConfig:
     seed: int = 0
     weights: str | None = None
     workers: int = 0
+    #: registered loggers the run's events go to (``--logger``)
+    loggers: list[str] = field(default_factory=list)
+    #: steps between the step scalars handed to the loggers
+    log_every: int = 50
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -99,6 +103,7 @@ class RunConfig:
             (self.lr > 0, "lr must be positive"),
             (self.weight_decay >= 0, "weight_decay must not be negative"),
             (self.workers >= 0, "workers must not be negative"),
+            (self.log_every >= 1, "log_every must be at least 1"),
             (0 <= self.dropout < 1, "dropout must lie in [0, 1)"),
             (0 <= self.label_smoothing < 1, "label_smoothing must lie in [0, 1)"),
             (self.init in INIT_SCHEMES, f"init must be one of {', '.join(INIT_SCHEMES)}"),
@@ -121,6 +126,10 @@ def _coerce(key: str, value: Any, current: Any, source: str) -> Any:
             if isinstance(value, str):
                 value = [part for part in value.replace(",", " ").split() if part]
             return sorted(int(step) for step in value)
+        if key == "loggers":
+            if isinstance(value, str):
+                value = value.split(",")
+            return list(dict.fromkeys(str(name).strip() for name in value if str(name).strip()))
         if key in MERGED:
             if not isinstance(value, Mapping):
                 raise TypeError("expected a table of KEY = VALUE")

@@ -40,8 +40,10 @@ def evaluate_checkpoint(
     precision: str | None = None,
     split: str = "val",
     save_scores: str | None = None,
+    keep_scores: bool = False,
 ) -> EvalResult:
-    """Evaluate; with ``save_scores``, also write every sample's scores (stgcn.fusion)."""
+    """Evaluate; with ``save_scores``, also write every sample's scores (stgcn.fusion);
+    with ``keep_scores``, return them in the result (``scores``, ``labels``)."""
     model, checkpoint = load_model_and_checkpoint(path)
     saved = (checkpoint or {}).get("config", {})
     name = dataset or saved.get("dataset")
@@ -78,9 +80,9 @@ def evaluate_checkpoint(
     loader = DataLoader(split_set, batch_size=batch_size or saved.get("batch_size", 64))
     device = backend.setup(0)
     model = backend.prepare_model(model.to(device), precision)
-    keep = save_scores is not None
+    keep = save_scores is not None or keep_scores
     result = evaluate(model, loader, device, backend, precision, chosen.num_class, keep_scores=keep)
-    if keep:
+    if save_scores is not None:
         from stgcn.fusion import save_scores as write_scores
 
         names = class_names(checkpoint, chosen, chosen.num_class)

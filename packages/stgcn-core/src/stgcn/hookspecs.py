@@ -14,7 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from stgcn.records import Backend, Dataset, Exporter
+    from stgcn.records import Backend, Dataset, Exporter, Logger
 
 hookspec = pluggy.HookspecMarker("stgcn")
 hookimpl = pluggy.HookimplMarker("stgcn")
@@ -33,6 +33,12 @@ def stgcn_register_datasets(register: Callable[[Dataset], None]) -> None:
 @hookspec
 def stgcn_register_exporters(register: Callable[[Exporter], None]) -> None:
     """Register model exporters (for example ONNX)."""
+
+
+@hookspec
+def stgcn_register_loggers(register: Callable[[Logger], None]) -> None:
+    """Register run loggers (``stgcn run --logger NAME``), which receive the training
+    events: run start, step scalars, epoch metrics, checkpoints, run end."""
 
 
 @hookspec

@@ -35,13 +35,18 @@ from packaging.version import Version
 
 from stgcn import hookspecs
 from stgcn.errors import StgcnError, first_line
-from stgcn.records import Availability, Backend, Dataset, Exporter
+from stgcn.records import Availability, Backend, Dataset, Exporter, Logger
 
 ENTRY_POINT_GROUP = "stgcn"
 PLUGINS_VARIABLE = "STGCN_PLUGINS"
 CORE_DISTRIBUTION = "stgcn-core"
-BUILTIN_PLUGINS = ("stgcn.backends.cpu", "stgcn.datasets.synthetic_plugin", "stgcn.scaffold")
-KINDS = ("backends", "datasets", "exporters")
+BUILTIN_PLUGINS = (
+    "stgcn.backends.cpu",
+    "stgcn.datasets.synthetic_plugin",
+    "stgcn.scaffold",
+    "stgcn.loggers.tensorboard_plugin",
+)
+KINDS = ("backends", "datasets", "exporters", "loggers")
 #: The version of the hooks and records a plugin is written against. The major number
 #: changes when a plugin written for the previous one could break.
 API_VERSION = "1.2"
@@ -60,6 +65,7 @@ class PluginInfo:
     backends: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
     exporters: list[str] = field(default_factory=list)
+    loggers: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     error: str | None = None
     #: why a plugin that imported fine was not used (an API range that excludes this core)
@@ -74,6 +80,7 @@ class Registry:
     backends: dict[str, Backend] = field(default_factory=dict)
     datasets: dict[str, Dataset] = field(default_factory=dict)
     exporters: dict[str, Exporter] = field(default_factory=dict)
+    loggers: dict[str, Logger] = field(default_factory=dict)
     owner: dict[tuple[str, str], PluginInfo] = field(default_factory=dict)
 
     def backend(self, name: str) -> Backend:
@@ -84,6 +91,9 @@ class Registry:
 
     def exporter(self, name: str) -> Exporter:
         return self._get("exporters", name)
+
+    def logger(self, name: str) -> Logger:
+        return self._get("loggers", name)
 
     def _get(self, kind: str, name: str) -> Any:
         table = getattr(self, kind)
@@ -290,7 +300,9 @@ def collect(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
 
 
 def _recorder(into: dict[str, Any], kind: str, info: PluginInfo) -> Callable[[Any], None]:
-    expected = {"backends": Backend, "datasets": Dataset, "exporters": Exporter}[kind]
+    expected = {"backends": Backend, "datasets": Dataset, "exporters": Exporter, "loggers": Logger}[
+        kind
+    ]
 
     def register(record: Any) -> None:
         if not isinstance(record, expected):
@@ -360,6 +372,7 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
                 "backends": [],
                 "datasets": [],
                 "exporters": [],
+                "loggers": [],
                 "commands": [],
                 "errors": [],
                 "skipped": [],
@@ -375,6 +388,10 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
         row["exporters"] += [
             {"name": name, "description": registry.exporters[name].description}
             for name in info.exporters
+        ]
+        row["loggers"] += [
+            {"name": name, "description": registry.loggers[name].description}
+            for name in info.loggers
         ]
         row["commands"] += info.commands
     return list(rows.values())

@@ -172,6 +172,48 @@ class Dataset:
         return Path(data_path) if data_path else None
 
 
+@runtime_checkable
+class RunLogger(Protocol):
+    """One run's record keeper: what a :class:`Logger` creates for a run. The trainer
+    calls these on rank 0 only, in this order; a method that raises switches the logger
+    off for the rest of the run (reported once), never stopping the run."""
+
+    def run_started(self, config: Mapping[str, Any]) -> None:
+        """The resolved configuration (``config.json``), before the first step."""
+        ...
+
+    def step(self, step: int, scalars: Mapping[str, float]) -> None:
+        """Every ``--log-every`` steps: ``train/loss``, ``train/lr``,
+        ``train/samples_per_s`` at the global step ``step`` (counted from 1)."""
+        ...
+
+    def epoch_ended(self, epoch: int, metrics: Mapping[str, Any]) -> None:
+        """The epoch's line of ``metrics.jsonl``, once it is written."""
+        ...
+
+    def checkpoint_saved(self, path: Path, epoch: int, best: bool) -> None: ...
+
+    def run_ended(self, summary: Mapping[str, Any]) -> None:
+        """The last metrics and ``best_top1``; also after a failure (``summary["error"]``),
+        so that files are flushed and closed."""
+        ...
+
+
+@dataclass(frozen=True)
+class Logger:
+    """Records runs somewhere (TensorBoard, an experiment tracker), chosen with
+    ``stgcn run --logger NAME``.
+
+    ``create(work_dir, config)`` returns a :class:`RunLogger` for one run; raise
+    StgcnError there for what the user can fix (a missing package), before training
+    starts.
+    """
+
+    name: str
+    create: Callable[[Path, Mapping[str, Any]], RunLogger]
+    description: str = ""
+
+
 @dataclass(frozen=True)
 class Exporter:
     """Writes a trained model to another format.

@@ -22,7 +22,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from stgcn import checkpoint as ckpt
 from stgcn import distributed as dist
@@ -33,6 +32,8 @@ from stgcn.distributed import World
 from stgcn.errors import StgcnError
 from stgcn.evaluate import evaluate
 from stgcn.loading import strip_prefix
+from stgcn.loggers import Progress, RunLoggers, open_loggers, say
+from stgcn.loggers.events import check_loggers
 from stgcn.model import STGCN
 from stgcn.plugins import Registry, get_registry
 from stgcn.records import AugmentBatch, Backend, Dataset
@@ -72,6 +73,7 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     data_path = dataset.data_path_for(config.data_path)
     dataset = describe(dataset, data_path, own_options)
     Augmentation.from_options(config.data_options, dataset.in_channels, dataset.score_channel)
+    check_loggers(config.loggers, registry)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")
     devices = backend.device_count()
@@ -273,19 +275,53 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
         ckpt.set_rng_state(state["rng"])
 
     metrics_path = session.work_dir / "metrics.jsonl"
+    loggers = RunLoggers({})
     if world.is_main:
+        # loggers first: one that cannot start (a missing package) leaves no run behind
+        loggers = open_loggers(config.loggers, session.work_dir, config.to_dict(), registry)
         session.work_dir.mkdir(parents=True, exist_ok=True)
         ckpt.atomic_write_text(config.to_json(), session.work_dir / "config.json")
         kept = _read_metrics(metrics_path, start_epoch)
         ckpt.atomic_write_text("".join(line + "\n" for line in kept), metrics_path)
+        loggers.run_started(config.to_dict())
+    try:
+        last, best_top1 = _epochs(
+            session, model, optimizer, scaler, train_set, val_set, device, batch_stream,
+            start_epoch, best_top1, loggers,
+        )  # fmt: skip
+    except BaseException as error:
+        loggers.run_ended({"error": f"{type(error).__name__}: {error}"})
+        raise
+    summary = {**last, "best_top1": best_top1, "work_dir": str(session.work_dir)}
+    loggers.run_ended(summary)
+    dist.barrier(world)
+    dist.leave()
+    return summary
 
+
+def _epochs(
+    session: Session,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None,
+    train_set: Any,
+    val_set: Any,
+    device: torch.device,
+    batch_stream: Stream | None,
+    start_epoch: int,
+    best_top1: float,
+    loggers: RunLoggers,
+) -> tuple[dict[str, Any], float]:
+    """Train and validate each remaining epoch; rank 0 writes metrics and checkpoints."""
+    config, backend, world = session.config, session.backend, session.world
+    metrics_path = session.work_dir / "metrics.jsonl"
     last: dict[str, Any] = {}
     for epoch in range(start_epoch, config.epochs):
         seed_everything(config.seed, epoch + 1)
         started = time.perf_counter()
         loader = _loader(train_set, session, True, epoch)
         loss_sum, samples, train_seconds = _train_epoch(
-            session, model, optimizer, scaler, loader, epoch, device, batch_stream
+            session, model, optimizer, scaler, loader, epoch, device, batch_stream, loggers
         )
         loss_sum, samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
         dist.broadcast_buffers(model, world)
@@ -319,18 +355,19 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
         if world.is_main:
             with metrics_path.open("a", encoding="utf-8") as stream:
                 stream.write(json.dumps(last) + "\n")
+            loggers.epoch_ended(epoch + 1, last)
             payload = _checkpoint(session, model, optimizer, scaler, epoch + 1, best_top1)
             if improved:
                 ckpt.atomic_save(payload, session.checkpoints / BEST)
+                loggers.checkpoint_saved(session.checkpoints / BEST, epoch + 1, True)
             ckpt.atomic_save(payload, session.checkpoints / LATEST)
-            tqdm.write(
+            loggers.checkpoint_saved(session.checkpoints / LATEST, epoch + 1, False)
+            say(
                 f"epoch {epoch + 1}/{config.epochs}  loss {last['train_loss']:.4f}  "
                 f"val top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
                 f"{last['samples_per_s']:.1f} samples/s"
             )
-    dist.barrier(world)
-    dist.leave()
-    return {**last, "best_top1": best_top1, "work_dir": str(session.work_dir)}
+    return last, best_top1
 
 
 def device_augmentation(session: Session, device: torch.device) -> AugmentBatch | None:
@@ -379,24 +416,20 @@ def _train_epoch(
     epoch: int,
     device: torch.device,
     stream: Stream | None = None,
+    loggers: RunLoggers | None = None,
 ) -> tuple[float, int, float]:
     """Returns this rank's summed loss, its sample count, and the seconds spent.
 
-    ``stream`` converts each batch on the device (bones, motion) after augmentation."""
+    ``stream`` converts each batch on the device (bones, motion) after augmentation;
+    ``loggers`` get the step scalars every ``log_every`` steps."""
     config, backend, world = session.config, session.backend, session.world
     augment = device_augmentation(session, device)
     model.train()
     total_loss, samples, seconds = 0.0, 0, 0.0
     steps = len(loader)
-    bar = tqdm(
-        loader,
-        desc=f"epoch {epoch + 1}/{config.epochs}",
-        leave=False,
-        dynamic_ncols=True,
-        disable=not world.is_main,
-    )
+    progress = Progress(steps, f"epoch {epoch + 1}/{config.epochs}", enabled=world.is_main)
     tick = time.perf_counter()
-    for step, (x, y) in enumerate(bar):
+    for step, (x, y) in enumerate(loader):
         lr = learning_rate(config, epoch + step / max(steps, 1), world.size)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -421,7 +454,14 @@ def _train_epoch(
         total_loss += loss.item() * y.shape[0]
         samples += y.shape[0]
         rate = samples * world.size / seconds
-        bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.4g}", sps=f"{rate:.1f}")
+        progress.update(loss=f"{loss.item():.3f}", lr=f"{lr:.4g}", sps=f"{rate:.1f}")
+        global_step = epoch * steps + step + 1
+        if loggers and global_step % config.log_every == 0:
+            loggers.step(
+                global_step,
+                {"train/loss": loss.item(), "train/lr": lr, "train/samples_per_s": rate},
+            )
+    progress.close()
     return total_loss, samples, seconds
 
 
