@@ -62,3 +62,28 @@ def test_user_mistakes_end_in_one_line(raw: Path, tmp_path: Path) -> None:
     broken = run_stgcn("run", "--dataset", "ntu-xsub", "--data-path", str(raw), "--epochs", "1",
                        "--work-dir", str(tmp_path / "w"))  # fmt: skip
     assert "S001C001P001R001A001.skeleton:3: file ends" in one_error_line(broken)
+
+
+def test_the_pyskl_preset_trains_and_its_evaluation_scores_ten_clips(
+    raw: Path, tmp_path: Path
+) -> None:
+    work = tmp_path / "run"
+    result = run_stgcn(
+        "run", "--dataset", "ntu-xsub", "--data-path", str(raw), "--preset", "pyskl",
+        "--data-option", "clip_len=8", "--epochs", "1", "--batch-size", "3",
+        "--precision", "fp32", "--work-dir", str(work),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    config = json.loads((work / "config.json").read_text())
+    assert config["data_options"] == {"sampling": "uniform", "clip_len": "8"}
+    assert config["eval_data_options"] == {"num_clips": 10}
+    assert config["lr_schedule"] == "cosine" and config["lr_scaling"] == "linear"
+    best = str(work / "checkpoints" / "best.pth.tar")
+    ten = run_stgcn(
+        "eval", "--checkpoint", best, "--json", "--save-scores", str(tmp_path / "a.npz")
+    )
+    one = run_stgcn("eval", "--checkpoint", best, "--json", "--data-option", "num_clips=1")
+    assert ten.returncode == 0 and one.returncode == 0, ten.stderr + one.stderr
+    assert json.loads(ten.stdout)["samples"] == json.loads(one.stdout)["samples"] == 6
+    scores = np.load(tmp_path / "a.npz")["scores"]
+    np.testing.assert_allclose(scores.sum(axis=1), 1.0, rtol=1e-5)
