@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -170,13 +171,25 @@ def test_linear_lr_scaling_follows_the_total_batch() -> None:
     assert base_lr(RunConfig(lr=0.1, batch_size=64), 8) == pytest.approx(0.1)
 
 
-def test_two_hosts_meet_at_the_rendezvous_endpoint(tmp_path: Path) -> None:
-    """Two launchers on this machine stand for two hosts of one card each."""
+@pytest.mark.parametrize("work_dirs", ["shared", "one per host"])
+def test_two_hosts_meet_at_the_rendezvous_endpoint(tmp_path: Path, work_dirs: str) -> None:
+    """Two launchers on this machine stand for two hosts of one card each; on clusters
+    each host often has its own local work dir, and they must meet all the same."""
     work = tmp_path / "run"
     endpoint = f"127.0.0.1:{free_port()}"
     common = ["run", *TINY, "--epochs", "1", "--cards", "1", "--nnodes", "2"]
-    common += ["--rdzv-endpoint", endpoint, "--work-dir", str(work)]
-    hosts = [start_stgcn(*common, "--node-rank", str(rank)) for rank in (0, 1)]
+    common += ["--rdzv-endpoint", endpoint]
+    own = work_dirs == "one per host"
+    hosts = [
+        start_stgcn(
+            *common,
+            "--node-rank",
+            str(rank),
+            "--work-dir",
+            str(tmp_path / f"host{rank}" if own and rank else work),
+        )
+        for rank in (0, 1)
+    ]
     for host in hosts:
         assert host.wait(timeout=300) == 0, host.stderr.read()
     lines = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
@@ -211,3 +224,54 @@ def test_sum_across_sends_only_dtypes_every_collective_reduces(
     assert flags.tolist() == [2.0, 0.0]
     assert parts.tolist() == pytest.approx([3.0, 2e-9 + 2], rel=1e-14, abs=0)
     assert {t.dtype for t in (loss, hits, flags, parts)} == {torch.float64}
+
+
+def _descendants(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry.name))
+    return children + [grand for child in children for grand in _descendants(child)]
+
+
+def _workers(launcher: int) -> list[int]:
+    """The launcher's worker processes, oldest first: the agent starts local rank 0
+    first (their RANK is set inside each process, so /proc cannot tell it)."""
+    found = []
+    for pid in _descendants(launcher):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"multiprocessing" in command and b"resource_tracker" not in command:
+            found.append(pid)
+    return sorted(found)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_worker_killed_by_a_signal_is_named_not_the_survivor(tmp_path: Path) -> None:
+    """kill -9 of rank 1: the one line blames rank 1 and its signal, not rank 0's broken
+    connection, and nothing from torch's loggers comes with it."""
+    import signal
+
+    work = tmp_path / "run"
+    job = start_stgcn("run", *TINY, "--epochs", "500", "--cards", "2", "--work-dir", str(work))
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while time.monotonic() < deadline and job.poll() is None:
+        time.sleep(0.5)
+        if (work / "config.json").exists():  # rank 0 has started training
+            workers = _workers(job.pid)
+            break
+    assert len(workers) == 2, f"workers: {workers}"
+    time.sleep(1.0)
+    os.kill(workers[1], signal.SIGKILL)
+    assert job.wait(timeout=120) != 0
+    lines = [line for line in job.stderr.read().splitlines() if line.strip()]
+    assert lines[-1] == "stgcn: error: rank 1 was killed by signal 9 (SIGKILL)"
+    assert not any("Terminating process" in line or "GLHF" in line for line in lines), lines

@@ -84,6 +84,11 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 @click.option("--rdzv-endpoint", help="HOST:PORT that every host of a multi-host run reaches.")
 @click.option("--rdzv-backend", help="Rendezvous: c10d (default) or static (with --node-rank).")
 @click.option("--max-restarts", type=int, default=0, show_default=True, help="Restarts on failure.")
+@click.option(
+    "--run-id",
+    help="Job name at the rendezvous, the same on every host (default: from the endpoint); "
+    "for several jobs sharing one endpoint.",
+)
 @click.option("--sync-bn", is_flag=True, default=None, help="Synchronise BatchNorm across cards.")
 @click.option(
     "--streams",
@@ -148,6 +153,7 @@ def run(
     rdzv_endpoint: str | None,
     rdzv_backend: str | None,
     max_restarts: int,
+    run_id: str | None,
     streams: str | None,
     **options: Any,
 ) -> None:
@@ -191,6 +197,7 @@ def run(
         rdzv_endpoint=rdzv_endpoint,
         rdzv_backend=rdzv_backend,
         max_restarts=max_restarts,
+        run_id=run_id,
     )
     if streams is not None:
         from stgcn.streams.training import parse_streams, run_streams

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ class Topology:
     rdzv_endpoint: str | None = None
     rdzv_backend: str | None = None
     max_restarts: int = 0
+    #: names the job at the rendezvous; by default derived from the endpoint alone, so
+    #: that hosts whose work dirs differ (one local path each) still meet
+    run_id: str | None = None
 
     def node_range(self) -> tuple[int, int]:
         """``--nnodes 2`` or, for an elastic job, ``--nnodes 1:4``."""
@@ -73,7 +77,7 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     if os.environ.get("STGCN_DEBUG") != "1":
-        logging.getLogger("torch.distributed.elastic").setLevel(logging.CRITICAL)
+        _quiet_torch_loggers()
     min_nodes, max_nodes = topology.node_range()
     multi_node = max_nodes > 1
     if multi_node and not topology.rdzv_endpoint:
@@ -88,7 +92,7 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
             min_nodes=min_nodes,
             max_nodes=max_nodes,
             nproc_per_node=topology.cards,
-            run_id=_run_id(config, endpoint),
+            run_id=_run_id(topology, endpoint),
             rdzv_backend=rdzv_backend,
             rdzv_endpoint=endpoint,
             rdzv_configs=rdzv_configs,
@@ -107,12 +111,25 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
     return results.get(0) or next(iter(results.values()))
 
 
-def _run_id(config: RunConfig, endpoint: str) -> str:
-    """The same on every host given the same command, so their agents find each other."""
-    if "STGCN_RUN_ID" in os.environ:
-        return os.environ["STGCN_RUN_ID"]
-    digest = hashlib.sha1(f"{endpoint}|{config.work_dir}".encode()).hexdigest()
-    return f"stgcn-{digest[:12]}"
+def _quiet_torch_loggers() -> None:
+    """torch's elastic modules give each logger its own level (WARNING), so quieting
+    their parent is not enough: "Terminating process" and its kind would reach the
+    user beside stgcn's one line."""
+    import torch.multiprocessing.spawn  # noqa: F401  (its logger says "Terminating process")
+
+    for name in ["torch.distributed", *logging.root.manager.loggerDict]:
+        if name.startswith(("torch.distributed", "torch.multiprocessing")):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _run_id(topology: Topology, endpoint: str) -> str:
+    """The same on every host, so their agents find each other: ``--run-id``, else
+    ``STGCN_RUN_ID``, else one derived from the endpoint, which every host is given
+    alike (a work dir, by contrast, is often a different local path on each host)."""
+    given = topology.run_id or os.environ.get("STGCN_RUN_ID")
+    if given:
+        return given
+    return f"stgcn-{hashlib.sha1(endpoint.encode()).hexdigest()[:12]}"
 
 
 def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
@@ -144,7 +161,23 @@ def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
 
 
 def _failure_line(failure: Any, errors: Path) -> str:
-    """The first rank that failed, with its own message where this host has it."""
+    """The rank that failed first and how: a worker killed by a signal (other than the
+    SIGTERM the agent sends to stop the rest) is the cause, whatever the survivors
+    wrote about their broken connections; else the first rank's own message."""
+    killed = [
+        (rank, process)
+        for rank, process in sorted(getattr(failure, "failures", {}).items())
+        if process.exitcode is not None and process.exitcode < 0
+        and -process.exitcode != signal.SIGTERM
+    ]  # fmt: skip
+    if killed:
+        rank, process = min(killed, key=lambda item: item[1].timestamp)
+        number = -process.exitcode
+        try:
+            name = f" ({signal.Signals(number).name})"
+        except ValueError:
+            name = ""
+        return f"rank {rank} was killed by signal {number}{name}"
     written = sorted(errors.glob("attempt-*.txt"))
     if written:
         last_attempt = [p for p in written if p.name[:11] == written[-1].name[:11]]
