@@ -226,6 +226,19 @@ def test_sum_across_sends_only_dtypes_every_collective_reduces(
     assert {t.dtype for t in (loss, hits, flags, parts)} == {torch.float64}
 
 
+@pytest.mark.parametrize("node_rank", [None, "0"])
+def test_a_rendezvous_that_cannot_complete_ends_in_one_line(tmp_path: Path, node_rank) -> None:
+    """One host of two: within the timeout (c10d, and static with --node-rank)."""
+    args = ["run", *TINY, "--epochs", "1", "--nnodes", "2", "--rdzv-timeout", "5"]
+    args += ["--rdzv-endpoint", f"127.0.0.1:{free_port()}", "--work-dir", str(tmp_path / "r")]
+    started = time.monotonic()
+    done = run_stgcn(*args, *(["--node-rank", node_rank] if node_rank else []), timeout=120)
+    assert done.returncode != 0 and time.monotonic() - started < 90
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("stgcn: error: waited 5 s (--rdzv-timeout) for 2 hosts at the ")
+
+
 def _descendants(pid: int) -> list[int]:
     children = []
     for entry in Path("/proc").iterdir():

@@ -85,6 +85,13 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 @click.option("--rdzv-backend", help="Rendezvous: c10d (default) or static (with --node-rank).")
 @click.option("--max-restarts", type=int, default=0, show_default=True, help="Restarts on failure.")
 @click.option(
+    "--rdzv-timeout",
+    type=int,
+    default=600,
+    show_default=True,
+    help="Seconds the hosts may take to meet before the run gives up.",
+)
+@click.option(
     "--run-id",
     help="Job name at the rendezvous, the same on every host (default: from the endpoint); "
     "for several jobs sharing one endpoint.",
@@ -154,6 +161,7 @@ def run(
     rdzv_backend: str | None,
     max_restarts: int,
     run_id: str | None,
+    rdzv_timeout: int,
     streams: str | None,
     **options: Any,
 ) -> None:
@@ -198,6 +206,7 @@ def run(
         rdzv_backend=rdzv_backend,
         max_restarts=max_restarts,
         run_id=run_id,
+        rdzv_timeout=rdzv_timeout,
     )
     if streams is not None:
         from stgcn.streams.training import parse_streams, run_streams

@@ -39,6 +39,8 @@ class Topology:
     #: names the job at the rendezvous; by default derived from the endpoint alone, so
     #: that hosts whose work dirs differ (one local path each) still meet
     run_id: str | None = None
+    #: seconds the hosts may take to meet before the launch gives up, in one line
+    rdzv_timeout: int = 600
 
     def node_range(self) -> tuple[int, int]:
         """``--nnodes 2`` or, for an elastic job, ``--nnodes 1:4``."""
@@ -84,7 +86,13 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
         raise StgcnError("--nnodes above 1 needs --rdzv-endpoint HOST:PORT, the same on every host")
     static = multi_node and topology.node_rank is not None
     rdzv_backend = topology.rdzv_backend or ("static" if static else "c10d")
-    rdzv_configs: dict[str, Any] = {"rank": topology.node_rank} if static else {}
+    if topology.rdzv_timeout < 1:
+        raise StgcnError("--rdzv-timeout must be at least 1 second")
+    rdzv_configs: dict[str, Any] = (
+        {"rank": topology.node_rank, "timeout": topology.rdzv_timeout}
+        if static
+        else {"join_timeout": topology.rdzv_timeout}
+    )
     # one host: a free port chosen by the rendezvous itself
     endpoint = topology.rdzv_endpoint if multi_node else "127.0.0.1:0"
     with tempfile.TemporaryDirectory(prefix="stgcn-errors-") as errors:
@@ -105,10 +113,31 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
             results = elastic_launch(launch, worker)(config.to_dict(), resume)
         except ChildFailedError as failure:
             raise StgcnError(_failure_line(failure, Path(errors))) from None
+        except Exception as error:
+            if multi_node and _is_rendezvous_failure(error):
+                detail = first_line(error)[:160]
+                why = type(error).__name__ + (
+                    f": {detail}" if detail != type(error).__name__ else ""
+                )
+                raise StgcnError(
+                    f"waited {topology.rdzv_timeout} s (--rdzv-timeout) for {min_nodes} hosts at "
+                    f"the rendezvous {endpoint} and they did not all come; start every host with "
+                    f"the same --nnodes and --rdzv-endpoint ({why})"
+                ) from error
+            raise
         finally:
             os.environ.pop(ERROR_DIR_VARIABLE, None)
     # rank 0's summary; on another host's launcher, any local worker's (they agree)
     return results.get(0) or next(iter(results.values()))
+
+
+def _is_rendezvous_failure(error: BaseException) -> bool:
+    """A timeout or refusal while the hosts were meeting (c10d's RendezvousError, the
+    static rendezvous's store timing out)."""
+    from torch.distributed import DistError
+    from torch.distributed.elastic.rendezvous import RendezvousError
+
+    return isinstance(error, RendezvousError | DistError | TimeoutError)
 
 
 def _quiet_torch_loggers() -> None:
