@@ -1,9 +1,10 @@
 """The ``stgcn`` entry point of this package: ``ntu-xsub``, ``ntu-xview`` and the converter.
 
 Only stgcn's public plugin API is used here: ``stgcn.hookspecs``, ``stgcn.records``,
-``stgcn.errors``, ``stgcn.cli.convert`` and the frame-sampling helpers of
-``stgcn.datasets.sampling``. Importing this module stays cheap, since
-``stgcn plugins`` imports every plugin: the readers load when a split is built.
+``stgcn.errors``, ``stgcn.cli.convert``, the frame-sampling helpers of
+``stgcn.datasets.sampling`` and the published recipes of ``stgcn.datasets.recipes``.
+Importing this module stays cheap, since ``stgcn plugins`` imports every plugin: the
+readers load when a split is built.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import click
 
+from stgcn.datasets.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset
 from stgcn_data_ntu.benchmarks import BENCHMARKS, Benchmark
@@ -35,25 +37,10 @@ REFERENCE_RECIPE: Mapping[str, Any] = {
 }
 
 
-#: PYSKL's ST-GCN recipe: 100 frames sampled uniformly, SGD lr 0.1 for a total batch of
-#: 128 (scaled linearly for other totals), momentum 0.9, Nesterov, weight decay 5e-4,
-#: cosine annealing per iteration, 80 epochs, 16 a card; ``stgcn eval`` of the run scores
-#: 10 clips per sample. PYSKL also centres and aligns each 3D skeleton (PreNormalize3D),
+#: PYSKL's ST-GCN recipe (stgcn.datasets.recipes): 100 frames sampled uniformly, cosine
+#: lr, 10-clip testing. PYSKL also centres and aligns each 3D skeleton (PreNormalize3D),
 #: which this plugin does not.
-PYSKL_RECIPE: Mapping[str, Any] = {
-    "epochs": 80,
-    "batch_size": 16,
-    "lr": 0.1,
-    "lr_scaling": "linear",
-    "lr_reference_batch": 128,
-    "lr_schedule": "cosine",
-    "momentum": 0.9,
-    "nesterov": True,
-    "weight_decay": 5e-4,
-    "dropout": 0.0,
-    "data_options": {"sampling": "uniform", "clip_len": 100},
-    "eval_data_options": {"num_clips": 10},
-}
+PYSKL_RECIPE: Mapping[str, Any] = dict(PYSKL_STGCN)
 
 
 def _build(benchmark: Benchmark, split: str, data_path: Path | None, options: Mapping[str, Any]):

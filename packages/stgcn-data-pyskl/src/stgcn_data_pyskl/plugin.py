@@ -13,32 +13,15 @@ from typing import Any
 
 import click
 
+from stgcn.datasets.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
 from stgcn.records import DataFacts, Dataset
 
 #: written for the plugin API that has Dataset.describe and read_sample options
 STGCN_API = ">=1.2,<2"
 
-#: PYSKL's ST-GCN recipe (configs/stgcn): SGD lr 0.1 for a total batch of 128 (16 a card
-#: on 8 cards; scaled linearly for other totals), momentum 0.9, Nesterov, weight decay
-#: 5e-4, cosine annealing per iteration, 80 epochs (16 x RepeatDataset 5), 100 frames
-#: sampled uniformly; validation during training with one clip, ``stgcn eval`` of the run
-#: with 10, their scores averaged, as PYSKL tests.
-PYSKL_RECIPE: Mapping[str, Any] = {
-    "epochs": 80,
-    "batch_size": 16,
-    "lr": 0.1,
-    "lr_scaling": "linear",
-    "lr_reference_batch": 128,
-    "lr_schedule": "cosine",
-    "warmup_epochs": 0.0,
-    "momentum": 0.9,
-    "nesterov": True,
-    "weight_decay": 5e-4,
-    "dropout": 0.0,
-    "data_options": {"sampling": "uniform", "clip_len": 100},
-    "eval_data_options": {"num_clips": 10},
-}
+#: PYSKL's ST-GCN recipe, the default here (stgcn.datasets.recipes)
+PYSKL_RECIPE: Mapping[str, Any] = dict(PYSKL_STGCN)
 
 #: the reference ST-GCN's NTU recipe as PYSKL ran it ("vanilla"): clips padded to 300
 #: frames, dropout 0.5, weight decay 1e-4, lr 0.1 dropping tenfold at epochs 10 and 50
