@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,12 @@ FORMAT = "stgcn-checkpoint"
 FORMAT_VERSION = 1
 
 
-def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+def _atomic_write(
+    path: Path, write: Callable[[BinaryIO], None], keep_previous: Path | None = None
+) -> None:
+    """Write to a temporary file beside ``path``, then rename it over ``path``; with
+    ``keep_previous``, the old ``path`` is renamed there first. A failure (a full disk)
+    removes the temporary file and leaves the old files as they were, and is one line."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -33,15 +39,50 @@ def _atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
             write(stream)
             stream.flush()
             os.fsync(stream.fileno())
+        if keep_previous is not None and path.exists():
+            os.replace(path, keep_previous)
         os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        kept = " (the previous one is kept)" if path.exists() or keep_previous else ""
+        raise StgcnError(f"cannot write {path}: {error.strerror or error}{kept}") from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def atomic_save(obj: Any, path: Path) -> None:
-    """``torch.save`` that never leaves a half-written file at ``path``."""
-    _atomic_write(path, lambda stream: torch.save(obj, stream))
+def previous_of(path: Path) -> Path:
+    """Where the checkpoint that ``path`` replaced is kept: ``latest.prev.pth.tar``."""
+    path = Path(path)
+    stem = path.name.removesuffix(".pth.tar")
+    return path.with_name(f"{stem}.prev.pth.tar")
+
+
+def atomic_save(obj: Any, path: Path, keep_previous: bool = False) -> None:
+    """``torch.save`` that never leaves a half-written file at ``path``; with
+    ``keep_previous`` the checkpoint it replaces stays beside it (:func:`previous_of`),
+    for a resume whose latest file turns out unreadable."""
+    previous = previous_of(path) if keep_previous else None
+    _atomic_write(path, lambda stream: torch.save(obj, stream), previous)
+
+
+def load_latest(path: Path) -> Any:
+    """The checkpoint at ``path``, or, where it is missing or unreadable (truncated by a
+    full disk, a killed copy), the previous one with a warning line."""
+    path = Path(path)
+    previous = previous_of(path)
+    try:
+        return safe_load(path)
+    except StgcnError as error:
+        if not previous.is_file():
+            raise
+        state = safe_load(previous)
+        print(
+            f"stgcn: warning: {first_line(error)}; resuming from {previous} "
+            f"(epoch {state.get('epoch', '?') if isinstance(state, dict) else '?'})",
+            file=sys.stderr,
+        )
+        return state
 
 
 def atomic_write_text(text: str, path: Path) -> None:

@@ -143,6 +143,7 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     help="Send the run's events to this logger (e.g. tensorboard); repeatable.",
 )
 @click.option("--log-every", type=int, help="Steps between step scalars for the loggers (50).")
+@click.option("--keep", type=int, help="Also keep the last N epoch checkpoints (default 0).")
 @click.option("--config", "config_file", help="TOML or YAML file with the same keys.")
 @click.option("--preset", help="A named recipe of the dataset (see stgcn data list).")
 @backend_option_flags

@@ -69,6 +69,8 @@ class RunConfig:
     loggers: list[str] = field(default_factory=list)
     #: steps between the step scalars handed to the loggers
     log_every: int = 50
+    #: epoch checkpoints kept beside latest and best (``--keep``; 0: none)
+    keep: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -104,6 +106,7 @@ class RunConfig:
             (self.weight_decay >= 0, "weight_decay must not be negative"),
             (self.workers >= 0, "workers must not be negative"),
             (self.log_every >= 1, "log_every must be at least 1"),
+            (self.keep >= 0, "keep must not be negative"),
             (0 <= self.dropout < 1, "dropout must lie in [0, 1)"),
             (0 <= self.label_smoothing < 1, "label_smoothing must lie in [0, 1)"),
             (self.init in INIT_SCHEMES, f"init must be one of {', '.join(INIT_SCHEMES)}"),

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
+import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -220,7 +222,8 @@ def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
     if not session.world.is_main:
         return None  # rank 0 reads and checks, and shares what it read
     if resume:
-        return ckpt.safe_load(latest) if latest.exists() else None
+        found = latest.exists() or ckpt.previous_of(latest).exists()
+        return ckpt.load_latest(latest) if found else None
     refuse_existing_run(session.work_dir)
     return None
 
@@ -360,14 +363,29 @@ def _epochs(
             if improved:
                 ckpt.atomic_save(payload, session.checkpoints / BEST)
                 loggers.checkpoint_saved(session.checkpoints / BEST, epoch + 1, True)
-            ckpt.atomic_save(payload, session.checkpoints / LATEST)
+            ckpt.atomic_save(payload, session.checkpoints / LATEST, keep_previous=True)
             loggers.checkpoint_saved(session.checkpoints / LATEST, epoch + 1, False)
+            if config.keep:
+                _keep_epoch(session.checkpoints, epoch + 1, config.keep)
             say(
                 f"epoch {epoch + 1}/{config.epochs}  loss {last['train_loss']:.4f}  "
                 f"val top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
                 f"{last['samples_per_s']:.1f} samples/s"
             )
     return last, best_top1
+
+
+def _keep_epoch(folder: Path, epoch: int, keep: int) -> None:
+    """``epoch-NNNN.pth.tar`` beside latest (a hard link where the file system has
+    them: no second copy), and only the last ``keep`` of them."""
+    target = folder / f"epoch-{epoch:04d}.pth.tar"
+    target.unlink(missing_ok=True)
+    try:
+        os.link(folder / LATEST, target)
+    except OSError:
+        shutil.copyfile(folder / LATEST, target)
+    for old in sorted(folder.glob("epoch-*.pth.tar"))[:-keep]:
+        old.unlink(missing_ok=True)
 
 
 def device_augmentation(session: Session, device: torch.device) -> AugmentBatch | None:
