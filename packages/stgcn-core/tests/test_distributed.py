@@ -261,7 +261,7 @@ def _workers(launcher: int) -> list[int]:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if b"multiprocessing" in command and b"resource_tracker" not in command:
+        if b"multiprocessing" in command and b"multiprocessing.resource_tracker" not in command:
             found.append(pid)
     return sorted(found)
 

@@ -146,6 +146,12 @@ def _quiet_torch_loggers() -> None:
     user beside stgcn's one line."""
     import torch.multiprocessing.spawn  # noqa: F401  (its logger says "Terminating process")
 
+    # a worker killed mid-run leaves semaphores that multiprocessing's resource tracker,
+    # a process of its own started with this interpreter's -W options, warns about
+    quiet = "ignore:resource_tracker:UserWarning"
+    if quiet not in sys.warnoptions:
+        sys.warnoptions.append(quiet)
+
     for name in ["torch.distributed", *logging.root.manager.loggerDict]:
         if name.startswith(("torch.distributed", "torch.multiprocessing")):
             logging.getLogger(name).setLevel(logging.CRITICAL)
