@@ -44,7 +44,8 @@ def _atomic_write(
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
-        kept = " (the previous one is kept)" if path.exists() or keep_previous else ""
+        earlier = path.exists() or (keep_previous is not None and keep_previous.exists())
+        kept = " (the previous one is kept)" if earlier else ""
         raise StgcnError(f"cannot write {path}: {error.strerror or error}{kept}") from error
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -244,17 +244,22 @@ def _splits(path: Path, raw: Any, names: Sequence[str]) -> dict[str, np.ndarray]
     return result
 
 
-def read(path: str | os.PathLike[str]) -> Annotations:
-    """Load, check and pack one annotation file; every problem is one StgcnError line."""
-    path = Path(path)
-    if path.is_dir():
-        raise StgcnError(f"{path} is a folder; give the annotation pickle (.pkl) itself")
-    loaded = restricted_load(
+def _load_pickle(path: Path) -> Any:
+    """The file's object, read by the core's restricted unpickler."""
+    return restricted_load(
         path,
         what="annotation pickle",
         holds="dicts, lists, text, numbers and numeric arrays",
         kinds=NUMERIC_KINDS + TEXT_KINDS,
     )
+
+
+def read(path: str | os.PathLike[str]) -> Annotations:
+    """Load, check and pack one annotation file; every problem is one StgcnError line."""
+    path = Path(path)
+    if path.is_dir():
+        raise StgcnError(f"{path} is a folder; give the annotation pickle (.pkl) itself")
+    loaded = _load_pickle(path)
     if not isinstance(loaded, Mapping) or "annotations" not in loaded or "split" not in loaded:
         found = sorted(map(str, loaded)) if isinstance(loaded, Mapping) else type(loaded).__name__
         raise StgcnError(
@@ -313,12 +318,7 @@ def load(path: str | os.PathLike[str]) -> Annotations:
 def read_single(path: Path) -> np.ndarray:
     """The one clip of a file holding one annotation (a dict, or a PYSKL file whose
     ``annotations`` list has one), packed as training packs it: ``(persons, T, V, 3)``."""
-    loaded = restricted_load(
-        path,
-        what="annotation pickle",
-        holds="dicts, lists, text, numbers and numeric arrays",
-        kinds=NUMERIC_KINDS + TEXT_KINDS,
-    )
+    loaded = _load_pickle(path)
     if isinstance(loaded, Mapping) and "annotations" in loaded:
         loaded = loaded["annotations"]
         if not isinstance(loaded, list) or len(loaded) != 1:
