@@ -144,6 +144,10 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 )
 @click.option("--log-every", type=int, help="Steps between step scalars for the loggers (50).")
 @click.option("--keep", type=int, help="Also keep the last N epoch checkpoints (default 0).")
+@click.option(
+    "--checkpoint-every",
+    help="Also write latest every N steps, or every N minutes with m (500, 10m).",
+)
 @click.option("--config", "config_file", help="TOML or YAML file with the same keys.")
 @click.option("--preset", help="A named recipe of the dataset (see stgcn data list).")
 @backend_option_flags
@@ -179,6 +183,11 @@ def run(
     if backend_option or compile_model:
         typed["backend_options"] = _backend_options(backend_option, compile_model)
     from_file = read_config_file(config_file) if config_file else {}
+    if not resume and options.get("work_dir"):
+        from stgcn.preemption.signals import restarted
+
+        # a job that Slurm requeued or torch's agent restarted continues its run
+        resume = restarted() and (Path(options["work_dir"]) / "config.json").is_file()
     if resume:
         if not options.get("work_dir"):
             raise StgcnError("--resume needs --work-dir, the folder of the run to continue")
@@ -593,6 +602,10 @@ def main(argv: list[str] | None = None) -> None:
     except StgcnError as error:
         if debug:
             raise
+        code = getattr(error, "exit_code", 1)
+        if code != 1:  # a run stopped by a signal after saving: not a mistake
+            click.echo(f"stgcn: {first_line(error)}", err=True)
+            sys.exit(code)
         _fail(first_line(error))
     except OSError as error:
         # a path the user gave that cannot be read or written: no traceback for that

@@ -19,6 +19,7 @@ from typing import Any
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.options import parse_bool
+from stgcn.preemption.schedule import CheckpointEvery
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -71,6 +72,9 @@ class RunConfig:
     log_every: int = 50
     #: epoch checkpoints kept beside latest and best (``--keep``; 0: none)
     keep: int = 0
+    #: a step checkpoint (latest) every N steps, or every N minutes with ``m``
+    #: (``--checkpoint-every 500``, ``10m``); None: at the end of each epoch only
+    checkpoint_every: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -119,6 +123,10 @@ class RunConfig:
         for ok, message in checks:
             if not ok:
                 raise StgcnError(f"{source}: {message}")
+        try:
+            CheckpointEvery.parse(self.checkpoint_every)
+        except StgcnError as error:
+            raise StgcnError(f"{source}: {error}") from None
 
 
 def _coerce(key: str, value: Any, current: Any, source: str) -> Any:

@@ -22,8 +22,11 @@ from typing import Any
 from stgcn.config import RunConfig
 from stgcn.distributed import launched_externally
 from stgcn.errors import StgcnError, first_line
+from stgcn.preemption.signals import EXIT_PREEMPTED, Preempted
 
 ERROR_DIR_VARIABLE = "STGCN_ERROR_DIR"
+#: seconds the workers have to finish their step and save after SIGTERM or SIGUSR1
+STOP_GRACE_SECONDS = int(os.environ.get("STGCN_STOP_GRACE", "120"))
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ def run_training(config: RunConfig, resume: bool, topology: Topology) -> dict[st
 
 
 def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, Any]:
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
@@ -107,12 +111,22 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
             max_restarts=topology.max_restarts,
             monitor_interval=0.1,
             start_method="spawn",
+            # the agent passes SIGTERM and SIGUSR1 on to the workers, which finish their
+            # step and save; it waits this long before it kills them
+            signals_to_handle="SIGTERM,SIGINT,SIGHUP,SIGQUIT,SIGUSR1",
+            shutdown_timeout=STOP_GRACE_SECONDS,
         )
         os.environ[ERROR_DIR_VARIABLE] = errors
         try:
             results = elastic_launch(launch, worker)(config.to_dict(), resume)
         except ChildFailedError as failure:
+            _raise_if_preempted(Path(errors))
             raise StgcnError(_failure_line(failure, Path(errors))) from None
+        except SignalException as stopped:
+            _raise_if_preempted(Path(errors))
+            raise StgcnError(
+                f"stopped by {signal.Signals(stopped.sigval).name} before the workers saved"
+            ) from None
         except Exception as error:
             if multi_node and _is_rendezvous_failure(error):
                 detail = first_line(error)[:160]
@@ -129,6 +143,14 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
             os.environ.pop(ERROR_DIR_VARIABLE, None)
     # rank 0's summary; on another host's launcher, any local worker's (they agree)
     return results.get(0) or next(iter(results.values()))
+
+
+def _raise_if_preempted(errors: Path) -> None:
+    """Workers that stopped at a signal and saved: rank 0's line, and its exit status."""
+    stopped = sorted(errors.glob("preempted-rank-*.txt"))
+    if stopped:
+        first = next((p for p in stopped if p.name == "preempted-rank-0.txt"), stopped[0])
+        raise Preempted(first.read_text(encoding="utf-8").strip())
 
 
 def _is_rendezvous_failure(error: BaseException) -> bool:
@@ -181,6 +203,13 @@ def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
         # a restarted group continues from the last checkpoint (or starts over if none)
         restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
         return train(config, resume or restarted)
+    except Preempted as stopped:  # saved: the launcher says so and exits the same way
+        folder = os.environ.get(ERROR_DIR_VARIABLE)
+        if folder:
+            (Path(folder) / f"preempted-rank-{rank}.txt").write_text(str(stopped), "utf-8")
+        else:
+            print(f"stgcn: {first_line(stopped)}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_PREEMPTED)
     except BaseException as error:  # every failure must reach the launcher
         message = "interrupted" if isinstance(error, KeyboardInterrupt) else first_line(error)
         folder = os.environ.get(ERROR_DIR_VARIABLE)

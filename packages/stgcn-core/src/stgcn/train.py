@@ -3,8 +3,14 @@
 Everything device-specific comes from the backend (device, autocast, loss
 scaler, synchronisation) and everything data-specific from the dataset, so this
 one loop serves every plugin. Each epoch reseeds every generator from
-``(seed, epoch)``: a run resumed from the checkpoint of epoch k replays epoch
-k+1 exactly as an uninterrupted run would.
+``(seed, epoch)``, and each sample's augmentation from ``(seed, epoch, index)``: a
+run resumed from the checkpoint of epoch k, or from a step checkpoint in the middle
+of an epoch (``--checkpoint-every``, or SIGTERM/SIGUSR1), goes on exactly as an
+uninterrupted run would.
+
+The loop never waits for an accelerator at each step: the loss is summed, and
+checked for non-finite values, on the device, and read on the host every
+``log_every`` steps, at a step checkpoint and at the end of the epoch.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ from stgcn.loggers import Progress, RunLoggers, open_loggers, say
 from stgcn.loggers.events import check_loggers
 from stgcn.model import STGCN
 from stgcn.plugins import Registry, get_registry
+from stgcn.preemption.agreement import Agreement
+from stgcn.preemption.position import EpochPosition, OrderSampler, SeededSamples, epoch_order
+from stgcn.preemption.schedule import CheckpointEvery
+from stgcn.preemption.signals import Preempted, StopSignals
 from stgcn.records import AugmentBatch, Backend, Dataset
 from stgcn.streams import Stream, build_split, split_options
 from stgcn.streams.augment import Augmentation
@@ -165,32 +175,46 @@ def initialise_from(model: STGCN, path: str) -> list[str]:
     return sorted(set(own) - set(fitting))
 
 
-def _loader(dataset: Any, session: Session, train: bool, epoch: int) -> DataLoader:
-    """One epoch's batches for this rank: shuffled for training, in order for validation.
+def _loader(
+    dataset: Any, session: Session, train: bool, epoch: int, order: list[int] | None = None
+) -> DataLoader:
+    """One epoch's batches for this rank: ``order`` for training (see :func:`_epoch_order`),
+    in order for validation.
 
-    Several ranks share the training set through DistributedSampler (reshuffled per
-    epoch) and split the validation set without padding, so each sample counts once.
+    Several ranks split the validation set without padding, so each sample counts once.
     """
     config, world = session.config, session.world
-    generator = torch.Generator().manual_seed(config.seed * 7919 + epoch)
-    full = len(dataset) >= config.batch_size * world.size
-    sampler = None
-    if world.distributed and train:
-        sampler = dist.train_sampler(dataset, world, config.seed, drop_last=full)
-        sampler.set_epoch(epoch)
+    generator = torch.Generator().manual_seed(config.seed * 7919 + epoch + 1)
+    sampler: Any = None
+    if train:
+        order = order if order is not None else _epoch_order(dataset, session, epoch)
+        sampler = OrderSampler(order)
     elif world.distributed:
         sampler = dist.StridedSampler(dataset, world)
     return DataLoader(
         dataset,
         batch_size=config.batch_size,
-        shuffle=train and sampler is None,
         sampler=sampler,
-        drop_last=train and full,
+        drop_last=train and _full(dataset, session),
         num_workers=config.workers,
         worker_init_fn=_seed_worker,
         generator=generator,
         pin_memory=bool(getattr(session.backend, "pin_memory", False)),
         collate_fn=StackClips(session.dataset.name),
+    )
+
+
+def _full(dataset: Any, session: Session) -> bool:
+    """Whether the training set fills a batch on every rank (then partial batches drop)."""
+    return len(dataset) >= session.config.batch_size * session.world.size
+
+
+def _epoch_order(dataset: Any, session: Session, epoch: int) -> list[int]:
+    """This rank's training order in ``epoch``: shuffled from ``(seed, epoch)``, shared
+    between ranks as DistributedSampler shares it."""
+    world = session.world
+    return epoch_order(
+        len(dataset), world.rank, world.size, session.config.seed, epoch, _full(dataset, session)
     )
 
 
@@ -244,11 +268,14 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
         train_options.update(dataset.batch_augment_options)
     on_device = device.type != "cpu"  # accelerators convert whole batches to the stream
     train_set, stream = build_split(dataset, "train", session.data_path, train_options, on_device)
+    train_set = SeededSamples(train_set, config.seed)
     val_set, _ = build_split(dataset, "val", session.data_path, config.data_options, on_device)
     batch_stream = stream if on_device and not stream.identity else None
     dist.join(world, backend)
-    if resume:
-        state = dist.share_from_main(state, world)
+    agreement = Agreement(world)
+    # every rank takes part, whether or not its host was told --resume (other hosts may
+    # have no work dir): rank 0's answer decides
+    state = dist.share_from_main(state, world)
     seed_everything(config.seed)
     model = build_model(session)
     if config.weights and state is None:
@@ -287,11 +314,16 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
         kept = _read_metrics(metrics_path, start_epoch)
         ckpt.atomic_write_text("".join(line + "\n" for line in kept), metrics_path)
         loggers.run_started(config.to_dict())
+    position = None
+    if state is not None and state.get("position"):
+        position = EpochPosition.from_dict(state["position"])
+    control = _Control(session, agreement, position)
     try:
-        last, best_top1 = _epochs(
-            session, model, optimizer, scaler, train_set, val_set, device, batch_stream,
-            start_epoch, best_top1, loggers,
-        )  # fmt: skip
+        with control.signals:
+            last, best_top1 = _epochs(
+                session, model, optimizer, scaler, train_set, val_set, device, batch_stream,
+                start_epoch, best_top1, loggers, control,
+            )  # fmt: skip
     except BaseException as error:
         loggers.run_ended({"error": f"{type(error).__name__}: {error}"})
         raise
@@ -302,30 +334,69 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
     return summary
 
 
+class _Control:
+    """What may end or checkpoint an epoch between two steps: a stop signal, the
+    ``--checkpoint-every`` schedule, and (on a resume) the position to start from."""
+
+    def __init__(self, session: Session, agreement: Agreement, start: EpochPosition | None):
+        self.session = session
+        self.agreement = agreement
+        self.signals = StopSignals()
+        self.schedule = CheckpointEvery.parse(session.config.checkpoint_every)
+        self.start = start
+        self.last_checkpoint = time.monotonic()
+
+    def after_step(self, global_step: int) -> tuple[bool, bool]:
+        """(stop, checkpoint) after ``global_step``, agreed by every rank."""
+        due = self.schedule.due(global_step, time.monotonic() - self.last_checkpoint)
+        return self.agreement.decide(self.signals.received is not None, due)
+
+    def stop_requested(self) -> bool:
+        return self.agreement.decide(self.signals.received is not None, False)[0]
+
+    def stopped(self, where: str) -> Preempted:
+        work_dir = self.session.work_dir
+        why = self.signals.name or "a signal to another rank"
+        return Preempted(
+            f"stopped by {why} {where}; saved {self.session.checkpoints / LATEST}; "
+            f"continue with: stgcn run --resume --work-dir {work_dir}"
+        )
+
+
 def _epochs(
     session: Session,
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     scaler: torch.amp.GradScaler | None,
-    train_set: Any,
+    train_set: SeededSamples,
     val_set: Any,
     device: torch.device,
     batch_stream: Stream | None,
     start_epoch: int,
     best_top1: float,
     loggers: RunLoggers,
+    control: _Control,
 ) -> tuple[dict[str, Any], float]:
     """Train and validate each remaining epoch; rank 0 writes metrics and checkpoints."""
     config, backend, world = session.config, session.backend, session.world
     metrics_path = session.work_dir / "metrics.jsonl"
     last: dict[str, Any] = {}
+
+    def save_step(position: EpochPosition) -> None:
+        payload = _checkpoint(session, model, optimizer, scaler, position.epoch, best_top1)
+        payload["position"] = position.to_dict()
+        ckpt.atomic_save(payload, session.checkpoints / LATEST, keep_previous=True)
+
     for epoch in range(start_epoch, config.epochs):
-        seed_everything(config.seed, epoch + 1)
+        start = control.start if control.start and control.start.epoch == epoch else None
+        if start is None:
+            seed_everything(config.seed, epoch + 1)
         started = time.perf_counter()
-        loader = _loader(train_set, session, True, epoch)
-        loss_sum, samples, train_seconds = _train_epoch(
-            session, model, optimizer, scaler, loader, epoch, device, batch_stream, loggers
-        )
+        train_set.set_epoch(epoch)
+        loss_sum, samples, train_seconds, steps = _train_epoch(
+            session, model, optimizer, scaler, train_set, epoch, device, batch_stream, loggers,
+            control, start, save_step,
+        )  # fmt: skip
         loss_sum, samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
         dist.broadcast_buffers(model, world)
         result = evaluate(
@@ -347,7 +418,7 @@ def _epochs(
             "val_top5": result.top5,
             "val_mean_class_accuracy": result.mean_class_accuracy,
             "samples_per_s": samples / train_seconds if train_seconds > 0 else 0.0,
-            "step_seconds": train_seconds / max(len(loader), 1),
+            "step_seconds": train_seconds / max(steps, 1),
             "epoch_seconds": time.perf_counter() - started,
             "world_size": world.size,
             "backend": backend.name,
@@ -372,6 +443,9 @@ def _epochs(
                 f"val top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
                 f"{last['samples_per_s']:.1f} samples/s"
             )
+        control.last_checkpoint = time.monotonic()
+        if epoch + 1 < config.epochs and control.stop_requested():
+            raise control.stopped(f"after epoch {epoch + 1}")
     return last, best_top1
 
 
@@ -404,17 +478,16 @@ def training_step(
     precision: str,
     label_smoothing: float = 0.0,
 ) -> torch.Tensor:
-    """Forward, backward and update; returns the (detached) loss.
+    """Forward, backward and update; returns the (detached) loss, still on the device.
 
-    A non-finite loss skips the update, so a bad batch never poisons the weights that a
-    checkpoint would then keep. ``label_smoothing`` (``--label-smoothing``) softens the
-    training targets; evaluation's loss stays the plain cross-entropy.
+    Nothing here waits for the device: a non-finite loss is found by the loop, which
+    checks on the device and reads the result before any checkpoint is written, so a
+    poisoned update never reaches one. ``label_smoothing`` (``--label-smoothing``)
+    softens the training targets; evaluation's loss stays the plain cross-entropy.
     """
     with backend.autocast(precision):
         loss = F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
     optimizer.zero_grad(set_to_none=True)
-    if not torch.isfinite(loss):
-        return loss.detach()
     if scaler is not None:
         scaler.scale(loss).backward()
         scaler.step(optimizer)
@@ -425,30 +498,86 @@ def training_step(
     return loss.detach()
 
 
+class _LossWatch:
+    """The epoch's summed loss and its first non-finite loss, kept on the device.
+
+    Reading them (:meth:`check`) is the one host synchronisation of the loop, done
+    every ``log_every`` steps, before a checkpoint and at the end of the epoch.
+    """
+
+    def __init__(self, device: torch.device, epoch: int, start_sum: float = 0.0) -> None:
+        dtype = torch.float64 if device.type == "cpu" else torch.float32
+        self.epoch = epoch
+        self.total = torch.full((), start_sum, dtype=dtype, device=device)
+        self.first_bad = torch.full((), -1, dtype=torch.int64, device=device)
+        self.bad_value = torch.zeros((), dtype=torch.float32, device=device)
+
+    def add(self, loss: torch.Tensor, count: int, step: int) -> None:
+        value = loss.float()
+        self.total += value.to(self.total.dtype) * count
+        newly_bad = ~torch.isfinite(value) & (self.first_bad < 0)
+        self.first_bad = torch.where(newly_bad, step, self.first_bad)
+        self.bad_value = torch.where(newly_bad, value, self.bad_value)
+
+    def check(self) -> float:
+        """The summed loss on the host; a non-finite loss so far ends the run in one line."""
+        step = int(self.first_bad.item())
+        if step >= 0:
+            raise StgcnError(
+                f"the loss became {self.bad_value.item()} at epoch {self.epoch + 1}, step {step}; "
+                "check the data for non-finite values or lower --lr"
+            )
+        return float(self.total.item())
+
+
 def _train_epoch(
     session: Session,
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     scaler: torch.amp.GradScaler | None,
-    loader: DataLoader,
+    train_set: Any,
     epoch: int,
     device: torch.device,
-    stream: Stream | None = None,
-    loggers: RunLoggers | None = None,
-) -> tuple[float, int, float]:
-    """Returns this rank's summed loss, its sample count, and the seconds spent.
+    stream: Stream | None,
+    loggers: RunLoggers | None,
+    control: _Control,
+    start: EpochPosition | None,
+    save_step: Any,
+) -> tuple[float, int, float, int]:
+    """Returns this rank's summed loss, its sample count, the seconds spent and the steps.
 
     ``stream`` converts each batch on the device (bones, motion) after augmentation;
-    ``loggers`` get the step scalars every ``log_every`` steps."""
+    ``loggers`` get the step scalars every ``log_every`` steps. From ``start`` (a step
+    checkpoint) the epoch goes on at its step, without reading the batches before it.
+    """
     config, backend, world = session.config, session.backend, session.world
     augment = device_augmentation(session, device)
     model.train()
-    total_loss, samples, seconds = 0.0, 0, 0.0
-    steps = len(loader)
-    progress = Progress(steps, f"epoch {epoch + 1}/{config.epochs}", enabled=world.is_main)
+    order = _epoch_order(train_set, session, epoch)
+    full = _full(train_set, session)
+    batches = len(order) // config.batch_size if full else math.ceil(len(order) / config.batch_size)
+    first, samples, seconds, start_sum = 0, 0, 0.0, 0.0
+    if start is not None:
+        first = start.step_for(world.size, config.batch_size)
+        if not start.exact_for(world.size, config.batch_size):
+            say(
+                f"stgcn: warning: the step checkpoint was written by {start.world_size} card(s) "
+                f"at batch {start.batch_size}; going on from step {first} of epoch {epoch + 1}, "
+                "which is close to but not exactly the interrupted run", world.is_main,
+            )  # fmt: skip
+        else:
+            ckpt.set_rng_state(start.rng[world.rank])
+        seconds = start.seconds
+        if world.is_main:  # the epoch's partial sums over every rank, counted once
+            samples, start_sum = start.samples, start.loss_sum
+    loader = _loader(train_set, session, True, epoch, order[first * config.batch_size :])
+    watch = _LossWatch(device, epoch, start_sum)
+    progress = Progress(batches, f"epoch {epoch + 1}/{config.epochs}", enabled=world.is_main)
+    progress.done = first
+    fresh_samples, fresh_seconds = 0, 0.0
     tick = time.perf_counter()
-    for step, (x, y) in enumerate(loader):
-        lr = learning_rate(config, epoch + step / max(steps, 1), world.size)
+    for step, (x, y) in enumerate(loader, start=first):
+        lr = learning_rate(config, epoch + step / max(batches, 1), world.size)
         for group in optimizer.param_groups:
             group["lr"] = lr
         x = x.to(device, non_blocking=True)
@@ -460,27 +589,73 @@ def _train_epoch(
         loss = training_step(
             model, x, y, optimizer, scaler, backend, session.precision, config.label_smoothing
         )
-        if not torch.isfinite(loss):
-            raise StgcnError(
-                f"the loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
-                "check the data for non-finite values or lower --lr"
-            )
-        backend.synchronize()
+        count = int(y.shape[0])
+        watch.add(loss, count, step + 1)
         now = time.perf_counter()
         seconds += now - tick
+        fresh_seconds += now - tick
         tick = now
-        total_loss += loss.item() * y.shape[0]
-        samples += y.shape[0]
-        rate = samples * world.size / seconds
-        progress.update(loss=f"{loss.item():.3f}", lr=f"{lr:.4g}", sps=f"{rate:.1f}")
-        global_step = epoch * steps + step + 1
-        if loggers and global_step % config.log_every == 0:
-            loggers.step(
-                global_step,
-                {"train/loss": loss.item(), "train/lr": lr, "train/samples_per_s": rate},
-            )
+        samples += count
+        fresh_samples += count
+        global_step = epoch * batches + step + 1
+        logged = global_step % config.log_every == 0
+        shown: dict[str, str] = {}
+        if logged or progress.shows_next():  # the interval's one read of the device
+            watch.check()
+            value = loss.item()
+            rate = fresh_samples * world.size / max(fresh_seconds, 1e-9)
+            shown = {"loss": f"{value:.3f}", "lr": f"{lr:.4g}", "sps": f"{rate:.1f}"}
+            if loggers and logged:
+                loggers.step(
+                    global_step,
+                    {"train/loss": value, "train/lr": lr, "train/samples_per_s": rate},
+                )
+        progress.update(**shown)
+        stop, due = control.after_step(global_step)
+        if (stop or due) and step + 1 < batches:
+            _save_position(session, control, watch, epoch, step + 1, batches, samples, seconds,
+                           save_step)  # fmt: skip
+            if stop:
+                progress.close()
+                raise control.stopped(f"at epoch {epoch + 1}, step {step + 1} of {batches}")
+        tick = time.perf_counter()  # a checkpoint's writing is not training time
     progress.close()
-    return total_loss, samples, seconds
+    total = watch.check()
+    backend.synchronize()
+    return total, samples, seconds, batches
+
+
+def _save_position(
+    session: Session,
+    control: _Control,
+    watch: _LossWatch,
+    epoch: int,
+    step: int,
+    steps: int,
+    samples: int,
+    seconds: float,
+    save_step: Any,
+) -> None:
+    """A step checkpoint: every rank adds its partial sums and generators, rank 0 writes."""
+    world = session.world
+    loss_sum, total_samples = dist.sum_across(world, watch.check(), samples)
+    rng = control.agreement.gather(ckpt.rng_state())
+    if world.is_main:
+        save_step(
+            EpochPosition(
+                epoch=epoch,
+                step=step,
+                steps=steps,
+                loss_sum=float(loss_sum),
+                samples=int(total_samples),
+                seconds=seconds,
+                world_size=world.size,
+                batch_size=session.config.batch_size,
+                rng=rng,
+            )
+        )
+    control.last_checkpoint = time.monotonic()
+    dist.barrier(world)
 
 
 def _checkpoint(

@@ -20,6 +20,8 @@ QUIET_VARIABLE = "STGCN_QUIET"
 #: a plain progress line at least this often (seconds) and every this share of an epoch
 LINE_SECONDS = 30.0
 LINE_SHARE = 0.1
+#: a terminal bar's loss and rate are refreshed at most this often (seconds)
+BAR_SECONDS = 2.0
 
 
 def quiet() -> bool:
@@ -46,12 +48,26 @@ class Progress:
             self.plain = on
         self.done = 0
         self.last_line = time.monotonic()
+        self.last_postfix = 0.0
         self.next_share = LINE_SHARE
+
+    def shows_next(self) -> bool:
+        """Whether the next :meth:`update` will be seen: a plain line, or a bar's postfix
+        due a redraw (every ``BAR_SECONDS``). The loop reads the loss from the device
+        only then, so a progress display costs no synchronisation per step."""
+        if self.bar is not None:
+            return time.monotonic() - self.last_postfix >= BAR_SECONDS
+        if not self.plain:
+            return False
+        share = (self.done + 1) / max(self.total, 1)
+        return share + 1e-9 >= self.next_share or time.monotonic() - self.last_line >= LINE_SECONDS
 
     def update(self, **postfix: Any) -> None:
         self.done += 1
         if self.bar is not None:
-            self.bar.set_postfix(postfix, refresh=False)
+            if postfix:
+                self.bar.set_postfix(postfix, refresh=False)
+                self.last_postfix = time.monotonic()
             self.bar.update(1)
             return
         if not self.plain:
