@@ -171,10 +171,16 @@ def test_linear_lr_scaling_follows_the_total_batch() -> None:
     assert base_lr(RunConfig(lr=0.1, batch_size=64), 8) == pytest.approx(0.1)
 
 
-@pytest.mark.parametrize("work_dirs", ["shared", "one per host"])
-def test_two_hosts_meet_at_the_rendezvous_endpoint(tmp_path: Path, work_dirs: str) -> None:
+@pytest.mark.parametrize(
+    ("work_dirs", "rendezvous"),
+    [("shared", "static"), ("one per host", "static"), ("one per host", "c10d")],
+)
+def test_two_hosts_meet_at_the_rendezvous_endpoint(
+    tmp_path: Path, work_dirs: str, rendezvous: str
+) -> None:
     """Two launchers on this machine stand for two hosts of one card each; on clusters
-    each host often has its own local work dir, and they must meet all the same."""
+    each host often has its own local work dir, and they must meet all the same, with
+    node ranks (static) or without (c10d)."""
     work = tmp_path / "run"
     endpoint = f"127.0.0.1:{free_port()}"
     common = ["run", *TINY, "--epochs", "1", "--cards", "1", "--nnodes", "2"]
@@ -183,8 +189,7 @@ def test_two_hosts_meet_at_the_rendezvous_endpoint(tmp_path: Path, work_dirs: st
     hosts = [
         start_stgcn(
             *common,
-            "--node-rank",
-            str(rank),
+            *(["--node-rank", str(rank)] if rendezvous == "static" else []),
             "--work-dir",
             str(tmp_path / f"host{rank}" if own and rank else work),
         )
@@ -234,9 +239,29 @@ def test_a_rendezvous_that_cannot_complete_ends_in_one_line(tmp_path: Path, node
     started = time.monotonic()
     done = run_stgcn(*args, *(["--node-rank", node_rank] if node_rank else []), timeout=120)
     assert done.returncode != 0 and time.monotonic() - started < 90
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("stgcn: error: waited 5 s (--rdzv-timeout) for 2 hosts at the ")
+    *waiting, last = done.stderr.strip().splitlines()
+    host = socket.gethostname()
+    if node_rank is None:
+        who = f"present {host}; awaited 1 more host"
+    else:
+        who = f"present node 0 ({host}); awaited node 1"
+    assert last.startswith("stgcn: error: waited 5 s (--rdzv-timeout) for 2 hosts at the "), last
+    assert who in last
+    # while it waited, it said so, with the same roll
+    assert waiting and all(line.startswith("stgcn: waiting ") for line in waiting), waiting
+    assert who in waiting[0]
+
+
+def test_a_host_that_cannot_reach_the_endpoint_says_so(tmp_path: Path) -> None:
+    """Node 1 with no node 0 serving the endpoint: waiting lines, then one error line."""
+    args = ["run", *TINY, "--epochs", "1", "--nnodes", "2", "--rdzv-timeout", "5"]
+    args += ["--rdzv-endpoint", f"127.0.0.1:{free_port()}", "--node-rank", "1"]
+    done = run_stgcn(*args, "--work-dir", str(tmp_path / "r"), timeout=120)
+    assert done.returncode == 1
+    *waiting, last = done.stderr.strip().splitlines()
+    assert last.startswith("stgcn: error: waited 5 s (--rdzv-timeout) for 2 hosts"), last
+    assert "nothing answered there" in last
+    assert all(line.startswith("stgcn: waiting ") for line in waiting), waiting
 
 
 def _descendants(pid: int) -> list[int]:
@@ -288,3 +313,46 @@ def test_a_worker_killed_by_a_signal_is_named_not_the_survivor(tmp_path: Path) -
     lines = [line for line in job.stderr.read().splitlines() if line.strip()]
     assert lines[-1] == "stgcn: error: rank 1 was killed by signal 9 (SIGKILL)"
     assert not any("Terminating process" in line or "GLHF" in line for line in lines), lines
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("killed", [1, 0])
+def test_a_host_that_vanishes_is_named_by_the_one_left(tmp_path: Path, killed: int) -> None:
+    """Two launchers stand for two hosts; kill -9 of one (node 1, or node 0, which serves
+    the rendezvous store) takes its worker with it, and the survivor's one line names the
+    host that went away, not its own rank's broken connection."""
+    import signal
+
+    endpoint = f"127.0.0.1:{free_port()}"
+    common = ["run", *TINY, "--epochs", "500", "--nnodes", "2", "--rdzv-endpoint", endpoint]
+    hosts = [
+        start_stgcn(*common, "--node-rank", str(rank), "--work-dir", str(tmp_path / f"h{rank}"))
+        for rank in (0, 1)
+    ]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (tmp_path / "h0" / "config.json").exists():
+        assert all(host.poll() is None for host in hosts), hosts[0].stderr.read()
+        time.sleep(0.5)
+    time.sleep(2.0)  # both are training
+    workers = _workers(hosts[killed].pid)
+    assert len(workers) == 1, workers
+    hosts[killed].send_signal(signal.SIGKILL)
+    survivor = hosts[1 - killed]
+    assert survivor.wait(timeout=120) == 1
+    lines = [line for line in survivor.stderr.read().splitlines() if line.strip()]
+    expected = (
+        f"stgcn: error: lost host node {killed} ({socket.gethostname()}): rank {1 - killed}'s"
+    )
+    assert lines[-1].startswith(expected), lines[-1]
+    deadline = time.monotonic() + 30  # the killed launcher's worker ended with it
+    while time.monotonic() < deadline and _alive(workers[0]):
+        time.sleep(0.2)
+    assert not _alive(workers[0]), "the killed launcher's worker trains on as an orphan"
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie, reaped by nobody in a container, has an empty command line)."""
+    try:
+        return bool(Path(f"/proc/{pid}/cmdline").read_bytes())
+    except OSError:
+        return False

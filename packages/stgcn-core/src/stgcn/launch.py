@@ -22,9 +22,13 @@ from typing import Any
 from stgcn.config import RunConfig
 from stgcn.distributed import launched_externally
 from stgcn.errors import StgcnError, first_line
+from stgcn.hosts.lost import lost_host_line
+from stgcn.hosts.rollcall import roll_call, this_host
+from stgcn.loggers.progress import quiet
 from stgcn.preemption.signals import EXIT_PREEMPTED, Preempted
 
 ERROR_DIR_VARIABLE = "STGCN_ERROR_DIR"
+LAUNCHER_VARIABLE = "STGCN_LAUNCHER_PID"
 #: seconds the workers have to finish their step and save after SIGTERM or SIGUSR1
 STOP_GRACE_SECONDS = int(os.environ.get("STGCN_STOP_GRACE", "120"))
 
@@ -99,12 +103,22 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
     )
     # one host: a free port chosen by the rendezvous itself
     endpoint = topology.rdzv_endpoint if multi_node else "127.0.0.1:0"
+    run_id = _run_id(topology, endpoint)
+    me = this_host(topology.node_rank if static else None)
+    meeting = None
+    if multi_node and min_nodes == max_nodes and rdzv_backend in ("static", "c10d"):
+        # who is present and who is awaited, said while waiting; kept open for torch's
+        # rendezvous, which reuses its server (an elastic range has no fixed roll)
+        meeting = roll_call(
+            endpoint, min_nodes, me.node_rank, topology.rdzv_timeout, run_id,
+            _silent if quiet() else None,
+        )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="stgcn-errors-") as errors:
         launch = LaunchConfig(
             min_nodes=min_nodes,
             max_nodes=max_nodes,
             nproc_per_node=topology.cards,
-            run_id=_run_id(topology, endpoint),
+            run_id=run_id,
             rdzv_backend=rdzv_backend,
             rdzv_endpoint=endpoint,
             rdzv_configs=rdzv_configs,
@@ -117,11 +131,13 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
             shutdown_timeout=STOP_GRACE_SECONDS,
         )
         os.environ[ERROR_DIR_VARIABLE] = errors
+        os.environ[LAUNCHER_VARIABLE] = str(os.getpid())
         try:
             results = elastic_launch(launch, worker)(config.to_dict(), resume)
         except ChildFailedError as failure:
             _raise_if_preempted(Path(errors))
-            raise StgcnError(_failure_line(failure, Path(errors))) from None
+            line = _failure_line(failure, Path(errors))
+            raise StgcnError(lost_host_line(line, meeting, me) or line) from None
         except SignalException as stopped:
             _raise_if_preempted(Path(errors))
             raise StgcnError(
@@ -141,8 +157,13 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
             raise
         finally:
             os.environ.pop(ERROR_DIR_VARIABLE, None)
+            os.environ.pop(LAUNCHER_VARIABLE, None)
     # rank 0's summary; on another host's launcher, any local worker's (they agree)
     return results.get(0) or next(iter(results.values()))
+
+
+def _silent(line: str) -> None:
+    """``--quiet``: no waiting lines (errors still come)."""
 
 
 def _raise_if_preempted(errors: Path) -> None:
@@ -198,6 +219,7 @@ def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
     from stgcn.train import train
 
     rank = os.environ.get("RANK", "?")
+    _die_with_launcher()
     try:
         config = RunConfig.from_mapping(config_values, "run")
         # a restarted group continues from the last checkpoint (or starts over if none)
@@ -222,6 +244,24 @@ def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
         if not folder:
             print(f"stgcn: error: rank {rank}: {message}", file=sys.stderr, flush=True)
         sys.exit(1)
+
+
+def _die_with_launcher() -> None:
+    """Ask the kernel to end this worker if its launcher dies (Linux's parent-death
+    signal). A launcher killed with SIGKILL cannot stop its workers, and a worker left
+    behind would train on as an orphan while its peers wait; ended with it, its peers'
+    connections break at once and their launchers name the host that went away."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.environ.get(LAUNCHER_VARIABLE) not in (None, str(os.getppid())):
+        os._exit(1)  # the launcher died before the request was made
 
 
 def _failure_line(failure: Any, errors: Path) -> str:
