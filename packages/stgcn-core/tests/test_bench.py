@@ -102,3 +102,25 @@ def test_timed_steps_alternate_between_the_models_after_each_warms_up_alone() ->
     # each: one warm-up step, one for the memory figures; then three rounds in turn
     assert order == ["candidate"] * 2 + ["baseline"] * 2 + ["candidate", "baseline"] * 3
     assert len(timings) == 2 and all(timing.samples_per_s > 0 for timing in timings)
+
+
+def test_the_work_is_counted_on_the_reference_network_and_set_against_a_matmul_peak() -> None:
+    """36.6 GFLOP per Kinetics training sample (150 frames, 2 persons): three forward
+    passes of the reference network; the achieved GFLOP/s over the device's measured
+    matmul peak in the same precision is the share that compares across machines."""
+    from stgcn.reports.throughput import reference_gflop_per_sample
+
+    assert reference_gflop_per_sample(150, 2, 400, "train") == pytest.approx(36.6, rel=0.01)
+    assert reference_gflop_per_sample(150, 2, 400, "eval") == pytest.approx(12.2, rel=0.01)
+    done = stgcn("bench", *TINY, "--json", "--precision", "fp32")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    work = reference_gflop_per_sample(result["frames"], 2, 400, "train")
+    assert result["gflop_per_sample"] == pytest.approx(work)
+    assert result["gflop_per_s"] == pytest.approx(result["samples_per_s"] * work)
+    assert result["matmul_peak_gflop_per_s"] > 0
+    assert result["peak_share"] == pytest.approx(
+        result["gflop_per_s"] / result["matmul_peak_gflop_per_s"]
+    )
+    text = stgcn("bench", *TINY, "--precision", "fp32")
+    assert "of this device's fp32 matmul peak" in text.stdout, text.stdout

@@ -30,6 +30,7 @@ from stgcn.errors import StgcnError
 from stgcn.memory import DeviceMemory, PeakRSS
 from stgcn.model import STGCN
 from stgcn.records import Backend
+from stgcn.reports.throughput import matmul_peak_gflops, reference_gflop_per_sample
 from stgcn.train import training_step
 
 KINETICS_CLASSES = 400
@@ -71,6 +72,12 @@ class BenchResult:
     ratio: float | None = None
     #: figures of the data pipeline (``--with-data``), beside the model's
     data: dict[str, Any] | None = field(default=None)
+    #: the reference network's GFLOP per sample's step, and at samples_per_s the GFLOP/s
+    #: that makes; the best matmul GFLOP/s of this device in this precision, and the share
+    gflop_per_sample: float | None = None
+    gflop_per_s: float | None = None
+    matmul_peak_gflop_per_s: float | None = None
+    peak_share: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
@@ -218,6 +225,9 @@ def bench_training(
         models.append(_Timed(step, backend.synchronize, device))
     timing, *rest = _timed(models, steps, warmup, batch_size)
     reference = rest[0] if rest else None
+    work = reference_gflop_per_sample(frames, persons, KINETICS_CLASSES, mode)
+    peak = matmul_peak_gflops(device, precision, backend.synchronize)
+    achieved = timing.samples_per_s * work
 
     return BenchResult(
         samples_per_s=timing.samples_per_s,
@@ -236,4 +246,8 @@ def bench_training(
         device_memory_mib=timing.device_memory_mib,
         baseline=reference,
         ratio=timing.samples_per_s / reference.samples_per_s if reference else None,
+        gflop_per_sample=work,
+        gflop_per_s=achieved,
+        matmul_peak_gflop_per_s=peak,
+        peak_share=achieved / peak,
     )

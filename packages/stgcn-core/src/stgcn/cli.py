@@ -444,6 +444,11 @@ def bench(
         f"median of {steps} steps; peak RSS {result.peak_rss_mib} MiB"
         + (f", device {result.device_memory_mib} MiB)" if result.device_memory_mib else ")")
     )
+    click.echo(
+        f"{result.gflop_per_s:.1f} GFLOP/s of the reference network's work "
+        f"({result.gflop_per_sample:.1f} GFLOP per sample), {result.peak_share:.0%} of this "
+        f"device's {precision} matmul peak ({result.matmul_peak_gflop_per_s:.0f} GFLOP/s)"
+    )
     if result.baseline is not None:
         click.echo(
             f"{result.baseline.samples_per_s:.2f} samples/s baseline (fp32 eager einsum; "
