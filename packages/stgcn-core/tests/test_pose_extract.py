@@ -123,3 +123,32 @@ def test_pixel_files_need_the_frame_size(tmp_path: Path) -> None:
     root = classes_tree(tmp_path / "in")
     ran = run_stgcn("data", "extract", "--coco-results", str(root), "--output", str(tmp_path))
     assert_one_line(ran, "--coco-results holds pixel coordinates", "--frame-size")
+
+
+def test_coco_results_files_and_a_clip_without_anyone(tmp_path: Path) -> None:
+    from pose_files import write_coco_results
+
+    root = tmp_path / "in"
+    for label in ("jumping", "sitting"):
+        for index in range(2):
+            write_coco_results(root / label / f"{label}{index}.json", 5 + index)
+    (root / "sitting" / "nobody.json").write_text(
+        json.dumps([{"image_id": 1, "category_id": 1, "keypoints": [0] * 51, "score": 0.1}])
+    )
+    out = tmp_path / "set"
+    ran = extract("--coco-results", str(root), "--output", str(out), "--val-ratio", "0")
+    assert ran.returncode == 0, ran.stderr
+    assert "stgcn: warning: no person found in sitting/nobody.json (1 frames)" in ran.stderr
+    assert "1 without a person" in ran.stdout
+    train = json.loads((out / "kinetics_train_label.json").read_text())
+    assert json.loads((out / "kinetics_val_label.json").read_text()) == {}
+    assert train["sitting__nobody"] == {"has_skeleton": False, "label": "sitting",
+                                        "label_index": 1}  # fmt: skip
+    assert sum(entry["has_skeleton"] for entry in train.values()) == 4
+    clip = json.loads((out / "kinetics_train" / "jumping__jumping1.json").read_text())
+    # COCO-17 brought to openpose: 18 joints, the neck between the shoulders
+    skeleton = clip["data"][0]["skeleton"][0]
+    assert len(skeleton["score"]) == 18
+    neck_x, left_x, right_x = skeleton["pose"][2], skeleton["pose"][10], skeleton["pose"][4]
+    assert neck_x == pytest.approx((left_x + right_x) / 2, abs=1e-4)
+    assert [entry["frame_index"] for entry in clip["data"]] == [0, 2, 3, 4, 5]
