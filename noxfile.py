@@ -19,7 +19,12 @@ import nox
 
 ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints.txt")
-PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
+ALL_PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
+#: MediaPipe pulls in jax, matplotlib and a pinned protobuf: its package has a session of
+#: its own (tests-pose), and the other sessions' environments stay without it
+POSE_PACKAGE = ROOT / "packages" / "stgcn-pose-mediapipe"
+#: what the default sessions install and test
+PACKAGES = [p for p in ALL_PACKAGES if p != POSE_PACKAGE]
 CUDA_PACKAGE = ROOT / "packages" / "stgcn-backend-cuda"
 #: the example logger plugin: MLflow's client is heavy, so it has a session of its own
 MLFLOW_EXAMPLE = ROOT / "examples" / "stgcn-logger-mlflow"
@@ -77,6 +82,20 @@ def tests_loggers(session: nox.Session) -> None:
     loggers = ROOT / "packages" / "stgcn-core" / "tests" / "test_loggers.py"
     tensorboard = f"{loggers}::test_tensorboard_scalars_read_back_equal_the_metrics"
     session.run("pytest", tensorboard, str(MLFLOW_EXAMPLE / "tests"), *session.posargs)
+
+
+@nox.session(name="tests-pose")
+def tests_pose(session: nox.Session) -> None:
+    """The MediaPipe pose estimator with the real mediapipe 0.10.14 and OpenCV: a video
+    made from scikit-image's astronaut photograph through ``stgcn predict --video`` and
+    ``stgcn data extract``, then ``stgcn run`` on the result (not in the default set:
+    mediapipe's dependencies are heavy). The core's pose tests run again beside OpenCV."""
+    install_stgcn(session, "pytest", f"{POSE_PACKAGE}[test]")
+    core = ROOT / "packages" / "stgcn-core" / "tests"
+    session.run(
+        "pytest", str(POSE_PACKAGE / "tests"), *sorted(str(p) for p in core.glob("test_pose_*.py")),
+        *session.posargs,
+    )  # fmt: skip
 
 
 @nox.session(name="tests-npu")
@@ -155,7 +174,7 @@ def build(session: nox.Session) -> None:
     """Build each package's wheel and sdist with hatchling, then check their metadata."""
     session.install("build", "hatchling")
     dist = ROOT / "dist"
-    for package in PACKAGES:
+    for package in ALL_PACKAGES:
         session.run("python", "-m", "build", "--no-isolation", "--outdir", str(dist), str(package))
         check_wheel(session, package, dist)
 

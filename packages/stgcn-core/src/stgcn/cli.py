@@ -491,6 +491,10 @@ def plugins(as_json: bool) -> None:
             click.echo(f"  exporter {exporter['name']}")
         for logger in row.get("loggers", []):
             click.echo(f"  logger   {logger['name']}")
+        for estimator in row.get("pose_estimators", []):
+            click.echo(
+                f"  pose     {estimator['name']:<12} {', '.join(estimator['layouts'])} layouts"
+            )
         for command in row["commands"]:
             click.echo(f"  command  {command}")
 
@@ -576,6 +580,101 @@ def data_list() -> None:
         click.echo(f"{name:<14} {classes}  {path}  {dataset.description}")
         if dataset.presets:
             click.echo(f"{'':<14} presets: {', '.join(sorted(dataset.presets))}")
+
+
+def frame_size_option(command: Any) -> Any:
+    """``--frame-size WIDTHxHEIGHT``: OpenPose and COCO results files hold pixels."""
+    return click.option(
+        "--frame-size",
+        metavar="WxH",
+        help="With --openpose or --coco-results: the video's size in pixels (e.g. 1280x720).",
+    )(command)
+
+
+@data.command("extract")
+@click.option("--videos", type=click.Path(), help="Folder of class subfolders of videos.")
+@click.option(
+    "--openpose",
+    type=click.Path(),
+    help="Folder of class subfolders, each clip a folder of OpenPose *_keypoints.json.",
+)
+@click.option(
+    "--coco-results",
+    type=click.Path(),
+    help="Folder of class subfolders, each clip a COCO keypoint results .json file.",
+)
+@click.option("--output", required=True, type=click.Path(), help="Folder for the training set.")
+@click.option(
+    "--estimator", default="mediapipe", show_default=True, help="Pose estimator (--videos)."
+)
+@click.option(
+    "--estimator-option", "estimator_option", multiple=True, metavar="KEY=VALUE",
+    help="Estimator-specific setting; repeatable.",
+)  # fmt: skip
+@frame_size_option
+@click.option(
+    "--val-ratio",
+    type=float,
+    default=0.2,
+    show_default=True,
+    help="Share of each class for validation (chosen by a hash of the name).",
+)
+@click.option("--val-list", type=click.Path(), help="File naming the validation clips instead.")
+@click.option(
+    "--workers",
+    type=int,
+    default=min(4, os.cpu_count() or 1),
+    show_default=True,
+    help="Parallel worker processes.",
+)
+def data_extract(
+    videos: str | None,
+    openpose: str | None,
+    coco_results: str | None,
+    output: str,
+    estimator: str,
+    estimator_option: tuple,
+    frame_size: str | None,
+    val_ratio: float,
+    val_list: str | None,
+    workers: int,
+) -> None:
+    """Class subfolders of videos (or skeleton files) to a training set for stgcn run.
+
+    Writes a Kinetics-skeleton tree (kinetics_train/, kinetics_val/ and their label
+    files) that `stgcn run --dataset kinetics-json --data-path OUTPUT` trains on
+    (pip install stgcn-data-kinetics); a second run skips clips already extracted.
+    """
+    from stgcn.pose.extract import extract
+    from stgcn.pose.readers import parse_frame_size
+
+    given = [(k, v) for k, v in (("video", videos), ("openpose", openpose),
+                                 ("coco-results", coco_results)) if v]  # fmt: skip
+    if len(given) != 1:
+        raise StgcnError("give one of --videos DIR, --openpose DIR and --coco-results DIR")
+    kind, root = given[0]
+    size = parse_frame_size(frame_size, f"--{kind}") if kind != "video" else None
+    result = extract(
+        root,
+        output,
+        kind=kind,
+        estimator=estimator,
+        estimator_options=parse_pairs(estimator_option, "--estimator-option"),
+        frame_size=size,
+        val_ratio=val_ratio,
+        val_list=val_list,
+        workers=workers,
+    )
+    failed = f", {len(result['failed'])} failed (skipped)" if result["failed"] else ""
+    empty = f", {len(result['no_pose'])} without a person" if result["no_pose"] else ""
+    click.echo(
+        f"extracted {result['extracted']} clips ({result['skipped']} already done{failed}"
+        f"{empty}) into {result['output']}: {result['train']} training and {result['val']} "
+        f"validation clips of {len(result['classes'])} classes"
+    )
+    click.echo(f"train with: stgcn run --dataset kinetics-json --data-path {result['output']}")
+    if result["failed"] and not result["extracted"] and not result["skipped"]:
+        raise StgcnError(f"no clip could be extracted ({len(result['failed'])} failed)")
 
 
 @data.group()

@@ -14,7 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from stgcn.records import Backend, Dataset, Exporter, Logger
+    from stgcn.records import Backend, Dataset, Exporter, Logger, PoseEstimator
 
 hookspec = pluggy.HookspecMarker("stgcn")
 hookimpl = pluggy.HookimplMarker("stgcn")
@@ -39,6 +39,12 @@ def stgcn_register_exporters(register: Callable[[Exporter], None]) -> None:
 def stgcn_register_loggers(register: Callable[[Logger], None]) -> None:
     """Register run loggers (``stgcn run --logger NAME``), which receive the training
     events: run start, step scalars, epoch metrics, checkpoints, run end."""
+
+
+@hookspec
+def stgcn_register_pose_estimators(register: Callable[[PoseEstimator], None]) -> None:
+    """Register pose estimators (``stgcn predict --video FILE --estimator NAME``, ``stgcn
+    data extract --estimator NAME``), which turn video frames into skeletons (API 1.3)."""
 
 
 @hookspec

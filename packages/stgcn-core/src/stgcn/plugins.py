@@ -35,7 +35,7 @@ from packaging.version import Version
 
 from stgcn import hookspecs
 from stgcn.errors import StgcnError, first_line
-from stgcn.records import Availability, Backend, Dataset, Exporter, Logger
+from stgcn.records import Availability, Backend, Dataset, Exporter, Logger, PoseEstimator
 
 ENTRY_POINT_GROUP = "stgcn"
 PLUGINS_VARIABLE = "STGCN_PLUGINS"
@@ -46,10 +46,10 @@ BUILTIN_PLUGINS = (
     "stgcn.scaffold",
     "stgcn.loggers.tensorboard_plugin",
 )
-KINDS = ("backends", "datasets", "exporters", "loggers")
+KINDS = ("backends", "datasets", "exporters", "loggers", "pose_estimators")
 #: The version of the hooks and records a plugin is written against. The major number
 #: changes when a plugin written for the previous one could break.
-API_VERSION = "1.2"
+API_VERSION = "1.3"
 #: The module attribute where a plugin states the API versions it supports.
 API_ATTRIBUTE = "STGCN_API"
 
@@ -66,6 +66,7 @@ class PluginInfo:
     datasets: list[str] = field(default_factory=list)
     exporters: list[str] = field(default_factory=list)
     loggers: list[str] = field(default_factory=list)
+    pose_estimators: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     error: str | None = None
     #: why a plugin that imported fine was not used (an API range that excludes this core)
@@ -81,6 +82,7 @@ class Registry:
     datasets: dict[str, Dataset] = field(default_factory=dict)
     exporters: dict[str, Exporter] = field(default_factory=dict)
     loggers: dict[str, Logger] = field(default_factory=dict)
+    pose_estimators: dict[str, PoseEstimator] = field(default_factory=dict)
     owner: dict[tuple[str, str], PluginInfo] = field(default_factory=dict)
 
     def backend(self, name: str) -> Backend:
@@ -95,11 +97,18 @@ class Registry:
     def logger(self, name: str) -> Logger:
         return self._get("loggers", name)
 
+    def pose_estimator(self, name: str) -> PoseEstimator:
+        return self._get("pose_estimators", name)
+
     def _get(self, kind: str, name: str) -> Any:
         table = getattr(self, kind)
         if name not in table:
             known = ", ".join(sorted(table)) or "none installed"
-            raise StgcnError(f"unknown {kind[:-1]} {name!r}; known {kind}: {known}")
+            what, kinds = kind[:-1].replace("_", " "), kind.replace("_", " ")
+            hint = ""
+            if kind == "pose_estimators" and "mediapipe" not in table:
+                hint = " (pip install stgcn-pose-mediapipe adds 'mediapipe')"
+            raise StgcnError(f"unknown {what} {name!r}; known {kinds}: {known}{hint}")
         return table[name]
 
     def availability(self, name: str) -> Availability:
@@ -300,9 +309,13 @@ def collect(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
 
 
 def _recorder(into: dict[str, Any], kind: str, info: PluginInfo) -> Callable[[Any], None]:
-    expected = {"backends": Backend, "datasets": Dataset, "exporters": Exporter, "loggers": Logger}[
-        kind
-    ]
+    expected = {
+        "backends": Backend,
+        "datasets": Dataset,
+        "exporters": Exporter,
+        "loggers": Logger,
+        "pose_estimators": PoseEstimator,
+    }[kind]
 
     def register(record: Any) -> None:
         if not isinstance(record, expected):
@@ -373,6 +386,7 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
                 "datasets": [],
                 "exporters": [],
                 "loggers": [],
+                "pose_estimators": [],
                 "commands": [],
                 "errors": [],
                 "skipped": [],
@@ -392,6 +406,15 @@ def describe(registry: Registry) -> list[dict[str, Any]]:
         row["loggers"] += [
             {"name": name, "description": registry.loggers[name].description}
             for name in info.loggers
+        ]
+        row["pose_estimators"] += [
+            {
+                "name": name,
+                "description": registry.pose_estimators[name].description,
+                "layouts": sorted(registry.pose_estimators[name].layouts),
+                "max_persons": registry.pose_estimators[name].max_persons,
+            }
+            for name in info.pose_estimators
         ]
         row["commands"] += info.commands
     return list(rows.values())

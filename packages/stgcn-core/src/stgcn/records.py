@@ -1,4 +1,4 @@
-"""What plugins provide: a backend, a dataset, an exporter.
+"""What plugins provide: a backend, a dataset, an exporter, a logger, a pose estimator.
 
 Backends are Protocols (a plugin implements the methods on any object it likes);
 datasets and exporters are small frozen records built with a function or two.
@@ -226,3 +226,45 @@ class Exporter:
     export: Callable[[torch.nn.Module, Path, Mapping[str, Any]], None]
     description: str = ""
     suffix: str = ""
+
+
+@runtime_checkable
+class PoseModel(Protocol):
+    """A pose estimator opened for one video: frames in, skeletons out.
+
+    ``estimate`` takes one RGB image ``(height, width, 3)`` uint8 (OpenCV reads BGR:
+    the caller converts) and returns one float32 array ``(joints, 3)`` per person found,
+    x and y as fractions of the image width and height (0 at the left and top) and a
+    score in [0, 1], in the estimator's own joint order (:attr:`PoseEstimator.joints`);
+    an empty list when nobody is found. Frames come in video order, so a tracking
+    estimator may use the previous ones.
+    """
+
+    def estimate(self, image: Any) -> Sequence[Any]: ...
+
+    def close(self) -> None:
+        """Free the model (called once, also after a failure)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PoseEstimator:
+    """Turns video frames into skeletons (``stgcn predict --video``, ``stgcn data
+    extract``), plugin API 1.3.
+
+    ``open(options)`` returns a :class:`PoseModel` for one video; ``options`` are the
+    ``--estimator-option KEY=VALUE`` pairs as strings (refuse an unknown key with
+    StgcnError). ``joints`` names the estimator's own joints, in the order
+    ``estimate`` returns them; ``layouts`` maps each stgcn layout it can feed
+    (``"openpose"``, ``"coco"``) to a :class:`stgcn.pose.JointMap` from those joints,
+    so that the core converts its output to whatever layout a model was trained on.
+    ``max_persons`` is 1 for a single-person estimator (MediaPipe Pose), None when it
+    finds any number. Opening may be slow (a model loads); creating the record must not.
+    """
+
+    name: str
+    open: Callable[[Mapping[str, str]], PoseModel]
+    joints: Sequence[str]
+    layouts: Mapping[str, Any]
+    description: str = ""
+    max_persons: int | None = None

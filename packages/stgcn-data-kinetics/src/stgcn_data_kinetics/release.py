@@ -49,8 +49,11 @@ class ReleaseSplit:
     without_skeleton: int
 
 
-def read_release_split(root: str | os.PathLike[str], split: str) -> ReleaseSplit:
-    """List a split's clips, checked against its label file; problems are one-line errors."""
+def read_release_split(
+    root: str | os.PathLike[str], split: str, num_class: int = NUM_CLASS
+) -> ReleaseSplit:
+    """List a split's clips, checked against its label file (labels in ``[0,
+    num_class)``); problems are one-line errors."""
     root = Path(root)
     folder, labels_path = clip_folder(root, split), label_file(root, split)
     if not folder.is_dir():
@@ -75,10 +78,10 @@ def read_release_split(root: str | os.PathLike[str], split: str) -> ReleaseSplit
         if not has_skeleton:
             continue
         label = entry.get("label_index")
-        if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label < NUM_CLASS:
+        if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label < num_class:
             raise StgcnError(
                 f"{labels_path}: clip {clip_id!r} has label_index {label!r}, "
-                f"outside [0, {NUM_CLASS})"
+                f"outside [0, {num_class})"
             )
         kept.append(name)
         labels.append(label)

@@ -14,6 +14,7 @@ import click
 
 from stgcn.errors import StgcnError
 from stgcn.graph import STRATEGIES
+from stgcn.options import parse_pairs
 
 DEFAULT_PERSONS = 2
 
@@ -162,8 +163,30 @@ def _refuse_overwrite(output: Path, checkpoint: Path) -> None:
 @click.option(
     "--input",
     "clip",
-    required=True,
     help="A .npy sample (C, T, V, M), or a clip file its dataset plugin reads.",
+)
+@click.option("--video", help="A video: skeletons by the pose estimator, in sliding windows.")
+@click.option("--openpose", help="A folder of OpenPose *_keypoints.json (BODY_25 or COCO-18).")
+@click.option("--coco-results", help="A COCO keypoint results .json (MMPose, Detectron2, YOLO).")
+@click.option(
+    "--frame-size", metavar="WxH", help="With --openpose/--coco-results: the video's pixels."
+)
+@click.option(
+    "--estimator", default="mediapipe", show_default=True, help="Pose estimator (--video)."
+)
+@click.option(
+    "--estimator-option", "estimator_option", multiple=True, metavar="KEY=VALUE",
+    help="Estimator-specific setting; repeatable.",
+)  # fmt: skip
+@click.option(
+    "--window", type=int, help="Frames per window (default: the model's window, else 150)."
+)
+@click.option("--stride", type=int, help="Frames between windows (default: half the window).")
+@click.option(
+    "--save-skeleton", metavar="FILE.json", help="Write the skeletons as a Kinetics JSON clip."
+)
+@click.option(
+    "--render", metavar="OUT.mp4", help="Write the video with skeletons and top classes drawn."
 )
 @click.option("--dataset", help="Dataset that reads the clip and names the classes.")
 @click.option("--top", type=int, default=5, show_default=True, help="Classes to show.")
@@ -172,7 +195,17 @@ def _refuse_overwrite(output: Path, checkpoint: Path) -> None:
 def predict(
     checkpoint: str | None,
     onnx_file: str | None,
-    clip: str,
+    clip: str | None,
+    video: str | None,
+    openpose: str | None,
+    coco_results: str | None,
+    frame_size: str | None,
+    estimator: str,
+    estimator_option: tuple[str, ...],
+    window: int | None,
+    stride: int | None,
+    save_skeleton: str | None,
+    render: str | None,
     dataset: str | None,
     top: int,
     as_json: bool,
@@ -180,16 +213,35 @@ def predict(
     strategy: str | None,
     num_class: int | None,
 ) -> None:
-    """Classify one clip: the top classes with their probabilities."""
+    """Classify a clip (the top classes with their probabilities), or a video or pose
+    files in sliding windows."""
     from stgcn_export.engines import Engine, OnnxEngine, TorchEngine
     from stgcn_export.model_source import class_names_of, find_dataset, load_checkpoint_model
     from stgcn_export.prediction import top_classes
     from stgcn_export.samples import read_clip
 
+    given = [
+        (kind, value)
+        for kind, value in (("input", clip), ("video", video), ("openpose", openpose),
+                            ("coco-results", coco_results))
+        if value
+    ]  # fmt: skip
+    if len(given) != 1:
+        raise StgcnError(
+            "give one of --input CLIP, --video FILE, --openpose DIR and --coco-results FILE"
+        )
+    kind, source = given[0]
     if bool(checkpoint) == bool(onnx_file):
         raise StgcnError("give one of --checkpoint FILE and --onnx FILE")
     if top < 1:
         raise StgcnError("--top must be at least 1")
+    pose_only = {"--window": window, "--stride": stride, "--save-skeleton": save_skeleton,
+                 "--render": render, "--frame-size": frame_size}  # fmt: skip
+    if kind == "input" and any(value is not None for value in pose_only.values()):
+        used = next(name for name, value in pose_only.items() if value is not None)
+        raise StgcnError(f"{used} applies to --video, --openpose and --coco-results")
+    if render and kind != "video":
+        raise StgcnError("--render draws on the video: it needs --video")
     engine: Engine
     if checkpoint:
         engine = TorchEngine(*load_checkpoint_model(checkpoint, layout, strategy, num_class))
@@ -202,20 +254,35 @@ def predict(
         name, explicit=bool(dataset), num_class=engine.num_class, checkpoint=engine.checkpoint
     )
     options = engine.data_options if not dataset or dataset == engine.dataset_name else {}
-    sample = read_clip(clip, record, name, options)
     modality = str(options.get("modality", "joint"))
+    transform = None
     if modality != "joint":  # a bone or motion model takes its stream of the clip
-        sample = stream_of(engine.model_config, record, modality)(sample)
+        transform = stream_of(engine.model_config, record, modality)
+
+    def names_for(count: int) -> Any:
+        names = class_names_of(record, count)
+        if not dataset and engine.class_names is not None and len(engine.class_names) == count:
+            names = engine.class_names
+        return names
+
+    if kind != "input":
+        _predict_skeletons(
+            engine, record, name, kind, source, frame_size, estimator,
+            parse_pairs(estimator_option, "--estimator-option"), window, stride,
+            save_skeleton, render, top, as_json, transform, names_for,
+        )  # fmt: skip
+        return
+    sample = read_clip(source, record, name, options)
+    if transform is not None:
+        sample = transform(sample)
     logits = engine.logits(sample)
-    names = class_names_of(record, len(logits))
-    if not dataset and engine.class_names is not None and len(engine.class_names) == len(logits):
-        names = engine.class_names
+    names = names_for(len(logits))
     ranked = top_classes(logits, top, names)
     if as_json:
         click.echo(
             json.dumps(
                 {
-                    "input": clip,
+                    "input": source,
                     "engine": engine.name,
                     "dataset": name,
                     "top": [
@@ -226,10 +293,93 @@ def predict(
             )
         )
         return
-    source = f", dataset {name}" if name else ""
-    click.echo(f"{clip}: top {len(ranked)} of {len(logits)} classes ({engine.name}{source})")
+    from_set = f", dataset {name}" if name else ""
+    click.echo(f"{source}: top {len(ranked)} of {len(logits)} classes ({engine.name}{from_set})")
     for row in ranked:
         click.echo(row.describe())
+
+
+def _predict_skeletons(
+    engine: Any,
+    record: Any,
+    dataset_name: str | None,
+    kind: str,
+    source: str,
+    frame_size: str | None,
+    estimator: str,
+    estimator_options: dict[str, str],
+    window: int | None,
+    stride: int | None,
+    save_skeleton: str | None,
+    render: str | None,
+    top: int,
+    as_json: bool,
+    transform: Any,
+    names_for: Any,
+) -> None:
+    """``predict --video`` (or ``--openpose``, ``--coco-results``): every check first,
+    then the skeletons, the windows, and what was asked to be written."""
+    from stgcn.graph import get_layout
+    from stgcn.pose.readers import parse_frame_size
+    from stgcn_export.video_prediction import (
+        captions,
+        classify,
+        default_window,
+        json_document,
+        load_input,
+        model_layout,
+        model_persons,
+    )
+    from stgcn_export.video_prediction import save_skeleton as write_skeleton
+
+    layout = model_layout(engine, record)
+    size = parse_frame_size(frame_size, f"--{kind}") if kind != "video" else None
+    window = window if window is not None else default_window(engine)
+    stride = stride if stride is not None else max(1, window // 2)
+    if window < 1 or stride < 1:
+        raise StgcnError("--window and --stride must be at least 1")
+    for what, target in (("--save-skeleton", save_skeleton), ("--render", render)):
+        if target and Path(target).exists() and Path(target).resolve() == Path(source).resolve():
+            raise StgcnError(f"{what} {target} is the input itself; choose another file")
+    if render and Path(render).suffix.lower() != ".mp4":
+        raise StgcnError(f"--render writes an mp4 video; {render} does not end in .mp4")
+    if save_skeleton and Path(save_skeleton).suffix.lower() != ".json":
+        raise StgcnError(
+            f"--save-skeleton writes a JSON clip; {save_skeleton} does not end in .json"
+        )
+    skeletons = load_input(kind, source, layout, estimator, estimator_options, size)
+    if skeletons.frames_with_pose == 0:
+        raise StgcnError(f"no person found in {source} ({len(skeletons.frames)} frames)")
+    persons = model_persons(engine, record)
+    results, count = classify(skeletons, engine, persons, window, stride, top, transform)
+    names = names_for(count)
+    if save_skeleton:
+        write_skeleton(save_skeleton, skeletons)
+    if render:
+        from stgcn.pose.video import render_video
+
+        edges = [e for e in get_layout(layout).edges if e[0] != e[1]]
+        render_video(
+            source, render, skeletons, edges, captions(len(skeletons.frames), results, names)
+        )
+    if as_json:
+        click.echo(json.dumps(json_document(skeletons, results, names)))
+        return
+    from_set = f", dataset {dataset_name}" if dataset_name else ""
+    spans = "window" if len(results) == 1 else "windows"
+    click.echo(
+        f"{source}: {len(skeletons.frames)} frames, a pose in {skeletons.frames_with_pose} "
+        f"({layout} layout); {len(results)} {spans} of up to {window} frames, stride {stride} "
+        f"({engine.name}{from_set})"
+    )
+    for result in results:
+        shown = ", ".join(
+            f"{names[i] if names is not None else f'class {i}'} {p:.4f}" for i, p in result.ranked
+        )
+        click.echo(f"frames {result.start}-{result.end - 1}: {shown}")
+    for what, target in (("skeleton", save_skeleton), ("video", render)):
+        if target:
+            click.echo(f"wrote {what} {target}")
 
 
 def _class_names(saved: Any, record: Any, num_class: int) -> Any:

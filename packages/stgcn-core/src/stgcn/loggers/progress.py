@@ -34,16 +34,35 @@ def say(line: str, enabled: bool = True) -> None:
         tqdm.write(line)
 
 
-class Progress:
-    """Steps of one epoch with their loss, lr and rate."""
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is at each write (it may be swapped while a bar is drawn,
+    as :func:`stgcn.pose.video.native_stderr_aside` does), for tqdm's ``file``."""
 
-    def __init__(self, total: int, desc: str, enabled: bool = True) -> None:
-        self.total, self.desc = total, desc
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+class Progress:
+    """Steps of one epoch with their loss, lr and rate (or other units of work: the
+    frames of a video, the videos of an extraction)."""
+
+    def __init__(self, total: int, desc: str, enabled: bool = True, unit: str = "steps") -> None:
+        self.total, self.desc, self.unit = total, desc, unit
         on = enabled and not quiet()
         self.bar = None
         self.plain = False
         if on and sys.stderr.isatty():
-            self.bar = tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+            self.bar = tqdm(
+                total=total,
+                desc=desc,
+                leave=False,
+                dynamic_ncols=True,
+                unit=unit.rstrip("s"),
+                file=_CurrentStderr(),
+            )
         else:
             self.plain = on
         self.done = 0
@@ -79,8 +98,9 @@ class Progress:
                 self.next_share += LINE_SHARE
             self.last_line = now
             values = "  ".join(f"{key} {value}" for key, value in postfix.items())
+            line = f"{self.desc}: {self.done}/{self.total} {self.unit} ({share:.0%})  {values}"
             print(
-                f"{self.desc}: {self.done}/{self.total} steps ({share:.0%})  {values}",
+                line.rstrip(),
                 file=sys.stderr,
                 flush=True,
             )

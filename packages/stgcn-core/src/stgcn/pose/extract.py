@@ -1,0 +1,282 @@
+"""``stgcn data extract``: a folder of class subfolders of videos (or of OpenPose
+folders, or of COCO results files) to a training set.
+
+The set is a Kinetics-skeleton release tree (REFERENCE §3): ``kinetics_train/`` and
+``kinetics_val/`` with one JSON clip per video, and ``kinetics_{train,val}_label.json``
+naming each clip's class; the ``kinetics-json`` dataset of stgcn-data-kinetics trains on
+it with its classes taken from those label files. Why this format: it is the one the
+reference checkpoints were trained on, so the values a model sees in training are
+exactly those ``stgcn predict --video`` gives it (x, y minus 0.5, zero where undetected);
+one file per video makes the extraction resumable (a finished clip is a file, written
+under a temporary name and renamed); and it is plain JSON that other tools already read.
+
+Each video is extracted in a worker process (the estimator's model is loaded there); a
+video that cannot be read is reported and skipped, the others go on. A second run skips
+the clips already written, and retries the ones that failed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stgcn.errors import StgcnError, first_line
+from stgcn.pose.inputs import SkeletonInput, check_estimator, read_skeletons
+from stgcn.pose.skeletons import write_json
+
+#: the record of what an output folder holds: a resumed run must extract the same way
+MANIFEST = "extract.json"
+SPLITS = ("train", "val")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One clip to extract: its source, its class and split, its clip id."""
+
+    path: Path
+    relative: str
+    label: str
+    label_index: int
+    split: str
+    clip_id: str
+
+
+def _clip_id(label: str, stem: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", f"{label}__{stem}")
+
+
+def _is_item(kind: str, path: Path) -> bool:
+    from stgcn.pose.video import VIDEO_SUFFIXES
+
+    if path.name.startswith("."):
+        return False
+    if kind == "video":
+        return path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES
+    if kind == "openpose":
+        return path.is_dir()
+    return path.is_file() and path.suffix.lower() == ".json"
+
+
+def list_items(
+    root: Path, kind: str, val_ratio: float, val_list: Path | None
+) -> tuple[list[str], list[Item]]:
+    """The classes (sorted subfolder names) and every clip with its split.
+
+    A ratio puts, in each class, the clips whose name hashes lowest into ``val``: the
+    choice depends on the name alone, so adding videos later moves none of the others.
+    A list names the validation clips as ``class/name`` (or the name alone), one a line.
+    """
+    if not root.is_dir():
+        raise StgcnError(f"input folder not found: {root}")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise StgcnError(f"{root} holds no class subfolders (one folder of clips per class)")
+    listed: set[str] | None = None
+    if val_list is not None:
+        if not val_list.is_file():
+            raise StgcnError(f"--val-list file not found: {val_list}")
+        listed = {
+            line.strip().replace("\\", "/")
+            for line in val_list.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")
+        }
+    items: list[Item] = []
+    seen: dict[str, str] = {}
+    used: set[str] = set()
+    for index, label in enumerate(classes):
+        paths = sorted(p for p in (root / label).iterdir() if _is_item(kind, p))
+        if not paths:
+            raise StgcnError(f"class folder {root / label} holds no clips of this kind ({kind})")
+        digests = sorted(
+            paths, key=lambda p: hashlib.sha1(f"{label}/{p.name}".encode()).hexdigest()
+        )
+        count = round(val_ratio * len(paths))
+        if val_ratio > 0 and count == 0 and len(paths) > 1:
+            count = 1
+        by_ratio = set(digests[:count])
+        for path in paths:
+            relative = f"{label}/{path.name}"
+            if listed is not None:
+                chosen = relative in listed or path.name in listed
+                used.update({relative, path.name} & listed)
+            else:
+                chosen = path in by_ratio
+            clip_id = _clip_id(label, path.stem if kind != "openpose" else path.name)
+            if clip_id in seen:
+                raise StgcnError(
+                    f"{relative} and {seen[clip_id]} would share the clip id {clip_id}"
+                )
+            seen[clip_id] = relative
+            split = "val" if chosen else "train"
+            items.append(Item(path, relative, label, index, split, clip_id))
+    if listed is not None and listed - used:
+        raise StgcnError(f"--val-list names {sorted(listed - used)[0]!r}, which is not in {root}")
+    return classes, items
+
+
+def _manifest(output: Path, settings: Mapping[str, Any]) -> None:
+    """Refuse to resume into a folder extracted another way (other classes, split,
+    estimator or layout): its clips' labels and splits would no longer agree."""
+    path = output / MANIFEST
+    if path.is_file():
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            raise StgcnError(f"{path} is not valid JSON; extract into a new folder") from None
+        for key, value in settings.items():
+            if before.get(key) != value:
+                raise StgcnError(
+                    f"{output} was extracted with another {key} ({before.get(key)!r}, now "
+                    f"{value!r}); extract into a new folder or use the same settings"
+                )
+    elif any((output / f"kinetics_{split}").exists() for split in SPLITS):
+        raise StgcnError(f"{output} holds clips but no {MANIFEST}; extract into a new folder")
+
+
+def clip_path(output: Path, item: Item) -> Path:
+    return output / f"kinetics_{item.split}" / f"{item.clip_id}.json"
+
+
+def extract_one(task: tuple[Any, ...]) -> tuple[str, str, int, int]:
+    """One clip, in a worker: ``(status, message, frames, frames with a pose)``, status
+    "done" or "failed"; never raises, so that one broken video stops nothing."""
+    source, layout, target, label, label_index = task
+    try:
+        skeletons = read_skeletons(source, layout)
+        write_json(target, skeletons.to_kinetics(label, label_index))
+        return "done", "", len(skeletons.frames), skeletons.frames_with_pose
+    except StgcnError as error:
+        return "failed", first_line(error), 0, 0
+    except Exception as error:  # a decoder's or an estimator's own failure on this file
+        return "failed", f"{type(error).__name__}: {first_line(error)}", 0, 0
+
+
+def _has_pose(path: Path) -> bool:
+    try:
+        return bool(json.loads(path.read_text(encoding="utf-8")).get("data"))
+    except (ValueError, AttributeError):
+        return False
+
+
+def _write_labels(output: Path, items: Sequence[Item]) -> dict[str, int]:
+    counts = {}
+    for split in SPLITS:
+        entries = {}
+        for item in items:
+            path = clip_path(output, item)
+            if item.split == split and path.is_file():
+                entries[item.clip_id] = {
+                    "has_skeleton": _has_pose(path),
+                    "label": item.label,
+                    "label_index": item.label_index,
+                }
+        (output / f"kinetics_{split}").mkdir(parents=True, exist_ok=True)
+        write_json(output / f"kinetics_{split}_label.json", entries)
+        counts[split] = sum(1 for entry in entries.values() if entry["has_skeleton"])
+    return counts
+
+
+def _tell(line: str) -> None:
+    """A line for the person watching (stderr: stdout is the command's result)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def extract(
+    root: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    kind: str = "video",
+    estimator: str = "mediapipe",
+    estimator_options: Mapping[str, str] | None = None,
+    frame_size: tuple[int, int] | None = None,
+    val_ratio: float = 0.2,
+    val_list: str | os.PathLike[str] | None = None,
+    workers: int = 1,
+    layout: str = "openpose",
+) -> dict[str, Any]:
+    """Extract every clip not yet extracted; the figures of the run."""
+    from stgcn.loggers.progress import Progress, quiet
+
+    root, output = Path(root), Path(output)
+    if not 0 <= val_ratio < 1:
+        raise StgcnError(f"--val-ratio must be in [0, 1), got {val_ratio}")
+    if workers < 1:
+        raise StgcnError("--workers must be at least 1")
+    if layout != "openpose":
+        raise StgcnError("a Kinetics-skeleton set holds openpose skeletons (18 joints)")
+    if kind == "video":
+        check_estimator(estimator, layout)
+    elif frame_size is None:
+        raise StgcnError(f"--{kind} files hold pixel coordinates: give --frame-size WIDTHxHEIGHT")
+    if output.resolve() == root.resolve() or root.resolve() in output.resolve().parents:
+        raise StgcnError(f"--output {output} is inside the input folder; choose another")
+    classes, items = list_items(root, kind, val_ratio, Path(val_list) if val_list else None)
+    settings = {
+        "classes": classes,
+        "source": kind,
+        "estimator": estimator if kind == "video" else None,
+        "layout": layout,
+        "val_ratio": None if val_list else val_ratio,
+        "val_list": sorted(i.relative for i in items if i.split == "val") if val_list else None,
+    }
+    _manifest(output, settings)
+    output.mkdir(parents=True, exist_ok=True)
+    write_json(output / MANIFEST, settings)
+    todo = [item for item in items if not clip_path(output, item).is_file()]
+    skipped = len(items) - len(todo)
+    if skipped and not quiet():
+        _tell(f"{skipped} of {len(items)} clips already extracted in {output}; skipping them")
+    failed: dict[str, str] = {}
+    no_pose: list[str] = []
+    progress = Progress(len(todo), "extract", unit="clips")
+
+    def finished(item: Item, result: tuple[str, str, int, int]) -> None:
+        status, message, frames, with_pose = result
+        if status == "failed":
+            failed[item.relative] = message
+            _tell(f"stgcn: warning: skipped {item.relative}: {message}")
+        elif with_pose == 0:
+            no_pose.append(item.relative)
+            _tell(f"stgcn: warning: no person found in {item.relative} ({frames} frames)")
+        progress.update(clip=item.relative)
+
+    def task(item: Item) -> tuple[Any, ...]:
+        source = SkeletonInput(
+            kind, item.path, estimator, dict(estimator_options or {}), frame_size
+        )
+        return source, layout, clip_path(output, item), item.label, item.label_index
+
+    try:
+        if workers == 1 or len(todo) <= 1:
+            for item in todo:
+                finished(item, extract_one(task(item)))
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context) as pool:
+                futures: dict[Future, Item] = {
+                    pool.submit(extract_one, task(item)): item for item in todo
+                }
+                for future in as_completed(futures):
+                    finished(futures[future], future.result())
+    finally:
+        progress.close()
+        counts = _write_labels(output, items)
+    return {
+        "output": str(output),
+        "classes": classes,
+        "clips": len(items),
+        "extracted": len(todo) - len(failed),
+        "skipped": skipped,
+        "failed": failed,
+        "no_pose": no_pose,
+        "train": counts["train"],
+        "val": counts["val"],
+    }

@@ -1,0 +1,62 @@
+"""Where skeletons come from: a video through a pose estimator, an OpenPose folder, or
+a COCO keypoint results file; whichever it is, the result is a :class:`PoseSequence`
+in the stgcn layout asked for, so that prediction and extraction need not care."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stgcn.errors import StgcnError
+from stgcn.pose.skeletons import PoseSequence
+
+KINDS = ("video", "openpose", "coco-results")
+
+
+@dataclass(frozen=True)
+class SkeletonInput:
+    """One clip's source and how to read it."""
+
+    kind: str
+    path: Path
+    estimator: str = "mediapipe"
+    estimator_options: Mapping[str, str] = field(default_factory=dict)
+    #: (width, height) in pixels, for the two file kinds (pixel coordinates)
+    frame_size: tuple[int, int] | None = None
+
+
+def check_estimator(name: str, layout: str) -> None:
+    """The estimator is installed and can feed ``layout``: one line otherwise, before
+    any video is opened."""
+    from stgcn.plugins import get_registry
+
+    estimator = get_registry().pose_estimator(name)
+    if layout not in estimator.layouts:
+        known = ", ".join(sorted(estimator.layouts)) or "none"
+        raise StgcnError(f"pose estimator {name!r} gives no {layout} skeletons (it gives: {known})")
+
+
+def read_skeletons(
+    source: SkeletonInput, layout: str, on_frame: Callable[[int], None] | None = None
+) -> PoseSequence:
+    """The clip's skeletons in ``layout`` ("openpose" or "coco"), coordinates in [0, 1]."""
+    if source.kind == "video":
+        from stgcn.plugins import get_registry
+        from stgcn.pose.video import estimate_video
+
+        check_estimator(source.estimator, layout)
+        estimator = get_registry().pose_estimator(source.estimator)
+        raw = estimate_video(source.path, estimator, source.estimator_options, on_frame)
+        return raw.to_layout(layout, estimator.layouts)
+    if source.frame_size is None:
+        raise StgcnError(f"{source.path}: give --frame-size WIDTHxHEIGHT (pixel coordinates)")
+    if source.kind == "openpose":
+        from stgcn.pose.readers import read_openpose
+
+        return read_openpose(source.path, source.frame_size).to_layout(layout)
+    if source.kind == "coco-results":
+        from stgcn.pose.readers import read_coco_results
+
+        return read_coco_results(source.path, source.frame_size).to_layout(layout)
+    raise StgcnError(f"unknown skeleton source {source.kind!r}; known: {', '.join(KINDS)}")

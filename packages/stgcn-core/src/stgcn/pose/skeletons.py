@@ -1,0 +1,164 @@
+"""Per-frame skeletons of a video, and what is made of them: model input in the Kinetics
+value convention, sliding windows, and Kinetics-skeleton JSON clips (REFERENCE §3).
+
+A skeleton is a float32 array ``(joints, 3)``: x and y as fractions of the frame width
+and height (0 at the left and top edge), and a score in [0, 1]; 0 means not found.
+Keeping [0, 1] coordinates here, rather than the model's centred values, is what lets
+the same skeletons be saved as a Kinetics clip, drawn on the video, or converted for a
+model, each without undoing the other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stgcn.errors import StgcnError
+from stgcn.pose.joints import LAYOUT_JOINTS, JointMap, joint_map
+
+#: digits kept of each coordinate and score in a saved clip (the release keeps 3)
+JSON_DIGITS = 4
+
+
+@dataclass
+class PoseSequence:
+    """The skeletons of every frame of one video: ``frames[t]`` lists the persons of
+    frame ``t``, each ``(len(joints), 3)``, in the joint order ``joints``."""
+
+    joints: tuple[str, ...]
+    frames: list[list[np.ndarray]] = field(default_factory=list)
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+
+    @property
+    def frames_with_pose(self) -> int:
+        return sum(1 for persons in self.frames if persons)
+
+    @property
+    def layout(self) -> str | None:
+        """The stgcn layout these joints are, or None for an estimator's own set."""
+        for name, joints in LAYOUT_JOINTS.items():
+            if tuple(joints) == tuple(self.joints):
+                return name
+        return None
+
+    def mapped(self, joint_map: JointMap) -> PoseSequence:
+        """The same frames through ``joint_map`` (to one of the stgcn layouts)."""
+        if tuple(joint_map.source) != tuple(self.joints):
+            raise StgcnError("a joint map given skeletons of another joint set")
+        frames = [[joint_map.apply(person) for person in persons] for persons in self.frames]
+        return PoseSequence(
+            LAYOUT_JOINTS[joint_map.target], frames, self.width, self.height, self.fps
+        )
+
+    def to_layout(self, layout: str, maps: Mapping[str, JointMap] | None = None) -> PoseSequence:
+        """These skeletons in stgcn layout ``layout``, through the estimator's own map
+        where it gives one, else by joint names."""
+        if self.layout == layout:
+            return self
+        chosen = (maps or {}).get(layout) or joint_map(self.joints, layout)
+        return self.mapped(chosen)
+
+    def model_input(self, start: int, end: int, num_person: int) -> np.ndarray:
+        """Frames ``[start, end)`` as float32 ``(3, end - start, V, num_person)`` in the
+        Kinetics convention: x, y minus 0.5, both 0 where the score is 0; each frame's
+        persons sorted by summed score, highest first, the first ``num_person`` kept."""
+        if self.layout is None:
+            raise StgcnError("skeletons must be brought to a layout before a model takes them")
+        joints = len(self.joints)
+        data = np.zeros((3, end - start, joints, num_person), dtype=np.float32)
+        for row, persons in enumerate(self.frames[start:end]):
+            if not persons:
+                continue
+            ranked = sorted(persons, key=lambda p: -float(np.sum(p[:, 2])))[:num_person]
+            for slot, person in enumerate(ranked):
+                values = person.astype(np.float64)
+                found = values[:, 2] > 0
+                data[0, row, :, slot] = np.where(found, values[:, 0] - 0.5, 0.0)
+                data[1, row, :, slot] = np.where(found, values[:, 1] - 0.5, 0.0)
+                data[2, row, :, slot] = values[:, 2]
+        return data
+
+    def to_kinetics(self, label: str | None = None, label_index: int | None = None) -> dict:
+        """The Kinetics-skeleton clip: ``{"data": [{"frame_index", "skeleton": [{"pose",
+        "score"}]}], "label", "label_index"}``, coordinates in [0, 1], frames without a
+        person left out (as the release does)."""
+        if self.layout is None:
+            raise StgcnError("skeletons must be brought to a layout before they are saved")
+        data = []
+        for index, persons in enumerate(self.frames):
+            if not persons:
+                continue
+            skeletons = []
+            for person in persons:
+                values = np.round(person.astype(np.float64), JSON_DIGITS)
+                skeletons.append(
+                    {
+                        "pose": [float(v) for v in values[:, :2].reshape(-1)],
+                        "score": [float(v) for v in values[:, 2]],
+                    }
+                )
+            data.append({"frame_index": index, "skeleton": skeletons})
+        clip: dict[str, Any] = {"data": data, "label": label, "label_index": label_index}
+        return clip
+
+
+def windows(total: int, window: int, stride: int) -> list[tuple[int, int]]:
+    """``[start, end)`` of each window: every ``stride`` frames a window of ``window``,
+    and a last one ending at the last frame where the stride would leave frames out; a
+    video shorter than a window is one window of all its frames."""
+    if window < 1 or stride < 1:
+        raise StgcnError("--window and --stride must be at least 1")
+    if total <= 0:
+        return []
+    if total <= window:
+        return [(0, total)]
+    spans = [(start, start + window) for start in range(0, total - window + 1, stride)]
+    if spans[-1][1] < total:
+        spans.append((total - window, total))
+    return spans
+
+
+def write_json(path: str | os.PathLike[str], document: Any) -> Path:
+    """``document`` written to a temporary name beside ``path``, then renamed: a reader
+    (or a resumed extraction) never sees half a file."""
+    path = Path(path)
+    if path.is_dir():
+        raise StgcnError(f"{path} is a folder; give a file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.incomplete")
+    with temporary.open("w", encoding="utf-8") as stream:
+        json.dump(document, stream, separators=(",", ":"))
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, path)
+    return path
+
+
+def read_kinetics(path: str | os.PathLike[str], layout: str = "openpose") -> PoseSequence:
+    """A Kinetics-skeleton JSON clip back as skeletons of ``layout`` ([0, 1] coordinates)."""
+    path = Path(path)
+    joints = LAYOUT_JOINTS[layout]
+    try:
+        clip = json.loads(path.read_text(encoding="utf-8"))
+        frames: list[list[np.ndarray]] = []
+        for entry in clip["data"]:
+            index = int(entry["frame_index"])
+            while len(frames) <= index:
+                frames.append([])
+            for skeleton in entry["skeleton"]:
+                pose = np.asarray(skeleton["pose"], dtype=np.float32).reshape(-1, 2)
+                score = np.asarray(skeleton["score"], dtype=np.float32)
+                if len(pose) != len(joints) or len(score) != len(joints):
+                    raise ValueError(f"a skeleton of {len(pose)} joints, not {len(joints)}")
+                frames[index].append(np.concatenate([pose, score[:, None]], axis=1))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise StgcnError(f"{path} is not a Kinetics-skeleton clip: {error}") from None
+    return PoseSequence(joints, frames)

@@ -1,0 +1,131 @@
+"""The ``stgcn_register_pose_estimators`` hook (plugin API 1.3): registration through an
+installed distribution, the listing, refusals, and that the core's pose code imports
+neither OpenCV nor an estimator until a video is read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from core_helpers import make_distribution, run_stgcn
+
+from stgcn import plugins
+from stgcn.errors import StgcnError
+from stgcn.records import PoseEstimator
+
+#: an estimator plugin as a third party writes one; its model finds one fixed person,
+#: which is all the registry tests need (the real estimator is tested in tests-pose)
+ESTIMATOR_PLUGIN = """
+import numpy as np
+
+from stgcn.hookspecs import hookimpl
+from stgcn.pose import COCO_17, joint_map
+from stgcn.records import PoseEstimator
+
+STGCN_API = ">=1.3,<2"
+
+
+class Fixed:
+    def estimate(self, image):
+        return [np.full((17, 3), 0.5, np.float32)]
+
+    def close(self):
+        pass
+
+
+@hookimpl
+def stgcn_register_pose_estimators(register):
+    register(PoseEstimator(name="fixed", open=lambda options: Fixed(), joints=COCO_17,
+                           layouts={"coco": joint_map(COCO_17, "coco"),
+                                    "openpose": joint_map(COCO_17, "openpose")},
+                           description="one person in the middle", max_persons=1))
+"""
+
+WRONG_RECORD = """
+from stgcn.hookspecs import hookimpl
+
+
+@hookimpl
+def stgcn_register_pose_estimators(register):
+    register({"name": "not-a-record"})
+"""
+
+
+def test_a_plugin_registers_a_pose_estimator(site) -> None:
+    make_distribution(site, "stgcn-pose-fixed", "0.3", "fake_fixed", ESTIMATOR_PLUGIN)
+    registry = plugins.get_registry()
+    estimator = registry.pose_estimator("fixed")
+    assert isinstance(estimator, PoseEstimator) and estimator.max_persons == 1
+    assert sorted(estimator.layouts) == ["coco", "openpose"]
+    model = estimator.open({})
+    (person,) = model.estimate(None)
+    assert person.shape == (17, 3)
+    row = next(r for r in plugins.describe(registry) if r["name"] == "stgcn-pose-fixed")
+    assert row["pose_estimators"] == [
+        {
+            "name": "fixed",
+            "description": "one person in the middle",
+            "layouts": ["coco", "openpose"],
+            "max_persons": 1,
+        }
+    ]
+    listing = run_stgcn("plugins", site=site)
+    assert "  pose     fixed        coco, openpose layouts" in listing.stdout.splitlines()
+    as_json = json.loads(run_stgcn("plugins", "--json", site=site).stdout)
+    assert any(r["pose_estimators"] for r in as_json if r["name"] == "stgcn-pose-fixed")
+
+
+def test_unknown_estimator_is_one_line(site) -> None:
+    with pytest.raises(StgcnError, match="unknown pose estimator 'nope'; known pose estimators"):
+        plugins.get_registry().pose_estimator("nope")
+
+
+def test_a_wrong_record_skips_only_that_plugin(site, capsys) -> None:
+    make_distribution(site, "stgcn-pose-wrong", "0.1", "fake_wrong", WRONG_RECORD)
+    make_distribution(site, "stgcn-pose-fixed", "0.3", "fake_fixed", ESTIMATOR_PLUGIN)
+    registry = plugins.get_registry()
+    assert "fixed" in registry.pose_estimators
+    assert "not-a-record" not in registry.pose_estimators
+    warning = capsys.readouterr().err
+    assert "fake_wrong" in warning and "expects a PoseEstimator" in warning
+
+
+def test_an_older_core_skips_the_estimator_plugin_with_a_reason(site, monkeypatch) -> None:
+    make_distribution(site, "stgcn-pose-fixed", "0.3", "fake_fixed", ESTIMATOR_PLUGIN)
+    monkeypatch.setattr(plugins, "API_VERSION", "1.2")
+    registry = plugins.get_registry()
+    info = next(i for i in registry.plugins if i.name == "fake_fixed")
+    assert info.skipped == "needs stgcn plugin API >=1.3,<2, this stgcn-core has 1.2"
+
+
+def test_the_pose_code_imports_no_opencv_until_a_video_is_read() -> None:
+    code = (
+        "import sys, stgcn.pose, stgcn.pose.video, stgcn.pose.extract, stgcn.pose.readers, "
+        "stgcn.cli; print(sorted(m for m in ('cv2', 'mediapipe') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_without_opencv_a_video_is_one_line(tmp_path, monkeypatch) -> None:
+    import builtins
+
+    from stgcn.pose import video
+
+    real_import = builtins.__import__
+
+    def no_cv2(name, *args, **kwargs):
+        if name == "cv2":
+            raise ImportError("No module named 'cv2'")
+        return real_import(name, *args, **kwargs)
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\0" * 16)
+    monkeypatch.setattr(builtins, "__import__", no_cv2)
+    with pytest.raises(StgcnError, match=r"needs OpenCV .*stgcn-core\[video\]"):
+        video.video_facts(clip)

@@ -1,0 +1,7 @@
+"""MediaPipe Pose as an stgcn pose estimator (``--estimator mediapipe``).
+
+The plugin module (:mod:`stgcn_pose_mediapipe.plugin`) imports neither mediapipe nor
+OpenCV: ``stgcn plugins`` loads it on every call. The model loads when a video is opened.
+"""
+
+__version__ = "0.1.0"

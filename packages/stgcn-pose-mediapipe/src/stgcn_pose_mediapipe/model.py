@@ -1,0 +1,106 @@
+"""One video's MediaPipe Pose model (the legacy ``solutions.pose`` API of 0.10.x).
+
+``static_image_mode=False``: MediaPipe detects the person once and then tracks the
+landmarks from frame to frame, which is both faster and steadier on a video than
+detecting in every frame. A model therefore belongs to one video, in frame order.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from stgcn.errors import StgcnError, first_line
+from stgcn.options import parse_bool
+
+#: ``--estimator-option`` keys and their defaults
+DEFAULTS = {
+    "model_complexity": "1",
+    "min_detection_confidence": "0.5",
+    "min_tracking_confidence": "0.5",
+    "smooth_landmarks": "true",
+}
+
+
+def _fraction(key: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise StgcnError(f"mediapipe: option {key} expects a number in [0, 1], got {value!r}")
+    return number
+
+
+def settings(options: Mapping[str, str]) -> dict[str, object]:
+    """The keyword arguments of ``mp.solutions.pose.Pose``, checked."""
+    unknown = sorted(set(options) - set(DEFAULTS))
+    if unknown:
+        raise StgcnError(
+            f"mediapipe: unknown option {unknown[0]!r}; known: {', '.join(sorted(DEFAULTS))}"
+        )
+    given = {**DEFAULTS, **options}
+    complexity = str(given["model_complexity"])
+    # the 0.10.14 wheel ships pose_landmark_full (1) only; 0 (lite) and 2 (heavy) are
+    # downloaded on first use, which a machine without a network cannot do
+    if complexity != "1":
+        raise StgcnError(
+            "mediapipe: model_complexity 1 is the model the wheel ships; "
+            f"{complexity!r} would be downloaded"
+        )
+    return {
+        "static_image_mode": False,
+        "model_complexity": 1,
+        "smooth_landmarks": parse_bool(given["smooth_landmarks"], "mediapipe: smooth_landmarks"),
+        "min_detection_confidence": _fraction(
+            "min_detection_confidence", given["min_detection_confidence"]
+        ),
+        "min_tracking_confidence": _fraction(
+            "min_tracking_confidence", given["min_tracking_confidence"]
+        ),
+    }
+
+
+class MediaPipePose:
+    """A :class:`stgcn.records.PoseModel`: at most one person per frame, 33 landmarks,
+    x and y as fractions of the frame, the landmark's visibility as its score, and a
+    landmark outside the frame not found (all zero), as OpenPose reports it."""
+
+    def __init__(self, options: Mapping[str, str]) -> None:
+        kwargs = settings(options)
+        try:
+            import mediapipe as mp
+        except ImportError as error:
+            raise StgcnError(
+                f"the mediapipe estimator needs mediapipe 0.10.14 ({first_line(error)}): "
+                "pip install stgcn-pose-mediapipe"
+            ) from None
+        # MediaPipe's C++ graph logs a few lines to the process's stderr as its models
+        # start; stgcn.pose.video runs estimators with those native writes set aside
+        self._pose = mp.solutions.pose.Pose(**kwargs)
+
+    def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise StgcnError(f"mediapipe takes RGB uint8 images, got {image.dtype} {image.shape}")
+        with warnings.catch_warnings():
+            # protobuf 4 deprecates an API mediapipe 0.10.14 calls on every frame
+            warnings.filterwarnings("ignore", "SymbolDatabase.GetPrototype", UserWarning)
+            results = self._pose.process(np.ascontiguousarray(image))
+        if results.pose_landmarks is None:
+            return []
+        person = np.array(
+            [[mark.x, mark.y, mark.visibility] for mark in results.pose_landmarks.landmark],
+            dtype=np.float32,
+        )
+        person[:, 2] = np.clip(person[:, 2], 0.0, 1.0)
+        # MediaPipe places every landmark, also those outside the frame (legs below a
+        # portrait's edge, at y = 1.9 with a low visibility); OpenPose, and so the
+        # Kinetics data, reports such joints as not found. Do the same: x = y = score = 0.
+        outside = ((person[:, :2] < 0.0) | (person[:, :2] > 1.0)).any(axis=1)
+        person[outside] = 0.0
+        return [person]
+
+    def close(self) -> None:
+        self._pose.close()

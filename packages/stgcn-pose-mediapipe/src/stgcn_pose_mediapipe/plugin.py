@@ -1,0 +1,37 @@
+"""The ``stgcn`` entry point: the ``mediapipe`` pose estimator.
+
+Cheap to import (``stgcn plugins`` imports every plugin): mediapipe loads when a video
+is opened, in :mod:`stgcn_pose_mediapipe.model`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from stgcn.hookspecs import hookimpl
+from stgcn.records import PoseEstimator, PoseModel
+from stgcn_pose_mediapipe.landmarks import LANDMARKS, LAYOUTS
+
+#: written for the plugin API that has stgcn_register_pose_estimators
+STGCN_API = ">=1.3,<2"
+
+
+def open_model(options: Mapping[str, str]) -> PoseModel:
+    from stgcn_pose_mediapipe.model import MediaPipePose
+
+    return MediaPipePose(options)
+
+
+MEDIAPIPE = PoseEstimator(
+    name="mediapipe",
+    open=open_model,
+    joints=LANDMARKS,
+    layouts=LAYOUTS,
+    description="MediaPipe Pose 0.10.14 (BlazePose full, CPU): one person, 33 landmarks",
+    max_persons=1,
+)
+
+
+@hookimpl
+def stgcn_register_pose_estimators(register: Callable[[PoseEstimator], None]) -> None:
+    register(MEDIAPIPE)
