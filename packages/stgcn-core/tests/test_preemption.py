@@ -154,7 +154,8 @@ def test_sigterm_mid_epoch_then_resume_matches_the_uninterrupted_run(
 
 def test_kill_after_a_step_checkpoint_resumes_from_that_step(plugin: Path, tmp_path: Path) -> None:
     """--checkpoint-every 3 over 4-step epochs: SIGKILL at step 7 finds latest written at
-    step 6 (epoch 2, step 2), and the resume from there is exact. With two loader
+    step 6 (epoch 2, step 2), and the job requeued (the same command, with Slurm's
+    restart count) resumes from there exactly. With two loader
     workers: which worker reads a batch shifts when a resume skips batches, so only
     per-sample seeding keeps the augmentation the same."""
     args = [*ARGS, "--epochs", "2", "--workers", "2"]
@@ -168,10 +169,32 @@ def test_kill_after_a_step_checkpoint_resumes_from_that_step(plugin: Path, tmp_p
     assert result.returncode == -9, result.stderr
     saved = torch.load(killed / "checkpoints" / "latest.pth.tar", weights_only=True)
     assert (saved["epoch"], saved["position"]["step"]) == (1, 2)
-    resumed = run_stgcn("run", "--resume", "--work-dir", str(killed), site=plugin)
-    assert resumed.returncode == 0, resumed.stderr
+    # requeued by Slurm: the same command again, which resumes without --resume
+    requeued = run_stgcn(
+        "run", *args, "--work-dir", str(killed), "--checkpoint-every", "3", site=plugin,
+        env={"SLURM_RESTART_COUNT": "1"},
+    )  # fmt: skip
+    assert requeued.returncode == 0, requeued.stderr
     _assert_same_weights(killed, straight)
     assert _epochs_logged(killed) == [1, 2]
+
+
+def test_a_stopped_group_under_max_restarts_continues_from_its_step(
+    plugin: Path, tmp_path: Path
+) -> None:
+    """torch's agent restarts the group whose workers exited 75 after SIGTERM; the
+    restarted group resumes from the step checkpoint and the run ends exact."""
+    args = [*ARGS, "--epochs", "2", "--cards", "2"]
+    straight = tmp_path / "straight"
+    assert run_stgcn("run", *args, "--work-dir", str(straight), site=plugin).returncode == 0
+    restarted = tmp_path / "restarted"
+    result = run_stgcn(
+        "run", *args, "--work-dir", str(restarted), "--max-restarts", "1",
+        "--logger", "stopper", site=plugin, env={"STGCN_TEST_STOP": "1:SIGTERM:self"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    _assert_same_weights(restarted, straight)
+    assert _epochs_logged(restarted) == [1, 2]
 
 
 @pytest.mark.parametrize("target", ["self", "parent"])
