@@ -34,6 +34,9 @@ EXAMPLES = sorted(
     for p in (ROOT / "examples").iterdir()
     if (p / "pyproject.toml").is_file() and p != MLFLOW_EXAMPLE
 )
+#: the core's tests that launch several real processes per case (tests-distributed)
+CORE_TESTS = ROOT / "packages" / "stgcn-core" / "tests"
+MULTI_PROCESS_TESTS = [CORE_TESTS / "test_distributed.py", CORE_TESTS / "test_preemption.py"]
 #: the Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py), tested as scripts
 MODELZOO_TESTS = ROOT / "test" / "tests"
 
@@ -54,15 +57,26 @@ def tests(session: nox.Session) -> None:
     builds and installs it, and runs the generated package's own tests; ninja for the
     npu tests, which build their stand-in device with torch's C++ extension loader;
     matplotlib for ``stgcn report``. The ModelZoo scripts and the loggers have sessions
-    of their own, and the npu backend's runs on its stand-in device go with the other
-    npu tests in ``tests-npu`` (CI runs them all).
+    of their own, the npu backend's runs on its stand-in device go with the other npu
+    tests in ``tests-npu``, and the multi-process runs to ``tests-distributed`` (CI runs
+    them all).
     """
     install_stgcn(
         session, "pytest", "hatchling", "ninja", "matplotlib", *[str(p) for p in EXAMPLES]
     )
     suites = [str(p / "tests") for p in [*PACKAGES, *EXAMPLES]]
     stand_in = ROOT / "packages" / "stgcn-backend-npu" / "tests" / "test_on_stand_in.py"
-    session.run("pytest", *suites, f"--ignore={stand_in}", *session.posargs)
+    elsewhere = [stand_in, *MULTI_PROCESS_TESTS]
+    session.run("pytest", *suites, *[f"--ignore={p}" for p in elsewhere], *session.posargs)
+
+
+@nox.session(name="tests-distributed")
+def tests_distributed(session: nox.Session) -> None:
+    """Runs of several real processes: gloo cards and hosts on loopback meeting, failing,
+    vanishing, and stopped by signals and resumed exactly (minutes of launches, so apart
+    from the default set, which keeps every other test of these modules' subjects)."""
+    install_stgcn(session, "pytest")
+    session.run("pytest", *[str(p) for p in MULTI_PROCESS_TESTS], *session.posargs)
 
 
 @nox.session(name="tests-modelzoo")
