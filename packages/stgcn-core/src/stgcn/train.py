@@ -20,6 +20,7 @@ import math
 import os
 import random
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -178,8 +179,8 @@ def initialise_from(model: STGCN, path: str) -> list[str]:
 def _loader(
     dataset: Any, session: Session, train: bool, epoch: int, order: list[int] | None = None
 ) -> DataLoader:
-    """One epoch's batches for this rank: ``order`` for training (see :func:`_epoch_order`),
-    in order for validation.
+    """One epoch's batches for this rank: ``order`` for training (the rest of
+    :func:`_epoch_order` from a position on), in order for validation.
 
     Several ranks split the validation set without padding, so each sample counts once.
     """
@@ -187,8 +188,7 @@ def _loader(
     generator = torch.Generator().manual_seed(config.seed * 7919 + epoch + 1)
     sampler: Any = None
     if train:
-        order = order if order is not None else _epoch_order(dataset, session, epoch)
-        sampler = OrderSampler(order)
+        sampler = OrderSampler(order or [])
     elif world.distributed:
         sampler = dist.StridedSampler(dataset, world)
     return DataLoader(
@@ -559,13 +559,14 @@ def _train_epoch(
     first, samples, seconds, start_sum = 0, 0, 0.0, 0.0
     if start is not None:
         first = start.step_for(world.size, config.batch_size)
-        if not start.exact_for(world.size, config.batch_size):
-            say(
+        if not start.exact_for(world.size, config.batch_size) and world.is_main:
+            print(  # a warning: on stderr, and also under --quiet
                 f"stgcn: warning: the step checkpoint was written by {start.world_size} card(s) "
                 f"at batch {start.batch_size}; going on from step {first} of epoch {epoch + 1}, "
-                "which is close to but not exactly the interrupted run", world.is_main,
-            )  # fmt: skip
-        else:
+                "which is close to but not exactly the interrupted run",
+                file=sys.stderr,
+            )
+        if start.exact_for(world.size, config.batch_size):
             ckpt.set_rng_state(start.rng[world.rank])
         seconds = start.seconds
         if world.is_main:  # the epoch's partial sums over every rank, counted once

@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DistributedSampler, Sampler
+from torch.utils.data import Sampler
+
+from stgcn.distributed import World, train_sampler
 
 _MASK = 2**64 - 1
 
@@ -48,10 +50,8 @@ def epoch_order(
     the set as DistributedSampler does (each a disjoint share, reshuffled per epoch).
     """
     if world_size > 1:
-        sampler = DistributedSampler(
-            range(size), num_replicas=world_size, rank=rank, shuffle=True, seed=seed,
-            drop_last=drop_last,
-        )  # fmt: skip
+        world = World(rank=rank, local_rank=rank, size=world_size, local_size=world_size)
+        sampler = train_sampler(range(size), world, seed, drop_last)
         sampler.set_epoch(epoch)
         return list(sampler)
     generator = torch.Generator().manual_seed(seed * 7919 + epoch)
