@@ -16,11 +16,12 @@ to 1.08x in consecutive runs, against 1.13x interleaved).
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -30,6 +31,7 @@ from stgcn.errors import StgcnError
 from stgcn.memory import DeviceMemory, PeakRSS
 from stgcn.model import STGCN
 from stgcn.records import Backend
+from stgcn.reference.process import ReferenceJob, ReferenceProcess
 from stgcn.reports.throughput import matmul_peak_gflops, reference_gflop_per_sample
 from stgcn.train import training_step
 
@@ -70,6 +72,10 @@ class BenchResult:
     #: the baseline's figures from the same run, and samples_per_s over its samples_per_s
     baseline: Timing | None = None
     ratio: float | None = None
+    #: the reference network in a process of its own with glibc's default malloc
+    #: (``--reference``, :mod:`stgcn.reference`), and samples_per_s over its samples_per_s
+    reference: Timing | None = None
+    reference_ratio: float | None = None
     #: figures of the data pipeline (``--with-data``), beside the model's
     data: dict[str, Any] | None = field(default=None)
     #: the reference network's GFLOP per sample's step, and at samples_per_s the GFLOP/s
@@ -82,6 +88,7 @@ class BenchResult:
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
         out["baseline"] = self.baseline.to_dict() if self.baseline else None
+        out["reference"] = self.reference.to_dict() if self.reference else None
         return out
 
 
@@ -93,38 +100,45 @@ class _Timed:
     synchronize: Callable[[], None]
     device: torch.device
 
+    def warm_up(self, warmup: int) -> tuple[float | None, float | None]:
+        """The warm-up steps, then one more for the memory figures: the peak RSS of the
+        stretch, and the device memory of the steady-state step (cuDNN's autotuning
+        tries algorithms with large workspaces on the first steps of a new shape)."""
+        memory = DeviceMemory(self.device)
+        # with malloc keeping freed memory (the cpu backend's reuse_memory), what the
+        # model before left would otherwise count in this one's peak RSS
+        release_freed_memory()
+        with PeakRSS() as rss:
+            for _ in range(warmup):
+                self.seconds()
+            memory.reset()
+            self.seconds()
+        return rss.peak_mib, memory.peak_mib()
 
-def _warm_up(model: _Timed, warmup: int) -> tuple[float | None, float | None]:
-    """The warm-up steps, then one more for the memory figures: the peak RSS of the
-    stretch, and the device memory of the steady-state step (cuDNN's autotuning tries
-    algorithms with large workspaces on the first steps of a new shape)."""
-    memory = DeviceMemory(model.device)
-    # with malloc keeping freed memory (the cpu backend's reuse_memory), what the model
-    # before left would otherwise count in this one's peak RSS
-    release_freed_memory()
-    with PeakRSS() as rss:
-        for _ in range(warmup):
-            _seconds(model)
-        memory.reset()
-        _seconds(model)
-    return rss.peak_mib, memory.peak_mib()
-
-
-def _seconds(model: _Timed) -> float:
-    model.synchronize()
-    start = time.perf_counter()
-    model.step()
-    model.synchronize()
-    return time.perf_counter() - start
+    def seconds(self) -> float:
+        self.synchronize()
+        start = time.perf_counter()
+        self.step()
+        self.synchronize()
+        return time.perf_counter() - start
 
 
-def _timed(models: list[_Timed], steps: int, warmup: int, batch_size: int) -> list[Timing]:
+class _Stepper(Protocol):
+    """What ``_timed`` needs of a model: in this process (``_Timed``) or in the
+    reference's own (:class:`stgcn.reference.ReferenceProcess`)."""
+
+    def warm_up(self, warmup: int) -> tuple[float | None, float | None]: ...
+
+    def seconds(self) -> float: ...
+
+
+def _timed(models: list[_Stepper], steps: int, warmup: int, batch_size: int) -> list[Timing]:
     """Warm each model up alone, then time their steps in turn, one of each per round."""
-    memories = [_warm_up(model, warmup) for model in models]
+    memories = [model.warm_up(warmup) for model in models]
     seconds: list[list[float]] = [[] for _ in models]
     for _ in range(steps):
         for model, times in zip(models, seconds, strict=True):
-            times.append(_seconds(model))
+            times.append(model.seconds())
     timings = []
     for times, (rss, device_mib) in zip(seconds, memories, strict=True):
         median = statistics.median(times)
@@ -194,9 +208,12 @@ def bench_training(
     baseline: bool = False,
     mode: str = "train",
     engine: str = "torch",
+    reference: bool = False,
 ) -> BenchResult:
     """Time the backend's model (``prepare_model`` applied) and, with ``baseline``, the
-    plain fp32 eager baseline with the same weights and input on the same device."""
+    plain fp32 eager baseline with the same weights and input on the same device; with
+    ``reference``, the same baseline once more in a process of its own, as the reference
+    implementation runs (:mod:`stgcn.reference`)."""
     if mode not in MODES:
         raise StgcnError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
     if engine not in ENGINES:
@@ -223,8 +240,16 @@ def bench_training(
         plain.to(device)
         step = _torch_step(mode, plain, backend, "fp32", x, y)
         models.append(_Timed(step, backend.synchronize, device))
-    timing, *rest = _timed(models, steps, warmup, batch_size)
-    reference = rest[0] if rest else None
+    with contextlib.ExitStack() as stack:
+        if reference:
+            job = ReferenceJob(
+                mode, batch_size, frames, persons, KINETICS_CLASSES, seed, str(device),
+                torch.get_num_threads(),
+            )  # fmt: skip
+            models.append(stack.enter_context(ReferenceProcess(job)))
+        timing, *rest = _timed(models, steps, warmup, batch_size)
+    own_process = rest.pop() if reference else None
+    plain_timing = rest[0] if rest else None
     work = reference_gflop_per_sample(frames, persons, KINETICS_CLASSES, mode)
     peak = matmul_peak_gflops(device, precision, backend.synchronize)
     achieved = timing.samples_per_s * work
@@ -244,8 +269,10 @@ def bench_training(
         engine=engine,
         peak_rss_mib=timing.peak_rss_mib,
         device_memory_mib=timing.device_memory_mib,
-        baseline=reference,
-        ratio=timing.samples_per_s / reference.samples_per_s if reference else None,
+        baseline=plain_timing,
+        ratio=timing.samples_per_s / plain_timing.samples_per_s if plain_timing else None,
+        reference=own_process,
+        reference_ratio=timing.samples_per_s / own_process.samples_per_s if own_process else None,
         gflop_per_sample=work,
         gflop_per_s=achieved,
         matmul_peak_gflop_per_s=peak,

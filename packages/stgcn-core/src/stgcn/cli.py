@@ -349,6 +349,11 @@ def fuse(score_files: tuple[str, ...], weights: str | None, as_json: bool) -> No
     "--baseline", is_flag=True, help="Also time the plain fp32 eager baseline; give the ratio."
 )
 @click.option(
+    "--reference",
+    is_flag=True,
+    help="Also time that baseline as the reference runs: its own process, glibc's malloc.",
+)
+@click.option(
     "--mode",
     type=click.Choice(["train", "eval"]),
     default="train",
@@ -379,6 +384,7 @@ def bench(
     steps: int,
     warmup: int,
     baseline: bool,
+    reference: bool,
     mode: str,
     engine: str,
     with_data: str | None,
@@ -390,7 +396,9 @@ def bench(
     compile_model: bool,
 ) -> None:
     """Throughput (samples/s) on random Kinetics-shaped input, peak memory, and with
-    --baseline the ratio to the plain fp32 eager model timed in the same run."""
+    --baseline the ratio to the plain fp32 eager model timed in the same run, under the
+    same settings; with --reference the ratio to that model in a process of its own, with
+    glibc's default malloc and plain PyTorch, as the reference implementation runs."""
     from stgcn.bench import bench_training
     from stgcn.plugins import get_registry
 
@@ -432,6 +440,7 @@ def bench(
         baseline=baseline,
         mode=mode,
         engine=engine,
+        reference=reference,
     )
     result.data = data_figures
     if as_json:
@@ -453,6 +462,12 @@ def bench(
         click.echo(
             f"{result.baseline.samples_per_s:.2f} samples/s baseline (fp32 eager einsum; "
             f"peak RSS {result.baseline.peak_rss_mib} MiB)  ratio {result.ratio:.2f}x"
+        )
+    if result.reference is not None:
+        click.echo(
+            f"{result.reference.samples_per_s:.2f} samples/s reference (its own process, "
+            f"glibc's malloc; peak RSS {result.reference.peak_rss_mib} MiB)  "
+            f"ratio {result.reference_ratio:.2f}x"
         )
     if data_figures is not None:
         batched = data_figures["batched_samples_per_s"]
