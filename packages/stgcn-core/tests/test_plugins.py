@@ -262,6 +262,28 @@ def test_cpu_backend_options_are_checked_and_compile_wraps_the_model() -> None:
     assert compiled is not model and compiled._orig_mod is model
 
 
+@pytest.mark.parametrize(
+    ("precision", "native", "expected"),
+    [("bf16", True, True), ("fp32", True, False), ("bf16", False, False), ("fp32", False, False)],
+)
+def test_cpu_backend_picks_channels_last_per_machine_and_precision(
+    monkeypatch, precision: str, native: bool, expected: bool
+) -> None:
+    """``auto`` (the default): channels last in bf16 where the CPU has native bf16; the
+    CPU's features are set here, so this holds on every machine the suite meets."""
+    from stgcn.backends import cpu
+    from stgcn.model import STGCN
+
+    monkeypatch.setattr(cpu, "native_bf16", lambda: native)
+    backend = cpu.CPUBackend()
+    backend.configure({})
+    assert backend.uses_channels_last(precision) is expected
+    weight = backend.prepare_model(STGCN(3), precision).st_gcn_networks[0].tcn[2].weight
+    assert weight.is_contiguous(memory_format=torch.channels_last) is expected
+    backend.configure({"channels_last": "false"})
+    assert backend.uses_channels_last(precision) is False
+
+
 @pytest.mark.parametrize("value", ["true", "false"])
 def test_cpu_backend_channels_last_option_sets_the_weights_layout(value: str) -> None:
     from stgcn.backends.cpu import CPUBackend
