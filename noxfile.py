@@ -70,6 +70,35 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *suites, *[f"--ignore={p}" for p in elsewhere], *session.posargs)
 
 
+#: a stand-in for a CPU with native bf16 (tools/native_bf16_stand_in/sitecustomize.py)
+NATIVE_BF16_STAND_IN = ROOT / "tools" / "native_bf16_stand_in"
+#: the suites whose commands take the cpu backend's default precision
+CPU_DEFAULT_SUITES = [
+    CORE_TESTS,
+    *[ROOT / "packages" / name / "tests" for name in ("stgcn-data-kinetics", "stgcn-data-pyskl")],
+    ROOT / "packages" / "stgcn-export" / "tests",
+    *[p / "tests" for p in EXAMPLES],
+]
+
+
+@nox.session(name="tests-bf16-cpu")
+def tests_bf16_cpu(session: nox.Session) -> None:
+    """The suites whose commands use the cpu backend's defaults, once more as on a CPU
+    with native bf16: there the default precision is bf16 and the layout channels last,
+    and no test may assume fp32 (the machines CI gets differ). The stand-in only answers
+    torch's "native bf16?" with yes; the bf16 arithmetic is the machine's own (emulated
+    on AVX2, so this session is slower than ``tests``)."""
+    install_stgcn(session, "pytest", "hatchling", "matplotlib", *[str(p) for p in EXAMPLES])
+    env = {"PYTHONPATH": str(NATIVE_BF16_STAND_IN)}
+    check = (
+        "from stgcn.backends.cpu import CPUBackend; p = CPUBackend().default_precision(); "
+        "assert p == 'bf16', f'the native-bf16 stand-in did not take: default {p}'"
+    )
+    session.run("python", "-c", check, env=env)
+    ignored = [f"--ignore={p}" for p in MULTI_PROCESS_TESTS]
+    session.run("pytest", *map(str, CPU_DEFAULT_SUITES), *ignored, *session.posargs, env=env)
+
+
 @nox.session(name="tests-distributed")
 def tests_distributed(session: nox.Session) -> None:
     """Runs of several real processes: gloo cards and hosts on loopback meeting, failing,
