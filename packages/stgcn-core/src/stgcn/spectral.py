@@ -9,9 +9,15 @@ matrices (2F x T), so with frames first in memory the whole convolution is three
 GEMMs: transform, one product per frequency, inverse. On a CPU without native bf16 the
 convolutions are the time, and fp32 GEMMs run near peak there.
 
+The transforms over a whole clip grow with its frames squared, so long clips of fewer
+channels (64 channels at 150 frames) are cut into overlapping blocks instead (overlap-save:
+each block of ``BLOCK_OUTPUTS + taps - 1`` frames gives ``BLOCK_OUTPUTS`` outputs), which
+keeps the transforms' cost per frame constant; the same three products then run over all
+blocks at once.
+
 The result is the same function as the direct convolution to float rounding (about 2e-6
 relative in fp32). It pays only where the channel products outweigh the transforms: many
-channels, stride 1, enough frames (``pays_off``); the backends decide where to use it.
+channels, stride 1, enough frames (``method``); the backends decide where to use it.
 """
 
 from __future__ import annotations
@@ -31,6 +37,15 @@ MIN_FRAMES = 16
 #: multiply-adds the measured time was no better (64 channels at 150 frames: 0.77 of the
 #: multiply-adds, the same time; 128 at 75: 0.38, 0.6-0.75 of the time).
 MAX_RELATIVE_COST = 0.5
+#: Outputs per overlap-save block, and the fewest channels for which blocks paid: a
+#: 64-channel layer of 150 frames (0.44 of the multiply-adds) took 116 ms forward and
+#: backward against 155 directly, while the whole-clip transforms there (0.77) saved
+#: nothing; for 128 channels at 75 frames and 256 at 38 the whole clip stayed faster
+#: (141 against 154 ms, 207 against 343), so blocks are the second choice.
+BLOCK_OUTPUTS = 25
+MIN_BLOCKED_CHANNELS = 64
+#: the temporal_conv methods: transforms over the whole clip, or over blocks of it
+METHODS = ("whole", "blocked")
 
 
 def padded_length(frames: int, taps: int) -> int:
@@ -65,15 +80,28 @@ def transforms(
     )
 
 
-def kernel_blocks(weight: torch.Tensor, length: int) -> torch.Tensor:
+@functools.lru_cache(maxsize=32)
+def block_transforms(
+    block: int, length: int, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``forward (2F, length)`` over a whole block, ``inverse (block, 2F)``: its first
+    ``block`` frames, the ones the circular correlation computes without wrapping."""
+    forward, inverse = transforms(length, length, dtype, device)
+    return forward, inverse[:block].contiguous()
+
+
+def kernel_blocks(weight: torch.Tensor, length: int, lag: int | None = None) -> torch.Tensor:
     """``(F, 2*O, 2*C)``: per frequency, the complex ``O x C`` product as a real block
     matrix ``[[Re, -Im], [Im, Re]]`` acting on stacked real and imaginary parts.
 
-    ``weight`` is ``(O, C, K)`` and correlates (as convolutions do in PyTorch) with the
-    centre tap at lag 0, so it becomes the circular kernel ``h[j] = w[centre - j]``.
+    ``weight`` is ``(O, C, K)`` and correlates (as convolutions do in PyTorch). Tap
+    ``lag`` is the one at lag 0: the centre tap (the default) for a clip padded in place,
+    the last for blocks whose output ``u`` reads frames ``u .. u + K - 1``. So it becomes
+    the circular kernel ``h[j] = w[lag - j]``.
     """
     taps = weight.shape[-1]
-    kernel = F.pad(weight.flip(-1), (0, length - taps)).roll(-(taps // 2), -1)
+    lag = taps // 2 if lag is None else lag
+    kernel = F.pad(weight.flip(-1), (0, length - taps)).roll(-lag, -1)
     spectrum = torch.fft.rfft(kernel, dim=-1).permute(2, 0, 1)  # (F, O, C)
     real, imag = spectrum.real, spectrum.imag
     return torch.cat([torch.cat([real, -imag], 2), torch.cat([imag, real], 2)], 1)
@@ -113,13 +141,20 @@ class _SpectralProduct(torch.autograd.Function):
         return grad_signal, grad_blocks, None, None
 
 
-def temporal_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
-    """``conv(x)`` for a ``(K, 1)`` stride-1 'same' convolution, through the DFT.
+def temporal_conv(x: torch.Tensor, conv: nn.Conv2d, how: str | None = None) -> torch.Tensor:
+    """``conv(x)`` for a ``(K, 1)`` stride-1 'same' convolution, through the DFT: over
+    the whole clip or in blocks (``how``; by default as ``method`` plans, the whole clip
+    where it plans neither).
 
     (Stride 2 works the same way as a correlation of the even and the odd frames over
     half the frames; measured, it saved 10% on the 256-channel block and lost 7% on the
     128-channel one, so it is left to the direct convolution.)
     """
+    how = how or method(x.shape[2], conv.kernel_size[0], conv.in_channels, conv.out_channels)
+    if how == "blocked":
+        return _blocked_conv(x, conv)
+    if how not in (None, "whole"):
+        raise ValueError(f"unknown method {how!r}; known: {', '.join(METHODS)}")
     n, c, frames, v = x.shape
     length = padded_length(frames, conv.kernel_size[0])
     forward, inverse = transforms(frames, length, x.dtype, x.device)
@@ -127,6 +162,50 @@ def temporal_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
     signal = x.permute(2, 1, 0, 3).reshape(frames, c * n * v)
     y = _SpectralProduct.apply(signal, blocks, forward, inverse)
     y = y.view(frames, -1, n, v).permute(2, 1, 0, 3).contiguous()
+    return y if conv.bias is None else y + conv.bias.view(1, -1, 1, 1)
+
+
+class _BlockFrames(torch.autograd.Function):
+    """``(n, c, T, v)`` -> ``(length, c*count*n*v)``: the overlapping blocks of the
+    zero-padded clip, block frames first. Backward adds each block's overlap back onto
+    the frames it was read from (autograd's own ``unfold`` backward took 26 ms a layer
+    there, a quarter of what the blocks save)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, block: int, length: int, before: int) -> torch.Tensor:
+        frames = x.shape[2]
+        count = -(-frames // block)
+        padded = F.pad(x, (0, 0, before, count * block + length - block - before - frames))
+        blocks = padded.unfold(2, length, block)  # (n, c, count, v, length), a view
+        ctx.shape, ctx.layout = x.shape, (block, length, before, count)
+        return blocks.permute(4, 1, 2, 0, 3).reshape(length, -1)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        n, c, frames, v = ctx.shape
+        block, length, before, count = ctx.layout
+        grad = grad.reshape(length, c, count, n, v).permute(3, 1, 2, 0, 4)  # (n, c, count, L, v)
+        # one row of blocks more, so that every block's overlap lands in the next row
+        padded = grad.new_zeros(n, c, count + 1, block, v)
+        padded[:, :, :count] = grad[:, :, :, :block]
+        padded[:, :, 1:, : length - block] += grad[:, :, :, block:]
+        padded = padded.view(n, c, (count + 1) * block, v)
+        return padded[:, :, before : before + frames], None, None, None
+
+
+def _blocked_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """Overlap-save: block ``b`` reads padded frames ``b*B .. b*B + B + K - 2`` and gives
+    outputs ``b*B .. b*B + B - 1`` (``B = BLOCK_OUTPUTS``); the last block's surplus
+    outputs, past the clip's end, are dropped."""
+    n, _, frames, v = x.shape
+    taps, block = conv.kernel_size[0], BLOCK_OUTPUTS
+    length, count = block + taps - 1, -(-frames // block)
+    forward, inverse = block_transforms(block, length, x.dtype, x.device)
+    kernel = kernel_blocks(conv.weight[..., 0], length, lag=taps - 1)
+    signal = _BlockFrames.apply(x, block, length, taps // 2)  # (length, c*count*n*v)
+    y = _SpectralProduct.apply(signal, kernel, forward, inverse)  # (block, o*count*n*v)
+    y = y.view(block, -1, count, n, v).permute(3, 1, 2, 0, 4).reshape(n, -1, count * block, v)
+    y = y[:, :, :frames].contiguous()
     return y if conv.bias is None else y + conv.bias.view(1, -1, 1, 1)
 
 
@@ -159,11 +238,37 @@ def relative_cost(frames: int, taps: int, inputs: int, outputs: int) -> float:
     return (transformed + products) / (taps * frames * inputs * outputs)
 
 
-def pays_off(conv: nn.Conv2d, x: torch.Tensor) -> bool:
-    """Whether it is faster than the direct convolution here (see ``MIN_CHANNELS``)."""
-    frames, inputs, outputs = x.shape[2], conv.in_channels, conv.out_channels
-    return (
-        min(inputs, outputs) >= MIN_CHANNELS
+def blocked_relative_cost(frames: int, taps: int, inputs: int, outputs: int) -> float:
+    """Multiply-adds of the blocked DFT path over those of the direct convolution
+    (forward), the last block's surplus outputs counted as work."""
+    block = BLOCK_OUTPUTS
+    length, count = block + taps - 1, -(-frames // block)
+    bins = length // 2 + 1
+    per_block = 2 * bins * (length * inputs + block * outputs) + bins * 2 * outputs * 2 * inputs
+    return count * per_block / (taps * frames * inputs * outputs)
+
+
+def method(frames: int, taps: int, inputs: int, outputs: int) -> str | None:
+    """How the DFT path is faster than the direct convolution for this layer, or None
+    where it is not: the whole clip for wide layers (``MIN_CHANNELS``), blocks for
+    long clips of 64 channels or more, each while it costs at most ``MAX_RELATIVE_COST``
+    of the direct multiply-adds."""
+    channels = min(inputs, outputs)
+    if (
+        channels >= MIN_CHANNELS
         and frames >= MIN_FRAMES
-        and relative_cost(frames, conv.kernel_size[0], inputs, outputs) <= MAX_RELATIVE_COST
-    )
+        and relative_cost(frames, taps, inputs, outputs) <= MAX_RELATIVE_COST
+    ):
+        return "whole"
+    if (
+        channels >= MIN_BLOCKED_CHANNELS
+        and blocked_relative_cost(frames, taps, inputs, outputs) <= MAX_RELATIVE_COST
+    ):
+        return "blocked"
+    return None
+
+
+def pays_off(conv: nn.Conv2d, x: torch.Tensor) -> bool:
+    """Whether it is faster than the direct convolution here (``method``)."""
+    taps = conv.kernel_size[0]
+    return method(x.shape[2], taps, conv.in_channels, conv.out_channels) is not None
