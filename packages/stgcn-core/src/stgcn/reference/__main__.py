@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from stgcn.baseline import BaselineSTGCN
 from stgcn.memory import DeviceMemory, PeakRSS
 from stgcn.model import STGCN
-from stgcn.reference.process import ReferenceJob
+from stgcn.reference.process import ReferenceJob, reference_environment
 
 
 def _inputs(job: ReferenceJob) -> tuple[torch.Tensor, torch.Tensor, dict]:
@@ -97,10 +97,7 @@ def main() -> None:
                 seconds()
             answer({"peak_rss_mib": rss.peak_mib, "device_memory_mib": memory.peak_mib()})
         elif "describe" in request:
-            allocator = sorted(
-                name for name in os.environ if name in ("LD_PRELOAD", "GLIBC_TUNABLES")
-                or name.startswith("MALLOC_")
-            )  # fmt: skip
+            allocator = sorted(set(os.environ) - set(reference_environment(os.environ)))
             threads = torch.get_num_threads()
             answer({"pid": os.getpid(), "threads": threads, "allocator_variables": allocator,
                     **built})  # fmt: skip
