@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 
 # as the stgcn command does: no accelerator plugin of torch's is imported unasked
@@ -20,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from stgcn.baseline import BaselineSTGCN
-from stgcn.memory import DeviceMemory, PeakRSS
+from stgcn.bench import _Timed
 from stgcn.model import STGCN
 from stgcn.reference.process import ReferenceJob, reference_environment
 
@@ -73,13 +72,8 @@ def main() -> None:
     device = torch.device(job.device)
     synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     step, built = _step(job)
-
-    def seconds() -> float:
-        synchronize()
-        start = time.perf_counter()
-        step()
-        synchronize()
-        return time.perf_counter() - start
+    # the bench's own harness: the same synchronised timing, warm-up and memory figures
+    timed = _Timed(step, synchronize, device)
 
     def answer(message: dict) -> None:
         sys.stdout.write(json.dumps(message) + "\n")
@@ -89,20 +83,15 @@ def main() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         if "warm_up" in request:
-            memory = DeviceMemory(device)
-            with PeakRSS() as rss:
-                for _ in range(int(request["warm_up"])):
-                    seconds()
-                memory.reset()
-                seconds()
-            answer({"peak_rss_mib": rss.peak_mib, "device_memory_mib": memory.peak_mib()})
+            peak_rss, device_memory = timed.warm_up(int(request["warm_up"]))
+            answer({"peak_rss_mib": peak_rss, "device_memory_mib": device_memory})
         elif "describe" in request:
             allocator = sorted(set(os.environ) - set(reference_environment(os.environ)))
             threads = torch.get_num_threads()
             answer({"pid": os.getpid(), "threads": threads, "allocator_variables": allocator,
                     **built})  # fmt: skip
         else:
-            answer({"seconds": seconds()})
+            answer({"seconds": timed.seconds()})
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import IO, Any
@@ -52,11 +53,14 @@ class ReferenceProcess:
                 " --baseline times it in the bench's process"
             )
         self.job = job
+        # a file, not a pipe: nobody reads stderr while the steps run, and a full pipe
+        # would stall the reference process in the middle of a timed step
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed by close)
         self._process = subprocess.Popen(
             [sys.executable, "-m", "stgcn.reference", json.dumps(asdict(job))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             text=True,
             env=reference_environment(os.environ),
         )
@@ -73,9 +77,10 @@ class ReferenceProcess:
         except BrokenPipeError:
             line = ""
         if not line:
+            self._stop()
+            self._stderr.seek(0)
+            last = self._stderr.read().strip().splitlines()[-1:] or ["no output"]
             self.close()
-            stderr = self._process.stderr.read() if self._process.stderr else ""
-            last = stderr.strip().splitlines()[-1:] or ["no output"]
             raise StgcnError(f"the reference process stopped: {last[0]}")
         return json.loads(line)
 
@@ -93,7 +98,8 @@ class ReferenceProcess:
         the weights it drew (which must be the bench's own)."""
         return self._request({"describe": True})
 
-    def close(self) -> None:
+    def _stop(self) -> None:
+        """End of stdin ends the process; one that does not end in 30 s is killed."""
         if self._process.poll() is None:
             if self._process.stdin:
                 self._process.stdin.close()
@@ -102,6 +108,10 @@ class ReferenceProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+
+    def close(self) -> None:
+        self._stop()
+        self._stderr.close()
 
     def __enter__(self) -> ReferenceProcess:
         return self
