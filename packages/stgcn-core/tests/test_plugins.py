@@ -282,6 +282,8 @@ def test_cpu_backend_picks_channels_last_per_machine_and_precision(
     assert weight.is_contiguous(memory_format=torch.channels_last) is expected
     backend.configure({"channels_last": "false"})
     assert backend.uses_channels_last(precision) is False
+    with pytest.raises(StgcnError, match="channels_last: expected auto, true or false, got 'x'"):
+        backend.configure({"channels_last": "x"})
 
 
 @pytest.mark.parametrize("value", ["true", "false"])

@@ -73,9 +73,14 @@ class CPUBackend:
             )
         self.compile = parse_bool(options.get("compile", "false"), "backend option compile")
         layout = options.get("channels_last", "auto")
-        self.channels_last = (
-            None if layout == "auto" else parse_bool(layout, "backend option channels_last")
-        )
+        try:
+            self.channels_last = (
+                None if layout == "auto" else parse_bool(layout, "backend option channels_last")
+            )
+        except StgcnError:
+            raise StgcnError(
+                f"backend option channels_last: expected auto, true or false, got {layout!r}"
+            ) from None
         self.reuse_memory = parse_bool(
             options.get("reuse_memory", "true"), "backend option reuse_memory"
         )
