@@ -8,6 +8,13 @@ suite assumes fp32 is the cpu backend's default precision, or the contiguous lay
 default layout (``channels_last=auto`` turns channels last on there). ``nox -s
 tests-bf16-cpu`` uses it.
 
+What it follows: torch 2.13's ``torch/cpu/__init__.py``, where
+``_is_avx512_bf16_supported()`` returns ``get_capabilities().get("avx512_bf16", False)``
+(the CPU's AVX512-BF16 bit), the question the cpu backend's ``native_bf16()`` asks
+first. So it stands in for a Zen 5 (AVX512-BF16, no AMX); ``_is_amx_tile_supported`` is
+left as the machine answers. Nothing else of torch is changed, so whatever the machine
+refuses in bf16 it still refuses.
+
 torch is not imported here: the hook patches ``torch.cpu`` when something imports it,
 so a process that never imports torch starts as fast as before.
 """

@@ -38,8 +38,8 @@ MIN_FRAMES = 16
 #: multiply-adds, the same time; 128 at 75: 0.38, 0.6-0.75 of the time).
 MAX_RELATIVE_COST = 0.5
 #: Outputs per overlap-save block, and the fewest channels for which blocks paid: a
-#: 64-channel layer of 150 frames (0.44 of the multiply-adds) took 116 ms forward and
-#: backward against 155 directly, while the whole-clip transforms there (0.77) saved
+#: 64-channel layer of 150 frames (0.44 of the multiply-adds) took 94-96 ms forward and
+#: backward against 124-146 directly, while the whole-clip transforms there (0.77) saved
 #: nothing; for 128 channels at 75 frames and 256 at 38 the whole clip stayed faster
 #: (141 against 154 ms, 207 against 343), so blocks are the second choice.
 BLOCK_OUTPUTS = 25

@@ -559,14 +559,15 @@ def _train_epoch(
     first, samples, seconds, start_sum = 0, 0, 0.0, 0.0
     if start is not None:
         first = start.step_for(world.size, config.batch_size)
-        if not start.exact_for(world.size, config.batch_size) and world.is_main:
+        exact = start.exact_for(world.size, config.batch_size)
+        if not exact and world.is_main:
             print(  # a warning: on stderr, and also under --quiet
                 f"stgcn: warning: the step checkpoint was written by {start.world_size} card(s) "
                 f"at batch {start.batch_size}; going on from step {first} of epoch {epoch + 1}, "
                 "which is close to but not exactly the interrupted run",
                 file=sys.stderr,
             )
-        if start.exact_for(world.size, config.batch_size):
+        if exact:
             ckpt.set_rng_state(start.rng[world.rank])
         seconds = start.seconds
         if world.is_main:  # the epoch's partial sums over every rank, counted once
