@@ -91,8 +91,8 @@ class Runner:
         if self.left() < 20:
             self.skipped.append(label)
             return
-        from stgcn.bench import bench_training
-        from stgcn.plugins import get_registry
+        from stgcn.bench.measure import bench_training
+        from stgcn.plugins.registry import get_registry
 
         try:
             backend, precision = get_registry().ready_backend(BACKEND, precision, options)
@@ -137,8 +137,8 @@ def with_data(runner: Runner) -> None:
         return
     from stgcn_data_kinetics.sample_trees import make_converted_tree
 
-    from stgcn.bench_data import bench_data
-    from stgcn.plugins import get_registry
+    from stgcn.bench.data import bench_data
+    from stgcn.plugins.registry import get_registry
 
     folder = Path(tempfile.mkdtemp()) / "kinetics"
     make_converted_tree(folder, train=CLIPS, val=8, frames=300)

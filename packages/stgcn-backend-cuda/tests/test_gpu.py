@@ -18,8 +18,8 @@ from cuda_helpers import HOST, TINY, run_stgcn
 from stgcn_backend_cuda import CUDABackend
 from stgcn_backend_cuda.backend import native_bf16
 
-from stgcn.model import STGCN
-from stgcn.train import training_step
+from stgcn.model.network import STGCN
+from stgcn.training.trainer import training_step
 
 pytestmark = pytest.mark.skipif(not HOST.available, reason=f"needs an NVIDIA GPU: {HOST.reason}")
 

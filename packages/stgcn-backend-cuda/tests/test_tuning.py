@@ -21,7 +21,7 @@ from stgcn_backend_cuda import CUDABackend
 from stgcn_backend_cuda.graphs import GraphedTrainingForward, graph_training_steps
 
 from stgcn.errors import StgcnError
-from stgcn.model import STGCN
+from stgcn.model.network import STGCN
 
 
 def _backend(**options: str) -> CUDABackend:
@@ -197,7 +197,7 @@ def test_one_card_graphs_are_refused_with_several_processes(tmp_path: Path) -> N
         import sys
         import torch.distributed as dist
         from stgcn.errors import StgcnError
-        from stgcn.model import STGCN
+        from stgcn.model.network import STGCN
         from stgcn_backend_cuda import CUDABackend
         rank = int(sys.argv[1])
         dist.init_process_group("gloo", init_method="file://{tmp_path / "rendezvous"}",

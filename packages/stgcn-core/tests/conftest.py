@@ -10,7 +10,7 @@ import pytest
 # Test modules import their helpers from here (pytest runs in importlib mode).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from stgcn import plugins
+from stgcn.plugins import registry as plugins
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import torch
 import torch.distributed as torch_dist
 import torch.nn.functional as F
 
-from stgcn import distributed as dist
 from stgcn.backends.cpu import CPUBackend
-from stgcn.datasets.synthetic import SyntheticSkeletons
-from stgcn.distributed import World
-from stgcn.evaluate import evaluate
-from stgcn.model import STGCN
+from stgcn.data.synthetic import SyntheticSkeletons
+from stgcn.model.network import STGCN
+from stgcn.training import distributed as dist
+from stgcn.training.distributed import World
+from stgcn.training.evaluation import evaluate
 
 FRAMES = 12
 

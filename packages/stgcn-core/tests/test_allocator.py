@@ -1,4 +1,4 @@
-"""malloc keeping freed memory (stgcn.allocator), observed as resident memory.
+"""malloc keeping freed memory (stgcn.system.allocator), observed as resident memory.
 
 Each case runs in its own interpreter: the setting is process-wide and cannot be undone,
 and the pytest process should keep glibc's defaults.
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 MEASURE = """
 import os, sys
 import torch
-from stgcn.allocator import keep_freed_memory, release_freed_memory
+from stgcn.system.allocator import keep_freed_memory, release_freed_memory
 
 def resident_mib():
     with open("/proc/self/statm") as statm:

@@ -14,8 +14,8 @@ import sys
 import pytest
 
 from stgcn.backends.cpu import CPUBackend
-from stgcn.bench import bench_training
-from stgcn.plugins import get_registry
+from stgcn.bench.measure import bench_training
+from stgcn.plugins.registry import get_registry
 
 TINY = ["--frames", "8", "--batch-size", "2", "--steps", "2", "--warmup", "1"]
 
@@ -70,7 +70,7 @@ def test_bad_settings_are_one_line(args: list[str], message: str) -> None:
 
 def test_peak_rss_is_per_setting() -> None:
     """A big allocation inside one block must not show in the next one's peak."""
-    from stgcn.memory import PeakRSS
+    from stgcn.system.memory import PeakRSS
 
     # fresh pages from the kernel: memory the allocator kept from earlier tests could
     # otherwise serve a tensor without raising the resident set at all
@@ -91,7 +91,8 @@ def test_timed_steps_alternate_between_the_models_after_each_warms_up_alone() ->
     """Drift on a shared machine then falls on both models alike, not into their ratio."""
     import torch
 
-    from stgcn.bench import _Timed, _timed
+    from stgcn.bench.measure import _timed
+    from stgcn.bench.timing import TimedStep as _Timed
 
     order: list[str] = []
     models = [
@@ -108,7 +109,7 @@ def test_the_work_is_counted_on_the_reference_network_and_set_against_a_matmul_p
     """36.6 GFLOP per Kinetics training sample (150 frames, 2 persons): three forward
     passes of the reference network; the achieved GFLOP/s over the device's measured
     matmul peak in the same precision is the share that compares across machines."""
-    from stgcn.reports.throughput import reference_gflop_per_sample
+    from stgcn.bench.peak import reference_gflop_per_sample
 
     assert reference_gflop_per_sample(150, 2, 400, "train") == pytest.approx(36.6, rel=0.01)
     assert reference_gflop_per_sample(150, 2, 400, "eval") == pytest.approx(12.2, rel=0.01)

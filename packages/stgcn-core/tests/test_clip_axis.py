@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from stgcn.backends.cpu import CPUBackend
-from stgcn.evaluate import evaluate
-from stgcn.model import STGCN
+from stgcn.model.network import STGCN
+from stgcn.training.evaluation import evaluate
 
 
 def _model() -> STGCN:

@@ -217,8 +217,8 @@ def test_read_sample_gets_the_models_data_options(site, tmp_path) -> None:
     """The model trained with frames=6 reads a raw clip as 6 frames: the same logits as
     the first 6 frames given as a .npy sample."""
     _install(site)
-    from stgcn import plugins
-    from stgcn.datasets.facts import read_sample
+    from stgcn.data.facts import read_sample
+    from stgcn.plugins import registry as plugins
 
     plugins.reset()
     record = plugins.get_registry().dataset("folders")
@@ -230,7 +230,7 @@ def test_read_sample_gets_the_models_data_options(site, tmp_path) -> None:
 
 
 def test_a_read_sample_of_api_1_1_gets_the_path_alone(tmp_path) -> None:
-    from stgcn.datasets.facts import read_sample
+    from stgcn.data.facts import read_sample
     from stgcn.records import Dataset
 
     seen = []

@@ -15,11 +15,11 @@ from core_helpers import TINY, make_distribution, run_stgcn, start_stgcn
 from dist_helpers import model_and_data, one_step_grads, rank_main
 
 from stgcn.backends.cpu import CPUBackend
-from stgcn.config import RunConfig
-from stgcn.distributed import StridedSampler, World, wrap_model
 from stgcn.errors import StgcnError
-from stgcn.evaluate import evaluate
-from stgcn.train import base_lr
+from stgcn.training.config import RunConfig
+from stgcn.training.distributed import StridedSampler, World, wrap_model
+from stgcn.training.evaluation import evaluate
+from stgcn.training.trainer import base_lr
 
 
 def free_port() -> int:
@@ -83,7 +83,7 @@ import dataclasses, os
 from pathlib import Path
 from stgcn.errors import StgcnError
 from stgcn.hookspecs import hookimpl
-from stgcn.datasets.synthetic_plugin import SYNTHETIC, build
+from stgcn.data.synthetic_plugin import SYNTHETIC, build
 
 class Failing:
     '''Rank 1 fails at its first training sample, or (FAIL_MODE "once") only before
@@ -207,7 +207,7 @@ def test_sum_across_sends_only_dtypes_every_collective_reduces(
     """HCCL refuses float64 and bool in all_reduce (gloo and NCCL take them): counts go as
     int64, floats as float32 pairs that keep far more than float32's precision. The
     collective is a spy here that acts as two ranks holding the same values."""
-    from stgcn import distributed
+    from stgcn.training import distributed
 
     sent: list[torch.dtype] = []
 

@@ -14,7 +14,7 @@ from collections import deque
 import numpy as np
 import pytest
 
-from stgcn.graph import LAYOUTS, STRATEGIES, Graph, Layout, get_layout, hop_distance
+from stgcn.model.graph import LAYOUTS, STRATEGIES, Graph, Layout, get_layout, hop_distance
 
 INF = np.inf
 

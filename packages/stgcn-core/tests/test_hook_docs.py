@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stgcn import hookspecs
+from stgcn.plugins import hookspecs
 
 REPO = Path(__file__).resolve().parents[3]
 HOOKS = [

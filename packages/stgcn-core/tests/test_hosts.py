@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stgcn.hosts.lost import lost_host_line
-from stgcn.hosts.rollcall import Host, RollCall, _who
+from stgcn.training.hosts.lost import lost_host_line
+from stgcn.training.hosts.rollcall import Host, RollCall, _who
 
 ME = Host("a", 0, 100)
 B, C = Host("b", 1, 200), Host("localhost", 2, 300)

@@ -8,11 +8,11 @@ import pytest
 import torch
 
 import stgcn
-from stgcn.baseline import BaselineSTGCN
-from stgcn.checkpoint import FORMAT
-from stgcn.config import RunConfig
+from stgcn.bench.baseline import BaselineSTGCN
 from stgcn.errors import StgcnError
-from stgcn.train import initialise_from, learning_rate
+from stgcn.model.checkpoint import FORMAT
+from stgcn.training.config import RunConfig
+from stgcn.training.trainer import initialise_from, learning_rate
 
 torch.set_num_threads(1)
 

@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stgcn.baseline import BaselineSTGCN
-from stgcn.graph import LAYOUTS, STRATEGIES, Graph
-from stgcn.model import STGCN
+from stgcn.bench.baseline import BaselineSTGCN
+from stgcn.model.graph import LAYOUTS, STRATEGIES, Graph
+from stgcn.model.network import STGCN
 
 IMPLEMENTATIONS = [STGCN, BaselineSTGCN]
 IMPL_IDS = ["STGCN", "Baseline"]
@@ -297,7 +297,7 @@ def test_channels_last_takes_the_copy_free_path_with_the_same_function(
     aggregates without a layout copy, and logits and gradients must not change. In
     float64, because train-mode BatchNorm over a batch of two amplifies fp32 rounding of
     the other summation order to about 1e-3."""
-    import stgcn.model as model_module
+    import stgcn.model.network as model_module
 
     contiguous, nhwc = STGCN(6), STGCN(6)
     randomise(contiguous, seed=7)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stgcn.datasets.pickles import restricted_load
+from stgcn.data.pickles import restricted_load
 from stgcn.errors import StgcnError
 
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from core_helpers import make_distribution, run_stgcn
 
-from stgcn import plugins
 from stgcn.errors import StgcnError
+from stgcn.plugins import registry as plugins
 
 PLUGIN = """
 from stgcn.hookspecs import hookimpl
@@ -38,7 +38,7 @@ def _plugin(site, module: str, declaration: str) -> None:
 
 def test_the_core_has_a_version_inside_its_own_plugins_range() -> None:
     from stgcn.backends import cpu
-    from stgcn.datasets import synthetic_plugin
+    from stgcn.data import synthetic_plugin
 
     assert plugins.API_VERSION == "1.3"
     for module in (cpu, synthetic_plugin):

@@ -9,8 +9,9 @@ import pytest
 import torch
 from core_helpers import make_distribution, run_stgcn
 
-from stgcn import hookspecs, plugins
 from stgcn.errors import StgcnError
+from stgcn.plugins import hookspecs
+from stgcn.plugins import registry as plugins
 from stgcn.records import Availability, Backend, Dataset, Exporter
 
 DATASET_PLUGIN = """
@@ -272,7 +273,7 @@ def test_cpu_backend_picks_channels_last_per_machine_and_precision(
     """``auto`` (the default): channels last in bf16 where the CPU has native bf16; the
     CPU's features are set here, so this holds on every machine the suite meets."""
     from stgcn.backends import cpu
-    from stgcn.model import STGCN
+    from stgcn.model.network import STGCN
 
     monkeypatch.setattr(cpu, "native_bf16", lambda: native)
     backend = cpu.CPUBackend()
@@ -289,7 +290,7 @@ def test_cpu_backend_picks_channels_last_per_machine_and_precision(
 @pytest.mark.parametrize("value", ["true", "false"])
 def test_cpu_backend_channels_last_option_sets_the_weights_layout(value: str) -> None:
     from stgcn.backends.cpu import CPUBackend
-    from stgcn.model import STGCN
+    from stgcn.model.network import STGCN
 
     backend = CPUBackend()
     backend.configure({"channels_last": value})
@@ -311,7 +312,7 @@ def test_backend_options_reach_the_backend_from_the_command_line() -> None:
 @pytest.mark.parametrize("value", ["dft", "direct"])
 def test_cpu_backend_temporal_option_picks_how_the_temporal_convolutions_run(value: str) -> None:
     from stgcn.backends.cpu import CPUBackend
-    from stgcn.model import STGCN, TemporalConv
+    from stgcn.model.network import STGCN, TemporalConv
 
     backend = CPUBackend()
     backend.configure({"temporal": value})

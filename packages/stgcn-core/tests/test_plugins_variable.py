@@ -7,8 +7,8 @@ import json
 import pytest
 from core_helpers import make_distribution, run_stgcn
 
-from stgcn import plugins
 from stgcn.errors import StgcnError
+from stgcn.plugins import registry as plugins
 
 LOOSE_DATASET = """
 from stgcn.hookspecs import hookimpl

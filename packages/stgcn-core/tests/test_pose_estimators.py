@@ -11,8 +11,8 @@ import sys
 import pytest
 from core_helpers import make_distribution, run_stgcn
 
-from stgcn import plugins
 from stgcn.errors import StgcnError
+from stgcn.plugins import registry as plugins
 from stgcn.records import PoseEstimator
 
 #: an estimator plugin as a third party writes one; its model finds one fixed person,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from stgcn.errors import StgcnError
-from stgcn.graph import get_layout
+from stgcn.model.graph import get_layout
 from stgcn.pose import BODY_25, COCO_17, LAYOUT_JOINTS, OPENPOSE_18, joint_map, layouts_of
 
 

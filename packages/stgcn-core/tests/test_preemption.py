@@ -17,16 +17,16 @@ import pytest
 import torch
 from core_helpers import TINY, make_distribution, run_stgcn
 
-from stgcn.preemption.position import epoch_order
-from stgcn.preemption.schedule import CheckpointEvery
-from stgcn.preemption.signals import EXIT_PREEMPTED
+from stgcn.training.preemption.position import epoch_order
+from stgcn.training.preemption.schedule import CheckpointEvery
+from stgcn.training.preemption.signals import EXIT_PREEMPTED
 
 PLUGIN = """
 import dataclasses
 import os
 import signal
 
-from stgcn.datasets.synthetic_plugin import SYNTHETIC, build as synthetic_build
+from stgcn.data.synthetic_plugin import SYNTHETIC, build as synthetic_build
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Logger
 

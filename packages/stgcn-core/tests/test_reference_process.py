@@ -14,12 +14,12 @@ import sys
 import pytest
 import torch
 
-from stgcn.bench import KINETICS_CLASSES, bench_training
+from stgcn.bench.measure import KINETICS_CLASSES, bench_training
+from stgcn.bench.reference import ReferenceProcess, reference_environment
+from stgcn.bench.reference.process import ReferenceJob
 from stgcn.errors import StgcnError
-from stgcn.model import STGCN
-from stgcn.plugins import get_registry
-from stgcn.reference import ReferenceProcess, reference_environment
-from stgcn.reference.process import ReferenceJob
+from stgcn.model.network import STGCN
+from stgcn.plugins.registry import get_registry
 
 TINY = ["--frames", "8", "--batch-size", "2", "--steps", "2", "--warmup", "1"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stgcn.datasets.sampling import uniform_indices, window_indices
+from stgcn.data.sampling import uniform_indices, window_indices
 
 
 def test_long_clips_take_one_frame_from_each_equal_segment() -> None:
@@ -71,7 +71,7 @@ def test_window_pads_short_clips_and_crops_long_ones(total: int) -> None:
 
 
 def test_used_frames_is_the_length_before_the_zero_padding() -> None:
-    from stgcn.datasets.sampling import used_frames
+    from stgcn.data.sampling import used_frames
 
     clip = np.zeros((3, 300, 25, 2), np.float32)
     clip[:, :57] = 1.0
@@ -81,7 +81,7 @@ def test_used_frames_is_the_length_before_the_zero_padding() -> None:
 
 
 def test_take_frames_stacks_clips_and_zeroes_padding() -> None:
-    from stgcn.datasets.sampling import take_frames
+    from stgcn.data.sampling import take_frames
 
     clip = np.arange(2 * 5 * 3 * 1, dtype=np.float64).reshape(2, 5, 3, 1)
     taken = take_frames(clip, np.array([[4, 0, -1], [1, 2, 3]]))

@@ -11,8 +11,8 @@ import pytest
 import tomllib
 from core_helpers import run_stgcn
 
+from stgcn.commands.plugin_new import new_dataset_package
 from stgcn.errors import StgcnError
-from stgcn.scaffold import new_dataset_package
 
 if sys.version_info >= (3, 11):
     import tomllib

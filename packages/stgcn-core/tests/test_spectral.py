@@ -1,4 +1,4 @@
-"""The temporal convolution through the DFT (stgcn.spectral) against the direct one.
+"""The temporal convolution through the DFT (stgcn.model.spectral) against the direct one.
 
 The direct convolution (``F.conv2d``) is the oracle: in float64 the two agree to
 rounding, so any mistake in the transforms, the kernel's spectrum or the hand-written
@@ -11,8 +11,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from stgcn import spectral
-from stgcn.model import STGCN, TemporalConv, set_temporal_algorithm
+from stgcn.model import spectral
+from stgcn.model.network import STGCN, TemporalConv, set_temporal_algorithm
 
 
 def conv_and_input(

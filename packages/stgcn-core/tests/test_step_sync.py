@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from stgcn import train as trainer
 from stgcn.backends.cpu import CPUBackend
-from stgcn.config import RunConfig
 from stgcn.errors import StgcnError
-from stgcn.plugins import get_registry
+from stgcn.plugins.registry import get_registry
+from stgcn.training import trainer
+from stgcn.training.config import RunConfig
 
 READS = ("item", "__bool__", "__float__", "__int__", "__index__", "tolist", "numpy", "cpu")
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from stgcn.datasets import synthetic
-from stgcn.datasets.synthetic import (
+from stgcn.data import synthetic
+from stgcn.data.synthetic import (
     CLASS_NAMES,
     FRAMES,
     NUM_JOINT,

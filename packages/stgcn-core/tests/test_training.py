@@ -13,8 +13,8 @@ import pytest
 import torch
 from core_helpers import TINY, make_distribution, run_stgcn
 
-from stgcn.model import STGCN
-from stgcn.train import training_step
+from stgcn.model.network import STGCN
+from stgcn.training.trainer import training_step
 
 METRIC_KEYS = {
     "epoch", "lr", "train_loss", "val_loss", "val_top1", "val_top5", "samples_per_s",
@@ -58,8 +58,8 @@ def test_run_writes_config_metrics_and_checkpoints(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scheme", ["reference", "pytorch"])
 def test_init_setting_draws_the_first_weights(tmp_path: Path, scheme: str) -> None:
-    from stgcn.config import RunConfig
-    from stgcn.train import build_model, resolve
+    from stgcn.training.config import RunConfig
+    from stgcn.training.trainer import build_model, resolve
 
     torch.manual_seed(0)
     session = resolve(RunConfig(init=scheme, work_dir=str(tmp_path / "run")))
@@ -240,7 +240,7 @@ def test_unwritable_work_dir_is_one_line(tmp_path: Path) -> None:
 PRESET_PLUGIN = """
 import dataclasses
 from stgcn.hookspecs import hookimpl
-from stgcn.datasets.synthetic_plugin import SYNTHETIC
+from stgcn.data.synthetic_plugin import SYNTHETIC
 
 @hookimpl
 def stgcn_register_datasets(register):
@@ -269,7 +269,7 @@ BROKEN_PLUGIN = """
 import dataclasses
 from stgcn.errors import StgcnError
 from stgcn.hookspecs import hookimpl
-from stgcn.datasets.synthetic_plugin import SYNTHETIC
+from stgcn.data.synthetic_plugin import SYNTHETIC
 
 class Broken:
     def __len__(self):
@@ -302,7 +302,7 @@ def test_an_error_in_a_dataloader_worker_is_one_line(site, tmp_path: Path) -> No
 def test_batch_augmentation_runs_on_accelerators_only() -> None:
     import types
 
-    from stgcn.train import device_augmentation
+    from stgcn.training.trainer import device_augmentation
 
     def augment(batch, options):
         return batch

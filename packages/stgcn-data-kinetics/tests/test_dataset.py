@@ -18,7 +18,7 @@ from stgcn_data_kinetics.label_file import write_label_file
 from stgcn_data_kinetics.sample_trees import clip_document, skeleton
 
 from stgcn.errors import StgcnError
-from stgcn.plugins import get_registry
+from stgcn.plugins.registry import get_registry
 
 FIXED = {"random_choose": "false", "random_move": "false"}
 

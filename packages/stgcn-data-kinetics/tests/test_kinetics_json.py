@@ -15,7 +15,7 @@ from stgcn_data_kinetics.own_classes import class_names
 from stgcn_data_kinetics.sample_trees import make_release_tree
 
 from stgcn.errors import StgcnError
-from stgcn.plugins import get_registry
+from stgcn.plugins.registry import get_registry
 from stgcn.testing import DatasetContract
 
 

@@ -13,7 +13,7 @@ from stgcn_data_pyskl.dataset import build, describe, read_sample
 from stgcn_data_pyskl.sample_files import make_annotations
 
 from stgcn.errors import StgcnError
-from stgcn.graph import get_layout
+from stgcn.model.graph import get_layout
 
 WHOLE = {"split": "xsub", "sampling": "window", "window": "80"}  # every frame, in order
 

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from export_helpers import TINY_RUN, run_stgcn, stgcn_in_process
 
-from stgcn import plugins
+from stgcn.plugins import registry as plugins
 
 #: The example the session's exports trace with: small, so verification is cheap.
 EXAMPLE = ["--batch", "1", "--frames", "16"]

@@ -17,9 +17,9 @@ from stgcn_export.onnx_export import export_onnx
 from stgcn_export.verification import VerificationError, verify_onnx
 
 import stgcn
-from stgcn.datasets.synthetic import CLASS_NAMES
+from stgcn.data.synthetic import CLASS_NAMES
 from stgcn.errors import StgcnError
-from stgcn.plugins import get_registry
+from stgcn.plugins.registry import get_registry
 
 SMALL = ["--batch", "1", "--frames", "12"]
 

@@ -16,7 +16,7 @@ from export_helpers import (
     stgcn_in_process,
 )
 
-from stgcn.datasets.synthetic import CLASS_NAMES, generate
+from stgcn.data.synthetic import CLASS_NAMES, generate
 
 
 @pytest.fixture(scope="module")
@@ -181,9 +181,9 @@ def test_bad_input_gives_one_line(exports, checkpoint, tmp_path: Path, args, fra
 
 def test_a_bone_model_predicts_on_the_bones_of_the_clip(clip, tmp_path: Path) -> None:
     """The checkpoint's stream (--data-option modality=bone) is applied to a raw clip."""
-    from stgcn.graph import get_layout
-    from stgcn.loading import load_model_and_checkpoint
-    from stgcn.streams import apply_modality, parents
+    from stgcn.data.streams import apply_modality, parents
+    from stgcn.model.graph import get_layout
+    from stgcn.model.loading import load_model_and_checkpoint
 
     work = tmp_path / "bone"
     trained = run_stgcn(

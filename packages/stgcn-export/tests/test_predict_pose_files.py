@@ -61,7 +61,7 @@ def predicted(*args: str) -> dict:
 
 def test_openpose_folder_in_windows(checkpoint, tmp_path: Path) -> None:
     import stgcn
-    from stgcn.datasets.synthetic import CLASS_NAMES
+    from stgcn.data.synthetic import CLASS_NAMES
 
     folder = write_body25(tmp_path / "clip", 20)
     skeleton = tmp_path / "saved.json"

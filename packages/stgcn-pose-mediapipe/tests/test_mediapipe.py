@@ -11,7 +11,7 @@ from pose_helpers import FRAMES, SHIFT, WIDTH, run_stgcn
 from stgcn_pose_mediapipe.landmarks import LANDMARKS
 
 from stgcn.errors import StgcnError
-from stgcn.plugins import get_registry
+from stgcn.plugins.registry import get_registry
 from stgcn.pose import LAYOUT_JOINTS, PoseSequence
 
 OPENPOSE = {name: index for index, name in enumerate(LAYOUT_JOINTS["openpose"])}

@@ -13,7 +13,7 @@ import pytest
 import torch
 from pose_helpers import FRAMES, HEIGHT, WIDTH, assert_one_line_error, make_video, run_stgcn
 
-from stgcn.datasets.synthetic import CLASS_NAMES
+from stgcn.data.synthetic import CLASS_NAMES
 from stgcn.pose.skeletons import read_kinetics
 
 

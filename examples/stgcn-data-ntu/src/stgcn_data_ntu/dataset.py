@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
-from stgcn.datasets.sampling import take_frames, uniform_indices, used_frames
+from stgcn.data.sampling import take_frames, uniform_indices, used_frames
 from stgcn.errors import StgcnError
 from stgcn_data_ntu.benchmarks import Benchmark
 from stgcn_data_ntu.classes import NUM_CLASS

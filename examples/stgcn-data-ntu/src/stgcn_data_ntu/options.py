@@ -20,7 +20,7 @@ class NtuOptions:
     #: a file of sample names to leave out (raw folders only; a conversion already did)
     ignore: str | None = None
     #: "window": the first max_frames frames, as the reference; "uniform": clip_len
-    #: frames spread over the clip, as PYSKL samples (stgcn.datasets.sampling)
+    #: frames spread over the clip, as PYSKL samples (stgcn.data.sampling)
     sampling: str = "window"
     clip_len: int = 100
     #: uniform validation clips per sample, their scores averaged (PYSKL tests with 10)

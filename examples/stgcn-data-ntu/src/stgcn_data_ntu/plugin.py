@@ -2,7 +2,7 @@
 
 Only stgcn's public plugin API is used here: ``stgcn.hookspecs``, ``stgcn.records``,
 ``stgcn.errors``, ``stgcn.cli.convert``, the frame-sampling helpers of
-``stgcn.datasets.sampling`` and the published recipes of ``stgcn.datasets.recipes``.
+``stgcn.data.sampling`` and the published recipes of ``stgcn.data.recipes``.
 Importing this module stays cheap, since ``stgcn plugins`` imports every plugin: the
 readers load when a split is built.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from stgcn.datasets.recipes import PYSKL_STGCN
+from stgcn.data.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset
 from stgcn_data_ntu.benchmarks import BENCHMARKS, Benchmark
@@ -37,7 +37,7 @@ REFERENCE_RECIPE: Mapping[str, Any] = {
 }
 
 
-#: PYSKL's ST-GCN recipe (stgcn.datasets.recipes): 100 frames sampled uniformly, cosine
+#: PYSKL's ST-GCN recipe (stgcn.data.recipes): 100 frames sampled uniformly, cosine
 #: lr, 10-clip testing. PYSKL also centres and aligns each 3D skeleton (PreNormalize3D),
 #: which this plugin does not.
 PYSKL_RECIPE: Mapping[str, Any] = dict(PYSKL_STGCN)

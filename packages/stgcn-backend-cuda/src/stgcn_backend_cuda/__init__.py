@@ -8,7 +8,7 @@ from stgcn.hookspecs import hookimpl
 from stgcn_backend_cuda.backend import CUDABackend
 from stgcn_backend_cuda.settings import CudaSettings
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
 STGCN_API = ">=1,<2"
 
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stgcn.errors import StgcnError
-from stgcn.options import parse_bool
+from stgcn.plugins.settings import parse_bool
 
 KNOWN = ("loss_scale", "jit_compile")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from stgcn.hookspecs import hookimpl
 from stgcn_backend_npu.backend import NPUBackend
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
 STGCN_API = ">=1,<2"
 
 

@@ -24,9 +24,9 @@ import torch.distributed as dist
 from stgcn_backend_npu.backend import NPUBackend
 from stgcn_backend_npu.probe import HANDED_DOWN
 
-from stgcn.distributed import collective_timeout
 from stgcn.errors import StgcnError
-from stgcn.train import training_step
+from stgcn.training.distributed import collective_timeout
+from stgcn.training.trainer import training_step
 
 
 @pytest.fixture(autouse=True)
@@ -225,7 +225,7 @@ def test_stand_in_refuses_a_float64_all_reduce_as_hccl_does(
 def test_sum_across_uses_dtypes_hccl_reduces(backend: NPUBackend, one_rank_group: None) -> None:
     """The trainer's reduction through the "hccl" group: exact counts, full-precision
     floats, although neither travels as float64."""
-    from stgcn.distributed import World, sum_across
+    from stgcn.training.distributed import World, sum_across
 
     backend.setup(0)
     counts = torch.tensor([3, 2**40 + 1])

@@ -11,18 +11,22 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from stgcn.graph import Graph, Layout
-    from stgcn.loading import load_model
-    from stgcn.model import STGCN
+    from stgcn.model.graph import Graph, Layout
+    from stgcn.model.loading import load_model
+    from stgcn.model.network import STGCN
+
+from stgcn.system import moved
+
+moved.install()
 
 __version__ = "0.1.0"
 __all__ = ["STGCN", "Graph", "Layout", "__version__", "load_model"]
 
 _HOMES = {
-    "STGCN": "stgcn.model",
-    "Graph": "stgcn.graph",
-    "Layout": "stgcn.graph",
-    "load_model": "stgcn.loading",
+    "STGCN": "stgcn.model.network",
+    "Graph": "stgcn.model.graph",
+    "Layout": "stgcn.model.graph",
+    "load_model": "stgcn.model.loading",
 }
 
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import click
 
-from stgcn.config import INIT_SCHEMES
 from stgcn.errors import StgcnError, first_line
-from stgcn.options import parse_pairs
+from stgcn.model import INIT_SCHEMES
+from stgcn.plugins.settings import parse_pairs
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -171,9 +171,9 @@ def run(
     **options: Any,
 ) -> None:
     """Train a model (default: the synthetic dataset on the best backend)."""
-    from stgcn.config import RunConfig, read_config_file
-    from stgcn.launch import Topology, run_training
-    from stgcn.plugins import get_registry
+    from stgcn.plugins.registry import get_registry
+    from stgcn.training.config import RunConfig, read_config_file
+    from stgcn.training.launch import Topology, run_training
 
     typed = _given(ctx, **options)
     if "logger" in typed:
@@ -184,7 +184,7 @@ def run(
         typed["backend_options"] = _backend_options(backend_option, compile_model)
     from_file = read_config_file(config_file) if config_file else {}
     if not resume and options.get("work_dir"):
-        from stgcn.preemption.signals import restarted
+        from stgcn.training.preemption.signals import restarted
 
         # a job that Slurm requeued or torch's agent restarted continues its run
         resume = restarted() and (Path(options["work_dir"]) / "config.json").is_file()
@@ -219,7 +219,7 @@ def run(
         rdzv_timeout=rdzv_timeout,
     )
     if streams is not None:
-        from stgcn.streams.training import parse_streams, run_streams
+        from stgcn.training.streams import parse_streams, run_streams
 
         chosen = parse_streams(streams)
         if resume:
@@ -273,7 +273,7 @@ def eval_command(
     as_json: bool,
 ) -> None:
     """Evaluate a checkpoint: top-1, top-5 and mean class accuracy."""
-    from stgcn.evaluation_job import evaluate_checkpoint
+    from stgcn.training.evaluation import evaluate_checkpoint
 
     result = evaluate_checkpoint(
         checkpoint,
@@ -319,7 +319,7 @@ def fuse(score_files: tuple[str, ...], weights: str | None, as_json: bool) -> No
     """
     from stgcn.fusion import fuse as fuse_scores
     from stgcn.fusion import load_scores, parse_weights
-    from stgcn.streams.training import default_weights
+    from stgcn.training.streams import default_weights
 
     files = [load_scores(path) for path in score_files]
     if weights is None:
@@ -399,8 +399,8 @@ def bench(
     --baseline the ratio to the plain fp32 eager model timed in the same run, under the
     same settings; with --reference the ratio to that model in a process of its own, with
     glibc's default malloc and plain PyTorch, as the reference implementation runs."""
-    from stgcn.bench import bench_training
-    from stgcn.plugins import get_registry
+    from stgcn.bench.measure import bench_training
+    from stgcn.plugins.registry import get_registry
 
     for option, value in (
         ("batch-size", batch_size),
@@ -418,7 +418,7 @@ def bench(
     )
     data_figures = None
     if with_data:
-        from stgcn.bench_data import bench_data
+        from stgcn.bench.data import bench_data
 
         data_figures = bench_data(
             registry.dataset(dataset),
@@ -482,7 +482,7 @@ def bench(
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def plugins(as_json: bool) -> None:
     """List installed plugins and what they provide."""
-    from stgcn.plugins import describe, get_registry
+    from stgcn.plugins.registry import describe, get_registry
 
     rows = describe(get_registry())
     if as_json:
@@ -587,7 +587,7 @@ def data() -> None:
 @data.command("list")
 def data_list() -> None:
     """The installed datasets."""
-    from stgcn.plugins import get_registry
+    from stgcn.plugins.registry import get_registry
 
     for name, dataset in sorted(get_registry().datasets.items()):
         path = "needs --data-path" if dataset.needs_data_path else "built in, no files"
@@ -702,7 +702,7 @@ def convert() -> None:
 
 
 def build_cli() -> click.Group:
-    from stgcn.plugins import get_plugin_manager, get_registry, register_commands
+    from stgcn.plugins.registry import get_plugin_manager, get_registry, register_commands
 
     register_commands(get_plugin_manager(), get_registry(), cli)
     return cli

@@ -1,270 +1,33 @@
-"""What plugins provide: a backend, a dataset, an exporter, a logger, a pose estimator.
+"""What plugins provide: the public path of :mod:`stgcn.plugins.records`."""
 
-Backends are Protocols (a plugin implements the methods on any object it likes);
-datasets and exporters are small frozen records built with a function or two.
-Nothing here imports a device library: a record must be cheap to create so that
-``stgcn plugins`` can list everything without touching hardware.
-"""
+from stgcn.plugins.records import (
+    AugmentBatch,
+    Availability,
+    Backend,
+    BuildDataset,
+    DataFacts,
+    Dataset,
+    Describe,
+    Exporter,
+    Logger,
+    PoseEstimator,
+    PoseModel,
+    ReadSample,
+    RunLogger,
+)
 
-from __future__ import annotations
-
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-
-from stgcn.errors import StgcnError
-
-if TYPE_CHECKING:
-    import torch
-    from torch.utils.data import Dataset as TorchDataset
-
-    from stgcn.graph import Layout
-
-
-@dataclass(frozen=True)
-class Availability:
-    """Whether a backend can run here and, when it cannot, what the user should do."""
-
-    available: bool
-    reason: str = ""
-
-
-@runtime_checkable
-class Backend(Protocol):
-    """A device family: where tensors live, which collective joins the cards, which
-    precisions run fast.
-
-    ``availability`` and ``device_count`` must be cheap and must not import the
-    device library when the plugin module loads: they run for ``stgcn plugins``.
-    """
-
-    name: str
-    description: str
-    #: torch.distributed backend that joins several cards: "gloo", "nccl", "hccl".
-    collective: str
-    #: precisions this backend can train in, from "fp32", "bf16", "fp16".
-    precisions: tuple[str, ...]
-
-    def availability(self) -> Availability: ...
-
-    def device_count(self) -> int: ...
-
-    def default_precision(self) -> str: ...
-
-    def configure(self, options: Mapping[str, str]) -> None:
-        """Take the ``--backend-option KEY=VALUE`` pairs (``--compile`` arrives as
-        ``compile=true``) before ``setup``; refuse an unknown key with StgcnError."""
-        ...
-
-    def setup(self, local_rank: int) -> torch.device:
-        """Bind this process to its device and return it."""
-        ...
-
-    def autocast(self, precision: str) -> AbstractContextManager[Any]: ...
-
-    def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
-        """A loss scaler where the precision needs one (fp16), else None."""
-        ...
-
-    def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
-        """Device-specific tuning of a model already on the device (memory format, compile)."""
-        ...
-
-    def synchronize(self) -> None:
-        """Wait for queued device work, so that timings are honest."""
-        ...
-
-
-BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset"]
-#: ``read_sample(path)``, or from plugin API 1.2 ``read_sample(path, options)``
-ReadSample = Callable[..., Any]
-Describe = Callable[["Path | None", "Mapping[str, Any]"], "DataFacts"]
-AugmentBatch = Callable[["torch.Tensor", "Mapping[str, Any]"], "torch.Tensor"]
-
-
-@dataclass(frozen=True)
-class DataFacts:
-    """What a dataset learns about itself from its data (plugin API 1.2).
-
-    ``Dataset.describe(data_path, options)`` returns one once the data path and the
-    ``--data-option`` pairs are known; each field left None keeps the registered
-    record's value. The trainer builds the model from the result and the checkpoint
-    stores it, so evaluation, prediction and export need neither the plugin's
-    load-time state nor the data.
-    """
-
-    num_class: int | None = None
-    class_names: Sequence[str] | None = None
-    layout: str | Layout | None = None
-    in_channels: int | None = None
-    num_person: int | None = None
-    score_channel: bool | None = None
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A skeleton dataset: its shape facts and a function that builds a split.
-
-    ``build(split, data_path, options)`` returns a ``torch.utils.data.Dataset`` whose
-    items are ``(float32 tensor (in_channels, T, V, num_person), int label)``, with
-    ``split`` "train" or "val". ``options`` carries ``--data-option KEY=VALUE`` pairs.
-    ``recipe`` holds the training settings this data wants by default (epochs,
-    batch_size, lr, steps, ...); command-line options still win.
-    ``read_sample(path)`` reads one clip in the dataset's own file format (a raw
-    JSON clip, say) into a float32 numpy array (in_channels, T, V, num_person), so
-    that ``stgcn predict`` can take files the user already has; one that takes a
-    second parameter gets the model's data options (plugin API 1.2), so that the
-    clip is read as the model was trained on it.
-    ``describe(data_path, options)`` (plugin API 1.2) gives the facts the data itself
-    decides: classes, layout, channels, persons (:class:`DataFacts`). A dataset with
-    one registers ``num_class=0`` when its classes are known only from its data.
-    Validation items may carry a clip axis, ``(clips, in_channels, T, V, num_person)``:
-    the evaluation averages the softmax scores over the clips.
-    ``presets`` are named recipes (``stgcn run --preset NAME``), for example the
-    published schedule beside a quicker default.
-    ``augment_batch(batch, options)``, where given, applies the training augmentation
-    to a whole collated batch on its device; a split built with ``options`` updated by
-    ``batch_augment_options`` leaves that augmentation to it (``stgcn bench
-    --with-data`` times both paths).
-    ``score_channel`` (plugin API 1.1) says whether the last channel is a detection
-    score; the core's bone and motion streams (``--data-option modality=``) need it.
-    """
-
-    name: str
-    num_class: int
-    build: BuildDataset
-    layout: str | Layout = "openpose"
-    strategy: str = "spatial"
-    in_channels: int = 3
-    num_person: int = 2
-    description: str = ""
-    needs_data_path: bool = True
-    class_names: Sequence[str] | None = None
-    recipe: Mapping[str, Any] = field(default_factory=dict)
-    read_sample: ReadSample | None = None
-    presets: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    augment_batch: AugmentBatch | None = None
-    batch_augment_options: Mapping[str, Any] = field(default_factory=dict)
-    #: the last channel is a detection score (2D keypoints: x, y, score), not a
-    #: coordinate (3D: x, y, z); bones and motion average it instead of subtracting
-    score_channel: bool = True
-    describe: Describe | None = None
-
-    def with_facts(self, facts: DataFacts) -> Dataset:
-        """This record with the facts that ``facts`` sets (None keeps a field)."""
-        changes = {
-            name: value
-            for name in DataFacts.__dataclass_fields__
-            if (value := getattr(facts, name)) is not None
-        }
-        if "class_names" in changes:
-            changes["class_names"] = tuple(str(n) for n in changes["class_names"])
-        return replace(self, **changes) if changes else self
-
-    def data_path_for(self, data_path: str | Path | None) -> Path | None:
-        """The folder to read, checked: present where needed, existing where given."""
-        if self.needs_data_path and not data_path:
-            raise StgcnError(f"dataset {self.name!r} needs --data-path")
-        if data_path and not Path(data_path).exists():
-            raise StgcnError(f"data path not found: {data_path}")
-        return Path(data_path) if data_path else None
-
-
-@runtime_checkable
-class RunLogger(Protocol):
-    """One run's record keeper: what a :class:`Logger` creates for a run. The trainer
-    calls these on rank 0 only, in this order; a method that raises switches the logger
-    off for the rest of the run (reported once), never stopping the run."""
-
-    def run_started(self, config: Mapping[str, Any]) -> None:
-        """The resolved configuration (``config.json``), before the first step."""
-        ...
-
-    def step(self, step: int, scalars: Mapping[str, float]) -> None:
-        """Every ``--log-every`` steps: ``train/loss``, ``train/lr``,
-        ``train/samples_per_s`` at the global step ``step`` (counted from 1)."""
-        ...
-
-    def epoch_ended(self, epoch: int, metrics: Mapping[str, Any]) -> None:
-        """The epoch's line of ``metrics.jsonl``, once it is written."""
-        ...
-
-    def checkpoint_saved(self, path: Path, epoch: int, best: bool) -> None: ...
-
-    def run_ended(self, summary: Mapping[str, Any]) -> None:
-        """The last metrics and ``best_top1``; also after a failure (``summary["error"]``),
-        so that files are flushed and closed."""
-        ...
-
-
-@dataclass(frozen=True)
-class Logger:
-    """Records runs somewhere (TensorBoard, an experiment tracker), chosen with
-    ``stgcn run --logger NAME``.
-
-    ``create(work_dir, config)`` returns a :class:`RunLogger` for one run; raise
-    StgcnError there for what the user can fix (a missing package), before training
-    starts.
-    """
-
-    name: str
-    create: Callable[[Path, Mapping[str, Any]], RunLogger]
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Exporter:
-    """Writes a trained model to another format.
-
-    ``export(model, output, options)`` writes ``output`` from an eval-mode model;
-    ``options`` are exporter-specific (opset, example shape, ...).
-    """
-
-    name: str
-    export: Callable[[torch.nn.Module, Path, Mapping[str, Any]], None]
-    description: str = ""
-    suffix: str = ""
-
-
-@runtime_checkable
-class PoseModel(Protocol):
-    """A pose estimator opened for one video: frames in, skeletons out.
-
-    ``estimate`` takes one RGB image ``(height, width, 3)`` uint8 (OpenCV reads BGR:
-    the caller converts) and returns one float32 array ``(joints, 3)`` per person found,
-    x and y as fractions of the image width and height (0 at the left and top) and a
-    score in [0, 1], in the estimator's own joint order (:attr:`PoseEstimator.joints`);
-    an empty list when nobody is found. Frames come in video order, so a tracking
-    estimator may use the previous ones.
-    """
-
-    def estimate(self, image: Any) -> Sequence[Any]: ...
-
-    def close(self) -> None:
-        """Free the model (called once, also after a failure)."""
-        ...
-
-
-@dataclass(frozen=True)
-class PoseEstimator:
-    """Turns video frames into skeletons (``stgcn predict --video``, ``stgcn data
-    extract``), plugin API 1.3.
-
-    ``open(options)`` returns a :class:`PoseModel` for one video; ``options`` are the
-    ``--estimator-option KEY=VALUE`` pairs as strings (refuse an unknown key with
-    StgcnError). ``joints`` names the estimator's own joints, in the order
-    ``estimate`` returns them; ``layouts`` maps each stgcn layout it can feed
-    (``"openpose"``, ``"coco"``) to a :class:`stgcn.pose.JointMap` from those joints,
-    so that the core converts its output to whatever layout a model was trained on.
-    ``max_persons`` is 1 for a single-person estimator (MediaPipe Pose), None when it
-    finds any number. Opening may be slow (a model loads); creating the record must not.
-    """
-
-    name: str
-    open: Callable[[Mapping[str, str]], PoseModel]
-    joints: Sequence[str]
-    layouts: Mapping[str, Any]
-    description: str = ""
-    max_persons: int | None = None
+__all__ = [
+    "AugmentBatch",
+    "Availability",
+    "Backend",
+    "BuildDataset",
+    "DataFacts",
+    "Dataset",
+    "Describe",
+    "Exporter",
+    "Logger",
+    "PoseEstimator",
+    "PoseModel",
+    "ReadSample",
+    "RunLogger",
+]

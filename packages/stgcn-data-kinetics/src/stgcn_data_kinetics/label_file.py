@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from stgcn.datasets.pickles import restricted_load
+from stgcn.data.pickles import restricted_load
 from stgcn.errors import StgcnError
 
 PICKLE_PROTOCOL = 4

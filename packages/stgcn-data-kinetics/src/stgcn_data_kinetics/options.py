@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from stgcn.errors import StgcnError
-from stgcn.options import parse_bool
+from stgcn.plugins.settings import parse_bool
 from stgcn_data_kinetics.clip import MAX_FRAME, NUM_PERSON_IN, NUM_PERSON_OUT, ClipShape
 
 

@@ -16,7 +16,7 @@ from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset
 from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
 STGCN_API = ">=1,<2"
 
 #: The reference Kinetics recipe: SGD with Nesterov momentum 0.9, weight decay 1e-4,

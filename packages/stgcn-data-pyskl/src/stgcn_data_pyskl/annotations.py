@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from stgcn.datasets.pickles import NUMERIC_KINDS, TEXT_KINDS, restricted_load
+from stgcn.data.pickles import NUMERIC_KINDS, TEXT_KINDS, restricted_load
 from stgcn.errors import StgcnError
 
 #: persons kept per clip: PYSKL's FormatGCNInput(num_person=2) keeps the first two in the

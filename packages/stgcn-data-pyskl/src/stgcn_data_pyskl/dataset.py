@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
-from stgcn.datasets.sampling import take_frames, uniform_indices, window_indices
+from stgcn.data.sampling import take_frames, uniform_indices, window_indices
 from stgcn.errors import StgcnError
-from stgcn.graph import LAYOUTS, Layout, get_layout
+from stgcn.model.graph import LAYOUTS, Layout, get_layout
 from stgcn.records import DataFacts
 from stgcn_data_pyskl.annotations import PERSONS, Annotations, load
 from stgcn_data_pyskl.options import PysklOptions, parse_options

@@ -13,14 +13,14 @@ from typing import Any
 
 import click
 
-from stgcn.datasets.recipes import PYSKL_STGCN
+from stgcn.data.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
 from stgcn.records import DataFacts, Dataset
 
 #: written for the plugin API that has Dataset.describe and read_sample options
 STGCN_API = ">=1.2,<2"
 
-#: PYSKL's ST-GCN recipe, the default here (stgcn.datasets.recipes)
+#: PYSKL's ST-GCN recipe, the default here (stgcn.data.recipes)
 PYSKL_RECIPE: Mapping[str, Any] = dict(PYSKL_STGCN)
 
 #: the reference ST-GCN's NTU recipe as PYSKL ran it ("vanilla"): clips padded to 300

@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from stgcn.errors import StgcnError
-from stgcn.graph import STRATEGIES
-from stgcn.options import parse_pairs
+from stgcn.model.graph import STRATEGIES
+from stgcn.plugins.settings import parse_pairs
 
 DEFAULT_PERSONS = 2
 
@@ -111,7 +111,7 @@ def export_onnx_command(
     num_class: int | None,
 ) -> None:
     """Export a checkpoint to ONNX, then verify it against PyTorch."""
-    from stgcn.plugins import get_registry
+    from stgcn.plugins.registry import get_registry
     from stgcn_export.metadata import describe_dataset
     from stgcn_export.model_source import find_dataset, load_checkpoint_model
 
@@ -319,7 +319,7 @@ def _predict_skeletons(
 ) -> None:
     """``predict --video`` (or ``--openpose``, ``--coco-results``): every check first,
     then the skeletons, the windows, and what was asked to be written."""
-    from stgcn.graph import get_layout
+    from stgcn.model.graph import get_layout
     from stgcn.pose.readers import parse_frame_size
     from stgcn_export.video_prediction import (
         captions,
@@ -392,8 +392,8 @@ def _class_names(saved: Any, record: Any, num_class: int) -> Any:
 def stream_of(model_config: dict[str, Any], record: Any, modality: str) -> Any:
     """The model's stream over its own layout (a detection score as the last channel
     unless the dataset, where installed, says otherwise)."""
-    from stgcn.graph import get_layout
-    from stgcn.streams import Stream, parents
+    from stgcn.data.streams import Stream, parents
+    from stgcn.model.graph import get_layout
 
     if "layout" not in model_config and record is None:
         raise StgcnError(f"cannot make the {modality} stream: the model file names no layout")

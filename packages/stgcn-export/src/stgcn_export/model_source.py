@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from stgcn.datasets.facts import from_checkpoint
+from stgcn.data.facts import from_checkpoint
 from stgcn.errors import StgcnError
-from stgcn.graph import LAYOUTS
-from stgcn.loading import load_model_and_checkpoint
-from stgcn.model import STGCN
-from stgcn.plugins import get_registry
+from stgcn.model.graph import LAYOUTS
+from stgcn.model.loading import load_model_and_checkpoint
+from stgcn.model.network import STGCN
+from stgcn.plugins.registry import get_registry
 from stgcn.records import Dataset
 
 

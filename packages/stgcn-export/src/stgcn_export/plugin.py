@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Exporter
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
 STGCN_API = ">=1,<2"
 
 if TYPE_CHECKING:

@@ -78,8 +78,8 @@ def _read_npy(path: Path) -> np.ndarray:
 
 
 def _read_with_plugin(path: Path, dataset: Dataset, options: Mapping[str, Any]) -> np.ndarray:
-    from stgcn.datasets.facts import read_sample
-    from stgcn.streams import split_options
+    from stgcn.data.facts import read_sample
+    from stgcn.data.streams import split_options
 
     try:
         return np.asarray(read_sample(dataset, path, split_options(options)[1]))

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.options import parse_bool
+from stgcn.plugins.settings import parse_bool
 
 #: ``--estimator-option`` keys and their defaults
 DEFAULTS = {

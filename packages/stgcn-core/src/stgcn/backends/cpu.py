@@ -5,8 +5,8 @@ instructions (AVX512-BF16 or AMX); elsewhere it is emulated and several times
 slower than fp32, so fp32 is the default there.
 
 Two defaults that make fp32 faster (docs/performance.md): the wide stride-1 temporal
-convolutions go through the DFT (``temporal=dft``, :mod:`stgcn.spectral`), and malloc
-keeps freed memory for the next step (``reuse_memory=true``, :mod:`stgcn.allocator`).
+convolutions go through the DFT (``temporal=dft``, :mod:`stgcn.model.spectral`), and malloc
+keeps freed memory for the next step (``reuse_memory=true``, :mod:`stgcn.system.allocator`).
 
 The memory layout is chosen per machine and precision (``channels_last=auto``): channels
 last in bf16 on a CPU with native bf16, where oneDNN's bf16 kernels work in that layout
@@ -23,14 +23,14 @@ from typing import Any
 
 import torch
 
-from stgcn.allocator import keep_freed_memory
 from stgcn.errors import StgcnError
-from stgcn.hookspecs import hookimpl
-from stgcn.model import TEMPORAL_ALGORITHMS, set_temporal_algorithm
-from stgcn.options import parse_bool
-from stgcn.records import Availability
+from stgcn.model.network import TEMPORAL_ALGORITHMS, set_temporal_algorithm
+from stgcn.plugins.hookspecs import hookimpl
+from stgcn.plugins.records import Availability
+from stgcn.plugins.settings import parse_bool
+from stgcn.system.allocator import keep_freed_memory
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins).
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
 STGCN_API = ">=1,<2"
 
 

@@ -1,7 +1,7 @@
 """What a run tells the people watching it: logger plugins and the progress lines.
 
 ``stgcn run --logger NAME`` hands the training events to a registered
-:class:`stgcn.records.Logger` (the built-in ``tensorboard``, or a plugin's);
+:class:`stgcn.plugins.records.Logger` (the built-in ``tensorboard``, or a plugin's);
 :mod:`stgcn.loggers.progress` draws bars on a terminal and plain lines in a file.
 """
 

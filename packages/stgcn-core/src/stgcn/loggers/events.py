@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.plugins import Registry, get_registry
+from stgcn.plugins.registry import Registry, get_registry
 
 EVENTS = ("run_started", "step", "epoch_ended", "checkpoint_saved", "run_ended")
 

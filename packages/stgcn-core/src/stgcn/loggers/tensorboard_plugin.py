@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from stgcn.errors import StgcnError
-from stgcn.hookspecs import hookimpl
-from stgcn.records import Logger
+from stgcn.plugins.hookspecs import hookimpl
+from stgcn.plugins.records import Logger
 
 #: epoch metrics and the tag each is written under
 EPOCH_TAGS = {

@@ -29,7 +29,7 @@ class SkeletonInput:
 def check_estimator(name: str, layout: str) -> None:
     """The estimator is installed and can feed ``layout``: one line otherwise, before
     any video is opened."""
-    from stgcn.plugins import get_registry
+    from stgcn.plugins.registry import get_registry
 
     estimator = get_registry().pose_estimator(name)
     if layout not in estimator.layouts:
@@ -42,7 +42,7 @@ def read_skeletons(
 ) -> PoseSequence:
     """The clip's skeletons in ``layout`` ("openpose" or "coco"), coordinates in [0, 1]."""
     if source.kind == "video":
-        from stgcn.plugins import get_registry
+        from stgcn.plugins.registry import get_registry
         from stgcn.pose.video import estimate_video
 
         check_estimator(source.estimator, layout)

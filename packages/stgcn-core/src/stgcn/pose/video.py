@@ -22,7 +22,7 @@ from stgcn.errors import StgcnError, first_line
 from stgcn.pose.skeletons import PoseSequence
 
 if TYPE_CHECKING:
-    from stgcn.records import PoseEstimator
+    from stgcn.plugins.records import PoseEstimator
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 

@@ -18,14 +18,14 @@ def describe_model(
     persons: int,
 ) -> dict[str, Any]:
     if checkpoint:
-        from stgcn.loading import load_model_and_checkpoint
+        from stgcn.model.loading import load_model_and_checkpoint
 
         model, saved = load_model_and_checkpoint(checkpoint)
         return model_info(model, frames, persons, saved)
-    from stgcn.datasets.facts import describe
-    from stgcn.model import STGCN
-    from stgcn.plugins import get_registry
-    from stgcn.streams import split_options
+    from stgcn.data.facts import describe
+    from stgcn.data.streams import split_options
+    from stgcn.model.network import STGCN
+    from stgcn.plugins.registry import get_registry
 
     record = get_registry().dataset(str(dataset))
     if record.describe is not None:

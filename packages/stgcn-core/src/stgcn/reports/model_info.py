@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from stgcn.model import STGCN
+from stgcn.model.network import STGCN
 
 
 def forward_flops(model: STGCN, frames: int, persons: int) -> int:

@@ -36,8 +36,8 @@ def _class_names(checkpoint: dict[str, Any], count: int) -> list[str]:
 
 
 def _confusion(best: Path, output: Path, backend: str | None) -> dict[str, Any]:
-    from stgcn.checkpoint import safe_load
-    from stgcn.evaluation_job import evaluate_checkpoint
+    from stgcn.model.checkpoint import safe_load
+    from stgcn.training.evaluation import evaluate_checkpoint
 
     result = evaluate_checkpoint(str(best), backend_name=backend, keep_scores=True)
     assert result.scores is not None and result.labels is not None

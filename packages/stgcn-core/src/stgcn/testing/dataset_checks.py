@@ -16,9 +16,9 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader, Subset
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.graph import get_layout
-from stgcn.plugins import get_registry
-from stgcn.records import Dataset
+from stgcn.model.graph import get_layout
+from stgcn.plugins.records import Dataset
+from stgcn.plugins.registry import get_registry
 from stgcn.testing.samples import (
     ContractError,
     Item,
@@ -86,7 +86,7 @@ def check_registered(name: str) -> Dataset:
 def check_recipes(record: Dataset) -> None:
     """The recipe and every preset name only settings ``stgcn run`` knows, with values
     it takes: found when the plugin is tested, not when a user's training starts."""
-    from stgcn.config import RunConfig
+    from stgcn.training.config import RunConfig
 
     for label, recipe in [("recipe", record.recipe)] + [
         (f"preset {preset!r}", values) for preset, values in record.presets.items()
@@ -102,8 +102,8 @@ def described(
 ) -> Dataset:
     """The registered record as its data describes it (``Dataset.describe``, API 1.2),
     checked as the trainer checks it."""
-    from stgcn.datasets.facts import describe
-    from stgcn.streams import split_options
+    from stgcn.data.facts import describe
+    from stgcn.data.streams import split_options
 
     record = check_registered(name)
     try:
@@ -163,7 +163,7 @@ def check_layout(
 ) -> None:
     """The layout and strategy build a graph, and the model built from the record takes a
     real sample and answers ``num_class`` scores: the joint count matches the data."""
-    from stgcn.model import STGCN
+    from stgcn.model.network import STGCN
 
     record = described(name, data_path, options)
     try:

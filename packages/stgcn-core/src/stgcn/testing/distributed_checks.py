@@ -2,7 +2,7 @@
 
 The ranks are started with ``torch.multiprocessing.spawn``, each joins a gloo process
 group, builds both splits itself and takes its share as the trainer does
-(``DistributedSampler`` for training, ``stgcn.distributed.StridedSampler`` for
+(``DistributedSampler`` for training, ``stgcn.training.distributed.StridedSampler`` for
 validation). Rank 0 gathers the shares over the process group; this process then
 checks that they are disjoint (apart from the padding DistributedSampler adds to even
 out the ranks), cover the split, and hold the samples a single process reads.
@@ -21,8 +21,8 @@ import torch
 import torch.distributed as torch_dist
 import torch.multiprocessing as mp
 
-from stgcn.distributed import StridedSampler, World, train_sampler
 from stgcn.testing.samples import ContractError, Item, build_split, read_item, require, same_items
+from stgcn.training.distributed import StridedSampler, World, train_sampler
 
 WORLD_SIZE = 2
 #: how many validation samples per rank are compared tensor for tensor
@@ -44,7 +44,7 @@ def _share(
     out: str,
 ) -> None:
     """One rank: join the group, take this rank's shares, rank 0 saves everyone's."""
-    from stgcn.plugins import get_registry
+    from stgcn.plugins.registry import get_registry
 
     torch_dist.init_process_group(
         "gloo",
@@ -87,7 +87,7 @@ def check_distributed_sampling(
     options: Mapping[str, Any] | None = None,
 ) -> None:
     """Two gloo ranks split both sets as the trainer does, with the single-process samples."""
-    from stgcn.plugins import get_registry
+    from stgcn.plugins.registry import get_registry
 
     record = get_registry().dataset(name)
     path = Path(data_path) if data_path is not None else None

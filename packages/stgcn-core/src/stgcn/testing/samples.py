@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from stgcn.records import Dataset
+from stgcn.plugins.records import Dataset
 
 Item = tuple[torch.Tensor, int]
 

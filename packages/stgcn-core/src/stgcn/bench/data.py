@@ -1,0 +1,86 @@
+"""How fast a dataset delivers training batches (``stgcn bench --with-data``).
+
+The loader is the trainer's kind (shuffled, ``num_workers`` processes, batches moved
+to the device); the figure is samples per second over whole batches after the first,
+which pays for starting the workers. Where the dataset offers a batched augmentation,
+the same data is also timed with augmentation done per batch on the device instead of
+per clip in the loader.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+from stgcn.data.streams import build_split
+from stgcn.errors import StgcnError
+from stgcn.plugins.records import Backend, Dataset
+
+
+def _rate(
+    loader: DataLoader, batches: int, device: torch.device, backend: Backend, augment: Any
+) -> float:
+    iterator = iter(loader)
+    samples, start = 0, None
+    for index in range(batches + 1):
+        try:
+            x, _ = next(iterator)
+        except StopIteration:
+            break
+        x = x.to(device, non_blocking=True)
+        if augment is not None:
+            x = augment(x)
+        backend.synchronize()
+        if index == 0:
+            start = time.perf_counter()
+        else:
+            samples += x.shape[0]
+    if start is None or samples == 0:
+        raise StgcnError(
+            "--with-data: the training split has fewer than two batches; use a smaller --batch-size"
+        )
+    return samples / (time.perf_counter() - start)
+
+
+def bench_data(
+    dataset: Dataset,
+    data_path: Path | None,
+    options: Mapping[str, Any],
+    backend: Backend,
+    batch_size: int,
+    batches: int,
+    workers: int,
+    seed: int = 0,
+) -> dict[str, Any]:
+    device = backend.setup(0)
+    data_path = dataset.data_path_for(data_path)
+
+    def loader(split_options: Mapping[str, Any]) -> DataLoader:
+        torch.manual_seed(seed)
+        built, _ = build_split(dataset, "train", data_path, split_options)
+        return DataLoader(
+            built,
+            batch_size=batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=workers,
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+    result: dict[str, Any] = {
+        "dataset": dataset.name,
+        "workers": workers,
+        "per_clip_samples_per_s": _rate(loader(options), batches, device, backend, None),
+        "batched_samples_per_s": None,
+    }
+    if dataset.augment_batch is not None:
+        off = {**options, **dataset.batch_augment_options}
+        augment = dataset.augment_batch
+        rate = _rate(loader(off), batches, device, backend, lambda x: augment(x, options))
+        result["batched_samples_per_s"] = rate
+    return result

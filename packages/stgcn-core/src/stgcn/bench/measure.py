@@ -1,0 +1,238 @@
+"""Throughput of training steps and of inference on random Kinetics-shaped input.
+
+The figure is the seed's FPS: samples per second of whole steps (forward, backward,
+optimizer in training; forward alone in evaluation), warm-up steps excluded, the
+device synchronised around each step, the median step taken so that one slow step
+does not decide it.
+
+Any figure alone says little on a shared or throttled machine, so ``baseline=True``
+also times :class:`stgcn.bench.baseline.BaselineSTGCN` (plain fp32 eager, the reference's
+einsum graph convolution) under the same harness, in the same process: the ratio of the
+two is what a performance claim should quote. Their timed steps alternate, one of each
+in turn, because on a shared VM the speed drifts by 10-20% within minutes: timed one
+block after the other, the drift went into the ratio (the same change measured 1.01x
+to 1.08x in consecutive runs, against 1.13x interleaved).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from stgcn.bench.baseline import BaselineSTGCN
+from stgcn.bench.peak import matmul_peak_gflops, reference_gflop_per_sample
+from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess
+from stgcn.bench.timing import Stepper, TimedStep
+from stgcn.errors import StgcnError
+from stgcn.model.network import STGCN
+from stgcn.plugins.records import Backend
+from stgcn.training.trainer import training_step
+
+KINETICS_CLASSES = 400
+MODES = ("train", "eval")
+ENGINES = ("torch", "onnxruntime")
+
+
+@dataclass
+class Timing:
+    """One model's figures under the harness."""
+
+    samples_per_s: float
+    median_step_s: float
+    peak_rss_mib: float | None
+    device_memory_mib: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class BenchResult:
+    samples_per_s: float
+    median_step_s: float
+    backend: str
+    precision: str
+    batch_size: int
+    frames: int
+    persons: int
+    steps: int
+    warmup: int
+    device: str
+    mode: str = "train"
+    engine: str = "torch"
+    peak_rss_mib: float | None = None
+    device_memory_mib: float | None = None
+    #: the baseline's figures from the same run, and samples_per_s over its samples_per_s
+    baseline: Timing | None = None
+    ratio: float | None = None
+    #: the reference network in a process of its own with glibc's default malloc
+    #: (``--reference``, :mod:`stgcn.bench.reference`), and samples_per_s over its samples_per_s
+    reference: Timing | None = None
+    reference_ratio: float | None = None
+    #: figures of the data pipeline (``--with-data``), beside the model's
+    data: dict[str, Any] | None = field(default=None)
+    #: the reference network's GFLOP per sample's step, and at samples_per_s the GFLOP/s
+    #: that makes; the best matmul GFLOP/s of this device in this precision, and the share
+    gflop_per_sample: float | None = None
+    gflop_per_s: float | None = None
+    matmul_peak_gflop_per_s: float | None = None
+    peak_share: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out["baseline"] = self.baseline.to_dict() if self.baseline else None
+        out["reference"] = self.reference.to_dict() if self.reference else None
+        return out
+
+
+def _timed(models: list[Stepper], steps: int, warmup: int, batch_size: int) -> list[Timing]:
+    """Warm each model up alone, then time their steps in turn, one of each per round."""
+    memories = [model.warm_up(warmup) for model in models]
+    seconds: list[list[float]] = [[] for _ in models]
+    for _ in range(steps):
+        for model, times in zip(models, seconds, strict=True):
+            times.append(model.seconds())
+    timings = []
+    for times, (rss, device_mib) in zip(seconds, memories, strict=True):
+        median = statistics.median(times)
+        timings.append(Timing(batch_size / median, median, rss, device_mib))
+    return timings
+
+
+def _train_step(model, backend: Backend, precision: str, x, y) -> Callable[[], Any]:
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    scaler = backend.grad_scaler(precision)
+    model.train()
+    return lambda: training_step(model, x, y, optimizer, scaler, backend, precision)
+
+
+def _eval_step(model, backend: Backend, precision: str, x) -> Callable[[], Any]:
+    model.eval()
+
+    def step() -> Any:
+        with torch.inference_mode(), backend.autocast(precision):
+            return model(x)
+
+    return step
+
+
+def _torch_step(mode: str, model, backend: Backend, precision: str, x, y) -> Callable[[], Any]:
+    if mode == "train":
+        return _train_step(model, backend, precision, x, y)
+    return _eval_step(model, backend, precision, x)
+
+
+def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
+    """Inference in onnxruntime on a file written by the installed ``onnx`` exporter."""
+    import tempfile
+    from pathlib import Path
+
+    from stgcn.plugins.registry import get_registry
+
+    try:
+        exporter = get_registry().exporter("onnx")
+        import onnxruntime
+    except (StgcnError, ImportError):
+        raise StgcnError(
+            "--engine onnxruntime needs the onnx exporter: pip install stgcn-export"
+        ) from None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.onnx"
+        exporter.export(model.cpu().eval(), path, {"verify": False})
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+    name = session.get_inputs()[0].name
+    array = x.cpu().numpy()
+    return lambda: session.run(None, {name: array})
+
+
+def bench_training(
+    backend: Backend,
+    precision: str,
+    batch_size: int = 16,
+    frames: int = 150,
+    persons: int = 2,
+    steps: int = 10,
+    warmup: int = 3,
+    seed: int = 0,
+    baseline: bool = False,
+    mode: str = "train",
+    engine: str = "torch",
+    reference: bool = False,
+) -> BenchResult:
+    """Time the backend's model (``prepare_model`` applied) and, with ``baseline``, the
+    plain fp32 eager baseline with the same weights and input on the same device; with
+    ``reference``, the same baseline once more in a process of its own, as the reference
+    implementation runs (:mod:`stgcn.bench.reference`)."""
+    if mode not in MODES:
+        raise StgcnError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+    if engine not in ENGINES:
+        raise StgcnError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
+    if engine == "onnxruntime" and mode != "eval":
+        raise StgcnError("--engine onnxruntime measures inference: add --mode eval")
+    torch.manual_seed(seed)
+    device = backend.setup(0)
+    x = torch.randn(batch_size, 3, frames, 18, persons, device=device)
+    y = torch.randint(0, KINETICS_CLASSES, (batch_size,), device=device)
+    model = STGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial")
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    model.to(device)
+
+    if engine == "onnxruntime":
+        models = [TimedStep(_onnx_step(model, x), lambda: None, torch.device("cpu"))]
+    else:
+        prepared = backend.prepare_model(model, precision)
+        step = _torch_step(mode, prepared, backend, precision, x, y)
+        models = [TimedStep(step, backend.synchronize, device)]
+    if baseline:
+        plain = BaselineSTGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial")
+        plain.load_state_dict(weights)
+        plain.to(device)
+        step = _torch_step(mode, plain, backend, "fp32", x, y)
+        models.append(TimedStep(step, backend.synchronize, device))
+    with contextlib.ExitStack() as stack:
+        if reference:
+            job = ReferenceJob(
+                mode, batch_size, frames, persons, KINETICS_CLASSES, seed, str(device),
+                torch.get_num_threads(),
+            )  # fmt: skip
+            models.append(stack.enter_context(ReferenceProcess(job)))
+        timing, *rest = _timed(models, steps, warmup, batch_size)
+    own_process = rest.pop() if reference else None
+    plain_timing = rest[0] if rest else None
+    work = reference_gflop_per_sample(frames, persons, KINETICS_CLASSES, mode)
+    peak = matmul_peak_gflops(device, precision, backend.synchronize)
+    achieved = timing.samples_per_s * work
+
+    return BenchResult(
+        samples_per_s=timing.samples_per_s,
+        median_step_s=timing.median_step_s,
+        backend=backend.name,
+        precision=precision,
+        batch_size=batch_size,
+        frames=frames,
+        persons=persons,
+        steps=steps,
+        warmup=warmup,
+        device=str(device),
+        mode=mode,
+        engine=engine,
+        peak_rss_mib=timing.peak_rss_mib,
+        device_memory_mib=timing.device_memory_mib,
+        baseline=plain_timing,
+        ratio=timing.samples_per_s / plain_timing.samples_per_s if plain_timing else None,
+        reference=own_process,
+        reference_ratio=timing.samples_per_s / own_process.samples_per_s if own_process else None,
+        gflop_per_sample=work,
+        gflop_per_s=achieved,
+        matmul_peak_gflop_per_s=peak,
+        peak_share=achieved / peak,
+    )

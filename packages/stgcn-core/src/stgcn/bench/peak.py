@@ -1,0 +1,56 @@
+"""Throughput as a share of the machine: achieved GFLOP/s against a measured matmul peak.
+
+Samples per second differ between machines by an order of magnitude, and even a ratio
+to the baseline depends on which of the machine's units both use. The work of a step is
+counted once, on the reference network (``BaselineSTGCN``: the FLOPs a plain
+implementation performs, however few the model under test really spends), so a faster
+method shows as more reference GFLOP/s. Training counts three forward passes per sample
+(the forward, and a backward pass of twice its cost), inference one. The peak is the
+best of a few large square matmuls in the same precision on the same device, with the
+same threads: on a CPU without native bf16 that peak is itself low, and the share says
+so honestly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+
+#: matmul dtype per training precision
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def reference_gflop_per_sample(frames: int, persons: int, classes: int, mode: str) -> float:
+    """GFLOP of one sample's step on the reference network (training: 3 forward passes)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from stgcn.bench.baseline import BaselineSTGCN
+
+    model = BaselineSTGCN(classes, layout="openpose", strategy="spatial").eval()
+    sample = torch.zeros(1, 3, frames, 18, persons)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(sample)
+    forward = counter.get_total_flops() / 1e9
+    return forward * (3 if mode == "train" else 1)
+
+
+def matmul_peak_gflops(
+    device: torch.device, precision: str, synchronize: Callable[[], None], repeats: int = 5
+) -> float:
+    """The best GFLOP/s of ``repeats`` square matmuls (1024 on a CPU, 8192 elsewhere)."""
+    size = 1024 if device.type == "cpu" else 8192
+    dtype = DTYPES[precision]
+    a = torch.randn(size, size, device=device).to(dtype)
+    b = torch.randn(size, size, device=device).to(dtype)
+    torch.mm(a, b)  # warm-up: kernels chosen, memory touched
+    synchronize()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        torch.mm(a, b)
+        synchronize()
+        best = min(best, time.perf_counter() - started)
+    return 2 * size**3 / best / 1e9

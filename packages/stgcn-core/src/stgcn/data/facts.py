@@ -1,0 +1,132 @@
+"""A dataset record as its data describes it, and as a checkpoint remembers it.
+
+``Dataset.describe`` (plugin API 1.2) gives the facts that only the data decides: the
+classes of an annotation file, its joint count, whether it is 2D. The trainer asks once
+the data path and options are known and builds the model from the answer; the
+checkpoint stores the answer (``data_facts``), so ``stgcn eval``, ``predict`` and
+``export`` rebuild the same record without the data or the plugin's load-time state.
+Calls into a plugin go through :func:`plugin_call`, so that a plugin's bug is one line
+naming the plugin (its traceback under ``--debug``) rather than a bare traceback.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from stgcn.errors import StgcnError, first_line
+from stgcn.model.graph import Layout, get_layout
+from stgcn.plugins.records import DataFacts, Dataset
+
+#: the checkpoint key that holds :func:`facts_of` the run's dataset
+CHECKPOINT_KEY = "data_facts"
+
+Result = TypeVar("Result")
+
+
+def plugin_of(record: Dataset) -> str:
+    """The distribution that registered ``record`` (for errors), or "" when unknown."""
+    from stgcn.plugins.registry import get_registry
+
+    info = get_registry().owner.get(("datasets", record.name))
+    return info.distribution if info is not None else ""
+
+
+def plugin_call(record: Dataset, what: str, call: Callable[..., Result], *args: Any) -> Result:
+    """``call(*args)``; an exception other than StgcnError becomes one StgcnError line
+    naming the dataset, its plugin and ``what`` it was doing (the original chained, for
+    ``--debug``)."""
+    try:
+        return call(*args)
+    except StgcnError:
+        raise
+    except Exception as error:
+        owner = plugin_of(record)
+        source = f" (plugin {owner})" if owner else ""
+        raise StgcnError(
+            f"dataset {record.name!r}{source} failed in {what}: "
+            f"{type(error).__name__}: {first_line(error)}; --debug shows the traceback"
+        ) from error
+
+
+def describe(record: Dataset, data_path: Path | None, options: Mapping[str, Any]) -> Dataset:
+    """``record`` with the facts its ``describe`` finds in the data, checked; a record
+    without ``describe`` as it is. ``options`` are the dataset's own (the core's taken
+    out)."""
+    if record.describe is None:
+        return record
+    facts = plugin_call(record, "describe", record.describe, data_path, dict(options))
+    if not isinstance(facts, DataFacts):
+        raise StgcnError(
+            f"dataset {record.name!r}: describe() returned {type(facts).__name__}, not DataFacts"
+        )
+    described = record.with_facts(facts)
+    check_facts(described)
+    return described
+
+
+def check_facts(record: Dataset) -> None:
+    """The facts make a model: classes, channels and persons positive, names one a class,
+    a layout that builds."""
+    problems = []
+    if record.num_class < 1:
+        problems.append(f"num_class is {record.num_class}")
+    if record.in_channels < 1:
+        problems.append(f"in_channels is {record.in_channels}")
+    if record.num_person < 1:
+        problems.append(f"num_person is {record.num_person}")
+    if record.class_names is not None and len(record.class_names) != record.num_class:
+        problems.append(f"{len(record.class_names)} class names for {record.num_class} classes")
+    try:
+        get_layout(record.layout)
+    except (ValueError, KeyError) as error:
+        problems.append(f"layout refused: {first_line(error)}")
+    if problems:
+        raise StgcnError(f"dataset {record.name!r} describes its data badly: {'; '.join(problems)}")
+
+
+def facts_of(record: Dataset) -> dict[str, Any]:
+    """The record's facts in checkpoint-safe types (a custom layout as its mapping)."""
+    layout = record.layout
+    return {
+        "num_class": int(record.num_class),
+        "class_names": list(record.class_names) if record.class_names is not None else None,
+        "layout": layout.to_dict() if isinstance(layout, Layout) else str(layout),
+        "in_channels": int(record.in_channels),
+        "num_person": int(record.num_person),
+        "score_channel": bool(record.score_channel),
+    }
+
+
+def from_checkpoint(record: Dataset, checkpoint: Mapping[str, Any] | None) -> Dataset:
+    """``record`` with the facts a checkpoint stored for it; older checkpoints stored none
+    (their datasets knew everything at registration) and leave it as it is."""
+    stored = (checkpoint or {}).get(CHECKPOINT_KEY)
+    if not isinstance(stored, Mapping):
+        return record
+    known = {k: v for k, v in stored.items() if k in DataFacts.__dataclass_fields__}
+    if isinstance(known.get("layout"), Mapping):
+        known["layout"] = get_layout(dict(known["layout"]))
+    return record.with_facts(DataFacts(**known))
+
+
+def takes_options(read_sample: Callable[..., Any]) -> bool:
+    """Whether a ``read_sample`` takes the options as a second argument (API 1.2)."""
+    try:
+        parameters = list(inspect.signature(read_sample).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in parameters)
+
+
+def read_sample(record: Dataset, path: Path, options: Mapping[str, Any]) -> Any:
+    """One clip read by the dataset's ``read_sample``, given ``options`` where it takes them."""
+    reader = record.read_sample
+    if reader is None:
+        raise StgcnError(f"dataset {record.name!r} cannot read clip files")
+    if takes_options(reader):
+        return reader(path, dict(options))
+    return reader(path)

@@ -1,0 +1,110 @@
+"""Where the core applies ``--data-option modality=...``: taken from the options before
+the dataset sees them, then applied to each clip (``StreamSplit``, in the DataLoader)
+or to each batch on an accelerator (``Stream``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset as TorchDataset
+
+from stgcn.data.facts import plugin_call
+from stgcn.data.streams.augment import OPTIONS as AUGMENT_OPTIONS
+from stgcn.data.streams.augment import Augmentation
+from stgcn.data.streams.modality import MODALITIES, apply_modality, parents
+from stgcn.errors import StgcnError
+from stgcn.model.graph import get_layout
+from stgcn.plugins.records import Dataset
+
+OPTION = "modality"
+#: options the core takes before the dataset sees the rest
+CORE_OPTIONS = (OPTION, *AUGMENT_OPTIONS)
+
+
+def split_options(options: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The modality asked for (``joint`` by default) and the options left for the dataset
+    (without the core's own: ``modality``, ``random_rot``, ``random_scale``)."""
+    given = dict(options or {})
+    rest = {key: value for key, value in given.items() if key not in CORE_OPTIONS}
+    modality = str(given.get(OPTION, "joint"))
+    if modality not in MODALITIES:
+        raise StgcnError(
+            f"data option modality must be one of {', '.join(MODALITIES)}, not {modality!r}"
+        )
+    return modality, rest
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One modality of one dataset's clips: its layout's parents, its score channel."""
+
+    modality: str
+    parent: tuple[int, ...]
+    score: bool
+
+    @classmethod
+    def of(cls, dataset: Dataset, modality: str) -> Stream:
+        layout = get_layout(dataset.layout)
+        return cls(modality, tuple(parents(layout)), bool(dataset.score_channel))
+
+    @property
+    def identity(self) -> bool:
+        return self.modality == "joint"
+
+    def __call__(self, data: Any) -> Any:
+        return apply_modality(data, self.modality, list(self.parent), self.score)
+
+
+class StreamSplit(TorchDataset):
+    """A built split whose clips come out augmented (training) and as ``stream`` (unless
+    the batches are converted on the device); everything else passes through."""
+
+    def __init__(
+        self, split: Any, stream: Stream | None, augment: Augmentation | None = None
+    ) -> None:
+        self.split = split
+        self.stream = stream
+        self.augment = augment
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        clip, label = self.split[index]
+        clip = torch.as_tensor(clip)
+        if self.augment is not None:
+            clip = self.augment(clip)
+        if self.stream is not None:
+            clip = self.stream(clip)
+        return clip, label
+
+    def __getattr__(self, name: str) -> Any:  # sample_names, class_names, ...
+        if name == "split":
+            raise AttributeError(name)
+        return getattr(self.split, name)
+
+
+def build_split(
+    dataset: Dataset,
+    split: str,
+    data_path: Any,
+    options: Mapping[str, Any] | None,
+    on_device: bool = False,
+) -> tuple[Any, Stream]:
+    """``dataset.build`` without the core's options; training clips augmented here, and
+    clips converted to the stream here unless the caller converts whole batches on its
+    device (``on_device``)."""
+    modality, rest = split_options(options)
+    stream = Stream.of(dataset, modality)
+    augment = Augmentation.from_options(
+        dict(options or {}), dataset.in_channels, bool(dataset.score_channel)
+    )
+    built = plugin_call(dataset, f"build({split!r})", dataset.build, split, data_path, rest)
+    per_clip = None if stream.identity or on_device else stream
+    wanted = augment if split == "train" and augment.active else None
+    if per_clip is None and wanted is None:
+        return built, stream
+    return StreamSplit(built, per_clip, wanted), stream

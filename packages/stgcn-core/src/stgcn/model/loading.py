@@ -1,0 +1,128 @@
+"""Building a model from a stgcn checkpoint or a bare reference state_dict.
+
+Released reference checkpoints carry no configuration, only tensors; the layout,
+strategy, class count and input channels can all be read back from the shapes and
+from the adjacency buffer ``A`` they store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from stgcn.errors import StgcnError, first_line
+from stgcn.model.checkpoint import is_stgcn_checkpoint, safe_load
+from stgcn.model.graph import LAYOUTS, STRATEGIES, Graph, Layout, get_layout
+from stgcn.model.network import STGCN
+
+
+def strip_prefix(state_dict: Mapping[str, Any], prefix: str = "module.") -> dict[str, Any]:
+    """Drop the wrapper prefix that DataParallel/DistributedDataParallel add to keys."""
+    if state_dict and all(key.startswith(prefix) for key in state_dict):
+        return {key[len(prefix) :]: value for key, value in state_dict.items()}
+    return dict(state_dict)
+
+
+def infer_model_config(
+    state_dict: Mapping[str, Any],
+    layout: str | Layout | dict | None = None,
+    strategy: str | None = None,
+    num_class: int | None = None,
+) -> dict[str, Any]:
+    """The STGCN constructor arguments that fit a bare state_dict."""
+    for key in ("A", "fcn.weight", "data_bn.weight"):
+        if key not in state_dict:
+            raise StgcnError(f"not an ST-GCN state_dict: key {key!r} is missing")
+    A = state_dict["A"]
+    if A.dim() != 3 or A.shape[1] != A.shape[2]:
+        raise StgcnError(f"not an ST-GCN state_dict: A has shape {tuple(A.shape)}")
+    num_node = int(A.shape[1])
+    found_class = int(state_dict["fcn.weight"].shape[0])
+    if num_class is not None and num_class != found_class:
+        raise StgcnError(f"the state_dict has {found_class} classes, not the {num_class} asked for")
+    config = {
+        "num_class": found_class,
+        "in_channels": int(state_dict["data_bn.weight"].shape[0]) // num_node,
+        "edge_importance_weighting": "edge_importance.0" in state_dict,
+    }
+    config.update(_match_graph(A, layout, strategy))
+    return config
+
+
+def _match_graph(
+    A: torch.Tensor, layout: str | Layout | dict | None, strategy: str | None
+) -> dict[str, Any]:
+    num_node = int(A.shape[1])
+    layouts = (
+        [get_layout(layout)]
+        if layout is not None
+        else [candidate for candidate in LAYOUTS.values() if candidate.num_node == num_node]
+    )
+    strategies = [strategy] if strategy is not None else list(STRATEGIES)
+    stored = A.detach().cpu().numpy()
+    for candidate in layouts:
+        if candidate.num_node != num_node:
+            raise StgcnError(
+                f"layout {candidate.name!r} has {candidate.num_node} joints; "
+                f"the state_dict has {num_node}"
+            )
+        for name in strategies:
+            for max_hop in (1, 2, 3):
+                graph = Graph(candidate, name, max_hop=max_hop)
+                if graph.A.shape == stored.shape and np.allclose(graph.A, stored, atol=1e-6):
+                    return {
+                        "layout": candidate.to_dict()
+                        if candidate.name not in LAYOUTS
+                        else candidate.name,
+                        "strategy": name,
+                        "max_hop": max_hop,
+                    }
+    raise StgcnError(
+        f"cannot tell the layout and strategy of this state_dict (A {tuple(A.shape)}); "
+        "give them with --layout and --strategy"
+    )
+
+
+def build_model(config: Mapping[str, Any]) -> STGCN:
+    return STGCN(**config)
+
+
+def load_model(
+    path: str | os.PathLike[str],
+    layout: str | Layout | dict | None = None,
+    strategy: str | None = None,
+    num_class: int | None = None,
+) -> STGCN:
+    """An STGCN in eval mode from a stgcn checkpoint or a bare reference state_dict."""
+    model, _ = load_model_and_checkpoint(path, layout, strategy, num_class)
+    return model
+
+
+def load_model_and_checkpoint(
+    path: str | os.PathLike[str],
+    layout: str | Layout | dict | None = None,
+    strategy: str | None = None,
+    num_class: int | None = None,
+) -> tuple[STGCN, dict[str, Any] | None]:
+    """Like :func:`load_model`, also returning the stgcn checkpoint (None for a state_dict)."""
+    obj = safe_load(path)
+    if is_stgcn_checkpoint(obj):
+        config = dict(obj["model_config"])
+        state_dict = obj["model"]
+        checkpoint = obj
+    elif isinstance(obj, Mapping) and all(isinstance(k, str) for k in obj):
+        state_dict = strip_prefix(obj)
+        config = infer_model_config(state_dict, layout, strategy, num_class)
+        checkpoint = None
+    else:
+        raise StgcnError(f"{path} holds neither a stgcn checkpoint nor a state_dict")
+    model = build_model(config)
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as error:
+        raise StgcnError(f"{path} does not fit the ST-GCN network: {first_line(error)}") from None
+    return model.eval(), checkpoint

@@ -1,0 +1,29 @@
+"""The plugin layer: the hooks a plugin implements (:mod:`.hookspecs`), the records it
+registers (:mod:`.records`), the ``KEY=VALUE`` settings parser (:mod:`.settings`) and
+the registry that loads plugins and collects what they register (:mod:`.registry`).
+
+It imports the model layer (a record may carry a custom :class:`~stgcn.model.graph.Layout`)
+and nothing above it. The names a plugin author reads here are re-exported.
+"""
+
+from stgcn.plugins.registry import (
+    API_VERSION,
+    PluginInfo,
+    Registry,
+    describe,
+    get_plugin_manager,
+    get_registry,
+    reset,
+    strict_plugins,
+)
+
+__all__ = [
+    "API_VERSION",
+    "PluginInfo",
+    "Registry",
+    "describe",
+    "get_plugin_manager",
+    "get_registry",
+    "reset",
+    "strict_plugins",
+]

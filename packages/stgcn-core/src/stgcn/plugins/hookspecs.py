@@ -1,0 +1,52 @@
+"""The hooks a stgcn plugin can implement.
+
+Each ``stgcn_register_*`` hook receives a ``register`` callback: call it once per
+thing provided. The built-in cpu backend and synthetic dataset use these hooks too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from stgcn.plugins.records import Backend, Dataset, Exporter, Logger, PoseEstimator
+
+hookspec = pluggy.HookspecMarker("stgcn")
+hookimpl = pluggy.HookimplMarker("stgcn")
+
+
+@hookspec
+def stgcn_register_backends(register: Callable[[Backend], None]) -> None:
+    """Register device backends (``stgcn run --backend NAME``)."""
+
+
+@hookspec
+def stgcn_register_datasets(register: Callable[[Dataset], None]) -> None:
+    """Register datasets (``stgcn run --dataset NAME``)."""
+
+
+@hookspec
+def stgcn_register_exporters(register: Callable[[Exporter], None]) -> None:
+    """Register model exporters (for example ONNX)."""
+
+
+@hookspec
+def stgcn_register_loggers(register: Callable[[Logger], None]) -> None:
+    """Register run loggers (``stgcn run --logger NAME``), which receive the training
+    events: run start, step scalars, epoch metrics, checkpoints, run end."""
+
+
+@hookspec
+def stgcn_register_pose_estimators(register: Callable[[PoseEstimator], None]) -> None:
+    """Register pose estimators (``stgcn predict --video FILE --estimator NAME``, ``stgcn
+    data extract --estimator NAME``), which turn video frames into skeletons (API 1.3)."""
+
+
+@hookspec
+def stgcn_register_commands(cli: click.Group) -> None:
+    """Add commands or command groups to the ``stgcn`` command line."""

@@ -1,0 +1,2 @@
+"""The lowest layer: process-wide helpers that know nothing of models or plugins
+(malloc's handling of freed memory, peak memory figures, the old module names)."""

@@ -1,0 +1,206 @@
+"""Evaluation: a model's accuracy on a split (top-1, top-5, mean class accuracy), and
+``stgcn eval``'s job, a checkpoint re-evaluated on its own dataset or on one named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from stgcn.data.facts import CHECKPOINT_KEY, describe, from_checkpoint
+from stgcn.data.streams import build_split, split_options
+from stgcn.errors import StgcnError
+from stgcn.model.loading import load_model_and_checkpoint
+from stgcn.plugins.records import Backend, Dataset
+from stgcn.plugins.registry import get_registry
+from stgcn.training.distributed import World, sum_across
+
+
+@dataclass
+class EvalResult:
+    top1: float
+    top5: float
+    mean_class_accuracy: float
+    loss: float
+    samples: int
+    #: with ``keep_scores``: softmax probabilities (N x num_class) and labels, in order
+    scores: np.ndarray | None = field(default=None, repr=False)
+    labels: np.ndarray | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict:
+        return {
+            "top1": self.top1,
+            "top5": self.top5,
+            "mean_class_accuracy": self.mean_class_accuracy,
+            "loss": self.loss,
+            "samples": self.samples,
+        }
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module,
+    loader: DataLoader,
+    device: torch.device,
+    backend: Backend,
+    precision: str,
+    num_class: int,
+    world: World | None = None,
+    keep_scores: bool = False,
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> EvalResult:
+    """Every sample of ``loader`` once. Top-5 becomes top-k when there are k < 5 classes.
+
+    With a ``world``, each rank counts its own share and the counts are summed, so
+    the result covers the whole split whichever rank asks. ``keep_scores`` also keeps
+    every sample's softmax probabilities, in the loader's order (one process only).
+    ``transform`` converts each batch on the device first (a stream's bones or motion).
+    Items with a clip axis, batches ``(N, clips, C, T, V, M)``, are scored as PYSKL tests
+    them: each clip's softmax, averaged over the clips; the loss is then the negative
+    log of that average (for one clip, the plain cross-entropy).
+    """
+    was_training = model.training
+    model.eval()
+    k = min(5, num_class)
+    hits1 = hits5 = 0
+    loss_sum = 0.0
+    per_class_total = torch.zeros(num_class, dtype=torch.long)
+    per_class_hit = torch.zeros(num_class, dtype=torch.long)
+    kept_scores: list[torch.Tensor] = []
+    kept_labels: list[torch.Tensor] = []
+    for x, y in loader:
+        x = x.to(device, non_blocking=True)
+        y = y.to(device, non_blocking=True)
+        clips = x.shape[1] if x.ndim == 6 else 0
+        if clips:  # (N, clips, C, T, V, M): every clip through the model, then averaged
+            x = x.reshape(-1, *x.shape[2:])
+        if transform is not None:
+            x = transform(x)
+        with backend.autocast(precision):
+            logits = model(x)
+        logits = logits.float()
+        if clips:
+            probabilities = logits.softmax(dim=1).reshape(-1, clips, logits.shape[1]).mean(dim=1)
+            ranked = probabilities
+            loss = F.nll_loss(probabilities.clamp_min(1e-12).log(), y, reduction="sum")
+        else:
+            probabilities, ranked = None, logits
+            loss = F.cross_entropy(logits, y, reduction="sum")
+        if keep_scores:
+            kept = probabilities if probabilities is not None else logits.softmax(dim=1)
+            kept_scores.append(kept.cpu())
+            kept_labels.append(y.cpu())
+        loss_sum += loss.item()
+        top = ranked.topk(k, dim=1).indices
+        correct1 = (top[:, 0] == y).cpu()
+        hits1 += int(correct1.sum())
+        hits5 += int((top == y[:, None]).any(dim=1).sum())
+        labels = y.cpu()
+        per_class_total += torch.bincount(labels, minlength=num_class)
+        per_class_hit += torch.bincount(labels[correct1], minlength=num_class)
+    model.train(was_training)
+    if world is not None:
+        hits1, hits5, loss_sum, per_class_total, per_class_hit = sum_across(
+            world, hits1, hits5, loss_sum, per_class_total, per_class_hit
+        )
+        hits1, hits5, loss_sum = int(hits1), int(hits5), float(loss_sum)
+        per_class_total, per_class_hit = per_class_total.long(), per_class_hit.long()
+    samples = int(per_class_total.sum())
+    seen = per_class_total > 0
+    mean_class = (
+        float((per_class_hit[seen].double() / per_class_total[seen].double()).mean())
+        if bool(seen.any())
+        else 0.0
+    )
+    denominator = max(samples, 1)
+    return EvalResult(
+        top1=hits1 / denominator,
+        top5=hits5 / denominator,
+        mean_class_accuracy=mean_class,
+        loss=loss_sum / denominator,
+        samples=samples,
+        scores=torch.cat(kept_scores).numpy() if kept_scores else None,
+        labels=torch.cat(kept_labels).numpy() if kept_labels else None,
+    )
+
+
+def sample_names(split_set: Any) -> list[str]:
+    """The split's own sample names (a ``sample_names`` sequence, one per item, as the
+    kinetics and synthetic datasets give), else each sample's index."""
+    names = getattr(split_set, "sample_names", None)
+    if names is not None and len(names) == len(split_set):
+        return [str(name) for name in names]
+    return [str(index) for index in range(len(split_set))]
+
+
+def class_names(checkpoint: Mapping[str, Any] | None, dataset: Dataset, count: int) -> list[str]:
+    names = list((checkpoint or {}).get("class_names") or dataset.class_names or [])
+    return names if len(names) == count else [f"class {i}" for i in range(count)]
+
+
+def evaluate_checkpoint(
+    path: str,
+    dataset: str | None = None,
+    data_path: str | None = None,
+    data_options: Mapping[str, Any] | None = None,
+    batch_size: int | None = None,
+    backend_name: str | None = None,
+    precision: str | None = None,
+    split: str = "val",
+    save_scores: str | None = None,
+    keep_scores: bool = False,
+) -> EvalResult:
+    """Evaluate; with ``save_scores``, also write every sample's scores (stgcn.fusion);
+    with ``keep_scores``, return them in the result (``scores``, ``labels``)."""
+    model, checkpoint = load_model_and_checkpoint(path)
+    saved = (checkpoint or {}).get("config", {})
+    name = dataset or saved.get("dataset")
+    if not name:
+        raise StgcnError(f"{path} is a bare state_dict: name its dataset with --dataset")
+    registry = get_registry()
+    chosen = registry.dataset(name)
+    same_dataset = name == saved.get("dataset")
+    data_path = data_path or (saved.get("data_path") if same_dataset else None)
+    folder = chosen.data_path_for(data_path)
+    if same_dataset:  # the run's options, its evaluation's, then any given here
+        data_options = {
+            **saved.get("data_options", {}),
+            **saved.get("eval_data_options", {}),
+            **dict(data_options or {}),
+        }
+    data_options = dict(data_options or {})
+    if same_dataset and CHECKPOINT_KEY in (checkpoint or {}):
+        chosen = from_checkpoint(chosen, checkpoint)
+    else:
+        chosen = describe(chosen, folder, split_options(data_options)[1])
+    if chosen.num_class != model.num_class:
+        raise StgcnError(
+            f"{path} predicts {model.num_class} classes but dataset {name!r} has {chosen.num_class}"
+        )
+    backend, precision = registry.ready_backend(backend_name, precision)
+    if batch_size is not None and batch_size < 1:
+        raise StgcnError("--batch-size must be at least 1")
+    if save_scores is not None:
+        from stgcn.fusion import scores_path
+
+        scores_path(save_scores)  # before the evaluation, not after it
+    split_set, _ = build_split(chosen, split, folder, data_options)
+    loader = DataLoader(split_set, batch_size=batch_size or saved.get("batch_size", 64))
+    device = backend.setup(0)
+    model = backend.prepare_model(model.to(device), precision)
+    keep = save_scores is not None or keep_scores
+    result = evaluate(model, loader, device, backend, precision, chosen.num_class, keep_scores=keep)
+    if save_scores is not None:
+        from stgcn.fusion import save_scores as write_scores
+
+        names = class_names(checkpoint, chosen, chosen.num_class)
+        modality = str(dict(data_options or {}).get("modality", "joint"))
+        write_scores(
+            save_scores, sample_names(split_set), result.labels, result.scores, names, modality
+        )
+    return result
