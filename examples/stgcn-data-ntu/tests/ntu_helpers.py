@@ -1,21 +1,8 @@
-"""Running the real ``stgcn`` command as a user would, for the ntu tests."""
+"""The ntu tests' check of a failed command (stgcn.testing.helpers runs it)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-
-
-def run_stgcn(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("STGCN_DEBUG",)}
-    return subprocess.run(
-        [sys.executable, "-m", "stgcn", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=timeout,
-    )
 
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:

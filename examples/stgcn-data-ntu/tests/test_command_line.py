@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-from ntu_helpers import one_error_line, run_stgcn
+from ntu_helpers import one_error_line
 from stgcn_data_ntu.benchmarks import XSUB
 from stgcn_data_ntu.dataset import build
 from stgcn_data_ntu.label_file import read_label_file
 from stgcn_data_ntu.skeleton_file import read_skeleton_file
+
+from stgcn.testing.helpers import run_stgcn
 
 
 def test_convert_writes_both_protocols_and_keeps_existing_files(raw: Path, tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -17,14 +16,7 @@ import stgcn_backend_cuda
 from stgcn_backend_cuda.availability import probe
 
 import stgcn
-
-#: Small enough that an epoch takes seconds even on a CPU.
-TINY = [
-    "--data-option", "train_size=32",
-    "--data-option", "val_size=16",
-    "--data-option", "frames=12",
-    "--batch-size", "8",
-]  # fmt: skip
+from stgcn.testing import helpers
 
 #: This host's answer, computed once: the GPU tests skip with its reason.
 HOST = probe()
@@ -39,14 +31,13 @@ def installed() -> bool:
     return any(point.group == "stgcn" and point.value == "stgcn_backend_cuda" for point in points)
 
 
-def command_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    environment = dict(os.environ)
-    for name in ("STGCN_STRICT_PLUGINS", "STGCN_DEBUG"):
-        environment.pop(name, None)
+def plugin_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables that let the command find this package, then ``extra``."""
+    environment = {}
     if not installed():
         sources = [str(Path(module.__file__).parents[1]) for module in (stgcn, stgcn_backend_cuda)]
         environment["PYTHONPATH"] = os.pathsep.join(
-            [*sources, *filter(None, [environment.get("PYTHONPATH")])]
+            [*sources, *filter(None, [os.environ.get("PYTHONPATH")])]
         )
         environment["STGCN_PLUGINS"] = "stgcn_backend_cuda"
     environment.update(extra or {})
@@ -57,11 +48,4 @@ def run_stgcn(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 900
 ) -> subprocess.CompletedProcess[str]:
     """``python -m stgcn ARGS`` in a fresh interpreter, as a user would run it."""
-    return subprocess.run(
-        [sys.executable, "-m", "stgcn", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=command_environment(env),
-        timeout=timeout,
-    )
+    return helpers.run_stgcn(*args, cwd=cwd, env=plugin_environment(env), timeout=timeout)

@@ -7,7 +7,9 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from cuda_helpers import HOST, TINY, installed, run_stgcn
+from cuda_helpers import HOST, installed, run_stgcn
+
+from stgcn.testing.helpers import TINY
 
 needs_no_gpu = pytest.mark.skipif(HOST.available, reason="this host has a usable NVIDIA GPU")
 

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from cuda_helpers import HOST, TINY, run_stgcn
+from cuda_helpers import HOST, run_stgcn
 from stgcn_backend_cuda import CUDABackend
 from stgcn_backend_cuda.backend import native_bf16
 
 from stgcn.model.network import STGCN
+from stgcn.testing.helpers import TINY
 from stgcn.training.trainer import training_step
 
 pytestmark = pytest.mark.skipif(not HOST.available, reason=f"needs an NVIDIA GPU: {HOST.reason}")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from stgcn_backend_npu.cann import find_cann
+
+from stgcn.testing.helpers import command_environment
 
 TESTS = Path(__file__).parent
 STAND_IN = TESTS / "npu_stand_in"
@@ -30,13 +31,7 @@ TINY = [
 
 def user_environment(**extra: str) -> dict[str, str]:
     """This environment as a user's shell would have it: torch's autoload not switched off."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("TORCH_DEVICE_BACKEND_AUTOLOAD", "STGCN_DEBUG", "STGCN_STRICT_PLUGINS")
-    }
-    environment.update(extra)
-    return environment
+    return command_environment(env=extra, unset=["TORCH_DEVICE_BACKEND_AUTOLOAD"])
 
 
 def stgcn_command() -> list[str]:
@@ -48,6 +43,8 @@ def stgcn_command() -> list[str]:
 def run_stgcn(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
+    """The console script in ``env`` as it is (stgcn.testing.helpers.run_stgcn runs
+    ``python -m stgcn`` and adds to this environment; here the tests give whole ones)."""
     return subprocess.run(
         [*stgcn_command(), *args],
         capture_output=True,

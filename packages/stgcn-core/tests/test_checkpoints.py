@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import torch
-from core_helpers import TINY, run_stgcn
+
+from stgcn.testing.helpers import TINY, run_stgcn
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:

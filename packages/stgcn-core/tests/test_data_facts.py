@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from core_helpers import make_distribution, run_stgcn
 
 from stgcn.testing import ContractError, check_dataset, check_registered, check_samples
+from stgcn.testing.helpers import make_distribution, run_stgcn
 
 FOLDERS = """
 from pathlib import Path

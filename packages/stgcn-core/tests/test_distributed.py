@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 import torch.multiprocessing as mp
-from core_helpers import TINY, make_distribution, run_stgcn, start_stgcn
 from dist_helpers import model_and_data, one_step_grads, rank_main
 
 from stgcn.backends.cpu import CPUBackend
 from stgcn.errors import StgcnError
+from stgcn.testing.helpers import TINY, make_distribution, run_stgcn, start_stgcn
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import StridedSampler, World, wrap_model
 from stgcn.training.evaluation import evaluate

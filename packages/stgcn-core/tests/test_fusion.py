@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from core_helpers import TINY, run_stgcn
 
 from stgcn.fusion import save_scores
+from stgcn.testing.helpers import TINY, run_stgcn
 
 
 def score_file(path: Path, ids, labels, scores, classes: int = 6) -> Path:

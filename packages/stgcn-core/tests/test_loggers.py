@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from core_helpers import TINY, make_distribution, run_stgcn
+
+from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
 
 RECORDER = """
 import json

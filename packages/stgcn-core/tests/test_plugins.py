@@ -7,12 +7,12 @@ import types
 
 import pytest
 import torch
-from core_helpers import make_distribution, run_stgcn
 
 from stgcn.errors import StgcnError
 from stgcn.plugins import hookspecs
 from stgcn.plugins import registry as plugins
 from stgcn.records import Availability, Backend, Dataset, Exporter
+from stgcn.testing.helpers import make_distribution, run_stgcn
 
 DATASET_PLUGIN = """
 from stgcn.hookspecs import hookimpl

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from core_helpers import make_distribution, run_stgcn
 
 from stgcn.errors import StgcnError
 from stgcn.plugins import registry as plugins
+from stgcn.testing.helpers import make_distribution, run_stgcn
 
 LOOSE_DATASET = """
 from stgcn.hookspecs import hookimpl

@@ -9,11 +9,11 @@ import subprocess
 import sys
 
 import pytest
-from core_helpers import make_distribution, run_stgcn
 
 from stgcn.errors import StgcnError
 from stgcn.plugins import registry as plugins
 from stgcn.records import PoseEstimator
+from stgcn.testing.helpers import make_distribution, run_stgcn
 
 #: an estimator plugin as a third party writes one; its model finds one fixed person,
 #: which is all the registry tests need (the real estimator is tested in tests-pose)

@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from core_helpers import run_stgcn
 from pose_files import write_openpose
 
 from stgcn.pose.extract import list_items
+from stgcn.testing.helpers import run_stgcn
 
 
 def classes_tree(root: Path) -> Path:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from core_helpers import TINY, make_distribution, run_stgcn
 
+from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
 from stgcn.training.preemption.position import epoch_order
 from stgcn.training.preemption.schedule import CheckpointEvery
 from stgcn.training.preemption.signals import EXIT_PREEMPTED

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from core_helpers import TINY, run_stgcn
 
 from stgcn.reports.run_report import confusion_matrix, normalised
+from stgcn.testing.helpers import TINY, run_stgcn
 
 
 @pytest.fixture(scope="module")

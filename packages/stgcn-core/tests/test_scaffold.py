@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import tomllib
-from core_helpers import run_stgcn
 
 from stgcn.commands.plugin_new import new_dataset_package
 from stgcn.errors import StgcnError
+from stgcn.testing.helpers import run_stgcn
 
 if sys.version_info >= (3, 11):
     import tomllib

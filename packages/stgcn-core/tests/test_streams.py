@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from core_helpers import TINY, run_stgcn
 
 from stgcn.data.streams import MODALITIES, Stream, apply_modality, build_split, parents
 from stgcn.data.synthetic_plugin import SYNTHETIC
 from stgcn.errors import StgcnError
 from stgcn.model.graph import LAYOUTS, Layout, hop_distance
+from stgcn.testing.helpers import TINY, run_stgcn
 
 #: PYSKL's bone pairs for NTU RGB+D (pyskl/datasets/pipelines/pose_related.py), as
 #: (joint, parent), 0-based: the rule "the neighbour toward the center" gives the same.

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from core_helpers import make_distribution
 
 from stgcn.testing import (
     ContractError,
@@ -24,6 +23,7 @@ from stgcn.testing import (
     check_samples,
     check_validation_deterministic,
 )
+from stgcn.testing.helpers import make_distribution
 
 
 class TestSyntheticDataset(DatasetContract):

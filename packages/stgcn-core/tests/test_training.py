@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from core_helpers import TINY, make_distribution, run_stgcn
 
 from stgcn.model.network import STGCN
+from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
 from stgcn.training.trainer import training_step
 
 METRIC_KEYS = {

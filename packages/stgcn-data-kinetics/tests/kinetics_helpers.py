@@ -1,13 +1,10 @@
-"""Test helpers: the real command (in a subprocess or in this process) and the reference
-conversion written the plain way, frame by frame, as an independent check of the converter."""
+"""Test helpers: the real command in this process (the subprocess one is
+stgcn.testing.helpers.run_stgcn) and the reference conversion written the plain way,
+frame by frame, as an independent check of the converter."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -16,21 +13,6 @@ from stgcn import cli
 
 #: Options that make a training run on a small tree take seconds.
 FAST = ["--epochs", "1", "--batch-size", "4", "--data-option", "window=8"]
-
-
-def run_stgcn(*args: str, timeout: float = 600, **popen: Any) -> subprocess.CompletedProcess[str]:
-    """The real command in a fresh interpreter, as a user would run it."""
-    environment = dict(os.environ)
-    environment.pop("STGCN_DEBUG", None)
-    environment.pop("STGCN_STRICT_PLUGINS", None)
-    return subprocess.run(
-        [sys.executable, "-m", "stgcn", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=timeout,
-        **popen,
-    )
 
 
 def stgcn_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -12,15 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from kinetics_helpers import (
-    FAST,
-    assert_one_line_error,
-    no_checkpoint,
-    run_stgcn,
-    stgcn_in_process,
-)
+from kinetics_helpers import FAST, assert_one_line_error, no_checkpoint, stgcn_in_process
 from stgcn_data_kinetics.sample_trees import make_release_tree
 from test_dataset import BAD_CONVERTED, _spoil
+
+from stgcn.testing.helpers import run_stgcn
 
 
 def test_a_converted_release_trains_for_an_epoch_with_the_reference_preset(

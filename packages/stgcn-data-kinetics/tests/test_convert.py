@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kinetics_helpers import reference_conversion, run_stgcn, stgcn_in_process
+from kinetics_helpers import reference_conversion, stgcn_in_process
 from stgcn_data_kinetics.clip import ClipShape
 from stgcn_data_kinetics.convert import available_cores, convert_release, output_names
 from stgcn_data_kinetics.sample_trees import (
@@ -26,6 +26,7 @@ from stgcn_data_kinetics.sample_trees import (
 )
 
 from stgcn.errors import StgcnError
+from stgcn.testing.helpers import run_stgcn
 
 
 def flat(value: float, score: float) -> dict:

@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from kinetics_helpers import FAST, assert_one_line_error, run_stgcn
+from kinetics_helpers import FAST, assert_one_line_error
 from stgcn_data_kinetics.own_classes import class_names
 from stgcn_data_kinetics.sample_trees import make_release_tree
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
 from stgcn.testing import DatasetContract
+from stgcn.testing.helpers import run_stgcn
 
 
 class TestKineticsJson(DatasetContract):

@@ -11,21 +11,13 @@ import pytest
 # Test modules import their helpers from here (pytest runs in importlib mode).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from export_helpers import TINY_RUN, run_stgcn, stgcn_in_process
+from stgcn.testing.helpers import run_stgcn, stgcn_in_process
 
-from stgcn.plugins import registry as plugins
+#: ``site`` and the session's ``checkpoint`` (a real ``stgcn run``) come from here.
+pytest_plugins = ["stgcn.testing.pytest_plugin"]
 
 #: The example the session's exports trace with: small, so verification is cheap.
 EXAMPLE = ["--batch", "1", "--frames", "16"]
-
-
-@pytest.fixture(scope="session")
-def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A checkpoint trained by the real ``stgcn run`` on the synthetic dataset."""
-    work = tmp_path_factory.mktemp("run")
-    result = run_stgcn("run", *TINY_RUN, "--work-dir", str(work))
-    assert result.returncode == 0, result.stderr
-    return work / "checkpoints" / "best.pth.tar"
 
 
 @pytest.fixture(scope="session")
@@ -50,17 +42,3 @@ def exports(
     assert ran.returncode == 0, ran.stderr
     made[11] = (out11, ran.stdout)
     return made
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder on sys.path for distributions made by the test; plugins reloaded after."""
-    folder = tmp_path / "site"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    plugins.reset()
-    yield folder
-    plugins.reset()
-    for name in list(sys.modules):
-        if name.startswith("fake_"):
-            del sys.modules[name]

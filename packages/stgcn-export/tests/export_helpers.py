@@ -1,68 +1,11 @@
-"""Test helpers: the real ``stgcn`` command (in a fresh interpreter or in-process) and
-fake-but-real installed distributions for dataset plugins."""
+"""Test helpers of the export package: its one-line error check and a dataset plugin
+written as a fake installed distribution (the shared ones are in stgcn.testing.helpers)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import subprocess
-import sys
-import textwrap
-from dataclasses import dataclass
-from pathlib import Path
 
-#: A one-step training run: enough for a real checkpoint, quick on two cores.
-TINY_RUN = [
-    "--data-option", "train_size=8",
-    "--data-option", "val_size=8",
-    "--data-option", "frames=12",
-    "--batch-size", "8",
-    "--epochs", "1",
-    "--seed", "5",
-]  # fmt: skip
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def run_stgcn(
-    *args: str, site: Path | None = None, timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
-    """The real command in a fresh interpreter, as a user would run it."""
-    environment = dict(os.environ)
-    environment.pop("STGCN_STRICT_PLUGINS", None)
-    environment.pop("STGCN_DEBUG", None)
-    if site is not None:
-        environment["PYTHONPATH"] = os.pathsep.join(
-            [str(site), *filter(None, [environment.get("PYTHONPATH")])]
-        )
-    return subprocess.run(
-        [sys.executable, "-m", "stgcn", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=timeout,
-    )
-
-
-def stgcn_in_process(*args: str) -> Ran:
-    """``stgcn.cli.main`` in this interpreter (no torch start-up per call): the same
-    command, error handling included, with its exit code and output captured."""
-    from stgcn.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 1
-    return Ran(code, out.getvalue(), err.getvalue())
+from stgcn.testing.helpers import Ran
 
 
 def assert_one_line_error(ran: Ran | subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -72,17 +15,6 @@ def assert_one_line_error(ran: Ran | subprocess.CompletedProcess[str], *fragment
     assert len(lines) == 1 and lines[0].startswith("stgcn: error: "), ran.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
-
-
-def make_distribution(site: Path, dist_name: str, module: str, source: str) -> None:
-    """Write an installed distribution (a module, its .dist-info, an ``stgcn`` entry
-    point) into ``site``: importlib.metadata finds it like a pip-installed one."""
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-    info = site / f"{dist_name.replace('-', '_')}-0.1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text(f"[stgcn]\n{module} = {module}\n")
-    (info / "RECORD").write_text("")
 
 
 #: A dataset plugin whose clips are JSON files {"skeleton": nested (C, T, V, M) list}.

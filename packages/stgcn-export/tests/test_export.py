@@ -12,7 +12,7 @@ import onnx
 import onnxruntime
 import pytest
 import torch
-from export_helpers import assert_one_line_error, run_stgcn, stgcn_in_process
+from export_helpers import assert_one_line_error
 from stgcn_export.onnx_export import export_onnx
 from stgcn_export.verification import VerificationError, verify_onnx
 
@@ -20,6 +20,7 @@ import stgcn
 from stgcn.data.synthetic import CLASS_NAMES
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
+from stgcn.testing.helpers import run_stgcn, stgcn_in_process
 
 SMALL = ["--batch", "1", "--frames", "12"]
 

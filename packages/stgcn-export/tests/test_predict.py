@@ -8,15 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from export_helpers import (
-    JSON_CLIPS_PLUGIN,
-    assert_one_line_error,
-    make_distribution,
-    run_stgcn,
-    stgcn_in_process,
-)
+from export_helpers import JSON_CLIPS_PLUGIN, assert_one_line_error
 
 from stgcn.data.synthetic import CLASS_NAMES, generate
+from stgcn.testing.helpers import make_distribution, run_stgcn, stgcn_in_process
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +72,7 @@ def test_batch_of_one_and_top_k(exports, clip, tmp_path: Path) -> None:
 def test_json_clip_is_read_by_its_dataset_plugin(
     site: Path, exports, checkpoint, clip, tmp_path: Path
 ) -> None:
-    make_distribution(site, "stgcn-data-jsonclips", "fake_jsonclips", JSON_CLIPS_PLUGIN)
+    make_distribution(site, "stgcn-data-jsonclips", "0.1.0", "fake_jsonclips", JSON_CLIPS_PLUGIN)
     clip_file = tmp_path / "clip.json"
     clip_file.write_text(json.dumps({"skeleton": clip.tolist()}))
     as_npy = save(tmp_path, "clip.npy", clip)

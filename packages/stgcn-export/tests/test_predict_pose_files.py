@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from export_helpers import assert_one_line_error, stgcn_in_process
+from export_helpers import assert_one_line_error
+
+from stgcn.testing.helpers import stgcn_in_process
 
 WIDTH, HEIGHT = 640, 480
 #: BODY_25 indices of the openpose layout's 18 joints (mid-hip and feet left out)

@@ -1,11 +1,9 @@
 """Test helpers: videos of a real person (scikit-image's astronaut), the real ``stgcn``
-command in a fresh interpreter, and the one-line error check."""
+command's one-line error check (the command itself is stgcn.testing.helpers.run_stgcn)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +13,6 @@ FRAMES = 30
 SHIFT = 4
 #: the canvas: the 512 x 512 photograph on white, room for the move
 WIDTH, HEIGHT = 640, 512
-
-TINY_RUN = [
-    "--data-option", "train_size=8",
-    "--data-option", "val_size=8",
-    "--data-option", "frames=12",
-    "--batch-size", "8",
-    "--epochs", "1",
-    "--seed", "5",
-]  # fmt: skip
 
 
 def make_video(path: Path, frames: int, shift: int, start: int = 0, person: bool = True) -> Path:
@@ -43,20 +32,6 @@ def make_video(path: Path, frames: int, shift: int, start: int = 0, person: bool
         writer.write(cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR))
     writer.release()
     return path
-
-
-def run_stgcn(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """The real command in a fresh interpreter, as a user would run it."""
-    environment = dict(os.environ)
-    environment.pop("STGCN_DEBUG", None)
-    environment.pop("STGCN_STRICT_PLUGINS", None)
-    return subprocess.run(
-        [sys.executable, "-m", "stgcn", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=timeout,
-    )
 
 
 def assert_one_line_error(ran: subprocess.CompletedProcess[str], *fragments: str) -> None:

@@ -7,12 +7,13 @@ import json
 
 import numpy as np
 import pytest
-from pose_helpers import FRAMES, SHIFT, WIDTH, run_stgcn
+from pose_helpers import FRAMES, SHIFT, WIDTH
 from stgcn_pose_mediapipe.landmarks import LANDMARKS
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
 from stgcn.pose import LAYOUT_JOINTS, PoseSequence
+from stgcn.testing.helpers import run_stgcn
 
 OPENPOSE = {name: index for index, name in enumerate(LAYOUT_JOINTS["openpose"])}
 

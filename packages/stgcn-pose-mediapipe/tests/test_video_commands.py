@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from pose_helpers import FRAMES, HEIGHT, WIDTH, assert_one_line_error, make_video, run_stgcn
+from pose_helpers import FRAMES, HEIGHT, WIDTH, assert_one_line_error, make_video
 
 from stgcn.data.synthetic import CLASS_NAMES
 from stgcn.pose.skeletons import read_kinetics
+from stgcn.testing.helpers import run_stgcn
 
 
 def test_predict_video_prints_classes(astronaut_video, checkpoint, tmp_path: Path) -> None:

@@ -15,13 +15,13 @@ from typing import Any
 
 import torch
 
+from stgcn.backends.precision import autocast_for
 from stgcn.errors import StgcnError
 from stgcn.records import Availability
 from stgcn_backend_cuda.availability import probe
 from stgcn_backend_cuda.graphs import graph_training_steps
 from stgcn_backend_cuda.settings import CudaSettings
 
-AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 #: cuBLAS needs a fixed workspace layout to give the same bits on every run.
 CUBLAS_DETERMINISTIC_WORKSPACE = ":4096:8"
 
@@ -96,14 +96,8 @@ class CUDABackend:
         return torch.device("cuda", local_rank)
 
     def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
-        if precision not in AUTOCAST_DTYPES:
-            return contextlib.nullcontext()
         # graphs recorded under autocast must not reuse its cast cache across steps
-        return torch.autocast(
-            "cuda",
-            dtype=AUTOCAST_DTYPES[precision],
-            cache_enabled=not self.settings.cuda_graphs,
-        )
+        return autocast_for("cuda", precision, cache_enabled=not self.settings.cuda_graphs)
 
     def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
         return torch.amp.GradScaler("cuda") if precision == "fp16" else None

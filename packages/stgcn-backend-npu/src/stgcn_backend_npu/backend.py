@@ -22,14 +22,13 @@ from typing import Any
 
 import torch
 
+from stgcn.backends.precision import autocast_for
 from stgcn.errors import StgcnError, first_line
 from stgcn.records import Availability
 from stgcn_backend_npu.availability import NPUStatus, check_npu
 from stgcn_backend_npu.options import NPUOptions
 from stgcn_backend_npu.scaler import loss_scaler
 from stgcn_backend_npu.timeout import hccl_timeout
-
-AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def import_device_module() -> ModuleType:
@@ -100,9 +99,7 @@ class NPUBackend:
         return hccl_timeout(requested)
 
     def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
-        if precision in AUTOCAST_DTYPES:
-            return torch.autocast("npu", dtype=AUTOCAST_DTYPES[precision])
-        return contextlib.nullcontext()
+        return autocast_for("npu", precision)
 
     def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
         if precision != "fp16":

@@ -17,8 +17,6 @@ as reference counts were touched. Each process loads a file once (:func:`load`).
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ import numpy as np
 
 from stgcn.data.pickles import NUMERIC_KINDS, TEXT_KINDS, restricted_load
 from stgcn.errors import StgcnError
+from stgcn.system.allocator import release_freed_memory
 
 #: persons kept per clip: PYSKL's FormatGCNInput(num_person=2) keeps the first two in the
 #: annotation's order and zero-pads clips with fewer
@@ -280,17 +279,13 @@ def read(path: str | os.PathLike[str]) -> Annotations:
         packer.fill(index, annotations[index])
         annotations[index] = None  # the packed copy is all that is kept
         if index % every == every - 1:
-            _return_freed_memory()  # so the pickle shrinks as the packed array grows
+            # the pickle's freed small arrays back to the system, so that it shrinks as the
+            # packed array grows (glibc keeps freed heap pages otherwise, and every forked
+            # worker would count them in its resident size)
+            release_freed_memory()
     del loaded, annotations
-    _return_freed_memory()
+    release_freed_memory()
     return packer.packed(splits)
-
-
-def _return_freed_memory() -> None:
-    """Hand the pickle's freed small arrays back to the system (glibc keeps freed heap
-    pages otherwise, and every forked worker would count them in its resident size)."""
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to trim
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 _LOADED: tuple[tuple[str, int, int], Annotations] | None = None

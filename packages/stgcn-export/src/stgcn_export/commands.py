@@ -383,10 +383,11 @@ def _predict_skeletons(
 
 
 def _class_names(saved: Any, record: Any, num_class: int) -> Any:
+    from stgcn.data.class_names import class_names
     from stgcn_export.model_source import class_names_of
 
-    names = list((saved or {}).get("class_names") or [])
-    return names if len(names) == num_class else class_names_of(record, num_class)
+    stored = class_names(num_class, (saved or {}).get("class_names"))
+    return stored if stored is not None else class_names_of(record, num_class)
 
 
 def stream_of(model_config: dict[str, Any], record: Any, modality: str) -> Any:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from stgcn.data.class_names import class_names
 from stgcn.data.facts import from_checkpoint
 from stgcn.errors import StgcnError
 from stgcn.model.graph import LAYOUTS
@@ -85,5 +86,5 @@ def find_dataset(
 
 
 def class_names_of(dataset: Dataset | None, num_class: int) -> Sequence[str] | None:
-    names = dataset.class_names if dataset is not None else None
-    return names if names is not None and len(names) == num_class else None
+    """The dataset's class names where they name the model's ``num_class`` classes."""
+    return class_names(num_class, dataset.class_names if dataset is not None else None)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from stgcn.data.class_names import class_names_or_numbers
 from stgcn.errors import StgcnError
 from stgcn.reports.plots import confusion_image, curve, pyplot
 from stgcn.reports.run_metrics import read_metrics
@@ -30,11 +31,6 @@ def normalised(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
 
 
-def _class_names(checkpoint: dict[str, Any], count: int) -> list[str]:
-    names = list(checkpoint.get("class_names") or [])
-    return names if len(names) == count else [f"class {index}" for index in range(count)]
-
-
 def _confusion(best: Path, output: Path, backend: str | None) -> dict[str, Any]:
     from stgcn.model.checkpoint import safe_load
     from stgcn.training.evaluation import evaluate_checkpoint
@@ -42,7 +38,7 @@ def _confusion(best: Path, output: Path, backend: str | None) -> dict[str, Any]:
     result = evaluate_checkpoint(str(best), backend_name=backend, keep_scores=True)
     assert result.scores is not None and result.labels is not None
     count = result.scores.shape[1]
-    names = _class_names(safe_load(best), count)
+    names = class_names_or_numbers(count, safe_load(best).get("class_names"))
     matrix = confusion_matrix(result.labels, result.scores.argmax(axis=1), count)
     confusion_image(normalised(matrix), names, output / "confusion.png")
     with (output / "per_class.csv").open("w", newline="", encoding="utf-8") as stream:

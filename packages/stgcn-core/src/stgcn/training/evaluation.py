@@ -12,11 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from stgcn.data.class_names import class_names_or_numbers
 from stgcn.data.facts import CHECKPOINT_KEY, describe, from_checkpoint
 from stgcn.data.streams import build_split, split_options
 from stgcn.errors import StgcnError
 from stgcn.model.loading import load_model_and_checkpoint
-from stgcn.plugins.records import Backend, Dataset
+from stgcn.plugins.records import Backend
 from stgcn.plugins.registry import get_registry
 from stgcn.training.distributed import World, sum_across
 
@@ -138,11 +139,6 @@ def sample_names(split_set: Any) -> list[str]:
     return [str(index) for index in range(len(split_set))]
 
 
-def class_names(checkpoint: Mapping[str, Any] | None, dataset: Dataset, count: int) -> list[str]:
-    names = list((checkpoint or {}).get("class_names") or dataset.class_names or [])
-    return names if len(names) == count else [f"class {i}" for i in range(count)]
-
-
 def evaluate_checkpoint(
     path: str,
     dataset: str | None = None,
@@ -198,7 +194,9 @@ def evaluate_checkpoint(
     if save_scores is not None:
         from stgcn.fusion import save_scores as write_scores
 
-        names = class_names(checkpoint, chosen, chosen.num_class)
+        # the checkpoint's names, else the dataset's: whichever there is, if it fits
+        stored = (checkpoint or {}).get("class_names") or chosen.class_names
+        names = class_names_or_numbers(chosen.num_class, stored)
         modality = str(dict(data_options or {}).get("modality", "joint"))
         write_scores(
             save_scores, sample_names(split_set), result.labels, result.scores, names, modality
