@@ -1,7 +1,7 @@
 """The ``stgcn`` entry point of this package: ``ntu-xsub``, ``ntu-xview`` and the converter.
 
 Only stgcn's public plugin API is used here: ``stgcn.hookspecs``, ``stgcn.records``,
-``stgcn.errors``, ``stgcn.cli.convert``, the frame-sampling helpers of
+``stgcn.errors``, ``stgcn.commands.group``, the frame-sampling helpers of
 ``stgcn.data.sampling`` and the published recipes of ``stgcn.data.recipes``.
 Importing this module stays cheap, since ``stgcn plugins`` imports every plugin: the
 readers load when a split is built.
@@ -84,7 +84,7 @@ def stgcn_register_datasets(register) -> None:
 
 @hookimpl
 def stgcn_register_commands(cli: click.Group) -> None:
-    from stgcn.cli import convert
+    from stgcn.commands import group
     from stgcn_data_ntu.commands import convert_ntu
 
-    convert.add_command(convert_ntu, "ntu")
+    group(cli, "data", "convert").add_command(convert_ntu, "ntu")

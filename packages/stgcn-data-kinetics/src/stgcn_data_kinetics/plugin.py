@@ -80,7 +80,7 @@ def stgcn_register_datasets(register) -> None:
 
 @hookimpl
 def stgcn_register_commands(cli: click.Group) -> None:
-    from stgcn.cli import convert
+    from stgcn.commands import group
     from stgcn_data_kinetics.commands import convert_kinetics
 
-    convert.add_command(convert_kinetics, "kinetics")
+    group(cli, "data", "convert").add_command(convert_kinetics, "kinetics")

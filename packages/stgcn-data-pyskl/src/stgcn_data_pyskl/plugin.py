@@ -81,8 +81,7 @@ def stgcn_register_datasets(register) -> None:
 
 @hookimpl
 def stgcn_register_commands(cli: click.Group) -> None:
+    from stgcn.commands import group
     from stgcn_data_pyskl.inspect_command import inspect_command
 
-    data = cli.commands.get("data")
-    if isinstance(data, click.Group):
-        data.add_command(inspect_command)
+    group(cli, "data").add_command(inspect_command)

@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from stgcn.commands import group
+from stgcn.commands.options import estimator_options, frame_size_for, frame_size_option, one_input
 from stgcn.errors import StgcnError
 from stgcn.model.graph import STRATEGIES
 from stgcn.plugins.settings import parse_pairs
@@ -54,12 +56,11 @@ def parse_shape(text: str) -> tuple[int, int, int]:
     return batch, frames, persons
 
 
-@click.group("export")
-def export_group() -> None:
-    """Write a trained model to another format."""
+#: the help of ``stgcn export``, which other exporters' plugins may share
+EXPORT_HELP = "Write a trained model to another format."
 
 
-@export_group.command("onnx")
+@click.command("onnx")
 @click.option("--checkpoint", required=True, help="A stgcn checkpoint or a reference state_dict.")
 @click.option("--output", required=True, help="The .onnx file to write.")
 @click.option("--opset", type=int, default=17, show_default=True, help="ONNX opset, 11 to 20.")
@@ -168,16 +169,8 @@ def _refuse_overwrite(output: Path, checkpoint: Path) -> None:
 @click.option("--video", help="A video: skeletons by the pose estimator, in sliding windows.")
 @click.option("--openpose", help="A folder of OpenPose *_keypoints.json (BODY_25 or COCO-18).")
 @click.option("--coco-results", help="A COCO keypoint results .json (MMPose, Detectron2, YOLO).")
-@click.option(
-    "--frame-size", metavar="WxH", help="With --openpose/--coco-results: the video's pixels."
-)
-@click.option(
-    "--estimator", default="mediapipe", show_default=True, help="Pose estimator (--video)."
-)
-@click.option(
-    "--estimator-option", "estimator_option", multiple=True, metavar="KEY=VALUE",
-    help="Estimator-specific setting; repeatable.",
-)  # fmt: skip
+@frame_size_option("With --openpose/--coco-results: the video's pixels.")
+@estimator_options("--video")
 @click.option(
     "--window", type=int, help="Frames per window (default: the model's window, else 150)."
 )
@@ -220,17 +213,12 @@ def predict(
     from stgcn_export.prediction import top_classes
     from stgcn_export.samples import read_clip
 
-    given = [
-        (kind, value)
-        for kind, value in (("input", clip), ("video", video), ("openpose", openpose),
-                            ("coco-results", coco_results))
-        if value
-    ]  # fmt: skip
-    if len(given) != 1:
-        raise StgcnError(
-            "give one of --input CLIP, --video FILE, --openpose DIR and --coco-results FILE"
-        )
-    kind, source = given[0]
+    kind, source = one_input(
+        ("input", "--input CLIP", clip),
+        ("video", "--video FILE", video),
+        ("openpose", "--openpose DIR", openpose),
+        ("coco-results", "--coco-results FILE", coco_results),
+    )
     if bool(checkpoint) == bool(onnx_file):
         raise StgcnError("give one of --checkpoint FILE and --onnx FILE")
     if top < 1:
@@ -320,7 +308,6 @@ def _predict_skeletons(
     """``predict --video`` (or ``--openpose``, ``--coco-results``): every check first,
     then the skeletons, the windows, and what was asked to be written."""
     from stgcn.model.graph import get_layout
-    from stgcn.pose.readers import parse_frame_size
     from stgcn_export.video_prediction import (
         captions,
         classify,
@@ -333,7 +320,7 @@ def _predict_skeletons(
     from stgcn_export.video_prediction import save_skeleton as write_skeleton
 
     layout = model_layout(engine, record)
-    size = parse_frame_size(frame_size, f"--{kind}") if kind != "video" else None
+    size = frame_size_for(kind, frame_size)
     window = window if window is not None else default_window(engine)
     stride = stride if stride is not None else max(1, window // 2)
     if window < 1 or stride < 1:
@@ -404,13 +391,7 @@ def stream_of(model_config: dict[str, Any], record: Any, modality: str) -> Any:
 
 
 def add_commands(cli: click.Group) -> None:
-    """Add ``export onnx`` (into an ``export`` group another plugin may have made) and
-    ``predict``."""
-    existing = cli.commands.get("export")
-    if existing is None:
-        cli.add_command(export_group)
-    elif isinstance(existing, click.Group):
-        existing.add_command(export_onnx_command, "onnx")
-    else:
-        raise RuntimeError("another plugin's 'export' command is not a group")
+    """Add ``export onnx`` (into the ``export`` group, shared with other exporters'
+    plugins) and ``predict``."""
+    group(cli, "export", help=EXPORT_HELP).add_command(export_onnx_command, "onnx")
     cli.add_command(predict)

@@ -89,6 +89,53 @@ class BenchResult:
         out["reference"] = self.reference.to_dict() if self.reference else None
         return out
 
+    def describe(self) -> list[str]:
+        """The lines ``stgcn bench`` prints: throughput and memory, the share of the
+        device's peak, and each comparison that was asked for."""
+        what = "inference" if self.mode == "eval" else "training"
+        device = f", device {self.device_memory_mib} MiB)" if self.device_memory_mib else ")"
+        lines = [
+            f"{self.samples_per_s:.2f} samples/s {what}  ({self.backend}, {self.precision}, "
+            f"{self.engine}, batch {self.batch_size} x {self.frames} frames x {self.persons} "
+            f"persons, median of {self.steps} steps; peak RSS {self.peak_rss_mib} MiB" + device,
+            f"{self.gflop_per_s:.1f} GFLOP/s of the reference network's work "
+            f"({self.gflop_per_sample:.1f} GFLOP per sample), {self.peak_share:.0%} of this "
+            f"device's {self.precision} matmul peak ({self.matmul_peak_gflop_per_s:.0f} GFLOP/s)",
+        ]
+        if self.baseline is not None:
+            lines.append(
+                f"{self.baseline.samples_per_s:.2f} samples/s baseline (fp32 eager einsum; "
+                f"peak RSS {self.baseline.peak_rss_mib} MiB)  ratio {self.ratio:.2f}x"
+            )
+        if self.reference is not None:
+            lines.append(
+                f"{self.reference.samples_per_s:.2f} samples/s reference (its own process, "
+                f"glibc's malloc; peak RSS {self.reference.peak_rss_mib} MiB)  "
+                f"ratio {self.reference_ratio:.2f}x"
+            )
+        if self.data is not None:
+            batched = self.data["batched_samples_per_s"]
+            lines.append(
+                f"{self.data['per_clip_samples_per_s']:.1f} samples/s data, augmented per clip"
+                + (f"; {batched:.1f} augmented per batch" if batched else "")
+                + f" ({self.data['workers']} workers)"
+            )
+        return lines
+
+
+def check_sizes(batch_size: int, frames: int, persons: int, steps: int, workers: int) -> None:
+    """Refuse sizes no measurement can take, naming the ``stgcn bench`` option."""
+    for option, value in (
+        ("batch-size", batch_size),
+        ("frames", frames),
+        ("persons", persons),
+        ("steps", steps),
+    ):
+        if value < 1:
+            raise StgcnError(f"--{option} must be at least 1")
+    if workers < 0:
+        raise StgcnError("--workers must be at least 0")
+
 
 def _timed(models: list[Stepper], steps: int, warmup: int, batch_size: int) -> list[Timing]:
     """Warm each model up alone, then time their steps in turn, one of each per round."""

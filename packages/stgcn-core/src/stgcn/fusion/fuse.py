@@ -28,6 +28,14 @@ class FusedResult:
             "weights": self.weights,
         }
 
+    def describe(self) -> str:
+        """The line ``stgcn fuse`` prints."""
+        return (
+            f"top1 {self.top1:.4f}  top5 {self.top5:.4f}  "
+            f"mean class accuracy {self.mean_class_accuracy:.4f}  ({self.samples} samples, "
+            f"weights {','.join(f'{w:g}' for w in self.weights)})"
+        )
+
 
 def parse_weights(text: str | None, count: int) -> list[float]:
     """``2,2,1,1``: one finite, non-negative weight per file, not all zero. Default: 1 each."""

@@ -43,6 +43,14 @@ CORE_DISTRIBUTION = "stgcn-core"
 BUILTIN_PLUGINS = (
     "stgcn.backends.cpu",
     "stgcn.data.synthetic_plugin",
+    "stgcn.commands.run",
+    "stgcn.commands.evaluate",
+    "stgcn.commands.fuse",
+    "stgcn.commands.bench",
+    "stgcn.commands.plugins",
+    "stgcn.commands.report",
+    "stgcn.commands.info",
+    "stgcn.commands.data",
     "stgcn.commands.plugin_new",
     "stgcn.loggers.tensorboard_plugin",
 )

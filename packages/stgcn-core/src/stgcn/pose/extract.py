@@ -280,3 +280,15 @@ def extract(
         "train": counts["train"],
         "val": counts["val"],
     }
+
+
+def describe_extraction(result: Mapping[str, Any]) -> list[str]:
+    """The lines ``stgcn data extract`` prints for what :func:`extract` returned."""
+    failed = f", {len(result['failed'])} failed (skipped)" if result["failed"] else ""
+    empty = f", {len(result['no_pose'])} without a person" if result["no_pose"] else ""
+    return [
+        f"extracted {result['extracted']} clips ({result['skipped']} already done{failed}"
+        f"{empty}) into {result['output']}: {result['train']} training and {result['val']} "
+        f"validation clips of {len(result['classes'])} classes",
+        f"train with: stgcn run --dataset kinetics-json --data-path {result['output']}",
+    ]

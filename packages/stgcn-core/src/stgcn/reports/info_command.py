@@ -35,3 +35,31 @@ def describe_model(
     facts = model_info(model, frames, persons, None, list(record.class_names or []))
     facts["dataset"] = record.name
     return facts
+
+
+#: the training settings ``stgcn info`` shows of a checkpoint's config
+SHOWN_CONFIG = ("epochs", "batch_size", "lr", "lr_schedule", "weight_decay", "precision")
+
+
+def describe_facts(facts: Mapping[str, Any]) -> list[str]:
+    """The lines ``stgcn info`` prints for what :func:`describe_model` returned."""
+    names = facts["class_names"]
+    shown = ", ".join(names[:5]) + (f", ... ({len(names)} in all)" if len(names) > 5 else "")
+    lines = [
+        f"parameters     {facts['parameters']:,}",
+        f"forward        {facts['gflop_per_sample']:.2f} GFLOP per sample "
+        f"({facts['frames']} frames, {facts['persons']} persons)",
+        f"layout         {facts['layout']} ({facts['joints']} joints), {facts['strategy']} "
+        f"strategy, {facts['in_channels']} input channels",
+        f"classes        {facts['num_class']}" + (f": {shown}" if names else ""),
+    ]
+    if facts["dataset"]:
+        lines.append(f"dataset        {facts['dataset']}")
+    if facts["epoch"] is not None:
+        lines.append(
+            f"trained        {facts['epoch']} epochs, best val top1 {facts['best_top1']:.4f}"
+        )
+    lines += [
+        f"  {key:<13}{facts['config'][key]}" for key in SHOWN_CONFIG if key in facts["config"]
+    ]
+    return lines

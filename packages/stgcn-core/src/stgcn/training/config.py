@@ -27,6 +27,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+#: the choices of ``--precision``, ``--lr-schedule`` and ``--lr-scaling``
+PRECISIONS = ("fp32", "bf16", "fp16")
 SCHEDULES = ("step", "cosine")
 LR_SCALINGS = ("none", "linear")
 #: tables merged key by key rather than replaced: a preset's data options and the

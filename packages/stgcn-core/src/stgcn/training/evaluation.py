@@ -42,6 +42,22 @@ class EvalResult:
             "samples": self.samples,
         }
 
+    def figures(self) -> dict[str, Any]:
+        """What ``stgcn eval --json`` prints: the accuracies and the sample count."""
+        return {
+            "top1": self.top1,
+            "top5": self.top5,
+            "mean_class_accuracy": self.mean_class_accuracy,
+            "samples": self.samples,
+        }
+
+    def describe(self) -> str:
+        """The line ``stgcn eval`` prints."""
+        return (
+            f"top1 {self.top1:.4f}  top5 {self.top5:.4f}  "
+            f"mean class accuracy {self.mean_class_accuracy:.4f}  ({self.samples} samples)"
+        )
+
 
 @torch.no_grad()
 def evaluate(

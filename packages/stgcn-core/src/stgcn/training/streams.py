@@ -71,3 +71,19 @@ def run_streams(config: RunConfig, streams: list[str], train_one: Any) -> dict[s
     summary = {"streams": results, "fused": {**fused, "streams": streams}, "work_dir": str(root)}
     atomic_write_text(json.dumps(summary, indent=2) + "\n", root / "fused.json")
     return summary
+
+
+def describe_streams(summary: dict[str, Any]) -> list[str]:
+    """The lines ``stgcn run --streams`` prints for what :func:`run_streams` returned."""
+    lines = [
+        f"{name}: best val top1 {figures['best_top1']:.4f}"
+        for name, figures in summary["streams"].items()
+    ]
+    if "fused" in summary:
+        fused = summary["fused"]
+        weights = ",".join(f"{w:g}" for w in fused["weights"])
+        lines.append(
+            f"fused ({weights}): top1 {fused['top1']:.4f}  top5 {fused['top5']:.4f}; "
+            f"{Path(summary['work_dir']) / 'fused.json'}"
+        )
+    return lines

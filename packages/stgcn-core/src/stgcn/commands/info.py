@@ -1,0 +1,49 @@
+"""``stgcn info``: what a model is, from a checkpoint or for a dataset."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from stgcn.errors import StgcnError
+from stgcn.plugins.hookspecs import hookimpl
+from stgcn.plugins.settings import parse_pairs
+
+
+@click.command()
+@click.argument("checkpoint", required=False, metavar="[CHECKPOINT]")
+@click.option("--dataset", help="Describe a fresh model for this dataset instead.")
+@click.option("--data-path", help="With --dataset: data that describes its classes.")
+@click.option("--data-option", "data_option", multiple=True, metavar="KEY=VALUE")
+@click.option("--frames", type=int, default=300, show_default=True, help="Frames per sample.")
+@click.option("--persons", type=int, default=2, show_default=True, help="Persons per sample.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document.")
+def info(
+    checkpoint: str | None,
+    dataset: str | None,
+    data_path: str | None,
+    data_option: tuple[str, ...],
+    frames: int,
+    persons: int,
+    as_json: bool,
+) -> None:
+    """A model's parameters, GFLOP per sample, layout, classes and training config."""
+    from stgcn.reports.info_command import describe_facts, describe_model
+
+    if bool(checkpoint) == bool(dataset):
+        raise StgcnError("give a CHECKPOINT or --dataset NAME")
+    if frames < 1 or persons < 1:
+        raise StgcnError("--frames and --persons must be at least 1")
+    options = parse_pairs(data_option, "--data-option") if data_option else {}
+    facts = describe_model(checkpoint, dataset, data_path, options, frames, persons)
+    if as_json:
+        click.echo(json.dumps(facts))
+        return
+    for line in describe_facts(facts):
+        click.echo(line)
+
+
+@hookimpl
+def stgcn_register_commands(cli: click.Group) -> None:
+    cli.add_command(info)

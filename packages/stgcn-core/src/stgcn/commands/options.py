@@ -1,0 +1,100 @@
+"""Options and checks that several commands share, defined once.
+
+The backend options serve ``stgcn run`` and ``stgcn bench``; the pose-input options
+serve ``stgcn data extract`` and a plugin's ``stgcn predict --video`` (stgcn-export),
+so that both spell and check them the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from stgcn.errors import StgcnError
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def given(ctx: click.Context, **values: Any) -> dict[str, Any]:
+    """The options the user actually typed (not click's defaults)."""
+    return {
+        name: value
+        for name, value in values.items()
+        if ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+    }
+
+
+def backend_option_flags(command: Command) -> Command:
+    """``--backend-option KEY=VALUE`` and its shorthand ``--compile``."""
+    command = click.option(
+        "--compile",
+        "compile_model",
+        is_flag=True,
+        help="torch.compile the model (same as --backend-option compile=true).",
+    )(command)
+    return click.option(
+        "--backend-option",
+        "backend_option",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Backend-specific setting; repeatable (see the backend's README).",
+    )(command)
+
+
+def backend_options(pairs: tuple[str, ...], compile_model: bool) -> dict[str, str]:
+    """The backend's settings from ``--backend-option`` pairs and ``--compile``."""
+    from stgcn.plugins.settings import parse_pairs
+
+    options = parse_pairs(pairs, "--backend-option")
+    if compile_model:
+        options["compile"] = "true"
+    return options
+
+
+def estimator_options(video_flag: str) -> Callable[[Command], Command]:
+    """``--estimator NAME`` and ``--estimator-option KEY=VALUE``, for the videos that
+    ``video_flag`` (``--video``, ``--videos``) names."""
+
+    def add(command: Command) -> Command:
+        command = click.option(
+            "--estimator-option",
+            "estimator_option",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Estimator-specific setting; repeatable.",
+        )(command)
+        return click.option(
+            "--estimator",
+            default="mediapipe",
+            show_default=True,
+            help=f"Pose estimator ({video_flag}).",
+        )(command)
+
+    return add
+
+
+def frame_size_option(help: str) -> Callable[[Command], Command]:
+    """``--frame-size WIDTHxHEIGHT``: OpenPose and COCO results files hold pixels."""
+    return click.option("--frame-size", metavar="WxH", help=help)
+
+
+def one_input(*choices: tuple[str, str, str | None]) -> tuple[str, str]:
+    """The one input given among ``(kind, "--flag METAVAR", value)`` choices, as
+    ``(kind, value)``; none or several given end in one line naming them all."""
+    given_ = [(kind, value) for kind, _, value in choices if value]
+    if len(given_) != 1:
+        flags = [flag for _, flag, _ in choices]
+        raise StgcnError(f"give one of {', '.join(flags[:-1])} and {flags[-1]}")
+    return given_[0]
+
+
+def frame_size_for(kind: str, text: str | None) -> tuple[int, int] | None:
+    """The ``--frame-size`` that pose files (``openpose``, ``coco-results``) need to turn
+    their pixels into fractions of the frame; None for a video, which knows its size."""
+    if kind == "video":
+        return None
+    from stgcn.pose.readers import parse_frame_size
+
+    return parse_frame_size(text, f"--{kind}")

@@ -1,0 +1,65 @@
+"""The configuration a ``stgcn run`` starts from, and whether it resumes.
+
+Layers, later ones winning: the defaults, the dataset's recipe and the chosen preset
+(or, when resuming, the run's own ``config.json`` instead of those), a ``--config``
+file, then the options typed on the command line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from stgcn.errors import StgcnError
+from stgcn.plugins.records import Dataset
+from stgcn.training.config import RunConfig, read_config_file
+
+
+def resolve_run_config(
+    typed: Mapping[str, Any],
+    dataset_of: Callable[[str], Dataset],
+    config_file: str | None = None,
+    preset: str | None = None,
+    resume: bool = False,
+) -> tuple[RunConfig, bool]:
+    """The run's configuration and whether it continues an earlier run.
+
+    ``typed`` holds only the options the user gave (RunConfig keys); ``dataset_of``
+    finds a dataset record by name (the registry's ``dataset``). A job that Slurm
+    requeued or torch's agent restarted resumes its work dir without ``--resume``.
+    """
+    from_file = read_config_file(config_file) if config_file else {}
+    work_dir = typed.get("work_dir")
+    if not resume and work_dir:
+        from stgcn.training.preemption.signals import restarted
+
+        # a job that Slurm requeued or torch's agent restarted continues its run
+        resume = restarted() and (Path(work_dir) / "config.json").is_file()
+    if resume:
+        base = _saved_config(work_dir)
+    else:
+        name = typed.get("dataset") or from_file.get("dataset") or RunConfig.dataset
+        dataset = dataset_of(name)
+        base = RunConfig().updated(dataset.recipe, f"dataset {name!r} recipe")
+        if preset:
+            if preset not in dataset.presets:
+                known = ", ".join(sorted(dataset.presets)) or "none"
+                raise StgcnError(f"dataset {name!r} has no preset {preset!r} (known: {known})")
+            base = base.updated(dataset.presets[preset], f"preset {preset!r}")
+    config = base.updated(from_file, config_file or "config").updated(typed, "options")
+    return config, resume
+
+
+def _saved_config(work_dir: str | None) -> RunConfig:
+    """The configuration the run in ``work_dir`` recorded when it started."""
+    if not work_dir:
+        raise StgcnError("--resume needs --work-dir, the folder of the run to continue")
+    saved = Path(work_dir) / "config.json"
+    if not saved.is_file():
+        raise StgcnError(f"nothing to resume: {saved} does not exist")
+    try:
+        return RunConfig.from_mapping(json.loads(saved.read_text()), str(saved))
+    except json.JSONDecodeError as error:
+        raise StgcnError(f"{saved} is not valid JSON: {error}") from None

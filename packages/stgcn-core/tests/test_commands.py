@@ -1,0 +1,55 @@
+"""The built-in commands are plugins, and plugins share groups through one helper."""
+
+from __future__ import annotations
+
+import click
+import pytest
+
+from stgcn import cli as cli_module
+from stgcn.commands import SHARED_GROUPS, group
+from stgcn.commands.options import one_input
+from stgcn.errors import StgcnError
+from stgcn.plugins import registry as plugins
+
+BUILT_IN = ["run", "eval", "fuse", "bench", "plugins", "report", "info", "data", "plugin"]
+
+
+def test_every_built_in_command_comes_from_a_core_plugin() -> None:
+    root = click.Group("stgcn")
+    manager = plugins.plugin_manager()
+    registry = plugins.collect(manager, plugins.load_plugins(manager))
+    plugins.register_commands(manager, registry, root)
+    core = next(row for row in plugins.describe(registry) if row["name"] == "stgcn-core")
+    assert core["commands"] == BUILT_IN
+    assert set(BUILT_IN) <= set(root.commands)
+    assert {"list", "extract", "convert"} <= set(group(root, "data").commands)
+
+
+def test_a_shared_group_is_made_once_whoever_asks_first() -> None:
+    root = click.Group("stgcn")
+    convert = group(root, "data", "convert")
+    assert group(root, "data", "convert") is convert
+    assert root.commands["data"].help == SHARED_GROUPS[("data",)]
+    assert convert.help == SHARED_GROUPS[("data", "convert")]
+    made = group(root, "export", help="Write a trained model to another format.")
+    assert group(root, "export", help="ignored once it exists") is made
+    assert made.help == "Write a trained model to another format."
+
+
+def test_a_command_in_the_way_of_a_group_is_a_plugin_conflict() -> None:
+    root = click.Group("stgcn")
+    root.add_command(click.Command("export"))
+    with pytest.raises(TypeError, match="'export' command is not a group"):
+        group(root, "export")
+
+
+def test_the_old_convert_name_is_the_shared_group() -> None:
+    assert cli_module.convert is group(cli_module.cli, "data", "convert")
+    with pytest.raises(AttributeError):
+        _ = cli_module.nothing_here
+
+
+def test_one_input_names_every_choice() -> None:
+    assert one_input(("a", "--a X", None), ("b", "--b Y", "y")) == ("b", "y")
+    with pytest.raises(StgcnError, match="give one of --a X, --b Y and --c Z"):
+        one_input(("a", "--a X", "x"), ("b", "--b Y", "y"), ("c", "--c Z", None))
