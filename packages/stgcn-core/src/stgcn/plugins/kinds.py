@@ -32,7 +32,7 @@ class Kind:
     #: the registry table and ``--json`` list: "backends"
     name: str
     #: the type ``register`` checks each record against
-    record: type
+    record: type[Any]
     #: the hook a plugin implements to register them
     hook: str
     row: Row

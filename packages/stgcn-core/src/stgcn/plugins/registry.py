@@ -179,18 +179,18 @@ def collect(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
             fail(info, "registration", error)
             manager.unregister(plugin)
             continue
-        for kind, records in found.items():
+        for kind_name, records in found.items():
             for name, record in records.items():
-                previous = registry.owner.get((kind, name))
+                previous = registry.owner.get((kind_name, name))
                 if previous is not None:
                     raise StgcnError(
-                        f"{kind[:-1]} {name!r} is registered twice: by "
+                        f"{kind_name[:-1]} {name!r} is registered twice: by "
                         f"{previous.distribution} ({previous.name}) and by "
                         f"{info.distribution} ({info.name}); uninstall one of them"
                     )
-                registry.tables[kind][name] = record
-                registry.owner[(kind, name)] = info
-                info.provided.setdefault(kind, []).append(name)
+                registry.tables[kind_name][name] = record
+                registry.owner[(kind_name, name)] = info
+                info.provided.setdefault(kind_name, []).append(name)
     return registry
 
 

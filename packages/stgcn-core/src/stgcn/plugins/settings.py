@@ -147,7 +147,8 @@ class Settings:
         """``(key, default, help)`` for each key, in declared order, for documentation."""
         rows = []
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            factory = f.default_factory
+            default = factory() if callable(factory) else f.default
             rows.append((f.name, repr(default), str(f.metadata.get("help", ""))))
         return rows
 
