@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from stgcn.errors import StgcnError
+from stgcn.plugins import loading
 from stgcn.plugins import registry as plugins
 from stgcn.records import PoseEstimator
 from stgcn.testing.helpers import make_distribution, run_stgcn
@@ -94,7 +95,7 @@ def test_a_wrong_record_skips_only_that_plugin(site, capsys) -> None:
 
 def test_an_older_core_skips_the_estimator_plugin_with_a_reason(site, monkeypatch) -> None:
     make_distribution(site, "stgcn-pose-fixed", "0.3", "fake_fixed", ESTIMATOR_PLUGIN)
-    monkeypatch.setattr(plugins, "API_VERSION", "1.2")
+    monkeypatch.setattr(loading, "API_VERSION", "1.2")  # the version the loader checks
     registry = plugins.get_registry()
     info = next(i for i in registry.plugins if i.name == "fake_fixed")
     assert info.skipped == "needs stgcn plugin API >=1.3,<2, this stgcn-core has 1.2"

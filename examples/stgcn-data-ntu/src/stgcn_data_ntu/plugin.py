@@ -1,7 +1,7 @@
 """The ``stgcn`` entry point of this package: ``ntu-xsub``, ``ntu-xview`` and the converter.
 
 Only stgcn's public plugin API is used here: ``stgcn.hookspecs``, ``stgcn.records``,
-``stgcn.errors``, ``stgcn.commands.group``, the frame-sampling helpers of
+``stgcn.errors``, ``stgcn.plugins.lazy``, ``stgcn.commands.group``, the frame-sampling helpers of
 ``stgcn.data.sampling`` and the published recipes of ``stgcn.data.recipes``.
 Importing this module stays cheap, since ``stgcn plugins`` imports every plugin: the
 readers load when a split is built.
@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import click
 
 from stgcn.data.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
+from stgcn.plugins import lazy
 from stgcn.records import Dataset
 from stgcn_data_ntu.benchmarks import BENCHMARKS, Benchmark
 from stgcn_data_ntu.classes import CLASS_NAMES, NUM_CLASS
@@ -43,23 +43,11 @@ REFERENCE_RECIPE: Mapping[str, Any] = {
 PYSKL_RECIPE: Mapping[str, Any] = dict(PYSKL_STGCN)
 
 
-def _build(benchmark: Benchmark, split: str, data_path: Path | None, options: Mapping[str, Any]):
-    from stgcn_data_ntu.dataset import build
-
-    return build(benchmark, split, data_path, options)
-
-
-def _read_sample(path: Path):
-    from stgcn_data_ntu.skeleton_file import read_skeleton_file
-
-    return read_skeleton_file(path)
-
-
 def _record(benchmark: Benchmark) -> Dataset:
     return Dataset(
         name=f"ntu-{benchmark.name}",
         num_class=NUM_CLASS,
-        build=partial(_build, benchmark),
+        build=partial(lazy("stgcn_data_ntu.dataset:build"), benchmark),
         layout="ntu-rgb+d",
         strategy="spatial",
         in_channels=3,
@@ -68,7 +56,7 @@ def _record(benchmark: Benchmark) -> Dataset:
         description=f"NTU RGB+D 60, {benchmark.description}",
         class_names=CLASS_NAMES,
         recipe=REFERENCE_RECIPE,
-        read_sample=_read_sample,
+        read_sample=lazy("stgcn_data_ntu.skeleton_file:read_skeleton_file"),
         presets={"reference": REFERENCE_RECIPE, "pyskl": PYSKL_RECIPE},
     )
 

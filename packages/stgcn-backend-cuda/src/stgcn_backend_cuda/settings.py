@@ -13,41 +13,45 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from stgcn.errors import StgcnError
-from stgcn.plugins.settings import parse_bool
+from stgcn.plugins.settings import Settings, option
 
 
 @dataclass(frozen=True)
-class CudaSettings:
-    #: torch.compile the model (``--compile``).
-    compile: bool = False
-    #: replay training steps as CUDA graphs (with compile: its "reduce-overhead" mode).
-    cuda_graphs: bool = False
-    #: convolution weights and activations in channels-last (NHWC) memory format.
-    channels_last: bool = True
-    #: let cuDNN time its algorithms for each new input shape and keep the fastest.
-    cudnn_benchmark: bool = True
-    #: let fp32 convolutions and matmuls use TF32 tensor cores (fp32 precision only).
-    tf32: bool = False
-    #: deterministic cuDNN and cuBLAS kernels: bit-identical reruns and resumes.
-    deterministic: bool = False
+class CudaSettings(Settings):
+    family: ClassVar[str] = "backend 'cuda'"
+    unknown_line: ClassVar[str] = "{family} has no option {key!r} (known: {known})"
+    value_line: ClassVar[str] = "backend option {key}"
+    sort_known: ClassVar[bool] = True
+
+    compile: bool = option(False, "torch.compile the model (--compile)")
+    cuda_graphs: bool = option(
+        False, 'replay training steps as CUDA graphs (with compile: its "reduce-overhead" mode)'
+    )
+    channels_last: bool = option(
+        True, "convolution weights and activations in channels-last (NHWC) memory format"
+    )
+    cudnn_benchmark: bool = option(
+        True, "let cuDNN time its algorithms for each new input shape and keep the fastest"
+    )
+    tf32: bool = option(
+        False, "let fp32 convolutions and matmuls use TF32 tensor cores (fp32 precision only)"
+    )
+    deterministic: bool = option(
+        False, "deterministic cuDNN and cuBLAS kernels: bit-identical reruns and resumes"
+    )
 
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> CudaSettings:
         """Parse the option strings; refuse unknown keys and contradictions in one line."""
-        known = [field.name for field in dataclasses.fields(cls)]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise StgcnError(
-                f"backend 'cuda' has no option {unknown[0]!r} (known: {', '.join(sorted(known))})"
-            )
-        values = {key: parse_bool(value, f"backend option {key}") for key, value in options.items()}
-        if values.get("deterministic") and values.get("cudnn_benchmark"):
+        settings = cls.parse(options)
+        if settings.deterministic and "cudnn_benchmark" in options and settings.cudnn_benchmark:
             raise StgcnError(
                 "backend options deterministic=true and cudnn_benchmark=true contradict each "
                 "other: cuDNN's autotuning may pick a different algorithm in every process"
             )
-        if values.get("deterministic"):
-            values["cudnn_benchmark"] = False
-        return cls(**values)
+        if settings.deterministic:
+            settings = dataclasses.replace(settings, cudnn_benchmark=False)
+        return settings

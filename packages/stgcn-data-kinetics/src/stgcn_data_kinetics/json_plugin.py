@@ -9,11 +9,11 @@ reason, and ``kinetics`` still loads.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from stgcn.hookspecs import hookimpl
-from stgcn.records import DataFacts, Dataset
+from stgcn.plugins import lazy
+from stgcn.records import Dataset
 
 #: written for the plugin API that has Dataset.describe and read_sample options
 STGCN_API = ">=1.2,<2"
@@ -31,28 +31,10 @@ SMALL_SET_RECIPE: Mapping[str, Any] = {
 }
 
 
-def _build(split: str, data_path: Path | None, options: Mapping[str, Any]):
-    from stgcn_data_kinetics.own_classes import build
-
-    return build(split, data_path, options)
-
-
-def _describe(data_path: Path | None, options: Mapping[str, Any]) -> DataFacts:
-    from stgcn_data_kinetics.own_classes import describe
-
-    return describe(data_path, options)
-
-
-def _read_sample(path: Path, options: Mapping[str, Any]):
-    from stgcn_data_kinetics.own_classes import read_sample
-
-    return read_sample(path, options)
-
-
 KINETICS_JSON = Dataset(
     name="kinetics-json",
     num_class=0,  # the label files decide
-    build=_build,
+    build=lazy("stgcn_data_kinetics.own_classes:build"),
     layout="openpose",
     strategy="spatial",
     in_channels=3,
@@ -60,8 +42,8 @@ KINETICS_JSON = Dataset(
     description="Kinetics-skeleton JSON tree of your own classes (stgcn data extract)",
     needs_data_path=True,
     recipe=SMALL_SET_RECIPE,
-    read_sample=_read_sample,
-    describe=_describe,
+    read_sample=lazy("stgcn_data_kinetics.own_classes:read_sample"),
+    describe=lazy("stgcn_data_kinetics.own_classes:describe"),
 )
 
 

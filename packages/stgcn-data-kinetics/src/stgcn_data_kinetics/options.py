@@ -8,16 +8,15 @@ in one line that names the option.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-from stgcn.errors import StgcnError
-from stgcn.plugins.settings import parse_bool
+from stgcn.plugins.settings import Settings, option
 from stgcn_data_kinetics.clip import MAX_FRAME, NUM_PERSON_IN, NUM_PERSON_OUT, ClipShape
 
 
 @dataclass(frozen=True)
-class KineticsOptions:
+class KineticsOptions(Settings):
     """How clips are read and augmented.
 
     ``window``, ``random_choose``, ``random_move`` and ``random_shift`` shape training
@@ -25,12 +24,16 @@ class KineticsOptions:
     apply when the data path is a release tree, whose clips are converted on the fly.
     """
 
-    window: int = 150
-    random_choose: bool = True
-    random_move: bool = True
-    random_shift: bool = False
-    max_frame: int = MAX_FRAME
-    num_person_in: int = NUM_PERSON_IN
+    family: ClassVar[str] = "kinetics dataset"
+
+    window: int = option(150, "frames of a training sample", least=1)
+    random_choose: bool = option(True, "a random window of each training clip")
+    random_move: bool = option(True, "random affine moves of training clips")
+    random_shift: bool = option(False, "pad training clips at a random offset")
+    max_frame: int = option(MAX_FRAME, "frames kept of a raw clip (release tree)", least=1)
+    num_person_in: int = option(
+        NUM_PERSON_IN, "persons read of a raw clip's frames (release tree)", least=2
+    )
 
     @property
     def clip_shape(self) -> ClipShape:
@@ -38,35 +41,9 @@ class KineticsOptions:
 
 
 RAW_ONLY = ("max_frame", "num_person_in")
-KNOWN = tuple(f.name for f in fields(KineticsOptions))
-
-
-def _count(key: str, value: Any, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise StgcnError(f"kinetics dataset: option {key} expects a whole number, got {value!r}")
-    try:
-        number = int(value)
-    except ValueError:
-        raise StgcnError(
-            f"kinetics dataset: option {key} expects a whole number, got {value!r}"
-        ) from None
-    if number < least:
-        raise StgcnError(f"kinetics dataset: option {key} must be at least {least}, got {number}")
-    return number
+KNOWN = tuple(KineticsOptions.keys())
 
 
 def parse_options(options: Mapping[str, Any] | None) -> tuple[KineticsOptions, set[str]]:
     """The options and the set of keys the user gave; unknown keys are refused."""
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(KNOWN))
-    if unknown:
-        raise StgcnError(
-            f"kinetics dataset: unknown option {unknown[0]!r}; known: {', '.join(KNOWN)}"
-        )
-    values: dict[str, Any] = {}
-    for key, value in options.items():
-        if key in ("random_choose", "random_move", "random_shift"):
-            values[key] = parse_bool(value, f"kinetics dataset: option {key}")
-        else:
-            values[key] = _count(key, value, 2 if key == "num_person_in" else 1)
-    return KineticsOptions(**values), set(options)
+    return KineticsOptions.parse(options), set(options or {})

@@ -7,12 +7,12 @@ dataset's readers and the converter are imported when used.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import click
 
 from stgcn.hookspecs import hookimpl
+from stgcn.plugins import lazy
 from stgcn.records import Dataset
 from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
 
@@ -36,28 +36,10 @@ REFERENCE_RECIPE: Mapping[str, Any] = {
 }
 
 
-def _build(split: str, data_path: Path | None, options: Mapping[str, Any]):
-    from stgcn_data_kinetics.dataset import build
-
-    return build(split, data_path, options)
-
-
-def _augment_batch(batch, options: Mapping[str, Any]):
-    from stgcn_data_kinetics.batch_augment import augment_batch
-
-    return augment_batch(batch, options)
-
-
-def _read_sample(path: Path):
-    from stgcn_data_kinetics.dataset import read_sample
-
-    return read_sample(path)
-
-
 KINETICS = Dataset(
     name="kinetics",
     num_class=NUM_CLASS,
-    build=_build,
+    build=lazy("stgcn_data_kinetics.dataset:build"),
     layout="openpose",
     strategy="spatial",
     in_channels=3,
@@ -66,8 +48,8 @@ KINETICS = Dataset(
     needs_data_path=True,
     class_names=CLASS_NAMES,
     recipe=REFERENCE_RECIPE,
-    read_sample=_read_sample,
-    augment_batch=_augment_batch,
+    read_sample=lazy("stgcn_data_kinetics.dataset:read_sample"),
+    augment_batch=lazy("stgcn_data_kinetics.batch_augment:augment_batch"),
     batch_augment_options={"random_choose": False, "random_move": False},
     presets={"reference": REFERENCE_RECIPE},
 )

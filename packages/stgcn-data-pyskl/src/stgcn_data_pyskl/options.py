@@ -7,16 +7,17 @@ Values arrive as strings from the command line, or as numbers from a config file
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from stgcn.errors import StgcnError
+from stgcn.plugins.settings import Settings, option
 
 SAMPLINGS = ("uniform", "window")
 
 
 @dataclass(frozen=True)
-class PysklOptions:
+class PysklOptions(Settings):
     """Which splits, which skeleton, and how frames are sampled.
 
     ``split=xsub`` names the pair ``xsub_train`` / ``xsub_val``; ``train_split`` and
@@ -27,15 +28,17 @@ class PysklOptions:
     validation sample are scored and averaged (PYSKL tests with 10).
     """
 
-    split: str | None = None
-    train_split: str | None = None
-    val_split: str | None = None
-    layout: str | None = None
-    classes: str | None = None
-    sampling: str = "uniform"
-    clip_len: int = 100
-    window: int = 300
-    num_clips: int = 1
+    family: ClassVar[str] = "pyskl dataset"
+
+    split: str | None = option(None, "the split pair NAME_train / NAME_val")
+    train_split: str | None = option(None, "the training split's name")
+    val_split: str | None = option(None, "the validation split's name")
+    layout: str | None = option(None, "the skeleton layout (default: from the joint count)")
+    classes: str | None = option(None, "a file of class names, one a line")
+    sampling: str = option("uniform", "how frames are sampled", choices=SAMPLINGS)
+    clip_len: int = option(100, "frames of a uniformly sampled clip", least=1)
+    window: int = option(300, "frames of a window", least=1)
+    num_clips: int = option(1, "clips of each validation sample, averaged", least=1)
 
     def split_names(self, available: list[str]) -> tuple[str, str]:
         train = self.train_split or (f"{self.split}_train" if self.split else None)
@@ -49,40 +52,9 @@ class PysklOptions:
         return train, val
 
 
-KNOWN = tuple(f.name for f in fields(PysklOptions))
-_COUNTS = {"clip_len": 1, "window": 1, "num_clips": 1}
-
-
-def _count(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise StgcnError(f"pyskl dataset: option {key} expects a whole number, got {value!r}")
-    try:
-        number = int(value)
-    except ValueError:
-        raise StgcnError(
-            f"pyskl dataset: option {key} expects a whole number, got {value!r}"
-        ) from None
-    if number < _COUNTS[key]:
-        raise StgcnError(f"pyskl dataset: option {key} must be at least {_COUNTS[key]}")
-    return number
+KNOWN = tuple(PysklOptions.keys())
 
 
 def parse_options(options: Mapping[str, Any] | None) -> PysklOptions:
     """The options; an unknown key or a bad value is refused."""
-    given = dict(options or {})
-    unknown = sorted(set(given) - set(KNOWN))
-    if unknown:
-        raise StgcnError(f"pyskl dataset: unknown option {unknown[0]!r}; known: {', '.join(KNOWN)}")
-    values: dict[str, Any] = {}
-    for key, value in given.items():
-        if key in _COUNTS:
-            values[key] = _count(key, value)
-        else:
-            values[key] = str(value)
-    parsed = PysklOptions(**values)
-    if parsed.sampling not in SAMPLINGS:
-        raise StgcnError(
-            f"pyskl dataset: option sampling must be one of {', '.join(SAMPLINGS)}, "
-            f"not {parsed.sampling!r}"
-        )
-    return parsed
+    return PysklOptions.parse(options)

@@ -8,14 +8,14 @@ readers are imported when used.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import click
 
 from stgcn.data.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
-from stgcn.records import DataFacts, Dataset
+from stgcn.plugins import lazy
+from stgcn.records import Dataset
 
 #: written for the plugin API that has Dataset.describe and read_sample options
 STGCN_API = ">=1.2,<2"
@@ -39,28 +39,10 @@ VANILLA_RECIPE: Mapping[str, Any] = {
 }
 
 
-def _build(split: str, data_path: Path | None, options: Mapping[str, Any]):
-    from stgcn_data_pyskl.dataset import build
-
-    return build(split, data_path, options)
-
-
-def _describe(data_path: Path | None, options: Mapping[str, Any]) -> DataFacts:
-    from stgcn_data_pyskl.dataset import describe
-
-    return describe(data_path, options)
-
-
-def _read_sample(path: Path, options: Mapping[str, Any]):
-    from stgcn_data_pyskl.dataset import read_sample
-
-    return read_sample(path, options)
-
-
 PYSKL = Dataset(
     name="pyskl",
     num_class=0,  # the labels of the file decide
-    build=_build,
+    build=lazy("stgcn_data_pyskl.dataset:build"),
     layout="coco",  # until the file is read: its joint count decides
     strategy="spatial",
     in_channels=3,
@@ -69,8 +51,8 @@ PYSKL = Dataset(
     needs_data_path=True,
     recipe=PYSKL_RECIPE,
     presets={"pyskl": PYSKL_RECIPE, "vanilla": VANILLA_RECIPE},
-    read_sample=_read_sample,
-    describe=_describe,
+    read_sample=lazy("stgcn_data_pyskl.dataset:read_sample"),
+    describe=lazy("stgcn_data_pyskl.dataset:describe"),
 )
 
 

@@ -18,15 +18,16 @@ import os
 import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import onnx
 import torch
 
 from stgcn.errors import StgcnError
+from stgcn.plugins.settings import Settings, option
 from stgcn_export.metadata import MODEL_CONFIG_KEY, write_metadata
 from stgcn_export.verification import ShapeCheck, VerificationError, verify_onnx
 
@@ -53,8 +54,21 @@ MAX_OPSET = _max_opset()
 Shape3 = tuple[int, int, int]
 
 
+def _shapes(value: Any, what: str) -> tuple[Shape3, ...]:
+    try:
+        return tuple(tuple(int(n) for n in shape) for shape in value)  # type: ignore[misc]
+    except (TypeError, ValueError):
+        raise StgcnError(f"{what} expects (batch, frames, persons) shapes, got {value!r}") from None
+
+
+def _metadata(value: Any, what: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise StgcnError(f"{what} expects a mapping of strings, got {value!r}")
+    return {str(key): str(text) for key, text in value.items()}
+
+
 @dataclass(frozen=True)
-class OnnxOptions:
+class OnnxOptions(Settings):
     """What the ``onnx`` exporter takes in its ``options`` mapping.
 
     ``batch``, ``frames`` and ``persons`` shape the example input the exporter traces
@@ -64,33 +78,26 @@ class OnnxOptions:
     dynamic axes are exercised and not only declared.
     """
 
-    opset: int = DEFAULT_OPSET
-    batch: int = 1
-    frames: int = 150
-    persons: int = 2
-    static: bool = False
-    verify: bool = True
-    verify_shapes: tuple[Shape3, ...] = ()
-    tolerance: float = DEFAULT_TOLERANCE
-    seed: int | None = None
-    metadata: Mapping[str, str] = field(default_factory=dict)
+    family: ClassVar[str] = "onnx exporter"
+    sort_known: ClassVar[bool] = True
+
+    opset: int = option(DEFAULT_OPSET, "the ONNX opset")
+    batch: int = option(1, "clips in the example input")
+    frames: int = option(150, "frames in the example input")
+    persons: int = option(2, "persons in the example input")
+    static: bool = option(False, "the example's shape is the only one the file takes")
+    verify: bool = option(True, "compare onnxruntime with PyTorch after writing")
+    verify_shapes: tuple[Shape3, ...] = option(
+        (), "(batch, frames, persons) shapes to verify at", parse=_shapes
+    )
+    tolerance: float = option(DEFAULT_TOLERANCE, "the largest difference verification allows")
+    seed: int | None = option(None, "the seed of the random verification inputs")
+    metadata: Mapping[str, str] = option({}, "extra metadata_props", parse=_metadata)
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | OnnxOptions) -> OnnxOptions:
         """Checked options: unknown keys, wrong types and impossible values are refused."""
-        if isinstance(options, OnnxOptions):
-            options.check()
-            return options
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise StgcnError(
-                f"onnx exporter: unknown option {unknown[0]!r}; known: {', '.join(sorted(known))}"
-            )
-        values = dict(options)
-        if "verify_shapes" in values:
-            values["verify_shapes"] = tuple(tuple(s) for s in values["verify_shapes"])
-        made = cls(**values)
+        made = options if isinstance(options, OnnxOptions) else cls.parse(options)
         made.check()
         return made
 

@@ -127,11 +127,14 @@ def load_input(
 
     if not Path(path).is_file():  # before the estimator: the likelier mistake
         raise StgcnError(f"video not found: {path}")
-    check_estimator(estimator, layout)
+    from stgcn.plugins.registry import get_registry
+
+    record = get_registry().pose_estimator(estimator)
+    check_estimator(record, layout)
     total = video_facts(path).frame_count
     progress = Progress(max(total, 1), f"pose ({estimator})", unit="frames")
     try:
-        return read_skeletons(source, layout, on_frame=lambda _: progress.update())
+        return read_skeletons(source, layout, lambda _: progress.update(), record)
     finally:
         progress.close()
 

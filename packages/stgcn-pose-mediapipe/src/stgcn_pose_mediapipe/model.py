@@ -7,60 +7,62 @@ detecting in every frame. A model therefore belongs to one video, in frame order
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.plugins.settings import parse_bool
-
-#: ``--estimator-option`` keys and their defaults
-DEFAULTS = {
-    "model_complexity": "1",
-    "min_detection_confidence": "0.5",
-    "min_tracking_confidence": "0.5",
-    "smooth_landmarks": "true",
-}
+from stgcn.plugins.settings import Settings, option
 
 
-def _fraction(key: str, value: str) -> float:
+def _fraction(value: object, what: str) -> float:
     try:
-        number = float(value)
+        number = float(str(value))
     except ValueError:
         number = -1.0
     if not 0.0 <= number <= 1.0:
-        raise StgcnError(f"mediapipe: option {key} expects a number in [0, 1], got {value!r}")
+        raise StgcnError(f"{what} expects a number in [0, 1], got {value!r}")
     return number
+
+
+def _shipped_complexity(value: object, what: str) -> int:
+    # the 0.10.14 wheel ships pose_landmark_full (1) only; 0 (lite) and 2 (heavy) are
+    # downloaded on first use, which a machine without a network cannot do
+    if str(value) != "1":
+        raise StgcnError(
+            f"mediapipe: model_complexity 1 is the model the wheel ships; {str(value)!r} "
+            "would be downloaded"
+        )
+    return 1
+
+
+@dataclass(frozen=True)
+class MediaPipeSettings(Settings):
+    """The ``--estimator-option KEY=VALUE`` settings of the mediapipe estimator."""
+
+    family: ClassVar[str] = "mediapipe"
+    sort_known: ClassVar[bool] = True
+
+    model_complexity: int = option(
+        1, "the pose model (1: the one the wheel ships)", parse=_shipped_complexity
+    )
+    min_detection_confidence: float = option(0.5, "the score a detection needs", parse=_fraction)
+    min_tracking_confidence: float = option(0.5, "the score tracking needs", parse=_fraction)
+    smooth_landmarks: bool = option(True, "smooth landmarks across frames")
+
+
+#: ``--estimator-option`` keys and their defaults
+DEFAULTS = {key: str(default).lower() for key, default, _ in MediaPipeSettings.help()}
 
 
 def settings(options: Mapping[str, str]) -> dict[str, object]:
     """The keyword arguments of ``mp.solutions.pose.Pose``, checked."""
-    unknown = sorted(set(options) - set(DEFAULTS))
-    if unknown:
-        raise StgcnError(
-            f"mediapipe: unknown option {unknown[0]!r}; known: {', '.join(sorted(DEFAULTS))}"
-        )
-    given = {**DEFAULTS, **options}
-    complexity = str(given["model_complexity"])
-    # the 0.10.14 wheel ships pose_landmark_full (1) only; 0 (lite) and 2 (heavy) are
-    # downloaded on first use, which a machine without a network cannot do
-    if complexity != "1":
-        raise StgcnError(
-            "mediapipe: model_complexity 1 is the model the wheel ships; "
-            f"{complexity!r} would be downloaded"
-        )
-    return {
-        "static_image_mode": False,
-        "model_complexity": 1,
-        "smooth_landmarks": parse_bool(given["smooth_landmarks"], "mediapipe: smooth_landmarks"),
-        "min_detection_confidence": _fraction(
-            "min_detection_confidence", given["min_detection_confidence"]
-        ),
-        "min_tracking_confidence": _fraction(
-            "min_tracking_confidence", given["min_tracking_confidence"]
-        ),
-    }
+    parsed = MediaPipeSettings.parse(options)
+    return {"static_image_mode": False, **dataclasses.asdict(parsed)}
 
 
 class MediaPipePose:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 
@@ -27,7 +28,7 @@ from stgcn.errors import StgcnError
 from stgcn.model.network import TEMPORAL_ALGORITHMS, set_temporal_algorithm
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.records import Availability
-from stgcn.plugins.settings import parse_bool
+from stgcn.plugins.settings import Settings, option, parse_bool
 from stgcn.system.allocator import keep_freed_memory
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
@@ -40,7 +41,31 @@ def native_bf16() -> bool:
     return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
 
 
-OPTIONS = ("channels_last", "compile", "reuse_memory", "temporal")
+def _layout(value: object, what: str) -> bool | None:
+    """``auto`` (None: decided per machine and precision), true or false."""
+    if str(value).strip().lower() == "auto":
+        return None
+    try:
+        return parse_bool(value, what)
+    except StgcnError:
+        raise StgcnError(f"{what}: expected auto, true or false, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class CPUSettings(Settings):
+    """The cpu backend's ``--backend-option KEY=VALUE`` settings."""
+
+    family: ClassVar[str] = "backend 'cpu'"
+    unknown_line: ClassVar[str] = "{family} has no option {key!r} (known: {known})"
+    value_line: ClassVar[str] = "backend option {key}"
+
+    channels_last: bool | None = option(None, "channels-last memory format (auto)", parse=_layout)
+    compile: bool = option(False, "torch.compile the model (--compile)")
+    reuse_memory: bool = option(True, "malloc keeps freed memory for the next step")
+    temporal: str = option("dft", "the temporal convolution's path", choices=TEMPORAL_ALGORITHMS)
+
+
+OPTIONS = tuple(CPUSettings.keys())
 
 
 class CPUBackend:
@@ -66,31 +91,11 @@ class CPUBackend:
         return "bf16" if native_bf16() else "fp32"
 
     def configure(self, options: Mapping[str, str]) -> None:
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise StgcnError(
-                f"backend 'cpu' has no option {unknown[0]!r} (known: {', '.join(OPTIONS)})"
-            )
-        self.compile = parse_bool(options.get("compile", "false"), "backend option compile")
-        layout = options.get("channels_last", "auto")
-        try:
-            self.channels_last = (
-                None if layout == "auto" else parse_bool(layout, "backend option channels_last")
-            )
-        except StgcnError:
-            raise StgcnError(
-                f"backend option channels_last: expected auto, true or false, got {layout!r}"
-            ) from None
-        self.reuse_memory = parse_bool(
-            options.get("reuse_memory", "true"), "backend option reuse_memory"
-        )
-        temporal = options.get("temporal", "dft")
-        if temporal not in TEMPORAL_ALGORITHMS:
-            raise StgcnError(
-                f"backend option temporal must be one of {', '.join(TEMPORAL_ALGORITHMS)},"
-                f" not {temporal!r}"
-            )
-        self.temporal = temporal
+        settings = CPUSettings.parse(options)
+        self.compile = settings.compile
+        self.channels_last = settings.channels_last
+        self.reuse_memory = settings.reuse_memory
+        self.temporal = settings.temporal
 
     def setup(self, local_rank: int) -> torch.device:
         # several workers on one host share its cores rather than each taking all of them

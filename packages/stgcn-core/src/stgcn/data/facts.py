@@ -11,7 +11,6 @@ naming the plugin (its traceback under ``--debug``) rather than a bare traceback
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,10 +27,7 @@ Result = TypeVar("Result")
 
 def plugin_of(record: Dataset) -> str:
     """The distribution that registered ``record`` (for errors), or "" when unknown."""
-    from stgcn.plugins.registry import get_registry
-
-    info = get_registry().owner.get(("datasets", record.name))
-    return info.distribution if info is not None else ""
+    return record.plugin
 
 
 def plugin_call(record: Dataset, what: str, call: Callable[..., Result], *args: Any) -> Result:
@@ -112,21 +108,11 @@ def from_checkpoint(record: Dataset, checkpoint: Mapping[str, Any] | None) -> Da
     return record.with_facts(DataFacts(**known))
 
 
-def takes_options(read_sample: Callable[..., Any]) -> bool:
-    """Whether a ``read_sample`` takes the options as a second argument (API 1.2)."""
-    try:
-        parameters = list(inspect.signature(read_sample).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in parameters)
-
-
 def read_sample(record: Dataset, path: Path, options: Mapping[str, Any]) -> Any:
     """One clip read by the dataset's ``read_sample``, given ``options`` where it takes them."""
     reader = record.read_sample
     if reader is None:
         raise StgcnError(f"dataset {record.name!r} cannot read clip files")
-    if takes_options(reader):
+    if record.reads_sample_options():
         return reader(path, dict(options))
     return reader(path)

@@ -3,37 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from stgcn.data import synthetic
-from stgcn.errors import StgcnError
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.records import Dataset
+from stgcn.plugins.settings import Settings, option
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
 STGCN_API = ">=1,<2"
 
-OPTIONS = {"train_size": int, "val_size": int, "frames": int, "seed": int}
+
+@dataclass(frozen=True)
+class SyntheticOptions(Settings):
+    """The synthetic dataset's ``--data-option KEY=VALUE`` settings."""
+
+    family: ClassVar[str] = "synthetic dataset"
+
+    train_size: int | None = option(None, "clips in the training split")
+    val_size: int | None = option(None, "clips in the validation split")
+    frames: int = option(synthetic.FRAMES, "frames of each clip")
+    seed: int = option(0, "the seed the clips are drawn from")
+
+
+OPTIONS = tuple(SyntheticOptions.keys())
 
 
 def build(split: str, data_path: Path | None, options: Mapping[str, Any]):
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise StgcnError(
-            f"synthetic dataset: unknown option {unknown[0]!r}; known: {', '.join(OPTIONS)}"
-        )
-    try:
-        values = {key: OPTIONS[key](value) for key, value in options.items()}
-    except ValueError as error:
-        raise StgcnError(f"synthetic dataset: bad option value: {error}") from None
-    size = values.get(f"{split}_size")
-    return synthetic.SyntheticSkeletons(
-        split,
-        size=size,
-        seed=values.get("seed", 0),
-        frames=values.get("frames", synthetic.FRAMES),
-    )
+    values = SyntheticOptions.parse(options)
+    size = values.train_size if split == "train" else values.val_size
+    return synthetic.SyntheticSkeletons(split, size=size, seed=values.seed, frames=values.frames)
 
 
 SYNTHETIC = Dataset(

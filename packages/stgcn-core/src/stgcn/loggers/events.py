@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.plugins.registry import Registry, get_registry
+from stgcn.plugins.registry import Registry
 
 EVENTS = ("run_started", "step", "epoch_ended", "checkpoint_saved", "run_ended")
 
@@ -57,9 +57,8 @@ class RunLoggers:
         self.emit("run_ended", dict(summary))
 
 
-def check_loggers(names: Iterable[str], registry: Registry | None = None) -> None:
+def check_loggers(names: Iterable[str], registry: Registry) -> None:
     """Every name is a registered logger (one line naming the unknown one otherwise)."""
-    registry = registry or get_registry()
     for name in names:
         registry.logger(name)
 
@@ -68,11 +67,10 @@ def open_loggers(
     names: Iterable[str],
     work_dir: Path,
     config: Mapping[str, Any],
-    registry: Registry | None = None,
+    registry: Registry,
 ) -> RunLoggers:
     """Create each named logger for this run; a StgcnError (a missing package) stops the
     run before its first step, any other failure only switches that logger off."""
-    registry = registry or get_registry()
     created = {}
     for name in names:
         record = registry.logger(name)

@@ -1,11 +1,14 @@
 """The plugin layer: the hooks a plugin implements (:mod:`.hookspecs`), the records it
-registers (:mod:`.records`), the ``KEY=VALUE`` settings parser (:mod:`.settings`) and
-the registry that loads plugins and collects what they register (:mod:`.registry`).
+registers (:mod:`.records`), the kinds of record (:mod:`.kinds`), the ``KEY=VALUE``
+settings parser (:mod:`.settings`), :func:`lazy` functions (:mod:`.deferred`), the loading
+of plugin modules (:mod:`.loading`), the registry that collects what they register
+(:mod:`.registry`) and its listing (:mod:`.listing`).
 
 It imports the model layer (a record may carry a custom :class:`~stgcn.model.graph.Layout`)
 and nothing above it. The names a plugin author reads here are re-exported.
 """
 
+from stgcn.plugins.deferred import lazy
 from stgcn.plugins.registry import (
     API_VERSION,
     PluginInfo,
@@ -24,6 +27,7 @@ __all__ = [
     "describe",
     "get_plugin_manager",
     "get_registry",
+    "lazy",
     "reset",
     "strict_plugins",
 ]

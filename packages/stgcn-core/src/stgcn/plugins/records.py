@@ -14,6 +14,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
 from stgcn.errors import StgcnError
 
 if TYPE_CHECKING:
@@ -78,7 +81,8 @@ class Backend(Protocol):
 
 
 BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset"]
-#: ``read_sample(path)``, or from plugin API 1.2 ``read_sample(path, options)``
+#: ``read_sample(path)``, or from plugin API 1.2 ``read_sample(path, options)`` (see
+#: :meth:`Dataset.reads_sample_options`)
 ReadSample = Callable[..., Any]
 Describe = Callable[["Path | None", "Mapping[str, Any]"], "DataFacts"]
 AugmentBatch = Callable[["torch.Tensor", "Mapping[str, Any]"], "torch.Tensor"]
@@ -114,9 +118,10 @@ class Dataset:
     batch_size, lr, steps, ...); command-line options still win.
     ``read_sample(path)`` reads one clip in the dataset's own file format (a raw
     JSON clip, say) into a float32 numpy array (in_channels, T, V, num_person), so
-    that ``stgcn predict`` can take files the user already has; one that takes a
-    second parameter gets the model's data options (plugin API 1.2), so that the
-    clip is read as the model was trained on it.
+    that ``stgcn predict`` can take files the user already has; one declared with
+    ``read_sample_options=True`` (or of a plugin whose ``STGCN_API`` starts at 1.2)
+    gets the model's data options as a second argument, so that the clip is read as
+    the model was trained on it.
     ``describe(data_path, options)`` (plugin API 1.2) gives the facts the data itself
     decides: classes, layout, channels, persons (:class:`DataFacts`). A dataset with
     one registers ``num_class=0`` when its classes are known only from its data.
@@ -151,6 +156,27 @@ class Dataset:
     #: coordinate (3D: x, y, z); bones and motion average it instead of subtracting
     score_channel: bool = True
     describe: Describe | None = None
+    #: whether ``read_sample`` takes the data options as a second argument; None leaves
+    #: it to the plugin's ``STGCN_API``: options when the range starts at 1.2 or later
+    read_sample_options: bool | None = None
+    #: the distribution that registered this record and the ``STGCN_API`` range its
+    #: module declares: the registry fills both in, a plugin leaves them out
+    plugin: str = field(default="", compare=False)
+    plugin_api: str = field(default="", compare=False)
+
+    def reads_sample_options(self) -> bool:
+        """Whether ``read_sample`` gets the options: as the record declares, else as its
+        plugin's declared API range says (a range admitting 1.0 or 1.1 means the path
+        alone, since ``read_sample`` took only the path before 1.2)."""
+        if self.read_sample_options is not None:
+            return self.read_sample_options
+        if not self.plugin_api:
+            return False
+        try:
+            supported = SpecifierSet(self.plugin_api)
+        except InvalidSpecifier:
+            return False
+        return not any(Version(old) in supported for old in ("1.0", "1.1"))
 
     def with_facts(self, facts: DataFacts) -> Dataset:
         """This record with the facts that ``facts`` sets (None keeps a field)."""

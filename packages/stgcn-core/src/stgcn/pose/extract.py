@@ -27,11 +27,14 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.pose.inputs import SkeletonInput, check_estimator, read_skeletons
 from stgcn.pose.skeletons import write_json
+
+if TYPE_CHECKING:
+    from stgcn.plugins.records import PoseEstimator
 
 #: the record of what an output folder holds: a resumed run must extract the same way
 MANIFEST = "extract.json"
@@ -151,13 +154,22 @@ def extract_one(task: tuple[Any, ...]) -> tuple[str, str, int, int]:
     "done" or "failed"; never raises, so that one broken video stops nothing."""
     source, layout, target, label, label_index = task
     try:
-        skeletons = read_skeletons(source, layout)
+        estimator = _estimator(source.estimator) if source.kind == "video" else None
+        skeletons = read_skeletons(source, layout, estimator=estimator)
         write_json(target, skeletons.to_kinetics(label, label_index))
         return "done", "", len(skeletons.frames), skeletons.frames_with_pose
     except StgcnError as error:
         return "failed", first_line(error), 0, 0
     except Exception as error:  # a decoder's or an estimator's own failure on this file
         return "failed", f"{type(error).__name__}: {first_line(error)}", 0, 0
+
+
+def _estimator(name: str) -> PoseEstimator:
+    """The estimator named ``name`` in this process's registry: ``extract`` is a command's
+    whole job and each worker process an entry point of its own, loading the plugins."""
+    from stgcn.plugins.registry import get_registry
+
+    return get_registry().pose_estimator(name)
 
 
 def _has_pose(path: Path) -> bool:
@@ -213,7 +225,7 @@ def extract(
     if layout != "openpose":
         raise StgcnError("a Kinetics-skeleton set holds openpose skeletons (18 joints)")
     if kind == "video":
-        check_estimator(estimator, layout)
+        check_estimator(_estimator(estimator), layout)
     elif frame_size is None:
         raise StgcnError(f"--{kind} files hold pixel coordinates: give --frame-size WIDTHxHEIGHT")
     if output.resolve() == root.resolve() or root.resolve() in output.resolve().parents:

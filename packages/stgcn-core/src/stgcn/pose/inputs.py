@@ -7,9 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stgcn.errors import StgcnError
 from stgcn.pose.skeletons import PoseSequence
+
+if TYPE_CHECKING:
+    from stgcn.plugins.records import PoseEstimator
 
 KINDS = ("video", "openpose", "coco-results")
 
@@ -26,27 +30,30 @@ class SkeletonInput:
     frame_size: tuple[int, int] | None = None
 
 
-def check_estimator(name: str, layout: str) -> None:
-    """The estimator is installed and can feed ``layout``: one line otherwise, before
-    any video is opened."""
-    from stgcn.plugins.registry import get_registry
-
-    estimator = get_registry().pose_estimator(name)
+def check_estimator(estimator: PoseEstimator, layout: str) -> None:
+    """The estimator (the caller looked it up by name) can feed ``layout``: one line
+    otherwise, before any video is opened."""
     if layout not in estimator.layouts:
         known = ", ".join(sorted(estimator.layouts)) or "none"
-        raise StgcnError(f"pose estimator {name!r} gives no {layout} skeletons (it gives: {known})")
+        raise StgcnError(
+            f"pose estimator {estimator.name!r} gives no {layout} skeletons (it gives: {known})"
+        )
 
 
 def read_skeletons(
-    source: SkeletonInput, layout: str, on_frame: Callable[[int], None] | None = None
+    source: SkeletonInput,
+    layout: str,
+    on_frame: Callable[[int], None] | None = None,
+    estimator: PoseEstimator | None = None,
 ) -> PoseSequence:
-    """The clip's skeletons in ``layout`` ("openpose" or "coco"), coordinates in [0, 1]."""
+    """The clip's skeletons in ``layout`` ("openpose" or "coco"), coordinates in [0, 1];
+    a video needs ``estimator``, the record named by ``source.estimator``."""
     if source.kind == "video":
-        from stgcn.plugins.registry import get_registry
         from stgcn.pose.video import estimate_video
 
-        check_estimator(source.estimator, layout)
-        estimator = get_registry().pose_estimator(source.estimator)
+        if estimator is None:
+            raise ValueError(f"reading the video {source.path} needs its pose estimator record")
+        check_estimator(estimator, layout)
         raw = estimate_video(source.path, estimator, source.estimator_options, on_frame)
         return raw.to_layout(layout, estimator.layouts)
     if source.frame_size is None:

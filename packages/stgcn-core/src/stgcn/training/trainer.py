@@ -263,6 +263,7 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
     Runs as one worker of ``world.size``: each rank trains on its share of every
     batch, and rank 0 alone writes the work dir.
     """
+    registry = registry or get_registry()
     session = resolve(config, registry)
     config, backend, world = session.config, session.backend, session.world
     state = _check_work_dir(session, resume)

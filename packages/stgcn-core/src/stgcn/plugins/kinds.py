@@ -1,0 +1,132 @@
+"""The plugin kinds, declared once.
+
+Each row of :data:`KINDS` names a kind (the name of its table in the registry and of
+its list in ``stgcn plugins --json``), the record type a plugin registers, the hook
+that registers it and how one row of ``stgcn plugins`` describes a record. The
+registry, ``stgcn plugins`` and the unknown-name errors read this table and nothing
+else, so a new kind is a hook spec, a record and one row here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from stgcn.plugins.records import Backend, Dataset, Exporter, Logger, PoseEstimator
+
+#: ``row(registry, name)``: the ``stgcn plugins --json`` entry of one record
+Row = Callable[[Any, str], dict[str, Any]]
+#: what ``stgcn plugins`` prints after the label, from the record's ``--json`` entry
+Text = Callable[[dict[str, Any]], str]
+
+
+def _name(row: dict[str, Any]) -> str:
+    return str(row["name"])
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of thing a plugin provides."""
+
+    #: the registry table and ``--json`` list: "backends"
+    name: str
+    #: the type ``register`` checks each record against
+    record: type[Any]
+    #: the hook a plugin implements to register them
+    hook: str
+    row: Row
+    #: the word ``stgcn plugins`` prints before each name ("backend")
+    label: str
+    text: Text = _name
+    #: a name users look for that an uninstalled distribution provides: (name, distribution)
+    install_hint: tuple[str, str] | None = None
+
+    @property
+    def singular(self) -> str:
+        """``backend``: the accessor's name (``registry.backend(name)``)."""
+        return self.name[:-1]
+
+    @property
+    def words(self) -> tuple[str, str]:
+        """The kind in errors, singular and plural: ("pose estimator", "pose estimators")."""
+        return self.singular.replace("_", " "), self.name.replace("_", " ")
+
+
+def _backend_row(registry: Any, name: str) -> dict[str, Any]:
+    backend = registry.backends[name]
+    availability = registry.availability(name)
+    return {
+        "name": name,
+        "description": backend.description,
+        "available": availability.available,
+        "reason": availability.reason or None,
+        "collective": backend.collective,
+        "precisions": list(backend.precisions),
+    }
+
+
+def _dataset_row(registry: Any, name: str) -> dict[str, Any]:
+    dataset = registry.datasets[name]
+    layout = dataset.layout if isinstance(dataset.layout, str) else dataset.layout.name
+    return {
+        "name": dataset.name,
+        "description": dataset.description,
+        "num_class": dataset.num_class,
+        "layout": layout,
+        "in_channels": dataset.in_channels,
+        "num_person": dataset.num_person,
+        "needs_data_path": dataset.needs_data_path,
+    }
+
+
+def _described_row(kind: str) -> Row:
+    def row(registry: Any, name: str) -> dict[str, Any]:
+        return {"name": name, "description": registry.tables[kind][name].description}
+
+    return row
+
+
+def _pose_estimator_row(registry: Any, name: str) -> dict[str, Any]:
+    estimator = registry.pose_estimators[name]
+    return {
+        "name": name,
+        "description": estimator.description,
+        "layouts": sorted(estimator.layouts),
+        "max_persons": estimator.max_persons,
+    }
+
+
+def _backend_text(row: dict[str, Any]) -> str:
+    state = "available" if row["available"] else f"unavailable: {row['reason']}"
+    return f"{row['name']:<12} {state}"
+
+
+def _dataset_text(row: dict[str, Any]) -> str:
+    classes = row["num_class"] or "its data names its"
+    return f"{row['name']:<12} {classes} classes, {row['layout']} layout"
+
+
+def _pose_estimator_text(row: dict[str, Any]) -> str:
+    return f"{row['name']:<12} {', '.join(row['layouts'])} layouts"
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("backends", Backend, "stgcn_register_backends", _backend_row, "backend", _backend_text),
+    Kind("datasets", Dataset, "stgcn_register_datasets", _dataset_row, "dataset", _dataset_text),
+    Kind(
+        "exporters", Exporter, "stgcn_register_exporters", _described_row("exporters"), "exporter"
+    ),
+    Kind("loggers", Logger, "stgcn_register_loggers", _described_row("loggers"), "logger"),
+    Kind(
+        "pose_estimators",
+        PoseEstimator,
+        "stgcn_register_pose_estimators",
+        _pose_estimator_row,
+        "pose",
+        _pose_estimator_text,
+        install_hint=("mediapipe", "stgcn-pose-mediapipe"),
+    ),
+)
+BY_NAME = {kind.name: kind for kind in KINDS}
+BY_SINGULAR = {kind.singular: kind for kind in KINDS}

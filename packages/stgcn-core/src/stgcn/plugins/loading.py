@@ -1,0 +1,192 @@
+"""Loading plugin modules, checked against the plugin API version each declares.
+
+Plugins are modules named by the ``stgcn`` entry point group; the built-ins go
+through the same hooks, registered directly so that they work from a source tree
+too. A plugin that fails to import or to register is reported and skipped, so one
+broken package never takes the others down; ``STGCN_STRICT_PLUGINS=1`` makes that
+fatal for plugin authors who want to see it fail loudly.
+
+``STGCN_PLUGINS=module,module`` names plugin modules to load without an installed
+distribution (entry points exist only for installed ones): a source tree on
+``PYTHONPATH`` on a machine where nothing can be installed. A module that an entry
+point already loaded is not registered twice.
+
+The plugin API carries a version, ``API_VERSION``. A plugin module states the
+versions it was written for in ``STGCN_API`` (a PEP 440 specifier such as
+``">=1,<2"``); one that excludes this core is skipped with a one-line reason
+rather than failing later in the middle of a run. A module without ``STGCN_API``
+is taken as compatible, so plugins written before the version existed keep working.
+
+The distribution's name and version come from its own metadata (``entry_point.dist``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from types import ModuleType
+
+import pluggy
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from stgcn.errors import StgcnError, first_line
+from stgcn.plugins import hookspecs
+from stgcn.plugins.kinds import BY_NAME
+
+ENTRY_POINT_GROUP = "stgcn"
+PLUGINS_VARIABLE = "STGCN_PLUGINS"
+CORE_DISTRIBUTION = "stgcn-core"
+BUILTIN_PLUGINS = (
+    "stgcn.backends.cpu",
+    "stgcn.data.synthetic_plugin",
+    "stgcn.commands.run",
+    "stgcn.commands.evaluate",
+    "stgcn.commands.fuse",
+    "stgcn.commands.bench",
+    "stgcn.commands.plugins",
+    "stgcn.commands.report",
+    "stgcn.commands.info",
+    "stgcn.commands.data",
+    "stgcn.commands.plugin_new",
+    "stgcn.loggers.tensorboard_plugin",
+)
+#: The version of the hooks and records a plugin is written against. The major number
+#: changes when a plugin written for the previous one could break.
+API_VERSION = "1.3"
+#: The module attribute where a plugin states the API versions it supports.
+API_ATTRIBUTE = "STGCN_API"
+
+
+@dataclass
+class PluginInfo:
+    """One plugin module and what it provided, for ``stgcn plugins``; ``info.datasets``
+    (any kind's name) lists the names it registered of that kind."""
+
+    name: str
+    distribution: str
+    version: str
+    module: str
+    provided: dict[str, list[str]] = field(default_factory=dict)
+    commands: list[str] = field(default_factory=list)
+    error: str | None = None
+    #: why a plugin that imported fine was not used (an API range that excludes this core)
+    skipped: str | None = None
+    #: the ``STGCN_API`` range the module declares ("" when it declares none)
+    api: str = ""
+
+    def __getattr__(self, name: str) -> list[str]:
+        if name in BY_NAME:
+            return self.provided.setdefault(name, [])
+        raise AttributeError(name)
+
+
+def strict_plugins() -> bool:
+    return os.environ.get("STGCN_STRICT_PLUGINS", "") not in ("", "0", "false", "no")
+
+
+def describe_error(error: BaseException) -> str:
+    return f"{type(error).__name__}: {first_line(error)}"
+
+
+def _refuse(info: PluginInfo, message: str, error: BaseException | None = None) -> None:
+    """Report a plugin left out: a warning, or the error under STGCN_STRICT_PLUGINS."""
+    message = f"plugin {info.name!r} ({info.distribution}) {message}"
+    if strict_plugins():
+        raise StgcnError(message + " (STGCN_STRICT_PLUGINS is set)") from error
+    print(f"stgcn: warning: {message}", file=sys.stderr)
+
+
+def fail(info: PluginInfo, stage: str, error: BaseException) -> None:
+    info.error = f"{stage} failed: {describe_error(error)}"
+    _refuse(info, f"{info.error}; skipped", error)
+
+
+def api_incompatibility(module: ModuleType) -> str | None:
+    """Why ``module`` cannot be used with this core's plugin API, or None when it can."""
+    declared = getattr(module, API_ATTRIBUTE, None)
+    if declared is None:
+        return None
+    try:
+        supported = SpecifierSet(str(declared))
+    except InvalidSpecifier:
+        return f"its {API_ATTRIBUTE} {declared!r} is not a version range such as '>=1,<2'"
+    if Version(API_VERSION) in supported:
+        return None
+    return f"needs stgcn plugin API {declared}, this stgcn-core has {API_VERSION}"
+
+
+def _register(manager: pluggy.PluginManager, info: PluginInfo, module: ModuleType) -> None:
+    """Register ``module`` unless its declared API range excludes this core."""
+    reason = api_incompatibility(module)
+    if reason is not None:
+        info.skipped = reason
+        _refuse(info, f"skipped: {reason}")
+        return
+    info.api = str(getattr(module, API_ATTRIBUTE, ""))
+    manager.register(module, name=info.name)
+
+
+def _core_version() -> str:
+    from stgcn import __version__
+
+    return __version__
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    manager = pluggy.PluginManager("stgcn")
+    manager.add_hookspecs(hookspecs)
+    return manager
+
+
+def load_plugins(
+    manager: pluggy.PluginManager, extra: Iterable[tuple[PluginInfo, ModuleType]] = ()
+) -> list[PluginInfo]:
+    """Register the built-ins, every entry point that imports, then ``extra``."""
+    infos: list[PluginInfo] = []
+    for module_name in BUILTIN_PLUGINS:
+        info = PluginInfo(module_name, CORE_DISTRIBUTION, _core_version(), module_name)
+        _register(manager, info, importlib.import_module(module_name))
+        infos.append(info)
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = entry_point.dist  # the distribution's own metadata names the plugin
+        name, version = (dist.name, dist.version) if dist else ("unknown", "unknown")
+        info = PluginInfo(entry_point.name, name, version, entry_point.value)
+        infos.append(info)
+        try:
+            module = entry_point.load()
+        except Exception as error:  # any import failure skips this plugin only
+            fail(info, "import", error)
+            continue
+        _register(manager, info, module)
+    for module_name in named_plugin_modules():
+        # no distribution to name: the module stands for it in ``stgcn plugins``
+        info = PluginInfo(module_name, module_name, "unknown", module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as error:  # any import failure skips this plugin only
+            infos.append(info)
+            fail(info, "import", error)
+            continue
+        if manager.is_registered(module) or any(
+            other.module == module_name and other.skipped for other in infos
+        ):
+            continue  # already there (or already skipped) through its entry point
+        info.version = str(getattr(module, "__version__", "unknown"))
+        infos.append(info)
+        _register(manager, info, module)
+    for info, module in extra:
+        info.api = str(getattr(module, API_ATTRIBUTE, ""))
+        manager.register(module, name=info.name)
+        infos.append(info)
+    return infos
+
+
+def named_plugin_modules() -> list[str]:
+    """The modules listed in ``STGCN_PLUGINS`` (comma-separated), in order, once each."""
+    names = (part.strip() for part in os.environ.get(PLUGINS_VARIABLE, "").split(","))
+    return list(dict.fromkeys(name for name in names if name))
