@@ -19,6 +19,8 @@ and that is tested against hand-worked adjacency on its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -136,7 +138,7 @@ class BaselineSTGCN(nn.Module):
     def __init__(
         self,
         num_class: int,
-        layout: str | Layout | dict = "openpose",
+        layout: str | Layout | dict[str, Any] = "openpose",
         strategy: str = "spatial",
         in_channels: int = 3,
         edge_importance_weighting: bool = True,

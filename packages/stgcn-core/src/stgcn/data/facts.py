@@ -14,11 +14,15 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.model.graph import Layout, get_layout
-from stgcn.plugins.records import DataFacts, Dataset
+from stgcn.plugins.records import DataFacts, Dataset, ReadClipWithOptions, ReadSample
+
+if TYPE_CHECKING:
+    import numpy as np
+    from typing_extensions import TypeIs
 
 #: the checkpoint key that holds :func:`facts_of` the run's dataset
 CHECKPOINT_KEY = "data_facts"
@@ -112,7 +116,7 @@ def from_checkpoint(record: Dataset, checkpoint: Mapping[str, Any] | None) -> Da
     return record.with_facts(DataFacts(**known))
 
 
-def takes_options(read_sample: Callable[..., Any]) -> bool:
+def takes_options(read_sample: ReadSample) -> TypeIs[ReadClipWithOptions]:
     """Whether a ``read_sample`` takes the options as a second argument (API 1.2)."""
     try:
         parameters = list(inspect.signature(read_sample).parameters.values())
@@ -122,7 +126,7 @@ def takes_options(read_sample: Callable[..., Any]) -> bool:
     return len(positional) >= 2 or any(p.kind is p.VAR_POSITIONAL for p in parameters)
 
 
-def read_sample(record: Dataset, path: Path, options: Mapping[str, Any]) -> Any:
+def read_sample(record: Dataset, path: Path, options: Mapping[str, Any]) -> np.ndarray:
     """One clip read by the dataset's ``read_sample``, given ``options`` where it takes them."""
     reader = record.read_sample
     if reader is None:

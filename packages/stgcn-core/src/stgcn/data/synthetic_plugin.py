@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ STGCN_API = ">=1,<2"
 OPTIONS = {"train_size": int, "val_size": int, "frames": int, "seed": int}
 
 
-def build(split: str, data_path: Path | None, options: Mapping[str, Any]):
+def build(
+    split: str, data_path: Path | None, options: Mapping[str, Any]
+) -> synthetic.SyntheticSkeletons:
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise StgcnError(
@@ -58,5 +60,5 @@ SYNTHETIC = Dataset(
 
 
 @hookimpl
-def stgcn_register_datasets(register) -> None:
+def stgcn_register_datasets(register: Callable[[Dataset], None]) -> None:
     register(SYNTHETIC)

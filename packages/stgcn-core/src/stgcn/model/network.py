@@ -7,6 +7,8 @@ state_dict keys, and a released reference checkpoint must load with
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import torch
 from torch import nn
 
@@ -119,6 +121,7 @@ class STGCNBlock(nn.Module):
             nn.BatchNorm2d(out_channels),
             nn.Dropout(dropout, inplace=True),
         )
+        self.residual: nn.Module | None
         if not residual:
             self.residual = None
         elif in_channels == out_channels and stride == 1:
@@ -147,7 +150,7 @@ class STGCN(nn.Module):
     def __init__(
         self,
         num_class: int,
-        layout: str | Layout | dict = "openpose",
+        layout: str | Layout | dict[str, Any] = "openpose",
         strategy: str = "spatial",
         in_channels: int = 3,
         edge_importance_weighting: bool = True,
@@ -180,6 +183,7 @@ class STGCN(nn.Module):
             )
             channels = out_channels
         self.st_gcn_networks = nn.ModuleList(blocks)
+        self.edge_importance: nn.ParameterList | None
         if edge_importance_weighting:
             self.edge_importance = nn.ParameterList(
                 [nn.Parameter(torch.ones_like(A)) for _ in blocks]
@@ -212,7 +216,7 @@ class STGCN(nn.Module):
                 nn.init.normal_(module.weight, 1.0, 0.02)
                 nn.init.zeros_(module.bias)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """What it takes to build this network again (stored in checkpoints)."""
         return {
             "num_class": self.num_class,
@@ -220,10 +224,15 @@ class STGCN(nn.Module):
             "strategy": self.graph.strategy,
             "in_channels": self.in_channels,
             "edge_importance_weighting": self.edge_importance is not None,
-            "dropout": float(self.st_gcn_networks[1].tcn[4].p),
+            "dropout": self._dropout(),
             "max_hop": self.graph.max_hop,
             "dilation": self.graph.dilation,
         }
+
+    def _dropout(self) -> float:
+        # the second block's: the first is built without dropout
+        block = cast(STGCNBlock, self.st_gcn_networks[1])
+        return float(cast(nn.Dropout, block.tcn[4]).p)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Block outputs before pooling: ``(N*M, 256, T', V)``."""

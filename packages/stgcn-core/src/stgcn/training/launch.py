@@ -101,8 +101,8 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
         if static
         else {"join_timeout": topology.rdzv_timeout}
     )
-    # one host: a free port chosen by the rendezvous itself
-    endpoint = topology.rdzv_endpoint if multi_node else "127.0.0.1:0"
+    # one host: a free port chosen by the rendezvous itself (several: given, checked above)
+    endpoint = topology.rdzv_endpoint if multi_node and topology.rdzv_endpoint else "127.0.0.1:0"
     run_id = _run_id(topology, endpoint)
     me = this_host(topology.node_rank if static else None)
     meeting = None

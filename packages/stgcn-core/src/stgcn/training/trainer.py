@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -183,7 +183,7 @@ def initialise_from(model: STGCN, path: str) -> list[str]:
 
 def _loader(
     dataset: Any, session: Session, train: bool, epoch: int, order: list[int] | None = None
-) -> DataLoader:
+) -> DataLoader[Any]:
     """One epoch's batches for this rank: ``order`` for training (the rest of
     :func:`_epoch_order` from a position on), in order for validation.
 
@@ -257,7 +257,9 @@ def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
     return None
 
 
-def train(config: RunConfig, resume: bool = False, registry: Registry | None = None) -> dict:
+def train(
+    config: RunConfig, resume: bool = False, registry: Registry | None = None
+) -> dict[str, Any]:
     """Train, evaluating every epoch; returns the last metrics line plus ``best_top1``.
 
     Runs as one worker of ``world.size``: each rank trains on its share of every
@@ -282,15 +284,15 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
     # have no work dir): rank 0's answer decides
     state = dist.share_from_main(state, world)
     seed_everything(config.seed)
-    model = build_model(session)
+    network = build_model(session)
     if config.weights and state is None:
-        skipped = initialise_from(model, config.weights)
+        skipped = initialise_from(network, config.weights)
         if skipped and world.is_main:
             print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
     if state is not None:
-        model.load_state_dict(state["model"])
-    model.to(device)
-    model = backend.prepare_model(model, session.precision)
+        network.load_state_dict(state["model"])
+    network.to(device)
+    model = backend.prepare_model(network, session.precision)
     model = dist.wrap_model(model, world, device, config.sync_bn)
     optimizer = torch.optim.SGD(
         model.parameters(),
@@ -402,7 +404,7 @@ def _epochs(
             session, model, optimizer, scaler, train_set, epoch, device, batch_stream, loggers,
             control, start, save_step,
         )  # fmt: skip
-        loss_sum, samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
+        total_loss, total_samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
         dist.broadcast_buffers(model, world)
         result = evaluate(
             dist.unwrap(model),
@@ -417,12 +419,12 @@ def _epochs(
         last = {
             "epoch": epoch + 1,
             "lr": optimizer.param_groups[0]["lr"],
-            "train_loss": loss_sum / max(samples, 1),
+            "train_loss": total_loss / max(total_samples, 1),
             "val_loss": result.loss,
             "val_top1": result.top1,
             "val_top5": result.top5,
             "val_mean_class_accuracy": result.mean_class_accuracy,
-            "samples_per_s": samples / train_seconds if train_seconds > 0 else 0.0,
+            "samples_per_s": total_samples / train_seconds if train_seconds > 0 else 0.0,
             "step_seconds": train_seconds / max(steps, 1),
             "epoch_seconds": time.perf_counter() - started,
             "world_size": world.size,
@@ -673,7 +675,7 @@ def _checkpoint(
     epoch: int,
     best_top1: float,
 ) -> dict[str, Any]:
-    inner = dist.unwrap(model)
+    inner = cast(STGCN, dist.unwrap(model))  # the trainer builds only STGCNs
     return {
         "format": ckpt.FORMAT,
         "format_version": ckpt.FORMAT_VERSION,
