@@ -192,15 +192,27 @@ def bench(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tools" / "plot_bench.py"), *args)
 
 
+CORE = ROOT / "packages" / "stgcn-core"
+#: what mypy needs to check the core from its sources: its dependencies that ship types,
+#: and the stubs of those that do not (tomli: the check is for Python 3.10)
+CORE_TYPED_DEPENDENCIES = ["numpy", "pluggy", "click", "packaging", "tomli", "matplotlib"]
+CORE_STUBS = ["types-PyYAML", "types-tqdm"]
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository, then the core's
     import contract (.importlinter: its layers import downward only, and it never imports
-    a plugin package), read from the source tree without installing it."""
-    session.install("ruff", "import-linter")
+    a plugin package) and its types (mypy, configured in its pyproject.toml), both read
+    from the source tree without installing it."""
+    session.install("-c", CONSTRAINTS, "torch==2.13.0")
+    session.install(
+        "-c", CONSTRAINTS, "ruff", "import-linter", "mypy", *CORE_TYPED_DEPENDENCIES, *CORE_STUBS
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "packages" / "stgcn-core" / "src")})
+    session.run("lint-imports", env={"PYTHONPATH": str(CORE / "src")})
+    session.run("mypy", "--config-file", str(CORE / "pyproject.toml"), "-p", "stgcn")
 
 
 @nox.session
