@@ -134,11 +134,8 @@ def tests_pose(session: nox.Session) -> None:
     ``stgcn data extract``, then ``stgcn run`` on the result (not in the default set:
     mediapipe's dependencies are heavy). The core's pose tests run again beside OpenCV."""
     install_stgcn(session, "pytest", f"{POSE_PACKAGE}[test]")
-    core = ROOT / "packages" / "stgcn-core" / "tests"
-    session.run(
-        "pytest", str(POSE_PACKAGE / "tests"), *sorted(str(p) for p in core.glob("test_pose_*.py")),
-        *session.posargs,
-    )  # fmt: skip
+    core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
+    session.run("pytest", str(POSE_PACKAGE / "tests"), *core_pose_tests, *session.posargs)
 
 
 @nox.session(name="tests-npu")
@@ -154,10 +151,8 @@ def tests_npu(session: nox.Session) -> None:
     npu = ROOT / "packages" / "stgcn-backend-npu"
     session.env["TORCH_DEVICE_BACKEND_AUTOLOAD"] = "0"
     session.install("-c", CONSTRAINTS, "torch==2.13.0")
-    session.install(
-        "-c", CONSTRAINTS, str(ROOT / "packages" / "stgcn-core"), f"{npu}[torch-npu]", "pytest",
-        "ninja",
-    )  # fmt: skip
+    core = str(ROOT / "packages" / "stgcn-core")
+    session.install("-c", CONSTRAINTS, core, f"{npu}[torch-npu]", "pytest", "ninja")
     session.run("pytest", str(npu / "tests"), *session.posargs)
 
 
@@ -173,10 +168,8 @@ def tests_cuda(session: nox.Session) -> None:
     if session.venv_backend == "none":
         sources = [str(ROOT / "packages" / "stgcn-core" / "src"), str(CUDA_PACKAGE / "src")]
         path = os.pathsep.join([*sources, *filter(None, [os.environ.get("PYTHONPATH")])])
-        session.run(
-            sys.executable, "-m", "pytest", tests, *session.posargs,
-            env={"PYTHONPATH": path, "STGCN_PLUGINS": "stgcn_backend_cuda"},
-        )  # fmt: skip
+        env = {"PYTHONPATH": path, "STGCN_PLUGINS": "stgcn_backend_cuda"}
+        session.run(sys.executable, "-m", "pytest", tests, *session.posargs, env=env)
         return
     install_stgcn(session, "pytest")
     session.run("pytest", tests, *session.posargs)

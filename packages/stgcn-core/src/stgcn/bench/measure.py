@@ -213,9 +213,15 @@ def bench_training(
     with contextlib.ExitStack() as stack:
         if reference:
             job = ReferenceJob(
-                mode, batch_size, frames, persons, KINETICS_CLASSES, seed, str(device),
+                mode,
+                batch_size,
+                frames,
+                persons,
+                KINETICS_CLASSES,
+                seed,
+                str(device),
                 torch.get_num_threads(),
-            )  # fmt: skip
+            )
             models.append(stack.enter_context(ReferenceProcess(job)))
         timing, *rest = _timed(models, steps, warmup, batch_size)
     own_process = rest.pop() if reference else None

@@ -16,6 +16,7 @@ from stgcn.model import INIT_SCHEMES, spectral
 from stgcn.model.graph import Graph, Layout
 
 #: (output channels, temporal stride) of blocks 0..9.
+# one row per stage (64, 128, 256 channels), as the paper draws them: kept by hand
 BLOCKS: tuple[tuple[int, int], ...] = (
     (64, 1), (64, 1), (64, 1), (64, 1),
     (128, 2), (128, 1), (128, 1),

@@ -328,9 +328,19 @@ def train(
     try:
         with control.signals:
             last, best_top1 = _epochs(
-                session, model, optimizer, scaler, train_set, val_set, device, batch_stream,
-                start_epoch, best_top1, loggers, control,
-            )  # fmt: skip
+                session,
+                model,
+                optimizer,
+                scaler,
+                train_set,
+                val_set,
+                device,
+                batch_stream,
+                start_epoch,
+                best_top1,
+                loggers,
+                control,
+            )
     except BaseException as error:
         loggers.run_ended({"error": f"{type(error).__name__}: {error}"})
         raise
@@ -401,9 +411,19 @@ def _epochs(
         started = time.perf_counter()
         train_set.set_epoch(epoch)
         loss_sum, samples, train_seconds, steps = _train_epoch(
-            session, model, optimizer, scaler, train_set, epoch, device, batch_stream, loggers,
-            control, start, save_step,
-        )  # fmt: skip
+            session,
+            model,
+            optimizer,
+            scaler,
+            train_set,
+            epoch,
+            device,
+            batch_stream,
+            loggers,
+            control,
+            start,
+            save_step,
+        )
         total_loss, total_samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
         dist.broadcast_buffers(model, world)
         result = evaluate(
@@ -622,8 +642,9 @@ def _train_epoch(
         progress.update(**shown)
         stop, due = control.after_step(global_step)
         if (stop or due) and step + 1 < batches:
-            _save_position(session, control, watch, epoch, step + 1, batches, samples, seconds,
-                           save_step)  # fmt: skip
+            _save_position(
+                session, control, watch, epoch, step + 1, batches, samples, seconds, save_step
+            )
             if stop:
                 progress.close()
                 raise control.stopped(f"at epoch {epoch + 1}, step {step + 1} of {batches}")

@@ -89,8 +89,9 @@ def main() -> None:
         elif "describe" in request:
             allocator = sorted(set(os.environ) - set(reference_environment(os.environ)))
             threads = torch.get_num_threads()
-            answer({"pid": os.getpid(), "threads": threads, "allocator_variables": allocator,
-                    **built})  # fmt: skip
+            answer(
+                {"pid": os.getpid(), "threads": threads, "allocator_variables": allocator, **built}
+            )
         else:
             answer({"seconds": timed.seconds()})
 
