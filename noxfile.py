@@ -134,11 +134,8 @@ def tests_pose(session: nox.Session) -> None:
     ``stgcn data extract``, then ``stgcn run`` on the result (not in the default set:
     mediapipe's dependencies are heavy). The core's pose tests run again beside OpenCV."""
     install_stgcn(session, "pytest", f"{POSE_PACKAGE}[test]")
-    core = ROOT / "packages" / "stgcn-core" / "tests"
-    session.run(
-        "pytest", str(POSE_PACKAGE / "tests"), *sorted(str(p) for p in core.glob("test_pose_*.py")),
-        *session.posargs,
-    )  # fmt: skip
+    core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
+    session.run("pytest", str(POSE_PACKAGE / "tests"), *core_pose_tests, *session.posargs)
 
 
 @nox.session(name="tests-npu")
@@ -154,10 +151,8 @@ def tests_npu(session: nox.Session) -> None:
     npu = ROOT / "packages" / "stgcn-backend-npu"
     session.env["TORCH_DEVICE_BACKEND_AUTOLOAD"] = "0"
     session.install("-c", CONSTRAINTS, "torch==2.13.0")
-    session.install(
-        "-c", CONSTRAINTS, str(ROOT / "packages" / "stgcn-core"), f"{npu}[torch-npu]", "pytest",
-        "ninja",
-    )  # fmt: skip
+    core = str(ROOT / "packages" / "stgcn-core")
+    session.install("-c", CONSTRAINTS, core, f"{npu}[torch-npu]", "pytest", "ninja")
     session.run("pytest", str(npu / "tests"), *session.posargs)
 
 
@@ -173,10 +168,8 @@ def tests_cuda(session: nox.Session) -> None:
     if session.venv_backend == "none":
         sources = [str(ROOT / "packages" / "stgcn-core" / "src"), str(CUDA_PACKAGE / "src")]
         path = os.pathsep.join([*sources, *filter(None, [os.environ.get("PYTHONPATH")])])
-        session.run(
-            sys.executable, "-m", "pytest", tests, *session.posargs,
-            env={"PYTHONPATH": path, "STGCN_PLUGINS": "stgcn_backend_cuda"},
-        )  # fmt: skip
+        env = {"PYTHONPATH": path, "STGCN_PLUGINS": "stgcn_backend_cuda"}
+        session.run(sys.executable, "-m", "pytest", tests, *session.posargs, env=env)
         return
     install_stgcn(session, "pytest")
     session.run("pytest", tests, *session.posargs)
@@ -192,15 +185,27 @@ def bench(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tools" / "plot_bench.py"), *args)
 
 
+CORE = ROOT / "packages" / "stgcn-core"
+#: what mypy needs to check the core from its sources: its dependencies that ship types,
+#: and the stubs of those that do not (tomli: the check is for Python 3.10)
+CORE_TYPED_DEPENDENCIES = ["numpy", "pluggy", "click", "packaging", "tomli", "matplotlib"]
+CORE_STUBS = ["types-PyYAML", "types-tqdm"]
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository, then the core's
     import contract (.importlinter: its layers import downward only, and it never imports
-    a plugin package), read from the source tree without installing it."""
-    session.install("ruff", "import-linter")
+    a plugin package) and its types (mypy, configured in its pyproject.toml), both read
+    from the source tree without installing it."""
+    session.install("-c", CONSTRAINTS, "torch==2.13.0")
+    session.install(
+        "-c", CONSTRAINTS, "ruff", "import-linter", "mypy", *CORE_TYPED_DEPENDENCIES, *CORE_STUBS
+    )
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("lint-imports", env={"PYTHONPATH": str(ROOT / "packages" / "stgcn-core" / "src")})
+    session.run("lint-imports", env={"PYTHONPATH": str(CORE / "src")})
+    session.run("mypy", "--config-file", str(CORE / "pyproject.toml"), "-p", "stgcn")
 
 
 @nox.session

@@ -54,12 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with tempfile.TemporaryDirectory() as folder:
         exported = Path(folder) / "model.onnx"
-        command = [
-            sys.executable, "-m", "stgcn", "export", "onnx",
-            "--checkpoint", str(args.checkpoint), "--output", str(exported),
-            "--opset", "11", "--static",
-            *[f"--{key}={value}" for key, value in SHAPE.items()],
-        ]  # fmt: skip
+        paths = [f"--checkpoint={args.checkpoint}", f"--output={exported}"]
+        shape = [f"--{key}={value}" for key, value in SHAPE.items()]
+        command = [sys.executable, "-m", "stgcn", "export", "onnx", *paths]
+        command += ["--opset", "11", "--static", *shape]
         done = subprocess.run(command, check=False)
         if done.returncode != 0:
             return done.returncode

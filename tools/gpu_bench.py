@@ -117,9 +117,8 @@ class Runner:
         start = time.monotonic()
         try:
             done = subprocess.run(
-                command, cwd=ROOT, env=environment(), capture_output=True, text=True,
-                timeout=limit,
-            )  # fmt: skip
+                command, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=limit
+            )
             text, status = done.stdout + done.stderr, f"exit {done.returncode}"
         except subprocess.TimeoutExpired as error:
             text = (error.stdout or b"").decode() + (error.stderr or b"").decode()
@@ -195,25 +194,19 @@ def main() -> None:
         runner.bench(label, precision, options, **kw)
     with_data(runner)
     if not args.no_tests:
-        runner.child(
-            "tests-cuda (not compile)",
-            [sys.executable, "-m", "pytest", "-q", "--maxfail=3", "-p", "no:cacheprovider",
-             "packages/stgcn-backend-cuda/tests", "-k", "not compile"],
-            180, "tests-cuda.log",
-        )  # fmt: skip
+        pytest = [sys.executable, "-m", "pytest", "-q", "--maxfail=3", "-p", "no:cacheprovider"]
+        tests = [*pytest, "packages/stgcn-backend-cuda/tests", "-k", "not compile"]
+        runner.child("tests-cuda (not compile)", tests, 180, "tests-cuda.log")
     for label, precision, options, kw in MORE:
         runner.bench(label, precision, options, **kw)
     for batch in SWEEP:
         runner.bench(f"bf16 batch {batch}", "bf16", {}, batch=batch, baseline=True)
     runner.bench("fp32 batch 16", "fp32", {}, batch=16, baseline=True)
     runner.bench("eval onnxruntime", "fp32", {}, batch=16, mode="eval", engine="onnxruntime")
-    runner.child(
-        "bf16 compile",
-        [sys.executable, "-m", "stgcn", "bench", "--backend", BACKEND, "--batch-size", str(BATCH),
-         "--frames", str(FRAMES),
-         "--steps", str(STEPS), "--warmup", str(WARMUP), "--compile", "--json"],
-        240, "compile.log",
-    )  # fmt: skip
+    bench = [sys.executable, "-m", "stgcn", "bench", "--backend", BACKEND, "--compile", "--json"]
+    sizes = [f"--batch-size={BATCH}", f"--frames={FRAMES}"]
+    steps = [f"--steps={STEPS}", f"--warmup={WARMUP}"]
+    runner.child("bf16 compile", [*bench, *sizes, *steps], 240, "compile.log")
     if runner.skipped:
         print("skipped for time: " + ", ".join(runner.skipped), flush=True)
 

@@ -52,10 +52,9 @@ def measure_workers(path: str, context: str, batches: int) -> dict:
 
     started = time.perf_counter()
     split = build("train", Path(path), {"split": "xsub"})
-    loader = DataLoader(
-        split, batch_size=16, shuffle=True, num_workers=2, multiprocessing_context=context,
-        persistent_workers=True, generator=torch.Generator().manual_seed(0),
-    )  # fmt: skip
+    pool = {"num_workers": 2, "multiprocessing_context": context, "persistent_workers": True}
+    generator = torch.Generator().manual_seed(0)
+    loader = DataLoader(split, batch_size=16, shuffle=True, generator=generator, **pool)
     iterator = iter(loader)
     next(iterator)
     first_batch = time.perf_counter() - started
@@ -89,11 +88,11 @@ def main() -> None:
 
         started = time.perf_counter()
         write_annotation_file(path, args.clips, dims=2, joints=17, frames=(30, 130), max_persons=2)
-        print(f"wrote {path} ({path.stat().st_size / 2**20:.0f} MiB) in "
-              f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+        size, seconds = path.stat().st_size / 2**20, time.perf_counter() - started
+        print(f"wrote {path} ({size:.0f} MiB) in {seconds:.0f} s", flush=True)
     for part in ("load", "fork", "spawn"):
-        command = [sys.executable, __file__, "--file", str(path), "--part", part,
-                   "--batches", str(args.batches)]  # fmt: skip
+        options = ["--file", str(path), "--part", part, "--batches", str(args.batches)]
+        command = [sys.executable, __file__, *options]
         print(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip())
 
 

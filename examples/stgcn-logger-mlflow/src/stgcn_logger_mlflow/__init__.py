@@ -22,9 +22,9 @@ STGCN_API = ">=1.2,<2"  # 1.2: stgcn_register_loggers
 
 #: epoch metrics logged, under their metrics.jsonl names
 EPOCH_METRICS = (
-    "train_loss", "val_loss", "val_top1", "val_top5", "val_mean_class_accuracy", "lr",
-    "samples_per_s", "epoch_seconds",
-)  # fmt: skip
+    *("train_loss", "val_loss", "val_top1", "val_top5", "val_mean_class_accuracy"),
+    *("lr", "samples_per_s", "epoch_seconds"),
+)
 
 
 def tracking_uri(work_dir: Path) -> str:

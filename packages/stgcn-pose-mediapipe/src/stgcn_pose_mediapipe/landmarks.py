@@ -12,6 +12,7 @@ from __future__ import annotations
 from stgcn.pose.joints import JointMap, joint_map
 
 #: MediaPipe's landmark order (REFERENCE §9)
+# one line per body part, left beside right as MediaPipe numbers them (fmt: skip)
 LANDMARKS: tuple[str, ...] = (
     "nose",
     "left_eye_inner", "left_eye", "left_eye_outer",

@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import torch
 
 from stgcn.errors import StgcnError
 from stgcn.model.network import TEMPORAL_ALGORITHMS, set_temporal_algorithm
 from stgcn.plugins.hookspecs import hookimpl
-from stgcn.plugins.records import Availability
+from stgcn.plugins.records import Availability, Backend
 from stgcn.plugins.settings import Settings, option, parse_bool
 from stgcn.system.allocator import keep_freed_memory
 
@@ -72,7 +72,7 @@ class CPUBackend:
     name = "cpu"
     description = "CPU (always available; gloo between processes)"
     collective = "gloo"
-    precisions = ("fp32", "bf16")
+    precisions: tuple[str, ...] = ("fp32", "bf16")
 
     def __init__(self) -> None:
         self.compile = False
@@ -117,8 +117,10 @@ class CPUBackend:
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
         set_temporal_algorithm(model, self.temporal)
         if self.uses_channels_last(precision):
-            model = model.to(memory_format=torch.channels_last)
-        return torch.compile(model) if self.compile else model
+            # Module.to takes memory_format, although torch's annotations leave it out
+            model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        # compiling a Module gives a Module (an OptimizedModule wrapping it)
+        return cast(torch.nn.Module, torch.compile(model)) if self.compile else model
 
     def synchronize(self) -> None:
         return None
@@ -138,5 +140,5 @@ def channels_last_pays(precision: str, has_native_bf16: bool) -> bool:
 
 
 @hookimpl
-def stgcn_register_backends(register) -> None:
+def stgcn_register_backends(register: Callable[[Backend], None]) -> None:
     register(CPUBackend())

@@ -21,6 +21,8 @@ this independence, kept on purpose: do not merge them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -138,7 +140,7 @@ class BaselineSTGCN(nn.Module):
     def __init__(
         self,
         num_class: int,
-        layout: str | Layout | dict = "openpose",
+        layout: str | Layout | dict[str, Any] = "openpose",
         strategy: str = "spatial",
         in_channels: int = 3,
         edge_importance_weighting: bool = True,

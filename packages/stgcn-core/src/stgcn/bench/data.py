@@ -23,7 +23,7 @@ from stgcn.plugins.records import Backend, Dataset
 
 
 def _rate(
-    loader: DataLoader, batches: int, device: torch.device, backend: Backend, augment: Any
+    loader: DataLoader[Any], batches: int, device: torch.device, backend: Backend, augment: Any
 ) -> float:
     iterator = iter(loader)
     samples, start = 0, None
@@ -49,7 +49,7 @@ def _rate(
 
 def bench_data(
     dataset: Dataset,
-    data_path: Path | None,
+    data_path: str | Path | None,
     options: Mapping[str, Any],
     backend: Backend,
     batch_size: int,
@@ -60,7 +60,7 @@ def bench_data(
     device = backend.setup(0)
     data_path = dataset.data_path_for(data_path)
 
-    def loader(split_options: Mapping[str, Any]) -> DataLoader:
+    def loader(split_options: Mapping[str, Any]) -> DataLoader[Any]:
         torch.manual_seed(seed)
         built, _ = build_split(dataset, "train", data_path, split_options)
         return DataLoader(

@@ -151,14 +151,18 @@ def _timed(models: list[Stepper], steps: int, warmup: int, batch_size: int) -> l
     return timings
 
 
-def _train_step(model, backend: Backend, precision: str, x, y) -> Callable[[], Any]:
+def _train_step(
+    model: torch.nn.Module, backend: Backend, precision: str, x: torch.Tensor, y: torch.Tensor
+) -> Callable[[], Any]:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
     scaler = backend.grad_scaler(precision)
     model.train()
     return lambda: training_step(model, x, y, optimizer, scaler, backend, precision)
 
 
-def _eval_step(model, backend: Backend, precision: str, x) -> Callable[[], Any]:
+def _eval_step(
+    model: torch.nn.Module, backend: Backend, precision: str, x: torch.Tensor
+) -> Callable[[], Any]:
     model.eval()
 
     def step() -> Any:
@@ -168,7 +172,14 @@ def _eval_step(model, backend: Backend, precision: str, x) -> Callable[[], Any]:
     return step
 
 
-def _torch_step(mode: str, model, backend: Backend, precision: str, x, y) -> Callable[[], Any]:
+def _torch_step(
+    mode: str,
+    model: torch.nn.Module,
+    backend: Backend,
+    precision: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+) -> Callable[[], Any]:
     if mode == "train":
         return _train_step(model, backend, precision, x, y)
     return _eval_step(model, backend, precision, x)
@@ -233,6 +244,7 @@ def bench_training(
     weights = {k: v.clone() for k, v in model.state_dict().items()}
     model.to(device)
 
+    models: list[Stepper]
     if engine == "onnxruntime":
         models = [TimedStep(_onnx_step(model, x), lambda: None, torch.device("cpu"))]
     else:
@@ -248,9 +260,15 @@ def bench_training(
     with contextlib.ExitStack() as stack:
         if reference:
             job = ReferenceJob(
-                mode, batch_size, frames, persons, KINETICS_CLASSES, seed, str(device),
+                mode,
+                batch_size,
+                frames,
+                persons,
+                KINETICS_CLASSES,
+                seed,
+                str(device),
                 torch.get_num_threads(),
-            )  # fmt: skip
+            )
             models.append(stack.enter_context(ReferenceProcess(job)))
         timing, *rest = _timed(models, steps, warmup, batch_size)
     own_process = rest.pop() if reference else None

@@ -14,13 +14,16 @@ import re
 import shutil
 import tempfile
 from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.hookspecs import hookimpl
+
+if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11's; 3.10 has importlib.abc
+    from importlib.abc import Traversable
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
 STGCN_API = ">=1,<2"
@@ -75,7 +78,7 @@ def new_dataset_package(name: str, output: str | Path = ".") -> Path:
     if parent.exists() and not parent.is_dir():
         raise StgcnError(f"{parent} is not a folder")
     parent.mkdir(parents=True, exist_ok=True)
-    templates = resources.files("stgcn.commands").joinpath("scaffold_templates", "dataset")
+    templates = resources.files("stgcn.commands") / "scaffold_templates" / "dataset"
     # written beside the target, then renamed: a failure leaves no half-made package
     staging = Path(tempfile.mkdtemp(prefix=f".{values['dist']}-", dir=parent))
     try:

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.model.graph import Layout, get_layout
 from stgcn.plugins.records import DataFacts, Dataset
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from stgcn.plugins.records import ReadClip, ReadClipWithOptions
 
 #: the checkpoint key that holds :func:`facts_of` the run's dataset
 CHECKPOINT_KEY = "data_facts"
@@ -108,11 +113,12 @@ def from_checkpoint(record: Dataset, checkpoint: Mapping[str, Any] | None) -> Da
     return record.with_facts(DataFacts(**known))
 
 
-def read_sample(record: Dataset, path: Path, options: Mapping[str, Any]) -> Any:
+def read_sample(record: Dataset, path: Path, options: Mapping[str, Any]) -> np.ndarray:
     """One clip read by the dataset's ``read_sample``, given ``options`` where it takes them."""
     reader = record.read_sample
     if reader is None:
         raise StgcnError(f"dataset {record.name!r} cannot read clip files")
+    # which of the two call shapes this reader has is the record's declaration, not its type
     if record.reads_sample_options():
-        return reader(path, dict(options))
-    return reader(path)
+        return cast("ReadClipWithOptions", reader)(path, dict(options))
+    return cast("ReadClip", reader)(path)

@@ -29,7 +29,9 @@ import numpy as np
 TEST_SEED = 255
 
 
-def _uniform_once(total: int, clip_len: int, rng: np.random.RandomState, start: int | None):
+def _uniform_once(
+    total: int, clip_len: int, rng: np.random.RandomState, start: int | None
+) -> np.ndarray:
     # PYSKL draws the interval ratio and its offset even at p_interval=1; drawing them
     # here too keeps the generator's later draws where PYSKL's are
     rng.rand()
@@ -47,7 +49,12 @@ def _uniform_once(total: int, clip_len: int, rng: np.random.RandomState, start: 
 
 
 def uniform_indices(
-    total: int, clip_len: int, num_clips: int = 1, *, test: bool, rng=None
+    total: int,
+    clip_len: int,
+    num_clips: int = 1,
+    *,
+    test: bool,
+    rng: np.random.RandomState | None = None,
 ) -> np.ndarray:
     """``(num_clips, clip_len)`` frame indices into a clip of ``total`` frames.
 
@@ -68,7 +75,12 @@ def uniform_indices(
 
 
 def window_indices(
-    total: int, window: int, num_clips: int = 1, *, test: bool, rng=None
+    total: int,
+    window: int,
+    num_clips: int = 1,
+    *,
+    test: bool,
+    rng: np.random.RandomState | None = None,
 ) -> np.ndarray:
     """``(num_clips, window)`` frame indices, -1 where a frame is padding."""
     rng = rng if rng is not None else np.random.mtrand._rand

@@ -555,7 +555,7 @@ def _split_seed(seed: int, split: str) -> int:
     return int(np.random.SeedSequence([seed, index, 0x5EED]).generate_state(1)[0])
 
 
-class SyntheticSkeletons(Dataset):
+class SyntheticSkeletons(Dataset[tuple[torch.Tensor, int]]):
     """A split of procedurally generated clips, held in memory as numpy arrays."""
 
     def __init__(

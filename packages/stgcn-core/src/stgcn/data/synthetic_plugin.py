@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,7 +31,9 @@ class SyntheticOptions(Settings):
 OPTIONS = tuple(SyntheticOptions.keys())
 
 
-def build(split: str, data_path: Path | None, options: Mapping[str, Any]):
+def build(
+    split: str, data_path: Path | None, options: Mapping[str, Any]
+) -> synthetic.SyntheticSkeletons:
     values = SyntheticOptions.parse(options)
     size = values.train_size if split == "train" else values.val_size
     return synthetic.SyntheticSkeletons(split, size=size, seed=values.seed, frames=values.frames)
@@ -59,5 +61,5 @@ SYNTHETIC = Dataset(
 
 
 @hookimpl
-def stgcn_register_datasets(register) -> None:
+def stgcn_register_datasets(register: Callable[[Dataset], None]) -> None:
     register(SYNTHETIC)

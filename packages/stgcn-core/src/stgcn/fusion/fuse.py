@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ class FusedResult:
     samples: int
     weights: list[float]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "top1": self.top1,
             "top5": self.top5,
@@ -95,6 +96,8 @@ def fuse(files: Sequence[ScoreFile], weights: Sequence[float]) -> FusedResult:
     first = files[0]
     if len(first.labels) == 0:
         raise StgcnError(f"{first.path} holds no sample")
-    total = sum(w * aligned(first, f) for w, f in zip(weights, files, strict=True))
+    weighted = [w * aligned(first, f) for w, f in zip(weights, files, strict=True)]
+    # started from the first term, not from sum()'s 0: the same floats, and an array
+    total = sum(weighted[1:], start=weighted[0])
     top1, top5, mean_class = accuracy(total, first.labels)
     return FusedResult(top1, top5, mean_class, len(first.labels), list(weights))

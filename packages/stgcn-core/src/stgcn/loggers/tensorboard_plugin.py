@@ -8,7 +8,7 @@ before it starts, in one line. Importing this module imports neither.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -73,5 +73,5 @@ TENSORBOARD = Logger(
 
 
 @hookimpl
-def stgcn_register_loggers(register) -> None:
+def stgcn_register_loggers(register: Callable[[Logger], None]) -> None:
     register(TENSORBOARD)

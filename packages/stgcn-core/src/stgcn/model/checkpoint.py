@@ -26,7 +26,7 @@ FORMAT_VERSION = 1
 
 
 def _atomic_write(
-    path: Path, write: Callable[[BinaryIO], None], keep_previous: Path | None = None
+    path: Path, write: Callable[[BinaryIO], object], keep_previous: Path | None = None
 ) -> None:
     """Write to a temporary file beside ``path``, then rename it over ``path``; with
     ``keep_previous``, the old ``path`` is renamed there first. A failure (a full disk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class Layout:
             pairs.append((int(i), int(j)))
         return cls(name, int(num_node), tuple(pairs), int(center))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "num_node": self.num_node,
@@ -133,7 +134,7 @@ LAYOUTS: dict[str, Layout] = {
 # fmt: on
 
 
-def get_layout(layout: str | Layout | dict) -> Layout:
+def get_layout(layout: str | Layout | dict[str, Any]) -> Layout:
     """Resolve a layout name, a Layout, or a ``{num_node, edges, center}`` mapping."""
     if isinstance(layout, Layout):
         return layout
@@ -182,7 +183,7 @@ class Graph:
 
     def __init__(
         self,
-        layout: str | Layout | dict = "openpose",
+        layout: str | Layout | dict[str, Any] = "openpose",
         strategy: str = "spatial",
         max_hop: int = 1,
         dilation: int = 1,

@@ -29,7 +29,7 @@ def strip_prefix(state_dict: Mapping[str, Any], prefix: str = "module.") -> dict
 
 def infer_model_config(
     state_dict: Mapping[str, Any],
-    layout: str | Layout | dict | None = None,
+    layout: str | Layout | dict[str, Any] | None = None,
     strategy: str | None = None,
     num_class: int | None = None,
 ) -> dict[str, Any]:
@@ -54,7 +54,7 @@ def infer_model_config(
 
 
 def _match_graph(
-    A: torch.Tensor, layout: str | Layout | dict | None, strategy: str | None
+    A: torch.Tensor, layout: str | Layout | dict[str, Any] | None, strategy: str | None
 ) -> dict[str, Any]:
     num_node = int(A.shape[1])
     layouts = (
@@ -93,7 +93,7 @@ def build_model(config: Mapping[str, Any]) -> STGCN:
 
 def load_model(
     path: str | os.PathLike[str],
-    layout: str | Layout | dict | None = None,
+    layout: str | Layout | dict[str, Any] | None = None,
     strategy: str | None = None,
     num_class: int | None = None,
 ) -> STGCN:
@@ -104,7 +104,7 @@ def load_model(
 
 def load_model_and_checkpoint(
     path: str | os.PathLike[str],
-    layout: str | Layout | dict | None = None,
+    layout: str | Layout | dict[str, Any] | None = None,
     strategy: str | None = None,
     num_class: int | None = None,
 ) -> tuple[STGCN, dict[str, Any] | None]:

@@ -7,6 +7,8 @@ state_dict keys, and a released reference checkpoint must load with
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import torch
 from torch import nn
 
@@ -14,6 +16,7 @@ from stgcn.model import INIT_SCHEMES, spectral
 from stgcn.model.graph import Graph, Layout
 
 #: (output channels, temporal stride) of blocks 0..9.
+# one row per stage (64, 128, 256 channels), as the paper draws them: kept by hand
 BLOCKS: tuple[tuple[int, int], ...] = (
     (64, 1), (64, 1), (64, 1), (64, 1),
     (128, 2), (128, 1), (128, 1),
@@ -119,6 +122,7 @@ class STGCNBlock(nn.Module):
             nn.BatchNorm2d(out_channels),
             nn.Dropout(dropout, inplace=True),
         )
+        self.residual: nn.Module | None
         if not residual:
             self.residual = None
         elif in_channels == out_channels and stride == 1:
@@ -147,7 +151,7 @@ class STGCN(nn.Module):
     def __init__(
         self,
         num_class: int,
-        layout: str | Layout | dict = "openpose",
+        layout: str | Layout | dict[str, Any] = "openpose",
         strategy: str = "spatial",
         in_channels: int = 3,
         edge_importance_weighting: bool = True,
@@ -180,6 +184,7 @@ class STGCN(nn.Module):
             )
             channels = out_channels
         self.st_gcn_networks = nn.ModuleList(blocks)
+        self.edge_importance: nn.ParameterList | None
         if edge_importance_weighting:
             self.edge_importance = nn.ParameterList(
                 [nn.Parameter(torch.ones_like(A)) for _ in blocks]
@@ -212,7 +217,7 @@ class STGCN(nn.Module):
                 nn.init.normal_(module.weight, 1.0, 0.02)
                 nn.init.zeros_(module.bias)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """What it takes to build this network again (stored in checkpoints)."""
         return {
             "num_class": self.num_class,
@@ -220,10 +225,15 @@ class STGCN(nn.Module):
             "strategy": self.graph.strategy,
             "in_channels": self.in_channels,
             "edge_importance_weighting": self.edge_importance is not None,
-            "dropout": float(self.st_gcn_networks[1].tcn[4].p),
+            "dropout": self._dropout(),
             "max_hop": self.graph.max_hop,
             "dilation": self.graph.dilation,
         }
+
+    def _dropout(self) -> float:
+        # the second block's: the first is built without dropout
+        block = cast(STGCNBlock, self.st_gcn_networks[1])
+        return float(cast(nn.Dropout, block.tcn[4]).p)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Block outputs before pooling: ``(N*M, 256, T', V)``."""

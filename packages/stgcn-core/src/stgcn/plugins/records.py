@@ -20,6 +20,7 @@ from packaging.version import Version
 from stgcn.errors import StgcnError
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
     from torch.utils.data import Dataset as TorchDataset
 
@@ -80,10 +81,13 @@ class Backend(Protocol):
         ...
 
 
-BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset"]
-#: ``read_sample(path)``, or from plugin API 1.2 ``read_sample(path, options)`` (see
-#: :meth:`Dataset.reads_sample_options`)
-ReadSample = Callable[..., Any]
+BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset[Any]"]
+#: ``read_sample(path)``: one clip file read into a float32 array
+ReadClip = Callable[["Path"], "np.ndarray"]
+#: ``read_sample(path, options)`` (plugin API 1.2): read as the model's data options say
+#: (see :meth:`Dataset.reads_sample_options`)
+ReadClipWithOptions = Callable[["Path", "Mapping[str, Any]"], "np.ndarray"]
+ReadSample = ReadClip | ReadClipWithOptions
 Describe = Callable[["Path | None", "Mapping[str, Any]"], "DataFacts"]
 AugmentBatch = Callable[["torch.Tensor", "Mapping[str, Any]"], "torch.Tensor"]
 
@@ -230,13 +234,15 @@ class Logger:
     """Records runs somewhere (TensorBoard, an experiment tracker), chosen with
     ``stgcn run --logger NAME``.
 
-    ``create(work_dir, config)`` returns a :class:`RunLogger` for one run; raise
+    ``create(work_dir, config)`` returns a :class:`RunLogger` for one run (it may leave
+    out any of the methods: the events it lacks are not sent to it); raise
     StgcnError there for what the user can fix (a missing package), before training
     starts.
     """
 
     name: str
-    create: Callable[[Path, Mapping[str, Any]], RunLogger]
+    #: returns a :class:`RunLogger`, or an object with only some of its methods
+    create: Callable[[Path, Mapping[str, Any]], RunLogger | object]
     description: str = ""
 
 
@@ -266,7 +272,7 @@ class PoseModel(Protocol):
     estimator may use the previous ones.
     """
 
-    def estimate(self, image: Any) -> Sequence[Any]: ...
+    def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]: ...
 
     def close(self) -> None:
         """Free the model (called once, also after a failure)."""

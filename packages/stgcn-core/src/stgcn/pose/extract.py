@@ -273,7 +273,7 @@ def extract(
         else:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context) as pool:
-                futures: dict[Future, Item] = {
+                futures: dict[Future[Any], Item] = {
                     pool.submit(extract_one, task(item)): item for item in todo
                 }
                 for future in as_completed(futures):

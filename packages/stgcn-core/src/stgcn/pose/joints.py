@@ -19,6 +19,9 @@ import numpy as np
 
 from stgcn.errors import StgcnError
 
+# The joint tables keep one line per body part (fmt: skip), so that a joint's index
+# can be counted off them; the formatter would put one name on each line.
+
 #: OpenPose's COCO-18 order: the ``openpose`` layout of stgcn and of the Kinetics checkpoints
 OPENPOSE_18: tuple[str, ...] = (
     "nose", "neck",

@@ -116,9 +116,10 @@ def _frame_numbers(ids: list[Any]) -> dict[Any, int]:
         return None
 
     numbers = {value: number(value) for value in ids}
-    if all(n is not None for n in numbers.values()):
-        low = min(numbers.values())  # type: ignore[type-var]
-        return {value: int(n) - low for value, n in numbers.items()}  # type: ignore[operator]
+    whole = {value: n for value, n in numbers.items() if n is not None}
+    if len(whole) == len(numbers):
+        low = min(whole.values())
+        return {value: n - low for value, n in whole.items()}
     return {value: index for index, value in enumerate(sorted(ids, key=str))}
 
 

@@ -86,7 +86,9 @@ class PoseSequence:
                 data[2, row, :, slot] = values[:, 2]
         return data
 
-    def to_kinetics(self, label: str | None = None, label_index: int | None = None) -> dict:
+    def to_kinetics(
+        self, label: str | None = None, label_index: int | None = None
+    ) -> dict[str, Any]:
         """The Kinetics-skeleton clip: ``{"data": [{"frame_index", "skeleton": [{"pose",
         "score"}]}], "label", "label_index"}``, coordinates in [0, 1], frames without a
         person left out (as the release does)."""

@@ -48,9 +48,13 @@ def native_stderr_aside() -> Iterator[None]:
         yield
         return
     stream = open(  # noqa: SIM115 - closed in the finally below
-        saved, "w", buffering=1, closefd=False,
-        encoding=getattr(previous, "encoding", None) or "utf-8", errors="backslashreplace",
-    )  # fmt: skip
+        saved,
+        "w",
+        buffering=1,
+        closefd=False,
+        encoding=getattr(previous, "encoding", None) or "utf-8",
+        errors="backslashreplace",
+    )
     try:
         with open(os.devnull, "w") as sink:
             os.dup2(sink.fileno(), 2)
@@ -190,10 +194,10 @@ def render_video(
                 _draw(module, frame, person, edges)
             caption = captions[index] if index < len(captions) else ""
             if caption:
-                module.putText(frame, caption, (8, 24), module.FONT_HERSHEY_SIMPLEX, 0.6,
-                               (0, 0, 0), 3, module.LINE_AA)  # fmt: skip
-                module.putText(frame, caption, (8, 24), module.FONT_HERSHEY_SIMPLEX, 0.6,
-                               (255, 255, 255), 1, module.LINE_AA)  # fmt: skip
+                font = module.FONT_HERSHEY_SIMPLEX
+                # a wide black stroke, then the white text over it: readable on any frame
+                for color, width in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+                    module.putText(frame, caption, (8, 24), font, 0.6, color, width, module.LINE_AA)
             writer.write(frame)
             index += 1
     finally:

@@ -131,9 +131,17 @@ def _markdown(
     elif not (run_dir / "checkpoints" / "best.pth.tar").is_file():
         lines += ["", "No best checkpoint yet: no confusion matrix."]
     keys = (
-        "epochs", "batch_size", "lr", "lr_schedule", "weight_decay", "dropout", "cards",
-        "data_path", "data_options", "seed",
-    )  # fmt: skip
+        "epochs",
+        "batch_size",
+        "lr",
+        "lr_schedule",
+        "weight_decay",
+        "dropout",
+        "cards",
+        "data_path",
+        "data_options",
+        "seed",
+    )
     lines += ["", "## Configuration", "", "| setting | value |", "| --- | --- |"]
     lines += [f"| {key} | `{json.dumps(config[key])}` |" for key in keys if key in config]
     return "\n".join(lines) + "\n"

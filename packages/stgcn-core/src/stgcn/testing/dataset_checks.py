@@ -237,7 +237,9 @@ def check_dataloader_workers(
     val_indices = sample_indices(len(val), limit)
     expected_train = [y for _, y in _items(train, train_indices, name, "train")]
     expected_val = _items(val, val_indices, name, "val")
-    both = ConcatDataset([Subset(train, train_indices), Subset(val, val_indices)])
+    both: ConcatDataset[Any] = ConcatDataset(
+        [Subset(train, train_indices), Subset(val, val_indices)]
+    )
     loader = DataLoader(both, batch_size=None, num_workers=workers, multiprocessing_context="spawn")
     try:
         received = list(loader)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -27,8 +27,9 @@ def build_split(
     record: Dataset, split: str, data_path: Path | None, options: Mapping[str, Any] | None
 ) -> Any:
     data = record.build(split, data_path, dict(options or {}))
-    require(hasattr(data, "__len__"), record.name, f"build({split!r}) returned no sized dataset")
-    require(len(data) > 0, record.name, f"build({split!r}) returned an empty split")
+    sized = isinstance(data, Sized)
+    require(sized, record.name, f"build({split!r}) returned no sized dataset")
+    require(len(cast(Sized, data)) > 0, record.name, f"build({split!r}) returned an empty split")
     return data
 
 

@@ -140,9 +140,15 @@ class StridedSampler(Sampler[int]):
         return len(self.indices)
 
 
-def train_sampler(data: Sized, world: World, seed: int, drop_last: bool) -> DistributedSampler:
+def train_sampler(data: Sized, world: World, seed: int, drop_last: bool) -> DistributedSampler[int]:
+    # DistributedSampler only takes len() of its dataset: range(size) serves as well
     return DistributedSampler(
-        data, num_replicas=world.size, rank=world.rank, shuffle=True, seed=seed, drop_last=drop_last
+        data,  # type: ignore[arg-type]
+        num_replicas=world.size,
+        rank=world.rank,
+        shuffle=True,
+        seed=seed,
+        drop_last=drop_last,
     )
 
 

@@ -33,7 +33,7 @@ class EvalResult:
     scores: np.ndarray | None = field(default=None, repr=False)
     labels: np.ndarray | None = field(default=None, repr=False)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "top1": self.top1,
             "top5": self.top5,
@@ -62,7 +62,7 @@ class EvalResult:
 @torch.no_grad()
 def evaluate(
     model: torch.nn.Module,
-    loader: DataLoader,
+    loader: DataLoader[Any],
     device: torch.device,
     backend: Backend,
     precision: str,
@@ -122,11 +122,9 @@ def evaluate(
         per_class_hit += torch.bincount(labels[correct1], minlength=num_class)
     model.train(was_training)
     if world is not None:
-        hits1, hits5, loss_sum, per_class_total, per_class_hit = sum_across(
-            world, hits1, hits5, loss_sum, per_class_total, per_class_hit
-        )
-        hits1, hits5, loss_sum = int(hits1), int(hits5), float(loss_sum)
-        per_class_total, per_class_hit = per_class_total.long(), per_class_hit.long()
+        summed = sum_across(world, hits1, hits5, loss_sum, per_class_total, per_class_hit)
+        hits1, hits5, loss_sum = int(summed[0]), int(summed[1]), float(summed[2])
+        per_class_total, per_class_hit = summed[3].long(), summed[4].long()
     samples = int(per_class_total.sum())
     seen = per_class_total > 0
     mean_class = (
@@ -204,9 +202,11 @@ def evaluate_checkpoint(
     split_set, _ = build_split(chosen, split, folder, data_options)
     loader = DataLoader(split_set, batch_size=batch_size or saved.get("batch_size", 64))
     device = backend.setup(0)
-    model = backend.prepare_model(model.to(device), precision)
+    prepared = backend.prepare_model(model.to(device), precision)
     keep = save_scores is not None or keep_scores
-    result = evaluate(model, loader, device, backend, precision, chosen.num_class, keep_scores=keep)
+    result = evaluate(
+        prepared, loader, device, backend, precision, chosen.num_class, keep_scores=keep
+    )
     if save_scores is not None:
         from stgcn.fusion import save_scores as write_scores
 
@@ -214,6 +214,7 @@ def evaluate_checkpoint(
         stored = (checkpoint or {}).get("class_names") or chosen.class_names
         names = class_names_or_numbers(chosen.num_class, stored)
         modality = str(dict(data_options or {}).get("modality", "joint"))
+        assert result.labels is not None and result.scores is not None  # kept: keep is set
         write_scores(
             save_scores, sample_names(split_set), result.labels, result.scores, names, modality
         )

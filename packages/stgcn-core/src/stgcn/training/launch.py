@@ -101,8 +101,8 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
         if static
         else {"join_timeout": topology.rdzv_timeout}
     )
-    # one host: a free port chosen by the rendezvous itself
-    endpoint = topology.rdzv_endpoint if multi_node else "127.0.0.1:0"
+    # one host: a free port chosen by the rendezvous itself (several: given, checked above)
+    endpoint = topology.rdzv_endpoint if multi_node and topology.rdzv_endpoint else "127.0.0.1:0"
     run_id = _run_id(topology, endpoint)
     me = this_host(topology.node_rank if static else None)
     meeting = None
@@ -110,9 +110,13 @@ def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, An
         # who is present and who is awaited, said while waiting; kept open for torch's
         # rendezvous, which reuses its server (an elastic range has no fixed roll)
         meeting = roll_call(
-            endpoint, min_nodes, me.node_rank, topology.rdzv_timeout, run_id,
+            endpoint,
+            min_nodes,
+            me.node_rank,
+            topology.rdzv_timeout,
+            run_id,
             _silent if quiet() else None,
-        )  # fmt: skip
+        )
     with tempfile.TemporaryDirectory(prefix="stgcn-errors-") as errors:
         launch = LaunchConfig(
             min_nodes=min_nodes,
@@ -268,12 +272,13 @@ def _failure_line(failure: Any, errors: Path) -> str:
     """The rank that failed first and how: a worker killed by a signal (other than the
     SIGTERM the agent sends to stop the rest) is the cause, whatever the survivors
     wrote about their broken connections; else the first rank's own message."""
-    killed = [
-        (rank, process)
-        for rank, process in sorted(getattr(failure, "failures", {}).items())
-        if process.exitcode is not None and process.exitcode < 0
-        and -process.exitcode != signal.SIGTERM
-    ]  # fmt: skip
+
+    def by_signal(process: Any) -> bool:
+        code = process.exitcode
+        return code is not None and code < 0 and -code != signal.SIGTERM
+
+    failures = sorted(getattr(failure, "failures", {}).items())
+    killed = [(rank, process) for rank, process in failures if by_signal(process)]
     if killed:
         rank, process = min(killed, key=lambda item: item[1].timestamp)
         number = -process.exitcode

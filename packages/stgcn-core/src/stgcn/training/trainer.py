@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -183,7 +183,7 @@ def initialise_from(model: STGCN, path: str) -> list[str]:
 
 def _loader(
     dataset: Any, session: Session, train: bool, epoch: int, order: list[int] | None = None
-) -> DataLoader:
+) -> DataLoader[Any]:
     """One epoch's batches for this rank: ``order`` for training (the rest of
     :func:`_epoch_order` from a position on), in order for validation.
 
@@ -257,7 +257,9 @@ def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
     return None
 
 
-def train(config: RunConfig, resume: bool = False, registry: Registry | None = None) -> dict:
+def train(
+    config: RunConfig, resume: bool = False, registry: Registry | None = None
+) -> dict[str, Any]:
     """Train, evaluating every epoch; returns the last metrics line plus ``best_top1``.
 
     Runs as one worker of ``world.size``: each rank trains on its share of every
@@ -283,15 +285,15 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
     # have no work dir): rank 0's answer decides
     state = dist.share_from_main(state, world)
     seed_everything(config.seed)
-    model = build_model(session)
+    network = build_model(session)
     if config.weights and state is None:
-        skipped = initialise_from(model, config.weights)
+        skipped = initialise_from(network, config.weights)
         if skipped and world.is_main:
             print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
     if state is not None:
-        model.load_state_dict(state["model"])
-    model.to(device)
-    model = backend.prepare_model(model, session.precision)
+        network.load_state_dict(state["model"])
+    network.to(device)
+    model = backend.prepare_model(network, session.precision)
     model = dist.wrap_model(model, world, device, config.sync_bn)
     optimizer = torch.optim.SGD(
         model.parameters(),
@@ -327,9 +329,19 @@ def train(config: RunConfig, resume: bool = False, registry: Registry | None = N
     try:
         with control.signals:
             last, best_top1 = _epochs(
-                session, model, optimizer, scaler, train_set, val_set, device, batch_stream,
-                start_epoch, best_top1, loggers, control,
-            )  # fmt: skip
+                session,
+                model,
+                optimizer,
+                scaler,
+                train_set,
+                val_set,
+                device,
+                batch_stream,
+                start_epoch,
+                best_top1,
+                loggers,
+                control,
+            )
     except BaseException as error:
         loggers.run_ended({"error": f"{type(error).__name__}: {error}"})
         raise
@@ -400,10 +412,20 @@ def _epochs(
         started = time.perf_counter()
         train_set.set_epoch(epoch)
         loss_sum, samples, train_seconds, steps = _train_epoch(
-            session, model, optimizer, scaler, train_set, epoch, device, batch_stream, loggers,
-            control, start, save_step,
-        )  # fmt: skip
-        loss_sum, samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
+            session,
+            model,
+            optimizer,
+            scaler,
+            train_set,
+            epoch,
+            device,
+            batch_stream,
+            loggers,
+            control,
+            start,
+            save_step,
+        )
+        total_loss, total_samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
         dist.broadcast_buffers(model, world)
         result = evaluate(
             dist.unwrap(model),
@@ -418,12 +440,12 @@ def _epochs(
         last = {
             "epoch": epoch + 1,
             "lr": optimizer.param_groups[0]["lr"],
-            "train_loss": loss_sum / max(samples, 1),
+            "train_loss": total_loss / max(total_samples, 1),
             "val_loss": result.loss,
             "val_top1": result.top1,
             "val_top5": result.top5,
             "val_mean_class_accuracy": result.mean_class_accuracy,
-            "samples_per_s": samples / train_seconds if train_seconds > 0 else 0.0,
+            "samples_per_s": total_samples / train_seconds if train_seconds > 0 else 0.0,
             "step_seconds": train_seconds / max(steps, 1),
             "epoch_seconds": time.perf_counter() - started,
             "world_size": world.size,
@@ -621,8 +643,9 @@ def _train_epoch(
         progress.update(**shown)
         stop, due = control.after_step(global_step)
         if (stop or due) and step + 1 < batches:
-            _save_position(session, control, watch, epoch, step + 1, batches, samples, seconds,
-                           save_step)  # fmt: skip
+            _save_position(
+                session, control, watch, epoch, step + 1, batches, samples, seconds, save_step
+            )
             if stop:
                 progress.close()
                 raise control.stopped(f"at epoch {epoch + 1}, step {step + 1} of {batches}")
@@ -674,7 +697,7 @@ def _checkpoint(
     epoch: int,
     best_top1: float,
 ) -> dict[str, Any]:
-    inner = dist.unwrap(model)
+    inner = cast(STGCN, dist.unwrap(model))  # the trainer builds only STGCNs
     return {
         "format": ckpt.FORMAT,
         "format_version": ckpt.FORMAT_VERSION,

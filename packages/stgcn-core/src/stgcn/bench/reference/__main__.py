@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 # as the stgcn command does: no accelerator plugin of torch's is imported unasked
 os.environ.setdefault("TORCH_DEVICE_BACKEND_AUTOLOAD", "0")
@@ -24,7 +25,7 @@ from stgcn.bench.timing import TimedStep
 from stgcn.model.network import STGCN
 
 
-def _inputs(job: ReferenceJob) -> tuple[torch.Tensor, torch.Tensor, dict]:
+def _inputs(job: ReferenceJob) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
     """The bench's draws in the bench's order: input, labels, then the weights."""
     device = torch.device(job.device)
     torch.manual_seed(job.seed)
@@ -34,7 +35,7 @@ def _inputs(job: ReferenceJob) -> tuple[torch.Tensor, torch.Tensor, dict]:
     return x, y, weights
 
 
-def _step(job: ReferenceJob) -> tuple[Callable[[], object], dict]:
+def _step(job: ReferenceJob) -> tuple[Callable[[], object], dict[str, Any]]:
     """The step to time, and what it was built from (for ``describe``)."""
     x, y, weights = _inputs(job)
     built = {
@@ -75,7 +76,7 @@ def main() -> None:
     # the bench's own harness: the same synchronised timing, warm-up and memory figures
     timed = TimedStep(step, synchronize, device)
 
-    def answer(message: dict) -> None:
+    def answer(message: dict[str, Any]) -> None:
         sys.stdout.write(json.dumps(message) + "\n")
         sys.stdout.flush()
 
@@ -88,8 +89,9 @@ def main() -> None:
         elif "describe" in request:
             allocator = sorted(set(os.environ) - set(reference_environment(os.environ)))
             threads = torch.get_num_threads()
-            answer({"pid": os.getpid(), "threads": threads, "allocator_variables": allocator,
-                    **built})  # fmt: skip
+            answer(
+                {"pid": os.getpid(), "threads": threads, "allocator_variables": allocator, **built}
+            )
         else:
             answer({"seconds": timed.seconds()})
 

@@ -58,7 +58,7 @@ class Stream:
         return apply_modality(data, self.modality, list(self.parent), self.score)
 
 
-class StreamSplit(TorchDataset):
+class StreamSplit(TorchDataset[Any]):
     """A built split whose clips come out augmented (training) and as ``stream`` (unless
     the batches are converted on the device); everything else passes through."""
 

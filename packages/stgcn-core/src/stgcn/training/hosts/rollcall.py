@@ -81,8 +81,8 @@ def _connect(host: str, port: int, serve: bool, deadline: float, say: Any) -> An
 
     if serve:
         try:
-            return TCPStore(host, port, None, True, timedelta(seconds=5), multi_tenant=True,
-                            wait_for_workers=False)  # fmt: skip
+            wait = timedelta(seconds=5)
+            return TCPStore(host, port, None, True, wait, multi_tenant=True, wait_for_workers=False)
         except Exception:  # the port is taken: another host on this machine serves it
             pass
     started, next_line = time.monotonic(), time.monotonic() + FIRST_LINE_SECONDS
@@ -94,8 +94,8 @@ def _connect(host: str, port: int, serve: bool, deadline: float, say: Any) -> An
             # a plain connection first: torch's client logs a C++ stack trace each time
             # its own attempt times out, which is no news while the others are starting
             socket.create_connection((host, port), timeout=min(2.0, left)).close()
-            return TCPStore(host, port, None, False, timedelta(seconds=max(left, 1.0)),
-                            wait_for_workers=False)  # fmt: skip
+            wait = timedelta(seconds=max(left, 1.0))
+            return TCPStore(host, port, None, False, wait, wait_for_workers=False)
         except Exception:
             time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))
             if time.monotonic() >= next_line:
@@ -105,9 +105,13 @@ def _connect(host: str, port: int, serve: bool, deadline: float, say: Any) -> An
 
 
 def roll_call(
-    endpoint: str, hosts_wanted: int, node_rank: int | None, timeout: float, run_id: str,
+    endpoint: str,
+    hosts_wanted: int,
+    node_rank: int | None,
+    timeout: float,
+    run_id: str,
     say: Any = None,
-) -> RollCall:  # fmt: skip
+) -> RollCall:
     """Meet the other hosts at ``endpoint``; raises StgcnError naming who is present and
     who is awaited if they have not all come within ``timeout`` seconds."""
     say = say or _say

@@ -15,9 +15,9 @@ Three things make a resume from the middle of an epoch exact:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence, Sized
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -71,7 +71,15 @@ class OrderSampler(Sampler[int]):
         return len(self.indices)
 
 
-class SeededSamples(torch.utils.data.Dataset):
+class Split(Protocol):
+    """A map-style dataset: what :class:`SeededSamples` wraps."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> Any: ...
+
+
+class SeededSamples(torch.utils.data.Dataset[Any]):
     """A training split whose every sample draws its augmentation from generators
     seeded by ``(seed, epoch, index)``.
 
@@ -80,7 +88,7 @@ class SeededSamples(torch.utils.data.Dataset):
     As a consequence a run's augmentation no longer depends on ``--workers``.
     """
 
-    def __init__(self, inner: Sized, seed: int) -> None:
+    def __init__(self, inner: Split, seed: int) -> None:
         self.inner = inner
         self.seed = seed
         self.epoch = 0
