@@ -223,8 +223,13 @@ def predict(
         raise StgcnError("give one of --checkpoint FILE and --onnx FILE")
     if top < 1:
         raise StgcnError("--top must be at least 1")
-    pose_only = {"--window": window, "--stride": stride, "--save-skeleton": save_skeleton,
-                 "--render": render, "--frame-size": frame_size}  # fmt: skip
+    pose_only = {
+        "--window": window,
+        "--stride": stride,
+        "--save-skeleton": save_skeleton,
+        "--render": render,
+        "--frame-size": frame_size,
+    }
     if kind == "input" and any(value is not None for value in pose_only.values()):
         used = next(name for name, value in pose_only.items() if value is not None)
         raise StgcnError(f"{used} applies to --video, --openpose and --coco-results")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 #: Small enough that an epoch trains in seconds on two cores (epochs left to the test).
+#: (fmt: skip keeps each option beside its value, as a user types them)
 TINY = [
     "--data-option", "train_size=32",
     "--data-option", "val_size=16",
