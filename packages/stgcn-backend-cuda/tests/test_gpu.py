@@ -18,6 +18,7 @@ from cuda_helpers import HOST, run_stgcn
 from stgcn_backend_cuda import CUDABackend
 from stgcn_backend_cuda.backend import native_bf16
 
+from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
 from stgcn.testing.helpers import TINY
 from stgcn.training.trainer import training_step
@@ -153,12 +154,12 @@ def test_recorded_graphs_train_like_eager(precision: str, restored_flags) -> Non
         torch.manual_seed(0)
         model = backend.prepare_model(STGCN(4).to(device), precision).train()
         optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        scaler = backend.grad_scaler(precision)
+        run_precision = Precision.for_backend(backend, precision)
         data = torch.Generator().manual_seed(1)
         for size in (8, 8, 8, 3):  # three full batches, then a partial one
             x = torch.randn(size, 3, 16, 18, 2, generator=data).to(device)
             y = torch.randint(0, 4, (size,), generator=data).to(device)
-            training_step(model, x, y, optimizer, scaler, backend, precision)
+            training_step(model, x, y, optimizer, run_precision)
         backend.synchronize()
         models.append(model)
         forwards.append(model.__dict__.get("forward"))

@@ -10,6 +10,7 @@ import torch.distributed as torch_dist
 import torch.nn.functional as F
 
 from stgcn.backends.cpu import CPUBackend
+from stgcn.backends.precision import Precision
 from stgcn.data.synthetic import SyntheticSkeletons
 from stgcn.model.network import STGCN
 from stgcn.training import distributed as dist
@@ -60,7 +61,9 @@ def rank_main(rank: int, world_size: int, port: int, per_card_batch: int, val_si
     y = torch.tensor([train[i][1] for i in indices])
     grads = one_step_grads(wrapped, x, y)
     loader = torch.utils.data.DataLoader(val, batch_size=4, sampler=dist.StridedSampler(val, world))
-    result = evaluate(dist.unwrap(wrapped), loader, device, backend, "fp32", 10, world)
+    result = evaluate(
+        dist.unwrap(wrapped), loader, device, Precision.for_backend(backend, "fp32"), 10, world
+    )
     torch.save(
         {"indices": indices, "grads": grads, "eval": result.to_dict()},
         Path(out) / f"rank{rank}.pt",

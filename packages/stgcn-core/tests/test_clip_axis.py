@@ -9,8 +9,11 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from stgcn.backends.cpu import CPUBackend
+from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
 from stgcn.training.evaluation import evaluate
+
+FP32 = Precision.for_backend(CPUBackend(), "fp32")
 
 
 def _model() -> STGCN:
@@ -22,7 +25,7 @@ def _model() -> STGCN:
 
 def _run(model, x, y, **kwargs):
     loader = DataLoader(TensorDataset(x, y), batch_size=3)
-    return evaluate(model, loader, torch.device("cpu"), CPUBackend(), "fp32", 4, **kwargs)
+    return evaluate(model, loader, torch.device("cpu"), FP32, 4, **kwargs)
 
 
 def test_scores_are_the_mean_of_each_clips_softmax() -> None:

@@ -14,6 +14,7 @@ import torch.multiprocessing as mp
 from dist_helpers import model_and_data, one_step_grads, rank_main
 
 from stgcn.backends.cpu import CPUBackend
+from stgcn.backends.precision import Precision
 from stgcn.errors import StgcnError
 from stgcn.testing.helpers import TINY, make_distribution, run_stgcn, start_stgcn
 from stgcn.training.config import RunConfig
@@ -45,7 +46,9 @@ def test_two_cards_give_the_gradients_of_one_card_with_twice_the_batch(tmp_path:
 
     # validation: 33 samples over 2 ranks, each counted once, the same result as one card
     loader = torch.utils.data.DataLoader(val, batch_size=4)
-    single = evaluate(model, loader, torch.device("cpu"), CPUBackend(), "fp32", 10)
+    single = evaluate(
+        model, loader, torch.device("cpu"), Precision.for_backend(CPUBackend(), "fp32"), 10
+    )
     assert single.samples == 33
     for rank in ranks:
         assert rank["eval"]["samples"] == 33

@@ -13,7 +13,6 @@ step, so these runs are ``--quiet``, and the progress interval is tested on its 
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,7 @@ def _counted_epoch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, steps: int, 
     monkeypatch.setenv("STGCN_QUIET", "1")
     spy = SpyBackend()
     registry = get_registry()
-    registry = dataclasses.replace(registry, backends={**registry.backends, "spy": spy})
+    registry = registry.with_tables(backends={**registry.backends, "spy": spy})
     reads = {"count": 0}
     counting = {"on": False}
     for name in READS:

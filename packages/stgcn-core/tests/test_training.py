@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
 from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
 from stgcn.training.trainer import training_step
@@ -330,7 +331,8 @@ def test_label_smoothing_softens_the_training_loss() -> None:
         smoothed = F.cross_entropy(model(x), y, label_smoothing=0.2)
         plain = F.cross_entropy(model(x), y)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    loss = training_step(model, x, y, optimizer, None, Plain(), "fp32", label_smoothing=0.2)
+    fp32 = Precision("fp32", lambda: Plain().autocast("fp32"))
+    loss = training_step(model, x, y, optimizer, fp32, label_smoothing=0.2)
     assert float(loss) == pytest.approx(float(smoothed), rel=1e-6)
     assert float(smoothed) != pytest.approx(float(plain), rel=1e-3)
 

@@ -24,6 +24,7 @@ import torch.distributed as dist
 from stgcn_backend_npu.backend import NPUBackend
 from stgcn_backend_npu.probe import HANDED_DOWN
 
+from stgcn.backends.precision import Precision
 from stgcn.errors import StgcnError
 from stgcn.training.distributed import collective_timeout
 from stgcn.training.trainer import training_step
@@ -269,7 +270,9 @@ def step_with_inf_gradients(backend: NPUBackend, scaler, device: torch.device):
     x, y = batch(device)
     hook = model[0].weight.register_hook(lambda grad: grad * math.inf)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    training_step(model, x, y, optimizer, scaler, backend, "fp16")
+    training_step(
+        model, x, y, optimizer, Precision("fp16", lambda: backend.autocast("fp16"), scaler)
+    )
     hook.remove()
     return before, model.state_dict()
 

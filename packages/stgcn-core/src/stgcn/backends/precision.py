@@ -1,4 +1,5 @@
-"""The precision part every backend shares: which dtype each mixed precision casts to.
+"""The precision part every backend shares: which dtype each mixed precision casts to, and
+the run's :class:`Precision` (autocast, loss scaling, the update, its checkpoint state).
 
 The cuda and npu backends each held a copy of this table and of the autocast choice;
 one copy keeps the precision names meaning the same dtype on every accelerator.
@@ -7,11 +8,16 @@ one copy keeps the precision names meaning the same dtype on every accelerator.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from stgcn.plugins.records import Backend
 
 #: the mixed precisions and the dtype autocast computes in; fp32 is no autocast at all
 AUTOCAST_DTYPES: Mapping[str, torch.dtype] = MappingProxyType(
@@ -28,3 +34,46 @@ def autocast_for(
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type, dtype=dtype, **options)
+
+
+@dataclass
+class Precision:
+    """How one run computes: its autocast context and, where the precision needs one (fp16),
+    its loss scaler; the one precision part every backend shares.
+
+    A backend supplies only what differs between devices, through ``autocast(name)`` and
+    ``grad_scaler(name)`` (the npu backend: torch_npu's scaler, which agrees on overflows
+    across cards); :meth:`for_backend` builds the run's part from them. The loop then holds
+    this object instead of a precision name and an optional scaler beside it.
+    """
+
+    name: str
+    autocast: Callable[[], contextlib.AbstractContextManager[Any]]
+    scaler: torch.amp.GradScaler | None = None
+
+    @classmethod
+    def for_backend(cls, backend: Backend, name: str) -> Precision:
+        return cls(name, functools.partial(backend.autocast, name), backend.grad_scaler(name))
+
+    def forward_context(self) -> contextlib.AbstractContextManager[Any]:
+        """The context the forward pass (and the loss) runs in."""
+        return self.autocast()
+
+    def backward(self, loss: torch.Tensor) -> None:
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+
+    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """The update; with a scaler, unscaled, skipped on an overflow, and the scale adapted."""
+        if self.scaler is None:
+            optimizer.step()
+            return
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps: the scaler's state, empty without one."""
+        return self.scaler.state_dict() if self.scaler is not None else {}
+
+    def load_state_dict(self, state: Mapping[str, Any] | None) -> None:
+        if self.scaler is not None and state:
+            self.scaler.load_state_dict(dict(state))

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from stgcn.backends.precision import Precision
 from stgcn.bench.baseline import BaselineSTGCN
 from stgcn.bench.peak import matmul_peak_gflops, reference_gflop_per_sample
 from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess
@@ -155,9 +156,9 @@ def _train_step(
     model: torch.nn.Module, backend: Backend, precision: str, x: torch.Tensor, y: torch.Tensor
 ) -> Callable[[], Any]:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-    scaler = backend.grad_scaler(precision)
+    run_precision = Precision.for_backend(backend, precision)
     model.train()
-    return lambda: training_step(model, x, y, optimizer, scaler, backend, precision)
+    return lambda: training_step(model, x, y, optimizer, run_precision)
 
 
 def _eval_step(

@@ -12,12 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from stgcn.backends.precision import Precision
 from stgcn.data.class_names import class_names_or_numbers
 from stgcn.data.facts import CHECKPOINT_KEY, describe, from_checkpoint
 from stgcn.data.streams import build_split, split_options
 from stgcn.errors import StgcnError
 from stgcn.model.loading import load_model_and_checkpoint
-from stgcn.plugins.records import Backend
 from stgcn.plugins.registry import get_registry
 from stgcn.training.distributed import World, sum_across
 
@@ -64,8 +64,7 @@ def evaluate(
     model: torch.nn.Module,
     loader: DataLoader[Any],
     device: torch.device,
-    backend: Backend,
-    precision: str,
+    precision: Precision,
     num_class: int,
     world: World | None = None,
     keep_scores: bool = False,
@@ -98,7 +97,7 @@ def evaluate(
             x = x.reshape(-1, *x.shape[2:])
         if transform is not None:
             x = transform(x)
-        with backend.autocast(precision):
+        with precision.forward_context():
             logits = model(x)
         logits = logits.float()
         if clips:
@@ -205,7 +204,12 @@ def evaluate_checkpoint(
     prepared = backend.prepare_model(model.to(device), precision)
     keep = save_scores is not None or keep_scores
     result = evaluate(
-        prepared, loader, device, backend, precision, chosen.num_class, keep_scores=keep
+        prepared,
+        loader,
+        device,
+        Precision.for_backend(backend, precision),
+        chosen.num_class,
+        keep_scores=keep,
     )
     if save_scores is not None:
         from stgcn.fusion import save_scores as write_scores

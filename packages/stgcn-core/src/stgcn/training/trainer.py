@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from stgcn.backends.precision import Precision
 from stgcn.data.collate import StackClips
 from stgcn.data.facts import CHECKPOINT_KEY, describe, facts_of
 from stgcn.data.streams import Stream, build_split, split_options
@@ -302,13 +303,12 @@ def train(
         nesterov=config.nesterov,
         weight_decay=config.weight_decay,
     )
-    scaler = backend.grad_scaler(session.precision)
+    precision = Precision.for_backend(backend, session.precision)
 
     start_epoch, best_top1 = 0, -1.0
     if state is not None:
         optimizer.load_state_dict(state["optimizer"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
+        precision.load_state_dict(state.get("scaler"))
         start_epoch, best_top1 = int(state["epoch"]), float(state["best_top1"])
         ckpt.set_rng_state(state["rng"])
 
@@ -332,7 +332,7 @@ def train(
                 session,
                 model,
                 optimizer,
-                scaler,
+                precision,
                 train_set,
                 val_set,
                 device,
@@ -385,7 +385,7 @@ def _epochs(
     session: Session,
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler | None,
+    precision: Precision,
     train_set: SeededSamples,
     val_set: Any,
     device: torch.device,
@@ -401,7 +401,7 @@ def _epochs(
     last: dict[str, Any] = {}
 
     def save_step(position: EpochPosition) -> None:
-        payload = _checkpoint(session, model, optimizer, scaler, position.epoch, best_top1)
+        payload = _checkpoint(session, model, optimizer, precision, position.epoch, best_top1)
         payload["position"] = position.to_dict()
         ckpt.atomic_save(payload, session.checkpoints / LATEST, keep_previous=True)
 
@@ -415,7 +415,7 @@ def _epochs(
             session,
             model,
             optimizer,
-            scaler,
+            precision,
             train_set,
             epoch,
             device,
@@ -431,8 +431,7 @@ def _epochs(
             dist.unwrap(model),
             _loader(val_set, session, False, epoch),
             device,
-            backend,
-            session.precision,
+            precision,
             session.dataset.num_class,
             world,
             transform=batch_stream,
@@ -458,7 +457,7 @@ def _epochs(
             with metrics_path.open("a", encoding="utf-8") as stream:
                 stream.write(json.dumps(last) + "\n")
             loggers.epoch_ended(epoch + 1, last)
-            payload = _checkpoint(session, model, optimizer, scaler, epoch + 1, best_top1)
+            payload = _checkpoint(session, model, optimizer, precision, epoch + 1, best_top1)
             if improved:
                 ckpt.atomic_save(payload, session.checkpoints / BEST)
                 loggers.checkpoint_saved(session.checkpoints / BEST, epoch + 1, True)
@@ -501,9 +500,7 @@ def training_step(
     x: torch.Tensor,
     y: torch.Tensor,
     optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler | None,
-    backend: Backend,
-    precision: str,
+    precision: Precision,
     label_smoothing: float = 0.0,
 ) -> torch.Tensor:
     """Forward, backward and update; returns the (detached) loss, still on the device.
@@ -513,16 +510,11 @@ def training_step(
     poisoned update never reaches one. ``label_smoothing`` (``--label-smoothing``)
     softens the training targets; evaluation's loss stays the plain cross-entropy.
     """
-    with backend.autocast(precision):
+    with precision.forward_context():
         loss = F.cross_entropy(model(x), y, label_smoothing=label_smoothing)
     optimizer.zero_grad(set_to_none=True)
-    if scaler is not None:
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-    else:
-        loss.backward()
-        optimizer.step()
+    precision.backward(loss)
+    precision.optimizer_step(optimizer)
     return loss.detach()
 
 
@@ -562,7 +554,7 @@ def _train_epoch(
     session: Session,
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler | None,
+    precision: Precision,
     train_set: Any,
     epoch: int,
     device: torch.device,
@@ -616,9 +608,7 @@ def _train_epoch(
             x = augment(x, config.data_options)
         if stream is not None:
             x = stream(x)
-        loss = training_step(
-            model, x, y, optimizer, scaler, backend, session.precision, config.label_smoothing
-        )
+        loss = training_step(model, x, y, optimizer, precision, config.label_smoothing)
         count = int(y.shape[0])
         watch.add(loss, count, step + 1)
         now = time.perf_counter()
@@ -693,7 +683,7 @@ def _checkpoint(
     session: Session,
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler | None,
+    precision: Precision,
     epoch: int,
     best_top1: float,
 ) -> dict[str, Any]:
@@ -704,7 +694,7 @@ def _checkpoint(
         "model": inner.state_dict(),
         "model_config": inner.config(),
         "optimizer": optimizer.state_dict(),
-        "scaler": scaler.state_dict() if scaler is not None else {},
+        "scaler": precision.state_dict(),
         "epoch": epoch,
         "best_top1": best_top1,
         "config": session.config.to_dict(),
