@@ -211,7 +211,7 @@ def lint(session: nox.Session) -> None:
 
 #: what the documentation site is built with (mkdocs.yml): MkDocs and its Material theme,
 #: the command reference read from the click commands, the API reference from docstrings
-#: (ruff formats its signatures); MkDocs 2 drops the plugins this site is built with
+#: (ruff formats its signatures); MkDocs 2 is announced with another plugin API, hence <2
 DOCS_REQUIREMENTS = ["mkdocs<2", "mkdocs-material", "mkdocs-click", "mkdocstrings[python]", "ruff"]
 
 
