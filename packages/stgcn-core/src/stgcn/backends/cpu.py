@@ -78,6 +78,24 @@ class CPUBackend(BackendBase[CPUSettings]):
     device_type = "cpu"
     settings_type = CPUSettings
 
+    # the attributes earlier versions set in ``configure``, read from the settings now
+    @property
+    def compile(self) -> bool:
+        return self.settings.compile
+
+    @property
+    def channels_last(self) -> bool | None:
+        """None: decided per machine and precision (``channels_last_pays``)."""
+        return self.settings.channels_last
+
+    @property
+    def reuse_memory(self) -> bool:
+        return self.settings.reuse_memory
+
+    @property
+    def temporal(self) -> str:
+        return self.settings.temporal
+
     def device_count(self) -> int:
         return os.cpu_count() or 1
 

@@ -40,7 +40,9 @@ class Availability:
 @runtime_checkable
 class Backend(Protocol):
     """A device family: where tensors live, which collective joins the cards, which
-    precisions run fast.
+    precisions run fast; what a plugin registers. A run gets its own backend made from
+    this record (:class:`RunBackend`), which adds the :class:`Accelerator`'s optional
+    features.
 
     ``availability`` and ``device_count`` must be cheap and must not import the
     device library when the plugin module loads: they run for ``stgcn plugins``.
@@ -61,7 +63,10 @@ class Backend(Protocol):
 
     def configure(self, options: Mapping[str, str]) -> None:
         """Take the ``--backend-option KEY=VALUE`` pairs (``--compile`` arrives as
-        ``compile=true``) before ``setup``; refuse an unknown key with StgcnError."""
+        ``compile=true``) before ``setup``; refuse an unknown key with StgcnError. The core
+        calls it only on a copy made for one run (:class:`~stgcn.plugins.backend.
+        LegacyBackend`); a :class:`~stgcn.plugins.backend.BackendBase` is created per run
+        with ``for_run`` instead."""
         ...
 
     def setup(self, local_rank: int) -> torch.device:
