@@ -34,10 +34,15 @@ class SpyBackend(CPUBackend):
 
     def __init__(self) -> None:
         super().__init__()
-        self.synchronizations = 0
+        # shared with the copy that each run makes of the registered backend (for_run)
+        self.counts = {"synchronize": 0}
+
+    @property
+    def synchronizations(self) -> int:
+        return self.counts["synchronize"]
 
     def synchronize(self) -> None:
-        self.synchronizations += 1
+        self.counts["synchronize"] += 1
 
 
 def _counted_epoch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, steps: int, log_every: int):

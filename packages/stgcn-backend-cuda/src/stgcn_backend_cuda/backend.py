@@ -17,7 +17,7 @@ import torch
 
 from stgcn.backends.precision import autocast_for
 from stgcn.errors import StgcnError
-from stgcn.records import Availability
+from stgcn.records import Availability, BackendBase
 from stgcn_backend_cuda.availability import probe
 from stgcn_backend_cuda.graphs import graph_training_steps
 from stgcn_backend_cuda.settings import CudaSettings
@@ -56,18 +56,25 @@ def _distributed_world_size() -> int:
     return 1
 
 
-class CUDABackend:
+class CUDABackend(BackendBase[CudaSettings]):
+    """One run's GPUs; its run settings are :class:`CudaSettings` (``for_run``)."""
+
     name = "cuda"
     description = "NVIDIA GPUs through CUDA (NCCL between cards; bf16 or fp16 autocast)"
     collective = "nccl"
     precisions = ("fp32", "bf16", "fp16")
+    device_type = "cuda"
+    settings_type = CudaSettings
     #: DataLoaders feeding this backend should use pinned host memory: the trainer's
     #: ``non_blocking=True`` copies then overlap with the GPU's work.
     pin_memory = True
 
-    def __init__(self) -> None:
-        self.settings = CudaSettings()
+    def __init__(self, settings: CudaSettings | None = None) -> None:
+        super().__init__(settings)
         self._availability: Availability | None = None
+
+    def parse_settings(self, options: Mapping[str, str]) -> CudaSettings:
+        return CudaSettings.from_options(options)
 
     def availability(self) -> Availability:
         if self._availability is None:
@@ -79,9 +86,6 @@ class CUDABackend:
 
     def default_precision(self) -> str:
         return "bf16" if native_bf16() else "fp16"
-
-    def configure(self, options: Mapping[str, str]) -> None:
-        self.settings = CudaSettings.from_options(options)
 
     def setup(self, local_rank: int) -> torch.device:
         count = torch.cuda.device_count()
@@ -98,9 +102,6 @@ class CUDABackend:
     def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
         # graphs recorded under autocast must not reuse its cast cache across steps
         return autocast_for("cuda", precision, cache_enabled=not self.settings.cuda_graphs)
-
-    def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
-        return torch.amp.GradScaler("cuda") if precision == "fp16" else None
 
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
         if precision == "bf16" and not native_bf16():
@@ -125,3 +126,10 @@ class CUDABackend:
 
     def synchronize(self) -> None:
         torch.cuda.synchronize()
+
+    def rng_state(self) -> torch.Tensor | None:
+        return torch.cuda.get_rng_state()
+
+    def set_rng_state(self, state: torch.Tensor | None) -> None:
+        if state is not None:
+            torch.cuda.set_rng_state(state)

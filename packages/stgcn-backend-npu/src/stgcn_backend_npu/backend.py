@@ -12,19 +12,15 @@ torch_npu's own default for the chip unless ``jit_compile`` is given.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
-from collections.abc import Mapping
 from datetime import timedelta
 from types import ModuleType
-from typing import Any
 
 import torch
 
-from stgcn.backends.precision import autocast_for
 from stgcn.errors import StgcnError, first_line
-from stgcn.records import Availability
+from stgcn.records import Availability, BackendBase
 from stgcn_backend_npu.availability import NPUStatus, check_npu
 from stgcn_backend_npu.options import NPUOptions
 from stgcn_backend_npu.scaler import loss_scaler
@@ -40,19 +36,28 @@ def import_device_module() -> ModuleType:
     return torch.npu
 
 
-class NPUBackend:
+class NPUBackend(BackendBase[NPUOptions]):
+    """One run's NPUs; its run settings are :class:`NPUOptions` (``for_run``)."""
+
     name = "npu"
     description = "Ascend NPU through torch-npu (HCCL between cards; bf16 or fp16 autocast)"
     collective = "hccl"
     precisions = ("bf16", "fp16", "fp32")
+    device_type = "npu"
+    settings_type = NPUOptions
     #: torch_npu turns a non_blocking copy from unpinned host memory into a stream
     #: synchronisation (CachingHostAllocator.cpp); pinned batches copy asynchronously.
     pin_memory = True
 
-    def __init__(self) -> None:
-        self.options = NPUOptions()
+    def __init__(self, settings: NPUOptions | None = None) -> None:
+        super().__init__(settings)
         self._status: NPUStatus | None = None
         self._npu: ModuleType | None = None
+
+    @property
+    def options(self) -> NPUOptions:
+        """The run's settings under the name this backend gave them first."""
+        return self.settings
 
     def status(self) -> NPUStatus:
         """Checked once per host: the launcher hands its answer to the workers."""
@@ -70,9 +75,6 @@ class NPUBackend:
 
     def default_precision(self) -> str:
         return "bf16" if self.status().bf16 else "fp16"
-
-    def configure(self, options: Mapping[str, str]) -> None:
-        self.options = NPUOptions.parse(options)
 
     def setup(self, local_rank: int) -> torch.device:
         """Bind this process to ``npu:local_rank``; must precede the HCCL process group,
@@ -98,10 +100,8 @@ class NPUBackend:
     def collective_timeout(self, requested: timedelta) -> timedelta:
         return hccl_timeout(requested)
 
-    def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
-        return autocast_for("npu", precision)
-
     def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
+        """torch_npu's scaler, which agrees on overflows across the cards, for fp16."""
         if precision != "fp16":
             return None
         return loss_scaler(self.options.loss_scale)
@@ -118,3 +118,10 @@ class NPUBackend:
     def synchronize(self) -> None:
         if self._npu is not None:
             self._npu.synchronize()
+
+    def rng_state(self) -> torch.Tensor | None:
+        return self._npu.get_rng_state() if self._npu is not None else None
+
+    def set_rng_state(self, state: torch.Tensor | None) -> None:
+        if self._npu is not None and state is not None:
+            self._npu.set_rng_state(state)

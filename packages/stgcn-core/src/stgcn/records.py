@@ -1,6 +1,9 @@
-"""What plugins provide: the public path of :mod:`stgcn.plugins.records`."""
+"""What plugins provide: the public path of :mod:`stgcn.plugins.records`, and of the
+backend defaults a backend may inherit (:class:`BackendBase`, :mod:`stgcn.plugins.backend`)."""
 
+from stgcn.plugins.backend import BackendBase
 from stgcn.plugins.records import (
+    Accelerator,
     AugmentBatch,
     Availability,
     Backend,
@@ -13,13 +16,16 @@ from stgcn.plugins.records import (
     PoseEstimator,
     PoseModel,
     ReadSample,
+    RunBackend,
     RunLogger,
 )
 
 __all__ = [
+    "Accelerator",
     "AugmentBatch",
     "Availability",
     "Backend",
+    "BackendBase",
     "BuildDataset",
     "DataFacts",
     "Dataset",
@@ -29,5 +35,6 @@ __all__ = [
     "PoseEstimator",
     "PoseModel",
     "ReadSample",
+    "RunBackend",
     "RunLogger",
 ]

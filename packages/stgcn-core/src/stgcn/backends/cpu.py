@@ -16,18 +16,18 @@ fp32 on AVX2 channels last was slower (1.13x the baseline against 1.19x).
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import ClassVar, cast
 
 import torch
 
 from stgcn.errors import StgcnError
 from stgcn.model.network import TEMPORAL_ALGORITHMS, set_temporal_algorithm
+from stgcn.plugins.backend import BackendBase
 from stgcn.plugins.hookspecs import hookimpl
-from stgcn.plugins.records import Availability, Backend
+from stgcn.plugins.records import Backend
 from stgcn.plugins.settings import Settings, option, parse_bool
 from stgcn.system.allocator import keep_freed_memory
 
@@ -68,21 +68,33 @@ class CPUSettings(Settings):
 OPTIONS = tuple(CPUSettings.keys())
 
 
-class CPUBackend:
+class CPUBackend(BackendBase[CPUSettings]):
+    """The host's processor; its run settings are :class:`CPUSettings`."""
+
     name = "cpu"
     description = "CPU (always available; gloo between processes)"
     collective = "gloo"
     precisions: tuple[str, ...] = ("fp32", "bf16")
+    device_type = "cpu"
+    settings_type = CPUSettings
 
-    def __init__(self) -> None:
-        self.compile = False
-        #: None: decided per machine and precision (``channels_last_pays``)
-        self.channels_last: bool | None = None
-        self.reuse_memory = True
-        self.temporal = "dft"
+    # the attributes earlier versions set in ``configure``, read from the settings now
+    @property
+    def compile(self) -> bool:
+        return self.settings.compile
 
-    def availability(self) -> Availability:
-        return Availability(True)
+    @property
+    def channels_last(self) -> bool | None:
+        """None: decided per machine and precision (``channels_last_pays``)."""
+        return self.settings.channels_last
+
+    @property
+    def reuse_memory(self) -> bool:
+        return self.settings.reuse_memory
+
+    @property
+    def temporal(self) -> str:
+        return self.settings.temporal
 
     def device_count(self) -> int:
         return os.cpu_count() or 1
@@ -90,45 +102,27 @@ class CPUBackend:
     def default_precision(self) -> str:
         return "bf16" if native_bf16() else "fp32"
 
-    def configure(self, options: Mapping[str, str]) -> None:
-        settings = CPUSettings.parse(options)
-        self.compile = settings.compile
-        self.channels_last = settings.channels_last
-        self.reuse_memory = settings.reuse_memory
-        self.temporal = settings.temporal
-
     def setup(self, local_rank: int) -> torch.device:
         # several workers on one host share its cores rather than each taking all of them
         workers = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
         if workers > 1:
             torch.set_num_threads(max(1, self.device_count() // workers))
-        if self.reuse_memory:
+        if self.settings.reuse_memory:
             keep_freed_memory()
         return torch.device("cpu")
 
-    def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
-        if precision == "bf16":
-            return torch.autocast("cpu", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
-    def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
-        return None
-
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
-        set_temporal_algorithm(model, self.temporal)
+        set_temporal_algorithm(model, self.settings.temporal)
         if self.uses_channels_last(precision):
             # Module.to takes memory_format, although torch's annotations leave it out
             model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         # compiling a Module gives a Module (an OptimizedModule wrapping it)
-        return cast(torch.nn.Module, torch.compile(model)) if self.compile else model
-
-    def synchronize(self) -> None:
-        return None
+        return cast(torch.nn.Module, torch.compile(model)) if self.settings.compile else model
 
     def uses_channels_last(self, precision: str) -> bool:
         """The layout the model gets: as asked, else ``channels_last_pays``."""
-        if self.channels_last is not None:
-            return self.channels_last
+        if self.settings.channels_last is not None:
+            return self.settings.channels_last
         return channels_last_pays(precision, native_bf16())
 
 

@@ -1,8 +1,10 @@
 """The precision part every backend shares: which dtype each mixed precision casts to, and
 the run's :class:`Precision` (autocast, loss scaling, the update, its checkpoint state).
 
-The cuda and npu backends each held a copy of this table and of the autocast choice;
-one copy keeps the precision names meaning the same dtype on every accelerator.
+The dtype table and the autocast choice (``AUTOCAST_DTYPES``, ``autocast_for``) are
+defined beside the backends' default ``autocast`` (:mod:`stgcn.plugins.backend`) and
+re-exported here: one copy keeps the precision names meaning the same dtype on every
+accelerator.
 """
 
 from __future__ import annotations
@@ -11,29 +13,16 @@ import contextlib
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import torch
 
+from stgcn.plugins.backend import AUTOCAST_DTYPES, autocast_for
+
 if TYPE_CHECKING:
     from stgcn.plugins.records import Backend
 
-#: the mixed precisions and the dtype autocast computes in; fp32 is no autocast at all
-AUTOCAST_DTYPES: Mapping[str, torch.dtype] = MappingProxyType(
-    {"bf16": torch.bfloat16, "fp16": torch.float16}
-)
-
-
-def autocast_for(
-    device_type: str, precision: str, **options: Any
-) -> contextlib.AbstractContextManager[Any]:
-    """``torch.autocast`` on ``device_type`` for a mixed ``precision`` (``options`` go to
-    it), a context that does nothing for fp32."""
-    dtype = AUTOCAST_DTYPES.get(precision)
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type, dtype=dtype, **options)
+__all__ = ["AUTOCAST_DTYPES", "Precision", "autocast_for"]
 
 
 @dataclass

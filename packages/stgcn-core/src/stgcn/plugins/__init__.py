@@ -1,5 +1,6 @@
 """The plugin layer: the hooks a plugin implements (:mod:`.hookspecs`), the records it
-registers (:mod:`.records`), the kinds of record (:mod:`.kinds`), the ``KEY=VALUE``
+registers (:mod:`.records`), a backend's defaults and the compatibility layer for older
+backends (:mod:`.backend`), the kinds of record (:mod:`.kinds`), the ``KEY=VALUE``
 settings parser (:mod:`.settings`), :func:`lazy` functions (:mod:`.deferred`), the loading
 of plugin modules (:mod:`.loading`), the registry that collects what they register
 (:mod:`.registry`) and its listing (:mod:`.listing`).

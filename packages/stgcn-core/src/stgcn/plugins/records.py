@@ -1,6 +1,7 @@
 """What plugins provide: a backend, a dataset, an exporter, a logger, a pose estimator.
 
-Backends are Protocols (a plugin implements the methods on any object it likes);
+Backends are Protocols (a plugin implements the methods on any object it likes, or
+subclasses :class:`stgcn.plugins.backend.BackendBase` for the defaults);
 datasets and exporters are small frozen records built with a function or two.
 Nothing here imports a device library: a record must be cheap to create so that
 ``stgcn plugins`` can list everything without touching hardware.
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -38,7 +40,9 @@ class Availability:
 @runtime_checkable
 class Backend(Protocol):
     """A device family: where tensors live, which collective joins the cards, which
-    precisions run fast.
+    precisions run fast; what a plugin registers. A run gets its own backend made from
+    this record (:class:`RunBackend`), which adds the :class:`Accelerator`'s optional
+    features.
 
     ``availability`` and ``device_count`` must be cheap and must not import the
     device library when the plugin module loads: they run for ``stgcn plugins``.
@@ -59,7 +63,10 @@ class Backend(Protocol):
 
     def configure(self, options: Mapping[str, str]) -> None:
         """Take the ``--backend-option KEY=VALUE`` pairs (``--compile`` arrives as
-        ``compile=true``) before ``setup``; refuse an unknown key with StgcnError."""
+        ``compile=true``) before ``setup``; refuse an unknown key with StgcnError. The core
+        calls it only on a copy made for one run (:class:`~stgcn.plugins.backend.
+        LegacyBackend`); a :class:`~stgcn.plugins.backend.BackendBase` is created per run
+        with ``for_run`` instead."""
         ...
 
     def setup(self, local_rank: int) -> torch.device:
@@ -79,6 +86,62 @@ class Backend(Protocol):
     def synchronize(self) -> None:
         """Wait for queued device work, so that timings are honest."""
         ...
+
+
+@runtime_checkable
+class Accelerator(Protocol):
+    """The device part of a run's backend (the other part is its precision,
+    :class:`stgcn.backends.precision.Precision`): where the run computes and how its
+    processes join.
+
+    The last four members are optional for a plugin: :class:`~stgcn.plugins.backend.
+    BackendBase` declares their defaults (no pinned memory, the requested timeout as it
+    is, no device generator), and the registry fills them in for a backend written
+    against the older :class:`Backend` alone, so the core reads them all directly.
+    """
+
+    name: str
+    #: torch.distributed backend that joins several cards: "gloo", "nccl", "hccl".
+    collective: str
+    #: whether DataLoaders pin host memory for this device: ``non_blocking`` copies from
+    #: pinned memory overlap the device's work (torch-npu waits for the device otherwise)
+    pin_memory: bool
+
+    def availability(self) -> Availability: ...
+
+    def device_count(self) -> int: ...
+
+    def default_precision(self) -> str: ...
+
+    def setup(self, local_rank: int) -> torch.device:
+        """Bind this process to its device and return it."""
+        ...
+
+    def synchronize(self) -> None:
+        """Wait for queued device work, so that timings are honest."""
+        ...
+
+    def collective_timeout(self, requested: timedelta) -> timedelta:
+        """The timeout to hand ``init_process_group`` so that a collective waiting longer
+        than ``requested`` fails, for collective libraries that read it their own way."""
+        ...
+
+    def rng_state(self) -> torch.Tensor | None:
+        """The device's own random generator's state (after ``setup``), for a checkpoint;
+        None where the device draws from the host's generator (the cpu)."""
+        ...
+
+    def set_rng_state(self, state: torch.Tensor | None) -> None:
+        """Restore what :meth:`rng_state` gave; None leaves the generator as it is."""
+        ...
+
+
+@runtime_checkable
+class RunBackend(Backend, Accelerator, Protocol):
+    """One run's backend, what :meth:`stgcn.plugins.registry.Registry.ready_backend`
+    returns: created from the registered record with the run's ``--backend-option``
+    settings (the record itself is never changed), with every member of
+    :class:`Backend` and :class:`Accelerator`."""
 
 
 BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset[Any]"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from stgcn.errors import StgcnError
+from stgcn.plugins.backend import backend_for_run
 from stgcn.plugins.kinds import BY_NAME, BY_SINGULAR
 from stgcn.plugins.kinds import KINDS as KIND_TABLE
 from stgcn.plugins.listing import describe, unknown_message
@@ -38,7 +39,14 @@ from stgcn.plugins.loading import (
 from stgcn.plugins.records import Availability
 
 if TYPE_CHECKING:
-    from stgcn.plugins.records import Backend, Dataset, Exporter, Logger, PoseEstimator
+    from stgcn.plugins.records import (
+        Backend,
+        Dataset,
+        Exporter,
+        Logger,
+        PoseEstimator,
+        RunBackend,
+    )
 
 __all__ = [
     "API_ATTRIBUTE",
@@ -130,9 +138,10 @@ class Registry:
 
     def ready_backend(
         self, name: str | None, precision: str | None, options: Mapping[str, str] | None = None
-    ) -> tuple[Backend, str]:
+    ) -> tuple[RunBackend, str]:
         """The named (or best) backend, checked available, with a precision it supports,
-        configured with its ``--backend-option`` pairs."""
+        created for this run from its ``--backend-option`` pairs; the registered record
+        stays as it is (:func:`stgcn.plugins.backend.backend_for_run`)."""
         name = name or self.best_backend()
         backend = self.backend(name)
         availability = self.availability(name)
@@ -144,8 +153,7 @@ class Registry:
                 f"backend {name!r} cannot train in {precision}; "
                 f"it supports {', '.join(backend.precisions)}"
             )
-        backend.configure(dict(options or {}))
-        return backend, precision
+        return backend_for_run(backend, dict(options or {})), precision
 
     def best_backend(self) -> str:
         """The first available backend, accelerators before the cpu."""

@@ -20,7 +20,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler, Sampler
 
 from stgcn.errors import StgcnError
-from stgcn.plugins.records import Backend
+from stgcn.plugins.records import Accelerator
 
 #: how long a collective may wait for a slow rank before the job fails instead of hanging
 TIMEOUT = timedelta(minutes=int(os.environ.get("STGCN_COLLECTIVE_TIMEOUT_MIN", "30")))
@@ -58,17 +58,16 @@ def launched_externally() -> bool:
     return all(name in os.environ for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"))
 
 
-def collective_timeout(backend: Backend, requested: timedelta = TIMEOUT) -> timedelta:
+def collective_timeout(backend: Accelerator, requested: timedelta = TIMEOUT) -> timedelta:
     """The timeout to hand the backend's process group so that ``requested`` holds.
 
     A backend whose collective library reads the timeout its own way translates it
-    (the optional ``Backend.collective_timeout``); the others take it as it is.
+    (``Accelerator.collective_timeout``); the default passes it as it is.
     """
-    translate = getattr(backend, "collective_timeout", None)
-    return translate(requested) if translate is not None else requested
+    return backend.collective_timeout(requested)
 
 
-def join(world: World, backend: Backend) -> None:
+def join(world: World, backend: Accelerator) -> None:
     """Join the process group with the backend's collective (after ``backend.setup``).
 
     Under the elastic agent the workers share the agent's key-value store, which

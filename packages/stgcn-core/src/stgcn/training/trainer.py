@@ -43,7 +43,7 @@ from stgcn.loggers.events import check_loggers
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.loading import strip_prefix
 from stgcn.model.network import STGCN
-from stgcn.plugins.records import AugmentBatch, Backend, Dataset
+from stgcn.plugins.records import AugmentBatch, Dataset, RunBackend
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training.config import RunConfig
@@ -68,7 +68,7 @@ class Session:
     """The resolved parts of a run: which plugins, which precision, where to write."""
 
     config: RunConfig
-    backend: Backend
+    backend: RunBackend
     dataset: Dataset
     precision: str
     work_dir: Path
@@ -205,7 +205,7 @@ def _loader(
         num_workers=config.workers,
         worker_init_fn=_seed_worker,
         generator=generator,
-        pin_memory=bool(getattr(session.backend, "pin_memory", False)),
+        pin_memory=session.backend.pin_memory,
         collate_fn=StackClips(session.dataset.name),
     )
 

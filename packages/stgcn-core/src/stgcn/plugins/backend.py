@@ -1,0 +1,249 @@
+"""What a backend may inherit, and the one compatibility layer for the backends that don't.
+
+A run's backend (:class:`~stgcn.plugins.records.RunBackend`) is created per run from the
+registered record and the run's frozen ``--backend-option`` settings
+(:func:`backend_for_run`), so that two runs in one process, or a run and ``stgcn
+plugins``, never see each other's options. :class:`BackendBase` gives a backend that
+per-run creation and a default for every optional feature of the accelerator part;
+:class:`LegacyBackend` gives the same to a backend written against the older
+:class:`~stgcn.plugins.records.Backend` alone (plugin API 1.0 to 1.3), which configures
+itself in place: it is configured as a copy, and its missing features get the defaults.
+
+The dtype each mixed precision autocasts to lives here, beside the default ``autocast``
+that uses it, so that the precision names mean the same dtype on every device;
+:mod:`stgcn.backends.precision` re-exports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Any, ClassVar, Generic, TypeVar, cast
+
+import torch
+
+from stgcn.errors import StgcnError
+from stgcn.plugins.records import Availability, Backend, RunBackend
+from stgcn.plugins.settings import Settings
+
+#: the mixed precisions and the dtype autocast computes in; fp32 is no autocast at all
+AUTOCAST_DTYPES: Mapping[str, torch.dtype] = MappingProxyType(
+    {"bf16": torch.bfloat16, "fp16": torch.float16}
+)
+
+SettingsT = TypeVar("SettingsT", bound=Settings)
+BackendT = TypeVar("BackendT", bound="BackendBase[Any]")
+
+
+def autocast_for(
+    device_type: str, precision: str, **options: Any
+) -> contextlib.AbstractContextManager[Any]:
+    """``torch.autocast`` on ``device_type`` for a mixed ``precision`` (``options`` go to
+    it), a context that does nothing for fp32."""
+    dtype = AUTOCAST_DTYPES.get(precision)
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type, dtype=dtype, **options)
+
+
+@dataclass(frozen=True)
+class NoSettings(Settings):
+    """The settings of a backend that takes no ``--backend-option``; ``compile=false``
+    (what a run without ``--compile`` may pass) is accepted, ``compile=true`` refused."""
+
+    value_line: ClassVar[str] = "backend option {key}"
+
+    compile: bool = False
+
+
+class BackendBase(Generic[SettingsT]):
+    """Defaults for a backend: subclass it, set the class attributes, and write only what
+    your device does differently.
+
+    ``settings_type`` is the backend's frozen :class:`~stgcn.plugins.settings.Settings`
+    family; :meth:`for_run` parses a run's ``--backend-option`` pairs into it and returns a
+    copy of the registered record holding them, so the record is never changed and what
+    it has cached (an availability probe) carries over. ``device_type`` is what the
+    default ``autocast`` and ``grad_scaler`` pass to torch ("cpu", "cuda", "npu").
+
+    Inheriting is a convenience, not a requirement: any object with the members of
+    :class:`~stgcn.plugins.records.RunBackend` and a ``configure`` works through
+    :class:`LegacyBackend`.
+    """
+
+    name: str
+    description: str = ""
+    collective: str = "gloo"
+    precisions: tuple[str, ...] = ("fp32",)
+    device_type: ClassVar[str] = "cpu"
+    settings_type: ClassVar[type[Settings]] = NoSettings
+    #: whether DataLoaders pin host memory for this device
+    pin_memory: bool = False
+
+    def __init__(self, settings: SettingsT | None = None) -> None:
+        self.settings: SettingsT = settings if settings is not None else self.parse_settings({})
+
+    def parse_settings(self, options: Mapping[str, str]) -> SettingsT:
+        """The frozen settings from ``--backend-option`` pairs; a backend with checks across
+        keys (contradictions) overrides this."""
+        if self.settings_type is NoSettings:
+            unknown = sorted(set(options) - {"compile"})
+            if unknown:
+                raise StgcnError(f"backend {self.name!r} has no option {unknown[0]!r}")
+        settings = self.settings_type.parse(options)
+        if isinstance(settings, NoSettings) and settings.compile:
+            raise StgcnError(f"backend {self.name!r} does not run torch.compile (--compile)")
+        return cast(SettingsT, settings)
+
+    def for_run(self: BackendT, options: Mapping[str, str]) -> BackendT:
+        """This backend for one run, with ``options`` parsed; ``self`` stays as it is."""
+        run = copy.copy(self)
+        run.settings = self.parse_settings(options)
+        return run
+
+    def configure(self, options: Mapping[str, str]) -> None:
+        """The older API, changing this object in place; the core calls :meth:`for_run`."""
+        self.settings = self.parse_settings(options)
+
+    def availability(self) -> Availability:
+        return Availability(True)
+
+    def device_count(self) -> int:
+        return 1
+
+    def default_precision(self) -> str:
+        return self.precisions[0]
+
+    def setup(self, local_rank: int) -> torch.device:
+        return torch.device(self.device_type)
+
+    def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
+        return autocast_for(self.device_type, precision)
+
+    def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
+        """torch's scaler for fp16, whose range needs the loss scaled; None otherwise."""
+        return torch.amp.GradScaler(self.device_type) if precision == "fp16" else None
+
+    def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        return model
+
+    def synchronize(self) -> None:
+        return None
+
+    def collective_timeout(self, requested: timedelta) -> timedelta:
+        return requested
+
+    def rng_state(self) -> torch.Tensor | None:
+        return None
+
+    def set_rng_state(self, state: torch.Tensor | None) -> None:
+        return None
+
+
+class LegacyBackend:
+    """A backend written against the older :class:`~stgcn.plugins.records.Backend` only,
+    made a :class:`~stgcn.plugins.records.RunBackend`: the compatibility layer.
+
+    :meth:`for_run` configures a shallow copy of the registered object (the object itself
+    where it cannot be copied, as before), and this is the one place in the core that asks
+    a backend which optional members it has: ``pin_memory`` and ``collective_timeout``
+    (read the same way before they were declared), ``rng_state``/``set_rng_state``. What
+    it lacks gets :class:`BackendBase`'s default; anything else is read from the object.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.pin_memory = bool(getattr(backend, "pin_memory", False))
+
+    @classmethod
+    def for_run(cls, record: Backend, options: Mapping[str, str]) -> LegacyBackend:
+        try:
+            run = copy.copy(record)
+        except Exception:  # an object that refuses copying is configured in place, as before
+            run = record
+        run.configure(dict(options))
+        return cls(run)
+
+    def __getattr__(self, name: str) -> Any:
+        # the plugin's own attributes, for its own code holding a run's backend
+        if name == "backend":
+            raise AttributeError(name)
+        return getattr(self.backend, name)
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    @property
+    def description(self) -> str:
+        return self.backend.description
+
+    @property
+    def collective(self) -> str:
+        return self.backend.collective
+
+    @property
+    def precisions(self) -> tuple[str, ...]:
+        return tuple(self.backend.precisions)
+
+    def availability(self) -> Availability:
+        return self.backend.availability()
+
+    def device_count(self) -> int:
+        return self.backend.device_count()
+
+    def default_precision(self) -> str:
+        return self.backend.default_precision()
+
+    def configure(self, options: Mapping[str, str]) -> None:
+        self.backend.configure(options)
+
+    def setup(self, local_rank: int) -> torch.device:
+        return self.backend.setup(local_rank)
+
+    def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
+        return self.backend.autocast(precision)
+
+    def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
+        return self.backend.grad_scaler(precision)
+
+    def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
+        return self.backend.prepare_model(model, precision)
+
+    def synchronize(self) -> None:
+        self.backend.synchronize()
+
+    def collective_timeout(self, requested: timedelta) -> timedelta:
+        translate = getattr(self.backend, "collective_timeout", None)
+        return translate(requested) if translate is not None else requested
+
+    def rng_state(self) -> torch.Tensor | None:
+        state = getattr(self.backend, "rng_state", None)
+        return state() if state is not None else None
+
+    def set_rng_state(self, state: torch.Tensor | None) -> None:
+        restore = getattr(self.backend, "set_rng_state", None)
+        if restore is not None:
+            restore(state)
+
+
+def backend_for_run(record: Backend, options: Mapping[str, str]) -> RunBackend:
+    """The run's backend from the registered ``record`` and its ``--backend-option`` pairs:
+    :meth:`BackendBase.for_run`, or :class:`LegacyBackend` for any other backend."""
+    if isinstance(record, BackendBase):
+        return cast(RunBackend, record.for_run(options))
+    return cast(RunBackend, LegacyBackend.for_run(record, options))
+
+
+__all__ = [
+    "AUTOCAST_DTYPES",
+    "BackendBase",
+    "LegacyBackend",
+    "NoSettings",
+    "autocast_for",
+    "backend_for_run",
+]
