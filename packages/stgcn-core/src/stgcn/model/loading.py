@@ -19,7 +19,13 @@ from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.graph import LAYOUTS, STRATEGIES, Graph, Layout, get_layout
 from stgcn.model.network import STGCN
 
-__all__ = ["infer_model_config", "load_model", "load_model_and_checkpoint", "strip_prefix"]
+__all__ = [
+    "build_model",
+    "infer_model_config",
+    "load_model",
+    "load_model_and_checkpoint",
+    "strip_prefix",  # its home is stgcn.model.checkpoint; kept here for older imports
+]
 
 
 def infer_model_config(
