@@ -86,3 +86,67 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_is_one_line(tmp_path: Pat
     assert "Traceback" not in done.stderr
     assert torch.load(work / "checkpoints" / "latest.pth.tar", weights_only=True)["epoch"] == 1
     assert not [p for p in (work / "checkpoints").iterdir() if p.name.startswith(".")]
+
+
+def test_the_checkpoint_record_writes_the_dict_it_always_wrote(tmp_path: Path) -> None:
+    """One writer, one reader: the keys on disk (and their order) are the format's, a
+    position only in a step checkpoint, and the reader gives back what was written."""
+    from stgcn.model.checkpoint import FORMAT, FORMAT_VERSION, Checkpoint
+
+    record = Checkpoint(
+        weights={"fcn.weight": torch.ones(2, 3)},
+        model_config={"num_class": 2},
+        run_config={"dataset": "synthetic", "epochs": 3},
+        dataset="synthetic",
+        data_facts={"num_class": 2},
+        class_names=["a", "b"],
+        optimizer={"state": {}, "param_groups": []},
+        precision_state=None,
+        rng={"torch": torch.get_rng_state()},
+        epoch=2,
+        best_top1=0.5,
+    )
+    path = tmp_path / "latest.pth.tar"
+    record.write(path)
+    saved = torch.load(path, weights_only=True)
+    assert list(saved) == [
+        "format",
+        "format_version",
+        "model",
+        "model_config",
+        "optimizer",
+        "scaler",
+        "epoch",
+        "best_top1",
+        "config",
+        "dataset",
+        "class_names",
+        "data_facts",
+        "rng",
+    ]
+    assert (saved["format"], saved["format_version"]) == (FORMAT, FORMAT_VERSION)
+    record.at({"epoch": 2, "step": 1}).write(path)
+    assert torch.load(path, weights_only=True)["position"] == {"epoch": 2, "step": 1}
+    read = Checkpoint.from_file(path)
+    assert (read.epoch, read.best_top1, read.run_dataset) == (2, 0.5, "synthetic")
+    assert read.class_names == ["a", "b"] and read.position == {"epoch": 2, "step": 1}
+    assert torch.equal(read.weights["fcn.weight"], torch.ones(2, 3)) and not read.is_bare
+
+
+def test_a_newer_major_format_is_refused_in_one_line_and_bare_state_dicts_load(
+    tmp_path: Path,
+) -> None:
+    import pytest
+
+    from stgcn.errors import StgcnError
+    from stgcn.model.checkpoint import FORMAT, FORMAT_VERSION, Checkpoint
+
+    newer = tmp_path / "newer.pth.tar"
+    torch.save({"format": FORMAT, "format_version": FORMAT_VERSION + 1, "model": {}}, newer)
+    with pytest.raises(StgcnError, match="newer than this stgcn reads") as refused:
+        Checkpoint.from_file(newer)
+    assert "\n" not in str(refused.value)
+    bare = tmp_path / "bare.pth"
+    torch.save({"module.fcn.weight": torch.zeros(1)}, bare)
+    read = Checkpoint.from_file(bare)
+    assert read.is_bare and list(read.weights) == ["fcn.weight"] and read.class_names is None

@@ -61,7 +61,7 @@ def _counted_epoch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, steps: int, 
             return _original(self, *args, **kwargs)
 
         monkeypatch.setattr(torch.Tensor, name, counted)
-    epoch = trainer._train_epoch
+    epoch = trainer.Trainer.train_epoch
 
     def watched(*args, **kwargs):
         counting["on"] = True
@@ -72,7 +72,7 @@ def _counted_epoch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, steps: int, 
             counting["on"] = False
             watched.syncs = spy.synchronizations - syncs_before
 
-    monkeypatch.setattr(trainer, "_train_epoch", watched)
+    monkeypatch.setattr(trainer.Trainer, "train_epoch", watched)
     config = RunConfig(
         backend="spy", precision="fp32", epochs=1, batch_size=4, log_every=log_every,
         data_options={"train_size": 4 * steps, "val_size": 4, "frames": 8},

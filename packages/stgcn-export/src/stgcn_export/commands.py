@@ -119,7 +119,7 @@ def export_onnx_command(
     target = Path(output)
     _refuse_overwrite(target, Path(checkpoint))
     model, saved = load_checkpoint_model(checkpoint, layout, strategy, num_class)
-    name = dataset or (saved or {}).get("config", {}).get("dataset")
+    name = dataset or (saved.run_dataset if saved is not None else None)
     record = find_dataset(name, explicit=bool(dataset), num_class=model.num_class, checkpoint=saved)
     if persons is None:
         persons = record.num_person if record is not None else DEFAULT_PERSONS
@@ -135,7 +135,7 @@ def export_onnx_command(
         "metadata": describe_dataset(
             name,
             _class_names(saved, record, model.num_class),
-            (saved or {}).get("config", {}).get("data_options") if not dataset else None,
+            saved.run_config.get("data_options") if saved is not None and not dataset else None,
         ),
     }
     report = get_registry().exporter("onnx").export(model, target, options)
@@ -378,7 +378,7 @@ def _class_names(saved: Any, record: Any, num_class: int) -> Any:
     from stgcn.data.class_names import class_names
     from stgcn_export.model_source import class_names_of
 
-    stored = class_names(num_class, (saved or {}).get("class_names"))
+    stored = class_names(num_class, saved.class_names if saved is not None else None)
     return stored if stored is not None else class_names_of(record, num_class)
 
 

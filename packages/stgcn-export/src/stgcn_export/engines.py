@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from stgcn.errors import StgcnError
+from stgcn.model.checkpoint import Checkpoint
 from stgcn_export.metadata import (
     DATASET_KEY,
     read_metadata,
@@ -40,7 +41,7 @@ class Engine(Protocol):
     #: the data options the model was trained with (its stream among them), else {}
     data_options: dict[str, Any]
     #: the checkpoint, for the data facts it stored (None for an export)
-    checkpoint: dict[str, Any] | None
+    checkpoint: Checkpoint | None
     #: the network's configuration (its layout for the stream), where known
     model_config: dict[str, Any]
 
@@ -65,12 +66,12 @@ class TorchEngine:
     name = "pytorch"
     class_names = None
 
-    def __init__(self, model: torch.nn.Module, checkpoint: dict[str, Any] | None) -> None:
+    def __init__(self, model: torch.nn.Module, checkpoint: Checkpoint | None) -> None:
         self.model = model.eval()
         self.channels, self.joints, self.num_class = model_input_facts(model)
-        config = (checkpoint or {}).get("config", {})
+        config = checkpoint.run_config if checkpoint is not None else {}
         self.checkpoint = checkpoint
-        self.dataset_name = config.get("dataset")
+        self.dataset_name = checkpoint.run_dataset if checkpoint is not None else None
         self.data_options = dict(config.get("data_options") or {})
         self.model_config = model.config() if hasattr(model, "config") else {}
 

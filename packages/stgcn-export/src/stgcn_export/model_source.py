@@ -10,13 +10,14 @@ named it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from stgcn.data.class_names import class_names
 from stgcn.data.facts import from_checkpoint
 from stgcn.errors import StgcnError
+from stgcn.model.checkpoint import Checkpoint
 from stgcn.model.graph import LAYOUTS
 from stgcn.model.loading import load_model_and_checkpoint
 from stgcn.model.network import STGCN
@@ -50,7 +51,7 @@ def parse_layout(value: str | None) -> str | dict[str, Any] | None:
 
 def load_checkpoint_model(
     path: str, layout: str | None, strategy: str | None, num_class: int | None
-) -> tuple[STGCN, dict[str, Any] | None]:
+) -> tuple[STGCN, Checkpoint | None]:
     """The model in eval mode, and the stgcn checkpoint (None for a bare state_dict)."""
     try:
         return load_model_and_checkpoint(path, parse_layout(layout), strategy, num_class)
@@ -62,7 +63,7 @@ def find_dataset(
     name: str | None,
     explicit: bool,
     num_class: int | None,
-    checkpoint: Mapping[str, Any] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> Dataset | None:
     """The installed dataset record called ``name`` with the facts the checkpoint stored
     for it (classes a dataset found in its data, say), checked against the model's class
@@ -74,7 +75,7 @@ def find_dataset(
     if name not in registry.datasets and not explicit:
         return None
     dataset = registry.dataset(name)  # an unknown name the user typed: one-line error
-    if checkpoint is not None and checkpoint.get("config", {}).get("dataset") == name:
+    if checkpoint is not None and checkpoint.run_dataset == name:
         dataset = from_checkpoint(dataset, checkpoint)
     if dataset.describe is not None and dataset.num_class == 0:
         return dataset  # its classes come from data this model file does not describe

@@ -147,8 +147,8 @@ def run(
         return
     summary = run_training(config, resume, topology)
     click.echo(
-        f"done: best val top1 {summary['best_top1']:.4f}, "
-        f"checkpoints in {Path(summary['work_dir']) / 'checkpoints'}"
+        f"done: best val top1 {summary.best_top1:.4f}, "
+        f"checkpoints in {Path(summary.work_dir) / 'checkpoints'}"
     )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from stgcn.errors import StgcnError, first_line
+from stgcn.model.checkpoint import DATA_FACTS_KEY, Checkpoint
 from stgcn.model.graph import Layout, get_layout
 from stgcn.plugins.records import DataFacts, Dataset
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from stgcn.plugins.records import ReadClip, ReadClipWithOptions
 
 #: the checkpoint key that holds :func:`facts_of` the run's dataset
-CHECKPOINT_KEY = "data_facts"
+CHECKPOINT_KEY = DATA_FACTS_KEY
 
 Result = TypeVar("Result")
 
@@ -101,10 +102,10 @@ def facts_of(record: Dataset) -> dict[str, Any]:
     }
 
 
-def from_checkpoint(record: Dataset, checkpoint: Mapping[str, Any] | None) -> Dataset:
+def from_checkpoint(record: Dataset, checkpoint: Checkpoint | None) -> Dataset:
     """``record`` with the facts a checkpoint stored for it; older checkpoints stored none
     (their datasets knew everything at registration) and leave it as it is."""
-    stored = (checkpoint or {}).get(CHECKPOINT_KEY)
+    stored = checkpoint.data_facts if checkpoint is not None else None
     if not isinstance(stored, Mapping):
         return record
     known = {k: v for k, v in stored.items() if k in DataFacts.__dataclass_fields__}

@@ -1,9 +1,18 @@
-"""Checkpoints: written atomically, read without running pickled code.
+"""Checkpoints: one record type, written atomically, read without running pickled code.
 
-A checkpoint holds only tensors, numbers, strings, lists and dicts, so that
-``torch.load(..., weights_only=True)`` accepts it and a tampered file cannot run
+:class:`Checkpoint` is what a checkpoint holds; :meth:`Checkpoint.write` is its one
+writer and :meth:`Checkpoint.from_file` its one reader (which also takes the
+reference's bare state_dicts), so no other module knows the file's keys.
+
+On disk a checkpoint is a dict of tensors, numbers, strings, lists and dicts only, so
+that ``torch.load(..., weights_only=True)`` accepts it and a tampered file cannot run
 code. It is written to a temporary file in the same folder and renamed over the
 old one: a run killed at any moment leaves either the old or the new file whole.
+
+``format_version`` promises: a reader accepts every checkpoint of its own major
+version or an older one (keys added later are optional, read with a default), and
+refuses one of a newer major version with one line naming both versions. Adding an
+optional key keeps the version; changing what an existing key means raises it.
 """
 
 from __future__ import annotations
@@ -12,7 +21,8 @@ import os
 import random
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -23,6 +33,135 @@ from stgcn.errors import StgcnError, first_line
 
 FORMAT = "stgcn-checkpoint"
 FORMAT_VERSION = 1
+
+#: the key of the dataset's facts (stgcn.data.facts.facts_of) in the file
+DATA_FACTS_KEY = "data_facts"
+
+
+@dataclass(frozen=True, eq=False)
+class Checkpoint:
+    """What a checkpoint holds: the model, its data, the run, and where the run stood.
+
+    A bare state_dict (the reference's released models) is a Checkpoint with
+    ``weights`` alone and ``model_config`` None (:attr:`is_bare`): its configuration is
+    read from the tensors' shapes by :mod:`stgcn.model.loading`.
+    """
+
+    #: the network's state_dict (no wrapper prefix)
+    weights: dict[str, Any]
+    #: the STGCN constructor arguments (STGCN.config()); None for a bare state_dict
+    model_config: dict[str, Any] | None = None
+    #: the run's configuration (RunConfig.to_dict())
+    run_config: dict[str, Any] = field(default_factory=dict)
+    #: the dataset's name, its facts (stgcn.data.facts.facts_of) and class names
+    dataset: str | None = None
+    data_facts: dict[str, Any] | None = None
+    class_names: list[str] | None = None
+    #: what a resume restores: the optimizer, the precision (loss scaler), the generators
+    optimizer: dict[str, Any] | None = None
+    precision_state: dict[str, Any] | None = None
+    rng: dict[str, Any] | None = None
+    #: epochs done, the best validation top-1 so far
+    epoch: int | None = None
+    best_top1: float | None = None
+    #: a step checkpoint's place in its epoch (EpochPosition.to_dict()); None at an epoch's end
+    position: dict[str, Any] | None = None
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def is_bare(self) -> bool:
+        """A state_dict without stgcn's record of the model and the run."""
+        return self.model_config is None
+
+    @property
+    def run_dataset(self) -> str | None:
+        """The dataset the run was configured with (its ``--dataset``)."""
+        return self.run_config.get("dataset")
+
+    def at(self, position: dict[str, Any]) -> Checkpoint:
+        """This checkpoint as a step checkpoint at ``position``."""
+        return replace(self, position=position)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The dict on disk (its keys and their order are the file format)."""
+        saved: dict[str, Any] = {
+            "format": FORMAT,
+            "format_version": self.format_version,
+            "model": self.weights,
+            "model_config": self.model_config,
+            "optimizer": self.optimizer,
+            "scaler": self.precision_state,
+            "epoch": self.epoch,
+            "best_top1": self.best_top1,
+            "config": self.run_config,
+            "dataset": self.dataset,
+            "class_names": self.class_names,
+            DATA_FACTS_KEY: self.data_facts,
+            "rng": self.rng,
+        }
+        if self.position is not None:
+            saved["position"] = self.position
+        return saved
+
+    def write(self, path: Path, keep_previous: bool = False) -> None:
+        """Save atomically (:func:`atomic_save`); with ``keep_previous`` the file it
+        replaces stays beside it (:func:`previous_of`)."""
+        atomic_save(self.to_dict(), path, keep_previous=keep_previous)
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Checkpoint:
+        """A stgcn checkpoint or a bare state_dict, loaded without running pickled code."""
+        return cls.from_object(safe_load(path), str(path))
+
+    @classmethod
+    def from_object(cls, obj: Any, source: str) -> Checkpoint:
+        """The record of what ``torch.load`` read from ``source`` (named in errors)."""
+        if is_stgcn_checkpoint(obj):
+            return cls._from_saved(obj, source)
+        if isinstance(obj, Mapping) and all(isinstance(key, str) for key in obj):
+            return cls(weights=strip_prefix(obj))
+        raise StgcnError(f"{source} holds neither a stgcn checkpoint nor a state_dict")
+
+    @classmethod
+    def _from_saved(cls, saved: Mapping[str, Any], source: str) -> Checkpoint:
+        version = saved.get("format_version", 1)
+        if _major(version) > FORMAT_VERSION:
+            raise StgcnError(
+                f"{source} is a checkpoint of format version {version}, newer than this "
+                f"stgcn reads ({FORMAT_VERSION}); upgrade stgcn to read it"
+            )
+        epoch, best = saved.get("epoch"), saved.get("best_top1")
+        names = saved.get("class_names")
+        return cls(
+            weights=saved["model"],
+            model_config=dict(saved["model_config"]),
+            run_config=dict(saved.get("config") or {}),
+            dataset=saved.get("dataset"),
+            data_facts=saved.get(DATA_FACTS_KEY),
+            class_names=list(names) if names is not None else None,
+            optimizer=saved.get("optimizer"),
+            precision_state=saved.get("scaler"),
+            rng=saved.get("rng"),
+            epoch=int(epoch) if epoch is not None else None,
+            best_top1=float(best) if best is not None else None,
+            position=saved.get("position") or None,
+            format_version=version,
+        )
+
+
+def _major(version: Any) -> int:
+    """The major part of a format version (an int today; "2.1" would be major 2)."""
+    try:
+        return int(str(version).split(".")[0])
+    except ValueError:
+        return FORMAT_VERSION + 1  # not a version this reader knows: refused as newer
+
+
+def strip_prefix(state_dict: Mapping[str, Any], prefix: str = "module.") -> dict[str, Any]:
+    """Drop the wrapper prefix that DataParallel/DistributedDataParallel add to keys."""
+    if state_dict and all(key.startswith(prefix) for key in state_dict):
+        return {key[len(prefix) :]: value for key, value in state_dict.items()}
+    return dict(state_dict)
 
 
 def _atomic_write(
@@ -67,20 +206,20 @@ def atomic_save(obj: Any, path: Path, keep_previous: bool = False) -> None:
     _atomic_write(path, lambda stream: torch.save(obj, stream), previous)
 
 
-def load_latest(path: Path) -> Any:
+def load_latest(path: Path) -> Checkpoint:
     """The checkpoint at ``path``, or, where it is missing or unreadable (truncated by a
     full disk, a killed copy), the previous one with a warning line."""
     path = Path(path)
     previous = previous_of(path)
     try:
-        return safe_load(path)
+        return Checkpoint.from_file(path)
     except StgcnError as error:
         if not previous.is_file():
             raise
-        state = safe_load(previous)
+        state = Checkpoint.from_file(previous)
+        epoch = "?" if state.epoch is None else state.epoch
         print(
-            f"stgcn: warning: {first_line(error)}; resuming from {previous} "
-            f"(epoch {state.get('epoch', '?') if isinstance(state, dict) else '?'})",
+            f"stgcn: warning: {first_line(error)}; resuming from {previous} (epoch {epoch})",
             file=sys.stderr,
         )
         return state

@@ -15,16 +15,17 @@ import numpy as np
 import torch
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.model.checkpoint import is_stgcn_checkpoint, safe_load
+from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.graph import LAYOUTS, STRATEGIES, Graph, Layout, get_layout
 from stgcn.model.network import STGCN
 
-
-def strip_prefix(state_dict: Mapping[str, Any], prefix: str = "module.") -> dict[str, Any]:
-    """Drop the wrapper prefix that DataParallel/DistributedDataParallel add to keys."""
-    if state_dict and all(key.startswith(prefix) for key in state_dict):
-        return {key[len(prefix) :]: value for key, value in state_dict.items()}
-    return dict(state_dict)
+__all__ = [
+    "build_model",
+    "infer_model_config",
+    "load_model",
+    "load_model_and_checkpoint",
+    "strip_prefix",  # its home is stgcn.model.checkpoint; kept here for older imports
+]
 
 
 def infer_model_config(
@@ -107,22 +108,16 @@ def load_model_and_checkpoint(
     layout: str | Layout | dict[str, Any] | None = None,
     strategy: str | None = None,
     num_class: int | None = None,
-) -> tuple[STGCN, dict[str, Any] | None]:
+) -> tuple[STGCN, Checkpoint | None]:
     """Like :func:`load_model`, also returning the stgcn checkpoint (None for a state_dict)."""
-    obj = safe_load(path)
-    if is_stgcn_checkpoint(obj):
-        config = dict(obj["model_config"])
-        state_dict = obj["model"]
-        checkpoint = obj
-    elif isinstance(obj, Mapping) and all(isinstance(k, str) for k in obj):
-        state_dict = strip_prefix(obj)
-        config = infer_model_config(state_dict, layout, strategy, num_class)
-        checkpoint = None
+    checkpoint = Checkpoint.from_file(path)
+    if checkpoint.model_config is not None:
+        config = dict(checkpoint.model_config)
     else:
-        raise StgcnError(f"{path} holds neither a stgcn checkpoint nor a state_dict")
+        config = infer_model_config(checkpoint.weights, layout, strategy, num_class)
     model = build_model(config)
     try:
-        model.load_state_dict(state_dict, strict=True)
+        model.load_state_dict(checkpoint.weights, strict=True)
     except RuntimeError as error:
         raise StgcnError(f"{path} does not fit the ST-GCN network: {first_line(error)}") from None
-    return model.eval(), checkpoint
+    return model.eval(), None if checkpoint.is_bare else checkpoint

@@ -7,11 +7,11 @@ einsums and the temporal convolutions dominate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import torch
 
+from stgcn.model.checkpoint import Checkpoint
 from stgcn.model.network import STGCN
 
 
@@ -30,14 +30,15 @@ def model_info(
     model: STGCN,
     frames: int,
     persons: int,
-    checkpoint: Mapping[str, Any] | None = None,
+    checkpoint: Checkpoint | None = None,
     class_names: list[str] | None = None,
 ) -> dict[str, Any]:
     """Parameters, GFLOP per sample, layout, classes and the training configuration."""
     config = model.config()
     layout = config["layout"]
-    names = list((checkpoint or {}).get("class_names") or class_names or [])
-    training = dict((checkpoint or {}).get("config") or {})
+    saved = checkpoint.class_names if checkpoint is not None else None
+    names = list(saved or class_names or [])
+    training = dict(checkpoint.run_config) if checkpoint is not None else {}
     return {
         "parameters": sum(p.numel() for p in model.parameters()),
         "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
@@ -50,8 +51,8 @@ def model_info(
         "joints": model.graph.num_node,
         "strategy": config["strategy"],
         "in_channels": model.in_channels,
-        "dataset": training.get("dataset"),
-        "epoch": (checkpoint or {}).get("epoch"),
-        "best_top1": (checkpoint or {}).get("best_top1"),
+        "dataset": checkpoint.run_dataset if checkpoint is not None else None,
+        "epoch": checkpoint.epoch if checkpoint is not None else None,
+        "best_top1": checkpoint.best_top1 if checkpoint is not None else None,
         "config": training,
     }

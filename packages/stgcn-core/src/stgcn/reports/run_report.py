@@ -32,13 +32,13 @@ def normalised(matrix: np.ndarray) -> np.ndarray:
 
 
 def _confusion(best: Path, output: Path, backend: str | None) -> dict[str, Any]:
-    from stgcn.model.checkpoint import safe_load
+    from stgcn.model.checkpoint import Checkpoint
     from stgcn.training.evaluation import evaluate_checkpoint
 
     result = evaluate_checkpoint(str(best), backend_name=backend, keep_scores=True)
     assert result.scores is not None and result.labels is not None
     count = result.scores.shape[1]
-    names = class_names_or_numbers(count, safe_load(best).get("class_names"))
+    names = class_names_or_numbers(count, Checkpoint.from_file(best).class_names)
     matrix = confusion_matrix(result.labels, result.scores.argmax(axis=1), count)
     confusion_image(normalised(matrix), names, output / "confusion.png")
     with (output / "per_class.csv").open("w", newline="", encoding="utf-8") as stream:

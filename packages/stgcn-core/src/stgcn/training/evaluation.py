@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader
 
 from stgcn.backends.precision import Precision
 from stgcn.data.class_names import class_names_or_numbers
-from stgcn.data.facts import CHECKPOINT_KEY, describe, from_checkpoint
+from stgcn.data.facts import describe, from_checkpoint
 from stgcn.data.streams import build_split, split_options
 from stgcn.errors import StgcnError
 from stgcn.model.loading import load_model_and_checkpoint
@@ -167,13 +167,13 @@ def evaluate_checkpoint(
     """Evaluate; with ``save_scores``, also write every sample's scores (stgcn.fusion);
     with ``keep_scores``, return them in the result (``scores``, ``labels``)."""
     model, checkpoint = load_model_and_checkpoint(path)
-    saved = (checkpoint or {}).get("config", {})
-    name = dataset or saved.get("dataset")
+    saved = checkpoint.run_config if checkpoint is not None else {}
+    name = dataset or (checkpoint.run_dataset if checkpoint is not None else None)
     if not name:
         raise StgcnError(f"{path} is a bare state_dict: name its dataset with --dataset")
     registry = get_registry()
     chosen = registry.dataset(name)
-    same_dataset = name == saved.get("dataset")
+    same_dataset = checkpoint is not None and name == checkpoint.run_dataset
     data_path = data_path or (saved.get("data_path") if same_dataset else None)
     folder = chosen.data_path_for(data_path)
     if same_dataset:  # the run's options, its evaluation's, then any given here
@@ -183,7 +183,7 @@ def evaluate_checkpoint(
             **dict(data_options or {}),
         }
     data_options = dict(data_options or {})
-    if same_dataset and CHECKPOINT_KEY in (checkpoint or {}):
+    if same_dataset and checkpoint is not None and checkpoint.data_facts is not None:
         chosen = from_checkpoint(chosen, checkpoint)
     else:
         chosen = describe(chosen, folder, split_options(data_options)[1])
@@ -215,7 +215,7 @@ def evaluate_checkpoint(
         from stgcn.fusion import save_scores as write_scores
 
         # the checkpoint's names, else the dataset's: whichever there is, if it fits
-        stored = (checkpoint or {}).get("class_names") or chosen.class_names
+        stored = (checkpoint.class_names if checkpoint is not None else None) or chosen.class_names
         names = class_names_or_numbers(chosen.num_class, stored)
         modality = str(dict(data_options or {}).get("modality", "joint"))
         assert result.labels is not None and result.scores is not None  # kept: keep is set

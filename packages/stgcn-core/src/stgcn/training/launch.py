@@ -17,7 +17,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.loggers.progress import quiet
@@ -26,6 +26,9 @@ from stgcn.training.distributed import launched_externally
 from stgcn.training.hosts.lost import lost_host_line
 from stgcn.training.hosts.rollcall import roll_call, this_host
 from stgcn.training.preemption.signals import EXIT_PREEMPTED, Preempted
+
+if TYPE_CHECKING:
+    from stgcn.training.trainer import TrainResult
 
 ERROR_DIR_VARIABLE = "STGCN_ERROR_DIR"
 LAUNCHER_VARIABLE = "STGCN_LAUNCHER_PID"
@@ -65,7 +68,7 @@ class Topology:
         return self.cards == 1 and self.node_range() == (1, 1) and self.max_restarts == 0
 
 
-def run_training(config: RunConfig, resume: bool, topology: Topology) -> dict[str, Any]:
+def run_training(config: RunConfig, resume: bool, topology: Topology) -> TrainResult:
     """Train in this process, or start the workers and wait for them."""
     from stgcn.training.trainer import refuse_existing_run, resolve, train
 
@@ -81,7 +84,7 @@ def run_training(config: RunConfig, resume: bool, topology: Topology) -> dict[st
     return _launch(session.config, resume, topology)
 
 
-def _launch(config: RunConfig, resume: bool, topology: Topology) -> dict[str, Any]:
+def _launch(config: RunConfig, resume: bool, topology: Topology) -> TrainResult:
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
@@ -214,7 +217,7 @@ def _run_id(topology: Topology, endpoint: str) -> str:
     return f"stgcn-{hashlib.sha1(endpoint.encode()).hexdigest()[:12]}"
 
 
-def worker(config_values: dict[str, Any], resume: bool) -> dict[str, Any]:
+def worker(config_values: dict[str, Any], resume: bool) -> TrainResult:
     """One rank's training, as the elastic agent runs it in a fresh process.
 
     A failure leaves its one-line message for the launcher and exits non-zero; the

@@ -10,14 +10,17 @@ weights), the result written to ``WORK_DIR/fused.json``.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stgcn.data.streams.modality import MODALITIES
 from stgcn.errors import StgcnError
 from stgcn.model.checkpoint import atomic_write_text
 from stgcn.training.config import RunConfig
+
+if TYPE_CHECKING:
+    from stgcn.training.trainer import TrainResult
 
 #: PYSKL's four-stream fusion, joint : bone : joint motion : bone motion = 2 : 2 : 1 : 1.
 FOUR_STREAM_WEIGHTS = {"joint": 2.0, "bone": 2.0, "joint_motion": 1.0, "bone_motion": 1.0}
@@ -42,7 +45,9 @@ def default_weights(streams: Sequence[str | None]) -> list[float]:
     return [1.0] * len(streams)
 
 
-def run_streams(config: RunConfig, streams: list[str], train_one: Any) -> dict[str, Any]:
+def run_streams(
+    config: RunConfig, streams: list[str], train_one: Callable[[RunConfig], TrainResult]
+) -> dict[str, Any]:
     """Train each stream with ``train_one(config)``, then evaluate and fuse them."""
     from stgcn.fusion import fuse, load_scores
     from stgcn.training.evaluation import evaluate_checkpoint
@@ -57,8 +62,7 @@ def run_streams(config: RunConfig, streams: list[str], train_one: Any) -> dict[s
     for stream in streams:
         options = {**config.data_options, "modality": stream}
         one = config.updated({"work_dir": str(root / stream), "data_options": options}, stream)
-        summary = train_one(one)
-        results[stream] = {"best_top1": summary["best_top1"]}
+        results[stream] = {"best_top1": train_one(one).best_top1}
     files = []
     for stream in streams:
         best = root / stream / "checkpoints" / "best.pth.tar"

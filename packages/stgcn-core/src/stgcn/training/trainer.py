@@ -1,4 +1,9 @@
-"""The training loop.
+"""The training loop: :func:`train` runs a :class:`Trainer`.
+
+Read it top to bottom: :meth:`Trainer.setup` (data, model, optimizer, precision, a
+resumed checkpoint), :meth:`Trainer.train` (epoch by epoch), :meth:`Trainer.train_epoch`
+(step by step, ending in :func:`training_step`), :meth:`Trainer.evaluate`, and the
+checkpoints (:meth:`Trainer.save`, :meth:`Trainer.restore`).
 
 Everything device-specific comes from the backend (device, autocast, loss
 scaler, synchronisation) and everything data-specific from the dataset, so this
@@ -15,15 +20,11 @@ checked for non-finite values, on the device, and read on the host every
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import random
-import shutil
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -34,21 +35,23 @@ from torch.utils.data import DataLoader
 
 from stgcn.backends.precision import Precision
 from stgcn.data.collate import StackClips
-from stgcn.data.facts import CHECKPOINT_KEY, describe, facts_of
+from stgcn.data.facts import describe, facts_of
 from stgcn.data.streams import Stream, build_split, split_options
 from stgcn.data.streams.augment import Augmentation
 from stgcn.errors import StgcnError
 from stgcn.loggers import Progress, RunLoggers, open_loggers, say
 from stgcn.loggers.events import check_loggers
 from stgcn.model import checkpoint as ckpt
-from stgcn.model.loading import strip_prefix
+from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.network import STGCN
 from stgcn.plugins.records import AugmentBatch, Dataset, RunBackend
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
+from stgcn.training import evaluation
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import World
-from stgcn.training.evaluation import evaluate
+from stgcn.training.evaluation import EvalResult
+from stgcn.training.loss_watch import DeviceLossSum
 from stgcn.training.preemption.agreement import Agreement
 from stgcn.training.preemption.position import (
     EpochPosition,
@@ -56,11 +59,37 @@ from stgcn.training.preemption.position import (
     SeededSamples,
     epoch_order,
 )
-from stgcn.training.preemption.schedule import CheckpointEvery
-from stgcn.training.preemption.signals import Preempted, StopSignals
+from stgcn.training.run_control import StopOrCheckpoint
+from stgcn.training.step_clock import StepClock
+from stgcn.training.work_dir import (
+    BEST,
+    LATEST,
+    METRICS,
+    append_metrics,
+    default_work_dir,
+    keep_epoch,
+    refuse_existing_run,
+    restart_metrics,
+)
 
-LATEST = "latest.pth.tar"
-BEST = "best.pth.tar"
+__all__ = [
+    "BEST",
+    "LATEST",
+    "Session",
+    "TrainResult",
+    "Trainer",
+    "base_lr",
+    "build_model",
+    "default_work_dir",
+    "device_augmentation",
+    "initialise_from",
+    "learning_rate",
+    "refuse_existing_run",
+    "resolve",
+    "seed_everything",
+    "train",
+    "training_step",
+]
 
 
 @dataclass
@@ -105,16 +134,6 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
         {"backend": backend.name, "precision": precision, "work_dir": str(work_dir)}, "run"
     )
     return Session(resolved, backend, dataset, precision, work_dir, data_path, World.from_env())
-
-
-def default_work_dir() -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = Path("runs") / stamp
-    suffix = 1
-    while path.exists():
-        suffix += 1
-        path = Path("runs") / f"{stamp}-{suffix}"
-    return path
 
 
 def seed_everything(seed: int, epoch: int = 0) -> None:
@@ -169,11 +188,7 @@ def initialise_from(model: STGCN, path: str) -> list[str]:
 
     Fine-tuning from a model trained on other classes keeps everything but ``fcn``.
     """
-    obj = ckpt.safe_load(path)
-    state = obj["model"] if ckpt.is_stgcn_checkpoint(obj) else obj
-    if not isinstance(state, dict):
-        raise StgcnError(f"{path} holds neither a stgcn checkpoint nor a state_dict")
-    state = strip_prefix(state)
+    state = strip_prefix(Checkpoint.from_file(path).weights)
     own = model.state_dict()
     fitting = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not fitting:
@@ -224,30 +239,14 @@ def _epoch_order(dataset: Any, session: Session, epoch: int) -> list[int]:
     )
 
 
-def _read_metrics(path: Path, before_epoch: int) -> list[str]:
-    """Lines of metrics.jsonl for epochs already checkpointed (drops a torn last line)."""
-    if not path.exists():
-        return []
-    kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict) and record.get("epoch", 0) <= before_epoch:
-            kept.append(line)
-    return kept
+def _steps(samples: int, batch_size: int, full: bool) -> int:
+    """An epoch's steps over ``samples``: partial batches drop where every rank fills one."""
+    return samples // batch_size if full else math.ceil(samples / batch_size)
 
 
-def refuse_existing_run(work_dir: Path) -> None:
-    """A new run never writes over an old one's checkpoints or metrics."""
-    if (work_dir / "checkpoints" / LATEST).exists() or (work_dir / "metrics.jsonl").exists():
-        raise StgcnError(
-            f"{work_dir} already holds a run; resume it with --resume or choose another --work-dir"
-        )
-
-
-def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
+def _check_work_dir(session: Session, resume: bool) -> Checkpoint | None:
+    """Rank 0: the checkpoint to resume from (None: start afresh), or refuse a work dir
+    that holds a run when not resuming."""
     latest = session.checkpoints / LATEST
     if not session.world.is_main:
         return None  # rank 0 reads and checks, and shares what it read
@@ -258,235 +257,381 @@ def _check_work_dir(session: Session, resume: bool) -> dict[str, Any] | None:
     return None
 
 
-def train(
-    config: RunConfig, resume: bool = False, registry: Registry | None = None
-) -> dict[str, Any]:
-    """Train, evaluating every epoch; returns the last metrics line plus ``best_top1``.
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` returns: the last epoch's metrics, the best validation top-1,
+    and where the run is (``stgcn run`` prints the last two)."""
+
+    #: the last epoch's line of metrics.jsonl (empty when no epoch was left to train)
+    last: dict[str, Any]
+    best_top1: float
+    work_dir: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary the loggers' ``run_ended`` gets: the last metrics, best_top1, work_dir."""
+        return {**self.last, "best_top1": self.best_top1, "work_dir": str(self.work_dir)}
+
+
+@dataclass(frozen=True)
+class EpochTotals:
+    """This rank's share of an epoch: its summed loss, samples, training seconds, steps."""
+
+    loss_sum: float
+    samples: int
+    seconds: float
+    steps: int
+
+
+def train(config: RunConfig, resume: bool = False, registry: Registry | None = None) -> TrainResult:
+    """Train, evaluating every epoch; returns the last metrics and ``best_top1``.
 
     Runs as one worker of ``world.size``: each rank trains on its share of every
     batch, and rank 0 alone writes the work dir.
     """
     registry = registry or get_registry()
-    session = resolve(config, registry)
-    config, backend, world = session.config, session.backend, session.world
-    state = _check_work_dir(session, resume)
-    device = backend.setup(world.local_rank)
-    dataset = session.dataset
-    train_options = dict(config.data_options)
-    if device_augmentation(session, device) is not None:
-        train_options.update(dataset.batch_augment_options)
-    on_device = device.type != "cpu"  # accelerators convert whole batches to the stream
-    train_set, stream = build_split(dataset, "train", session.data_path, train_options, on_device)
-    train_set = SeededSamples(train_set, config.seed)
-    val_set, _ = build_split(dataset, "val", session.data_path, config.data_options, on_device)
-    batch_stream = stream if on_device and not stream.identity else None
-    dist.join(world, backend)
-    agreement = Agreement(world)
-    # every rank takes part, whether or not its host was told --resume (other hosts may
-    # have no work dir): rank 0's answer decides
-    state = dist.share_from_main(state, world)
-    seed_everything(config.seed)
-    network = build_model(session)
-    if config.weights and state is None:
-        skipped = initialise_from(network, config.weights)
-        if skipped and world.is_main:
-            print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
-    if state is not None:
-        network.load_state_dict(state["model"])
-    network.to(device)
-    model = backend.prepare_model(network, session.precision)
-    model = dist.wrap_model(model, world, device, config.sync_bn)
-    optimizer = torch.optim.SGD(
-        model.parameters(),
-        lr=base_lr(config, world.size),
-        momentum=config.momentum,
-        nesterov=config.nesterov,
-        weight_decay=config.weight_decay,
-    )
-    precision = Precision.for_backend(backend, session.precision)
-
-    start_epoch, best_top1 = 0, -1.0
-    if state is not None:
-        optimizer.load_state_dict(state["optimizer"])
-        precision.load_state_dict(state.get("scaler"))
-        start_epoch, best_top1 = int(state["epoch"]), float(state["best_top1"])
-        ckpt.set_rng_state(state["rng"])
-
-    metrics_path = session.work_dir / "metrics.jsonl"
-    loggers = RunLoggers({})
-    if world.is_main:
-        # loggers first: one that cannot start (a missing package) leaves no run behind
-        loggers = open_loggers(config.loggers, session.work_dir, config.to_dict(), registry)
-        session.work_dir.mkdir(parents=True, exist_ok=True)
-        ckpt.atomic_write_text(config.to_json(), session.work_dir / "config.json")
-        kept = _read_metrics(metrics_path, start_epoch)
-        ckpt.atomic_write_text("".join(line + "\n" for line in kept), metrics_path)
-        loggers.run_started(config.to_dict())
-    position = None
-    if state is not None and state.get("position"):
-        position = EpochPosition.from_dict(state["position"])
-    control = _Control(session, agreement, position)
-    try:
-        with control.signals:
-            last, best_top1 = _epochs(
-                session,
-                model,
-                optimizer,
-                precision,
-                train_set,
-                val_set,
-                device,
-                batch_stream,
-                start_epoch,
-                best_top1,
-                loggers,
-                control,
-            )
-    except BaseException as error:
-        loggers.run_ended({"error": f"{type(error).__name__}: {error}"})
-        raise
-    summary = {**last, "best_top1": best_top1, "work_dir": str(session.work_dir)}
-    loggers.run_ended(summary)
-    dist.barrier(world)
-    dist.leave()
-    return summary
+    trainer = Trainer(resolve(config, registry), registry)
+    trainer.setup(resume)
+    return trainer.train()
 
 
-class _Control:
-    """What may end or checkpoint an epoch between two steps: a stop signal, the
-    ``--checkpoint-every`` schedule, and (on a resume) the position to start from."""
+class Trainer:
+    """One rank's run and everything it holds: the session (plugins, config, world), the
+    model, optimizer and precision, the data, where the run stands (epoch, best top-1,
+    a step checkpoint's position), the loggers and the last epoch's metrics.
 
-    def __init__(self, session: Session, agreement: Agreement, start: EpochPosition | None):
+    :meth:`setup` makes them; :meth:`train` runs the epochs.
+    """
+
+    def __init__(self, session: Session, registry: Registry) -> None:
         self.session = session
-        self.agreement = agreement
-        self.signals = StopSignals()
-        self.schedule = CheckpointEvery.parse(session.config.checkpoint_every)
-        self.start = start
-        self.last_checkpoint = time.monotonic()
+        self.config = session.config
+        self.backend = session.backend
+        self.world = session.world
+        self.registry = registry
+        self.start_epoch = 0
+        self.best_top1 = -1.0
+        self.resume_position: EpochPosition | None = None
+        self.last: dict[str, Any] = {}
+        self.loggers = RunLoggers({})
+        # made by setup()
+        self.device: torch.device
+        self.model: torch.nn.Module
+        self.optimizer: torch.optim.Optimizer
+        self.precision: Precision
+        self.train_set: SeededSamples
+        self.val_set: Any
+        self.augment: AugmentBatch | None
+        self.modality_transform: Stream | None
+        self.control: StopOrCheckpoint
 
-    def after_step(self, global_step: int) -> tuple[bool, bool]:
-        """(stop, checkpoint) after ``global_step``, agreed by every rank."""
-        due = self.schedule.due(global_step, time.monotonic() - self.last_checkpoint)
-        return self.agreement.decide(self.signals.received is not None, due)
-
-    def stop_requested(self) -> bool:
-        return self.agreement.decide(self.signals.received is not None, False)[0]
-
-    def stopped(self, where: str) -> Preempted:
-        work_dir = self.session.work_dir
-        why = self.signals.name or "a signal to another rank"
-        return Preempted(
-            f"stopped by {why} {where}; saved {self.session.checkpoints / LATEST}; "
-            f"continue with: stgcn run --resume --work-dir {work_dir}"
+    def setup(self, resume: bool) -> None:
+        """Data, model, optimizer and precision on this rank's device; on a resume, the
+        checkpoint's state; rank 0 opens the loggers and the work dir."""
+        session, world = self.session, self.world
+        state = _check_work_dir(session, resume)
+        self.device = self.backend.setup(world.local_rank)
+        self._build_data()
+        dist.join(world, self.backend)
+        agreement = Agreement(world)
+        # every rank takes part, whether or not its host was told --resume (other hosts may
+        # have no work dir): rank 0's answer decides
+        state = dist.share_from_main(state, world)
+        seed_everything(self.config.seed)
+        self.model = self._build_model(state)
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(),
+            lr=base_lr(self.config, world.size),
+            momentum=self.config.momentum,
+            nesterov=self.config.nesterov,
+            weight_decay=self.config.weight_decay,
+        )
+        self.precision = Precision.for_backend(self.backend, session.precision)
+        if state is not None:
+            self.restore(state)
+        self._open_work_dir()
+        self.control = StopOrCheckpoint(
+            session.work_dir, self.config.checkpoint_every, agreement, self.resume_position
         )
 
+    def _build_data(self) -> None:
+        """The training set (each sample's augmentation seeded) and the validation set;
+        on an accelerator, the whole-batch augmentation and modality run on the device."""
+        session, config, device = self.session, self.config, self.device
+        self.augment = device_augmentation(session, device)
+        train_options = dict(config.data_options)
+        if self.augment is not None:
+            train_options.update(session.dataset.batch_augment_options)
+        on_device = device.type != "cpu"  # accelerators convert whole batches to the modality
+        train_set, modality = build_split(
+            session.dataset, "train", session.data_path, train_options, on_device
+        )
+        self.train_set = SeededSamples(train_set, config.seed)
+        self.val_set, _ = build_split(
+            session.dataset, "val", session.data_path, config.data_options, on_device
+        )
+        self.modality_transform = modality if on_device and not modality.identity else None
 
-def _epochs(
-    session: Session,
-    model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
-    precision: Precision,
-    train_set: SeededSamples,
-    val_set: Any,
-    device: torch.device,
-    batch_stream: Stream | None,
-    start_epoch: int,
-    best_top1: float,
-    loggers: RunLoggers,
-    control: _Control,
-) -> tuple[dict[str, Any], float]:
-    """Train and validate each remaining epoch; rank 0 writes metrics and checkpoints."""
-    config, backend, world = session.config, session.backend, session.world
-    metrics_path = session.work_dir / "metrics.jsonl"
-    last: dict[str, Any] = {}
+    def _build_model(self, state: Checkpoint | None) -> torch.nn.Module:
+        """The network with the checkpoint's weights (or ``--weights``), on the device,
+        prepared by the backend and wrapped for several ranks."""
+        config, world = self.config, self.world
+        network = build_model(self.session)
+        if config.weights and state is None:
+            skipped = initialise_from(network, config.weights)
+            if skipped and world.is_main:
+                print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
+        if state is not None:
+            network.load_state_dict(state.weights)
+        network.to(self.device)
+        model = self.backend.prepare_model(network, self.session.precision)
+        return dist.wrap_model(model, world, self.device, config.sync_bn)
 
-    def save_step(position: EpochPosition) -> None:
-        payload = _checkpoint(session, model, optimizer, precision, position.epoch, best_top1)
-        payload["position"] = position.to_dict()
-        ckpt.atomic_save(payload, session.checkpoints / LATEST, keep_previous=True)
+    def restore(self, state: Checkpoint) -> None:
+        """Where ``state`` left the run: optimizer, precision (loss scale), epoch, best
+        top-1, generators and a step checkpoint's position. (Its weights are loaded
+        before the model is prepared and wrapped, by :meth:`setup`.)"""
+        if state.optimizer is None or state.rng is None or state.epoch is None:
+            raise StgcnError(f"{LATEST} holds no training state to resume from")
+        self.optimizer.load_state_dict(state.optimizer)
+        self.precision.load_state_dict(state.precision_state)
+        self.start_epoch = state.epoch
+        self.best_top1 = state.best_top1 if state.best_top1 is not None else -1.0
+        ckpt.set_rng_state(state.rng)
+        if state.position:
+            self.resume_position = EpochPosition.from_dict(state.position)
 
-    for epoch in range(start_epoch, config.epochs):
-        start = control.start if control.start and control.start.epoch == epoch else None
-        if start is None:
+    def _open_work_dir(self) -> None:
+        """Rank 0: the loggers first (one that cannot start, a missing package, leaves no
+        run behind), then config.json and the metrics of the epochs the run keeps."""
+        if not self.world.is_main:
+            return
+        config, work_dir = self.config, self.session.work_dir
+        self.loggers = open_loggers(config.loggers, work_dir, config.to_dict(), self.registry)
+        work_dir.mkdir(parents=True, exist_ok=True)
+        ckpt.atomic_write_text(config.to_json(), work_dir / "config.json")
+        restart_metrics(work_dir / METRICS, self.start_epoch)
+        self.loggers.run_started(config.to_dict())
+
+    def train(self) -> TrainResult:
+        """Every remaining epoch; the loggers hear how the run ended, also when it failed."""
+        try:
+            with self.control.signals:
+                for epoch in range(self.start_epoch, self.config.epochs):
+                    self.run_epoch(epoch)
+        except BaseException as error:
+            self.loggers.run_ended({"error": f"{type(error).__name__}: {error}"})
+            raise
+        result = TrainResult(self.last, self.best_top1, self.session.work_dir)
+        self.loggers.run_ended(result.to_dict())
+        dist.barrier(self.world)
+        dist.leave()
+        return result
+
+    def run_epoch(self, epoch: int) -> None:
+        """Train ``epoch`` and validate; rank 0 writes its metrics and checkpoints."""
+        config, world = self.config, self.world
+        if self.control.start_in(epoch) is None:
             seed_everything(config.seed, epoch + 1)
         started = time.perf_counter()
-        train_set.set_epoch(epoch)
-        loss_sum, samples, train_seconds, steps = _train_epoch(
-            session,
-            model,
-            optimizer,
-            precision,
-            train_set,
-            epoch,
-            device,
-            batch_stream,
-            loggers,
-            control,
-            start,
-            save_step,
-        )
-        total_loss, total_samples = (float(v) for v in dist.sum_across(world, loss_sum, samples))
-        dist.broadcast_buffers(model, world)
-        result = evaluate(
-            dist.unwrap(model),
-            _loader(val_set, session, False, epoch),
-            device,
-            precision,
-            session.dataset.num_class,
-            world,
-            transform=batch_stream,
-        )
-        last = {
+        self.train_set.set_epoch(epoch)
+        totals = self.train_epoch(epoch)
+        summed = dist.sum_across(world, totals.loss_sum, totals.samples)
+        total_loss, total_samples = (float(value) for value in summed)
+        dist.broadcast_buffers(self.model, world)
+        result = self.evaluate(epoch)
+        self.last = {
             "epoch": epoch + 1,
-            "lr": optimizer.param_groups[0]["lr"],
+            "lr": self.optimizer.param_groups[0]["lr"],
             "train_loss": total_loss / max(total_samples, 1),
             "val_loss": result.loss,
             "val_top1": result.top1,
             "val_top5": result.top5,
             "val_mean_class_accuracy": result.mean_class_accuracy,
-            "samples_per_s": total_samples / train_seconds if train_seconds > 0 else 0.0,
-            "step_seconds": train_seconds / max(steps, 1),
+            "samples_per_s": total_samples / totals.seconds if totals.seconds > 0 else 0.0,
+            "step_seconds": totals.seconds / max(totals.steps, 1),
             "epoch_seconds": time.perf_counter() - started,
             "world_size": world.size,
-            "backend": backend.name,
-            "precision": session.precision,
+            "backend": self.backend.name,
+            "precision": self.session.precision,
         }
-        improved = result.top1 > best_top1
-        best_top1 = max(best_top1, result.top1)
+        improved = result.top1 > self.best_top1
+        self.best_top1 = max(self.best_top1, result.top1)
         if world.is_main:
-            with metrics_path.open("a", encoding="utf-8") as stream:
-                stream.write(json.dumps(last) + "\n")
-            loggers.epoch_ended(epoch + 1, last)
-            payload = _checkpoint(session, model, optimizer, precision, epoch + 1, best_top1)
-            if improved:
-                ckpt.atomic_save(payload, session.checkpoints / BEST)
-                loggers.checkpoint_saved(session.checkpoints / BEST, epoch + 1, True)
-            ckpt.atomic_save(payload, session.checkpoints / LATEST, keep_previous=True)
-            loggers.checkpoint_saved(session.checkpoints / LATEST, epoch + 1, False)
-            if config.keep:
-                _keep_epoch(session.checkpoints, epoch + 1, config.keep)
-            say(
-                f"epoch {epoch + 1}/{config.epochs}  loss {last['train_loss']:.4f}  "
-                f"val top1 {result.top1:.4f}  top5 {result.top5:.4f}  "
-                f"{last['samples_per_s']:.1f} samples/s"
+            self._record(epoch + 1, improved)
+        self.control.checkpointed()
+        if epoch + 1 < config.epochs and self.control.stop_requested():
+            raise self.control.stopped(f"after epoch {epoch + 1}")
+
+    def train_epoch(self, epoch: int) -> EpochTotals:
+        """This rank's share of ``epoch``, step by step. From a step checkpoint the epoch
+        goes on at its step, without reading the batches before it."""
+        config, world, device = self.config, self.world, self.device
+        self.model.train()
+        order = _epoch_order(self.train_set, self.session, epoch)
+        steps = _steps(len(order), config.batch_size, _full(self.train_set, self.session))
+        first, clock, watch = self._epoch_start(epoch)
+        loader = _loader(
+            self.train_set, self.session, True, epoch, order[first * config.batch_size :]
+        )
+        progress = Progress(steps, f"epoch {epoch + 1}/{config.epochs}", enabled=world.is_main)
+        progress.done = first
+        clock.restart()
+        for step, (x, y) in enumerate(loader, start=first):
+            lr = self._set_lr(epoch + step / max(steps, 1))
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            if self.augment is not None:
+                x = self.augment(x, config.data_options)
+            if self.modality_transform is not None:
+                x = self.modality_transform(x)
+            loss = training_step(
+                self.model, x, y, self.optimizer, self.precision, config.label_smoothing
             )
-        control.last_checkpoint = time.monotonic()
-        if epoch + 1 < config.epochs and control.stop_requested():
-            raise control.stopped(f"after epoch {epoch + 1}")
-    return last, best_top1
+            watch.add(loss, int(y.shape[0]), step + 1)
+            clock.lap(int(y.shape[0]))
+            global_step = epoch * steps + step + 1
+            logged = global_step % config.log_every == 0
+            shown: dict[str, str] = {}
+            if logged or progress.shows_next():  # the interval's one read of the device
+                watch.read_total()  # a non-finite loss so far ends the run here
+                shown = self._log_step(global_step, loss.item(), lr, clock, logged)
+            progress.update(**shown)
+            stop, due = self.control.after_step(global_step)
+            if (stop or due) and step + 1 < steps:
+                self.save_position(EpochPlace(epoch, step + 1, steps), watch, clock)
+                if stop:
+                    progress.close()
+                    raise self.control.stopped(f"at epoch {epoch + 1}, step {step + 1} of {steps}")
+            clock.restart()  # a checkpoint's writing is not training time
+        progress.close()
+        total = watch.read_total()
+        self.backend.synchronize()
+        return EpochTotals(total, clock.samples, clock.seconds, steps)
+
+    def _epoch_start(self, epoch: int) -> tuple[int, StepClock, DeviceLossSum]:
+        """The step ``epoch`` starts at, its clock and its loss sum: fresh, or as the step
+        checkpoint of a resume left them (with this rank's generators, where exact)."""
+        start = self.control.start_in(epoch)
+        if start is None:
+            return 0, StepClock(), DeviceLossSum(self.device, epoch)
+        world, batch_size = self.world, self.config.batch_size
+        first = start.step_for(world.size, batch_size)
+        exact = start.exact_for(world.size, batch_size)
+        if not exact and world.is_main:
+            print(  # a warning: on stderr, and also under --quiet
+                f"stgcn: warning: the step checkpoint was written by {start.world_size} card(s) "
+                f"at batch {start.batch_size}; going on from step {first} of epoch {epoch + 1}, "
+                "which is close to but not exactly the interrupted run",
+                file=sys.stderr,
+            )
+        if exact:
+            ckpt.set_rng_state(start.rng[world.rank])
+        # the epoch's partial sums over every rank, counted once (by rank 0)
+        samples, loss_sum = (start.samples, start.loss_sum) if world.is_main else (0, 0.0)
+        return first, StepClock(start.seconds, samples), DeviceLossSum(self.device, epoch, loss_sum)
+
+    def _set_lr(self, progress: float) -> float:
+        """The schedule's lr at ``progress`` epochs, set on every parameter group."""
+        lr = learning_rate(self.config, progress, self.world.size)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        return lr
+
+    def _log_step(
+        self, global_step: int, loss: float, lr: float, clock: StepClock, logged: bool
+    ) -> dict[str, str]:
+        """The progress line's figures; with ``logged`` (every ``log_every`` steps) the
+        loggers get them too."""
+        rate = clock.samples_per_second(self.world.size)
+        if self.loggers and logged:
+            scalars = {"train/loss": loss, "train/lr": lr, "train/samples_per_s": rate}
+            self.loggers.step(global_step, scalars)
+        return {"loss": f"{loss:.3f}", "lr": f"{lr:.4g}", "sps": f"{rate:.1f}"}
+
+    def evaluate(self, epoch: int) -> EvalResult:
+        """The validation split, each rank its share, reduced over every rank."""
+        return evaluation.evaluate(
+            dist.unwrap(self.model),
+            _loader(self.val_set, self.session, False, epoch),
+            self.device,
+            self.precision,
+            self.session.dataset.num_class,
+            self.world,
+            transform=self.modality_transform,
+        )
+
+    def _record(self, epoch: int, improved: bool) -> None:
+        """Rank 0, after ``epoch`` epochs: the metrics line, the loggers, the checkpoints
+        and the epoch's line on the terminal."""
+        last = self.last
+        append_metrics(self.session.work_dir / METRICS, last)
+        self.loggers.epoch_ended(epoch, last)
+        self.save(epoch, improved)
+        say(
+            f"epoch {epoch}/{self.config.epochs}  loss {last['train_loss']:.4f}  "
+            f"val top1 {last['val_top1']:.4f}  top5 {last['val_top5']:.4f}  "
+            f"{last['samples_per_s']:.1f} samples/s"
+        )
+
+    def checkpoint(self, epoch: int) -> Checkpoint:
+        """The run as it stands after ``epoch`` epochs."""
+        inner = cast(STGCN, dist.unwrap(self.model))  # the trainer builds only STGCNs
+        dataset = self.session.dataset
+        return Checkpoint(
+            weights=inner.state_dict(),
+            model_config=inner.config(),
+            run_config=self.config.to_dict(),
+            dataset=dataset.name,
+            data_facts=facts_of(dataset),
+            class_names=list(dataset.class_names or []),
+            optimizer=self.optimizer.state_dict(),
+            precision_state=self.precision.state_dict(),
+            rng=ckpt.rng_state(),
+            epoch=epoch,
+            best_top1=self.best_top1,
+        )
+
+    def save(self, epoch: int, improved: bool) -> None:
+        """Rank 0, at the end of an epoch: latest (the file it replaces kept beside it),
+        best where the epoch improved on it, and ``epoch-NNNN`` with ``--keep``."""
+        folder, checkpoint = self.session.checkpoints, self.checkpoint(epoch)
+        if improved:
+            checkpoint.write(folder / BEST)
+            self.loggers.checkpoint_saved(folder / BEST, epoch, True)
+        checkpoint.write(folder / LATEST, keep_previous=True)
+        self.loggers.checkpoint_saved(folder / LATEST, epoch, False)
+        if self.config.keep:
+            keep_epoch(folder, epoch, self.config.keep)
+
+    def save_position(self, place: EpochPlace, watch: DeviceLossSum, clock: StepClock) -> None:
+        """A step checkpoint: every rank adds its partial sums and generators, rank 0 writes."""
+        world = self.world
+        loss_sum, total_samples = dist.sum_across(world, watch.read_total(), clock.samples)
+        rng = self.control.agreement.gather(ckpt.rng_state())
+        if world.is_main:
+            position = EpochPosition(
+                epoch=place.epoch,
+                step=place.step,
+                steps=place.steps,
+                loss_sum=float(loss_sum),
+                samples=int(total_samples),
+                seconds=clock.seconds,
+                world_size=world.size,
+                batch_size=self.config.batch_size,
+                rng=rng,
+            )
+            checkpoint = self.checkpoint(place.epoch).at(position.to_dict())
+            checkpoint.write(self.session.checkpoints / LATEST, keep_previous=True)
+        self.control.checkpointed()
+        dist.barrier(world)
 
 
-def _keep_epoch(folder: Path, epoch: int, keep: int) -> None:
-    """``epoch-NNNN.pth.tar`` beside latest (a hard link where the file system has
-    them: no second copy), and only the last ``keep`` of them."""
-    target = folder / f"epoch-{epoch:04d}.pth.tar"
-    target.unlink(missing_ok=True)
-    try:
-        os.link(folder / LATEST, target)
-    except OSError:
-        shutil.copyfile(folder / LATEST, target)
-    for old in sorted(folder.glob("epoch-*.pth.tar"))[:-keep]:
-        old.unlink(missing_ok=True)
+@dataclass(frozen=True)
+class EpochPlace:
+    """Where a step checkpoint is taken: after ``step`` of ``steps`` in ``epoch``."""
+
+    epoch: int
+    step: int
+    steps: int
 
 
 def device_augmentation(session: Session, device: torch.device) -> AugmentBatch | None:
@@ -516,190 +661,3 @@ def training_step(
     precision.backward(loss)
     precision.optimizer_step(optimizer)
     return loss.detach()
-
-
-class _LossWatch:
-    """The epoch's summed loss and its first non-finite loss, kept on the device.
-
-    Reading them (:meth:`check`) is the one host synchronisation of the loop, done
-    every ``log_every`` steps, before a checkpoint and at the end of the epoch.
-    """
-
-    def __init__(self, device: torch.device, epoch: int, start_sum: float = 0.0) -> None:
-        dtype = torch.float64 if device.type == "cpu" else torch.float32
-        self.epoch = epoch
-        self.total = torch.full((), start_sum, dtype=dtype, device=device)
-        self.first_bad = torch.full((), -1, dtype=torch.int64, device=device)
-        self.bad_value = torch.zeros((), dtype=torch.float32, device=device)
-
-    def add(self, loss: torch.Tensor, count: int, step: int) -> None:
-        value = loss.float()
-        self.total += value.to(self.total.dtype) * count
-        newly_bad = ~torch.isfinite(value) & (self.first_bad < 0)
-        self.first_bad = torch.where(newly_bad, step, self.first_bad)
-        self.bad_value = torch.where(newly_bad, value, self.bad_value)
-
-    def check(self) -> float:
-        """The summed loss on the host; a non-finite loss so far ends the run in one line."""
-        step = int(self.first_bad.item())
-        if step >= 0:
-            raise StgcnError(
-                f"the loss became {self.bad_value.item()} at epoch {self.epoch + 1}, step {step}; "
-                "check the data for non-finite values or lower --lr"
-            )
-        return float(self.total.item())
-
-
-def _train_epoch(
-    session: Session,
-    model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
-    precision: Precision,
-    train_set: Any,
-    epoch: int,
-    device: torch.device,
-    stream: Stream | None,
-    loggers: RunLoggers | None,
-    control: _Control,
-    start: EpochPosition | None,
-    save_step: Any,
-) -> tuple[float, int, float, int]:
-    """Returns this rank's summed loss, its sample count, the seconds spent and the steps.
-
-    ``stream`` converts each batch on the device (bones, motion) after augmentation;
-    ``loggers`` get the step scalars every ``log_every`` steps. From ``start`` (a step
-    checkpoint) the epoch goes on at its step, without reading the batches before it.
-    """
-    config, backend, world = session.config, session.backend, session.world
-    augment = device_augmentation(session, device)
-    model.train()
-    order = _epoch_order(train_set, session, epoch)
-    full = _full(train_set, session)
-    batches = len(order) // config.batch_size if full else math.ceil(len(order) / config.batch_size)
-    first, samples, seconds, start_sum = 0, 0, 0.0, 0.0
-    if start is not None:
-        first = start.step_for(world.size, config.batch_size)
-        exact = start.exact_for(world.size, config.batch_size)
-        if not exact and world.is_main:
-            print(  # a warning: on stderr, and also under --quiet
-                f"stgcn: warning: the step checkpoint was written by {start.world_size} card(s) "
-                f"at batch {start.batch_size}; going on from step {first} of epoch {epoch + 1}, "
-                "which is close to but not exactly the interrupted run",
-                file=sys.stderr,
-            )
-        if exact:
-            ckpt.set_rng_state(start.rng[world.rank])
-        seconds = start.seconds
-        if world.is_main:  # the epoch's partial sums over every rank, counted once
-            samples, start_sum = start.samples, start.loss_sum
-    loader = _loader(train_set, session, True, epoch, order[first * config.batch_size :])
-    watch = _LossWatch(device, epoch, start_sum)
-    progress = Progress(batches, f"epoch {epoch + 1}/{config.epochs}", enabled=world.is_main)
-    progress.done = first
-    fresh_samples, fresh_seconds = 0, 0.0
-    tick = time.perf_counter()
-    for step, (x, y) in enumerate(loader, start=first):
-        lr = learning_rate(config, epoch + step / max(batches, 1), world.size)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        x = x.to(device, non_blocking=True)
-        y = y.to(device, non_blocking=True)
-        if augment is not None:
-            x = augment(x, config.data_options)
-        if stream is not None:
-            x = stream(x)
-        loss = training_step(model, x, y, optimizer, precision, config.label_smoothing)
-        count = int(y.shape[0])
-        watch.add(loss, count, step + 1)
-        now = time.perf_counter()
-        seconds += now - tick
-        fresh_seconds += now - tick
-        tick = now
-        samples += count
-        fresh_samples += count
-        global_step = epoch * batches + step + 1
-        logged = global_step % config.log_every == 0
-        shown: dict[str, str] = {}
-        if logged or progress.shows_next():  # the interval's one read of the device
-            watch.check()
-            value = loss.item()
-            rate = fresh_samples * world.size / max(fresh_seconds, 1e-9)
-            shown = {"loss": f"{value:.3f}", "lr": f"{lr:.4g}", "sps": f"{rate:.1f}"}
-            if loggers and logged:
-                loggers.step(
-                    global_step,
-                    {"train/loss": value, "train/lr": lr, "train/samples_per_s": rate},
-                )
-        progress.update(**shown)
-        stop, due = control.after_step(global_step)
-        if (stop or due) and step + 1 < batches:
-            _save_position(
-                session, control, watch, epoch, step + 1, batches, samples, seconds, save_step
-            )
-            if stop:
-                progress.close()
-                raise control.stopped(f"at epoch {epoch + 1}, step {step + 1} of {batches}")
-        tick = time.perf_counter()  # a checkpoint's writing is not training time
-    progress.close()
-    total = watch.check()
-    backend.synchronize()
-    return total, samples, seconds, batches
-
-
-def _save_position(
-    session: Session,
-    control: _Control,
-    watch: _LossWatch,
-    epoch: int,
-    step: int,
-    steps: int,
-    samples: int,
-    seconds: float,
-    save_step: Any,
-) -> None:
-    """A step checkpoint: every rank adds its partial sums and generators, rank 0 writes."""
-    world = session.world
-    loss_sum, total_samples = dist.sum_across(world, watch.check(), samples)
-    rng = control.agreement.gather(ckpt.rng_state())
-    if world.is_main:
-        save_step(
-            EpochPosition(
-                epoch=epoch,
-                step=step,
-                steps=steps,
-                loss_sum=float(loss_sum),
-                samples=int(total_samples),
-                seconds=seconds,
-                world_size=world.size,
-                batch_size=session.config.batch_size,
-                rng=rng,
-            )
-        )
-    control.last_checkpoint = time.monotonic()
-    dist.barrier(world)
-
-
-def _checkpoint(
-    session: Session,
-    model: torch.nn.Module,
-    optimizer: torch.optim.Optimizer,
-    precision: Precision,
-    epoch: int,
-    best_top1: float,
-) -> dict[str, Any]:
-    inner = cast(STGCN, dist.unwrap(model))  # the trainer builds only STGCNs
-    return {
-        "format": ckpt.FORMAT,
-        "format_version": ckpt.FORMAT_VERSION,
-        "model": inner.state_dict(),
-        "model_config": inner.config(),
-        "optimizer": optimizer.state_dict(),
-        "scaler": precision.state_dict(),
-        "epoch": epoch,
-        "best_top1": best_top1,
-        "config": session.config.to_dict(),
-        "dataset": session.dataset.name,
-        "class_names": list(session.dataset.class_names or []),
-        CHECKPOINT_KEY: facts_of(session.dataset),
-        "rng": ckpt.rng_state(),
-    }
