@@ -1,9 +1,12 @@
 """The training layer: one run from its configuration to its checkpoints.
 
-:mod:`.config` (the run's settings and their layering), :mod:`.launch` (cards and hosts
-through torch's elastic agent), :mod:`.distributed` (process groups, samplers,
-collectives), :mod:`.trainer` (the loop), :mod:`.evaluation` (accuracy, and ``stgcn
-eval``'s job), :mod:`.streams` (one model per input stream, then fusion),
+:mod:`.config` (the run's settings and their layering; :mod:`.setup` resolves them for
+``stgcn run``), :mod:`.launch` (cards and hosts through torch's elastic agent),
+:mod:`.distributed` (process groups, samplers, collectives), :mod:`.session` (what a run
+is made of: plugins, model, lr schedule, loaders), :mod:`.trainer` (the loop, with its
+collaborators :mod:`.loss_watch`, :mod:`.step_clock`, :mod:`.run_control` and
+:mod:`.work_dir`), :mod:`.evaluation` (accuracy, and ``stgcn eval``'s job),
+:mod:`.streams` (one model per input stream, then fusion),
 :mod:`.preemption` (stopping on signals, exact resume) and :mod:`.hosts` (who arrived,
 who vanished).
 

@@ -1,0 +1,204 @@
+"""What a run is made of before its first step: the resolved :class:`Session` (plugins,
+precision, work dir, world), the model built for it, the learning-rate schedule, seeding,
+and each epoch's data loaders and order. :mod:`stgcn.training.trainer` runs the loop over
+them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from stgcn.data.collate import StackClips
+from stgcn.data.facts import describe
+from stgcn.data.streams import split_options
+from stgcn.data.streams.augment import Augmentation
+from stgcn.errors import StgcnError
+from stgcn.loggers.events import check_loggers
+from stgcn.model import checkpoint as ckpt
+from stgcn.model.checkpoint import Checkpoint, strip_prefix
+from stgcn.model.network import STGCN
+from stgcn.plugins.records import Dataset, RunBackend
+from stgcn.plugins.registry import Registry, get_registry
+from stgcn.training import distributed as dist
+from stgcn.training.config import RunConfig
+from stgcn.training.distributed import World
+from stgcn.training.preemption.position import OrderSampler, epoch_order
+from stgcn.training.work_dir import LATEST, default_work_dir, refuse_existing_run
+
+
+@dataclass
+class Session:
+    """The resolved parts of a run: which plugins, which precision, where to write."""
+
+    config: RunConfig
+    backend: RunBackend
+    dataset: Dataset
+    precision: str
+    work_dir: Path
+    data_path: Path | None
+    world: World
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.work_dir / "checkpoints"
+
+
+def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
+    """Check the backend, dataset and precision before anything is written."""
+    registry = registry or get_registry()
+    backend, precision = registry.ready_backend(
+        config.backend, config.precision, {k: str(v) for k, v in config.backend_options.items()}
+    )
+    dataset = registry.dataset(config.dataset)
+    # the core's own data options, checked before anything starts
+    _, own_options = split_options(config.data_options)
+    data_path = dataset.data_path_for(config.data_path)
+    dataset = describe(dataset, data_path, own_options)
+    Augmentation.from_options(config.data_options, dataset.in_channels, dataset.score_channel)
+    check_loggers(config.loggers, registry)
+    if config.weights and not Path(config.weights).is_file():
+        raise StgcnError(f"weights file not found: {config.weights}")
+    devices = backend.device_count()
+    if config.cards > devices:
+        raise StgcnError(
+            f"--cards {config.cards}: backend {backend.name!r} has {devices} device(s) on this host"
+        )
+    work_dir = Path(config.work_dir or default_work_dir())
+    resolved = config.updated(
+        {"backend": backend.name, "precision": precision, "work_dir": str(work_dir)}, "run"
+    )
+    return Session(resolved, backend, dataset, precision, work_dir, data_path, World.from_env())
+
+
+def seed_everything(seed: int, epoch: int = 0) -> None:
+    value = (seed * 1_000_003 + epoch) % (2**31)
+    random.seed(value)
+    np.random.seed(value)
+    torch.manual_seed(value)
+
+
+def seed_worker(worker_id: int) -> None:
+    np.random.seed(torch.initial_seed() % (2**32))
+
+
+def base_lr(config: RunConfig, world_size: int = 1) -> float:
+    """``--lr``, or with ``--lr-scaling linear`` that lr times the total batch over the
+    batch it was tuned for (``--lr-reference-batch``, by default one card's batch)."""
+    if config.lr_scaling == "linear":
+        reference = config.lr_reference_batch or config.batch_size
+        return config.lr * config.batch_size * world_size / reference
+    return config.lr
+
+
+def learning_rate(config: RunConfig, progress: float, world_size: int = 1) -> float:
+    """The lr at ``progress`` epochs into training (fractional within an epoch)."""
+    lr = base_lr(config, world_size)
+    if config.warmup_epochs and progress < config.warmup_epochs:
+        return lr * (progress + 1e-3) / config.warmup_epochs
+    if config.lr_schedule == "cosine":
+        span = max(config.epochs - config.warmup_epochs, 1e-9)
+        done = (progress - config.warmup_epochs) / span
+        return lr * 0.5 * (1.0 + math.cos(math.pi * min(done, 1.0)))
+    drops = sum(1 for step in config.steps if int(progress) >= step)
+    return lr * config.gamma**drops
+
+
+def build_model(session: Session) -> STGCN:
+    dataset = session.dataset
+    model = STGCN(
+        dataset.num_class,
+        layout=dataset.layout,
+        strategy=dataset.strategy,
+        in_channels=dataset.in_channels,
+        dropout=session.config.dropout,
+    )
+    if session.config.init != "reference":
+        model.reset_parameters(session.config.init)
+    return model
+
+
+def initialise_from(model: STGCN, path: str) -> list[str]:
+    """Copy every tensor whose name and shape fit; return the names left out.
+
+    Fine-tuning from a model trained on other classes keeps everything but ``fcn``.
+    """
+    state = strip_prefix(Checkpoint.from_file(path).weights)
+    own = model.state_dict()
+    fitting = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not fitting:
+        raise StgcnError(f"no tensor in {path} fits this model")
+    model.load_state_dict(fitting, strict=False)
+    return sorted(set(own) - set(fitting))
+
+
+def epoch_loader(
+    dataset: Any, session: Session, train: bool, epoch: int, order: list[int] | None = None
+) -> DataLoader[Any]:
+    """One epoch's batches for this rank: ``order`` for training (the rest of
+    :func:`epoch_order_for` from a position on), in order for validation.
+
+    Several ranks split the validation set without padding, so each sample counts once.
+    """
+    config, world = session.config, session.world
+    generator = torch.Generator().manual_seed(config.seed * 7919 + epoch + 1)
+    sampler: Any = None
+    if train:
+        sampler = OrderSampler(order or [])
+    elif world.distributed:
+        sampler = dist.StridedSampler(dataset, world)
+    return DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        sampler=sampler,
+        drop_last=train and fills_batches(dataset, session),
+        num_workers=config.workers,
+        worker_init_fn=seed_worker,
+        generator=generator,
+        pin_memory=session.backend.pin_memory,
+        collate_fn=StackClips(session.dataset.name),
+    )
+
+
+def fills_batches(dataset: Any, session: Session) -> bool:
+    """Whether the training set fills a batch on every rank (then partial batches drop)."""
+    return len(dataset) >= session.config.batch_size * session.world.size
+
+
+def epoch_order_for(dataset: Any, session: Session, epoch: int) -> list[int]:
+    """This rank's training order in ``epoch``: shuffled from ``(seed, epoch)``, shared
+    between ranks as DistributedSampler shares it."""
+    world = session.world
+    return epoch_order(
+        len(dataset),
+        world.rank,
+        world.size,
+        session.config.seed,
+        epoch,
+        fills_batches(dataset, session),
+    )
+
+
+def steps_in_epoch(samples: int, batch_size: int, full: bool) -> int:
+    """An epoch's steps over ``samples``: partial batches drop where every rank fills one."""
+    return samples // batch_size if full else math.ceil(samples / batch_size)
+
+
+def checkpoint_to_resume(session: Session, resume: bool) -> Checkpoint | None:
+    """Rank 0: the checkpoint to resume from (None: start afresh), or refuse a work dir
+    that holds a run when not resuming."""
+    latest = session.checkpoints / LATEST
+    if not session.world.is_main:
+        return None  # rank 0 reads and checks, and shares what it read
+    if resume:
+        found = latest.exists() or ckpt.previous_of(latest).exists()
+        return ckpt.load_latest(latest) if found else None
+    refuse_existing_run(session.work_dir)
+    return None
