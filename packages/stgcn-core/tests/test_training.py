@@ -190,6 +190,43 @@ def test_config_file_then_command_line(tmp_path: Path) -> None:
     assert result.stderr.strip() == message
 
 
+def test_eval_loader_pins_where_the_backend_asks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``stgcn eval``'s loader pins as the trainer's does (``backend.pin_memory``): on an
+    accelerator evaluate()'s non_blocking copies from unpinned memory each synchronise."""
+    from stgcn.backends.cpu import CPUBackend
+    from stgcn.plugins.registry import get_registry
+    from stgcn.training import evaluation
+    from stgcn.training.config import RunConfig
+    from stgcn.training.trainer import train
+
+    class PinningBackend(CPUBackend):
+        name = "pinning"
+        pin_memory = True
+
+    work = tmp_path / "run"
+    config = RunConfig(
+        backend="cpu", precision="fp32", epochs=1, batch_size=4, log_every=1000,
+        data_options={"train_size": 8, "val_size": 4, "frames": 8}, work_dir=str(work),
+    )  # fmt: skip
+    train(config)
+    registry = get_registry()
+    registry = registry.with_tables(backends={**registry.backends, "pinning": PinningBackend()})
+    monkeypatch.setattr(evaluation, "get_registry", lambda: registry)
+    pinned, real = [], evaluation.DataLoader
+
+    def loader(*args, pin_memory: bool = False, **kwargs):
+        pinned.append(pin_memory)
+        return real(*args, **kwargs)  # unpinned: this torch may have no accelerator
+
+    monkeypatch.setattr(evaluation, "DataLoader", loader)
+    best = str(work / "checkpoints" / "best.pth.tar")
+    for name in ("pinning", "cpu"):
+        assert evaluation.evaluate_checkpoint(best, backend_name=name).samples == 4
+    assert pinned == [True, False]
+
+
 def test_eval_refuses_files_that_are_not_checkpoints(tmp_path: Path) -> None:
     text = tmp_path / "notes.pth.tar"
     text.write_text("this is not a checkpoint")

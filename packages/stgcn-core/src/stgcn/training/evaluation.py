@@ -199,7 +199,13 @@ def evaluate_checkpoint(
 
         scores_path(save_scores)  # before the evaluation, not after it
     split_set, _ = build_split(chosen, split, folder, data_options)
-    loader = DataLoader(split_set, batch_size=batch_size or saved.get("batch_size", 64))
+    # pinned where the backend asks, as the trainer's loaders are: evaluate()'s
+    # non_blocking copies from unpinned memory would each wait for the device
+    loader = DataLoader(
+        split_set,
+        batch_size=batch_size or saved.get("batch_size", 64),
+        pin_memory=backend.pin_memory,
+    )
     device = backend.setup(0)
     prepared = backend.prepare_model(model.to(device), precision)
     keep = save_scores is not None or keep_scores
