@@ -9,11 +9,21 @@ calls and array copies per sample in the loader; at an accelerator's training ra
 that is what a data pipeline runs out of first. Here every draw for the batch is made
 at once and the arithmetic runs as a few tensor operations on whatever device the
 batch is on. The semantics are the per-clip ones (REFERENCE §3): same candidates,
-same window rule, same linear interpolation in float64, so that for the same draws
-the result equals the per-clip functions; the tests check exactly that.
+same window rule, same linear interpolation, so that for the same draws the result
+equals the per-clip functions; the tests check exactly that.
 
-Draws come from a ``torch.Generator`` seeded from torch's global generator, so a run
-seeded with ``--seed`` draws the same windows and moves again.
+Draws come from a CPU ``torch.Generator`` seeded from torch's global generator, so a
+run seeded with ``--seed`` (and a resume, which restores that generator) draws the same
+windows and moves again, on every device alike. On an accelerator the draws then travel
+as one pinned, non-blocking copy each (:func:`to_device`): a blocking copy from ordinary
+host memory first waits for everything queued on the device (torch_npu's
+``copy_between_host_and_device`` synchronises the stream; CUDA's pageable copies do
+too), which would stall every step behind the previous one's backward pass.
+
+The arithmetic is float64 on the CPU, as the per-clip functions compute, and float32 on
+accelerators: an NPU has no float64 (torch_npu turns ``.double()`` into float32 with a
+warning) and a GPU runs it slowly. The float32 result stays within 1e-6 of the float64
+one for skeleton coordinates (the tests check it).
 """
 
 from __future__ import annotations
@@ -37,6 +47,22 @@ def batch_generator() -> torch.Generator:
     return torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
 
 
+def compute_dtype(device: torch.device) -> torch.dtype:
+    """float64 on the CPU (the per-clip arithmetic), float32 on an accelerator."""
+    return torch.float64 if device.type == "cpu" else torch.float32
+
+
+def to_device(values: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Host draws on ``device`` without waiting for it: copied from pinned memory with
+    ``non_blocking=True``, which queues the copy behind the device's work instead of
+    synchronising with it first. The pinned block stays the host allocator's until the
+    copy is done (torch's and torch_npu's caching host allocators record the copy's
+    stream), so it is safe to let go of here."""
+    if device.type == "cpu":
+        return values
+    return values.pin_memory().to(device, non_blocking=True)
+
+
 def draw_offsets(count: int, frames: int, window: int, generator: torch.Generator) -> torch.Tensor:
     """Per clip: the window's first frame (longer clips) or the padding offset (shorter)."""
     span = abs(frames - window)
@@ -49,7 +75,7 @@ def choose_windows(data: torch.Tensor, window: int, offsets: torch.Tensor) -> to
     if frames == window:
         return data
     positions = torch.arange(window, device=data.device)[None, :]
-    offsets = offsets.to(data.device)[:, None]
+    offsets = to_device(offsets, data.device)[:, None]
     source = positions + offsets if frames > window else positions - offsets
     valid = (source >= 0) & (source < frames)
     index = source.clamp(0, frames - 1)[:, None, :, None, None]
@@ -80,11 +106,13 @@ class Moves:
 
 
 def _pick(candidates: tuple[float, ...], size: tuple[int, ...], generator) -> torch.Tensor:
+    """Candidates drawn uniformly, on the host, in float64."""
     table = torch.tensor(candidates, dtype=torch.float64)
     return table[torch.randint(0, len(candidates), size, generator=generator)]
 
 
 def draw_moves(count: int, generator: torch.Generator) -> Moves:
+    """Every clip's move, drawn on the host in float64 (so that the CPU path is exact)."""
     return Moves(
         _pick(ANGLES_DEGREES, (count, 2), generator),
         _pick(SCALES, (count, 2), generator),
@@ -99,23 +127,30 @@ def _linspace(ends: torch.Tensor, frames: int) -> torch.Tensor:
     if frames == 1:
         return start.clone()
     step = (stop - start) / (frames - 1)
-    values = start + torch.arange(frames, dtype=torch.float64, device=ends.device) * step
+    values = start + torch.arange(frames, dtype=ends.dtype, device=ends.device) * step
     values[:, -1] = stop[:, 0]
     return values
 
 
-def apply_moves(data: torch.Tensor, moves: Moves) -> torch.Tensor:
-    """x and y of every joint rotated, scaled and shifted, per frame, in float64."""
-    frames = data.shape[2]
-    device = data.device
-    angle = torch.deg2rad(_linspace(moves.angles_degrees.to(device), frames))
-    scale = _linspace(moves.scales.to(device), frames)
-    shifts = moves.shifts.to(device)
+def apply_moves(data: torch.Tensor, moves: Moves, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """x and y of every joint rotated, scaled and shifted, per frame, in ``dtype``
+    (:func:`compute_dtype` of the batch's device unless given). The draws are packed
+    into one ``(N, 8)`` host tensor of that dtype, converted on the host, so that they
+    reach the device in one non-blocking copy and no float64 tensor exists there."""
+    frames, count = data.shape[2], data.shape[0]
+    dtype = dtype or compute_dtype(data.device)
+    packed = torch.cat(
+        [moves.angles_degrees, moves.scales, moves.shifts.reshape(count, 4)], dim=1
+    ).to(dtype)
+    packed = to_device(packed, data.device)
+    shifts = packed[:, 4:].reshape(count, 2, 2)
+    angle = torch.deg2rad(_linspace(packed[:, 0:2], frames))
+    scale = _linspace(packed[:, 2:4], frames)
     shift_x = _linspace(shifts[:, :, 0], frames)[:, :, None, None]
     shift_y = _linspace(shifts[:, :, 1], frames)[:, :, None, None]
     cos = (torch.cos(angle) * scale)[:, :, None, None]
     sin = (torch.sin(angle) * scale)[:, :, None, None]
-    x, y = data[:, 0].double(), data[:, 1].double()
+    x, y = data[:, 0].to(dtype), data[:, 1].to(dtype)
     moved = data.clone()
     moved[:, 0] = cos * x - sin * y + shift_x
     moved[:, 1] = sin * x + cos * y + shift_y
@@ -138,7 +173,8 @@ def augment_batch(data: torch.Tensor, options: Mapping[str, Any]) -> torch.Tenso
     if settings.random_choose:
         data = random_choose(data, settings.window, generator)
     elif data.shape[2] < settings.window:
-        data = choose_windows(data, settings.window, torch.zeros(data.shape[0], dtype=torch.long))
+        at_start = torch.zeros(data.shape[0], dtype=torch.long, device=data.device)
+        data = choose_windows(data, settings.window, at_start)
     if settings.random_move:
         data = random_move(data, generator)
     return data
