@@ -152,7 +152,9 @@ def tests_npu(session: nox.Session) -> None:
     session.env["TORCH_DEVICE_BACKEND_AUTOLOAD"] = "0"
     session.install("-c", CONSTRAINTS, "torch==2.13.0")
     core = str(ROOT / "packages" / "stgcn-core")
-    session.install("-c", CONSTRAINTS, core, f"{npu}[torch-npu]", "pytest", "ninja")
+    # the stand-in's step-sync check trains with the Kinetics batch augmentation on the npu
+    kinetics = str(ROOT / "packages" / "stgcn-data-kinetics")
+    session.install("-c", CONSTRAINTS, core, kinetics, f"{npu}[torch-npu]", "pytest", "ninja")
     session.run("pytest", str(npu / "tests"), *session.posargs)
 
 

@@ -343,3 +343,105 @@ def test_environment_is_the_stand_in() -> None:
 
     assert Path(torch_npu.__file__).parent.parent == Path(__file__).parent
     assert os.environ.get("TORCH_DEVICE_BACKEND_AUTOLOAD") == "0"
+
+
+def test_a_float64_cast_on_the_npu_gives_float32_and_warns_once() -> None:
+    """torch_npu's _to_copy (ToKernelNpu.cpp): ``.double()`` and ``.to(torch.float64)``
+    of an npu tensor give float32, with one warning per process; moving to the device
+    in float64 (a device given) keeps the dtype asked for."""
+    import torch_npu  # noqa: F401
+
+    x = torch.randn(3).to("npu")
+    assert torch.zeros(2, dtype=torch.float64).to("npu").dtype == torch.float64
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        first, second = x.double(), x.to(torch.float64)
+    assert first.dtype == second.dtype == torch.float32
+    assert torch.equal(first.cpu(), x.cpu())
+    assert [(w.category, str(w.message).split(" (Triggered")[0]) for w in caught] == [
+        (UserWarning, "Device do not support double dtype now, dtype cast replace with float.")
+    ]
+
+
+def _counters() -> dict[str, int]:
+    return {
+        "blocking copies": native().blocking_copies(),
+        "host reads": native().host_reads(),
+        "unpinned non_blocking copies": native().unpinned_syncs(),
+        "synchronisations": sum(1 for c in calls() if c[0] == "synchronize"),
+    }
+
+
+def _kinetics_epoch(tmp_path: Path, steps: int) -> tuple[dict[str, int], list[str]]:
+    """One epoch of ``steps`` steps on npu:0 over a converted Kinetics tree, the batch
+    augmentation on the device (random_choose and random_move, the defaults): what the
+    training part of the epoch asked of the device, by the stand-in's counters, and the
+    devices the augmentation's draws were copied to."""
+    from stgcn_data_kinetics import batch_augment
+    from stgcn_data_kinetics.sample_trees import make_converted_tree
+
+    from stgcn.training import trainer
+    from stgcn.training.config import RunConfig
+
+    tree = make_converted_tree(tmp_path / f"tree-{steps}", train=4 * steps, val=4, frames=40)
+    copied_to: list[str] = []
+    counted: dict[str, int] = {}
+    to_device, epoch = batch_augment.to_device, trainer.Trainer.train_epoch
+
+    def watched_copy(values: torch.Tensor, device: torch.device) -> torch.Tensor:
+        copied_to.append(device.type)
+        return to_device(values, device)
+
+    def watched(*args, **kwargs):
+        before = _counters()
+        try:
+            return epoch(*args, **kwargs)
+        finally:
+            counted.update({k: v - before[k] for k, v in _counters().items()})
+
+    config = RunConfig(
+        backend="npu", precision="fp32", epochs=1, batch_size=4, log_every=1000,
+        dataset="kinetics", data_path=str(tree), data_options={"window": "16"},
+        work_dir=str(tmp_path / f"run-{steps}"),
+    )  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STGCN_QUIET", "1")
+        patch.setattr(batch_augment, "to_device", watched_copy)
+        patch.setattr(trainer.Trainer, "train_epoch", watched)
+        trainer.train(config)
+    return counted, copied_to
+
+
+def test_kinetics_device_augmentation_adds_no_per_step_wait(tmp_path: Path) -> None:
+    """The step-sync check on the npu with the Kinetics batch augmentation: its draws
+    reach the device pinned and non-blocking (a blocking copy would synchronise the
+    stream, CopyKernelOpApi.cpp), so 3 steps and 9 steps ask the same of the device,
+    and no copy of the training part blocks at all."""
+    few, few_copies = _kinetics_epoch(tmp_path, steps=3)
+    many, many_copies = _kinetics_epoch(tmp_path, steps=9)
+    assert set(few_copies) == {"npu"} and len(many_copies) - len(few_copies) == 2 * 6
+    assert many == few, f"3 steps: {few}, 9 steps: {many}"
+    assert few["blocking copies"] == 0 and few["unpinned non_blocking copies"] == 0, few
+    assert few["synchronisations"] <= 1, few
+
+
+def test_eval_pins_its_batches_on_the_npu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``stgcn eval``'s loader pins where the backend says (backend.pin_memory), so that
+    evaluate()'s non_blocking copies do not each synchronise the stream."""
+    from stgcn.training import trainer
+    from stgcn.training.config import RunConfig
+    from stgcn.training.evaluation import evaluate_checkpoint
+
+    monkeypatch.setenv("STGCN_QUIET", "1")
+    work = tmp_path / "run"
+    config = RunConfig(
+        backend="cpu", precision="fp32", epochs=1, batch_size=4, log_every=1000,
+        data_options={"train_size": 8, "val_size": 12, "frames": 8}, work_dir=str(work),
+    )  # fmt: skip
+    trainer.train(config)
+    before = native().unpinned_syncs()
+    result = evaluate_checkpoint(
+        str(work / "checkpoints" / "best.pth.tar"), batch_size=4, backend_name="npu"
+    )
+    assert result.samples == 12
+    assert native().unpinned_syncs() == before

@@ -18,3 +18,4 @@ float_status = _module.float_status
 clear_float_status = _module.clear_float_status
 unpinned_syncs = _module.unpinned_syncs
 host_reads = _module.host_reads
+blocking_copies = _module.blocking_copies

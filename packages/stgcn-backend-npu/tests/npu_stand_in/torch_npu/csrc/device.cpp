@@ -8,6 +8,19 @@
 //  - torch_npu/csrc/core/npu/CachingHostAllocator.cpp (process_non_blocking_copy): a
 //    non_blocking copy from host memory torch_npu did not pin becomes a synchronisation
 //    of the stream. Counted here as unpinned_syncs().
+//  - torch_npu/csrc/aten/ops/op_api/CopyKernelOpApi.cpp and
+//    torch_npu/csrc/aten/common/CopyKernel.cpp (copy_between_host_and_device[_opapi]):
+//    a copy between host and device without non_blocking calls aclrtSynchronizeStream
+//    on the current stream before its aclrtMemcpy, so the host waits for all queued
+//    work (the issue's read: CopyKernelOpApi.cpp:73-81, CopyKernel.cpp:134-142 at
+//    master 9e73e708; the same branch in every version read here). Counted here as
+//    blocking_copies() for host to device, host_reads() for device to host. Copies the
+//    stand-in makes itself (the CPU fallback's, a convolution's) are not counted.
+//  - torch_npu/csrc/aten/common/ToKernelNpu.cpp (_to_copy, lines 35-45): a cast to
+//    float64 of an npu tensor (dtype given, no device or layout: .double(),
+//    .to(torch.float64)) gives float32 and warns once per process "Device do not
+//    support double dtype now, dtype cast replace with float." (torch_npu's
+//    test/npu/test_storage.py, _test_dtype, expects float32 for float64 storage).
 //  - torch_npu/csrc/core/npu/NpuVariables.cpp (IsSupportInfNan): chips before Ascend910B1
 //    run in saturation mode: an overflow gives the largest finite value instead of inf
 //    and sets the device's float-status register, which stays set until cleared.
@@ -22,6 +35,7 @@
 #include <ATen/detail/PrivateUse1HooksInterface.h>
 #include <ATen/native/CPUFallback.h>
 #include <ATen/ops/_reshape_alias_native.h>
+#include <ATen/ops/_to_copy_native.h>
 #include <ATen/ops/as_strided_native.h>
 #include <ATen/ops/resize_native.h>
 #include <ATen/ops/set_native.h>
@@ -43,6 +57,14 @@ std::atomic<int> g_device_count{0};
 thread_local c10::DeviceIndex g_current = 0;
 std::atomic<int64_t> g_unpinned_syncs{0};
 std::atomic<int64_t> g_host_reads{0};
+std::atomic<int64_t> g_blocking_copies{0};
+// >0 while the stand-in runs an operator on the host for the device: its own copies
+// between the two are no transfers a program asked for.
+thread_local int g_internal = 0;
+struct Internal {
+  Internal() { ++g_internal; }
+  ~Internal() { --g_internal; }
+};
 std::atomic<bool> g_saturation{false};
 std::atomic<bool> g_float_status{false};
 
@@ -177,6 +199,7 @@ void saturate(const at::Tensor& t) {
 
 at::Tensor on_device(const at::Tensor& host, const at::Device& device) {
   if (!host.defined()) return host;
+  Internal internal;
   auto out = host.to(device);
   saturate(out);
   return out;
@@ -204,7 +227,10 @@ at::Tensor copy_from(const at::Tensor& self, const at::Tensor& dst, bool non_blo
   if (non_blocking && self.device().is_cpu() && !is_pinned(self.storage().data())) {
     g_unpinned_syncs++;
   }
-  if (dst.device().is_cpu()) g_host_reads++;
+  if (!g_internal && dst.device().is_cpu()) g_host_reads++;
+  if (!g_internal && !non_blocking && self.device().is_cpu() && !dst.device().is_cpu()) {
+    g_blocking_copies++;
+  }
   if (self.numel() > 0) host_alias(dst).copy_(host_alias(self));
   saturate(dst);
   return dst;
@@ -213,6 +239,19 @@ at::Tensor copy_from(const at::Tensor& self, const at::Tensor& dst, bool non_blo
 at::Tensor copy_from_and_resize(const at::Tensor& self, const at::Tensor& dst) {
   at::native::resize_(dst, self.sizes(), std::nullopt);
   return copy_from(self, dst, false);
+}
+
+at::Tensor to_copy(const at::Tensor& self, std::optional<at::ScalarType> dtype,
+                   std::optional<at::Layout> layout, std::optional<at::Device> device,
+                   std::optional<bool> pin_memory, bool non_blocking,
+                   std::optional<at::MemoryFormat> memory_format) {
+  if (dtype.has_value() && !layout.has_value() && !device.has_value() &&
+      *dtype == at::kDouble && self.scalar_type() != at::kDouble) {
+    TORCH_WARN_ONCE("Device do not support double dtype now, dtype cast replace with float.");
+    dtype = at::kFloat;
+  }
+  return at::native::_to_copy(self, dtype, layout, device, pin_memory, non_blocking,
+                              memory_format);
 }
 
 at::Scalar local_scalar_dense(const at::Tensor& self) {
@@ -247,6 +286,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> convolution_backward(
     bool transposed, c10::IntArrayRef output_padding, int64_t groups,
     std::array<bool, 3> mask) {
   std::vector<int64_t> bias_size{transposed ? weight.size(1) * groups : weight.size(0)};
+  Internal internal;
   auto [gi, gw, gb] = at::convolution_backward(
       host_alias(grad_output), host_alias(input), host_alias(weight), bias_size, stride,
       padding, dilation, transposed, output_padding, groups, mask);
@@ -273,6 +313,7 @@ void non_finite_check_and_unscale(at::TensorList grads, at::Tensor& found_inf,
 
 void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
   const auto returns = op.schema().returns().size();
+  Internal internal;
   at::native::cpu_fallback(op, stack);
   if (!g_saturation) return;
   for (size_t i = stack->size() - returns; i < stack->size(); ++i) {
@@ -297,6 +338,7 @@ TORCH_LIBRARY_IMPL(aten, PrivateUse1, m) {
   m.impl("_copy_from", &copy_from);
   m.impl("_copy_from_and_resize", &copy_from_and_resize);
   m.impl("_local_scalar_dense", &local_scalar_dense);
+  m.impl("_to_copy", &to_copy);
   m.impl("set_.source_Storage", &set_source_storage);
   m.impl("set_.source_Storage_storage_offset", &set_source_storage_offset);
   m.impl("convolution_overrideable", &convolution);
@@ -336,4 +378,5 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("clear_float_status", [] { g_float_status = false; });
   m.def("unpinned_syncs", [] { return g_unpinned_syncs.load(); });
   m.def("host_reads", [] { return g_host_reads.load(); });
+  m.def("blocking_copies", [] { return g_blocking_copies.load(); });
 }
