@@ -9,10 +9,15 @@ behaves (facts from that file; the code is written here):
 - ``dynamic=False``: a fixed scale. Gradients are unscaled without any overflow check,
   the optimizer always steps, and the scale never changes.
 - ``state_dict()`` adds a "dynamic" key.
+- ``unscale_`` takes the reciprocal of the scale in float32 (``self._scale.float()``),
+  where torch's own takes it in float64: on the npu that would be the float64 cast
+  torch_npu turns into float32 with a warning (ToKernelNpu.cpp). Its ``found_inf``
+  starts pinned on the host and is copied non-blocking.
 """
 
 import torch
 import torch.distributed as dist
+from torch.amp.grad_scaler import OptState
 
 from torch_npu.npu import utils
 
@@ -45,6 +50,23 @@ class GradScaler(torch.amp.GradScaler):
         if self._enabled and not self._dist_initialized:
             self._dist_initialized = dist.is_available() and dist.is_initialized()
         return super().scale(outputs)
+
+    def unscale_(self, optimizer) -> None:
+        if not self._enabled:
+            return
+        self._check_scale_growth_tracker("unscale_")
+        state = self._per_optimizer_states[id(optimizer)]
+        if state["stage"] is OptState.UNSCALED:
+            raise RuntimeError(
+                "unscale_() has already been called on this optimizer since the last update()."
+            )
+        if state["stage"] is OptState.STEPPED:
+            raise RuntimeError("unscale_() is being called after step().")
+        inv_scale = self._scale.float().reciprocal()
+        found_inf = torch.zeros((), dtype=torch.float32).pin_memory()
+        found_inf = found_inf.to(self._scale.device, non_blocking=True)
+        state["found_inf_per_device"] = self._unscale_grads_(optimizer, inv_scale, found_inf, False)
+        state["stage"] = OptState.UNSCALED
 
     def _unscale_grads_(self, optimizer, inv_scale, found_inf, allow_fp16):
         if not self._dynamic:
