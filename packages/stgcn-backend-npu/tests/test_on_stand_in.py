@@ -65,7 +65,7 @@ def test_backend_on_the_torch_npu_stand_in(tmp_path: Path) -> None:
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     summary = report.strip().splitlines()[-1]
-    assert re.search(r"\b22 passed\b", summary) and "skipped" not in summary, report
+    assert re.search(r"\b33 passed\b", summary) and "skipped" not in summary, report
 
 
 def overflow_on_one_rank(tmp_path: Path, scaler: str) -> list[dict]:
