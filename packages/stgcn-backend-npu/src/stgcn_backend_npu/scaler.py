@@ -38,7 +38,7 @@ def loss_scaler(loss_scale: float | None) -> torch.amp.GradScaler:
     A fixed scaler resumed from a checkpoint keeps the scale asked for now, whatever
     the checkpoint's run used.
     """
-    grad_scaler = importlib.import_module("torch_npu.npu.amp").GradScaler
+    grad_scaler: Any = importlib.import_module("torch_npu.npu.amp").GradScaler
 
     class DynamicScale(grad_scaler):
         def load_state_dict(self, state_dict: dict[str, Any]) -> None:
