@@ -14,7 +14,9 @@ precision mode is ``allow_fp32_to_fp16`` (torch_npu/csrc/framework/LazyInitAclop
 SetPrecisionMode), which runs convolutions and matmuls in fp16 without a loss scaler, so
 an fp32 run sets ``ACL_PRECISION_MODE=must_keep_origin_dtype`` there through
 ``torch.npu.set_option`` before the model's first operator (the option torch_npu's
-IsAllowFP32ToFP16, framework/interface/EnvVariables.cpp, reads).
+IsAllowFP32ToFP16, framework/interface/EnvVariables.cpp, reads), and once more after the
+first update: LazyInitAclops sets the chip's default when the first operator runs, which
+may come after the first setting.
 """
 
 from __future__ import annotations
@@ -129,7 +131,16 @@ class NPUBackend(BackendBase[NPUOptions]):
             functools.partial(self.autocast, precision),
             self.grad_scaler(precision),
             device=self._device,
+            after_first_step=self._keep_fp32 if self._keeps_fp32(precision) else None,
         )
+
+    def _keeps_fp32(self, precision: str) -> bool:
+        """fp32 on a chip whose default precision mode lets fp32 run in fp16."""
+        return precision == "fp32" and not self.status().bf16 and self._npu is not None
+
+    def _keep_fp32(self) -> None:
+        assert self._npu is not None
+        self._npu.set_option({"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
 
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
         if precision == "bf16" and not self.status().bf16:
@@ -138,9 +149,9 @@ class NPUBackend(BackendBase[NPUOptions]):
                 f"{chip} has no bf16 (torch.npu.is_bf16_supported() is False; bf16 needs "
                 "an Ascend 910B or newer): use --precision fp16 or fp32"
             )
-        if precision == "fp32" and not self.status().bf16 and self._npu is not None:
+        if self._keeps_fp32(precision):
             # chips before the 910B1 default to allow_fp32_to_fp16: keep fp32 as asked
-            self._npu.set_option({"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
+            self._keep_fp32()
         return model
 
     def synchronize(self) -> None:

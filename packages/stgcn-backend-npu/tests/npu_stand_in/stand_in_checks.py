@@ -475,8 +475,16 @@ def test_fp32_keeps_the_dtype_on_chips_before_the_910b1(
     """torch_npu's default below the 910B1 is allow_fp32_to_fp16 (LazyInitAclops.cpp)."""
     monkeypatch.setenv("NPU_STAND_IN_CHIP", "Ascend910A")
     device = backend.setup(0)
-    backend.prepare_model(torch.nn.Linear(2, 2).to(device), "fp32")
-    assert ("set_option", {"ACL_PRECISION_MODE": "must_keep_origin_dtype"}) in calls()
+    keep = ("set_option", {"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
+    model = backend.prepare_model(tiny_model(device), "fp32")
+    assert keep in calls()
+    calls().clear()
+    precision = Precision.for_backend(backend, "fp32")
+    x, y = batch(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):  # again after the first update only (LazyInitAclops may reset it)
+        training_step(model, x, y, optimizer, precision)
+    assert calls().count(keep) == 1
     calls().clear()
     backend.prepare_model(torch.nn.Linear(2, 2).to(device), "fp16")
     assert not [call for call in calls() if call[0] == "set_option"]
