@@ -1,7 +1,9 @@
 """Real training on Ascend NPUs: one card, and two with HCCL where two exist.
 
 Skipped wherever the npu backend is unavailable (the reason says why); on an Ascend
-host with CANN sourced, ``nox -s tests-npu`` runs these."""
+host with CANN sourced, ``nox -s tests-npu`` runs these. They follow the chip: the
+default precision is bf16 without a loss scaler on a 910B and newer, fp16 with
+torch_npu's scaler on a 910A (``torch.npu.is_bf16_supported()``)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ AVAILABILITY = BACKEND.availability()
 pytestmark = pytest.mark.skipif(
     not AVAILABILITY.available, reason=f"npu unavailable: {AVAILABILITY.reason}"
 )
+#: what the chip trains in by default: "bf16" (910B and newer) or "fp16" (910A)
+DEFAULT = BACKEND.default_precision() if AVAILABILITY.available else "fp16"
 
 
 def train(tmp_path: Path, *options: str) -> tuple[list[dict], dict]:
@@ -32,12 +36,15 @@ def train(tmp_path: Path, *options: str) -> tuple[list[dict], dict]:
     return metrics, latest
 
 
-def test_one_card_fp16_with_dynamic_loss_scaling(tmp_path: Path) -> None:
+def test_one_card_in_the_chips_default_precision(tmp_path: Path) -> None:
     metrics, latest = train(tmp_path)
     assert [(m["backend"], m["precision"], m["world_size"]) for m in metrics] == [
-        ("npu", "fp16", 1)
+        ("npu", DEFAULT, 1)
     ]
-    assert latest["scaler"]["scale"] > 0
+    if DEFAULT == "fp16":  # dynamic loss scaling
+        assert latest["scaler"]["scale"] > 0 and latest["scaler"]["dynamic"] is True
+    else:  # bf16: fp32's range, no scaler
+        assert latest["scaler"] == {}
     evaluated = run_stgcn(
         "eval", "--checkpoint", "run/checkpoints/best.pth.tar", "--backend", "cpu", "--json",
         cwd=tmp_path,
@@ -46,9 +53,16 @@ def test_one_card_fp16_with_dynamic_loss_scaling(tmp_path: Path) -> None:
     assert json.loads(evaluated.stdout)["samples"] == 8
 
 
+def test_one_card_fp16_with_dynamic_loss_scaling(tmp_path: Path) -> None:
+    metrics, latest = train(tmp_path, "--precision", "fp16")
+    assert metrics[0]["precision"] == "fp16"
+    assert latest["scaler"]["scale"] > 0 and latest["scaler"]["dynamic"] is True
+
+
 def test_one_card_static_loss_scale(tmp_path: Path) -> None:
-    _, latest = train(tmp_path, "--backend-option", "loss_scale=64")
-    assert latest["scaler"]["scale"] == 64.0
+    """fp16 asked for: on a 910B the default (bf16) has no scaler to fix."""
+    _, latest = train(tmp_path, "--precision", "fp16", "--backend-option", "loss_scale=64")
+    assert latest["scaler"]["scale"] == 64.0 and latest["scaler"]["dynamic"] is False
 
 
 def test_one_card_fp32(tmp_path: Path) -> None:

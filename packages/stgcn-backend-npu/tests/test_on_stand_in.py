@@ -21,11 +21,13 @@ import pytest
 import torch
 from npu_helpers import STAND_IN, TESTS, TINY, run_stgcn, user_environment
 
+from stgcn.testing.helpers import make_distribution
+
 #: two epochs of one step per card, so that the end of the first epoch is passed
 TWO_EPOCHS = [*TINY, "--epochs", "2"]
 
 
-def stand_in_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
+def stand_in_environment(tmp_path: Path, site: Path | None = None, **extra: str) -> dict[str, str]:
     """A user's shell on an Ascend host with CANN sourced, torch_npu being the stand-in."""
     lib64 = tmp_path / "cann" / "ascend-toolkit" / "latest" / "lib64"
     lib64.mkdir(parents=True, exist_ok=True)
@@ -36,7 +38,12 @@ def stand_in_environment(tmp_path: Path, **extra: str) -> dict[str, str]:
         environment.pop(name, None)
     environment.update(
         PYTHONPATH=os.pathsep.join(
-            [str(STAND_IN), str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])]
+            [
+                *([str(site)] if site is not None else []),
+                str(STAND_IN),
+                str(TESTS),
+                *filter(None, [os.environ.get("PYTHONPATH")]),
+            ]
         ),
         LD_LIBRARY_PATH=str(lib64),
         ASCEND_HOME_PATH=str(lib64.parent),
@@ -65,7 +72,7 @@ def test_backend_on_the_torch_npu_stand_in(tmp_path: Path) -> None:
     report = result.stdout + result.stderr
     assert result.returncode == 0, report
     summary = report.strip().splitlines()[-1]
-    assert re.search(r"\b25 passed\b", summary) and "skipped" not in summary, report
+    assert re.search(r"\b36 passed\b", summary) and "skipped" not in summary, report
 
 
 def overflow_on_one_rank(tmp_path: Path, scaler: str) -> list[dict]:
@@ -179,3 +186,89 @@ def test_visible_devices_out_of_order_leave_no_npu(tmp_path: Path, visible: str)
     [npu] = rows["stgcn-backend-npu"]["backends"]
     assert npu["available"] is False
     assert npu["reason"].startswith("no Ascend NPU visible: torch.npu.device_count() is 0")
+
+
+def test_a_fixed_scale_overflow_on_a_910a_ends_the_run_before_a_checkpoint(
+    tmp_path: Path,
+) -> None:
+    """Saturation mode: the overflowing loss stays finite, the chip's overflow status
+    does not; the run ends in one line naming the epoch and step, and no checkpoint
+    keeps the overflowed weights."""
+    environment = stand_in_environment(tmp_path, NPU_STAND_IN_CHIP="Ascend910A")
+    result = run_stgcn(
+        "run", "--backend", "npu", "--backend-option", "loss_scale=64", "--work-dir", "run",
+        *TINY, "--data-option", "train_size=32", "--lr", "1e6", "--log-every", "1",
+        cwd=tmp_path, env=environment,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"stgcn: error: the update overflowed at epoch 1, step \d+ \(the device's overflow "
+        r"status; the loss was still finite\); lower --lr or the loss scale",
+        last,
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+    checkpoints = tmp_path / "run" / "checkpoints"
+    assert not checkpoints.exists() or not any(checkpoints.iterdir())
+
+
+STOPPER = """
+import os
+import signal
+
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Logger
+
+
+class Stopper:
+    def __init__(self):
+        self.at = int(os.environ["STGCN_TEST_STOP_AT"])
+
+    def run_started(self, config): pass
+    def epoch_ended(self, epoch, metrics): pass
+    def checkpoint_saved(self, path, epoch, best): pass
+    def run_ended(self, summary): pass
+
+    def step(self, step, scalars):
+        if step == self.at:
+            os.kill(os.getpid(), signal.SIGTERM)  # rank 0; rank 1 stops with it
+
+
+@hookimpl
+def stgcn_register_loggers(register):
+    register(Logger(name="stopper", create=lambda work_dir, config: Stopper()))
+"""
+
+
+def test_two_cards_with_dropout_resume_bit_identical_after_sigterm(tmp_path: Path) -> None:
+    """Dropout on an npu draws from the npu's generator, which the step checkpoint keeps
+    per rank beside the CPU's: the resumed run ends exactly where the straight one does."""
+    site = tmp_path / "site"
+    site.mkdir()
+    make_distribution(site, "fake-npu-stopper", "0.1", "fake_npu_stopper", STOPPER)
+    environment = stand_in_environment(
+        tmp_path, site, NPU_STAND_IN_CHIP="Ascend910B3", STGCN_TEST_STOP_AT="1"
+    )
+    args = [
+        "run", "--backend", "npu", "--cards", "2", *TINY, "--epochs", "2",
+        "--data-option", "train_size=32", "--dropout", "0.5", "--precision", "fp32",
+        "--seed", "5", "--log-every", "1",
+    ]  # fmt: skip
+    done = run_stgcn(*args, "--work-dir", "straight", cwd=tmp_path, env=environment)
+    assert done.returncode == 0, done.stderr
+    stopped = run_stgcn(
+        *args, "--work-dir", "stopped", "--logger", "stopper", cwd=tmp_path, env=environment
+    )
+    assert stopped.returncode == 75, stopped.stderr
+    assert "stgcn: stopped by SIGTERM at epoch 1, step 1 of 2" in stopped.stderr
+    resumed = run_stgcn("run", "--resume", "--work-dir", "stopped", cwd=tmp_path, env=environment)
+    assert resumed.returncode == 0, resumed.stderr
+
+    def weights(name: str) -> dict[str, torch.Tensor]:
+        path = tmp_path / name / "checkpoints" / "latest.pth.tar"
+        return torch.load(path, map_location="cpu", weights_only=True)["model"]
+
+    straight, again = weights("straight"), weights("stopped")
+    assert straight.keys() == again.keys()
+    for key, value in straight.items():
+        assert torch.equal(again[key], value), key

@@ -33,3 +33,11 @@ def test_a_users_exec_timeout_is_kept() -> None:
 def test_exec_timeout_is_a_margin_below_in_68_second_steps(minutes: int, seconds: int) -> None:
     assert exec_timeout_for(timedelta(minutes=minutes)) == seconds
     assert seconds % 68 == 0
+
+
+@pytest.mark.parametrize("minutes", [290, 300, 600, 24 * 60 * 7])
+def test_exec_timeout_stays_within_the_910as_range(minutes: int) -> None:
+    """HCCL_EXEC_TIMEOUT takes (0, 17340] s on the Atlas training series."""
+    seconds = exec_timeout_for(timedelta(minutes=minutes))
+    assert 0 < seconds <= 17340 and seconds % 68 == 0
+    assert exec_timeout_for(timedelta(minutes=600)) == 17340

@@ -8,10 +8,20 @@ Defaults follow the chip, as the availability probe reports it: bf16 autocast wi
 a loss scaler where ``torch.npu.is_bf16_supported()`` (910B and newer), else fp16 with
 torch_npu's GradScaler (:mod:`stgcn_backend_npu.scaler`). The operator compile mode is
 torch_npu's own default for the chip unless ``jit_compile`` is given.
+
+``--precision fp32`` means fp32 on every chip: below the 910B1 torch_npu's default
+precision mode is ``allow_fp32_to_fp16`` (torch_npu/csrc/framework/LazyInitAclops.cpp,
+SetPrecisionMode), which runs convolutions and matmuls in fp16 without a loss scaler, so
+an fp32 run sets ``ACL_PRECISION_MODE=must_keep_origin_dtype`` there through
+``torch.npu.set_option`` before the model's first operator (the option torch_npu's
+IsAllowFP32ToFP16, framework/interface/EnvVariables.cpp, reads), and once more after the
+first update: LazyInitAclops sets the chip's default when the first operator runs, which
+may come after the first setting.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from datetime import timedelta
@@ -19,10 +29,12 @@ from types import ModuleType
 
 import torch
 
+from stgcn.backends.precision import Precision
 from stgcn.errors import StgcnError, first_line
 from stgcn.records import Availability, BackendBase
 from stgcn_backend_npu.availability import NPUStatus, check_npu
 from stgcn_backend_npu.options import NPUOptions
+from stgcn_backend_npu.precision import NPUPrecision
 from stgcn_backend_npu.scaler import loss_scaler
 from stgcn_backend_npu.timeout import hccl_timeout
 
@@ -53,6 +65,7 @@ class NPUBackend(BackendBase[NPUOptions]):
         super().__init__(settings)
         self._status: NPUStatus | None = None
         self._npu: ModuleType | None = None
+        self._device: torch.device | None = None
 
     @property
     def options(self) -> NPUOptions:
@@ -95,7 +108,8 @@ class NPUBackend(BackendBase[NPUOptions]):
             npu.set_compile_mode(jit_compile=self.options.jit_compile)
         npu.set_device(local_rank)
         self._npu = npu
-        return torch.device(f"npu:{local_rank}")
+        self._device = torch.device(f"npu:{local_rank}")
+        return self._device
 
     def collective_timeout(self, requested: timedelta) -> timedelta:
         return hccl_timeout(requested)
@@ -106,6 +120,28 @@ class NPUBackend(BackendBase[NPUOptions]):
             return None
         return loss_scaler(self.options.loss_scale)
 
+    def precision_part(self, precision: str) -> Precision | None:
+        """The shared precision part with the npu's additions (:mod:`.precision`): the
+        overflow status read on saturating chips, the scaler's prints said once. None
+        before :meth:`setup` (the shared part then serves)."""
+        if self._device is None:
+            return None
+        return NPUPrecision(
+            precision,
+            functools.partial(self.autocast, precision),
+            self.grad_scaler(precision),
+            device=self._device,
+            after_first_step=self._keep_fp32 if self._keeps_fp32(precision) else None,
+        )
+
+    def _keeps_fp32(self, precision: str) -> bool:
+        """fp32 on a chip whose default precision mode lets fp32 run in fp16."""
+        return precision == "fp32" and not self.status().bf16 and self._npu is not None
+
+    def _keep_fp32(self) -> None:
+        assert self._npu is not None
+        self._npu.set_option({"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
+
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
         if precision == "bf16" and not self.status().bf16:
             chip = self.status().chip or "this NPU"
@@ -113,6 +149,9 @@ class NPUBackend(BackendBase[NPUOptions]):
                 f"{chip} has no bf16 (torch.npu.is_bf16_supported() is False; bf16 needs "
                 "an Ascend 910B or newer): use --precision fp16 or fp32"
             )
+        if self._keeps_fp32(precision):
+            # chips before the 910B1 default to allow_fp32_to_fp16: keep fp32 as asked
+            self._keep_fp32()
         return model
 
     def synchronize(self) -> None:

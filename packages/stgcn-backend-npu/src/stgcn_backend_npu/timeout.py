@@ -13,7 +13,10 @@ So a requested timeout of exactly 30 minutes is passed as 30 minutes and 1 secon
 where the user has not set HCCL_EXEC_TIMEOUT, HCCL's own timeout is set a minute (at
 least) below the requested one, rounded down to the 68 s steps the 910A counts in: HCCL
 then reports the collective that hangs, and the watchdog ends the job at the time asked
-for. A HCCL_EXEC_TIMEOUT set by the user is left as it is.
+for. HCCL_EXEC_TIMEOUT on the Atlas training series (910A) takes (0, 17340] s, so a
+longer request is clamped to 17340 s (HCCL's own timeout then fires earlier than the
+watchdog, which still ends the job at the time asked for). A HCCL_EXEC_TIMEOUT set by the
+user is left as it is.
 """
 
 from __future__ import annotations
@@ -28,12 +31,16 @@ HCCL_DEFAULT_TIMEOUT = timedelta(minutes=30)
 EXEC_STEP_S = 68
 #: how much earlier than the watchdog HCCL's own timeout should fire
 MARGIN_S = 60
+#: the largest HCCL_EXEC_TIMEOUT the Atlas training series (910A) takes: 255 steps of 68 s
+#: (CANN's HCCL_EXEC_TIMEOUT reference: "(0, 17340]" s on Atlas training products)
+EXEC_MAX_S = 17340
 
 
 def exec_timeout_for(requested: timedelta) -> int:
-    """HCCL_EXEC_TIMEOUT, in seconds, a margin below ``requested`` (68 s at least)."""
+    """HCCL_EXEC_TIMEOUT, in seconds, a margin below ``requested``, within the 910A's
+    range: 68 s at least, 17340 s at most."""
     seconds = int(requested.total_seconds()) - MARGIN_S
-    return max(EXEC_STEP_S, seconds // EXEC_STEP_S * EXEC_STEP_S)
+    return min(EXEC_MAX_S, max(EXEC_STEP_S, seconds // EXEC_STEP_S * EXEC_STEP_S))
 
 
 def hccl_timeout(

@@ -456,3 +456,148 @@ def test_eval_pins_its_batches_on_the_npu(tmp_path: Path, monkeypatch: pytest.Mo
     )
     assert result.samples == 12
     assert native().unpinned_syncs() == before
+
+
+@pytest.mark.parametrize("op", ["BAND", "BOR", "BXOR"])
+def test_hccl_refuses_bitwise_reductions_by_name(
+    backend: NPUBackend, one_rank_group: None, op: str
+) -> None:
+    """ProcessGroupHCCL.cpp, getHcclReduceOp: "Cannot use ReduceOp.BAND with HCCL"."""
+    backend.setup(0)
+    flags = torch.ones(2, dtype=torch.int32, device="npu:0")
+    with pytest.raises(RuntimeError, match=rf"^Cannot use ReduceOp\.{op} with HCCL"):
+        dist.all_reduce(flags, op=getattr(dist.ReduceOp, op))
+
+
+def test_hccl_averages_as_a_sum_then_a_division(backend: NPUBackend, one_rank_group: None) -> None:
+    backend.setup(0)
+    values = torch.tensor([2.0, 4.0], device="npu:0")
+    dist.all_reduce(values, op=dist.ReduceOp.AVG)
+    assert values.cpu().tolist() == [2.0, 4.0]
+
+
+def test_scaler_state_needs_dynamic_and_the_backend_fills_it_for_torchs(
+    backend: NPUBackend,
+) -> None:
+    """torch_npu's load_state_dict reads state_dict["dynamic"]; a cuda or cpu run's
+    scaler state (torch's) lacks it, and the backend's scaler reads it as dynamic."""
+    import torch_npu
+
+    backend.setup(0)
+    torchs = torch.amp.GradScaler("cpu", init_scale=512.0).state_dict()
+    assert "dynamic" not in torchs
+    with pytest.raises(KeyError, match="dynamic"):
+        torch_npu.npu.amp.GradScaler().load_state_dict(torchs)
+    with pytest.raises(RuntimeError, match=r"^The source state dict is empty"):
+        torch_npu.npu.amp.GradScaler().load_state_dict({})
+    backend.configure({})
+    scaler = backend.grad_scaler("fp16")
+    scaler.load_state_dict(torchs)
+    assert (scaler.get_scale(), scaler._dynamic) == (512.0, True)
+
+
+def test_visible_devices_stop_at_the_first_invalid_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CANN: devices before an invalid id in ASCEND_RT_VISIBLE_DEVICES are used."""
+    import torch_npu
+
+    monkeypatch.setenv("NPU_STAND_IN_DEVICES", "4")
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "1,3,8")
+    assert torch_npu.npu.device_count() == 2
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "8,1")
+    assert torch_npu.npu.device_count() == 0
+
+
+def test_each_npu_has_its_own_generator_and_dropout_draws_from_it(backend: NPUBackend) -> None:
+    device = backend.setup(0)
+    torch.manual_seed(3)  # reaches torch.npu.manual_seed_all
+    assert torch.npu.initial_seed() == 3
+    ones = torch.ones(256, device=device)
+    host_before, npu_before = torch.get_rng_state(), backend.rng_state()
+    first = torch.nn.functional.dropout(ones, 0.5, training=True).cpu()
+    assert torch.equal(torch.get_rng_state(), host_before)  # the CPU's generator untouched
+    assert not torch.equal(backend.rng_state(), npu_before)
+    backend.set_rng_state(npu_before)
+    assert torch.equal(torch.nn.functional.dropout(ones, 0.5, training=True).cpu(), first)
+    torch.npu.manual_seed(4)
+    assert not torch.equal(torch.nn.functional.dropout(ones, 0.5, training=True).cpu(), first)
+
+
+@pytest.fixture
+def saturation_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A 910A: overflows saturate and raise the float-status register."""
+    monkeypatch.setenv("NPU_STAND_IN_CHIP", "Ascend910A")
+    native().set_saturation_mode(True)
+    native().clear_float_status()
+    yield
+    native().set_saturation_mode(False)
+    native().clear_float_status()
+
+
+def test_fixed_scale_overflow_in_saturation_mode_is_flagged_on_the_device(
+    backend: NPUBackend, saturation_mode: None
+) -> None:
+    """The loss stays finite on a saturating chip; the precision part's flag does not."""
+    device = backend.setup(0)
+    backend.configure({"loss_scale": "64"})
+    precision = Precision.for_backend(backend, "fp16")
+    assert precision.scaler is not None and precision.scaler._dynamic is False
+    model = tiny_model(device)
+    x, y = batch(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    training_step(model, x, y, optimizer, precision)
+    flag = precision.step_overflowed()  # on the device: the loop reads it with the loss
+    assert flag is not None and flag.device == device and not bool(flag.cpu())
+    loss = training_step(model, x * 1e6, y, optimizer, precision)  # fp16 overflows
+    assert torch.isfinite(loss.cpu()).all() and torch.isfinite(model[0].weight.cpu()).all()
+    assert bool(precision.step_overflowed().cpu())
+
+
+def test_dynamic_scale_or_inf_nan_chips_need_no_flag(backend: NPUBackend) -> None:
+    backend.setup(0)
+    backend.configure({"loss_scale": "64"})
+    assert Precision.for_backend(backend, "fp16").step_overflowed() is None  # 910B3
+
+
+def test_scaler_prints_are_said_once_on_stderr(
+    backend: NPUBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """torch_npu's GradScaler prints each overflow on stdout (grad_scaler.py)."""
+    device = backend.setup(0)
+    backend.configure({})
+    precision = Precision.for_backend(backend, "fp16")
+    precision.scaler._init_scale = 64.0
+    model = tiny_model(device)
+    x, y = batch(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    hook = model[0].weight.register_hook(lambda grad: grad * math.inf)
+    for _ in range(3):
+        training_step(model, x, y, optimizer, precision)
+    hook.remove()
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [
+        "stgcn: warning: torch_npu's GradScaler: Gradient overflow. Skipping step; Loss "
+        "scaler reducing loss scale to 32.0 (said once; later overflows are handled the "
+        "same way without a word)"
+    ]
+
+
+def test_fp32_keeps_the_dtype_on_chips_before_the_910b1(
+    backend: NPUBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch_npu's default below the 910B1 is allow_fp32_to_fp16 (LazyInitAclops.cpp)."""
+    monkeypatch.setenv("NPU_STAND_IN_CHIP", "Ascend910A")
+    device = backend.setup(0)
+    keep = ("set_option", {"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
+    model = backend.prepare_model(tiny_model(device), "fp32")
+    assert keep in calls()
+    calls().clear()
+    precision = Precision.for_backend(backend, "fp32")
+    x, y = batch(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):  # again after the first update only (LazyInitAclops may reset it)
+        training_step(model, x, y, optimizer, precision)
+    assert calls().count(keep) == 1
+    calls().clear()
+    backend.prepare_model(torch.nn.Linear(2, 2).to(device), "fp16")
+    assert not [call for call in calls() if call[0] == "set_option"]

@@ -36,7 +36,20 @@ npu._initialise()
 from torch_npu import hccl  # noqa: E402, F401  (registers the "hccl" backend)
 
 __version__ = "2.13.0"
-__all__ = ["npu"]
+__all__ = ["npu", "npu_clear_float_status", "npu_get_float_status"]
+
+
+def npu_get_float_status(self: torch.Tensor) -> torch.Tensor:
+    """op-plugin's npu_get_float_status: 8 float32 numbers on the npu, the first non-zero
+    where the float-status register is raised (saturation mode); no host read."""
+    return torch.full((8,), float(_native.float_status()), dtype=torch.float32, device=self.device)
+
+
+def npu_clear_float_status(self: torch.Tensor) -> torch.Tensor:
+    """op-plugin's npu_clear_float_status: lowers the register, returns zeros."""
+    _native.clear_float_status()
+    return torch.zeros(8, dtype=torch.float32, device=self.device)
+
 
 _native.set_device_count(npu.device_count())
 

@@ -19,3 +19,7 @@ clear_float_status = _module.clear_float_status
 unpinned_syncs = _module.unpinned_syncs
 host_reads = _module.host_reads
 blocking_copies = _module.blocking_copies
+manual_seed = _module.manual_seed
+initial_seed = _module.initial_seed
+get_rng_state = _module.get_rng_state
+set_rng_state = _module.set_rng_state

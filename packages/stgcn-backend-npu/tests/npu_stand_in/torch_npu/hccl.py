@@ -10,6 +10,10 @@ What it refuses, as torch_npu/csrc/distributed/ProcessGroupHCCL.cpp does:
 - in broadcast and allgather, which take every dtype HCCL can name, a dtype outside
   torch_npu/csrc/distributed/HCCLUtils.cpp's getHcclDataType map: "Unsupported data
   type for HCCL process group".
+- in the reductions, ReduceOp.BAND, BOR and BXOR: "Cannot use ReduceOp.BAND with HCCL"
+  (getHcclReduceOp and its unsupportedOp map); ReduceOp.AVG it takes, as a sum that is
+  then divided by the group's size (the same function: "PTA supports it by summing
+  first, then dividing");
 barrier() is an allreduce of a float32 one on the current npu, as ProcessGroupHCCL's is.
 The watchdog timeout is read as ProcessGroupHCCL's constructor reads it: exactly its
 DEFAULT_TIMEOUT (30 minutes) means "not set" and becomes HCCL_EXEC_TIMEOUT + 1800 s;
@@ -48,6 +52,12 @@ TYPE_NAMES = {
 }
 #: what the reduction collectives cast to int32 before checking (allreduce, reduce).
 CAST_TO_INT = (torch.bool, torch.uint8)
+#: ProcessGroupHCCL.cpp's unsupportedOp map: the ops getHcclReduceOp refuses by name.
+UNSUPPORTED_OPS = {
+    dist.ReduceOp.BAND: "BAND",
+    dist.ReduceOp.BOR: "BOR",
+    dist.ReduceOp.BXOR: "BXOR",
+}
 
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)
@@ -97,6 +107,26 @@ def _check_reduce_type(function: str, tensors, cast: bool) -> None:
             raise RuntimeError(f"HCCL {function}: Unsupported data type {_name(tensor.dtype)}")
 
 
+def _hccl_op(op: dist.ReduceOp) -> dist.ReduceOp:
+    """What getHcclReduceOp (ProcessGroupHCCL.cpp) makes of ``op``: AVG becomes a SUM
+    (divided afterwards), BAND/BOR/BXOR are refused by name."""
+    if op == dist.ReduceOp.AVG:
+        return dist.ReduceOp.SUM
+    for refused, name in UNSUPPORTED_OPS.items():
+        if op == refused:
+            raise RuntimeError(f"Cannot use ReduceOp.{name} with HCCL")
+    return op
+
+
+def _divide(tensors, size: int) -> None:
+    """AVG's second half: the sum divided by the group's size, in the tensor's dtype."""
+    for tensor in tensors:
+        if tensor.is_floating_point():
+            tensor.div_(size)
+        else:
+            tensor.copy_(torch.div(tensor, size, rounding_mode="trunc"))
+
+
 class Done(dist.distributed_c10d.Work):
     """A collective that has finished: HCCL's work objects complete on the device."""
 
@@ -143,13 +173,20 @@ class StandInHCCL(dist.ProcessGroup):
         _check_npu(tensors)
         _check_reduce_type("allreduce", tensors, cast=True)
         opts = opts if opts is not None else dist.AllreduceOptions()
-        self._through_gloo(self._gloo.allreduce, tensors, opts)
+        average = opts.reduceOp == dist.ReduceOp.AVG
+        summed = dist.AllreduceOptions()
+        summed.reduceOp = _hccl_op(opts.reduceOp)
+        summed.timeout = opts.timeout
+        self._through_gloo(self._gloo.allreduce, tensors, summed)
+        if average:
+            _divide(tensors, self.size())
         return Done(tensors)
 
     def allreduce_coalesced(self, tensors, opts=None):
         _check_npu(tensors)
         _check_reduce_type("allreduce_coalesced", tensors, cast=True)
         opts = opts if opts is not None else dist.AllreduceCoalescedOptions()
+        _hccl_op(opts.reduceOp)
         self._through_gloo(self._gloo.allreduce_coalesced, tensors, opts)
         return Done(tensors)
 
@@ -186,6 +223,7 @@ class StandInHCCL(dist.ProcessGroup):
         host_outputs = [t.cpu() for t in outputs]
         host_inputs = [[t.cpu() for t in inputs] for inputs in input_lists]
         opts = opts if opts is not None else dist.ReduceScatterOptions()
+        _hccl_op(opts.reduceOp)
         self._gloo.reduce_scatter(host_outputs, host_inputs, opts).wait()
         for tensor, value in zip(outputs, host_outputs, strict=True):
             tensor.copy_(value)

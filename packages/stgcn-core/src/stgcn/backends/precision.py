@@ -34,6 +34,10 @@ class Precision:
     ``grad_scaler(name)`` (the npu backend: torch_npu's scaler, which agrees on overflows
     across cards); :meth:`for_backend` builds the run's part from them. The loop then holds
     this object instead of a precision name and an optional scaler beside it.
+
+    A backend whose device needs more (the npu's saturation mode, where an overflow does
+    not show in the loss) gives ``precision_part(name)``, returning a subclass of this;
+    :meth:`for_backend` then builds that instead.
     """
 
     name: str
@@ -42,6 +46,11 @@ class Precision:
 
     @classmethod
     def for_backend(cls, backend: Backend, name: str) -> Precision:
+        own = getattr(backend, "precision_part", None)
+        if callable(own):
+            made = own(name)
+            if isinstance(made, Precision):
+                return made
         return cls(name, functools.partial(backend.autocast, name), backend.grad_scaler(name))
 
     def forward_context(self) -> contextlib.AbstractContextManager[Any]:
@@ -58,6 +67,12 @@ class Precision:
             return
         self.scaler.step(optimizer)
         self.scaler.update()
+
+    def step_overflowed(self) -> torch.Tensor | None:
+        """A device-side flag, true where the last update overflowed in a way the loss
+        cannot show (a chip that saturates instead of giving inf); None where the loss
+        tells it all. Read with the loss, never here: the loop does not wait per step."""
+        return None
 
     def state_dict(self) -> dict[str, Any]:
         """What a checkpoint keeps: the scaler's state, empty without one."""

@@ -154,8 +154,9 @@ def train_sampler(data: Sized, world: World, seed: int, drop_last: bool) -> Dist
 def sum_across(world: World, *values: float | torch.Tensor) -> list[torch.Tensor]:
     """Each value summed over all ranks, as float64 tensors on the cpu.
 
-    The collective carries only dtypes every backend reduces: HCCL refuses float64
-    (and bool) in its reductions, where gloo and NCCL take them. Integers travel as
+    The collective carries only dtypes every backend reduces: HCCL refuses float64 in
+    its reductions, where gloo and NCCL take it (bool it takes, but only because its
+    allreduce casts bool to int32 first, and its reduce_scatter refuses it). Integers travel as
     int64, exactly. A float travels as two float32 numbers, its float32 rounding and
     the remainder, whose sums added in float64 keep about 48 bits of the mantissa
     where a single float32 would keep 24.

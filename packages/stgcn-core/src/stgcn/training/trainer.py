@@ -235,7 +235,7 @@ class Trainer:
         self.precision.load_state_dict(state.precision_state)
         self.start_epoch = state.epoch
         self.best_top1 = state.best_top1 if state.best_top1 is not None else -1.0
-        ckpt.set_rng_state(state.rng)
+        self._set_generators(state.rng)
         if state.position:
             self.resume_position = EpochPosition.from_dict(state.position)
 
@@ -327,7 +327,7 @@ class Trainer:
             loss = training_step(
                 self.model, x, y, self.optimizer, self.precision, config.label_smoothing
             )
-            watch.add(loss, int(y.shape[0]), step + 1)
+            watch.add(loss, int(y.shape[0]), step + 1, self.precision.step_overflowed())
             clock.lap(int(y.shape[0]))
             global_step = epoch * steps + step + 1
             logged = global_step % config.log_every == 0
@@ -365,7 +365,7 @@ class Trainer:
                 file=sys.stderr,
             )
         if exact:
-            ckpt.set_rng_state(start.rng[world.rank])
+            self._set_generators(start.rng[world.rank])
         # the epoch's partial sums over every rank, counted once (by rank 0)
         samples, loss_sum = (start.samples, start.loss_sum) if world.is_main else (0, 0.0)
         return first, StepClock(start.seconds, samples), DeviceLossSum(self.device, epoch, loss_sum)
@@ -426,10 +426,27 @@ class Trainer:
             class_names=list(dataset.class_names or []),
             optimizer=self.optimizer.state_dict(),
             precision_state=self.precision.state_dict(),
-            rng=ckpt.rng_state(),
+            rng=self._generators(),
             epoch=epoch,
             best_top1=self.best_top1,
         )
+
+    def _generators(self) -> dict[str, Any]:
+        """This rank's generators: the host's, and the device's where it has its own (an
+        npu's or a cuda card's dropout draws from it), under "device" with its type."""
+        state = ckpt.rng_state()
+        device_state = self.backend.rng_state()
+        if device_state is not None:
+            state["device"] = {"type": self.device.type, "state": device_state}
+        return state
+
+    def _set_generators(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`_generators` gave; a checkpoint from before the device's
+        generator was kept, or from another kind of device, leaves that generator as is."""
+        ckpt.set_rng_state(state)
+        device = state.get("device")
+        if isinstance(device, dict) and device.get("type") == self.device.type:
+            self.backend.set_rng_state(device["state"])
 
     def save(self, epoch: int, improved: bool) -> None:
         """Rank 0, at the end of an epoch: latest (the file it replaces kept beside it),
@@ -447,7 +464,7 @@ class Trainer:
         """A step checkpoint: every rank adds its partial sums and generators, rank 0 writes."""
         world = self.world
         loss_sum, total_samples = dist.sum_across(world, watch.read_total(), clock.samples)
-        rng = self.control.agreement.gather(ckpt.rng_state())
+        rng = self.control.agreement.gather(self._generators())
         if world.is_main:
             position = EpochPosition(
                 epoch=place.epoch,

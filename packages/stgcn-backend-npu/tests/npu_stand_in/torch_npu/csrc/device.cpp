@@ -28,6 +28,12 @@
 //  - op-plugin's _amp_foreach_non_finite_check_and_unscale_ for saturation mode: reads
 //    the register, and when it is set clears it, sets found_inf and returns without
 //    unscaling; otherwise unscales. In inf/nan mode: the ordinary check of the grads.
+//  - torch_npu/csrc/aten/NPUGeneratorImpl.cpp (getDefaultNPUGenerator): each npu has its
+//    own default generator, seeded with default_rng_seed_val until torch.npu.manual_seed
+//    (or torch.manual_seed, through manual_seed_all) seeds it, and dropout on an npu draws
+//    from it, not from the CPU's. Here each device's generator is a CPU generator of its
+//    own; an operator tagged nondeterministic_seeded runs with the CPU fallback's draws
+//    taken from the device's generator (swapped in around the call).
 #include <torch/extension.h>
 
 #include <ATen/EmptyTensor.h>
@@ -43,6 +49,9 @@
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <c10/core/impl/alloc_cpu.h>
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <limits>
@@ -69,6 +78,22 @@ std::atomic<bool> g_saturation{false};
 std::atomic<bool> g_float_status{false};
 
 void free_host(void* ptr) { c10::free_cpu(ptr); }
+
+// torch_npu's default seed for a device generator (NPUGeneratorImpl.cpp uses c10's
+// default_rng_seed_val, as CUDA's generators do).
+constexpr uint64_t kDefaultSeed = c10::default_rng_seed_val;
+constexpr size_t kMaxDevices = 16;
+std::mutex g_generators_lock;
+std::array<std::optional<at::Generator>, kMaxDevices> g_generators;
+
+const at::Generator& device_generator(c10::DeviceIndex index) {
+  if (index < 0) index = g_current;
+  TORCH_CHECK(index < static_cast<c10::DeviceIndex>(kMaxDevices), "npu index ", index);
+  std::lock_guard<std::mutex> guard(g_generators_lock);
+  auto& slot = g_generators[index];
+  if (!slot) slot = at::make_generator<at::CPUGeneratorImpl>(kDefaultSeed);
+  return *slot;
+}
 
 // Allocates on the current device; callers set it with a device guard.
 struct DeviceMemory final : c10::Allocator {
@@ -134,8 +159,8 @@ struct Hooks final : at::PrivateUse1HooksInterface {
   bool isPinnedPtr(const void* data) const override { return is_pinned(data); }
   c10::Allocator* getPinnedMemoryAllocator() const override { return &g_pinned_memory; }
   at::Device getDeviceFromPtr(void*) const override { return at::Device(kNpu, g_current); }
-  const at::Generator& getDefaultGenerator(c10::DeviceIndex) const override {
-    return at::detail::getDefaultCPUGenerator();
+  const at::Generator& getDefaultGenerator(c10::DeviceIndex index) const override {
+    return device_generator(index);
   }
   void resizePrivateUse1Bytes(const c10::Storage& storage, size_t newsize) const override {
     auto* impl = storage.unsafeGetStorageImpl();
@@ -311,10 +336,33 @@ void non_finite_check_and_unscale(at::TensorList grads, at::Tensor& found_inf,
                                                  host_alias(inv_scale));
 }
 
+// The CPU kernel of a random operator draws from the CPU's default generator: run it with
+// the current device's generator state in its place, then give both back their own.
+std::mutex g_random_lock;
+void fallback_from_device_generator(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
+  std::lock_guard<std::mutex> serial(g_random_lock);
+  at::Generator device = device_generator(g_current);
+  at::Generator cpu = at::detail::getDefaultCPUGenerator();
+  at::Tensor saved;
+  {
+    std::lock_guard<std::mutex> guard(cpu.mutex());
+    saved = cpu.get_state();
+    cpu.set_state(device.get_state());
+  }
+  at::native::cpu_fallback(op, stack);
+  std::lock_guard<std::mutex> guard(cpu.mutex());
+  device.set_state(cpu.get_state());
+  cpu.set_state(saved);
+}
+
 void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
   const auto returns = op.schema().returns().size();
   Internal internal;
-  at::native::cpu_fallback(op, stack);
+  if (op.hasTag(at::Tag::nondeterministic_seeded)) {
+    fallback_from_device_generator(op, stack);
+  } else {
+    at::native::cpu_fallback(op, stack);
+  }
   if (!g_saturation) return;
   for (size_t i = stack->size() - returns; i < stack->size(); ++i) {
     const auto& value = (*stack)[i];
@@ -379,4 +427,20 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("unpinned_syncs", [] { return g_unpinned_syncs.load(); });
   m.def("host_reads", [] { return g_host_reads.load(); });
   m.def("blocking_copies", [] { return g_blocking_copies.load(); });
+  m.def("manual_seed", [](int index, uint64_t seed) {
+    at::Generator gen = device_generator(index);
+    std::lock_guard<std::mutex> guard(gen.mutex());
+    gen.set_current_seed(seed);
+  });
+  m.def("initial_seed", [](int index) { return device_generator(index).current_seed(); });
+  m.def("get_rng_state", [](int index) {
+    at::Generator gen = device_generator(index);
+    std::lock_guard<std::mutex> guard(gen.mutex());
+    return gen.get_state();
+  });
+  m.def("set_rng_state", [](int index, const at::Tensor& state) {
+    at::Generator gen = device_generator(index);
+    std::lock_guard<std::mutex> guard(gen.mutex());
+    gen.set_state(state);
+  });
 }

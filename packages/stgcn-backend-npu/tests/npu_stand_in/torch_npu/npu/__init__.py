@@ -2,7 +2,10 @@
 
 Facts it follows, from torch_npu's sources:
 - device_count honours ASCEND_RT_VISIBLE_DEVICES, which must list devices in ascending
-  order, or no device is visible (the runtime's rule);
+  order, or no device is visible (the runtime's rule); an invalid id (not a number, or
+  beyond the host's devices) ends the list there: "1,3,8" on an 8-card host shows 1 and 3
+  (CANN's environment-variable reference for ASCEND_RT_VISIBLE_DEVICES: the devices
+  before the first invalid id are used);
 - get_device_name returns the SoC name of the chip (aclrtGetSocName), whatever device
   index is passed (torch_npu/npu/utils.py);
 - is_bf16_supported is true from Ascend910B1 on (csrc/core/npu/NpuVariables.cpp,
@@ -11,6 +14,12 @@ Facts it follows, from torch_npu's sources:
   is CANN's default for the chip: compiled (jit) on the Atlas training series (910A,
   910 Pro) and 310P, prebuilt binaries on 910B and newer (csrc/framework/LazyInitAclops.cpp
   reads it from CANN; the per-chip defaults are CANN's documented ones).
+
+- manual_seed / manual_seed_all / initial_seed / get_rng_state / set_rng_state work on
+  each npu's own generator (torch_npu/npu/random.py over csrc/aten/NPUGeneratorImpl.cpp),
+  separate from the CPU's; torch.manual_seed reaches them through manual_seed_all;
+- set_option(dict) takes torch_npu's options, such as ACL_PRECISION_MODE
+  (torch_npu/npu/utils.py set_option; the values are CANN's precision modes).
 
 ``calls`` records what was asked of the device, for the tests.
 """
@@ -45,12 +54,16 @@ def device_count() -> int:
     visible = os.environ.get("ASCEND_RT_VISIBLE_DEVICES")
     if visible is None:
         return _physical_count()
-    try:
-        ids = [int(part) for part in visible.split(",") if part.strip()]
-    except ValueError:
-        return 0
-    ascending = all(a < b for a, b in itertools.pairwise(ids))
-    if not ascending or any(not 0 <= i < _physical_count() for i in ids):
+    ids: list[int] = []
+    for part in visible.split(","):
+        try:
+            index = int(part)
+        except ValueError:
+            break
+        if not 0 <= index < _physical_count():
+            break
+        ids.append(index)
+    if not all(a < b for a, b in itertools.pairwise(ids)):
         return 0
     return len(ids)
 
@@ -116,8 +129,40 @@ def _is_in_bad_fork() -> bool:
 
 
 def manual_seed(seed: int) -> None:
-    return None
+    _native.manual_seed(current_device(), int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
 
 
 def manual_seed_all(seed: int) -> None:
-    return None
+    for index in range(device_count()):
+        _native.manual_seed(index, int(seed) & 0xFFFF_FFFF_FFFF_FFFF)
+
+
+def initial_seed() -> int:
+    return int(_native.initial_seed(current_device()))
+
+
+def get_rng_state(device="npu") -> torch.Tensor:
+    return _native.get_rng_state(_index(device))
+
+
+def set_rng_state(new_state: torch.Tensor, device="npu") -> None:
+    _native.set_rng_state(_index(device), new_state.cpu())
+
+
+#: ACL precision modes CANN accepts for ACL_PRECISION_MODE
+PRECISION_MODES = (
+    "force_fp32",
+    "force_fp16",
+    "allow_fp32_to_fp16",
+    "must_keep_origin_dtype",
+    "allow_mix_precision",
+)
+
+
+def set_option(option: dict) -> None:
+    if not isinstance(option, dict):
+        raise TypeError("npu option must be a dict.")
+    mode = option.get("ACL_PRECISION_MODE")
+    if mode is not None and mode not in PRECISION_MODES:
+        raise RuntimeError(f"Unsupported precision mode value: {mode}")
+    calls.append(("set_option", dict(option)))

@@ -8,7 +8,12 @@ behaves (facts from that file; the code is written here):
   gradients are checked as torch does, and nothing is summed.
 - ``dynamic=False``: a fixed scale. Gradients are unscaled without any overflow check,
   the optimizer always steps, and the scale never changes.
-- ``state_dict()`` adds a "dynamic" key.
+- ``state_dict()`` adds a "dynamic" key, and ``load_state_dict`` requires it: it reads
+  ``state_dict["dynamic"]`` (a KeyError without it) after refusing an empty state ("The
+  source state dict is empty, ...") (load_state_dict).
+- it prints on stdout, on every rank: "Gradient overflow. Skipping step" when a dynamic
+  step is skipped (_maybe_opt_step), "Loss scaler reducing loss scale to X" and "Loss
+  scaler increasing loss scale to X" when the dynamic scale changes (_npu_update_scale).
 - ``unscale_`` takes the reciprocal of the scale in float32 (``self._scale.float()``),
   where torch's own takes it in float64: on the npu that would be the float64 cast
   torch_npu turns into float32 with a warning (ToKernelNpu.cpp). Its ``found_inf``
@@ -95,14 +100,28 @@ class GradScaler(torch.amp.GradScaler):
     def _maybe_opt_step(self, optimizer, optimizer_state, *args, **kwargs):
         if not self._dynamic:
             return optimizer.step(*args, **kwargs)
-        return super()._maybe_opt_step(optimizer, optimizer_state, *args, **kwargs)
+        found = optimizer_state["found_inf_per_device"].values()
+        if self._has_overflow or sum(v.item() for v in found):
+            print("Gradient overflow. Skipping step")
+            return None
+        return optimizer.step(*args, **kwargs)
 
     def update(self, new_scale=None) -> None:
         if not self._enabled:
             return
         if new_scale is None and not self._dynamic:
             new_scale = self._scale
-        super().update(new_scale)
+        if new_scale is not None:
+            super().update(new_scale)
+            self._has_overflow = False
+            return
+        before = float(self._scale.item())
+        super().update()
+        after = float(self._scale.item())
+        if after < before:
+            print(f"Loss scaler reducing loss scale to {after}")
+        elif after > before:
+            print(f"Loss scaler increasing loss scale to {after}")
         self._has_overflow = False
 
     def state_dict(self):
@@ -112,6 +131,12 @@ class GradScaler(torch.amp.GradScaler):
         return state
 
     def load_state_dict(self, state_dict) -> None:
-        state = dict(state_dict)
-        self._dynamic = bool(state.pop("dynamic", self._dynamic))
-        super().load_state_dict(state)
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError(
+                "The source state dict is empty, possibly because it was saved "
+                "from a disabled instance of GradScaler."
+            )
+        super().load_state_dict(state_dict)
+        self._dynamic = state_dict["dynamic"]

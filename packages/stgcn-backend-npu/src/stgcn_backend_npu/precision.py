@@ -1,0 +1,112 @@
+"""The npu's precision part: the shared :class:`~stgcn.backends.precision.Precision` plus
+what Ascend chips need beside it.
+
+Saturation mode. Chips before the Ascend 910B1 (910A, 910 ProB, 310P) saturate on an
+overflow: the result is the dtype's largest finite value, not inf, and the device's
+float-status register is raised (torch_npu/csrc/core/npu/NpuVariables.cpp,
+IsSupportInfNan). A fixed loss scale (``loss_scale=64``) steps through an overflow, and
+the poisoned weights then give a large but finite loss, which the loop's ``isfinite``
+watch never flags. So where saturation mode is on and no dynamic scaler reads the
+register itself, each step's update reads it on the device with torch_npu's own ops,
+``torch_npu.npu_get_float_status`` and ``npu_clear_float_status`` (the ops
+torch_npu/npu/utils.py's get_npu_overflow_flag and clear_npu_overflow_flag use; those
+two read the result on the host, which would wait for the device every step), and
+hands the flag to the loop with the loss: the run ends in one line naming the epoch and
+step, before any checkpoint keeps those weights.
+
+The scaler's prints. torch_npu's GradScaler prints "Gradient overflow. Skipping step"
+and "Loss scaler reducing loss scale to X" on stdout, on every rank, every time
+(torch_npu/npu/amp/grad_scaler.py, _maybe_opt_step and _npu_update_scale). They are
+caught here and said once per run, by rank 0, as a ``stgcn: warning:`` line on stderr,
+as the run's other warnings are; the scale itself is kept in every checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from stgcn.backends.precision import Precision
+
+#: torch_npu's float-status buffer: 8 float32 numbers, the first non-zero on an overflow
+STATUS_SIZE = 8
+
+
+def saturation_mode() -> bool:
+    """True on chips that saturate instead of giving inf (before the 910B1)."""
+    return not bool(importlib.import_module("torch_npu.npu.utils").is_support_inf_nan())
+
+
+def _is_main_rank() -> bool:
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
+
+
+class NPUPrecision(Precision):
+    """The shared precision part, with the overflow status read on saturating chips and
+    torch_npu's scaler prints said once."""
+
+    def __init__(
+        self,
+        *args: Any,
+        device: torch.device,
+        after_first_step: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.device = device
+        #: called once, after the first update (the backend's fp32 precision mode, again)
+        self.after_first_step = after_first_step
+        dynamic = self.scaler is not None and bool(getattr(self.scaler, "_dynamic", True))
+        #: the loop must read the register: saturation mode, and no dynamic scaler
+        #: skipping the overflowing steps itself
+        self.watch_status = saturation_mode() and not dynamic
+        self._overflow: torch.Tensor | None = None
+        self._said: str | None = None
+
+    def _status_buffer(self) -> torch.Tensor:
+        return torch.zeros(STATUS_SIZE, dtype=torch.float32, device=self.device)
+
+    def _clear_status(self) -> None:
+        importlib.import_module("torch_npu").npu_clear_float_status(self._status_buffer())
+
+    def forward_context(self) -> contextlib.AbstractContextManager[Any]:
+        """The register is cleared before each forward pass, so that only this step's
+        overflows (not an evaluation's) are read after its update."""
+        if self.watch_status:
+            self._clear_status()
+        return super().forward_context()
+
+    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            super().optimizer_step(optimizer)
+        self._say_once(printed.getvalue())
+        if self.after_first_step is not None:
+            self.after_first_step()
+            self.after_first_step = None
+        if self.watch_status:
+            torch_npu = importlib.import_module("torch_npu")
+            status = torch_npu.npu_get_float_status(self._status_buffer())
+            self._overflow = status[0] != 0
+
+    def step_overflowed(self) -> torch.Tensor | None:
+        return self._overflow if self.watch_status else None
+
+    def _say_once(self, printed: str) -> None:
+        lines = [line.strip() for line in printed.splitlines() if line.strip()]
+        if not lines or self._said is not None:
+            return
+        self._said = "; ".join(lines)
+        if _is_main_rank():
+            print(
+                f"stgcn: warning: torch_npu's GradScaler: {self._said} (said once; later "
+                "overflows are handled the same way without a word)",
+                file=sys.stderr,
+            )
