@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import sys
 from datetime import timedelta
 from types import ModuleType
 
@@ -152,6 +153,8 @@ class NPUBackend(BackendBase[NPUOptions]):
         if self._keeps_fp32(precision):
             # chips before the 910B1 default to allow_fp32_to_fp16: keep fp32 as asked
             self._keep_fp32()
+            if os.environ.get("RANK", "0") == "0":
+                print(fp32_note(self.status().chip or "this NPU"), file=sys.stderr)
         return model
 
     def synchronize(self) -> None:
@@ -164,3 +167,13 @@ class NPUBackend(BackendBase[NPUOptions]):
     def set_rng_state(self, state: torch.Tensor | None) -> None:
         if self._npu is not None and state is not None:
             self._npu.set_rng_state(state)
+
+
+def fp32_note(chip: str) -> str:
+    """The run's first line where fp32 is not the chip's own default: what the chip does
+    and what stgcn asks of it (measured on no 910A yet, so said plainly)."""
+    return (
+        f"stgcn: note: {chip} runs fp32 convolutions and matmuls in fp16 by default "
+        "(ACL_PRECISION_MODE=allow_fp32_to_fp16); this run sets must_keep_origin_dtype so "
+        "that fp32 stays fp32, again after its first update"
+    )

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.distributed as dist
-from stgcn_backend_npu.backend import NPUBackend
+from stgcn_backend_npu.backend import NPUBackend, fp32_note
 from stgcn_backend_npu.probe import HANDED_DOWN
 
 from stgcn.backends.precision import Precision
@@ -583,7 +583,7 @@ def test_scaler_prints_are_said_once_on_stderr(
 
 
 def test_fp32_keeps_the_dtype_on_chips_before_the_910b1(
-    backend: NPUBackend, monkeypatch: pytest.MonkeyPatch
+    backend: NPUBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """torch_npu's default below the 910B1 is allow_fp32_to_fp16 (LazyInitAclops.cpp)."""
     monkeypatch.setenv("NPU_STAND_IN_CHIP", "Ascend910A")
@@ -591,6 +591,11 @@ def test_fp32_keeps_the_dtype_on_chips_before_the_910b1(
     keep = ("set_option", {"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
     model = backend.prepare_model(tiny_model(device), "fp32")
     assert keep in calls()
+    said = capsys.readouterr().err.splitlines()
+    assert [line for line in said if line.startswith("stgcn: note: ")] == [
+        fp32_note(backend.status().chip or "this NPU")
+    ]
+    assert "allow_fp32_to_fp16" in said[0] and "must_keep_origin_dtype" in said[0]
     calls().clear()
     precision = Precision.for_backend(backend, "fp32")
     x, y = batch(device)
