@@ -31,7 +31,7 @@ from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess
 from stgcn.bench.timing import Stepper, TimedStep
 from stgcn.errors import StgcnError
 from stgcn.model.network import STGCN
-from stgcn.plugins.records import Backend
+from stgcn.plugins.records import RunBackend
 from stgcn.training.trainer import training_step
 
 KINETICS_CLASSES = 400
@@ -153,7 +153,7 @@ def _timed(models: list[Stepper], steps: int, warmup: int, batch_size: int) -> l
 
 
 def _train_step(
-    model: torch.nn.Module, backend: Backend, precision: str, x: torch.Tensor, y: torch.Tensor
+    model: torch.nn.Module, backend: RunBackend, precision: str, x: torch.Tensor, y: torch.Tensor
 ) -> Callable[[], Any]:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
     run_precision = Precision.for_backend(backend, precision)
@@ -162,7 +162,7 @@ def _train_step(
 
 
 def _eval_step(
-    model: torch.nn.Module, backend: Backend, precision: str, x: torch.Tensor
+    model: torch.nn.Module, backend: RunBackend, precision: str, x: torch.Tensor
 ) -> Callable[[], Any]:
     model.eval()
 
@@ -176,7 +176,7 @@ def _eval_step(
 def _torch_step(
     mode: str,
     model: torch.nn.Module,
-    backend: Backend,
+    backend: RunBackend,
     precision: str,
     x: torch.Tensor,
     y: torch.Tensor,
@@ -214,7 +214,7 @@ def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
 
 
 def bench_training(
-    backend: Backend,
+    backend: RunBackend,
     precision: str,
     batch_size: int = 16,
     frames: int = 150,

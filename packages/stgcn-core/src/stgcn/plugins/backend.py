@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
@@ -48,6 +49,62 @@ def autocast_for(
     if dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device_type, dtype=dtype, **options)
+
+
+@dataclass
+class Precision:
+    """How one run computes: its autocast context and, where the precision needs one (fp16),
+    its loss scaler; the one precision part every backend shares.
+
+    A backend supplies only what differs between devices, through ``autocast(name)`` and
+    ``grad_scaler(name)`` (the npu backend: torch_npu's scaler, which agrees on overflows
+    across cards); :meth:`for_backend` builds the run's part from them. The loop then holds
+    this object instead of a precision name and an optional scaler beside it.
+
+    A backend whose device needs more (the npu's saturation mode, where an overflow does
+    not show in the loss) returns a subclass of this from ``precision_part(name)``
+    (:class:`BackendBase`'s gives None, the shared part); :meth:`for_backend` then uses it.
+    """
+
+    name: str
+    autocast: Callable[[], contextlib.AbstractContextManager[Any]]
+    scaler: torch.amp.GradScaler | None = None
+
+    @classmethod
+    def for_backend(cls, backend: RunBackend, name: str) -> Precision:
+        own = backend.precision_part(name)
+        if own is not None:
+            return own
+        return cls(name, functools.partial(backend.autocast, name), backend.grad_scaler(name))
+
+    def forward_context(self) -> contextlib.AbstractContextManager[Any]:
+        """The context the forward pass (and the loss) runs in."""
+        return self.autocast()
+
+    def backward(self, loss: torch.Tensor) -> None:
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+
+    def optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """The update; with a scaler, unscaled, skipped on an overflow, and the scale adapted."""
+        if self.scaler is None:
+            optimizer.step()
+            return
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+    def step_overflowed(self) -> torch.Tensor | None:
+        """A device-side flag, true where the last update overflowed in a way the loss
+        cannot show (a chip that saturates instead of giving inf); None where the loss
+        tells it all. Read with the loss, never here: the loop does not wait per step."""
+        return None
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint keeps: the scaler's state, empty without one."""
+        return self.scaler.state_dict() if self.scaler is not None else {}
+
+    def load_state_dict(self, state: Mapping[str, Any] | None) -> None:
+        if self.scaler is not None and state:
+            self.scaler.load_state_dict(dict(state))
 
 
 @dataclass(frozen=True)
@@ -143,6 +200,11 @@ class BackendBase(Generic[SettingsT]):
     def set_rng_state(self, state: torch.Tensor | None) -> None:
         return None
 
+    def precision_part(self, precision: str) -> Precision | None:
+        """The run's precision where the device needs more than the shared part (None:
+        the shared part, built from :meth:`autocast` and :meth:`grad_scaler`)."""
+        return None
+
 
 class LegacyBackend:
     """A backend written against the older :class:`~stgcn.plugins.records.Backend` only,
@@ -151,7 +213,8 @@ class LegacyBackend:
     :meth:`for_run` configures a shallow copy of the registered object (the object itself
     where it cannot be copied, as before), and this is the one place in the core that asks
     a backend which optional members it has: ``pin_memory`` and ``collective_timeout``
-    (read the same way before they were declared), ``rng_state``/``set_rng_state``. What
+    (read the same way before they were declared), ``rng_state``/``set_rng_state`` and
+    ``precision_part``. What
     it lacks gets :class:`BackendBase`'s default; anything else is read from the object.
     """
 
@@ -229,6 +292,10 @@ class LegacyBackend:
         restore = getattr(self.backend, "set_rng_state", None)
         if restore is not None:
             restore(state)
+
+    def precision_part(self, precision: str) -> Precision | None:
+        own = getattr(self.backend, "precision_part", None)
+        return own(precision) if own is not None else None
 
 
 def backend_for_run(record: Backend, options: Mapping[str, str]) -> RunBackend:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from torch.utils.data import Dataset as TorchDataset
 
     from stgcn.model.graph import Layout
+    from stgcn.plugins.backend import Precision
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,11 @@ class Accelerator(Protocol):
 
     def set_rng_state(self, state: torch.Tensor | None) -> None:
         """Restore what :meth:`rng_state` gave; None leaves the generator as it is."""
+        ...
+
+    def precision_part(self, precision: str) -> Precision | None:
+        """The run's precision where the device needs more than the shared part built from
+        ``autocast`` and ``grad_scaler`` (the npu's overflow status); None otherwise."""
         ...
 
 
