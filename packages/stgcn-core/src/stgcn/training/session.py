@@ -18,19 +18,19 @@ from torch.utils.data import DataLoader
 
 from stgcn.data.collate import StackClips
 from stgcn.data.facts import describe
-from stgcn.data.streams import split_options
+from stgcn.data.streams import Stream, build_split, split_options
 from stgcn.data.streams.augment import Augmentation
 from stgcn.errors import StgcnError
 from stgcn.loggers.events import check_loggers
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.network import STGCN
-from stgcn.plugins.records import Dataset, RunBackend
+from stgcn.plugins.records import AugmentBatch, Dataset, RunBackend
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import World
-from stgcn.training.preemption.position import OrderSampler, epoch_order
+from stgcn.training.preemption.position import OrderSampler, SeededSamples, epoch_order
 from stgcn.training.work_dir import LATEST, default_work_dir, refuse_existing_run
 
 
@@ -202,3 +202,56 @@ def checkpoint_to_resume(session: Session, resume: bool) -> Checkpoint | None:
         return ckpt.load_latest(latest) if found else None
     refuse_existing_run(session.work_dir)
     return None
+
+
+def device_augmentation(session: Session, device: torch.device) -> AugmentBatch | None:
+    """The dataset's whole-batch augmentation where it pays: on an accelerator, whose
+    cores outrun the DataLoader's. On the cpu the per-clip path in the workers is faster."""
+    return session.dataset.augment_batch if device.type != "cpu" else None
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """A run's splits: the training set (each sample's augmentation seeded), the validation
+    set, and on an accelerator the whole-batch augmentation and modality run on the device."""
+
+    train_set: SeededSamples
+    val_set: Any
+    augment: AugmentBatch | None
+    modality_transform: Stream | None
+
+
+def build_data(session: Session, device: torch.device) -> TrainingData:
+    """The splits of ``session``'s dataset as this rank trains and validates on them."""
+    config = session.config
+    augment = device_augmentation(session, device)
+    train_options = dict(config.data_options)
+    if augment is not None:
+        train_options.update(session.dataset.batch_augment_options)
+    on_device = device.type != "cpu"  # accelerators convert whole batches to the modality
+    train_set, modality = build_split(
+        session.dataset, "train", session.data_path, train_options, on_device
+    )
+    val_set, _ = build_split(
+        session.dataset, "val", session.data_path, config.data_options, on_device
+    )
+    transform = modality if on_device and not modality.identity else None
+    return TrainingData(SeededSamples(train_set, config.seed), val_set, augment, transform)
+
+
+def prepared_model(
+    session: Session, device: torch.device, state: Checkpoint | None
+) -> torch.nn.Module:
+    """The network with the checkpoint's weights (or ``--weights``), on the device,
+    prepared by the backend and wrapped for several ranks."""
+    config, world = session.config, session.world
+    network = build_model(session)
+    if config.weights and state is None:
+        skipped = initialise_from(network, config.weights)
+        if skipped and world.is_main:
+            print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
+    if state is not None:
+        network.load_state_dict(state.weights)
+    network.to(device)
+    model = session.backend.prepare_model(network, session.precision)
+    return dist.wrap_model(model, world, device, config.sync_bn)

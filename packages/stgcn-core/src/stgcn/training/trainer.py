@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
 import torch
@@ -31,7 +29,7 @@ import torch.nn.functional as F
 
 from stgcn.backends.precision import Precision
 from stgcn.data.facts import facts_of
-from stgcn.data.streams import Stream, build_split
+from stgcn.data.streams import Stream
 from stgcn.errors import StgcnError
 from stgcn.loggers import Progress, RunLoggers, open_loggers, say
 from stgcn.model import checkpoint as ckpt
@@ -43,23 +41,28 @@ from stgcn.training import distributed as dist
 from stgcn.training import evaluation
 from stgcn.training.config import RunConfig
 from stgcn.training.evaluation import EvalResult
+from stgcn.training.generators import rank_generators, restore_generators
 from stgcn.training.loss_watch import DeviceLossSum
 from stgcn.training.preemption.agreement import Agreement
 from stgcn.training.preemption.position import (
     EpochPosition,
     SeededSamples,
 )
+from stgcn.training.results import EpochPlace, EpochTotals, TrainResult
 from stgcn.training.run_control import StopOrCheckpoint
 from stgcn.training.session import (
     Session,
     base_lr,
+    build_data,
     build_model,
     checkpoint_to_resume,
+    device_augmentation,
     epoch_loader,
     epoch_order_for,
     fills_batches,
     initialise_from,
     learning_rate,
+    prepared_model,
     resolve,
     seed_everything,
     steps_in_epoch,
@@ -94,31 +97,6 @@ __all__ = [
     "train",
     "training_step",
 ]
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """What :func:`train` returns: the last epoch's metrics, the best validation top-1,
-    and where the run is (``stgcn run`` prints the last two)."""
-
-    #: the last epoch's line of metrics.jsonl (empty when no epoch was left to train)
-    last: dict[str, Any]
-    best_top1: float
-    work_dir: Path
-
-    def to_dict(self) -> dict[str, Any]:
-        """The summary the loggers' ``run_ended`` gets: the last metrics, best_top1, work_dir."""
-        return {**self.last, "best_top1": self.best_top1, "work_dir": str(self.work_dir)}
-
-
-@dataclass(frozen=True)
-class EpochTotals:
-    """This rank's share of an epoch: its summed loss, samples, training seconds, steps."""
-
-    loss_sum: float
-    samples: int
-    seconds: float
-    steps: int
 
 
 def train(config: RunConfig, resume: bool = False, registry: Registry | None = None) -> TrainResult:
@@ -169,14 +147,16 @@ class Trainer:
         session, world = self.session, self.world
         state = checkpoint_to_resume(session, resume)
         self.device = self.backend.setup(world.local_rank)
-        self._build_data()
+        data = build_data(session, self.device)
+        self.train_set, self.val_set = data.train_set, data.val_set
+        self.augment, self.modality_transform = data.augment, data.modality_transform
         dist.join(world, self.backend)
         agreement = Agreement(world)
         # every rank takes part, whether or not its host was told --resume (other hosts may
         # have no work dir): rank 0's answer decides
         state = dist.share_from_main(state, world)
         seed_everything(self.config.seed)
-        self.model = self._build_model(state)
+        self.model = prepared_model(session, self.device, state)
         self.optimizer = torch.optim.SGD(
             self.model.parameters(),
             lr=base_lr(self.config, world.size),
@@ -192,39 +172,6 @@ class Trainer:
             session.work_dir, self.config.checkpoint_every, agreement, self.resume_position
         )
 
-    def _build_data(self) -> None:
-        """The training set (each sample's augmentation seeded) and the validation set;
-        on an accelerator, the whole-batch augmentation and modality run on the device."""
-        session, config, device = self.session, self.config, self.device
-        self.augment = device_augmentation(session, device)
-        train_options = dict(config.data_options)
-        if self.augment is not None:
-            train_options.update(session.dataset.batch_augment_options)
-        on_device = device.type != "cpu"  # accelerators convert whole batches to the modality
-        train_set, modality = build_split(
-            session.dataset, "train", session.data_path, train_options, on_device
-        )
-        self.train_set = SeededSamples(train_set, config.seed)
-        self.val_set, _ = build_split(
-            session.dataset, "val", session.data_path, config.data_options, on_device
-        )
-        self.modality_transform = modality if on_device and not modality.identity else None
-
-    def _build_model(self, state: Checkpoint | None) -> torch.nn.Module:
-        """The network with the checkpoint's weights (or ``--weights``), on the device,
-        prepared by the backend and wrapped for several ranks."""
-        config, world = self.config, self.world
-        network = build_model(self.session)
-        if config.weights and state is None:
-            skipped = initialise_from(network, config.weights)
-            if skipped and world.is_main:
-                print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
-        if state is not None:
-            network.load_state_dict(state.weights)
-        network.to(self.device)
-        model = self.backend.prepare_model(network, self.session.precision)
-        return dist.wrap_model(model, world, self.device, config.sync_bn)
-
     def restore(self, state: Checkpoint) -> None:
         """Where ``state`` left the run: optimizer, precision (loss scale), epoch, best
         top-1, generators and a step checkpoint's position. (Its weights are loaded
@@ -235,7 +182,7 @@ class Trainer:
         self.precision.load_state_dict(state.precision_state)
         self.start_epoch = state.epoch
         self.best_top1 = state.best_top1 if state.best_top1 is not None else -1.0
-        self._set_generators(state.rng)
+        restore_generators(state.rng, self.backend, self.device)
         if state.position:
             self.resume_position = EpochPosition.from_dict(state.position)
 
@@ -365,7 +312,7 @@ class Trainer:
                 file=sys.stderr,
             )
         if exact:
-            self._set_generators(start.rng[world.rank])
+            restore_generators(start.rng[world.rank], self.backend, self.device)
         # the epoch's partial sums over every rank, counted once (by rank 0)
         samples, loss_sum = (start.samples, start.loss_sum) if world.is_main else (0, 0.0)
         return first, StepClock(start.seconds, samples), DeviceLossSum(self.device, epoch, loss_sum)
@@ -426,27 +373,10 @@ class Trainer:
             class_names=list(dataset.class_names or []),
             optimizer=self.optimizer.state_dict(),
             precision_state=self.precision.state_dict(),
-            rng=self._generators(),
+            rng=rank_generators(self.backend, self.device),
             epoch=epoch,
             best_top1=self.best_top1,
         )
-
-    def _generators(self) -> dict[str, Any]:
-        """This rank's generators: the host's, and the device's where it has its own (an
-        npu's or a cuda card's dropout draws from it), under "device" with its type."""
-        state = ckpt.rng_state()
-        device_state = self.backend.rng_state()
-        if device_state is not None:
-            state["device"] = {"type": self.device.type, "state": device_state}
-        return state
-
-    def _set_generators(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`_generators` gave; a checkpoint from before the device's
-        generator was kept, or from another kind of device, leaves that generator as is."""
-        ckpt.set_rng_state(state)
-        device = state.get("device")
-        if isinstance(device, dict) and device.get("type") == self.device.type:
-            self.backend.set_rng_state(device["state"])
 
     def save(self, epoch: int, improved: bool) -> None:
         """Rank 0, at the end of an epoch: latest (the file it replaces kept beside it),
@@ -464,7 +394,7 @@ class Trainer:
         """A step checkpoint: every rank adds its partial sums and generators, rank 0 writes."""
         world = self.world
         loss_sum, total_samples = dist.sum_across(world, watch.read_total(), clock.samples)
-        rng = self.control.agreement.gather(self._generators())
+        rng = self.control.agreement.gather(rank_generators(self.backend, self.device))
         if world.is_main:
             position = EpochPosition(
                 epoch=place.epoch,
@@ -481,21 +411,6 @@ class Trainer:
             checkpoint.write(self.session.checkpoints / LATEST, keep_previous=True)
         self.control.checkpointed()
         dist.barrier(world)
-
-
-@dataclass(frozen=True)
-class EpochPlace:
-    """Where a step checkpoint is taken: after ``step`` of ``steps`` in ``epoch``."""
-
-    epoch: int
-    step: int
-    steps: int
-
-
-def device_augmentation(session: Session, device: torch.device) -> AugmentBatch | None:
-    """The dataset's whole-batch augmentation where it pays: on an accelerator, whose
-    cores outrun the DataLoader's. On the cpu the per-clip path in the workers is faster."""
-    return session.dataset.augment_batch if device.type != "cpu" else None
 
 
 def training_step(
