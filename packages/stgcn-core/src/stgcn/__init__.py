@@ -22,19 +22,14 @@ moved.install()
 __version__ = "0.1.0"
 __all__ = ["STGCN", "Graph", "Layout", "__version__", "load_model"]
 
-_HOMES = {
-    "STGCN": "stgcn.model.network",
-    "Graph": "stgcn.model.graph",
-    "Layout": "stgcn.model.graph",
-    "load_model": "stgcn.model.loading",
-}
+#: the public names, resolved from the model layer (itself lazy) on first use
+_MODEL_NAMES = ("STGCN", "Graph", "Layout", "load_model")
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
+    if name not in _MODEL_NAMES:
         raise AttributeError(f"module 'stgcn' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
+    value = getattr(importlib.import_module("stgcn.model"), name)
     globals()[name] = value
     return value
 
