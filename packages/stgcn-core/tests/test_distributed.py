@@ -132,6 +132,51 @@ def test_a_failing_rank_ends_the_job_with_its_error(site, tmp_path: Path) -> Non
     assert time.monotonic() - started < 240
 
 
+BUGGY_PLUGIN = """
+import dataclasses
+from stgcn.hookspecs import hookimpl
+from stgcn.data.synthetic_plugin import SYNTHETIC, build
+
+class Buggy:
+    '''A plugin author's bug: a plain KeyError from every training sample.'''
+    def __init__(self, data, split):
+        self.data, self.split = data, split
+    def __len__(self):
+        return len(self.data)
+    def __getitem__(self, index):
+        if self.split == "train":
+            return {}["frames_total"]
+        return self.data[index]
+
+@hookimpl
+def stgcn_register_datasets(register):
+    register(dataclasses.replace(
+        SYNTHETIC, name="buggy",
+        build=lambda split, path, options: Buggy(build(split, path, options), split),
+    ))
+"""
+
+
+@pytest.mark.parametrize(
+    "spread", [[], ["--workers", "2"], ["--cards", "2"]], ids=["main", "workers", "ranks"]
+)
+def test_a_plugin_bug_in_getitem_is_one_line_naming_the_plugin(
+    site, tmp_path: Path, spread: list[str]
+) -> None:
+    make_distribution(site, "stgcn-buggy", "0.1", "fake_buggy", BUGGY_PLUGIN)
+    args = ["run", "--dataset", "buggy", *TINY, "--epochs", "1", *spread]
+    result = run_stgcn(*args, "--work-dir", str(tmp_path / "run"), site=site, timeout=300)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("stgcn: error: "), line
+    assert "dataset 'buggy' (plugin stgcn-buggy) failed in __getitem__(" in line
+    assert line.endswith("KeyError: 'frames_total'; --debug shows the traceback")
+    if spread[:1] == ["--workers"]:  # the worker's traceback under --debug
+        debug = run_stgcn("--debug", *args, "--work-dir", str(tmp_path / "b"), site=site)
+        assert debug.returncode != 0
+        assert "Traceback" in debug.stderr and 'return {}["frames_total"]' in debug.stderr
+
+
 def test_a_restarted_job_resumes_from_its_last_checkpoint(site, tmp_path: Path) -> None:
     make_distribution(site, "fake-failing", "0.1", "fake_failing", FAILING_PLUGIN)
     work = tmp_path / "run"

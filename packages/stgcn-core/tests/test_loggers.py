@@ -102,8 +102,8 @@ def test_a_failing_logger_is_reported_once_and_the_run_goes_on(site, tmp_path: P
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if "warning" in line]
     assert warnings == [
-        "stgcn: warning: logger 'recorder' failed in epoch_ended: RuntimeError: tracker went "
-        "away; switched off for this run"
+        "stgcn: warning: logger 'recorder' (plugin stgcn-recorder) failed in epoch_ended: "
+        "RuntimeError: tracker went away; switched off for this run"
     ]
     assert len((work / "metrics.jsonl").read_text().splitlines()) == 2
     assert "epoch_ended" not in [e[0] for e in _events(work)]

@@ -359,3 +359,33 @@ def test_cpu_workers_of_one_host_share_its_cores(monkeypatch: pytest.MonkeyPatch
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+SETUP_BUG_BACKEND = """
+from stgcn.backends.cpu import CPUBackend
+from stgcn.hookspecs import hookimpl
+
+class Careless(CPUBackend):
+    name = "careless"
+    description = "a backend whose setup has a bug"
+    def setup(self, local_rank):
+        raise AttributeError("'NoneType' object has no attribute 'device'")
+
+@hookimpl
+def stgcn_register_backends(register):
+    register(Careless())
+"""
+
+
+def test_a_backend_bug_is_one_line_naming_the_plugin(site, tmp_path) -> None:
+    make_distribution(site, "stgcn-careless", "0.1", "fake_careless", SETUP_BUG_BACKEND)
+    args = ["run", "--backend", "careless", "--epochs", "1", "--work-dir", str(tmp_path / "a")]
+    result = run_stgcn(*args, site=site)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "stgcn: error: backend 'careless' (plugin stgcn-careless) failed in setup: "
+        "AttributeError: 'NoneType' object has no attribute 'device'; "
+        "--debug shows the traceback"
+    ]
+    debug = run_stgcn("--debug", *args[:-1], str(tmp_path / "b"), site=site)
+    assert "Traceback" in debug.stderr and "raise AttributeError" in debug.stderr

@@ -130,3 +130,31 @@ def test_without_opencv_a_video_is_one_line(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(builtins, "__import__", no_cv2)
     with pytest.raises(StgcnError, match=r"needs OpenCV .*stgcn-core\[video\]"):
         video.video_facts(clip)
+
+
+FAILING_ESTIMATOR = ESTIMATOR_PLUGIN.replace(
+    "return [np.full((17, 3), 0.5, np.float32)]", "return [np.zeros((17, 3))[:, 5]]"
+).replace('name="fixed"', 'name="faulty"')
+
+
+def test_an_estimator_bug_is_one_line_naming_the_plugin(site, tmp_path) -> None:
+    cv2 = pytest.importorskip("cv2")
+    data = pytest.importorskip("skimage.data")
+    from stgcn.errors import PluginError
+    from stgcn.pose.video import estimate_video
+
+    make_distribution(site, "stgcn-pose-faulty", "0.1", "fake_faulty", FAILING_ESTIMATOR)
+    photo = cv2.resize(data.astronaut(), (128, 128))
+    video = tmp_path / "astronaut.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 5, (128, 128))
+    for _ in range(3):
+        writer.write(cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    writer.release()
+    estimator = plugins.get_registry().pose_estimator("faulty")
+    with pytest.raises(PluginError) as raised:
+        estimate_video(video, estimator)
+    assert str(raised.value) == (
+        "pose estimator 'faulty' (plugin stgcn-pose-faulty) failed in estimate (frame 0): "
+        "IndexError: index 5 is out of bounds for axis 1 with size 3; --debug shows the traceback"
+    )
+    assert isinstance(raised.value.__cause__, IndexError)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from stgcn.errors import StgcnError, first_line
+from stgcn.errors import StgcnError, first_line, plugin_code
 from stgcn.model.checkpoint import DATA_FACTS_KEY, Checkpoint
 from stgcn.model.graph import Layout, get_layout
 from stgcn.plugins.records import DataFacts, Dataset
@@ -37,20 +37,11 @@ def plugin_of(record: Dataset) -> str:
 
 
 def plugin_call(record: Dataset, what: str, call: Callable[..., Result], *args: Any) -> Result:
-    """``call(*args)``; an exception other than StgcnError becomes one StgcnError line
-    naming the dataset, its plugin and ``what`` it was doing (the original chained, for
-    ``--debug``)."""
-    try:
+    """``call(*args)``; an exception other than StgcnError becomes one
+    :class:`~stgcn.errors.PluginError` line naming the dataset, its plugin and ``what``
+    it was doing (the original chained, for ``--debug``)."""
+    with plugin_code(f"dataset {record.name!r}", plugin_of(record), what):
         return call(*args)
-    except StgcnError:
-        raise
-    except Exception as error:
-        owner = plugin_of(record)
-        source = f" (plugin {owner})" if owner else ""
-        raise StgcnError(
-            f"dataset {record.name!r}{source} failed in {what}: "
-            f"{type(error).__name__}: {first_line(error)}; --debug shows the traceback"
-        ) from error
 
 
 def describe(record: Dataset, data_path: Path | None, options: Mapping[str, Any]) -> Dataset:

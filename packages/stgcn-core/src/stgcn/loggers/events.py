@@ -20,8 +20,10 @@ EVENTS = ("run_started", "step", "epoch_ended", "checkpoint_saved", "run_ended")
 class RunLoggers:
     """The loggers of one run, by name; each event goes to every logger still on."""
 
-    def __init__(self, loggers: Mapping[str, Any]) -> None:
+    def __init__(self, loggers: Mapping[str, Any], owners: Mapping[str, str] | None = None) -> None:
         self.loggers = dict(loggers)
+        #: the distribution that registered each logger, named in its warning
+        self.owners = dict(owners or {})
 
     def __bool__(self) -> bool:
         return bool(self.loggers)
@@ -36,7 +38,7 @@ class RunLoggers:
             except Exception as error:  # a logger's failure is reported, never fatal
                 del self.loggers[name]
                 print(
-                    f"stgcn: warning: logger {name!r} failed in {event}: "
+                    f"stgcn: warning: {_named(name, self.owners.get(name, ''))} failed in {event}: "
                     f"{type(error).__name__}: {first_line(error)}; switched off for this run",
                     file=sys.stderr,
                 )
@@ -72,16 +74,24 @@ def open_loggers(
     """Create each named logger for this run; a StgcnError (a missing package) stops the
     run before its first step, any other failure only switches that logger off."""
     created = {}
+    owners = {}
     for name in names:
         record = registry.logger(name)
+        owner = registry.owner_of("loggers", name)
+        owners[name] = owner.distribution if owner is not None else ""
         try:
             created[name] = record.create(Path(work_dir), dict(config))
         except StgcnError:
             raise
         except Exception as error:
             print(
-                f"stgcn: warning: logger {name!r} could not start: {type(error).__name__}: "
+                f"stgcn: warning: {_named(name, owners[name])} could not start: "
+                f"{type(error).__name__}: "
                 f"{first_line(error)}; the run goes on without it",
                 file=sys.stderr,
             )
-    return RunLoggers(created)
+    return RunLoggers(created, owners)
+
+
+def _named(name: str, plugin: str) -> str:
+    return f"logger {name!r}" + (f" (plugin {plugin})" if plugin else "")

@@ -369,3 +369,6 @@ class PoseEstimator:
     layouts: Mapping[str, Any]
     description: str = ""
     max_persons: int | None = None
+    #: the distribution that registered this record (named in a plugin's error line): the
+    #: registry fills it in, a plugin leaves it out
+    plugin: str = field(default="", compare=False)

@@ -10,12 +10,13 @@ API version check, ``STGCN_STRICT_PLUGINS``) is :mod:`stgcn.plugins.loading`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from stgcn.errors import StgcnError
+from stgcn.errors import PluginError, StgcnError
 from stgcn.plugins.backend import backend_for_run
 from stgcn.plugins.kinds import BY_NAME, BY_SINGULAR
 from stgcn.plugins.kinds import KINDS as KIND_TABLE
@@ -59,6 +60,7 @@ __all__ = [
     "PluginInfo",
     "Registry",
     "api_incompatibility",
+    "backend_code",
     "collect",
     "describe",
     "get_plugin_manager",
@@ -147,13 +149,15 @@ class Registry:
         availability = self.availability(name)
         if not availability.available:
             raise StgcnError(f"backend {name!r} is unavailable: {availability.reason}")
-        precision = precision or backend.default_precision()
+        with backend_code(backend, "default_precision"):
+            precision = precision or backend.default_precision()
         if precision not in backend.precisions:
             raise StgcnError(
                 f"backend {name!r} cannot train in {precision}; "
                 f"it supports {', '.join(backend.precisions)}"
             )
-        return backend_for_run(backend, dict(options or {})), precision
+        with backend_code(backend, "configure"):
+            return backend_for_run(backend, dict(options or {})), precision
 
     def best_backend(self) -> str:
         """The first available backend, accelerators before the cpu."""
@@ -247,6 +251,22 @@ def register_commands(manager: pluggy.PluginManager, registry: Registry, cli: An
 
 
 _STATE: tuple[pluggy.PluginManager, Registry] | None = None
+
+
+@contextmanager
+def backend_code(backend: Any, place: str) -> Iterator[None]:
+    """A call into a backend plugin (``setup``, ``prepare_model``, ...): an exception other
+    than StgcnError becomes one :class:`~stgcn.errors.PluginError` line naming the
+    backend, the distribution that registered it and ``place``."""
+    try:
+        yield
+    except StgcnError:
+        raise
+    except Exception as error:
+        name = str(getattr(backend, "name", "?"))
+        owner = _STATE[1].owner_of("backends", name) if _STATE is not None else None
+        plugin = owner.distribution if owner is not None else ""
+        raise PluginError.wrapping(error, f"backend {name!r}", plugin, place) from error
 
 
 def get_registry() -> Registry:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from stgcn.errors import StgcnError, first_line
+from stgcn.errors import StgcnError, first_line, plugin_code
 from stgcn.pose.skeletons import PoseSequence
 
 if TYPE_CHECKING:
@@ -145,16 +145,21 @@ def estimate_video(
     path = Path(path)
     facts = video_facts(path)
     frames: list[list[np.ndarray]] = []
+    what = f"pose estimator {estimator.name!r}"
     with native_stderr_aside():
-        model = estimator.open(dict(options or {}))
+        with plugin_code(what, estimator.plugin, "open"):
+            model = estimator.open(dict(options or {}))
         try:
             for image in read_frames(path):
-                persons = model.estimate(image)
-                frames.append([np.asarray(p, dtype=np.float32) for p in persons])
+                with plugin_code(what, estimator.plugin, f"estimate (frame {len(frames)})"):
+                    persons = model.estimate(image)
+                    found = [np.asarray(p, dtype=np.float32) for p in persons]
+                frames.append(found)
                 if on_frame is not None:
                     on_frame(len(frames))
         finally:
-            model.close()
+            with plugin_code(what, estimator.plugin, "close"):
+                model.close()
     if not frames:
         raise StgcnError(f"cannot read {path}: no frame could be decoded")
     return PoseSequence(tuple(estimator.joints), frames, facts.width, facts.height, facts.fps)

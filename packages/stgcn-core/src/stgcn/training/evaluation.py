@@ -18,7 +18,7 @@ from stgcn.data.facts import describe, from_checkpoint
 from stgcn.data.streams import build_split, split_options
 from stgcn.errors import StgcnError
 from stgcn.model.loading import load_model_and_checkpoint
-from stgcn.plugins.registry import get_registry
+from stgcn.plugins.registry import backend_code, get_registry
 from stgcn.training.distributed import World, sum_across
 
 
@@ -206,14 +206,18 @@ def evaluate_checkpoint(
         batch_size=batch_size or saved.get("batch_size", 64),
         pin_memory=backend.pin_memory,
     )
-    device = backend.setup(0)
-    prepared = backend.prepare_model(model.to(device), precision)
+    with backend_code(backend, "setup"):
+        device = backend.setup(0)
+    with backend_code(backend, "prepare_model"):
+        prepared = backend.prepare_model(model.to(device), precision)
+    with backend_code(backend, "precision_part"):
+        run_precision = Precision.for_backend(backend, precision)
     keep = save_scores is not None or keep_scores
     result = evaluate(
         prepared,
         loader,
         device,
-        Precision.for_backend(backend, precision),
+        run_precision,
         chosen.num_class,
         keep_scores=keep,
     )

@@ -26,7 +26,7 @@ from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.network import STGCN
 from stgcn.plugins.records import AugmentBatch, Dataset, RunBackend
-from stgcn.plugins.registry import Registry, get_registry
+from stgcn.plugins.registry import Registry, backend_code, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import World
@@ -66,7 +66,8 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     check_loggers(config.loggers, registry)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")
-    devices = backend.device_count()
+    with backend_code(backend, "device_count"):
+        devices = backend.device_count()
     if config.cards > devices:
         raise StgcnError(
             f"--cards {config.cards}: backend {backend.name!r} has {devices} device(s) on this host"
@@ -253,5 +254,6 @@ def prepared_model(
     if state is not None:
         network.load_state_dict(state.weights)
     network.to(device)
-    model = session.backend.prepare_model(network, session.precision)
+    with backend_code(session.backend, "prepare_model"):
+        model = session.backend.prepare_model(network, session.precision)
     return dist.wrap_model(model, world, device, config.sync_bn)

@@ -36,7 +36,7 @@ from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import Checkpoint
 from stgcn.model.network import STGCN
 from stgcn.plugins.records import AugmentBatch
-from stgcn.plugins.registry import Registry, get_registry
+from stgcn.plugins.registry import Registry, backend_code, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training import evaluation
 from stgcn.training.config import RunConfig
@@ -146,7 +146,8 @@ class Trainer:
         checkpoint's state; rank 0 opens the loggers and the work dir."""
         session, world = self.session, self.world
         state = checkpoint_to_resume(session, resume)
-        self.device = self.backend.setup(world.local_rank)
+        with backend_code(self.backend, "setup"):
+            self.device = self.backend.setup(world.local_rank)
         data = build_data(session, self.device)
         self.train_set, self.val_set = data.train_set, data.val_set
         self.augment, self.modality_transform = data.augment, data.modality_transform
@@ -164,7 +165,8 @@ class Trainer:
             nesterov=self.config.nesterov,
             weight_decay=self.config.weight_decay,
         )
-        self.precision = Precision.for_backend(self.backend, session.precision)
+        with backend_code(self.backend, "precision_part"):
+            self.precision = Precision.for_backend(self.backend, session.precision)
         if state is not None:
             self.restore(state)
         self._open_work_dir()

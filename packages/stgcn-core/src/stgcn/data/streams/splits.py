@@ -11,11 +11,11 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
-from stgcn.data.facts import plugin_call
+from stgcn.data.facts import plugin_call, plugin_of
 from stgcn.data.streams.augment import OPTIONS as AUGMENT_OPTIONS
 from stgcn.data.streams.augment import Augmentation
 from stgcn.data.streams.modality import MODALITIES, apply_modality, parents
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, plugin_code
 from stgcn.model.graph import get_layout
 from stgcn.plugins.records import Dataset
 
@@ -87,6 +87,32 @@ class StreamSplit(TorchDataset[Any]):
         return getattr(self.split, name)
 
 
+class PluginSamples(TorchDataset[Any]):
+    """A split as a dataset plugin built it, each item read as a call into the plugin:
+    an exception its ``__getitem__`` raises (in this process or in a DataLoader worker)
+    becomes one :class:`~stgcn.errors.PluginError` line naming the dataset, its plugin
+    and the index, with the original chained for ``--debug``. Everything else passes
+    through to the plugin's object."""
+
+    def __init__(self, samples: Any, dataset: Dataset) -> None:
+        self.samples = samples
+        self.what = f"dataset {dataset.name!r}"
+        self.plugin = plugin_of(dataset)
+
+    def __len__(self) -> int:
+        with plugin_code(self.what, self.plugin, "__len__"):
+            return len(self.samples)
+
+    def __getitem__(self, index: int) -> Any:
+        with plugin_code(self.what, self.plugin, f"__getitem__({index})"):
+            return self.samples[index]
+
+    def __getattr__(self, name: str) -> Any:  # sample_names, class_names, ...
+        if name.startswith("__") or name in ("samples", "what", "plugin"):  # unpickling too
+            raise AttributeError(name)
+        return getattr(self.samples, name)
+
+
 def build_split(
     dataset: Dataset,
     split: str,
@@ -102,7 +128,9 @@ def build_split(
     augment = Augmentation.from_options(
         dict(options or {}), dataset.in_channels, bool(dataset.score_channel)
     )
-    built = plugin_call(dataset, f"build({split!r})", dataset.build, split, data_path, rest)
+    built = PluginSamples(
+        plugin_call(dataset, f"build({split!r})", dataset.build, split, data_path, rest), dataset
+    )
     per_clip = None if stream.identity or on_device else stream
     wanted = augment if split == "train" and augment.active else None
     if per_clip is None and wanted is None:
