@@ -93,8 +93,12 @@ def test_incompatible_plugin_is_skipped_and_the_others_kept(site, capsys) -> Non
 def test_strict_mode_makes_an_incompatible_plugin_fatal(site, monkeypatch) -> None:
     _plugin(site, "fake_future", "STGCN_API = '>=2'")
     monkeypatch.setenv("STGCN_STRICT_PLUGINS", "1")
-    with pytest.raises(StgcnError, match="skipped: needs stgcn plugin API >=2"):
+    with pytest.raises(StgcnError, match="cannot be used: needs stgcn plugin API >=2") as raised:
         plugins.get_registry()
+    assert "skipped" not in str(raised.value)
+    assert str(raised.value).endswith(
+        "; fatal because STGCN_STRICT_PLUGINS is set (unset it to skip the plugin and go on)"
+    )
 
 
 def test_stgcn_plugins_lists_the_reason_in_one_line(site) -> None:

@@ -151,7 +151,11 @@ def test_strict_mode_makes_a_broken_plugin_fatal(site) -> None:
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "fake-broken" in lines[0] and "ValueError: boom" in lines[0]
+    assert lines[0] == (
+        "stgcn: error: plugin 'fake_broken' (fake-broken) import failed: ValueError: boom; "
+        "fatal because STGCN_STRICT_PLUGINS is set (unset it to skip the plugin and go on)"
+    )
+    assert "skipped" not in result.stderr  # it stopped the command: nothing went on
     assert "Traceback" not in result.stderr
 
 
@@ -389,3 +393,25 @@ def test_a_backend_bug_is_one_line_naming_the_plugin(site, tmp_path) -> None:
     ]
     debug = run_stgcn("--debug", *args[:-1], str(tmp_path / "b"), site=site)
     assert "Traceback" in debug.stderr and "raise AttributeError" in debug.stderr
+
+
+def test_a_plugin_error_from_a_dataloader_worker_is_one_line_with_the_traceback_noted() -> None:
+    from torch._utils import ExceptionWrapper
+
+    from stgcn.errors import PluginError
+
+    try:
+        try:
+            {}["frames_total"]
+        except KeyError as error:
+            raise PluginError.wrapping(error, "dataset 'd'", "stgcn-d", "__getitem__(3)") from error
+    except PluginError:
+        wrapped = ExceptionWrapper(where="in DataLoader worker process 0")
+    with pytest.raises(PluginError) as raised:
+        wrapped.reraise()  # what the main process does with a worker's exception
+    assert str(raised.value) == (
+        "dataset 'd' (plugin stgcn-d) failed in __getitem__(3): KeyError: 'frames_total'; "
+        "--debug shows the traceback"
+    )
+    (note,) = raised.value.__notes__
+    assert "Traceback" in note and '{}["frames_total"]' in note

@@ -93,17 +93,22 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {first_line(error)}"
 
 
-def _refuse(info: PluginInfo, message: str, error: BaseException | None = None) -> None:
-    """Report a plugin left out: a warning, or the error under STGCN_STRICT_PLUGINS."""
-    message = f"plugin {info.name!r} ({info.distribution}) {message}"
+def _refuse(info: PluginInfo, warning: str, fatal: str, error: BaseException | None = None) -> None:
+    """Report a plugin left out: the ``warning`` (it is skipped), or under
+    STGCN_STRICT_PLUGINS the error ``fatal``, which must not claim that anything was
+    skipped, since the command stops there."""
+    head = f"plugin {info.name!r} ({info.distribution})"
     if strict_plugins():
-        raise StgcnError(message + " (STGCN_STRICT_PLUGINS is set)") from error
-    print(f"stgcn: warning: {message}", file=sys.stderr)
+        raise StgcnError(
+            f"{head} {fatal}; fatal because STGCN_STRICT_PLUGINS is set "
+            "(unset it to skip the plugin and go on)"
+        ) from error
+    print(f"stgcn: warning: {head} {warning}", file=sys.stderr)
 
 
 def fail(info: PluginInfo, stage: str, error: BaseException) -> None:
     info.error = f"{stage} failed: {describe_error(error)}"
-    _refuse(info, f"{info.error}; skipped", error)
+    _refuse(info, f"{info.error}; skipped", info.error, error)
 
 
 def api_incompatibility(module: ModuleType) -> str | None:
@@ -125,7 +130,7 @@ def _register(manager: pluggy.PluginManager, info: PluginInfo, module: ModuleTyp
     reason = api_incompatibility(module)
     if reason is not None:
         info.skipped = reason
-        _refuse(info, f"skipped: {reason}")
+        _refuse(info, f"skipped: {reason}", f"cannot be used: {reason}")
         return
     info.api = str(getattr(module, API_ATTRIBUTE, ""))
     manager.register(module, name=info.name)
