@@ -237,3 +237,37 @@ def test_a_read_sample_of_api_1_1_gets_the_path_alone(tmp_path) -> None:
     record = Dataset("old", 2, build=lambda *a: [], read_sample=lambda path: seen.append(path))
     read_sample(record, tmp_path / "x", {"frames": "3"})
     assert seen == [tmp_path / "x"]
+
+
+def test_the_checkpoint_names_its_data_absolutely_and_a_moved_folder_is_one_line(
+    site, tmp_path
+) -> None:
+    _install(site)
+    _write_data(tmp_path / "project" / "clips")
+    trained = run_stgcn(
+        "run", "--dataset", "folders", "--data-path", "clips", "--work-dir", "run",
+        "--epochs", "1", site=site, cwd=tmp_path / "project",
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    best = tmp_path / "project" / "run" / "checkpoints" / "best.pth.tar"
+    stored = torch.load(best, weights_only=True)["config"]["data_path"]
+    assert stored == str(tmp_path / "project" / "clips")
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    evaluated = run_stgcn("eval", "--checkpoint", str(best), "--json", site=site, cwd=elsewhere)
+    assert evaluated.returncode == 0, evaluated.stderr
+
+    (tmp_path / "project" / "clips").rename(elsewhere / "clips")
+    missing = run_stgcn("eval", "--checkpoint", str(best), site=site, cwd=elsewhere)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines() == [
+        f"stgcn: error: data path not found: {stored} (the training run's, stored in {best}); "
+        "give the data's folder here with --data-path"
+    ]
+    moved = run_stgcn(
+        "eval", "--checkpoint", str(best), "--data-path", "clips", "--json", site=site,
+        cwd=elsewhere,
+    )  # fmt: skip
+    assert moved.returncode == 0, moved.stderr
+    assert json.loads(moved.stdout)["samples"] == 6

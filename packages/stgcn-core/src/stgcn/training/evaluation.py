@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -174,8 +175,13 @@ def evaluate_checkpoint(
     registry = get_registry()
     chosen = registry.dataset(name)
     same_dataset = checkpoint is not None and name == checkpoint.run_dataset
-    data_path = data_path or (saved.get("data_path") if same_dataset else None)
-    folder = chosen.data_path_for(data_path)
+    stored = saved.get("data_path") if same_dataset and not data_path else None
+    if stored and not Path(stored).exists():
+        raise StgcnError(
+            f"data path not found: {stored} (the training run's, stored in {path}); "
+            "give the data's folder here with --data-path"
+        )
+    folder = chosen.data_path_for(data_path or stored)
     if same_dataset:  # the run's options, its evaluation's, then any given here
         data_options = {
             **saved.get("data_options", {}),

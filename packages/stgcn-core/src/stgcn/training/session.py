@@ -7,6 +7,7 @@ them.
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,9 +74,17 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
             f"--cards {config.cards}: backend {backend.name!r} has {devices} device(s) on this host"
         )
     work_dir = Path(config.work_dir or default_work_dir())
-    resolved = config.updated(
-        {"backend": backend.name, "precision": precision, "work_dir": str(work_dir)}, "run"
-    )
+    settled: dict[str, Any] = {
+        "backend": backend.name,
+        "precision": precision,
+        "work_dir": str(work_dir),
+    }
+    if data_path is not None:
+        # absolute, so that the checkpoint's config names the data wherever `stgcn eval`
+        # runs from (a symlinked folder keeps the name the user gave it)
+        data_path = Path(os.path.abspath(data_path))
+        settled["data_path"] = str(data_path)
+    resolved = config.updated(settled, "run")
     return Session(resolved, backend, dataset, precision, work_dir, data_path, World.from_env())
 
 
