@@ -244,6 +244,10 @@ def test_text_listings(site) -> None:
     assert listing.returncode == 0
     assert "stgcn-core" in listing.stdout
     assert "backend  cpu          available" in listing.stdout
+    assert (
+        "  logger   tensorboard  TensorBoard event files under WORK_DIR/tensorboard "
+        "(needs tensorboard)"
+    ) in listing.stdout.splitlines()
     assert "unavailable: no fake accelerator found" in listing.stdout
     datasets = run_stgcn("data", "list", site=site)
     assert datasets.returncode == 0
@@ -415,3 +419,29 @@ def test_a_plugin_error_from_a_dataloader_worker_is_one_line_with_the_traceback_
     )
     (note,) = raised.value.__notes__
     assert "Traceback" in note and '{}["frames_total"]' in note
+
+
+DATA_SUBCOMMAND_PLUGIN = """
+import click
+from stgcn.commands import group
+from stgcn.hookspecs import hookimpl
+
+@hookimpl
+def stgcn_register_commands(cli):
+    @group(cli, "data").command()
+    def tally():
+        "Count the clips."
+        click.echo("0 clips")
+"""
+
+
+def test_a_subcommand_added_to_a_core_group_is_listed_by_its_path(site) -> None:
+    make_distribution(site, "fake-tally", "0.1", "fake_tally", DATA_SUBCOMMAND_PLUGIN)
+    assert run_stgcn("data", "tally", site=site).stdout.strip() == "0 clips"
+    rows = {
+        row["name"]: row for row in json.loads(run_stgcn("plugins", "--json", site=site).stdout)
+    }
+    assert rows["fake-tally"]["commands"] == ["data tally"]
+    assert "data tally" not in rows["stgcn-core"]["commands"]
+    listing = run_stgcn("plugins", site=site).stdout.splitlines()
+    assert listing[listing.index("fake-tally 0.1") + 1] == "  command  data tally"

@@ -107,6 +107,10 @@ def _dataset_text(row: dict[str, Any]) -> str:
     return f"{row['name']:<12} {classes} classes, {row['layout']} layout"
 
 
+def _described_text(row: dict[str, Any]) -> str:
+    return f"{row['name']:<12} {row['description']}".rstrip()
+
+
 def _pose_estimator_text(row: dict[str, Any]) -> str:
     return f"{row['name']:<12} {', '.join(row['layouts'])} layouts"
 
@@ -115,9 +119,21 @@ KINDS: tuple[Kind, ...] = (
     Kind("backends", Backend, "stgcn_register_backends", _backend_row, "backend", _backend_text),
     Kind("datasets", Dataset, "stgcn_register_datasets", _dataset_row, "dataset", _dataset_text),
     Kind(
-        "exporters", Exporter, "stgcn_register_exporters", _described_row("exporters"), "exporter"
+        "exporters",
+        Exporter,
+        "stgcn_register_exporters",
+        _described_row("exporters"),
+        "exporter",
+        _described_text,
     ),
-    Kind("loggers", Logger, "stgcn_register_loggers", _described_row("loggers"), "logger"),
+    Kind(
+        "loggers",
+        Logger,
+        "stgcn_register_loggers",
+        _described_row("loggers"),
+        "logger",
+        _described_text,
+    ),
     Kind(
         "pose_estimators",
         PoseEstimator,
