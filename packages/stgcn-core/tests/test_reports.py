@@ -90,6 +90,13 @@ def test_info_of_a_checkpoint(finished: Path) -> None:
     assert facts["gflop_per_sample"] > 0
     text = run_stgcn("info", str(best))
     assert text.returncode == 0 and "parameters" in text.stdout and "GFLOP" in text.stdout
+    # by default the model's own sample: TINY's 12-frame clips of the synthetic data's persons
+    stored = torch.load(best, weights_only=True)["data_facts"]
+    assert stored["clip_frames"] == 12
+    own = json.loads(run_stgcn("info", str(best), "--json").stdout)
+    assert (own["frames"], own["persons"]) == (12, stored["num_person"])
+    assert own["gflop_per_sample"] == pytest.approx(facts["gflop_per_sample"] * 12 / 50, rel=0.05)
+    assert f"(12 frames, {stored['num_person']} persons)" in text.stdout
 
 
 def test_info_of_a_dataset_and_bad_arguments() -> None:

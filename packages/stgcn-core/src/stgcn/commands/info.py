@@ -16,16 +16,24 @@ from stgcn.plugins.settings import parse_pairs
 @click.option("--dataset", help="Describe a fresh model for this dataset instead.")
 @click.option("--data-path", help="With --dataset: data that describes its classes.")
 @click.option("--data-option", "data_option", multiple=True, metavar="KEY=VALUE")
-@click.option("--frames", type=int, default=300, show_default=True, help="Frames per sample.")
-@click.option("--persons", type=int, default=2, show_default=True, help="Persons per sample.")
+@click.option(
+    "--frames",
+    type=int,
+    help="Frames per sample [default: the length the checkpoint was trained on, else 300].",
+)
+@click.option(
+    "--persons",
+    type=int,
+    help="Persons per sample [default: the checkpoint's or dataset's, else 2].",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 def info(
     checkpoint: str | None,
     dataset: str | None,
     data_path: str | None,
     data_option: tuple[str, ...],
-    frames: int,
-    persons: int,
+    frames: int | None,
+    persons: int | None,
     as_json: bool,
 ) -> None:
     """A model's parameters, GFLOP per sample, layout, classes and training config."""
@@ -33,7 +41,7 @@ def info(
 
     if bool(checkpoint) == bool(dataset):
         raise StgcnError("give a CHECKPOINT or --dataset NAME")
-    if frames < 1 or persons < 1:
+    if (frames is not None and frames < 1) or (persons is not None and persons < 1):
         raise StgcnError("--frames and --persons must be at least 1")
     options = parse_pairs(data_option, "--data-option") if data_option else {}
     facts = describe_model(checkpoint, dataset, data_path, options, frames, persons)

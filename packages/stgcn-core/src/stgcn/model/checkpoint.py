@@ -36,6 +36,9 @@ FORMAT_VERSION = 1
 
 #: the key of the dataset's facts (stgcn.data.facts.facts_of) in the file
 DATA_FACTS_KEY = "data_facts"
+#: the key in ``data_facts`` holding the frames of the clips the model was trained on,
+#: so that ``stgcn info`` counts the model's own sample (absent in older checkpoints)
+CLIP_FRAMES_KEY = "clip_frames"
 
 
 @dataclass(frozen=True, eq=False)

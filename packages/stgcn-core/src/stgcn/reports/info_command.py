@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from stgcn.model.checkpoint import CLIP_FRAMES_KEY
 from stgcn.reports.model_info import model_info
+
+#: the sample ``stgcn info`` counts where nothing says otherwise: the reference's
+#: Kinetics clips (300 frames, 2 persons)
+DEFAULT_FRAMES = 300
+DEFAULT_PERSONS = 2
 
 
 def describe_model(
@@ -14,14 +20,25 @@ def describe_model(
     dataset: str | None,
     data_path: str | None,
     options: Mapping[str, Any],
-    frames: int,
-    persons: int,
+    frames: int | None,
+    persons: int | None,
 ) -> dict[str, Any]:
+    """The facts of the checkpoint's model, or of a fresh one for ``dataset``; the FLOPs
+    counted for ``frames`` and ``persons``, by default the model's own sample: the clip
+    length and persons the checkpoint was trained on (a dataset's persons), else
+    :data:`DEFAULT_FRAMES` and :data:`DEFAULT_PERSONS`."""
     if checkpoint:
         from stgcn.model.loading import load_model_and_checkpoint
 
         model, saved = load_model_and_checkpoint(checkpoint)
-        return model_info(model, frames, persons, saved)
+        facts = saved.data_facts if saved is not None else None
+        stored = dict(facts) if isinstance(facts, Mapping) else {}
+        return model_info(
+            model,
+            frames or int(stored.get(CLIP_FRAMES_KEY) or DEFAULT_FRAMES),
+            persons or int(stored.get("num_person") or DEFAULT_PERSONS),
+            saved,
+        )
     from stgcn.data.facts import describe
     from stgcn.data.streams import split_options
     from stgcn.model.network import STGCN
@@ -32,7 +49,13 @@ def describe_model(
         folder = record.data_path_for(data_path)
         record = describe(record, Path(folder) if folder else None, split_options(options)[1])
     model = STGCN(record.num_class, record.layout, record.strategy, in_channels=record.in_channels)
-    facts = model_info(model, frames, persons, None, list(record.class_names or []))
+    facts = model_info(
+        model,
+        frames or DEFAULT_FRAMES,
+        persons or record.num_person,
+        None,
+        list(record.class_names or []),
+    )
     facts["dataset"] = record.name
     return facts
 
@@ -48,7 +71,8 @@ def describe_facts(facts: Mapping[str, Any]) -> list[str]:
     lines = [
         f"parameters     {facts['parameters']:,}",
         f"forward        {facts['gflop_per_sample']:.2f} GFLOP per sample "
-        f"({facts['frames']} frames, {facts['persons']} persons)",
+        f"({facts['frames']} frames, {facts['persons']} "
+        f"person{'' if facts['persons'] == 1 else 's'})",
         f"layout         {facts['layout']} ({facts['joints']} joints), {facts['strategy']} "
         f"strategy, {facts['in_channels']} input channels",
         f"classes        {facts['num_class']}" + (f": {shown}" if names else ""),

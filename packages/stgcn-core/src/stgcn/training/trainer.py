@@ -33,7 +33,7 @@ from stgcn.data.streams import Stream
 from stgcn.errors import StgcnError
 from stgcn.loggers import Progress, RunLoggers, open_loggers, say
 from stgcn.model import checkpoint as ckpt
-from stgcn.model.checkpoint import Checkpoint
+from stgcn.model.checkpoint import CLIP_FRAMES_KEY, Checkpoint
 from stgcn.model.network import STGCN
 from stgcn.plugins.records import AugmentBatch
 from stgcn.plugins.registry import Registry, backend_code, get_registry
@@ -127,6 +127,8 @@ class Trainer:
         self.registry = registry
         self.start_epoch = 0
         self.best_top1 = -1.0
+        #: the frames of a training clip as the model sees them (checkpoints keep it)
+        self.clip_frames: int | None = None
         self.resume_position: EpochPosition | None = None
         self.last: dict[str, Any] = {}
         self.loggers = RunLoggers({})
@@ -184,6 +186,8 @@ class Trainer:
         self.precision.load_state_dict(state.precision_state)
         self.start_epoch = state.epoch
         self.best_top1 = state.best_top1 if state.best_top1 is not None else -1.0
+        if state.data_facts is not None and state.data_facts.get(CLIP_FRAMES_KEY):
+            self.clip_frames = int(state.data_facts[CLIP_FRAMES_KEY])
         restore_generators(state.rng, self.backend, self.device)
         if state.position:
             self.resume_position = EpochPosition.from_dict(state.position)
@@ -273,6 +277,7 @@ class Trainer:
                 x = self.augment(x, config.data_options)
             if self.modality_transform is not None:
                 x = self.modality_transform(x)
+            self.clip_frames = int(x.shape[2])  # (batch, channels, frames, joints, persons)
             loss = training_step(
                 self.model, x, y, self.optimizer, self.precision, config.label_smoothing
             )
@@ -371,7 +376,7 @@ class Trainer:
             model_config=inner.config(),
             run_config=self.config.to_dict(),
             dataset=dataset.name,
-            data_facts=facts_of(dataset),
+            data_facts=self.data_facts(),
             class_names=list(dataset.class_names or []),
             optimizer=self.optimizer.state_dict(),
             precision_state=self.precision.state_dict(),
@@ -379,6 +384,13 @@ class Trainer:
             epoch=epoch,
             best_top1=self.best_top1,
         )
+
+    def data_facts(self) -> dict[str, Any]:
+        """The dataset's facts and the clip length trained on, for the checkpoint."""
+        facts = facts_of(self.session.dataset)
+        if self.clip_frames is not None:
+            facts[CLIP_FRAMES_KEY] = self.clip_frames
+        return facts
 
     def save(self, epoch: int, improved: bool) -> None:
         """Rank 0, at the end of an epoch: latest (the file it replaces kept beside it),
