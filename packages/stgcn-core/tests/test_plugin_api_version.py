@@ -129,3 +129,14 @@ def test_a_module_named_in_the_variable_is_checked_too(site, monkeypatch, capsys
     info = next(i for i in registry.plugins if i.name == "fake_loose")
     assert info.skipped == "needs stgcn plugin API >=3, this stgcn-core has 1.3"
     assert "skipped" in capsys.readouterr().err
+
+
+def test_the_core_readme_and_the_plugin_guide_state_the_version_the_code_has() -> None:
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    readme = (repo / "packages" / "stgcn-core" / "README.md").read_text(encoding="utf-8")
+    guide = (repo / "docs" / "plugins.md").read_text(encoding="utf-8")
+    assert f"`stgcn.plugins.API_VERSION` (now `{plugins.API_VERSION}`)" in readme
+    assert f'(now `"{plugins.API_VERSION}"`;' in guide
+    assert f"this stgcn-core has {plugins.API_VERSION}`" in guide

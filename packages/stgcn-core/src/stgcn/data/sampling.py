@@ -59,7 +59,8 @@ def uniform_indices(
     """``(num_clips, clip_len)`` frame indices into a clip of ``total`` frames.
 
     Training draws from ``rng`` (numpy's global generator by default, which the trainer
-    seeds per epoch and worker); testing from a generator seeded with 255.
+    seeds for every training sample from (seed, epoch, index)); testing from a generator
+    seeded with 255 at every call.
     """
     if test:
         rng = np.random.RandomState(TEST_SEED)
