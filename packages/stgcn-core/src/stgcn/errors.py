@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -44,15 +45,17 @@ class PluginError(StgcnError):
     traceback of stgcn's frames around it. Raised in a DataLoader worker process, torch
     re-creates it in the main process from the worker's whole traceback text; the message
     is then cut back to its one line and the worker's traceback becomes a note, which
-    ``--debug`` prints.
+    ``--debug`` prints (Python 3.11 on; :attr:`worker_traceback` holds it on any).
     """
 
     def __init__(self, message: str, plugin: str = "", place: str = "") -> None:
         lines = str(message).strip().splitlines()
         worker_text = _is_worker_text(lines)
         super().__init__(first_line(Exception(message)) if worker_text else message)
-        if worker_text:
-            self.add_note(str(message))
+        #: the worker's traceback text, where the error came from a DataLoader worker
+        self.worker_traceback = str(message) if worker_text else ""
+        if worker_text and sys.version_info >= (3, 11):  # notes print with the traceback
+            self.add_note(self.worker_traceback)
         self.plugin = plugin
         self.place = place
 
