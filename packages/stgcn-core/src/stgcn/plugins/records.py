@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -151,6 +151,10 @@ class RunBackend(Backend, Accelerator, Protocol):
 
 
 BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset[Any]"]
+#: ``build(split, data_path, options, training=...)`` (plugin API 1.4), for a record
+#: declared with ``build_training=True``: ``training`` says whether the split is built to
+#: train on (random sampling, augmentation) or to evaluate (the same clips every time)
+BuildDatasetForPurpose = Callable[..., "TorchDataset[Any]"]
 #: ``read_sample(path)``: one clip file read into a float32 array
 ReadClip = Callable[["Path"], "np.ndarray"]
 #: ``read_sample(path, options)`` (plugin API 1.2): read as the model's data options say
@@ -187,6 +191,10 @@ class Dataset:
     ``build(split, data_path, options)`` returns a ``torch.utils.data.Dataset`` whose
     items are ``(float32 tensor (in_channels, T, V, num_person), int label)``, with
     ``split`` "train" or "val". ``options`` carries ``--data-option KEY=VALUE`` pairs.
+    One declared with ``build_training=True`` (plugin API 1.4) also gets the keyword
+    ``training``: True only for the split the trainer trains on, False for validation and
+    for ``stgcn eval`` of either split, which must then give the same clips every time
+    (no random windows, no augmentation).
     ``recipe`` holds the training settings this data wants by default (epochs,
     batch_size, lr, steps, ...); command-line options still win.
     ``read_sample(path)`` reads one clip in the dataset's own file format (a raw
@@ -212,7 +220,7 @@ class Dataset:
 
     name: str
     num_class: int
-    build: BuildDataset
+    build: BuildDataset | BuildDatasetForPurpose
     layout: str | Layout = "openpose"
     strategy: str = "spatial"
     in_channels: int = 3
@@ -232,6 +240,10 @@ class Dataset:
     #: whether ``read_sample`` takes the data options as a second argument; None leaves
     #: it to the plugin's ``STGCN_API``: options when the range starts at 1.2 or later
     read_sample_options: bool | None = None
+    #: whether ``build`` takes the keyword ``training`` (plugin API 1.4); without it
+    #: ``build`` gets three arguments, as before, and ``stgcn eval`` draws its random
+    #: numbers from fixed seeds so that two evaluations agree
+    build_training: bool = False
     #: the distribution that registered this record and the ``STGCN_API`` range its
     #: module declares: the registry fills both in, a plugin leaves them out
     plugin: str = field(default="", compare=False)
@@ -250,6 +262,16 @@ class Dataset:
         except InvalidSpecifier:
             return False
         return not any(Version(old) in supported for old in ("1.0", "1.1"))
+
+    def build_for(
+        self, split: str, data_path: Path | None, options: Mapping[str, Any], training: bool
+    ) -> TorchDataset[Any]:
+        """``build`` called as the record declares: with ``training`` where it takes it."""
+        if self.build_training:
+            return cast(BuildDatasetForPurpose, self.build)(
+                split, data_path, options, training=training
+            )
+        return cast(BuildDataset, self.build)(split, data_path, options)
 
     def with_facts(self, facts: DataFacts) -> Dataset:
         """This record with the facts that ``facts`` sets (None keeps a field)."""

@@ -230,10 +230,10 @@ def build_data(session: Session, device: torch.device) -> TrainingData:
         train_options.update(session.dataset.batch_augment_options)
     on_device = device.type != "cpu"  # accelerators convert whole batches to the modality
     train_set, modality = build_split(
-        session.dataset, "train", session.data_path, train_options, on_device
+        session.dataset, "train", session.data_path, train_options, on_device, training=True
     )
     val_set, _ = build_split(
-        session.dataset, "val", session.data_path, config.data_options, on_device
+        session.dataset, "val", session.data_path, config.data_options, on_device, training=False
     )
     transform = modality if on_device and not modality.identity else None
     return TrainingData(SeededSamples(train_set, config.seed), val_set, augment, transform)
