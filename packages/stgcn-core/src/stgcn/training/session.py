@@ -63,7 +63,7 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     data_path = dataset.data_path_for(config.data_path)
     dataset = describe(dataset, data_path, own_options)
     Augmentation.from_options(config.data_options, dataset.in_channels, dataset.score_channel)
-    check_loggers(config.loggers, registry)
+    check_loggers(config.loggers, registry, config.log_every)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")
     devices = backend.device_count()
