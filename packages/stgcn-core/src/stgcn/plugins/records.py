@@ -162,6 +162,9 @@ ReadClip = Callable[["Path"], "np.ndarray"]
 #: (see :meth:`Dataset.reads_sample_options`)
 ReadClipWithOptions = Callable[["Path", "Mapping[str, Any]"], "np.ndarray"]
 ReadSample = ReadClip | ReadClipWithOptions
+#: ``read_named_clip(path, clip, options)`` (plugin API 1.4): the clip named ``clip``
+#: inside the file at ``path`` that holds many (``stgcn predict --input FILE#CLIP``)
+ReadNamedClip = Callable[["Path", str, "Mapping[str, Any]"], "np.ndarray"]
 Describe = Callable[["Path | None", "Mapping[str, Any]"], "DataFacts"]
 AugmentBatch = Callable[["torch.Tensor", "Mapping[str, Any]"], "torch.Tensor"]
 
@@ -204,6 +207,9 @@ class Dataset:
     ``read_sample_options=True`` (or of a plugin whose ``STGCN_API`` starts at 1.2)
     gets the model's data options as a second argument, so that the clip is read as
     the model was trained on it.
+    ``read_named_clip(path, clip, options)`` (plugin API 1.4) reads one clip out of a
+    file that holds many (an annotation pickle, a split's arrays), by the name the
+    dataset gives it (its ``sample_names``): ``stgcn predict --input FILE#CLIP``.
     ``describe(data_path, options)`` (plugin API 1.2) gives the facts the data itself
     decides: classes, layout, channels, persons (:class:`DataFacts`). A dataset with
     one registers ``num_class=0`` when its classes are known only from its data.
@@ -241,6 +247,7 @@ class Dataset:
     #: whether ``read_sample`` takes the data options as a second argument; None leaves
     #: it to the plugin's ``STGCN_API``: options when the range starts at 1.2 or later
     read_sample_options: bool | None = None
+    read_named_clip: ReadNamedClip | None = None
     #: whether ``build`` takes the keyword ``training`` (plugin API 1.4); without it
     #: ``build`` gets three arguments, as before, and ``stgcn eval`` draws its random
     #: numbers from fixed seeds so that two evaluations agree
