@@ -103,7 +103,7 @@ def test_read_named_clip_takes_a_clip_of_a_converted_split_by_its_id(converted: 
     np.testing.assert_array_equal(sample, val[2][0].numpy())
     with pytest.raises(StgcnError, match="has no clip 'nosuch'"):
         read_named_clip(converted / "val_data.npy", "nosuch", {})
-    with pytest.raises(StgcnError, match="train_data.npy or val_data.npy"):
+    with pytest.raises(StgcnError, match=r"train_data\.npy or val_data\.npy"):
         read_named_clip(converted / "val_label.pkl", names[2], {})
 
 
