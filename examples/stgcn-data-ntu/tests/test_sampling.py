@@ -36,6 +36,22 @@ def test_uniform_samples_come_from_the_clips_frames(raw: Path, tmp_path: Path) -
     assert tuple(ten.shape) == (10, 3, 25, 25, 2)
 
 
+def test_the_training_split_built_for_evaluation_is_sampled_as_validation(
+    raw: Path, tmp_path: Path
+) -> None:
+    import pickle
+
+    convert_release(raw, tmp_path / "converted", ["xsub"], max_frames=40)
+    options = {"sampling": "uniform", "clip_len": "25", "num_clips": "2"}
+    trained = build(XSUB, "train", tmp_path / "converted", options, training=True)
+    evaluated = build(XSUB, "train", tmp_path / "converted", options, training=False)
+    assert tuple(trained[0][0].shape) == (3, 25, 25, 2)
+    first, second = evaluated[0][0], evaluated[0][0]
+    assert tuple(first.shape) == (2, 3, 25, 25, 2) and bool((first == second).all())
+    assert not pickle.loads(pickle.dumps(evaluated)).train  # as spawned workers get it
+    assert all(record.build_training for record in DATASETS)
+
+
 def test_bad_sampling_options_are_one_line(raw: Path) -> None:
     with pytest.raises(StgcnError, match="sampling must be one of window, uniform"):
         build(XSUB, "train", raw, {"sampling": "random"})

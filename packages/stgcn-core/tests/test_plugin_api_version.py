@@ -40,7 +40,7 @@ def test_the_core_has_a_version_inside_its_own_plugins_range() -> None:
     from stgcn.backends import cpu
     from stgcn.data import synthetic_plugin
 
-    assert plugins.API_VERSION == "1.3"
+    assert plugins.API_VERSION == "1.4"
     for module in (cpu, synthetic_plugin):
         assert plugins.api_incompatibility(module) is None
 
@@ -51,8 +51,8 @@ def test_the_core_has_a_version_inside_its_own_plugins_range() -> None:
         ("", None),
         ("STGCN_API = '>=1,<2'", None),
         ("STGCN_API = '==1.*'", None),
-        ("STGCN_API = '>=2'", "needs stgcn plugin API >=2, this stgcn-core has 1.3"),
-        ("STGCN_API = '<1'", "needs stgcn plugin API <1, this stgcn-core has 1.3"),
+        ("STGCN_API = '>=2'", "needs stgcn plugin API >=2, this stgcn-core has 1.4"),
+        ("STGCN_API = '<1'", "needs stgcn plugin API <1, this stgcn-core has 1.4"),
         ("STGCN_API = 'one'", "its STGCN_API 'one' is not a version range"),
     ],
 )
@@ -78,13 +78,13 @@ def test_incompatible_plugin_is_skipped_and_the_others_kept(site, capsys) -> Non
     warning = capsys.readouterr().err.strip().splitlines()
     assert warning == [
         "stgcn: warning: plugin 'fake_future' (stgcn-future) skipped: "
-        "needs stgcn plugin API >=2,<3, this stgcn-core has 1.3"
+        "needs stgcn plugin API >=2,<3, this stgcn-core has 1.4"
     ]
     row = next(r for r in plugins.describe(registry) if r["name"] == "stgcn-future")
     assert row["skipped"] == [
         {
             "plugin": "fake_future",
-            "reason": "needs stgcn plugin API >=2,<3, this stgcn-core has 1.3",
+            "reason": "needs stgcn plugin API >=2,<3, this stgcn-core has 1.4",
         }
     ]
     assert row["datasets"] == [] and row["errors"] == []
@@ -108,7 +108,7 @@ def test_stgcn_plugins_lists_the_reason_in_one_line(site) -> None:
     lines = listing.stdout.splitlines()
     at = lines.index("stgcn-future 1.0")
     assert lines[at + 1] == (
-        "  SKIPPED  fake_future: needs stgcn plugin API >=2, this stgcn-core has 1.3"
+        "  SKIPPED  fake_future: needs stgcn plugin API >=2, this stgcn-core has 1.4"
     )
     as_json = run_stgcn("plugins", "--json", site=site)
     row = next(r for r in json.loads(as_json.stdout) if r["name"] == "stgcn-future")
@@ -127,7 +127,7 @@ def test_a_module_named_in_the_variable_is_checked_too(site, monkeypatch, capsys
     registry = plugins.get_registry()
     assert "loose" not in registry.datasets
     info = next(i for i in registry.plugins if i.name == "fake_loose")
-    assert info.skipped == "needs stgcn plugin API >=3, this stgcn-core has 1.3"
+    assert info.skipped == "needs stgcn plugin API >=3, this stgcn-core has 1.4"
     assert "skipped" in capsys.readouterr().err
 
 

@@ -85,6 +85,28 @@ def test_a_pickled_split_maps_the_file_again(converted: Path) -> None:
     assert all(torch.equal(copy[i][0], clips[i][0]) for i in range(len(clips)))
 
 
+def test_the_training_split_built_for_evaluation_is_read_whole(converted: Path) -> None:
+    stored = np.load(converted / "train_data.npy")
+    evaluated = build("train", converted, {"window": "8"}, training=False)
+    assert get_registry().dataset("kinetics").build_training
+    for index in range(len(evaluated)):
+        np.testing.assert_array_equal(evaluated[index][0].numpy(), stored[index])
+
+
+def test_read_named_clip_takes_a_clip_of_a_converted_split_by_its_id(converted: Path) -> None:
+    from stgcn_data_kinetics.dataset import read_named_clip
+
+    with (converted / "val_label.pkl").open("rb") as stream:
+        names, _ = pickle.load(stream)
+    val = build("val", converted, {})
+    sample = read_named_clip(converted / "val_data.npy", names[2], {})
+    np.testing.assert_array_equal(sample, val[2][0].numpy())
+    with pytest.raises(StgcnError, match="has no clip 'nosuch'"):
+        read_named_clip(converted / "val_data.npy", "nosuch", {})
+    with pytest.raises(StgcnError, match=r"train_data\.npy or val_data\.npy"):
+        read_named_clip(converted / "val_label.pkl", names[2], {})
+
+
 def test_items_are_reproducible_from_torch_seed(converted: Path) -> None:
     train = build("train", converted, {"window": "6", "random_shift": "true"})
     torch.manual_seed(3)

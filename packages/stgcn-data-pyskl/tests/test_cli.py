@@ -126,3 +126,17 @@ def test_predict_one_annotation_file(file_2d: Path, tmp_path: Path) -> None:
         expected = model(sample).softmax(dim=1)[0]
     for row in top:
         assert row["probability"] == pytest.approx(float(expected[row["class"]]), abs=1e-5)
+    # a clip named inside the whole annotation file, by its frame_dir
+    from stgcn_data_pyskl.dataset import read_named_clip
+
+    name = pickle.loads(file_2d.read_bytes())["annotations"][3]["frame_dir"]
+    named = stgcn("predict", "--checkpoint", str(best), "--input", f"{file_2d}#{name}", "--json")
+    assert named.returncode == 0, named.stderr
+    sample = torch.from_numpy(read_named_clip(file_2d, name, {"clip_len": "16"}))[None]
+    with torch.no_grad():
+        expected = model(sample).softmax(dim=1)[0]
+    for row in json.loads(named.stdout)["top"]:
+        assert row["probability"] == pytest.approx(float(expected[row["class"]]), abs=1e-5)
+    missing = stgcn("predict", "--checkpoint", str(best), "--input", f"{file_2d}#nosuch")
+    assert missing.returncode != 0
+    assert missing.stderr.strip().startswith(f"stgcn: error: {file_2d} has no clip with frame_dir")

@@ -87,6 +87,32 @@ def test_num_clips_gives_validation_a_clip_axis_and_training_none(tmp_path: Path
     assert tuple(train.shape) == (3, 16, 17, 2)
 
 
+def test_the_training_split_built_for_evaluation_is_sampled_as_validation(tmp_path: Path) -> None:
+    path = _write(tmp_path / "a.pkl", make_annotations(12, dims=2, joints=17, seed=7))
+    options = {"split": "xsub", "clip_len": "16", "num_clips": "2"}
+    trained = build("train", path, options, training=True)
+    draws = [trained[0][0] for _ in range(4)]
+    assert not all(np.array_equal(draws[0], draw) for draw in draws[1:])  # random frames
+    evaluated = build("train", path, options, training=False)
+    first, second = evaluated[0][0], evaluated[0][0]
+    assert tuple(first.shape) == (2, 3, 16, 17, 2) and np.array_equal(first, second)
+    assert evaluated.sample_names == trained.sample_names
+
+
+def test_read_named_clip_finds_a_clip_by_its_frame_dir(tmp_path: Path) -> None:
+    from stgcn_data_pyskl.dataset import read_named_clip
+
+    data = make_annotations(12, dims=2, joints=17, seed=7)
+    path = _write(tmp_path / "a.pkl", data)
+    annotation, _ = _first_val(data)
+    alone = _write(tmp_path / "one.pkl", annotation)
+    options = {"clip_len": "16"}
+    named = read_named_clip(path, annotation["frame_dir"], options)
+    assert np.array_equal(named, read_sample(alone, options))
+    with pytest.raises(StgcnError, match=r"has no clip with frame_dir 'nosuch' \(it has "):
+        read_named_clip(path, "nosuch", options)
+
+
 def test_classes_come_from_the_labels_or_a_names_file(tmp_path: Path) -> None:
     path = _write(tmp_path / "a.pkl", make_annotations(12, num_class=3, seed=8))
     facts = describe(path, {"split": "xsub"})

@@ -44,10 +44,17 @@ class ConvertedClips(TorchDataset):
     """Clips of a converted ``.npy`` array, memory-mapped; pickles as its path only."""
 
     def __init__(
-        self, folder: Path, split: str, max_frames: int, settings: NtuOptions | None = None
+        self,
+        folder: Path,
+        split: str,
+        max_frames: int,
+        settings: NtuOptions | None = None,
+        train: bool | None = None,
     ) -> None:
         self.folder, self.split, self.max_frames = folder, split, max_frames
         self.settings = settings or NtuOptions(max_frames)
+        #: sampled at random (training), or as validation clips (by default: not "train")
+        self.train = split == "train" if train is None else train
         self.names, self.labels = read_label_file(label_file(folder, split), NUM_CLASS)
         self.array = _open_array(data_file(folder, split))
         if len(self.array) != len(self.labels):
@@ -62,10 +69,13 @@ class ConvertedClips(TorchDataset):
             "split": self.split,
             "max_frames": self.max_frames,
             "settings": self.settings,
+            "train": self.train,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["folder"], state["split"], state["max_frames"], state["settings"])
+        self.__init__(
+            state["folder"], state["split"], state["max_frames"], state["settings"], state["train"]
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -75,7 +85,7 @@ class ConvertedClips(TorchDataset):
         frames = clip.shape[1]
         if frames < self.max_frames:
             clip = np.pad(clip, ((0, 0), (0, self.max_frames - frames), (0, 0), (0, 0)))
-        clip = sampled(clip, self.settings, self.split == "train")
+        clip = sampled(clip, self.settings, self.train)
         return torch.from_numpy(np.ascontiguousarray(clip)), self.labels[index]
 
 
@@ -126,9 +136,16 @@ def converted_folder(data_path: Path, benchmark: Benchmark) -> Path | None:
 
 
 def build(
-    benchmark: Benchmark, split: str, data_path: Path | None, options: Mapping[str, Any]
+    benchmark: Benchmark,
+    split: str,
+    data_path: Path | None,
+    options: Mapping[str, Any],
+    training: bool | None = None,
 ) -> TorchDataset:
+    """One split of one benchmark, sampled at random where it is ``training`` (by
+    default: the train split)."""
     settings = parse_options(options)
+    train = split == "train" if training is None else training
     if data_path is None:
         raise StgcnError(f"ntu-{benchmark.name} needs --data-path")
     if not data_path.is_dir():
@@ -138,7 +155,7 @@ def build(
         for path in (data_file(folder, split), label_file(folder, split)):
             if not path.is_file():
                 raise StgcnError(f"{path} not found (run stgcn data convert ntu again)")
-        return ConvertedClips(folder, split, settings.max_frames, settings)
+        return ConvertedClips(folder, split, settings.max_frames, settings, train)
     ignored = read_ignore_list(settings.ignore)
     chosen = release_split(data_path, benchmark, split, ignored)
     return RawClips(
@@ -146,5 +163,5 @@ def build(
         [s.label for _, s in chosen],
         settings.max_frames,
         settings,
-        split == "train",
+        train,
     )

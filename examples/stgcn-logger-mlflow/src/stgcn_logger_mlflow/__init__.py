@@ -46,18 +46,21 @@ class MlflowRun:
             from mlflow.tracking import MlflowClient
         except ImportError:
             raise StgcnError("--logger mlflow needs mlflow: pip install mlflow-skinny") from None
-        self.client = MlflowClient(tracking_uri=uri)
+        self.client_class = MlflowClient
+        self.uri = uri
+        self.run_name = Path(work_dir).name
+        self.run_id = ""
+
+    def run_started(self, config: Mapping[str, Any]) -> None:
+        # the store, the experiment and the run are made here, not when the logger is
+        # created: creating one must write nothing (a run that cannot start leaves no files)
+        self.client = self.client_class(tracking_uri=self.uri)
         name = os.environ.get("MLFLOW_EXPERIMENT_NAME", "stgcn")
         experiment = self.client.get_experiment_by_name(name)
         experiment_id = (
             experiment.experiment_id if experiment else self.client.create_experiment(name)
         )
-        self.run_id = self.client.create_run(
-            experiment_id, run_name=Path(work_dir).name
-        ).info.run_id
-        self.uri = uri
-
-    def run_started(self, config: Mapping[str, Any]) -> None:
+        self.run_id = self.client.create_run(experiment_id, run_name=self.run_name).info.run_id
         for key, value in sorted(config.items()):
             self.client.log_param(self.run_id, key, str(value)[:500])
 

@@ -24,15 +24,18 @@ from stgcn_data_kinetics.release import SPLITS, is_release_tree, read_release_sp
 from stgcn_data_kinetics.release_clips import ReleaseClips
 
 
-def build(split: str, data_path: Path | None, options: Mapping[str, Any]) -> KineticsClips:
-    """One split of Kinetics-skeleton, from converted arrays or a release tree."""
+def build(
+    split: str, data_path: Path | None, options: Mapping[str, Any], training: bool | None = None
+) -> KineticsClips:
+    """One split of Kinetics-skeleton, from converted arrays or a release tree; random
+    windows and moves only where it is ``training`` (by default: the train split)."""
     if split not in SPLITS:
         raise StgcnError(f"kinetics dataset: unknown split {split!r}; splits: train, val")
     if data_path is None:
         raise StgcnError("dataset 'kinetics' needs --data-path")
     settings, given = parse_options(options)
     data_path = Path(data_path)
-    train = split == "train"
+    train = split == "train" if training is None else training
     if is_release_tree(data_path):
         release = read_release_split(data_path, split)
         if not release.names:
@@ -88,3 +91,23 @@ def read_sample(path: Path) -> np.ndarray:
             raise StgcnError(f"{path} holds non-finite values")
         return sample
     raise StgcnError(f"{path}: a Kinetics sample is a release .json clip or a .npy array")
+
+
+def read_named_clip(path: Path, clip: str, options: Mapping[str, Any]) -> np.ndarray:
+    """The clip ``clip`` (its id in ``SPLIT_label.pkl``) of a converted split's
+    ``SPLIT_data.npy`` (``stgcn predict --input val_data.npy#CLIP_ID``), as the split's
+    evaluation reads it."""
+    path = Path(path)
+    split = path.name.removesuffix("_data.npy")
+    if split not in SPLITS or split == path.name:
+        raise StgcnError(
+            f"{path.name}: a named clip is read from a converted folder's train_data.npy "
+            "or val_data.npy"
+        )
+    clips = build(split, path.parent, options, training=False)
+    where = {name: index for index, name in enumerate(clips.sample_names)}
+    if clip not in where:
+        shown = ", ".join(clips.sample_names[:3])
+        raise StgcnError(f"{path} has no clip {clip!r} (its label file names {shown}, ...)")
+    sample, _ = clips[where[clip]]
+    return np.asarray(sample, dtype=np.float32)

@@ -15,8 +15,9 @@ from stgcn.hookspecs import hookimpl
 from stgcn.plugins import lazy
 from stgcn.records import Dataset
 
-#: written for the plugin API that has Dataset.describe and read_sample options
-STGCN_API = ">=1.2,<2"
+#: written for the plugin API that has Dataset.describe and read_sample options (1.2)
+#: and build's training flag (1.4)
+STGCN_API = ">=1.4,<2"
 
 #: A starting point for a few hundred clips of a few classes, not a published recipe:
 #: PyTorch's fan-in initialisation and a cosine schedule learn small sets faster than the
@@ -44,6 +45,7 @@ KINETICS_JSON = Dataset(
     recipe=SMALL_SET_RECIPE,
     read_sample=lazy("stgcn_data_kinetics.own_classes:read_sample"),
     describe=lazy("stgcn_data_kinetics.own_classes:describe"),
+    build_training=True,
 )
 
 

@@ -73,7 +73,9 @@ def describe(data_path: Path | None, options: Mapping[str, Any]) -> DataFacts:
     return DataFacts(num_class=len(names), class_names=names, layout="openpose")
 
 
-def build(split: str, data_path: Path | None, options: Mapping[str, Any]) -> KineticsClips:
+def build(
+    split: str, data_path: Path | None, options: Mapping[str, Any], training: bool | None = None
+) -> KineticsClips:
     if split not in SPLITS:
         raise StgcnError(f"kinetics-json dataset: unknown split {split!r}; splits: train, val")
     root = _tree(data_path)
@@ -86,7 +88,8 @@ def build(split: str, data_path: Path | None, options: Mapping[str, Any]) -> Kin
         release.paths, release.labels, settings.clip_shape, str(root / f"kinetics_{split}")
     )
     labels = np.array(release.labels, dtype=np.int64)
-    return KineticsClips(source, labels, settings, split == "train", names, release.names)
+    train = split == "train" if training is None else training
+    return KineticsClips(source, labels, settings, train, names, release.names)
 
 
 def read_sample(path: Path, options: Mapping[str, Any]) -> np.ndarray:

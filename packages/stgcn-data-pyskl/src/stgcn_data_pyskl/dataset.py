@@ -149,15 +149,18 @@ class PysklSplit(TorchDataset):
         return torch.from_numpy(np.ascontiguousarray(sample)), int(self.annotations.labels[item])
 
 
-def build(split: str, data_path: Path | None, options: Mapping[str, Any]) -> PysklSplit:
-    """``split`` "train" or "val" of the file at ``data_path``, by the options' names."""
+def build(
+    split: str, data_path: Path | None, options: Mapping[str, Any], training: bool | None = None
+) -> PysklSplit:
+    """``split`` "train" or "val" of the file at ``data_path``, by the options' names;
+    sampled at random only where it is ``training`` (``stgcn eval --split train`` reads
+    the training clips as validation clips are read)."""
     parsed = parse_options(options)
     annotations = load(_annotation_path(data_path))
     layout_of(annotations, parsed)
     train, val = parsed.split_names(list(annotations.splits))
-    return PysklSplit(
-        annotations.path, train if split == "train" else val, options, split == "train"
-    )
+    training = split == "train" if training is None else training
+    return PysklSplit(annotations.path, train if split == "train" else val, options, training)
 
 
 def read_sample(path: Path, options: Mapping[str, Any]) -> np.ndarray:
@@ -168,3 +171,15 @@ def read_sample(path: Path, options: Mapping[str, Any]) -> np.ndarray:
     parsed = parse_options(options)
     clip = read_single(Path(path))
     return sample_frames(clip, parsed, 1, test=True)[0]
+
+
+def read_named_clip(path: Path, clip: str, options: Mapping[str, Any]) -> np.ndarray:
+    """The clip whose ``frame_dir`` is ``clip`` in the annotation file at ``path``
+    (``stgcn predict --input FILE.pkl#FRAME_DIR``), sampled as validation samples are."""
+    annotations = load(Path(path))
+    where = {name: index for index, name in enumerate(annotations.names)}
+    if clip not in where:
+        shown = ", ".join(annotations.names[:3])
+        more = ", ..." if len(annotations.names) > 3 else ""
+        raise StgcnError(f"{path} has no clip with frame_dir {clip!r} (it has {shown}{more})")
+    return sample_frames(annotations.clip(where[clip]), parse_options(options), 1, test=True)[0]

@@ -17,8 +17,9 @@ from stgcn.hookspecs import hookimpl
 from stgcn.plugins import lazy
 from stgcn.records import Dataset
 
-#: written for the plugin API that has Dataset.describe and read_sample options
-STGCN_API = ">=1.2,<2"
+#: written for the plugin API that has Dataset.describe, read_sample options (1.2), and
+#: build's training flag and read_named_clip (1.4)
+STGCN_API = ">=1.4,<2"
 
 #: PYSKL's ST-GCN recipe, the default here (stgcn.data.recipes)
 PYSKL_RECIPE: Mapping[str, Any] = dict(PYSKL_STGCN)
@@ -52,7 +53,9 @@ PYSKL = Dataset(
     recipe=PYSKL_RECIPE,
     presets={"pyskl": PYSKL_RECIPE, "vanilla": VANILLA_RECIPE},
     read_sample=lazy("stgcn_data_pyskl.dataset:read_sample"),
+    read_named_clip=lazy("stgcn_data_pyskl.dataset:read_named_clip"),
     describe=lazy("stgcn_data_pyskl.dataset:describe"),
+    build_training=True,
 )
 
 

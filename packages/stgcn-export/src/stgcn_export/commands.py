@@ -164,7 +164,12 @@ def _refuse_overwrite(output: Path, checkpoint: Path) -> None:
 @click.option(
     "--input",
     "clip",
-    help="A .npy sample (C, T, V, M), or a clip file its dataset plugin reads.",
+    metavar="CLIP",
+    help=(
+        "A .npy sample (C, T, V, M), taken as the model's input as it is (already sampled; "
+        "the dataset plugin does not read it); a clip file its dataset plugin reads; or "
+        "FILE#NAME, the clip NAME inside a file of many (a PYSKL pickle's frame_dir)."
+    ),
 )
 @click.option("--video", help="A video: skeletons by the pose estimator, in sliding windows.")
 @click.option("--openpose", help="A folder of OpenPose *_keypoints.json (BODY_25 or COCO-18).")

@@ -1,8 +1,13 @@
 """Reading the one clip ``stgcn predict`` classifies.
 
-A ``.npy`` file is read here; any other file is the business of the dataset plugin
-whose format it is (its ``read_sample``), because only that plugin knows, say, how a
-Kinetics JSON clip maps to frames, joints and persons.
+A ``.npy`` file is read here, and taken as the model's input as it is: a clip as the
+dataset's ``build`` gives it, already sampled to its frames and in the joint stream (the
+core still makes a bone or motion model's stream of it); the dataset plugin does not see
+it. Any other file is the business of the dataset plugin whose format it is (its
+``read_sample``), because only that plugin knows, say, how a Kinetics JSON clip maps to
+frames, joints and persons. ``FILE#CLIP`` names one clip inside a file that holds many
+(a PYSKL annotation pickle and its ``frame_dir``), read by the plugin's
+``read_named_clip``; a file whose own name holds ``#`` is read whole.
 """
 
 from __future__ import annotations
@@ -40,10 +45,12 @@ def read_clip(
     so that a missing plugin can be named in the error. ``options`` are the model's
     data options, handed to a ``read_sample`` that takes them.
     """
-    path = Path(path)
+    path, clip = split_clip_name(path)
     if not path.is_file():
         raise StgcnError(f"input not found: {path}")
-    if path.suffix.lower() == ".npy":
+    if clip is not None:
+        sample = _read_named(path, clip, dataset, dataset_name, options or {})
+    elif path.suffix.lower() == ".npy":
         sample = _read_npy(path)
     elif dataset is None:
         if dataset_name:
@@ -60,6 +67,46 @@ def read_clip(
     else:
         sample = _read_with_plugin(path, dataset, options or {})
     return _checked(sample, path)
+
+
+def split_clip_name(given: str | Path) -> tuple[Path, str | None]:
+    """``FILE#CLIP`` as the file and the clip's name; a path that exists as it is, or
+    holds no ``#``, is the whole file (None)."""
+    text = str(given)
+    path, sep, clip = text.rpartition("#")
+    if not sep or Path(text).exists():
+        return Path(text), None
+    if not path or not clip:
+        raise StgcnError(f"--input {text}: expected FILE#CLIP, a file and a clip's name in it")
+    return Path(path), clip
+
+
+def _read_named(
+    path: Path,
+    clip: str,
+    dataset: Dataset | None,
+    dataset_name: str | None,
+    options: Mapping[str, Any],
+) -> np.ndarray:
+    """Clip ``clip`` of the file at ``path``, by the dataset's ``read_named_clip``."""
+    from stgcn.data.facts import plugin_call
+    from stgcn.data.streams import split_options
+
+    if dataset is None:
+        which = (
+            f"dataset {dataset_name!r} is not installed"
+            if dataset_name
+            else ("no dataset is known (name it with --dataset)")
+        )
+        raise StgcnError(f"cannot read clip {clip!r} of {path.name}: {which}")
+    if dataset.read_named_clip is None:
+        raise StgcnError(
+            f"dataset {dataset.name!r} cannot read a clip named inside a file "
+            f"({path.name}#{clip}); give a file of one clip"
+        )
+    what = f"read_named_clip({path.name!r}, {clip!r})"
+    own = split_options(options)[1]
+    return np.asarray(plugin_call(dataset, what, dataset.read_named_clip, path, clip, own))
 
 
 def _read_npy(path: Path) -> np.ndarray:

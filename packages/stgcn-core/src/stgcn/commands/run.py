@@ -79,9 +79,18 @@ from stgcn.training.config import LR_SCALINGS, PRECISIONS, SCHEDULES
     "--logger",
     "logger",
     multiple=True,
-    help="Send the run's events to this logger (e.g. tensorboard); repeatable.",
+    metavar="NAME[:KEY=VALUE]",
+    help=(
+        "Send the run's events to this logger (e.g. tensorboard); repeatable, also to give "
+        "a logger its options one KEY=VALUE at a time (every=N: its steps between step "
+        "scalars)."
+    ),
 )
-@click.option("--log-every", type=int, help="Steps between step scalars for the loggers (50).")
+@click.option(
+    "--log-every",
+    type=int,
+    help="Steps between step scalars for the loggers without their own interval (50).",
+)
 @click.option("--keep", type=int, help="Also keep the last N epoch checkpoints (default 0).")
 @click.option(
     "--checkpoint-every",

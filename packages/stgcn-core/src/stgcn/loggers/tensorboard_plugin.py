@@ -30,7 +30,8 @@ EPOCH_TAGS = {
 
 class TensorBoardRun:
     """One run's SummaryWriter: step scalars at their global step, epoch metrics at the
-    epoch number, the configuration as text."""
+    epoch number, the configuration as text. The writer (and its folder) is made by
+    ``run_started``: creating a logger writes nothing."""
 
     def __init__(self, folder: Path) -> None:
         try:
@@ -40,9 +41,11 @@ class TensorBoardRun:
                 "--logger tensorboard needs the tensorboard package: pip install tensorboard"
             ) from None
         self.folder = folder
-        self.writer = SummaryWriter(log_dir=str(folder))
+        self.summary_writer = SummaryWriter
+        self.writer: Any = None
 
     def run_started(self, config: Mapping[str, Any]) -> None:
+        self.writer = self.summary_writer(log_dir=str(self.folder))
         text = json.dumps(config, indent=2, sort_keys=True, default=str)
         self.writer.add_text("config", f"```\n{text}\n```", 0)
 
@@ -57,6 +60,8 @@ class TensorBoardRun:
         self.writer.flush()
 
     def run_ended(self, summary: Mapping[str, Any]) -> None:
+        if self.writer is None:
+            return
         self.writer.flush()
         self.writer.close()
 

@@ -57,7 +57,7 @@ BUILTIN_PLUGINS = (
 )
 #: The version of the hooks and records a plugin is written against. The major number
 #: changes when a plugin written for the previous one could break.
-API_VERSION = "1.3"
+API_VERSION = "1.4"
 #: The module attribute where a plugin states the API versions it supports.
 API_ATTRIBUTE = "STGCN_API"
 

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from stgcn.model.graph import Layout
     from stgcn.plugins.backend import Precision
+    from stgcn.plugins.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -151,12 +152,19 @@ class RunBackend(Backend, Accelerator, Protocol):
 
 
 BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset[Any]"]
+#: ``build(split, data_path, options, training=...)`` (plugin API 1.4), for a record
+#: declared with ``build_training=True``: ``training`` says whether the split is built to
+#: train on (random sampling, augmentation) or to evaluate (the same clips every time)
+BuildDatasetForPurpose = Callable[..., "TorchDataset[Any]"]
 #: ``read_sample(path)``: one clip file read into a float32 array
 ReadClip = Callable[["Path"], "np.ndarray"]
 #: ``read_sample(path, options)`` (plugin API 1.2): read as the model's data options say
 #: (see :meth:`Dataset.reads_sample_options`)
 ReadClipWithOptions = Callable[["Path", "Mapping[str, Any]"], "np.ndarray"]
 ReadSample = ReadClip | ReadClipWithOptions
+#: ``read_named_clip(path, clip, options)`` (plugin API 1.4): the clip named ``clip``
+#: inside the file at ``path`` that holds many (``stgcn predict --input FILE#CLIP``)
+ReadNamedClip = Callable[["Path", str, "Mapping[str, Any]"], "np.ndarray"]
 Describe = Callable[["Path | None", "Mapping[str, Any]"], "DataFacts"]
 AugmentBatch = Callable[["torch.Tensor", "Mapping[str, Any]"], "torch.Tensor"]
 
@@ -187,6 +195,10 @@ class Dataset:
     ``build(split, data_path, options)`` returns a ``torch.utils.data.Dataset`` whose
     items are ``(float32 tensor (in_channels, T, V, num_person), int label)``, with
     ``split`` "train" or "val". ``options`` carries ``--data-option KEY=VALUE`` pairs.
+    One declared with ``build_training=True`` (plugin API 1.4) also gets the keyword
+    ``training``: True only for the split the trainer trains on, False for validation and
+    for ``stgcn eval`` of either split, which must then give the same clips every time
+    (no random windows, no augmentation).
     ``recipe`` holds the training settings this data wants by default (epochs,
     batch_size, lr, steps, ...); command-line options still win.
     ``read_sample(path)`` reads one clip in the dataset's own file format (a raw
@@ -195,6 +207,9 @@ class Dataset:
     ``read_sample_options=True`` (or of a plugin whose ``STGCN_API`` starts at 1.2)
     gets the model's data options as a second argument, so that the clip is read as
     the model was trained on it.
+    ``read_named_clip(path, clip, options)`` (plugin API 1.4) reads one clip out of a
+    file that holds many (an annotation pickle, a split's arrays), by the name the
+    dataset gives it (its ``sample_names``): ``stgcn predict --input FILE#CLIP``.
     ``describe(data_path, options)`` (plugin API 1.2) gives the facts the data itself
     decides: classes, layout, channels, persons (:class:`DataFacts`). A dataset with
     one registers ``num_class=0`` when its classes are known only from its data.
@@ -212,7 +227,7 @@ class Dataset:
 
     name: str
     num_class: int
-    build: BuildDataset
+    build: BuildDataset | BuildDatasetForPurpose
     layout: str | Layout = "openpose"
     strategy: str = "spatial"
     in_channels: int = 3
@@ -232,6 +247,11 @@ class Dataset:
     #: whether ``read_sample`` takes the data options as a second argument; None leaves
     #: it to the plugin's ``STGCN_API``: options when the range starts at 1.2 or later
     read_sample_options: bool | None = None
+    read_named_clip: ReadNamedClip | None = None
+    #: whether ``build`` takes the keyword ``training`` (plugin API 1.4); without it
+    #: ``build`` gets three arguments, as before, and ``stgcn eval`` draws its random
+    #: numbers from fixed seeds so that two evaluations agree
+    build_training: bool = False
     #: the distribution that registered this record and the ``STGCN_API`` range its
     #: module declares: the registry fills both in, a plugin leaves them out
     plugin: str = field(default="", compare=False)
@@ -250,6 +270,16 @@ class Dataset:
         except InvalidSpecifier:
             return False
         return not any(Version(old) in supported for old in ("1.0", "1.1"))
+
+    def build_for(
+        self, split: str, data_path: Path | None, options: Mapping[str, Any], training: bool
+    ) -> TorchDataset[Any]:
+        """``build`` called as the record declares: with ``training`` where it takes it."""
+        if self.build_training:
+            return cast(BuildDatasetForPurpose, self.build)(
+                split, data_path, options, training=training
+            )
+        return cast(BuildDataset, self.build)(split, data_path, options)
 
     def with_facts(self, facts: DataFacts) -> Dataset:
         """This record with the facts that ``facts`` sets (None keeps a field)."""
@@ -299,20 +329,67 @@ class RunLogger(Protocol):
 
 
 @dataclass(frozen=True)
+class LoggerContext:
+    """What a logger is told about the run it records (plugin API 1.4): what
+    ``create`` gets from a :class:`Logger` declared with ``create_with_context=True``.
+
+    ``create`` must not write files: it runs before the work dir exists, and a logger
+    that cannot start (a missing package) stops the run without leaving anything
+    behind. Open files, servers' runs and the like in ``run_started``.
+    """
+
+    #: the run's work dir (it may not exist yet while ``create`` runs)
+    work_dir: Path
+    #: the resolved configuration, as ``config.json`` holds it
+    config: Mapping[str, Any]
+    #: the ``--logger NAME:KEY=VALUE`` options: an instance of the record's ``settings``
+    #: family, or (a record without one, which takes no options) an empty mapping
+    options: Any
+    #: the steps between the ``step`` events this logger gets
+    step_interval: int
+    #: the global step the run goes on after, when it resumes from a checkpoint (after
+    #: ``resuming_from_epoch`` whole epochs); None for a fresh run
+    resuming_from_step: int | None = None
+    resuming_from_epoch: int | None = None
+    #: the last global step and epoch whose ``step`` and ``epoch_ended`` events an earlier
+    #: process of this run sent to its loggers (0 where none): the core does not send
+    #: them again, although the resumed run trains those steps once more
+    sent_through_step: int = 0
+    sent_through_epoch: int = 0
+
+    @property
+    def resuming(self) -> bool:
+        """Whether the run goes on from a checkpoint (``stgcn run --resume``)."""
+        return self.resuming_from_step is not None
+
+
+@dataclass(frozen=True)
 class Logger:
     """Records runs somewhere (TensorBoard, an experiment tracker), chosen with
-    ``stgcn run --logger NAME``.
+    ``stgcn run --logger NAME`` (``--logger NAME:KEY=VALUE`` for each option).
 
     ``create(work_dir, config)`` returns a :class:`RunLogger` for one run (it may leave
     out any of the methods: the events it lacks are not sent to it); raise
     StgcnError there for what the user can fix (a missing package), before training
-    starts.
+    starts. It must not write files (see :class:`LoggerContext`). A record declared
+    with ``create_with_context=True`` (plugin API 1.4) has ``create(context)`` instead,
+    given a :class:`LoggerContext`: the run's facts, whether it resumes, and its
+    options parsed by ``settings``.
     """
 
     name: str
     #: returns a :class:`RunLogger`, or an object with only some of its methods
-    create: Callable[[Path, Mapping[str, Any]], RunLogger | object]
+    create: Callable[..., RunLogger | object]
     description: str = ""
+    #: whether ``create`` takes one :class:`LoggerContext` rather than
+    #: ``(work_dir, config)`` (plugin API 1.4)
+    create_with_context: bool = False
+    #: the :class:`~stgcn.plugins.settings.Settings` family of the logger's
+    #: ``--logger NAME:KEY=VALUE`` options; None: it takes none (plugin API 1.4)
+    settings: type[Settings] | None = None
+    #: the steps between this logger's ``step`` events, where it wants its own interval
+    #: rather than ``--log-every``; the user's ``--logger NAME:every=N`` wins over both
+    step_interval: int | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import random
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from stgcn.data.class_names import class_names_or_numbers
 from stgcn.data.facts import describe, from_checkpoint
 from stgcn.data.streams import build_split, split_options
 from stgcn.errors import StgcnError
+from stgcn.model import checkpoint as ckpt
 from stgcn.model.loading import load_model_and_checkpoint
 from stgcn.plugins.registry import backend_code, get_registry
 from stgcn.training.distributed import World, sum_across
@@ -153,6 +156,26 @@ def sample_names(split_set: Any) -> list[str]:
     return [str(index) for index in range(len(split_set))]
 
 
+#: the seed every host generator starts from while ``stgcn eval`` reads and scores a split
+EVAL_SEED = 0
+
+
+@contextlib.contextmanager
+def fixed_draws(seed: int = EVAL_SEED) -> Iterator[None]:
+    """The host's generators (Python, numpy, torch) seeded with ``seed`` inside, restored
+    after: a dataset written before plugin API 1.4 cannot be told that ``stgcn eval
+    --split train`` is no training, and may still sample at random; this makes two
+    evaluations of one checkpoint agree all the same."""
+    saved = ckpt.rng_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        ckpt.set_rng_state(saved)
+
+
 def evaluate_checkpoint(
     path: str,
     dataset: str | None = None,
@@ -204,29 +227,32 @@ def evaluate_checkpoint(
         from stgcn.fusion import scores_path
 
         scores_path(save_scores)  # before the evaluation, not after it
-    split_set, _ = build_split(chosen, split, folder, data_options)
-    # pinned where the backend asks, as the trainer's loaders are: evaluate()'s
-    # non_blocking copies from unpinned memory would each wait for the device
-    loader = DataLoader(
-        split_set,
-        batch_size=batch_size or saved.get("batch_size", 64),
-        pin_memory=backend.pin_memory,
-    )
-    with backend_code(backend, "setup"):
-        device = backend.setup(0)
-    with backend_code(backend, "prepare_model"):
-        prepared = backend.prepare_model(model.to(device), precision)
-    with backend_code(backend, "precision_part"):
-        run_precision = Precision.for_backend(backend, precision)
     keep = save_scores is not None or keep_scores
-    result = evaluate(
-        prepared,
-        loader,
-        device,
-        run_precision,
-        chosen.num_class,
-        keep_scores=keep,
-    )
+    with fixed_draws():
+        # never a training split here: the dataset gives its evaluation clips (its plugin
+        # is told so where it declares build_training), and the core does not augment them
+        split_set, _ = build_split(chosen, split, folder, data_options, training=False)
+        # pinned where the backend asks, as the trainer's loaders are: evaluate()'s
+        # non_blocking copies from unpinned memory would each wait for the device
+        loader = DataLoader(
+            split_set,
+            batch_size=batch_size or saved.get("batch_size", 64),
+            pin_memory=backend.pin_memory,
+        )
+        with backend_code(backend, "setup"):
+            device = backend.setup(0)
+        with backend_code(backend, "prepare_model"):
+            prepared = backend.prepare_model(model.to(device), precision)
+        with backend_code(backend, "precision_part"):
+            run_precision = Precision.for_backend(backend, precision)
+        result = evaluate(
+            prepared,
+            loader,
+            device,
+            run_precision,
+            chosen.num_class,
+            keep_scores=keep,
+        )
     if save_scores is not None:
         from stgcn.fusion import save_scores as write_scores
 

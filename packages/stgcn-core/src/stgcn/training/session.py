@@ -64,7 +64,7 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     data_path = dataset.data_path_for(config.data_path)
     dataset = describe(dataset, data_path, own_options)
     Augmentation.from_options(config.data_options, dataset.in_channels, dataset.score_channel)
-    check_loggers(config.loggers, registry)
+    check_loggers(config.loggers, registry, config.log_every)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")
     with backend_code(backend, "device_count"):
@@ -240,10 +240,10 @@ def build_data(session: Session, device: torch.device) -> TrainingData:
         train_options.update(session.dataset.batch_augment_options)
     on_device = device.type != "cpu"  # accelerators convert whole batches to the modality
     train_set, modality = build_split(
-        session.dataset, "train", session.data_path, train_options, on_device
+        session.dataset, "train", session.data_path, train_options, on_device, training=True
     )
     val_set, _ = build_split(
-        session.dataset, "val", session.data_path, config.data_options, on_device
+        session.dataset, "val", session.data_path, config.data_options, on_device, training=False
     )
     transform = modality if on_device and not modality.identity else None
     return TrainingData(SeededSamples(train_set, config.seed), val_set, augment, transform)

@@ -32,6 +32,7 @@ from stgcn.data.facts import facts_of
 from stgcn.data.streams import Stream
 from stgcn.errors import StgcnError
 from stgcn.loggers import Progress, RunLoggers, open_loggers, say
+from stgcn.loggers.events import ResumePoint
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import CLIP_FRAMES_KEY, Checkpoint
 from stgcn.model.network import STGCN
@@ -198,11 +199,28 @@ class Trainer:
         if not self.world.is_main:
             return
         config, work_dir = self.config, self.session.work_dir
-        self.loggers = open_loggers(config.loggers, work_dir, config.to_dict(), self.registry)
+        self.loggers = open_loggers(
+            config.loggers, work_dir, config.to_dict(), self.registry, self._resume_point()
+        )
         work_dir.mkdir(parents=True, exist_ok=True)
         ckpt.atomic_write_text(config.to_json(), work_dir / "config.json")
         restart_metrics(work_dir / METRICS, self.start_epoch)
         self.loggers.run_started(config.to_dict())
+
+    def _resume_point(self) -> ResumePoint | None:
+        """Where a resumed run goes on, in global steps (None for a fresh run)."""
+        if self.start_epoch == 0 and self.resume_position is None:
+            return None
+        if self.resume_position is not None:
+            position = self.resume_position
+            first = position.step_for(self.world.size, self.config.batch_size)
+            epoch = position.epoch
+        else:
+            first, epoch = 0, self.start_epoch
+        order = epoch_order_for(self.train_set, self.session, epoch)
+        full = fills_batches(self.train_set, self.session)
+        steps = steps_in_epoch(len(order), self.config.batch_size, full)
+        return ResumePoint(self.start_epoch, epoch * steps + first)
 
     def train(self) -> TrainResult:
         """Every remaining epoch; the loggers hear how the run ended, also when it failed."""
@@ -284,9 +302,10 @@ class Trainer:
             watch.add(loss, int(y.shape[0]), step + 1, self.precision.step_overflowed())
             clock.lap(int(y.shape[0]))
             global_step = epoch * steps + step + 1
-            logged = global_step % config.log_every == 0
+            logged = self.loggers.wants_step(global_step)
             shown: dict[str, str] = {}
-            if logged or progress.shows_next():  # the interval's one read of the device
+            due = global_step % config.log_every == 0
+            if due or logged or progress.shows_next():  # the interval's one read of the device
                 watch.read_total()  # a non-finite loss so far ends the run here
                 shown = self._log_step(global_step, loss.item(), lr, clock, logged)
             progress.update(**shown)
@@ -334,8 +353,8 @@ class Trainer:
     def _log_step(
         self, global_step: int, loss: float, lr: float, clock: StepClock, logged: bool
     ) -> dict[str, str]:
-        """The progress line's figures; with ``logged`` (every ``log_every`` steps) the
-        loggers get them too."""
+        """The progress line's figures; with ``logged`` (a step some logger's interval
+        asks for) the loggers get them too."""
         rate = clock.samples_per_second(self.world.size)
         if self.loggers and logged:
             scalars = {"train/loss": loss, "train/lr": lr, "train/samples_per_s": rate}

@@ -119,20 +119,28 @@ def build_split(
     data_path: Any,
     options: Mapping[str, Any] | None,
     on_device: bool = False,
+    training: bool | None = None,
 ) -> tuple[Any, Stream]:
     """``dataset.build`` without the core's options; training clips augmented here, and
     clips converted to the stream here unless the caller converts whole batches on its
-    device (``on_device``)."""
+    device (``on_device``). ``training`` (by default: the split is "train") says whether
+    the split is trained on: only then does the core augment its clips, and a dataset
+    that declares ``build_training`` is told so, to sample at random or not."""
+    training = split == "train" if training is None else training
     modality, rest = split_options(options)
     stream = Stream.of(dataset, modality)
     augment = Augmentation.from_options(
         dict(options or {}), dataset.in_channels, bool(dataset.score_channel)
     )
+    purpose = f", training={training}" if dataset.build_training else ""
     built = PluginSamples(
-        plugin_call(dataset, f"build({split!r})", dataset.build, split, data_path, rest), dataset
+        plugin_call(
+            dataset, f"build({split!r}{purpose})", dataset.build_for, split, data_path, rest, training
+        ),
+        dataset,
     )
     per_clip = None if stream.identity or on_device else stream
-    wanted = augment if split == "train" and augment.active else None
+    wanted = augment if training and augment.active else None
     if per_clip is None and wanted is None:
         return built, stream
     return StreamSplit(built, per_clip, wanted), stream
