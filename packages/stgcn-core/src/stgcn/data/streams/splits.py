@@ -133,12 +133,9 @@ def build_split(
         dict(options or {}), dataset.in_channels, bool(dataset.score_channel)
     )
     purpose = f", training={training}" if dataset.build_training else ""
-    built = PluginSamples(
-        plugin_call(
-            dataset, f"build({split!r}{purpose})", dataset.build_for, split, data_path, rest, training
-        ),
-        dataset,
-    )
+    place = f"build({split!r}{purpose})"
+    samples = plugin_call(dataset, place, dataset.build_for, split, data_path, rest, training)
+    built = PluginSamples(samples, dataset)
     per_clip = None if stream.identity or on_device else stream
     wanted = augment if training and augment.active else None
     if per_clip is None and wanted is None:
