@@ -89,7 +89,9 @@ def open_pose(options: Mapping[str, str]) -> PoseModel:
     _mediapipe()
     from stgcn_pose_mediapipe.people import MediaPipePeople
 
-    return MediaPipePeople(parsed.max_people, parsed.min_detection_confidence)
+    return MediaPipePeople(
+        parsed.max_people, parsed.min_detection_confidence, parsed.min_tracking_confidence
+    )
 
 
 class MediaPipePose:

@@ -36,8 +36,12 @@ import numpy as np
 
 from stgcn.errors import StgcnError
 
-#: two skeletons whose boxes overlap this much (intersection over union) are one person
-SAME_PERSON_IOU = 0.5
+#: two skeletons are one person when a quarter of the joints both found lie within this
+#: share of the larger one's box diagonal. Two copies of a person from two tiles agree
+#: on the head and trunk (0.01 apart) and may not on limbs the cut copy guesses (0.4);
+#: two people side by side are apart in every joint
+SAME_PERSON_SPREAD = 0.1
+
 
 #: the wheel's models and the input scaling each was trained with: the detector takes
 #: pixels in [-1, 1], the landmark model pixels in [0, 1]
@@ -81,21 +85,25 @@ def tile_offsets(width: int, height: int) -> list[tuple[int, int, int]]:
     return [(0, int(start), side) for start in starts]
 
 
-def box(person: np.ndarray) -> np.ndarray:
-    """``(x0, y0, x1, y1)`` of the landmarks found (score above 0)."""
+def diagonal(person: np.ndarray) -> float:
+    """The diagonal of the box of the landmarks found (score above 0)."""
     found = person[person[:, 2] > 0, :2]
     if len(found) == 0:
-        return np.zeros(4, dtype=np.float64)
-    return np.concatenate([found.min(axis=0), found.max(axis=0)]).astype(np.float64)
+        return 0.0
+    return float(np.linalg.norm(found.max(axis=0) - found.min(axis=0)))
 
 
-def overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two boxes."""
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inner = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inner
-    return inner / union if union > 0 else 0.0
+def same_person(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether ``a`` and ``b`` are one person seen twice (in two overlapping tiles): the
+    closest quarter of the joints found in both lie close together. Box overlap would not
+    do: a copy cut by a tile's edge has a narrower box than the whole one (intersection
+    over union 0.5, measured), and its arms differ."""
+    both = (a[:, 2] > 0) & (b[:, 2] > 0)
+    if not both.any():
+        return False
+    distances = np.linalg.norm(a[both, :2] - b[both, :2], axis=1)
+    spread = float(np.quantile(distances, 0.25))
+    return spread < SAME_PERSON_SPREAD * max(diagonal(a), diagonal(b))
 
 
 def salience(person: np.ndarray) -> float:
@@ -107,7 +115,7 @@ def distinct(people: Sequence[np.ndarray], limit: int) -> list[np.ndarray]:
     """The ``limit`` most salient people, a person found twice (in two tiles) kept once."""
     kept: list[np.ndarray] = []
     for person in sorted(people, key=salience, reverse=True):
-        if all(overlap(box(person), box(other)) < SAME_PERSON_IOU for other in kept):
+        if not any(same_person(person, other) for other in kept):
             kept.append(person)
     return kept[:limit]
 
@@ -126,25 +134,41 @@ class MediaPipePeople:
     """A :class:`stgcn.records.PoseModel` finding up to ``max_people`` people a frame,
     33 landmarks each, the most salient first."""
 
-    def __init__(self, max_people: int, min_detection_confidence: float) -> None:
+    def __init__(
+        self, max_people: int, min_detection_confidence: float, min_tracking_confidence: float
+    ) -> None:
         import mediapipe as mp
-        from mediapipe.tasks.python import BaseOptions, vision
 
         self._mp = mp
         self.max_people = max_people
-        options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_buffer=task_bundle()),
-            running_mode=vision.RunningMode.IMAGE,
-            num_poses=max_people,
-            min_pose_detection_confidence=min_detection_confidence,
-        )
-        self._landmarker: Any = vision.PoseLandmarker.create_from_options(options)
+        self._confidence = (min_detection_confidence, min_tracking_confidence)
+        #: one landmarker per tile, each following the people of its tile
+        self._tiles: dict[tuple[int, int, int], Any] = {}
+        self._frame = 0
 
-    def _tile(self, image: np.ndarray) -> list[np.ndarray]:
-        wrapped = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=image)
+    def _landmarker(self, tile: tuple[int, int, int]) -> Any:
+        if tile not in self._tiles:
+            from mediapipe.tasks.python import BaseOptions, vision
+
+            detection, tracking = self._confidence
+            options = vision.PoseLandmarkerOptions(
+                base_options=BaseOptions(model_asset_buffer=task_bundle()),
+                running_mode=vision.RunningMode.VIDEO,
+                num_poses=self.max_people,
+                min_pose_detection_confidence=detection,
+                min_tracking_confidence=tracking,
+            )
+            self._tiles[tile] = vision.PoseLandmarker.create_from_options(options)
+        return self._tiles[tile]
+
+    def _tile(self, image: np.ndarray, tile: tuple[int, int, int]) -> list[np.ndarray]:
+        x, y, side = tile
+        crop = np.ascontiguousarray(image[y : y + side, x : x + side])
+        wrapped = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=crop)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "SymbolDatabase.GetPrototype", UserWarning)
-            result = self._landmarker.detect(wrapped)
+            # the video mode wants increasing times: the frame's number, in milliseconds
+            result = self._landmarker(tile).detect_for_video(wrapped, self._frame)
         return [
             np.array([[mark.x, mark.y, mark.visibility] for mark in pose], dtype=np.float64)
             for pose in result.pose_landmarks
@@ -155,13 +179,16 @@ class MediaPipePeople:
             raise StgcnError(f"mediapipe takes RGB uint8 images, got {image.dtype} {image.shape}")
         height, width = image.shape[:2]
         found = []
-        for x, y, side in tile_offsets(width, height):
-            tile = np.ascontiguousarray(image[y : y + side, x : x + side])
-            for landmarks in self._tile(tile):
+        for tile in tile_offsets(width, height):
+            x, y, side = tile
+            for landmarks in self._tile(image, tile):
                 landmarks[:, 0] = (landmarks[:, 0] * side + x) / width
                 landmarks[:, 1] = (landmarks[:, 1] * side + y) / height
                 found.append(in_frame(landmarks))
+        self._frame += 1
         return distinct(found, self.max_people)
 
     def close(self) -> None:
-        self._landmarker.close()
+        for landmarker in self._tiles.values():
+            landmarker.close()
+        self._tiles.clear()
