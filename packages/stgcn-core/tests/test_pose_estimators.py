@@ -130,3 +130,23 @@ def test_without_opencv_a_video_is_one_line(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(builtins, "__import__", no_cv2)
     with pytest.raises(StgcnError, match=r"needs OpenCV .*stgcn-core\[video\]"):
         video.video_facts(clip)
+
+
+def test_max_people_reaches_the_estimators_people_option() -> None:
+    from stgcn.pose import COCO_17, joint_map
+    from stgcn.pose.inputs import check_max_people, estimator_options_for
+
+    layouts = {"coco": joint_map(COCO_17, "coco")}
+    counting = PoseEstimator("counting", lambda options: None, COCO_17, layouts,
+                             people_option="people")  # fmt: skip
+    plain = PoseEstimator("plain", lambda options: None, COCO_17, layouts)
+    assert estimator_options_for(counting, {"speed": "1"}, 3) == {"speed": "1", "people": "3"}
+    assert estimator_options_for(counting, {"people": "3"}, 3) == {"people": "3"}
+    assert estimator_options_for(counting, {}, None) == {}
+    assert estimator_options_for(plain, {"speed": "1"}, 3) == {"speed": "1"}
+    with pytest.raises(StgcnError, match="--max-people 2 and --estimator-option people=3"):
+        estimator_options_for(counting, {"people": "3"}, 2)
+    check_max_people(None)
+    check_max_people(1)
+    with pytest.raises(StgcnError, match="--max-people must be at least 1, got 0"):
+        check_max_people(0)

@@ -14,12 +14,15 @@ Why this way, measured on scikit-image's astronaut and cameraman side by side (R
 - Its person detector sees the frame shrunk to 224 x 224: on a wide frame of two people
   side by side it found one of the two. Run on square tiles of the frame's height (half
   a tile apart, so that whoever fits in a tile is whole in one), it found both in every
-  frame; a person seen in two tiles is kept once (the more visible copy).
+  frame; a person seen in two tiles is kept once (the more salient copy).
+- Each tile has its own landmarker in the video mode: a person it found is tracked in
+  the next frames, which kept the cameraman (whom the detector finds only now and then
+  when alone at the frame's edge) in every frame of a clip where the image mode lost him.
 - OpenCV's DNN module cannot read the wheel's detector (its sparse weights use the TFLite
   DENSIFY operator), and its HOG people detector wants whole standing bodies.
 
-Each frame is estimated afresh (the Tasks image mode): no smoothing and no identity
-across frames; who is who from frame to frame is the caller's business.
+The tracking follows positions within a tile, not identities across the frame: the
+skeletons come most salient first, and who is who from frame to frame is the caller's.
 """
 
 from __future__ import annotations

@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.pose.inputs import SkeletonInput, check_estimator, check_max_people, read_skeletons
+from stgcn.pose.inputs import (
+    SkeletonInput,
+    check_estimator,
+    check_max_people,
+    estimator_options_for,
+    read_skeletons,
+)
 from stgcn.pose.skeletons import write_json
 
 if TYPE_CHECKING:
@@ -232,6 +238,7 @@ def extract(
         raise StgcnError("a Kinetics-skeleton set holds openpose skeletons (18 joints)")
     if kind == "video":
         check_estimator(_estimator(estimator), layout)
+        estimator_options_for(_estimator(estimator), estimator_options or {}, max_people)
     elif frame_size is None:
         raise StgcnError(f"--{kind} files hold pixel coordinates: give --frame-size WIDTHxHEIGHT")
     if output.resolve() == root.resolve() or root.resolve() in output.resolve().parents:

@@ -48,7 +48,7 @@ def check_max_people(max_people: int | None) -> None:
         raise StgcnError(f"--max-people must be at least 1, got {max_people}")
 
 
-def estimator_options(
+def estimator_options_for(
     estimator: PoseEstimator, options: Mapping[str, str], max_people: int | None
 ) -> dict[str, str]:
     """The options the estimator opens with: ``--max-people`` reaches an estimator that
@@ -94,7 +94,7 @@ def _read(
         if estimator is None:
             raise ValueError(f"reading the video {source.path} needs its pose estimator record")
         check_estimator(estimator, layout)
-        options = estimator_options(estimator, source.estimator_options, source.max_people)
+        options = estimator_options_for(estimator, source.estimator_options, source.max_people)
         raw = estimate_video(source.path, estimator, options, on_frame)
         return raw.to_layout(layout, estimator.layouts)
     if source.frame_size is None:
