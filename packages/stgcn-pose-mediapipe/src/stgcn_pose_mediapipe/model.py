@@ -70,6 +70,21 @@ def settings(options: Mapping[str, str]) -> dict[str, object]:
     return {"static_image_mode": False, **parsed}
 
 
+def in_frame(landmarks: np.ndarray) -> np.ndarray:
+    """MediaPipe's ``(33, 3)`` landmarks as a skeleton: float32, the visibility clipped
+    to [0, 1] as the score, and a landmark outside the frame not found.
+
+    MediaPipe places every landmark, also those outside the frame (legs below a
+    portrait's edge, at y = 1.9 with a low visibility); OpenPose, and so the Kinetics
+    data, reports such joints as not found. Do the same: x = y = score = 0.
+    """
+    person = np.asarray(landmarks, dtype=np.float32).copy()
+    person[:, 2] = np.clip(person[:, 2], 0.0, 1.0)
+    outside = ((person[:, :2] < 0.0) | (person[:, :2] > 1.0)).any(axis=1)
+    person[outside] = 0.0
+    return person
+
+
 def _mediapipe() -> None:
     try:
         import mediapipe  # noqa: F401
@@ -117,17 +132,8 @@ class MediaPipePose:
             results = self._pose.process(np.ascontiguousarray(image))
         if results.pose_landmarks is None:
             return []
-        person = np.array(
-            [[mark.x, mark.y, mark.visibility] for mark in results.pose_landmarks.landmark],
-            dtype=np.float32,
-        )
-        person[:, 2] = np.clip(person[:, 2], 0.0, 1.0)
-        # MediaPipe places every landmark, also those outside the frame (legs below a
-        # portrait's edge, at y = 1.9 with a low visibility); OpenPose, and so the
-        # Kinetics data, reports such joints as not found. Do the same: x = y = score = 0.
-        outside = ((person[:, :2] < 0.0) | (person[:, :2] > 1.0)).any(axis=1)
-        person[outside] = 0.0
-        return [person]
+        landmarks = results.pose_landmarks.landmark
+        return [in_frame(np.array([[mark.x, mark.y, mark.visibility] for mark in landmarks]))]
 
     def close(self) -> None:
         self._pose.close()

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from stgcn.errors import StgcnError
+from stgcn_pose_mediapipe.model import in_frame
 
 #: two skeletons are one person when a quarter of the joints both found lie within this
 #: share of the larger one's box diagonal. Two copies of a person from two tiles agree
@@ -121,16 +122,6 @@ def distinct(people: Sequence[np.ndarray], limit: int) -> list[np.ndarray]:
         if not any(same_person(person, other) for other in kept):
             kept.append(person)
     return kept[:limit]
-
-
-def in_frame(landmarks: np.ndarray) -> np.ndarray:
-    """Visibility clipped to [0, 1] as the score; a landmark outside the frame not found
-    (x = y = score = 0), as OpenPose, and so the Kinetics data, reports it."""
-    person = landmarks.astype(np.float32)
-    person[:, 2] = np.clip(person[:, 2], 0.0, 1.0)
-    outside = ((person[:, :2] < 0.0) | (person[:, :2] > 1.0)).any(axis=1)
-    person[outside] = 0.0
-    return person
 
 
 class MediaPipePeople:
