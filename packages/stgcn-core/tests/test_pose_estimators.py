@@ -158,3 +158,26 @@ def test_an_estimator_bug_is_one_line_naming_the_plugin(site, tmp_path) -> None:
         "IndexError: index 5 is out of bounds for axis 1 with size 3; --debug shows the traceback"
     )
     assert isinstance(raised.value.__cause__, IndexError)
+
+
+def test_max_people_reaches_the_estimators_people_option() -> None:
+    from stgcn.pose import COCO_17, joint_map
+    from stgcn.pose.inputs import check_max_people, estimator_options_for
+
+    layouts = {"coco": joint_map(COCO_17, "coco")}
+
+    def no_model(options):
+        return None
+
+    counting = PoseEstimator("counting", no_model, COCO_17, layouts, people_option="people")
+    plain = PoseEstimator("plain", no_model, COCO_17, layouts)
+    assert estimator_options_for(counting, {"speed": "1"}, 3) == {"speed": "1", "people": "3"}
+    assert estimator_options_for(counting, {"people": "3"}, 3) == {"people": "3"}
+    assert estimator_options_for(counting, {}, None) == {}
+    assert estimator_options_for(plain, {"speed": "1"}, 3) == {"speed": "1"}
+    with pytest.raises(StgcnError, match="--max-people 2 and --estimator-option people=3"):
+        estimator_options_for(counting, {"people": "3"}, 2)
+    check_max_people(None)
+    check_max_people(1)
+    with pytest.raises(StgcnError, match="--max-people must be at least 1, got 0"):
+        check_max_people(0)

@@ -37,6 +37,22 @@ def test_model_input_follows_the_kinetics_convention() -> None:
     assert sequence.model_input(2, 3, 2).shape == (3, 1, 18, 2)
 
 
+def test_most_salient_keeps_the_highest_summed_scores() -> None:
+    weak, middle, strong = person(0.1, 0.1, 0.2), person(0.5, 0.5, 0.5), person(0.9, 0.9, 0.9)
+    sequence = PoseSequence(OPENPOSE_18, [[weak, strong, middle], [], [weak]], 640, 480, 30.0)
+    kept = sequence.most_salient(2)
+    assert [[float(p[0, 2]) for p in persons] for persons in kept.frames] == [
+        [pytest.approx(0.9), pytest.approx(0.5)],
+        [],
+        [pytest.approx(0.2)],
+    ]
+    assert (kept.width, kept.height, kept.fps, kept.joints) == (640, 480, 30.0, OPENPOSE_18)
+    assert len(sequence.frames[0]) == 3  # the original is left as it was
+    # written to a clip, most salient first: what a model's person slots take
+    clip = kept.to_kinetics("walking", 0)
+    assert [s["score"][0] for s in clip["data"][0]["skeleton"]] == [0.9, 0.5]
+
+
 def test_an_estimators_own_joints_are_refused_until_mapped() -> None:
     sequence = PoseSequence(("a", "b"), [[np.zeros((2, 3), np.float32)]])
     with pytest.raises(StgcnError, match="brought to a layout"):

@@ -20,7 +20,7 @@ OPENPOSE = {name: index for index, name in enumerate(LAYOUT_JOINTS["openpose"])}
 
 def test_the_plugin_registers_mediapipe() -> None:
     estimator = get_registry().pose_estimator("mediapipe")
-    assert estimator.max_persons == 1 and len(estimator.joints) == 33
+    assert estimator.max_persons is None and len(estimator.joints) == 33
     assert sorted(estimator.layouts) == ["coco", "openpose"]
     # the maps against MediaPipe's order (REFERENCE §9), by index
     openpose = estimator.layouts["openpose"].sources

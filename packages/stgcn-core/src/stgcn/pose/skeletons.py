@@ -26,6 +26,12 @@ from stgcn.pose.joints import LAYOUT_JOINTS, JointMap, joint_map
 JSON_DIGITS = 4
 
 
+def most_salient(persons: list[np.ndarray], count: int) -> list[np.ndarray]:
+    """The ``count`` people of one frame with the highest summed score, highest first
+    (the Kinetics convention; a stable sort keeps ties in the estimator's order)."""
+    return sorted(persons, key=lambda p: -float(np.sum(p[:, 2])))[:count]
+
+
 @dataclass
 class PoseSequence:
     """The skeletons of every frame of one video: ``frames[t]`` lists the persons of
@@ -66,6 +72,12 @@ class PoseSequence:
         chosen = (maps or {}).get(layout) or joint_map(self.joints, layout)
         return self.mapped(chosen)
 
+    def most_salient(self, count: int) -> PoseSequence:
+        """The same frames with at most ``count`` people each: the highest summed scores,
+        in that order (the order :meth:`model_input` ranks them in)."""
+        frames = [most_salient(persons, count) for persons in self.frames]
+        return PoseSequence(self.joints, frames, self.width, self.height, self.fps)
+
     def model_input(self, start: int, end: int, num_person: int) -> np.ndarray:
         """Frames ``[start, end)`` as float32 ``(3, end - start, V, num_person)`` in the
         Kinetics convention: x, y minus 0.5, both 0 where the score is 0; each frame's
@@ -77,7 +89,7 @@ class PoseSequence:
         for row, persons in enumerate(self.frames[start:end]):
             if not persons:
                 continue
-            ranked = sorted(persons, key=lambda p: -float(np.sum(p[:, 2])))[:num_person]
+            ranked = most_salient(persons, num_person)
             for slot, person in enumerate(ranked):
                 values = person.astype(np.float64)
                 found = values[:, 2] > 0

@@ -1,0 +1,165 @@
+"""Several people a frame with the real models (``max_people``): scikit-image's astronaut
+and cameraman side by side on video, walking apart, entering and leaving; and
+``stgcn data extract --max-people`` writing them into Kinetics clips."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pose_helpers import (
+    PEOPLE_WIDTH,
+    PHOTO_SIZE,
+    TWO_FRAMES,
+    TWO_WALKERS,
+    Walker,
+    assert_one_line_error,
+    make_people_video,
+)
+
+from stgcn.errors import StgcnError
+from stgcn.plugins.registry import get_registry
+from stgcn.pose.skeletons import read_kinetics
+from stgcn.pose.video import estimate_video
+from stgcn.testing.helpers import run_stgcn
+
+NOSE, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 11, 12
+
+
+@pytest.fixture(scope="module")
+def two_people_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("people")
+    return make_people_video(folder / "two.mp4", TWO_FRAMES, TWO_WALKERS)
+
+
+def over_photo(person: np.ndarray, walker: Walker, t: int) -> bool:
+    """The person's nose lies over the walker's photograph in frame ``t``."""
+    left = walker.left(t)
+    assert left is not None
+    return left / PEOPLE_WIDTH < person[NOSE, 0] < (left + PHOTO_SIZE) / PEOPLE_WIDTH
+
+
+def test_the_plugin_says_it_finds_several_people() -> None:
+    estimator = get_registry().pose_estimator("mediapipe")
+    assert estimator.max_persons is None and estimator.people_option == "max_people"
+
+
+def test_two_people_at_their_places(two_people_video: Path) -> None:
+    estimator = get_registry().pose_estimator("mediapipe")
+    raw = estimate_video(two_people_video, estimator, {"max_people": "2"})
+    assert len(raw.frames) == TWO_FRAMES
+    noses = np.zeros((TWO_FRAMES, 2))
+    for t, persons in enumerate(raw.frames):
+        assert len(persons) == 2, t
+        # most salient first (summed score), as the core ranks people
+        assert persons[0][:, 2].sum() >= persons[1][:, 2].sum()
+        by_x = sorted(persons, key=lambda person: float(person[NOSE, 0]))
+        for person, walker in zip(by_x, TWO_WALKERS, strict=True):
+            assert person.shape == (33, 3) and person.dtype == np.float32
+            assert over_photo(person, walker, t), (t, walker.photo, person[NOSE])
+            assert person[NOSE, 2] > 0.5
+        noses[t] = [by_x[0][NOSE, 0], by_x[1][NOSE, 0]]
+    # the astronaut faces the camera upright: her left shoulder is on the image's right,
+    # both below her nose (the cameraman bends to his camera: his nose is as low)
+    for persons in raw.frames:
+        astronaut = min(persons, key=lambda person: float(person[NOSE, 0]))
+        assert astronaut[LEFT_SHOULDER, 0] > astronaut[RIGHT_SHOULDER, 0]
+        assert astronaut[NOSE, 1] < astronaut[[LEFT_SHOULDER, RIGHT_SHOULDER], 1].min()
+    # each nose follows its photograph: 3 pixels a frame, one left and one right
+    steps = np.arange(TWO_FRAMES)
+    for column, walker in enumerate(TWO_WALKERS):
+        slope = np.polyfit(steps, noses[:, column] * PEOPLE_WIDTH, 1)[0]
+        assert slope == pytest.approx(walker.shift, abs=1.0), walker.photo
+
+
+def test_people_entering_and_leaving(tmp_path: Path) -> None:
+    # the astronaut leaves after frame 5, the cameraman comes in at frame 3
+    astronaut = Walker("astronaut", 60, -3, leave=6)
+    cameraman = Walker("cameraman", 360, 3, enter=3)
+    frames = 9
+    video = make_people_video(tmp_path / "in-and-out.mp4", frames, (astronaut, cameraman))
+    estimator = get_registry().pose_estimator("mediapipe")
+    raw = estimate_video(video, estimator, {"max_people": "2"})
+    seen: dict[str, list[int]] = {"astronaut": [], "cameraman": []}
+    for t, persons in enumerate(raw.frames):
+        for person in persons:
+            # every skeleton is one of the people in view, each found once
+            (walker,) = [w for w in (astronaut, cameraman) if w.left(t) is not None
+                         and over_photo(person, w, t)]  # fmt: skip
+            seen[walker.photo].append(t)
+    assert seen["astronaut"] == list(range(6))
+    # the detector may need a frame to pick up a newcomer; from then on he is tracked
+    assert seen["cameraman"] in (list(range(3, frames)), list(range(4, frames)))
+
+
+def test_max_people_option() -> None:
+    estimator = get_registry().pose_estimator("mediapipe")
+    for bad in ("0", "two"):
+        with pytest.raises(StgcnError, match="max_people"):
+            estimator.open({"max_people": bad})
+
+
+def _clip(output: Path) -> dict:
+    (path,) = (output / "kinetics_train").glob("*.json")
+    return json.loads(path.read_text())
+
+
+def test_extract_writes_the_people_of_each_frame(two_people_video: Path, tmp_path: Path) -> None:
+    videos = tmp_path / "videos" / "walking_apart"
+    videos.mkdir(parents=True)
+    (videos / "two.mp4").symlink_to(two_people_video)
+    written = {}
+    for count in (2, 1):
+        output = tmp_path / f"set{count}"
+        ran = run_stgcn("data", "extract", "--videos", str(videos.parent), "--output",
+                        str(output), "--val-ratio", "0", "--workers", "1",
+                        "--max-people", str(count))  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        written[count] = _clip(output)
+        assert json.loads((output / "extract.json").read_text())["max_people"] == count
+    two, one = written[2]["data"], written[1]["data"]
+    assert [entry["frame_index"] for entry in two] == list(range(TWO_FRAMES))
+    assert [entry["frame_index"] for entry in one] == list(range(TWO_FRAMES))
+    for t, entry in enumerate(two):
+        skeletons = entry["skeleton"]
+        assert len(skeletons) == 2
+        assert all(len(s["pose"]) == 36 and len(s["score"]) == 18 for s in skeletons)
+        # written most salient first, the order a model's two person slots take them in
+        assert sum(skeletons[0]["score"]) >= sum(skeletons[1]["score"])
+        by_x = sorted(skeletons, key=lambda s: s["pose"][0])
+        for skeleton, walker in zip(by_x, TWO_WALKERS, strict=True):
+            nose = np.array([skeleton["pose"][0], skeleton["pose"][1], skeleton["score"][0]])
+            assert over_photo(nose[None], walker, t)
+    # one person a frame: the one-person graph follows the person its detector ranks
+    # first (the astronaut, facing the camera), one of the two, in every frame
+    for t, entry in enumerate(one):
+        (skeleton,) = entry["skeleton"]
+        nose = np.array([skeleton["pose"][0], skeleton["pose"][1], skeleton["score"][0]])
+        assert over_photo(nose[None], TWO_WALKERS[0], t), t
+        same = [s for s in two[t]["skeleton"] if abs(s["pose"][0] - skeleton["pose"][0]) < 0.03]
+        assert len(same) == 1, t
+    # the clip reads back as a Kinetics clip of two people a frame
+    (path,) = (tmp_path / "set2" / "kinetics_train").glob("*.json")
+    assert all(len(persons) == 2 for persons in read_kinetics(path).frames)
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        (["--max-people", "0"], ["--max-people must be at least 1, got 0"]),
+        (["--max-people", "many"], ["'many' is not a valid integer"]),
+        (["--max-people", "2", "--estimator-option", "max_people=3"],
+         ["--max-people 2 and --estimator-option max_people=3 disagree"]),
+    ],
+)  # fmt: skip
+def test_bad_max_people_is_one_line(tmp_path: Path, extra: list[str], fragments) -> None:
+    videos = tmp_path / "videos" / "walking"
+    videos.mkdir(parents=True)
+    (videos / "clip.mp4").write_bytes(b"never opened: the options are checked first")
+    output = tmp_path / "set"
+    ran = run_stgcn("data", "extract", "--videos", str(videos.parent), "--output",
+                    str(output), *extra)  # fmt: skip
+    assert_one_line_error(ran, *fragments)
+    assert not output.exists()
