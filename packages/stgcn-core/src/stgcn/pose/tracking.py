@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 #: cost above which a track and a skeleton are not the same person: 1 is "boxes do not
 #: overlap at all and the joints are 0 box diagonals apart", so one person moving
@@ -128,8 +129,6 @@ class Tracker:
     def update(self, persons: Sequence[np.ndarray]) -> list[Tracked]:
         """This frame's skeletons with their track ids, in the order given; a skeleton
         with no joint found is left out."""
-        from scipy.optimize import linear_sum_assignment
-
         found = [(p, box) for p in persons if (box := box_of(p)) is not None]
         assigned: dict[int, _Track] = {}
         if self._tracks and found:
