@@ -17,6 +17,7 @@ import numpy as np
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.plugins.settings import Settings, option
+from stgcn.records import PoseModel
 
 
 def _fraction(value: object, what: str) -> float:
@@ -53,6 +54,9 @@ class MediaPipeSettings(Settings):
     min_detection_confidence: float = option(0.5, "the score a detection needs", parse=_fraction)
     min_tracking_confidence: float = option(0.5, "the score tracking needs", parse=_fraction)
     smooth_landmarks: bool = option(True, "smooth landmarks across frames")
+    max_people: int = option(
+        1, "people a frame (1: track one person; more: find each afresh)", least=1
+    )
 
 
 #: ``--estimator-option`` keys and their defaults
@@ -61,8 +65,33 @@ DEFAULTS = {key: str(default).lower() for key, default, _ in MediaPipeSettings.h
 
 def settings(options: Mapping[str, str]) -> dict[str, object]:
     """The keyword arguments of ``mp.solutions.pose.Pose``, checked."""
+    parsed = dataclasses.asdict(MediaPipeSettings.parse(options))
+    parsed.pop("max_people")
+    return {"static_image_mode": False, **parsed}
+
+
+def _mediapipe() -> None:
+    try:
+        import mediapipe  # noqa: F401
+    except ImportError as error:
+        raise StgcnError(
+            f"the mediapipe estimator needs mediapipe 0.10.14 ({first_line(error)}): "
+            "pip install stgcn-pose-mediapipe"
+        ) from None
+
+
+def open_pose(options: Mapping[str, str]) -> PoseModel:
+    """One person tracked (``max_people=1``, the default) or several found in each frame
+    (:mod:`stgcn_pose_mediapipe.people`)."""
     parsed = MediaPipeSettings.parse(options)
-    return {"static_image_mode": False, **dataclasses.asdict(parsed)}
+    if parsed.max_people == 1:
+        return MediaPipePose(options)
+    _mediapipe()
+    from stgcn_pose_mediapipe.people import MediaPipePeople
+
+    return MediaPipePeople(
+        parsed.max_people, parsed.min_detection_confidence, parsed.min_tracking_confidence
+    )
 
 
 class MediaPipePose:
@@ -72,13 +101,9 @@ class MediaPipePose:
 
     def __init__(self, options: Mapping[str, str]) -> None:
         kwargs = settings(options)
-        try:
-            import mediapipe as mp
-        except ImportError as error:
-            raise StgcnError(
-                f"the mediapipe estimator needs mediapipe 0.10.14 ({first_line(error)}): "
-                "pip install stgcn-pose-mediapipe"
-            ) from None
+        _mediapipe()
+        import mediapipe as mp
+
         # MediaPipe's C++ graph logs a few lines to the process's stderr as its models
         # start; stgcn.pose.video runs estimators with those native writes set aside
         self._pose = mp.solutions.pose.Pose(**kwargs)

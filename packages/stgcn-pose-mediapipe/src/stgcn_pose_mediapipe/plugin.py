@@ -17,9 +17,9 @@ STGCN_API = ">=1.3,<2"
 
 
 def open_model(options: Mapping[str, str]) -> PoseModel:
-    from stgcn_pose_mediapipe.model import MediaPipePose
+    from stgcn_pose_mediapipe.model import open_pose
 
-    return MediaPipePose(options)
+    return open_pose(options)
 
 
 MEDIAPIPE = PoseEstimator(
@@ -27,8 +27,10 @@ MEDIAPIPE = PoseEstimator(
     open=open_model,
     joints=LANDMARKS,
     layouts=LAYOUTS,
-    description="MediaPipe Pose 0.10.14 (BlazePose full, CPU): one person, 33 landmarks",
-    max_persons=1,
+    description="MediaPipe Pose 0.10.14 (BlazePose full, CPU): 33 landmarks, one person "
+    "tracked or several (max_people)",
+    max_persons=None,
+    people_option="max_people",
 )
 
 

@@ -12,6 +12,7 @@ from stgcn.commands.options import (
     estimator_options,
     frame_size_for,
     frame_size_option,
+    max_people_option,
     one_input,
 )
 from stgcn.errors import StgcnError
@@ -47,6 +48,7 @@ def data_list() -> None:
 @click.option("--output", required=True, type=click.Path(), help="Folder for the training set.")
 @estimator_options("--videos")
 @frame_size_option("With --openpose or --coco-results: the video's size in pixels (e.g. 1280x720).")
+@max_people_option(2, "People a frame to keep (the most salient), and to look for in videos.")
 @click.option(
     "--val-ratio",
     type=float,
@@ -70,6 +72,7 @@ def data_extract(
     estimator: str,
     estimator_option: tuple[str, ...],
     frame_size: str | None,
+    max_people: int,
     val_ratio: float,
     val_list: str | None,
     workers: int,
@@ -98,6 +101,7 @@ def data_extract(
         val_ratio=val_ratio,
         val_list=val_list,
         workers=workers,
+        max_people=max_people,
     )
     for line in describe_extraction(result):
         click.echo(line)

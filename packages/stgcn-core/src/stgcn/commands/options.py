@@ -75,6 +75,19 @@ def estimator_options(video_flag: str) -> Callable[[Command], Command]:
     return add
 
 
+def max_people_option(default: int | None, help: str) -> Callable[[Command], Command]:
+    """``--max-people N``: at most N people a frame, the most salient; an estimator that
+    takes a people option (``PoseEstimator.people_option``) looks for N."""
+    return click.option(
+        "--max-people",
+        type=int,
+        default=default,
+        show_default=default is not None,
+        metavar="N",
+        help=help,
+    )
+
+
 def frame_size_option(help: str) -> Callable[[Command], Command]:
     """``--frame-size WIDTHxHEIGHT``: OpenPose and COCO results files hold pixels."""
     return click.option("--frame-size", metavar="WxH", help=help)

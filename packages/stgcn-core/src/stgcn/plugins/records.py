@@ -359,8 +359,12 @@ class PoseEstimator:
     ``estimate`` returns them; ``layouts`` maps each stgcn layout it can feed
     (``"openpose"``, ``"coco"``) to a :class:`stgcn.pose.JointMap` from those joints,
     so that the core converts its output to whatever layout a model was trained on.
-    ``max_persons`` is 1 for a single-person estimator (MediaPipe Pose), None when it
-    finds any number. Opening may be slow (a model loads); creating the record must not.
+    ``max_persons`` is the most people ``estimate`` returns for one frame: 1 for a
+    single-person estimator, None when it finds any number. ``people_option`` names the
+    ``--estimator-option`` key (a whole number) that sets how many people it looks for;
+    the core's ``--max-people N`` sets it to N. Without one (None) the estimator returns
+    whom it finds and the core keeps the N most salient (highest summed score).
+    Opening may be slow (a model loads); creating the record must not.
     """
 
     name: str
@@ -369,3 +373,4 @@ class PoseEstimator:
     layouts: Mapping[str, Any]
     description: str = ""
     max_persons: int | None = None
+    people_option: str | None = None

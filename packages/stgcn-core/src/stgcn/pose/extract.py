@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.pose.inputs import SkeletonInput, check_estimator, read_skeletons
+from stgcn.pose.inputs import SkeletonInput, check_estimator, check_max_people, read_skeletons
 from stgcn.pose.skeletons import write_json
 
 if TYPE_CHECKING:
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 #: the record of what an output folder holds: a resumed run must extract the same way
 MANIFEST = "extract.json"
 SPLITS = ("train", "val")
+#: people a frame written by default: the two a Kinetics model takes (its num_person),
+#: the most salient (highest summed score) first, as in the release's clips
+KINETICS_PEOPLE = 2
 
 
 @dataclass(frozen=True)
@@ -213,8 +216,10 @@ def extract(
     val_list: str | os.PathLike[str] | None = None,
     workers: int = 1,
     layout: str = "openpose",
+    max_people: int = KINETICS_PEOPLE,
 ) -> dict[str, Any]:
-    """Extract every clip not yet extracted; the figures of the run."""
+    """Extract every clip not yet extracted, at most ``max_people`` people a frame; the
+    figures of the run."""
     from stgcn.loggers.progress import Progress, quiet
 
     root, output = Path(root), Path(output)
@@ -222,6 +227,7 @@ def extract(
         raise StgcnError(f"--val-ratio must be in [0, 1), got {val_ratio}")
     if workers < 1:
         raise StgcnError("--workers must be at least 1")
+    check_max_people(max_people)
     if layout != "openpose":
         raise StgcnError("a Kinetics-skeleton set holds openpose skeletons (18 joints)")
     if kind == "video":
@@ -236,6 +242,7 @@ def extract(
         "source": kind,
         "estimator": estimator if kind == "video" else None,
         "layout": layout,
+        "max_people": max_people,
         "val_ratio": None if val_list else val_ratio,
         "val_list": sorted(i.relative for i in items if i.split == "val") if val_list else None,
     }
@@ -262,7 +269,7 @@ def extract(
 
     def task(item: Item) -> tuple[Any, ...]:
         source = SkeletonInput(
-            kind, item.path, estimator, dict(estimator_options or {}), frame_size
+            kind, item.path, estimator, dict(estimator_options or {}), frame_size, max_people
         )
         return source, layout, clip_path(output, item), item.label, item.label_index
 

@@ -66,6 +66,15 @@ class PoseSequence:
         chosen = (maps or {}).get(layout) or joint_map(self.joints, layout)
         return self.mapped(chosen)
 
+    def most_salient(self, count: int) -> PoseSequence:
+        """The same frames with at most ``count`` people each: the highest summed scores,
+        in that order (the order :meth:`model_input` ranks them in)."""
+        frames = [
+            sorted(persons, key=lambda p: -float(np.sum(p[:, 2])))[:count]
+            for persons in self.frames
+        ]
+        return PoseSequence(self.joints, frames, self.width, self.height, self.fps)
+
     def model_input(self, start: int, end: int, num_person: int) -> np.ndarray:
         """Frames ``[start, end)`` as float32 ``(3, end - start, V, num_person)`` in the
         Kinetics convention: x, y minus 0.5, both 0 where the score is 0; each frame's
