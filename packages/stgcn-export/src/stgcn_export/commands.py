@@ -13,7 +13,12 @@ from typing import Any
 import click
 
 from stgcn.commands import group
-from stgcn.commands.options import estimator_options, frame_size_for, frame_size_option, one_input
+from stgcn.commands.options import (
+    estimator_options,
+    frame_size_option,
+    max_people_option,
+    one_input,
+)
 from stgcn.errors import StgcnError
 from stgcn.model.graph import STRATEGIES
 from stgcn.plugins.settings import parse_pairs
@@ -181,11 +186,11 @@ def _refuse_overwrite(output: Path, checkpoint: Path) -> None:
     "--window", type=int, help="Frames per window (default: the model's window, else 150)."
 )
 @click.option("--stride", type=int, help="Frames between windows (default: half the window).")
-@click.option(
-    "--max-people",
-    type=int,
-    help="People followed a frame, the most salient (default: the model's persons); a "
-    "one-person model labels each, a model of several persons takes the most salient.",
+@max_people_option(
+    None,
+    "People followed a frame, the most salient (default: the model's persons; the "
+    "estimator looks for that many); a one-person model labels each, a model of several "
+    "persons takes the most salient tracks.",
 )
 @click.option(
     "--realtime",
@@ -245,6 +250,7 @@ def predict(
 ) -> None:
     """Classify a clip (the top classes with their probabilities), a video or pose
     files in sliding windows per tracked person, or a live stream as it plays."""
+    from stgcn.pose.inputs import check_max_people
     from stgcn_export.video_prediction import SkeletonRequest
 
     kind, source = one_input(
@@ -258,8 +264,7 @@ def predict(
         raise StgcnError("give one of --checkpoint FILE and --onnx FILE")
     if top < 1:
         raise StgcnError("--top must be at least 1")
-    if max_people is not None and max_people < 1:
-        raise StgcnError("--max-people must be at least 1")
+    check_max_people(max_people)
     pose_only = {
         "--window": window,
         "--stride": stride,
@@ -374,7 +379,6 @@ def _predict_skeletons(classifier: Any, request: Any) -> None:
     from stgcn_export.video_prediction import (
         captions,
         classify,
-        estimator_options_for,
         json_document,
         load_input,
         overlays,
@@ -383,8 +387,7 @@ def _predict_skeletons(classifier: Any, request: Any) -> None:
     from stgcn_export.video_prediction import save_skeleton as write_skeleton
 
     layout, persons, window, stride = window_plan(classifier, request)
-    kind, source = request.kind, request.source
-    size = frame_size_for(kind, request.frame_size)
+    source = request.source
     save_skeleton, render = request.save_skeleton, request.render
     for what, target in (("--save-skeleton", save_skeleton), ("--render", render)):
         if target and Path(target).exists() and Path(target).resolve() == Path(source).resolve():
@@ -395,12 +398,10 @@ def _predict_skeletons(classifier: Any, request: Any) -> None:
         raise StgcnError(
             f"--save-skeleton writes a JSON clip; {save_skeleton} does not end in .json"
         )
-    max_people = request.max_people or persons
-    options = estimator_options_for(request, max_people) if kind == "video" else {}
-    skeletons = load_input(kind, source, layout, request.estimator, options, size)
+    skeletons = load_input(request, layout, request.max_people or persons)
     if skeletons.frames_with_pose == 0:
         raise StgcnError(f"no person found in {source} ({len(skeletons.frames)} frames)")
-    results, count, tracked = classify(skeletons, classifier, persons, window, stride, max_people)
+    results, count, tracked = classify(skeletons, classifier, persons, window, stride)
     names = classifier.names_for(count)
     if save_skeleton:
         write_skeleton(save_skeleton, skeletons)

@@ -12,7 +12,6 @@ from stgcn.errors import StgcnError
 from stgcn_export.classifier import Classifier
 from stgcn_export.video_prediction import (
     SkeletonRequest,
-    estimator_options_for,
     window_plan,
 )
 
@@ -22,7 +21,7 @@ def predict_stream(
 ) -> None:
     from stgcn.model.graph import get_layout
     from stgcn.plugins.registry import get_registry
-    from stgcn.pose.inputs import check_estimator
+    from stgcn.pose.inputs import check_estimator, estimator_options
     from stgcn.pose.skeletons import PoseSequence
     from stgcn.pose.video import native_stderr_aside
     from stgcn_export.streaming import FrameReader, StreamRun, StreamSettings, describe_summary
@@ -48,7 +47,7 @@ def predict_stream(
     edges = [e for e in get_layout(layout).edges if e[0] != e[1]]
     with native_stderr_aside():
         reader = FrameReader(request.source, realtime)
-        model = estimator.open(estimator_options_for(request, max_people))
+        model = estimator.open(estimator_options(estimator, request.estimator_options, max_people))
         try:
 
             def pose(image):  # type: ignore[no-untyped-def]

@@ -116,12 +116,11 @@ def classify(
     persons: int,
     window: int,
     stride: int,
-    max_people: int | None = None,
 ) -> tuple[list[WindowResult], int, list[list[Tracked]]]:
     """Every window's clips (one per track for a one-person model, the most salient
     tracks together otherwise) with their top classes; how many classes the model has;
     and every frame's tracked people."""
-    tracked = track_frames(skeletons.frames, max_people)
+    tracked = track_frames(skeletons.frames)
     results = []
     classes = 0
     for start, end in windows(len(skeletons.frames), window, stride):
@@ -196,18 +195,17 @@ def captions(
     return out
 
 
-def load_input(
-    kind: str,
-    path: str,
-    layout: str,
-    estimator: str,
-    estimator_options: dict[str, str],
-    frame_size: tuple[int, int] | None,
-) -> PoseSequence:
-    """The clip's skeletons in ``layout``, with a progress bar over a video's frames."""
+def load_input(request: SkeletonRequest, layout: str, max_people: int | None) -> PoseSequence:
+    """The clip's skeletons in ``layout``, at most ``max_people`` a frame (the estimator
+    asked to look for that many), with a progress bar over a video's frames."""
     from stgcn.loggers.progress import Progress
+    from stgcn.pose.readers import parse_frame_size
 
-    source = SkeletonInput(kind, Path(path), estimator, estimator_options, frame_size)
+    kind, path = request.kind, request.source
+    size = None if kind == "video" else parse_frame_size(request.frame_size, f"--{kind}")
+    source = SkeletonInput(
+        kind, Path(path), request.estimator, request.estimator_options, size, max_people
+    )
     if kind != "video":
         return read_skeletons(source, layout)
     from stgcn.pose.video import video_facts
@@ -216,30 +214,14 @@ def load_input(
         raise StgcnError(f"video not found: {path}")
     from stgcn.plugins.registry import get_registry
 
-    record = get_registry().pose_estimator(estimator)
+    record = get_registry().pose_estimator(request.estimator)
     check_estimator(record, layout)
     total = video_facts(path).frame_count
-    progress = Progress(max(total, 1), f"pose ({estimator})", unit="frames")
+    progress = Progress(max(total, 1), f"pose ({request.estimator})", unit="frames")
     try:
         return read_skeletons(source, layout, lambda _: progress.update(), record)
     finally:
         progress.close()
-
-
-def estimator_options_for(request: SkeletonRequest, max_people: int) -> dict[str, str]:
-    """The estimator's options with ``max_people`` added where more than one person is
-    wanted: always when ``--max-people`` was given, and for the model's persons when the
-    estimator is not one that finds a single person (its record's ``max_persons``)."""
-    options = dict(request.estimator_options)
-    if max_people <= 1 or "max_people" in options:
-        return options
-    if request.max_people is None:
-        from stgcn.plugins.registry import get_registry
-
-        if get_registry().pose_estimator(request.estimator).max_persons == 1:
-            return options
-    options["max_people"] = str(max_people)
-    return options
 
 
 def save_skeleton(path: str, skeletons: PoseSequence) -> None:
