@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from stgcn.pose.skeletons import kinetics_values
+
 #: cost above which a track and a skeleton are not the same person: 1 is "boxes do not
 #: overlap at all and the joints are 0 box diagonals apart", so one person moving
 #: between frames costs far less and two people side by side more
@@ -229,9 +231,5 @@ def track_input(
             slot = slots.get(person.track)
             if slot is None:
                 continue
-            values = person.joints.astype(np.float64)
-            found = values[:, 2] > 0
-            data[0, row, :, slot] = np.where(found, values[:, 0] - 0.5, 0.0)
-            data[1, row, :, slot] = np.where(found, values[:, 1] - 0.5, 0.0)
-            data[2, row, :, slot] = values[:, 2]
+            data[:, row, :, slot] = kinetics_values(person.joints)
     return data
