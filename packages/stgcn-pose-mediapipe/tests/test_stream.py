@@ -173,3 +173,39 @@ def test_bad_sources_are_one_line(checkpoint, tmp_path: Path) -> None:
     capture = cv2.VideoCapture(str(rendered))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == read
     capture.release()
+
+
+def test_ctrl_c_ends_with_a_summary(checkpoint, tmp_path: Path) -> None:
+    """SIGINT while a file plays in real time: the labels so far, the summary (marked
+    interrupted) as the last JSON line, exit 0, and a whole rendered video."""
+    import signal
+    import subprocess
+    import time
+
+    import cv2
+
+    from stgcn.testing.helpers import STGCN, command_environment
+
+    source = make_people_video(tmp_path / "long.mp4", 150, TWO_WALKERS[:1])
+    rendered = tmp_path / "seen.mp4"
+    process = subprocess.Popen(
+        [*STGCN, "predict", "--stream", str(source), "--realtime", "--json", "--checkpoint",
+         str(checkpoint), "--window", "4", "--stride", "2", "--max-people", "1", "--render",
+         str(rendered)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_environment(),
+    )  # fmt: skip
+    assert process.stdout is not None
+    first = process.stdout.readline()  # a window was labelled: the stream is running
+    assert json.loads(first)["top5"], first
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    rest, errors = process.communicate(timeout=120)
+    assert process.returncode == 0, errors
+    *windows, last = [json.loads(line) for line in rest.splitlines()]
+    summary = last["summary"]
+    assert summary["interrupted"] is True and 0 < summary["frames"] < 150
+    frames = [window["frame"] for window in windows]
+    assert frames == sorted(frames) and summary["windows"] == len(windows) + 1
+    capture = cv2.VideoCapture(str(rendered))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == summary["processed"]
+    capture.release()
