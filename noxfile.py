@@ -131,8 +131,9 @@ def tests_loggers(session: nox.Session) -> None:
 def tests_pose(session: nox.Session) -> None:
     """The MediaPipe pose estimator with the real mediapipe 0.10.14 and OpenCV: a video
     made from scikit-image's astronaut photograph through ``stgcn predict --video`` and
-    ``stgcn data extract``, then ``stgcn run`` on the result (not in the default set:
-    mediapipe's dependencies are heavy). The core's pose tests run again beside OpenCV."""
+    ``stgcn data extract``, then ``stgcn run`` on the result; two people tracked, and
+    ``stgcn predict --stream`` (not in the default set: mediapipe's dependencies are
+    heavy). The core's pose tests (tracking among them) run again beside OpenCV."""
     install_stgcn(session, "pytest", f"{POSE_PACKAGE}[test]")
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
     session.run("pytest", str(POSE_PACKAGE / "tests"), *core_pose_tests, *session.posargs)

@@ -57,6 +57,23 @@ def test_checkpoint_and_onnx_print_the_same_top5(exports, checkpoint, clip, tmp_
         assert row["name"] == CLASS_NAMES[row["class"]]
 
 
+def test_explain_gives_each_joint_its_share(checkpoint, clip, tmp_path: Path) -> None:
+    """--explain on a clip: one importance per joint, in [0, 1], the map of the printed
+    top class (stgcn.model.explain on the same model and clip)."""
+    import stgcn
+    from stgcn.model.explain import joint_importance
+
+    sample = save(tmp_path, "clip.npy", clip)
+    ran = stgcn_in_process("predict", "--checkpoint", str(checkpoint), "--input", str(sample),
+                           "--json", "--explain")  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    document = json.loads(ran.stdout)
+    importance = document["joint_importance"]
+    assert len(importance) == 18 and max(importance) == 1.0 and min(importance) >= 0
+    expected = joint_importance(stgcn.load_model(checkpoint), clip, document["top"][0]["class"])
+    assert importance == pytest.approx(expected.tolist(), abs=1e-3)
+
+
 def test_batch_of_one_and_top_k(exports, clip, tmp_path: Path) -> None:
     single = ranked(
         stgcn_in_process("predict", "--onnx", str(exports[17][0]), "--json",
@@ -155,6 +172,9 @@ def test_static_export_predicts_clips_of_its_shape(checkpoint, clip, tmp_path: P
         (["--checkpoint", "{ckpt}", "--input", "{nan}"], ["NaN"]),
         (["--checkpoint", "{ckpt}", "--input", "{clip}", "--top", "0"], ["--top"]),
         (["--onnx", "{onnx}", "--input", "{clip}", "--layout", "coco"], ["--checkpoint only"]),
+        (["--onnx", "{onnx}", "--input", "{clip}", "--explain"], ["--explain", "gradient"]),
+        (["--checkpoint", "{ckpt}", "--input", "{clip}", "--realtime"], ["applies to --stream"]),
+        (["--checkpoint", "{ckpt}", "--input", "{clip}", "--max-people", "2"], ["--max-people"]),
     ],
 )
 def test_bad_input_gives_one_line(exports, checkpoint, tmp_path: Path, args, fragments) -> None:

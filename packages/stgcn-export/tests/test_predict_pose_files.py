@@ -78,12 +78,13 @@ def test_openpose_folder_in_windows(checkpoint, tmp_path: Path) -> None:
         with torch.no_grad():
             logits = model(expected_input(range(window["start"], window["end"])))[0]
         probabilities = torch.softmax(logits.double(), 0)
-        assert [row["index"] for row in window["top5"]] == list(
+        assert [row["class"] for row in window["top5"]] == list(
             torch.argsort(probabilities, descending=True)[:5]
         )
         for row in window["top5"]:
-            assert row["score"] == pytest.approx(float(probabilities[row["index"]]), abs=1e-6)
-            assert row["class"] == CLASS_NAMES[row["index"]]
+            expected = float(probabilities[row["class"]])
+            assert row["probability"] == pytest.approx(expected, abs=1e-6)
+            assert row["name"] == CLASS_NAMES[row["class"]]
     # the saved skeleton: a Kinetics clip in [0, 1] coordinates, 18 joints, frame 5 absent
     clip = json.loads(skeleton.read_text())
     assert [entry["frame_index"] for entry in clip["data"]] == [f for f in range(20) if f != 5]
@@ -105,9 +106,9 @@ def test_coco_results_with_both_engines(checkpoint, exports, tmp_path: Path) -> 
     by_onnx = predicted("--onnx", str(exports[17][0]), *common)
     assert by_torch["frames"] == by_onnx["frames"] == 12
     (one,), (other,) = by_torch["windows"], by_onnx["windows"]
-    assert [r["index"] for r in one["top5"]] == [r["index"] for r in other["top5"]]
+    assert [r["class"] for r in one["top5"]] == [r["class"] for r in other["top5"]]
     for a, b in zip(one["top5"], other["top5"], strict=True):
-        assert a["score"] == pytest.approx(b["score"], abs=1e-5)
+        assert a["probability"] == pytest.approx(b["probability"], abs=1e-5)
 
 
 def test_text_output(checkpoint, tmp_path: Path) -> None:

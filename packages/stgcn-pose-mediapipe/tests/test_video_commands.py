@@ -32,8 +32,8 @@ def test_predict_video_prints_classes(astronaut_video, checkpoint, tmp_path: Pat
     assert [(w["start"], w["end"]) for w in result["windows"]] == [(0, 16), (8, 24), (14, 30)]
     for window in result["windows"]:
         assert len(window["top5"]) == 5
-        assert all(row["class"] == CLASS_NAMES[row["index"]] for row in window["top5"])
-        scores = [row["score"] for row in window["top5"]]
+        assert all(row["name"] == CLASS_NAMES[row["class"]] for row in window["top5"])
+        scores = [row["probability"] for row in window["top5"]]
         assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1
     # a progress bar (plain lines off a terminal) over the frames, nothing from MediaPipe
     lines = ran.stderr.splitlines()
@@ -55,7 +55,8 @@ def test_predict_video_prints_classes(astronaut_video, checkpoint, tmp_path: Pat
             logits = model(torch.from_numpy(sample)[None])[0]
         probabilities = torch.softmax(logits.double(), 0)
         for row in window["top5"]:
-            assert row["score"] == pytest.approx(float(probabilities[row["index"]]), abs=1e-3)
+            expected = float(probabilities[row["class"]])
+            assert row["probability"] == pytest.approx(expected, abs=1e-3)
 
     import cv2
 
@@ -85,9 +86,10 @@ def test_predict_video_with_an_onnx_export(astronaut_video, checkpoint, tmp_path
     by_onnx = json.loads(run_stgcn("predict", "--onnx", str(exported), *common).stdout)
     by_torch = json.loads(run_stgcn("predict", "--checkpoint", str(checkpoint), *common).stdout)
     (a,), (b,) = by_onnx["windows"], by_torch["windows"]
-    assert [r["index"] for r in a["top5"]] == [r["index"] for r in b["top5"]]
-    assert [r["score"] for r in a["top5"]] == pytest.approx([r["score"] for r in b["top5"]],
-                                                            abs=1e-5)  # fmt: skip
+    assert [r["class"] for r in a["top5"]] == [r["class"] for r in b["top5"]]
+    assert [r["probability"] for r in a["top5"]] == pytest.approx(
+        [r["probability"] for r in b["top5"]], abs=1e-5
+    )
 
 
 def test_extract_videos_then_train(tmp_path: Path) -> None:
@@ -138,7 +140,7 @@ def test_extract_videos_then_train(tmp_path: Path) -> None:
     # the model's own window (its data option window=8), half of it as the stride
     assert [(w["start"], w["end"]) for w in windows] == [(0, 8), (4, 12)]
     for window in windows:
-        assert sorted(row["class"] for row in window["top5"]) == ["to_left", "to_right"]
+        assert sorted(row["name"] for row in window["top5"]) == ["to_left", "to_right"]
 
 
 @pytest.mark.parametrize(

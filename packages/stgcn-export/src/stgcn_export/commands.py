@@ -13,7 +13,12 @@ from typing import Any
 import click
 
 from stgcn.commands import group
-from stgcn.commands.options import estimator_options, frame_size_for, frame_size_option, one_input
+from stgcn.commands.options import (
+    estimator_options,
+    frame_size_option,
+    max_people_option,
+    one_input,
+)
 from stgcn.errors import StgcnError
 from stgcn.model.graph import STRATEGIES
 from stgcn.plugins.settings import parse_pairs
@@ -172,29 +177,62 @@ def _refuse_overwrite(output: Path, checkpoint: Path) -> None:
     ),
 )
 @click.option("--video", help="A video: skeletons by the pose estimator, in sliding windows.")
+@click.option(
+    "--stream",
+    metavar="SRC",
+    help="A camera index (0), a URL OpenCV opens (rtsp://, http://) or a video file: "
+    "labelled as the frames arrive, a line per track and window.",
+)
 @click.option("--openpose", help="A folder of OpenPose *_keypoints.json (BODY_25 or COCO-18).")
 @click.option("--coco-results", help="A COCO keypoint results .json (MMPose, Detectron2, YOLO).")
 @frame_size_option("With --openpose/--coco-results: the video's pixels.")
-@estimator_options("--video")
+@estimator_options("--video, --stream")
 @click.option(
     "--window", type=int, help="Frames per window (default: the model's window, else 150)."
 )
 @click.option("--stride", type=int, help="Frames between windows (default: half the window).")
+@max_people_option(
+    None,
+    "People followed a frame, the most salient (default: the model's persons; the "
+    "estimator looks for that many); a one-person model labels each, a model of several "
+    "persons takes the most salient tracks.",
+)
+@click.option(
+    "--realtime",
+    is_flag=True,
+    help="With --stream FILE: deliver frames at the file's frame rate, as a camera would "
+    "(frames processing cannot keep up with are dropped and counted).",
+)
+@click.option("--show", is_flag=True, help="With --stream: show the labelled video in a window.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Each joint's importance for the top class (gradient-weighted class activation, "
+    "--checkpoint only): in the JSON, and drawn by --render.",
+)
 @click.option(
     "--save-skeleton", metavar="FILE.json", help="Write the skeletons as a Kinetics JSON clip."
 )
 @click.option(
-    "--render", metavar="OUT.mp4", help="Write the video with skeletons and top classes drawn."
+    "--render",
+    metavar="OUT.mp4",
+    help="Write the video with skeletons, track ids and top classes drawn.",
 )
 @click.option("--dataset", help="Dataset that reads the clip and names the classes.")
 @click.option("--top", type=int, default=5, show_default=True, help="Classes to show.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON line.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON line (--stream: one per track and window, then a summary line).",
+)
 @_model_options
 def predict(
     checkpoint: str | None,
     onnx_file: str | None,
     clip: str | None,
     video: str | None,
+    stream: str | None,
     openpose: str | None,
     coco_results: str | None,
     frame_size: str | None,
@@ -202,6 +240,10 @@ def predict(
     estimator_option: tuple[str, ...],
     window: int | None,
     stride: int | None,
+    max_people: int | None,
+    realtime: bool,
+    show: bool,
+    explain: bool,
     save_skeleton: str | None,
     render: str | None,
     dataset: str | None,
@@ -211,16 +253,15 @@ def predict(
     strategy: str | None,
     num_class: int | None,
 ) -> None:
-    """Classify a clip (the top classes with their probabilities), or a video or pose
-    files in sliding windows."""
-    from stgcn_export.engines import Engine, OnnxEngine, TorchEngine
-    from stgcn_export.model_source import class_names_of, find_dataset, load_checkpoint_model
-    from stgcn_export.prediction import top_classes
-    from stgcn_export.samples import read_clip
+    """Classify a clip (the top classes with their probabilities), a video or pose
+    files in sliding windows per tracked person, or a live stream as it plays."""
+    from stgcn.pose.inputs import check_max_people
+    from stgcn_export.video_prediction import SkeletonRequest
 
     kind, source = one_input(
         ("input", "--input CLIP", clip),
         ("video", "--video FILE", video),
+        ("stream", "--stream SRC", stream),
         ("openpose", "--openpose DIR", openpose),
         ("coco-results", "--coco-results FILE", coco_results),
     )
@@ -228,25 +269,67 @@ def predict(
         raise StgcnError("give one of --checkpoint FILE and --onnx FILE")
     if top < 1:
         raise StgcnError("--top must be at least 1")
+    check_max_people(max_people)
     pose_only = {
         "--window": window,
         "--stride": stride,
+        "--max-people": max_people,
         "--save-skeleton": save_skeleton,
         "--render": render,
         "--frame-size": frame_size,
     }
     if kind == "input" and any(value is not None for value in pose_only.values()):
         used = next(name for name, value in pose_only.items() if value is not None)
-        raise StgcnError(f"{used} applies to --video, --openpose and --coco-results")
-    if render and kind != "video":
-        raise StgcnError("--render draws on the video: it needs --video")
+        raise StgcnError(f"{used} applies to --video, --stream, --openpose and --coco-results")
+    if render and kind not in ("video", "stream"):
+        raise StgcnError("--render draws on the video: it needs --video or --stream")
+    for flag, given_ in (("--realtime", realtime), ("--show", show)):
+        if given_ and kind != "stream":
+            raise StgcnError(f"{flag} applies to --stream")
+    if kind == "stream" and (save_skeleton or frame_size):
+        raise StgcnError("--save-skeleton and --frame-size apply to --video and pose files")
+    if show:
+        from stgcn_export.streaming import refuse_show_without_display
+
+        refuse_show_without_display()
+    classifier = _classifier(
+        checkpoint, onnx_file, (layout, strategy, num_class), dataset, top, explain
+    )
+    if kind == "input":
+        _predict_clip(classifier, source, as_json)
+        return
+    request = SkeletonRequest(
+        kind, source, estimator, parse_pairs(estimator_option, "--estimator-option"),
+        frame_size, window, stride, max_people, save_skeleton, render, as_json,
+    )  # fmt: skip
+    if kind == "stream":
+        from stgcn_export.stream_command import predict_stream
+
+        predict_stream(classifier, request, realtime, show)
+        return
+    _predict_skeletons(classifier, request)
+
+
+def _classifier(
+    checkpoint: str | None,
+    onnx_file: str | None,
+    bare_model: tuple[str | None, str | None, int | None],
+    dataset: str | None,
+    top: int,
+    explain: bool,
+) -> Any:
+    """The engine (PyTorch or onnxruntime) and what goes with it."""
+    from stgcn_export.classifier import Classifier
+    from stgcn_export.engines import Engine, OnnxEngine, TorchEngine
+    from stgcn_export.model_source import find_dataset, load_checkpoint_model
+
     engine: Engine
     if checkpoint:
-        engine = TorchEngine(*load_checkpoint_model(checkpoint, layout, strategy, num_class))
+        engine = TorchEngine(*load_checkpoint_model(checkpoint, *bare_model))
     else:
-        if layout or strategy or num_class is not None:
+        if any(value is not None for value in bare_model):
             raise StgcnError("--layout, --strategy and --num-class apply to --checkpoint only")
-        engine = OnnxEngine(onnx_file)
+        engine = OnnxEngine(onnx_file)  # type: ignore[arg-type]
     name = dataset or engine.dataset_name
     record = find_dataset(
         name, explicit=bool(dataset), num_class=engine.num_class, checkpoint=engine.checkpoint
@@ -256,85 +339,61 @@ def predict(
     transform = None
     if modality != "joint":  # a bone or motion model takes its stream of the clip
         transform = stream_of(engine.model_config, record, modality)
+    return Classifier(engine, record, name, bool(dataset), transform, top, explain)
 
-    def names_for(count: int) -> Any:
-        names = class_names_of(record, count)
-        if not dataset and engine.class_names is not None and len(engine.class_names) == count:
-            names = engine.class_names
-        return names
 
-    if kind != "input":
-        _predict_skeletons(
-            engine, record, name, kind, source, frame_size, estimator,
-            parse_pairs(estimator_option, "--estimator-option"), window, stride,
-            save_skeleton, render, top, as_json, transform, names_for,
-        )  # fmt: skip
-        return
-    sample = read_clip(source, record, name, options)
-    if transform is not None:
-        sample = transform(sample)
-    logits = engine.logits(sample)
-    names = names_for(len(logits))
-    ranked = top_classes(logits, top, names)
+def _predict_clip(classifier: Any, source: str, as_json: bool) -> None:
+    """``predict --input``: one clip, its top classes."""
+    from stgcn_export.prediction import ranked_json
+    from stgcn_export.samples import read_clip
+
+    engine, name = classifier.engine, classifier.dataset_name
+    same = not classifier.dataset_given or name == engine.dataset_name
+    options = engine.data_options if same else {}
+    sample = read_clip(source, classifier.record, name, options)
+    labelled = classifier.label(sample)
+    ranked = labelled.ranked
     if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "input": source,
-                    "engine": engine.name,
-                    "dataset": name,
-                    "top": [
-                        {"class": r.index, "name": r.name, "probability": r.probability}
-                        for r in ranked
-                    ],
-                }
-            )
-        )
+        document: dict[str, Any] = {
+            "input": source,
+            "engine": engine.name,
+            "dataset": name,
+            "top": ranked_json(ranked),
+        }
+        if labelled.joint_importance is not None:
+            document["joint_importance"] = [round(float(v), 4) for v in labelled.joint_importance]
+        click.echo(json.dumps(document))
         return
     from_set = f", dataset {name}" if name else ""
-    click.echo(f"{source}: top {len(ranked)} of {len(logits)} classes ({engine.name}{from_set})")
+    classes = labelled.classes
+    click.echo(f"{source}: top {len(ranked)} of {classes} classes ({engine.name}{from_set})")
     for row in ranked:
         click.echo(row.describe())
+    if labelled.joint_importance is not None:
+        click.echo(_importance_line(labelled.joint_importance))
 
 
-def _predict_skeletons(
-    engine: Any,
-    record: Any,
-    dataset_name: str | None,
-    kind: str,
-    source: str,
-    frame_size: str | None,
-    estimator: str,
-    estimator_options: dict[str, str],
-    window: int | None,
-    stride: int | None,
-    save_skeleton: str | None,
-    render: str | None,
-    top: int,
-    as_json: bool,
-    transform: Any,
-    names_for: Any,
-) -> None:
+def _importance_line(importance: Any) -> str:
+    return "joint importance: " + " ".join(f"{float(v):.2f}" for v in importance)
+
+
+def _predict_skeletons(classifier: Any, request: Any) -> None:
     """``predict --video`` (or ``--openpose``, ``--coco-results``): every check first,
-    then the skeletons, the windows, and what was asked to be written."""
+    then the skeletons, the tracks, the windows, and what was asked to be written."""
     from stgcn.model.graph import get_layout
     from stgcn_export.video_prediction import (
         captions,
         classify,
-        default_window,
         json_document,
         load_input,
-        model_layout,
-        model_persons,
+        overlays,
+        window_plan,
     )
     from stgcn_export.video_prediction import save_skeleton as write_skeleton
 
-    layout = model_layout(engine, record)
-    size = frame_size_for(kind, frame_size)
-    window = window if window is not None else default_window(engine)
-    stride = stride if stride is not None else max(1, window // 2)
-    if window < 1 or stride < 1:
-        raise StgcnError("--window and --stride must be at least 1")
+    layout, persons, window, stride = window_plan(classifier, request)
+    source = request.source
+    save_skeleton, render = request.save_skeleton, request.render
     for what, target in (("--save-skeleton", save_skeleton), ("--render", render)):
         if target and Path(target).exists() and Path(target).resolve() == Path(source).resolve():
             raise StgcnError(f"{what} {target} is the input itself; choose another file")
@@ -344,12 +403,11 @@ def _predict_skeletons(
         raise StgcnError(
             f"--save-skeleton writes a JSON clip; {save_skeleton} does not end in .json"
         )
-    skeletons = load_input(kind, source, layout, estimator, estimator_options, size)
+    skeletons = load_input(request, layout, request.max_people or persons)
     if skeletons.frames_with_pose == 0:
         raise StgcnError(f"no person found in {source} ({len(skeletons.frames)} frames)")
-    persons = model_persons(engine, record)
-    results, count = classify(skeletons, engine, persons, window, stride, top, transform)
-    names = names_for(count)
+    results, count, tracked = classify(skeletons, classifier, persons, window, stride)
+    names = classifier.names_for(count)
     if save_skeleton:
         write_skeleton(save_skeleton, skeletons)
     if render:
@@ -357,23 +415,29 @@ def _predict_skeletons(
 
         edges = [e for e in get_layout(layout).edges if e[0] != e[1]]
         render_video(
-            source, render, skeletons, edges, captions(len(skeletons.frames), results, names)
-        )
-    if as_json:
+            source, render, skeletons, edges, captions(len(skeletons.frames), results, names),
+            overlays(tracked, results, names),
+        )  # fmt: skip
+    if request.as_json:
         click.echo(json.dumps(json_document(skeletons, results, names)))
         return
-    from_set = f", dataset {dataset_name}" if dataset_name else ""
+    name = classifier.dataset_name
+    from_set = f", dataset {name}" if name else ""
     spans = "window" if len(results) == 1 else "windows"
+    tracks = len({track for result in results for track in result.tracks})
     click.echo(
         f"{source}: {len(skeletons.frames)} frames, a pose in {skeletons.frames_with_pose} "
         f"({layout} layout); {len(results)} {spans} of up to {window} frames, stride {stride} "
-        f"({engine.name}{from_set})"
+        f"({classifier.engine.name}{from_set}); {tracks} {'track' if tracks == 1 else 'tracks'}"
     )
     for result in results:
         shown = ", ".join(
             f"{names[i] if names is not None else f'class {i}'} {p:.4f}" for i, p in result.ranked
         )
-        click.echo(f"frames {result.start}-{result.end - 1}: {shown}")
+        who = f"[track {result.track}] " if result.track is not None else ""
+        click.echo(f"frames {result.start}-{result.end - 1}: {who}{shown}")
+        if result.joint_importance is not None:
+            click.echo("  " + _importance_line(result.joint_importance))
     for what, target in (("skeleton", save_skeleton), ("video", render)):
         if target:
             click.echo(f"wrote {what} {target}")

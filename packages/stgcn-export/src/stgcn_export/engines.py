@@ -49,6 +49,11 @@ class Engine(Protocol):
         """Logits ``(num_class,)`` for one float32 clip ``(C, T, V, M)``."""
         ...
 
+    def use_threads(self, threads: int) -> None:
+        """Compute with ``threads`` threads (``predict --stream`` shares the CPU with the
+        pose estimator and the decoder)."""
+        ...
+
 
 def _refuse_mismatch(sample: np.ndarray, expected: Sequence[Any], hint: str = "") -> None:
     """One line naming every axis where ``sample`` (C, T, V, M) differs from ``expected``
@@ -75,6 +80,9 @@ class TorchEngine:
         self.data_options = dict(config.get("data_options") or {})
         self.model_config = model.config() if hasattr(model, "config") else {}
 
+    def use_threads(self, threads: int) -> None:
+        torch.set_num_threads(threads)
+
     def logits(self, sample: np.ndarray) -> np.ndarray:
         _refuse_mismatch(sample, (self.channels, None, self.joints, None))
         return torch_outputs(self.model, sample[None])[0]
@@ -84,6 +92,7 @@ class OnnxEngine:
     name = "onnxruntime"
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = path
         self.session = open_session(path)
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 5 or len(outputs[0].shape) != 2:
@@ -102,6 +111,9 @@ class OnnxEngine:
         self.class_names = stored_class_names(metadata)
         self.data_options = stored_data_options(metadata)
         self.model_config = stored_model_config(metadata)
+
+    def use_threads(self, threads: int) -> None:
+        self.session = open_session(self.path, threads)
 
     def logits(self, sample: np.ndarray) -> np.ndarray:
         hint = "; an export without --static takes any frames and persons"

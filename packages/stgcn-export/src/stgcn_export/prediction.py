@@ -43,3 +43,10 @@ def top_classes(
         )
         for rank, index in enumerate(order, start=1)
     ]
+
+
+def ranked_json(ranked: Sequence[RankedClass]) -> list[dict[str, object]]:
+    """The one schema of a ranked class in every ``stgcn predict --json`` output (a
+    clip's ``top``, a window's and a stream line's ``top5``): ``{"class": index, "name":
+    name or null, "probability": p}``."""
+    return [{"class": r.index, "name": r.name, "probability": r.probability} for r in ranked]

@@ -11,21 +11,41 @@ frame, the top class of the window that covers it (the latest one that starts th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from stgcn.errors import StgcnError
 from stgcn.pose.inputs import SkeletonInput, check_estimator, read_skeletons
 from stgcn.pose.skeletons import PoseSequence, windows, write_json
-from stgcn_export.prediction import top_classes
+from stgcn.pose.tracking import Tracked, track_frames, window_clips
+from stgcn.pose.video import PersonOverlay
+from stgcn_export.classifier import Classifier, Labelled
+from stgcn_export.prediction import RankedClass, ranked_json
 
 #: the window when neither --window nor the model's data options say: the Kinetics
 #: recipe's training window (150 frames, 5 s at 30 frames a second)
 DEFAULT_WINDOW = 150
+
+
+@dataclass(frozen=True)
+class SkeletonRequest:
+    """What ``stgcn predict`` was asked to do with skeletons (a video, pose files or a
+    stream): where they come from, the windows, and what to write."""
+
+    kind: str
+    source: str
+    estimator: str = "mediapipe"
+    estimator_options: dict[str, str] = field(default_factory=dict)
+    frame_size: str | None = None
+    window: int | None = None
+    stride: int | None = None
+    #: people followed a frame (the most salient); None: the model's persons
+    max_people: int | None = None
+    save_skeleton: str | None = None
+    render: str | None = None
+    as_json: bool = False
 
 
 @dataclass(frozen=True)
@@ -34,6 +54,14 @@ class WindowResult:
     end: int
     #: (index, probability), likeliest first
     ranked: list[tuple[int, float]]
+    #: the tracks in the clip's person slots, most salient first
+    tracks: tuple[int, ...] = ()
+    #: with --explain: each joint's importance for the top class
+    joint_importance: list[float] | None = None
+
+    @property
+    def track(self) -> int | None:
+        return self.tracks[0] if self.tracks else None
 
 
 def model_layout(engine: Any, record: Any) -> str:
@@ -71,27 +99,85 @@ def default_window(engine: Any) -> int:
         return DEFAULT_WINDOW
 
 
+def window_plan(classifier: Classifier, request: SkeletonRequest) -> tuple[str, int, int, int]:
+    """The model's layout and persons, the window and the stride, checked."""
+    engine = classifier.engine
+    layout = model_layout(engine, classifier.record)
+    window = request.window if request.window is not None else default_window(engine)
+    stride = request.stride if request.stride is not None else max(1, window // 2)
+    if window < 1 or stride < 1:
+        raise StgcnError("--window and --stride must be at least 1")
+    return layout, model_persons(engine, classifier.record), window, stride
+
+
 def classify(
     skeletons: PoseSequence,
-    engine: Any,
+    classifier: Classifier,
     persons: int,
     window: int,
     stride: int,
-    top: int,
-    transform: Callable[[np.ndarray], np.ndarray] | None = None,
-) -> tuple[list[WindowResult], int]:
-    """Every window's ``top`` classes, and how many classes the model has."""
+) -> tuple[list[WindowResult], int, list[list[Tracked]]]:
+    """Every window's clips (one per track for a one-person model, the most salient
+    tracks together otherwise) with their top classes; how many classes the model has;
+    and every frame's tracked people."""
+    tracked = track_frames(skeletons.frames)
     results = []
     classes = 0
     for start, end in windows(len(skeletons.frames), window, stride):
-        sample = skeletons.model_input(start, end, persons)
-        if transform is not None:
-            sample = transform(sample)
-        logits = engine.logits(sample)
-        classes = len(logits)
-        ranked = top_classes(logits, top)
-        results.append(WindowResult(start, end, [(r.index, r.probability) for r in ranked]))
-    return results, classes
+        for clip in window_clips(tracked[start:end], persons):
+            labelled = classifier.label(clip.sample)
+            classes = labelled.classes
+            results.append(window_result(start, end, clip.tracks, labelled))
+    if not results:  # nobody tracked at all: the empty clip, as a model sees no one
+        labelled = classifier.label(skeletons.model_input(0, len(skeletons.frames), persons))
+        results.append(window_result(0, len(skeletons.frames), (), labelled))
+        classes = labelled.classes
+    return results, classes, tracked
+
+
+def window_result(
+    start: int, end: int, tracks: tuple[int, ...], labelled: Labelled
+) -> WindowResult:
+    importance = labelled.joint_importance
+    return WindowResult(
+        start,
+        end,
+        [(r.index, r.probability) for r in labelled.ranked],
+        tracks,
+        [round(float(v), 4) for v in importance] if importance is not None else None,
+    )
+
+
+def overlays(
+    tracked: Sequence[Sequence[Tracked]],
+    results: Sequence[WindowResult],
+    names: Sequence[str] | None,
+) -> list[list[PersonOverlay]]:
+    """What ``--render`` draws on each frame: each tracked person with its id and the top
+    class (and joint importance) of the last window starting at or before the frame that
+    covers it and holds its track."""
+    labels: list[dict[int, WindowResult]] = [{} for _ in tracked]
+    for result in results:
+        for frame in range(result.start, min(result.end, len(tracked))):
+            for track in result.tracks:
+                labels[frame][track] = result
+    out = []
+    for frame, persons in enumerate(tracked):
+        drawn = []
+        for person in persons:
+            result = labels[frame].get(person.track)
+            label, importance = "", None
+            if result is not None:
+                index, probability = result.ranked[0]
+                label = f"{class_name(names, index)} {probability:.2f}"
+                importance = result.joint_importance
+            drawn.append(PersonOverlay(person.joints, person.track, label, importance))
+        out.append(drawn)
+    return out
+
+
+def class_name(names: Sequence[str] | None, index: int) -> str:
+    return names[index] if names is not None else f"class {index}"
 
 
 def captions(
@@ -109,18 +195,17 @@ def captions(
     return out
 
 
-def load_input(
-    kind: str,
-    path: str,
-    layout: str,
-    estimator: str,
-    estimator_options: dict[str, str],
-    frame_size: tuple[int, int] | None,
-) -> PoseSequence:
-    """The clip's skeletons in ``layout``, with a progress bar over a video's frames."""
+def load_input(request: SkeletonRequest, layout: str, max_people: int | None) -> PoseSequence:
+    """The clip's skeletons in ``layout``, at most ``max_people`` a frame (the estimator
+    asked to look for that many), with a progress bar over a video's frames."""
     from stgcn.loggers.progress import Progress
+    from stgcn.pose.readers import parse_frame_size
 
-    source = SkeletonInput(kind, Path(path), estimator, estimator_options, frame_size)
+    kind, path = request.kind, request.source
+    size = None if kind == "video" else parse_frame_size(request.frame_size, f"--{kind}")
+    source = SkeletonInput(
+        kind, Path(path), request.estimator, request.estimator_options, size, max_people
+    )
     if kind != "video":
         return read_skeletons(source, layout)
     from stgcn.pose.video import video_facts
@@ -129,10 +214,10 @@ def load_input(
         raise StgcnError(f"video not found: {path}")
     from stgcn.plugins.registry import get_registry
 
-    record = get_registry().pose_estimator(estimator)
+    record = get_registry().pose_estimator(request.estimator)
     check_estimator(record, layout)
     total = video_facts(path).frame_count
-    progress = Progress(max(total, 1), f"pose ({estimator})", unit="frames")
+    progress = Progress(max(total, 1), f"pose ({request.estimator})", unit="frames")
     try:
         return read_skeletons(source, layout, lambda _: progress.update(), record)
     finally:
@@ -143,27 +228,35 @@ def save_skeleton(path: str, skeletons: PoseSequence) -> None:
     write_json(path, skeletons.to_kinetics())
 
 
+def window_json(
+    result: WindowResult, names: Sequence[str] | None, persons: Sequence[Tracked] = ()
+) -> dict[str, Any]:
+    """A window's JSON: its frames (``end`` one past the last), its tracks, its classes
+    (:func:`stgcn_export.prediction.ranked_json`'s schema) and, with --explain, joint
+    importance."""
+    document: dict[str, Any] = {
+        "start": result.start,
+        "end": result.end,
+        "track": result.track,
+        "tracks": list(result.tracks),
+        "top5": ranked_json(
+            [
+                RankedClass(rank, index, probability, names[index] if names else None)
+                for rank, (index, probability) in enumerate(result.ranked, start=1)
+            ]
+        ),
+    }
+    if result.joint_importance is not None:
+        document["joint_importance"] = result.joint_importance
+    return document
+
+
 def json_document(
     skeletons: PoseSequence, results: Sequence[WindowResult], names: Sequence[str] | None
 ) -> dict[str, Any]:
-    """The one line ``predict --json`` prints for a clip of skeletons (``end`` is one past
-    the window's last frame)."""
+    """The one line ``predict --json`` prints for a clip of skeletons."""
     return {
         "frames": len(skeletons.frames),
         "frames_with_pose": skeletons.frames_with_pose,
-        "windows": [
-            {
-                "start": result.start,
-                "end": result.end,
-                "top5": [
-                    {
-                        "class": names[index] if names is not None else None,
-                        "index": index,
-                        "score": probability,
-                    }
-                    for index, probability in result.ranked
-                ],
-            }
-            for result in results
-        ],
+        "windows": [window_json(result, names) for result in results],
     }

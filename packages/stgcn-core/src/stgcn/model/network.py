@@ -246,8 +246,12 @@ class STGCN(nn.Module):
             x = block(x, A)
         return x
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, m = x.shape[0], x.shape[4]
-        x = self.features(x)
-        x = x.mean(dim=(2, 3)).view(n, m, -1).mean(dim=1)  # pool over T, V, then persons
+    def head(self, features: torch.Tensor, persons: int) -> torch.Tensor:
+        """Logits ``(N, num_class)`` from :meth:`features` of clips of ``persons`` persons
+        (apart, so that a class activation map can take the features' gradient)."""
+        n = features.shape[0] // persons
+        x = features.mean(dim=(2, 3)).view(n, persons, -1).mean(dim=1)  # T, V, then persons
         return self.fcn(x[:, :, None, None]).view(n, -1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x), x.shape[4])

@@ -91,11 +91,7 @@ class PoseSequence:
                 continue
             ranked = most_salient(persons, num_person)
             for slot, person in enumerate(ranked):
-                values = person.astype(np.float64)
-                found = values[:, 2] > 0
-                data[0, row, :, slot] = np.where(found, values[:, 0] - 0.5, 0.0)
-                data[1, row, :, slot] = np.where(found, values[:, 1] - 0.5, 0.0)
-                data[2, row, :, slot] = values[:, 2]
+                data[:, row, :, slot] = kinetics_values(person)
         return data
 
     def to_kinetics(
@@ -122,6 +118,17 @@ class PoseSequence:
             data.append({"frame_index": index, "skeleton": skeletons})
         clip: dict[str, Any] = {"data": data, "label": label, "label_index": label_index}
         return clip
+
+
+def kinetics_values(person: np.ndarray) -> np.ndarray:
+    """One skeleton ``(V, 3)`` in [0, 1] coordinates as the Kinetics channels ``(3, V)``:
+    x and y minus 0.5, both 0 where the joint is not found (score 0), and the score."""
+    values = person.astype(np.float64)
+    found = values[:, 2] > 0
+    return np.stack(
+        [np.where(found, values[:, 0] - 0.5, 0.0), np.where(found, values[:, 1] - 0.5, 0.0),
+         values[:, 2]]
+    )  # fmt: skip
 
 
 def windows(total: int, window: int, stride: int) -> list[tuple[int, int]]:

@@ -165,28 +165,37 @@ def estimate_video(
     return PoseSequence(tuple(estimator.joints), frames, facts.width, facts.height, facts.fps)
 
 
+@dataclass(frozen=True)
+class PersonOverlay:
+    """One person drawn on a frame: joints ``(V, 3)`` in [0, 1] coordinates, the track
+    id and label written over the head, and each joint's importance in [0, 1] (drawn
+    as the joint's size and a colour from blue to red) where known."""
+
+    joints: np.ndarray
+    track: int | None = None
+    label: str = ""
+    importance: Sequence[float] | None = None
+
+
 def render_video(
     source: str | os.PathLike[str],
     output: str | os.PathLike[str],
     skeletons: PoseSequence,
     edges: Sequence[tuple[int, int]],
     captions: Sequence[str],
+    people: Sequence[Sequence[PersonOverlay]] | None = None,
 ) -> Path:
     """``source`` again with each frame's skeletons drawn over it and ``captions[t]``
     written at its top, to ``output`` (an mp4), through a temporary file renamed at the
-    end, so that a failure leaves no half-written video and replaces nothing."""
-    module = cv2()
+    end, so that a failure leaves no half-written video and replaces nothing.
+    ``people[t]``, where given, are frame ``t``'s people with their track ids and labels
+    (drawn instead of the bare skeletons)."""
+    cv2()  # OpenCV present, or one line saying what to install
     source, output = Path(source), Path(output)
     if output.exists() and output.resolve() == source.resolve():
         raise StgcnError(f"--render {output} is the input video; choose another file")
     facts = video_facts(source)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = output.with_name(f".{output.stem}.incomplete{output.suffix or '.mp4'}")
-    writer = module.VideoWriter(
-        str(temporary), module.VideoWriter_fourcc(*"mp4v"), facts.fps, (facts.width, facts.height)
-    )
-    if not writer.isOpened():
-        raise StgcnError(f"cannot write {output}: OpenCV has no mp4 encoder here")
+    writer = VideoOutput(output, facts.fps, (facts.width, facts.height))
     capture = _open(source)
     try:
         index = 0
@@ -194,38 +203,102 @@ def render_video(
             ok, frame = capture.read()
             if not ok:
                 break
-            persons = skeletons.frames[index] if index < len(skeletons.frames) else []
-            for person in persons:
-                _draw(module, frame, person, edges)
+            if people is not None:
+                drawn = people[index] if index < len(people) else []
+            else:
+                persons = skeletons.frames[index] if index < len(skeletons.frames) else []
+                drawn = [PersonOverlay(person) for person in persons]
             caption = captions[index] if index < len(captions) else ""
-            if caption:
-                font = module.FONT_HERSHEY_SIMPLEX
-                # a wide black stroke, then the white text over it: readable on any frame
-                for color, width in (((0, 0, 0), 3), ((255, 255, 255), 1)):
-                    module.putText(frame, caption, (8, 24), font, 0.6, color, width, module.LINE_AA)
+            draw_people(frame, drawn, edges, caption)
             writer.write(frame)
             index += 1
+    except BaseException:
+        writer.discard()
+        raise
     finally:
         capture.release()
-        writer.release()
     if index == 0:
-        temporary.unlink(missing_ok=True)
+        writer.discard()
         raise StgcnError(f"cannot read {source}: no frame could be decoded")
-    os.replace(temporary, output)
-    return output
+    return writer.finish()
+
+
+class VideoOutput:
+    """An mp4 written to a temporary name beside ``path`` and renamed by :meth:`finish`,
+    so that what is at ``path`` is always a whole video (a stream's render stays valid
+    when the stream stops)."""
+
+    def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
+        module = cv2()
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.temporary = path.with_name(f".{path.stem}.incomplete{path.suffix or '.mp4'}")
+        self.frames = 0
+        self._writer = module.VideoWriter(
+            str(self.temporary), module.VideoWriter_fourcc(*"mp4v"), fps, size
+        )
+        if not self._writer.isOpened():
+            raise StgcnError(f"cannot write {path}: OpenCV has no mp4 encoder here")
+
+    def write(self, frame_bgr: np.ndarray) -> None:
+        self._writer.write(frame_bgr)
+        self.frames += 1
+
+    def finish(self) -> Path:
+        self._writer.release()
+        os.replace(self.temporary, self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self._writer.release()
+        self.temporary.unlink(missing_ok=True)
+
+
+def draw_people(
+    frame: np.ndarray,
+    people: Sequence[PersonOverlay],
+    edges: Sequence[tuple[int, int]],
+    caption: str = "",
+) -> None:
+    """Draw ``people`` and a caption on a BGR ``frame`` in place."""
+    module = cv2()
+    for person in people:
+        _draw(module, frame, person, edges)
+    if caption:
+        _text(module, frame, caption, (8, 24))
+
+
+def _text(module: Any, frame: np.ndarray, text: str, origin: tuple[int, int]) -> None:
+    font = module.FONT_HERSHEY_SIMPLEX
+    # a wide black stroke, then the white text over it: readable on any frame
+    for color, width in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+        module.putText(frame, text, origin, font, 0.6, color, width, module.LINE_AA)
 
 
 def _draw(
-    module: Any, frame: np.ndarray, person: np.ndarray, edges: Sequence[tuple[int, int]]
+    module: Any, frame: np.ndarray, person: PersonOverlay, edges: Sequence[tuple[int, int]]
 ) -> None:
     height, width = frame.shape[:2]
     points = [
         (round(float(x) * width), round(float(y) * height)) if score > 0 else None
-        for x, y, score in person
+        for x, y, score in person.joints
     ]
     for a, b in edges:
         if points[a] is not None and points[b] is not None:
             module.line(frame, points[a], points[b], (0, 255, 0), 2, module.LINE_AA)
-    for point in points:
-        if point is not None:
+    importance = person.importance
+    for index, point in enumerate(points):
+        if point is None:
+            continue
+        if importance is None:
             module.circle(frame, point, 3, (0, 0, 255), -1, module.LINE_AA)
+            continue
+        weight = min(max(float(importance[index]), 0.0), 1.0)
+        colour = (round(255 * (1 - weight)), 0, round(255 * weight))  # BGR: blue to red
+        module.circle(frame, point, 3 + round(7 * weight), colour, -1, module.LINE_AA)
+    seen = [point for point in points if point is not None]
+    if seen and (person.track is not None or person.label):
+        x = min(p[0] for p in seen)
+        y = max(min(p[1] for p in seen) - 10, 16)
+        tag = f"#{person.track} " if person.track is not None else ""
+        _text(module, frame, f"{tag}{person.label}".strip(), (x, y))

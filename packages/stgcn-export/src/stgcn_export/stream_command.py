@@ -1,0 +1,76 @@
+"""``stgcn predict --stream``: the checks, the estimator and the run, and what it prints
+(a line per clip as it comes, then a summary; ``--json``: JSON lines, the summary last)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from stgcn.errors import StgcnError
+from stgcn_export.classifier import Classifier
+from stgcn_export.video_prediction import (
+    SkeletonRequest,
+    window_plan,
+)
+
+
+def predict_stream(
+    classifier: Classifier, request: SkeletonRequest, realtime: bool, show: bool
+) -> None:
+    from stgcn.model.graph import get_layout
+    from stgcn.plugins.registry import get_registry
+    from stgcn.pose.inputs import check_estimator, estimator_options
+    from stgcn.pose.skeletons import PoseSequence
+    from stgcn.pose.video import native_stderr_aside
+    from stgcn_export.streaming import FrameReader, StreamRun, StreamSettings, describe_summary
+
+    layout, persons, window, stride = window_plan(classifier, request)
+    render = request.render
+    if render and Path(render).suffix.lower() != ".mp4":
+        raise StgcnError(f"--render writes an mp4 video; {render} does not end in .mp4")
+    source = Path(request.source)
+    if render and Path(render).exists() and Path(render).resolve() == source.resolve():
+        raise StgcnError(f"--render {render} is the input itself; choose another file")
+    estimator = get_registry().pose_estimator(request.estimator)
+    check_estimator(estimator, layout)
+    max_people = request.max_people or persons
+    settings = StreamSettings(
+        layout, persons, window, stride, max_people, request.as_json, render, show, realtime
+    )
+    # one classifier thread: measured on this 2-core machine (docs/performance.md), the
+    # default of a thread a core made torch's spinning OpenMP workers fight the estimator's
+    # and the decoder's threads (0.3 frames/s against 12.7 with one)
+    classifier.engine.use_threads(1)
+    joints = tuple(estimator.joints)
+    edges = [e for e in get_layout(layout).edges if e[0] != e[1]]
+    with native_stderr_aside():
+        reader = FrameReader(request.source, realtime)
+        model = estimator.open(estimator_options(estimator, request.estimator_options, max_people))
+        try:
+
+            def pose(image):  # type: ignore[no-untyped-def]
+                found = list(model.estimate(image))
+                if not found:
+                    return []
+                raw = PoseSequence(joints, [found])
+                return raw.to_layout(layout, estimator.layouts).frames[0]
+
+            run = StreamRun(reader, pose, classifier, settings, edges, _emit)
+            summary = run.run()
+        finally:
+            model.close()
+    if request.as_json:
+        _emit(json.dumps({"summary": summary}))
+    else:
+        _emit(describe_summary(summary))
+    if reader.failure is not None:
+        raise StgcnError(reader.failure)
+
+
+def _emit(line: str) -> None:
+    click.echo(line)
+    import sys
+
+    sys.stdout.flush()
