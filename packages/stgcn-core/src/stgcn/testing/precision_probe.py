@@ -89,7 +89,7 @@ class _RecordWhenImported(importlib.abc.MetaPathFinder):
             run(module)
             record_asks(module)
 
-        loader.exec_module = exec_module  # type: ignore[method-assign]
+        loader.exec_module = exec_module
         return spec
 
 
