@@ -44,76 +44,154 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.default_venv_backend = "venv"
 
 
+#: pytest, its parallel runner (pytest-xdist) and its time limit (pytest-timeout: a test
+#: that hangs fails after pytest.ini's ``timeout`` instead of holding CI until its own)
+PYTEST = ["pytest", "pytest-xdist", "pytest-timeout"]
+#: the test sessions' parallel runs: one worker per core, each taking the next test as it
+#: finishes one (their lengths differ from a second to a minute)
+PARALLEL = ["-n", "auto", "--dist", "worksteal"]
+
+
 def install_stgcn(session: nox.Session, *extra: str) -> None:
     session.install("-c", CONSTRAINTS, "torch==2.13.0")
     session.install("-c", CONSTRAINTS, *[str(p) for p in PACKAGES], *extra)
 
 
-@nox.session
-def tests(session: nox.Session) -> None:
-    """Install every package and example plugin (not editable) and run all their tests.
+#: one environment for the sessions that install the same packages (``tests``,
+#: ``tests-bf16-cpu``, ``tests-distributed``, ``tests-modelzoo``): made afresh by the first
+#: of them in a nox run, as nox makes each session's, and used as it is by the others,
+#: which saves installing torch and the packages three times. (``docs`` keeps its own:
+#: the example plugins' commands would join the command reference.)
+SHARED_ENV = ROOT / ".nox" / "shared"
+#: hatchling is there for the test that generates
+#: a plugin with ``stgcn plugin new``, builds and installs it, and runs the generated
+#: package's own tests; ninja for the npu tests, which build their stand-in device with
+#: torch's C++ extension loader; matplotlib for ``stgcn report``.
+SHARED_REQUIREMENTS = [*PYTEST, "hatchling", "ninja", "matplotlib", *map(str, EXAMPLES)]
+#: the sessions of this nox run that found the shared environment made
+_shared_made: list[str] = []
 
-    hatchling is there for the test that generates a plugin with ``stgcn plugin new``,
-    builds and installs it, and runs the generated package's own tests; ninja for the
-    npu tests, which build their stand-in device with torch's C++ extension loader;
-    matplotlib for ``stgcn report``. The ModelZoo scripts and the loggers have sessions
-    of their own, the npu backend's runs on its stand-in device go with the other npu
-    tests in ``tests-npu``, and the multi-process runs to ``tests-distributed`` (CI runs
-    them all).
+
+def shared_environment(session: nox.Session) -> dict[str, str]:
+    """Make the shared environment unless a session of this nox run did, and return the
+    variables that run its programs (its ``bin`` first on ``PATH``). The sessions that use
+    it have ``venv_backend="none"`` and run its programs by their paths."""
+    bin_folder = SHARED_ENV / ("Scripts" if sys.platform == "win32" else "bin")
+    if not _shared_made:
+        session.run_install(sys.executable, "-m", "venv", "--clear", str(SHARED_ENV), external=True)
+        pip = [str(bin_folder / "python"), "-m", "pip", "install", "-c", CONSTRAINTS]
+        session.run_install(*pip, "torch==2.13.0", external=True)
+        packages = [str(p) for p in PACKAGES]
+        session.run_install(*pip, *packages, *SHARED_REQUIREMENTS, external=True)
+    _shared_made.append(session.name)
+    path = os.pathsep.join([str(bin_folder), os.environ.get("PATH", "")])
+    return {"VIRTUAL_ENV": str(SHARED_ENV), "PATH": path}
+
+
+def run_shared(session: nox.Session, program: str, *args: str, env: dict[str, str]) -> None:
+    """``program`` of the shared environment (:func:`shared_environment`'s ``env``)."""
+    program_path = Path(env["VIRTUAL_ENV"]) / ("Scripts" if sys.platform == "win32" else "bin")
+    session.run(str(program_path / program), *args, env=env, external=True)
+
+
+#: the tests ``nox -s tests`` saw ask whether the processor has native bf16: those whose
+#: outcome may follow the cpu backend's default precision (in the shared environment,
+#: so that a new nox run starts without it)
+PRECISION_TESTS = SHARED_ENV / "precision-tests.txt"
+#: the shared pytest plugin, loaded for the suites whose conftest does not load it
+STGCN_PYTEST_PLUGIN = ["-p", "stgcn.testing.pytest_plugin"]
+#: what ``tests`` runs, and ``tests-bf16-cpu`` chooses from
+SUITES = [p / "tests" for p in [*PACKAGES, *EXAMPLES]]
+#: the npu backend's runs on its stand-in device: in ``tests-npu`` with the other npu tests
+NPU_STAND_IN_TESTS = ROOT / "packages" / "stgcn-backend-npu" / "tests" / "test_on_stand_in.py"
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """Every package and example plugin (installed, not editable) with all their tests,
+    in parallel (pytest-xdist, one worker per core).
+
+    The ModelZoo scripts and the loggers have sessions of their own, the npu backend's
+    runs on its stand-in device go with the other npu tests in ``tests-npu``, and the
+    multi-process runs to ``tests-distributed`` (CI runs them all). The tests that ask
+    whether the processor has native bf16 are recorded for ``tests-bf16-cpu``.
     """
-    install_stgcn(
-        session, "pytest", "hatchling", "ninja", "matplotlib", *[str(p) for p in EXAMPLES]
-    )
-    suites = [str(p / "tests") for p in [*PACKAGES, *EXAMPLES]]
-    stand_in = ROOT / "packages" / "stgcn-backend-npu" / "tests" / "test_on_stand_in.py"
-    elsewhere = [stand_in, *MULTI_PROCESS_TESTS]
-    session.run("pytest", *suites, *[f"--ignore={p}" for p in elsewhere], *session.posargs)
+    env = shared_environment(session)
+    PRECISION_TESTS.unlink(missing_ok=True)
+    elsewhere = [NPU_STAND_IN_TESTS, *MULTI_PROCESS_TESTS]
+    record = [*STGCN_PYTEST_PLUGIN, f"--record-precision-tests={PRECISION_TESTS}"]
+    args = [*map(str, SUITES), *[f"--ignore={p}" for p in elsewhere], *record, *PARALLEL]
+    run_shared(session, "pytest", *args, *session.posargs, env=env)
 
 
 #: a stand-in for a CPU with native bf16 (tools/native_bf16_stand_in/sitecustomize.py)
 NATIVE_BF16_STAND_IN = ROOT / "tools" / "native_bf16_stand_in"
-#: the suites whose commands take the cpu backend's default precision
-CPU_DEFAULT_SUITES = [
-    CORE_TESTS,
-    *[ROOT / "packages" / name / "tests" for name in ("stgcn-data-kinetics", "stgcn-data-pyskl")],
-    ROOT / "packages" / "stgcn-export" / "tests",
-    *[p / "tests" for p in EXAMPLES],
-]
 
 
-@nox.session(name="tests-bf16-cpu")
+@nox.session(name="tests-bf16-cpu", venv_backend="none")
 def tests_bf16_cpu(session: nox.Session) -> None:
-    """The suites whose commands use the cpu backend's defaults, once more as on a CPU
-    with native bf16: there the default precision is bf16 and the layout channels last,
-    and no test may assume fp32 (the machines CI gets differ). The stand-in only answers
-    torch's "native bf16?" with yes; the bf16 arithmetic is the machine's own (emulated
-    on AVX2, so this session is slower than ``tests``)."""
-    install_stgcn(session, "pytest", "hatchling", "matplotlib", *[str(p) for p in EXAMPLES])
-    env = {"PYTHONPATH": str(NATIVE_BF16_STAND_IN)}
+    """The tests whose outcome may follow the cpu backend's defaults, once more as on a
+    CPU with native bf16: there the default precision is bf16 and the layout channels
+    last, and no test may assume fp32 (the machines CI gets differ). The stand-in only
+    answers torch's "native bf16?" with yes; the bf16 arithmetic is the machine's own
+    (emulated on AVX2, several times slower than fp32).
+
+    Which tests: the defaults follow that one question alone, and the stand-in changes
+    nothing else, so a test whose processes never ask it runs the same under the stand-in
+    and need not run again. ``nox -s tests`` records the tests that ask, in the pytest
+    process, in the processes they start (``stgcn`` commands: a sitecustomize records
+    theirs) and in the module- and session-wide fixtures they use
+    (stgcn.testing.precision_probe); this session runs exactly those (a module that asks
+    while imported counts for all its tests). Nothing is kept by hand, so no test can be
+    left out; test_precision_sessions.py shows a test that silently assumes fp32 being
+    recorded and failing here. Run without ``tests`` before it in the same nox run, it
+    runs every suite of ``tests`` again. On a CPU with native bf16, ``tests`` already ran
+    every test as the stand-in would, and this session has nothing to add.
+    """
+    env = shared_environment(session)
+    python = str(Path(env["VIRTUAL_ENV"]) / ("Scripts" if sys.platform == "win32" else "bin"))
+    default = "from stgcn.backends.cpu import CPUBackend; print(CPUBackend().default_precision())"
+    answer = session.run(f"{python}/python", "-c", default, env=env, external=True, silent=True)
+    if answer and answer.strip() == "bf16":
+        session.skip("this CPU has native bf16: nox -s tests ran every test as it would here")
+    env = {**env, "PYTHONPATH": str(NATIVE_BF16_STAND_IN)}
     check = (
         "from stgcn.backends.cpu import CPUBackend; p = CPUBackend().default_precision(); "
         "assert p == 'bf16', f'the native-bf16 stand-in did not take: default {p}'"
     )
-    session.run("python", "-c", check, env=env)
-    ignored = [f"--ignore={p}" for p in MULTI_PROCESS_TESTS]
-    session.run("pytest", *map(str, CPU_DEFAULT_SUITES), *ignored, *session.posargs, env=env)
+    run_shared(session, "python", "-c", check, env=env)
+    ignored = [f"--ignore={p}" for p in [NPU_STAND_IN_TESTS, *MULTI_PROCESS_TESTS]]
+    if "tests" in _shared_made:
+        recorded = PRECISION_TESTS.read_text().split("\n") if PRECISION_TESTS.exists() else []
+        if not any(recorded):
+            session.skip("nox -s tests saw no test ask whether the processor has native bf16")
+        session.log(
+            f"the {len(set(filter(None, recorded)))} tests (or modules) nox -s tests recorded"
+        )
+        only = [*STGCN_PYTEST_PLUGIN, f"--only-precision-tests={PRECISION_TESTS}"]
+    else:
+        session.log("nox -s tests did not run before in this nox run: every suite of it")
+        only = []
+    args = [*map(str, SUITES), *ignored, *only, *PARALLEL]
+    run_shared(session, "pytest", *args, *session.posargs, env=env)
 
 
-@nox.session(name="tests-distributed")
+@nox.session(name="tests-distributed", venv_backend="none")
 def tests_distributed(session: nox.Session) -> None:
     """Runs of several real processes: gloo cards and hosts on loopback meeting, failing,
     vanishing, and stopped by signals and resumed exactly (minutes of launches, so apart
-    from the default set, which keeps every other test of these modules' subjects)."""
-    install_stgcn(session, "pytest")
-    session.run("pytest", *[str(p) for p in MULTI_PROCESS_TESTS], *session.posargs)
+    from the default set, which keeps every other test of these modules' subjects). One
+    test at a time: each starts its own process groups and shares the cores out."""
+    env = shared_environment(session)
+    run_shared(session, "pytest", *[str(p) for p in MULTI_PROCESS_TESTS], *session.posargs, env=env)
 
 
-@nox.session(name="tests-modelzoo")
+@nox.session(name="tests-modelzoo", venv_backend="none")
 def tests_modelzoo(session: nox.Session) -> None:
     """The Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py) run as scripts:
     minutes of real training, so apart from the default set."""
-    install_stgcn(session, "pytest")
-    session.run("pytest", str(MODELZOO_TESTS), *session.posargs)
+    env = shared_environment(session)
+    run_shared(session, "pytest", str(MODELZOO_TESTS), *session.posargs, env=env)
 
 
 @nox.session(name="tests-loggers")
@@ -121,7 +199,7 @@ def tests_loggers(session: nox.Session) -> None:
     """The loggers with their real libraries: TensorBoard event files read back with
     tensorboard's EventAccumulator, and the MLflow example plugin logging to a file store
     (not in the default set: tensorboard and mlflow pull in many packages)."""
-    install_stgcn(session, "pytest", "tensorboard", str(MLFLOW_EXAMPLE))
+    install_stgcn(session, *PYTEST, "tensorboard", str(MLFLOW_EXAMPLE))
     loggers = ROOT / "packages" / "stgcn-core" / "tests" / "test_loggers.py"
     tensorboard = f"{loggers}::test_tensorboard_scalars_read_back_equal_the_metrics"
     session.run("pytest", tensorboard, str(MLFLOW_EXAMPLE / "tests"), *session.posargs)
@@ -134,7 +212,7 @@ def tests_pose(session: nox.Session) -> None:
     ``stgcn data extract``, then ``stgcn run`` on the result; two people tracked, and
     ``stgcn predict --stream`` (not in the default set: mediapipe's dependencies are
     heavy). The core's pose tests (tracking among them) run again beside OpenCV."""
-    install_stgcn(session, "pytest", f"{POSE_PACKAGE}[test]")
+    install_stgcn(session, *PYTEST, f"{POSE_PACKAGE}[test]")
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
     session.run("pytest", str(POSE_PACKAGE / "tests"), *core_pose_tests, *session.posargs)
 
@@ -155,7 +233,7 @@ def tests_npu(session: nox.Session) -> None:
     core = str(ROOT / "packages" / "stgcn-core")
     # the stand-in's step-sync check trains with the Kinetics batch augmentation on the npu
     kinetics = str(ROOT / "packages" / "stgcn-data-kinetics")
-    session.install("-c", CONSTRAINTS, core, kinetics, f"{npu}[torch-npu]", "pytest", "ninja")
+    session.install("-c", CONSTRAINTS, core, kinetics, f"{npu}[torch-npu]", *PYTEST, "ninja")
     session.run("pytest", str(npu / "tests"), *session.posargs)
 
 
@@ -174,7 +252,7 @@ def tests_cuda(session: nox.Session) -> None:
         env = {"PYTHONPATH": path, "STGCN_PLUGINS": "stgcn_backend_cuda"}
         session.run(sys.executable, "-m", "pytest", tests, *session.posargs, env=env)
         return
-    install_stgcn(session, "pytest")
+    install_stgcn(session, *PYTEST)
     session.run("pytest", tests, *session.posargs)
 
 

@@ -12,13 +12,18 @@ run of every environment stgcn-core is installed in.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
 from stgcn.plugins import registry as plugins
+from stgcn.testing import precision_probe
 from stgcn.testing.helpers import TINY_RUN, run_stgcn
 
 
@@ -46,3 +51,137 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_stgcn("run", *TINY_RUN, "--work-dir", str(work))
     assert result.returncode == 0, result.stderr
     return work / "checkpoints" / "best.pth.tar"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("stgcn", "stgcn's test helpers")
+    group.addoption(
+        "--record-precision-tests",
+        metavar="FILE",
+        help="append to FILE the tests that ask whether the processor has native bf16 "
+        "(the cpu backend's default precision and layout follow the answer), themselves, "
+        "in the processes they start or in their module- and session-wide fixtures",
+    )
+    group.addoption(
+        "--only-precision-tests",
+        metavar="FILE",
+        help="run only the tests --record-precision-tests wrote to FILE",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    record = config.getoption("record_precision_tests", None)
+    if record:
+        config.pluginmanager.register(PrecisionAsks(Path(record)), "stgcn-precision-asks")
+    only = config.getoption("only_precision_tests", None)
+    if only:
+        config.pluginmanager.register(OnlyPrecisionTests(Path(only)), "stgcn-precision-only")
+
+
+class PrecisionAsks:
+    """``--record-precision-tests``: the tests that ask whether the processor has native
+    bf16 (:mod:`stgcn.testing.precision_probe`), in this process, in the processes they
+    start, or in the module- or session-wide fixtures they use (set up once, for the
+    first test that needs them). A module that asks while it is collected has all its
+    tests recorded. Each test is recorded whatever its outcome."""
+
+    def __init__(self, record: Path) -> None:
+        import torch.cpu
+
+        self.record = record
+        self.folder = Path(tempfile.mkdtemp(prefix="stgcn-precision-probe-"))
+        self.logs = 0
+        self.asking_fixtures: set[object] = set()
+        precision_probe.record_asks(torch.cpu)
+        # the processes tests start: the probe's sitecustomize first on their path
+        path = [str(precision_probe.SITE), *filter(None, [os.environ.get("PYTHONPATH")])]
+        os.environ["PYTHONPATH"] = os.pathsep.join(path)
+
+    def new_log(self) -> Path:
+        self.logs += 1
+        return self.folder / f"{self.logs}.log"
+
+    @contextlib.contextmanager
+    def recording(self, log: Path) -> Iterator[None]:
+        before = os.environ.get(precision_probe.LOG_VARIABLE)
+        os.environ[precision_probe.LOG_VARIABLE] = str(log)
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop(precision_probe.LOG_VARIABLE, None)
+            else:
+                os.environ[precision_probe.LOG_VARIABLE] = before
+
+    def write(self, nodeid: str) -> None:
+        # one short line per append: the xdist workers' lines do not interleave
+        with self.record.open("a", encoding="utf-8") as file:
+            file.write(f"{nodeid}\n")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        log = self.new_log()
+        with self.recording(log):
+            report = yield
+        if log.exists():
+            self.write(collector.nodeid)
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, object, object]:
+        log = self.new_log()
+        with self.recording(log):
+            result = yield
+        if log.exists() or self.uses_asking_fixture(item):
+            self.write(item.nodeid)
+        return result
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(
+        self, fixturedef: pytest.FixtureDef[object]
+    ) -> Generator[None, object, object]:
+        if fixturedef.scope == "function":  # set up for one test: its asks are the test's
+            return (yield)
+        log = self.new_log()
+        with self.recording(log):
+            result = yield
+        if log.exists():
+            self.asking_fixtures.add(fixturedef)
+        return result
+
+    def uses_asking_fixture(self, item: pytest.Item) -> bool:
+        info = getattr(item, "_fixtureinfo", None)
+        fixtures = info.name2fixturedefs.values() if info is not None else ()
+        return any(d in self.asking_fixtures for defs in fixtures for d in defs)
+
+    def pytest_unconfigure(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class OnlyPrecisionTests:
+    """``--only-precision-tests``: deselects the tests not in the record (nor under a
+    module recorded whole), as ``-m``/``-k`` would."""
+
+    def __init__(self, record: Path) -> None:
+        lines = record.read_text(encoding="utf-8").splitlines() if record.exists() else []
+        self.recorded = {line for line in lines if line}
+
+    def selected(self, nodeid: str) -> bool:
+        """Recorded itself, or a module, folder or class it is in ("" being the whole
+        session's collection)."""
+        if nodeid in self.recorded or "" in self.recorded:
+            return True
+        path, *names = nodeid.split("::")
+        parents = ["::".join([path, *names[:n]]) for n in range(len(names))]
+        folders = ["/".join(path.split("/")[:n]) for n in range(1, path.count("/") + 1)]
+        return any(parent in self.recorded for parent in [*parents, *folders])
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        deselected = [item for item in items if not self.selected(item.nodeid)]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if self.selected(item.nodeid)]
