@@ -34,6 +34,9 @@ from stgcn.system.allocator import release_freed_memory
 PERSONS = 2
 REQUIRED = ("frame_dir", "label", "keypoint", "total_frames")
 REQUIRED_2D = ("keypoint_score", "img_shape")
+#: labels are class indices: one of a million or more is a broken file, not a class
+#: (the model would need a million-row last layer, and the class list that many names)
+MAX_LABEL = 999_999
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,8 @@ class _Packer:
         label = _whole(path, index, ann, "label")
         if label < 0:
             raise _problem(path, index, ann, f"label {label} is negative")
+        if label > MAX_LABEL:
+            raise _problem(path, index, ann, f"label {label} is beyond any class ({MAX_LABEL})")
         keypoint = _array(path, index, ann, "keypoint")
         if keypoint.ndim != 4 or keypoint.shape[-1] not in (2, 3):
             raise _problem(
@@ -193,7 +198,8 @@ class _Packer:
             self.frames = np.empty((self.rows, self.joints or 0, 3), np.float32)
         count, length = int(self.persons[index]), int(self.lengths[index])
         start = int(self.offsets[index])
-        out = self.frames[start : start + count * length].reshape(count, length, -1, 3)
+        rows = self.frames[start : start + count * length]
+        out = rows.reshape(count, length, self.joints or 0, 3)  # not -1: a clip of no person
         keypoint = ann["keypoint"][:count]
         out[..., : keypoint.shape[-1]] = keypoint
         if self.dims == 2:
@@ -233,6 +239,9 @@ def _splits(path: Path, raw: Any, names: Sequence[str]) -> dict[str, np.ndarray]
     for split, members in raw.items():
         if not isinstance(split, str) or not isinstance(members, list | tuple):
             raise StgcnError(f"{path}: split {split!r} is not a list of frame_dir names")
+        odd = next((m for m in members if not isinstance(m, str)), None)
+        if odd is not None:
+            raise StgcnError(f"{path}: split {split!r} names {odd!r}, not a frame_dir name")
         unknown = [m for m in members if m not in where]
         if unknown:
             raise StgcnError(

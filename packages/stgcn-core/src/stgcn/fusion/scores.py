@@ -10,14 +10,13 @@ from anyone can be opened safely.
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, first_line
 
 ARRAYS = ("sample_ids", "labels", "scores", "class_names")
 
@@ -75,19 +74,23 @@ def load_scores(path: str | os.PathLike[str]) -> ScoreFile:
     """Read and check one score file; any problem is one line naming the file."""
     name = str(path)
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in ARRAYS if key not in archive.files]
-            if missing:
-                raise StgcnError(f"{name} is not a stgcn score file: no {missing[0]!r} array")
-            arrays = {key: archive[key] for key in ARRAYS}
-            modality = str(archive["modality"]) if "modality" in archive.files else None
+        arrays, modality = _read_arrays(path)
     except FileNotFoundError:
         raise StgcnError(f"score file not found: {name}") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise StgcnError(f"{name} is not a readable .npz score file ({error})") from None
+    except StgcnError:
+        raise
+    except Exception as error:
+        # numpy's and zipfile's many ways of saying "not an intact .npz": BadZipFile,
+        # a bad CRC, zlib.error, NotImplementedError for an unknown compression method,
+        # RuntimeError for an encrypted member, ValueError for an object array
+        raise StgcnError(
+            f"{name} is not a readable .npz score file ({first_line(error)[:120]})"
+        ) from None
     ids, labels, scores, names = (arrays[key] for key in ARRAYS)
     if scores.ndim != 2 or not np.issubdtype(scores.dtype, np.floating):
         raise StgcnError(f"{name}: scores must be a float array of samples x classes")
+    if scores.shape[1] == 0:
+        raise StgcnError(f"{name}: scores has no class column")
     if ids.ndim != 1 or labels.ndim != 1 or len(ids) != len(scores) or len(labels) != len(ids):
         raise StgcnError(f"{name}: sample_ids, labels and scores differ in length")
     if not np.issubdtype(labels.dtype, np.integer) or ids.dtype.kind != "U":
@@ -97,3 +100,20 @@ def load_scores(path: str | os.PathLike[str]) -> ScoreFile:
     if not np.isfinite(scores).all():
         raise StgcnError(f"{name}: scores hold non-finite values")
     return ScoreFile(name, ids, labels.astype(np.int64), scores.astype(np.float64), names, modality)
+
+
+def _read_arrays(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], str | None]:
+    """The score arrays and the modality of the archive at ``path``, read in full (every
+    member is decompressed and checked here, inside :func:`load_scores`'s handler)."""
+    name = str(path)
+    with open(path, "rb") as stream:
+        loaded = np.load(stream, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise StgcnError(f"{name} is a single .npy array, not an .npz score file")
+        with loaded as archive:
+            missing = [key for key in ARRAYS if key not in archive.files]
+            if missing:
+                raise StgcnError(f"{name} is not a stgcn score file: no {missing[0]!r} array")
+            arrays = {key: archive[key] for key in ARRAYS}
+            modality = str(archive["modality"]) if "modality" in archive.files else None
+    return arrays, modality

@@ -21,6 +21,7 @@ accepted ones::
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -54,18 +55,29 @@ def parse_int(value: object, what: str) -> int:
         raise StgcnError(f"{what} expects a whole number, got {value!r}")
     try:
         return int(value)
-    except ValueError:
-        raise StgcnError(f"{what} expects a whole number, got {value!r}") from None
+    except ValueError:  # also a string of more digits than Python converts
+        raise StgcnError(f"{what} expects a whole number, got {_shown(value)}") from None
 
 
 def parse_float(value: object, what: str) -> float:
-    """A number, from a string, an int or a float."""
+    """A finite number, from a string, an int or a float. NaN and the infinities are
+    refused: NaN passes every ``least`` check (it compares false) and would make a
+    tolerance accept anything, and no option means "without limit" by infinity."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise StgcnError(f"{what} expects a number, got {value!r}")
     try:
-        return float(value)
-    except ValueError:
-        raise StgcnError(f"{what} expects a number, got {value!r}") from None
+        number = float(value)
+    except (ValueError, OverflowError):  # OverflowError: an int too large for a float
+        raise StgcnError(f"{what} expects a number, got {_shown(value)}") from None
+    if not math.isfinite(number):
+        raise StgcnError(f"{what} expects a finite number, got {_shown(value)}")
+    return number
+
+
+def _shown(value: object) -> str:
+    """``repr(value)``, cut short: a config file's number can have thousands of digits."""
+    text = repr(value) if not isinstance(value, int) else str(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def parse_str(value: object, what: str) -> str:
@@ -128,7 +140,8 @@ class Settings:
         if not isinstance(options, Mapping):
             options = parse_pairs(list(options), f"{cls.family} option")
         known = cls.keys()
-        unknown = sorted(set(options) - set(known))
+        # keys from a config file need not be text (YAML reads `1:` as an int)
+        unknown = sorted(set(options) - set(known), key=repr)
         if unknown:
             line = cls.unknown_line.format(
                 family=cls.family, key=unknown[0], known=", ".join(known)

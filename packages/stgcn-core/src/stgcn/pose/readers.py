@@ -17,7 +17,7 @@ import numpy as np
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.pose.joints import BODY_25, COCO_17, OPENPOSE_18
-from stgcn.pose.skeletons import PoseSequence
+from stgcn.pose.skeletons import MAX_FRAMES, PoseSequence
 
 #: OpenPose's file names: ``<video>_<frame, 12 digits>_keypoints.json``
 OPENPOSE_NAME = re.compile(r"^(?P<video>.*?)_?(?P<frame>\d+)_keypoints\.json$")
@@ -52,8 +52,17 @@ def _normalised(values: np.ndarray, width: int, height: int) -> np.ndarray:
 def _load(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nesting too deep
         raise StgcnError(f"{path} is not valid JSON ({first_line(error)})") from None
+
+
+def _check_span(where: Path, what: str, low: int, high: int) -> None:
+    """Frames ``low`` to ``high`` are at most :data:`MAX_FRAMES`, or one line says why not."""
+    if high - low >= MAX_FRAMES:
+        raise StgcnError(
+            f"{where}: the {what} span {high - low + 1} frames (from {low} to {high}); "
+            f"a clip may have at most {MAX_FRAMES}"
+        )
 
 
 def read_openpose(folder: str | Path, frame_size: tuple[int, int]) -> PoseSequence:
@@ -71,6 +80,7 @@ def read_openpose(folder: str | Path, frame_size: tuple[int, int]) -> PoseSequen
         raise StgcnError(f"{folder} holds no OpenPose *_keypoints.json files")
     files.sort()
     first = files[0][0]
+    _check_span(folder, "frame numbers", first, files[-1][0])
     width, height = frame_size
     joints: tuple[str, ...] | None = None
     frames: list[list[np.ndarray]] = [[] for _ in range(files[-1][0] - first + 1)]
@@ -94,7 +104,7 @@ def read_openpose(folder: str | Path, frame_size: tuple[int, int]) -> PoseSequen
                 values = _normalised(
                     np.asarray(flat, dtype=np.float64).reshape(-1, 3), width, height
                 )
-            except (ValueError, TypeError) as error:
+            except (ValueError, TypeError, OverflowError) as error:
                 raise StgcnError(f"{path}: bad keypoints ({first_line(error)})") from None
             if values[:, 2].any():
                 frames[number - first].append(values)
@@ -112,7 +122,8 @@ def _frame_numbers(ids: list[Any]) -> dict[Any, int]:
             return value
         if isinstance(value, str):
             digits = re.findall(r"\d+", Path(value).stem)
-            return int(digits[-1]) if digits else None
+            # a run of more digits than any frame number is not one (nor convertible)
+            return int(digits[-1]) if digits and len(digits[-1]) <= 18 else None
         return None
 
     numbers = {value: number(value) for value in ids}
@@ -148,7 +159,7 @@ def read_coco_results(path: str | Path, frame_size: tuple[int, int]) -> PoseSequ
             values = _normalised(
                 np.asarray(keypoints, dtype=np.float64).reshape(-1, 3), width, height
             )
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, OverflowError) as error:  # Overflow: a huge int
             raise StgcnError(
                 f"{path}: entry {index}: bad keypoints ({first_line(error)})"
             ) from None
@@ -159,6 +170,7 @@ def read_coco_results(path: str | Path, frame_size: tuple[int, int]) -> PoseSequ
     if not found:
         raise StgcnError(f"{path} holds no person keypoints")
     numbers = _frame_numbers([image for image, _ in found])
+    _check_span(path, "image ids", 0, max(numbers.values()))
     frames: list[list[np.ndarray]] = [[] for _ in range(max(numbers.values()) + 1)]
     for image, values in found:
         if values[:, 2].any():

@@ -19,11 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, first_line
 from stgcn.pose.joints import LAYOUT_JOINTS, JointMap, joint_map
 
 #: digits kept of each coordinate and score in a saved clip (the release keeps 3)
 JSON_DIGITS = 4
+#: the most frames a file's frame numbers may span (over nine hours at 30 frames a
+#: second): the readers keep a list entry per frame, and a file numbering two frames
+#: 0 and 10**13 would otherwise have them fill the memory instead of being refused
+MAX_FRAMES = 1_000_000
 
 
 def most_salient(persons: list[np.ndarray], count: int) -> list[np.ndarray]:
@@ -163,6 +167,12 @@ def write_json(path: str | os.PathLike[str], document: Any) -> Path:
     return path
 
 
+#: what a file that is not a clip raises on its way through :func:`read_kinetics`:
+#: RecursionError for nesting deeper than json's parser goes, OverflowError for an int
+#: too large for a float (or an infinite frame_index)
+CLIP_ERRORS = (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError)
+
+
 def read_kinetics(path: str | os.PathLike[str], layout: str = "openpose") -> PoseSequence:
     """A Kinetics-skeleton JSON clip back as skeletons of ``layout`` ([0, 1] coordinates)."""
     path = Path(path)
@@ -172,14 +182,19 @@ def read_kinetics(path: str | os.PathLike[str], layout: str = "openpose") -> Pos
         frames: list[list[np.ndarray]] = []
         for entry in clip["data"]:
             index = int(entry["frame_index"])
+            if not 0 <= index < MAX_FRAMES:
+                raise ValueError(f"frame_index {index} is outside [0, {MAX_FRAMES})")
             while len(frames) <= index:
                 frames.append([])
             for skeleton in entry["skeleton"]:
-                pose = np.asarray(skeleton["pose"], dtype=np.float32).reshape(-1, 2)
-                score = np.asarray(skeleton["score"], dtype=np.float32)
-                if len(pose) != len(joints) or len(score) != len(joints):
+                pose = np.asarray(skeleton["pose"], dtype=np.float64).reshape(-1, 2)
+                score = np.asarray(skeleton["score"], dtype=np.float64)
+                if len(pose) != len(joints) or score.shape != (len(joints),):
                     raise ValueError(f"a skeleton of {len(pose)} joints, not {len(joints)}")
-                frames[index].append(np.concatenate([pose, score[:, None]], axis=1))
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise StgcnError(f"{path} is not a Kinetics-skeleton clip: {error}") from None
+                values = np.concatenate([pose, score[:, None]], axis=1).astype(np.float32)
+                if not np.isfinite(values).all():
+                    raise ValueError(f"frame {index} holds a non-finite value")
+                frames[index].append(values)
+    except CLIP_ERRORS as error:
+        raise StgcnError(f"{path} is not a Kinetics-skeleton clip: {first_line(error)}") from None
     return PoseSequence(joints, frames)

@@ -13,6 +13,7 @@ run of every environment stgcn-core is installed in.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -25,6 +26,32 @@ import pytest
 from stgcn.plugins import registry as plugins
 from stgcn.testing import precision_probe
 from stgcn.testing.helpers import TINY_RUN, run_stgcn
+
+#: hypothesis's storage for this session, removed at its end (None: not ours to remove)
+_hypothesis_home: Path | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hypothesis keeps a cache of constants (and, where a test keeps one, its example
+    database) under ``.hypothesis/`` in the current folder: pointed at a temporary folder
+    here, so that the property tests write nothing into the source tree. Not done where
+    hypothesis is not installed, or where ``HYPOTHESIS_STORAGE_DIRECTORY`` chooses a place."""
+    global _hypothesis_home
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY") or _hypothesis_home is not None:
+        return
+    if importlib.util.find_spec("hypothesis") is None:
+        return
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    _hypothesis_home = Path(tempfile.mkdtemp(prefix="stgcn-hypothesis-"))
+    set_hypothesis_home_dir(_hypothesis_home)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _hypothesis_home
+    if _hypothesis_home is not None:
+        shutil.rmtree(_hypothesis_home, ignore_errors=True)
+        _hypothesis_home = None
 
 
 @pytest.fixture
