@@ -80,6 +80,8 @@ class Clips(torch.utils.data.Dataset):
 
 
 def build(split, data_path, options):
+    if data_path.is_file() and "accepts_files" in BREAK:
+        return Clips(split, data_path)
     if not data_path.is_dir() or not any(data_path.iterdir()):
         if "raw_error" in BREAK:
             raise FileNotFoundError(data_path)
@@ -133,9 +135,10 @@ def test_each_broken_rule_fails_its_check(site, clips_folder, breaks, check, mes
 @pytest.mark.parametrize(
     ("breaks", "message"),
     [
-        ("raw_error", "a missing folder raised FileNotFoundError"),
-        ("two_lines", "a missing folder: the error is not one line"),
-        ("accepts", "a missing folder was accepted"),
+        ("raw_error", "a missing path raised FileNotFoundError"),
+        ("two_lines", "a missing path: the error is not one line"),
+        ("accepts", "a missing path was accepted"),
+        ("accepts_files", "an empty file was accepted"),
     ],
 )
 def test_bad_paths_must_be_one_line_errors(site, breaks: str, message: str) -> None:

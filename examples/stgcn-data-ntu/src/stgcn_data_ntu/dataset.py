@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
-from stgcn.data.sampling import take_frames, uniform_indices, used_frames
+from stgcn.data import fit_clip, used_frames
 from stgcn.errors import StgcnError
 from stgcn_data_ntu.benchmarks import Benchmark
 from stgcn_data_ntu.classes import NUM_CLASS
@@ -35,8 +35,8 @@ def sampled(clip: np.ndarray, settings: NtuOptions, train: bool) -> np.ndarray:
     if settings.sampling == "window":
         return clip
     clips = 1 if train else settings.num_clips
-    indices = uniform_indices(used_frames(clip), settings.clip_len, clips, test=not train)
-    taken = take_frames(clip, indices)
+    used = clip[:, : used_frames(clip)]
+    taken = fit_clip(used, settings.clip_len, train=train, num_clips=clips)
     return taken if clips > 1 else taken[0]
 
 

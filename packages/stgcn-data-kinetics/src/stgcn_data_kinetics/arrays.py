@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stgcn.data import WorkerHandle
 from stgcn.errors import StgcnError, first_line
 from stgcn_data_kinetics.clip import CHANNELS, NUM_JOINT
 from stgcn_data_kinetics.label_file import read_label_file
@@ -21,21 +22,21 @@ from stgcn_data_kinetics.label_file import read_label_file
 class MappedArray:
     """The clips of a converted ``.npy`` file, mapped rather than read.
 
-    Pickling (DataLoader workers started by spawn or forkserver receive the dataset
-    pickled) carries the path only and maps the file again on arrival: a pickled
+    The map is a :class:`stgcn.data.WorkerHandle`: opened (and checked) here, and again
+    on first use in each DataLoader worker; pickling (workers started by spawn or
+    forkserver receive the dataset pickled) carries the path only, where a pickled
     ``numpy.memmap`` would carry every clip.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = str(path)
-        self.array = open_data_file(path)
+        self.handle = WorkerHandle(open_data_file, path)
+        self.handle.get()
 
-    def __getstate__(self) -> dict[str, Path]:
-        return {"path": self.path}
-
-    def __setstate__(self, state: dict[str, Path]) -> None:
-        self.__init__(state["path"])
+    @property
+    def array(self) -> np.ndarray:
+        return self.handle.get()
 
     def __len__(self) -> int:
         return len(self.array)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset as TorchDataset
 
-from stgcn.data.sampling import take_frames, uniform_indices, window_indices
+from stgcn.data import fit_clip
 from stgcn.errors import StgcnError
 from stgcn.model.graph import LAYOUTS, Layout, get_layout
 from stgcn.records import DataFacts
@@ -108,11 +108,8 @@ def sample_frames(
     persons, total = clip.shape[:2]
     full = np.zeros((3, total, clip.shape[2], PERSONS), dtype=np.float32)
     full[..., :persons] = clip.transpose(3, 1, 2, 0)
-    if options.sampling == "uniform":
-        indices = uniform_indices(total, options.clip_len, num_clips, test=test)
-    else:
-        indices = window_indices(total, options.window, num_clips, test=test)
-    return take_frames(full, indices)
+    frames = options.clip_len if options.sampling == "uniform" else options.window
+    return fit_clip(full, frames, train=not test, sampling=options.sampling, num_clips=num_clips)
 
 
 class PysklSplit(TorchDataset):

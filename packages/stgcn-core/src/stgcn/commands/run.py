@@ -43,7 +43,7 @@ from stgcn.training.config import LR_SCALINGS, PRECISIONS, SCHEDULES
 @click.option("--lr-scaling", type=click.Choice(LR_SCALINGS), help="Scale --lr by batch.")
 @click.option("--lr-reference-batch", type=int, help="Total batch --lr was tuned for.")
 @click.option("--dataset", help="Dataset name (default: synthetic).")
-@click.option("--data-path", help="Dataset folder, for datasets that read files.")
+@click.option("--data-path", help="Dataset folder or file, for datasets that read files.")
 @click.option(
     "--data-option",
     "data_option",

@@ -116,3 +116,32 @@ def take_frames(clip: np.ndarray, indices: np.ndarray) -> np.ndarray:
     if padded.any():
         taken[np.broadcast_to(padded[:, None, :, None, None], taken.shape)] = 0
     return taken
+
+
+def fit_clip(
+    clip: np.ndarray,
+    frames: int,
+    *,
+    train: bool,
+    sampling: str = "uniform",
+    num_clips: int = 1,
+    rng: np.random.RandomState | None = None,
+) -> np.ndarray:
+    """A clip ``(C, T, V, M)`` of any length made ``frames`` long: float32
+    ``(num_clips, C, frames, V, M)``.
+
+    ``sampling="uniform"`` takes frames spread over the whole clip
+    (:func:`uniform_indices`, looping a shorter clip); ``"window"`` a run of consecutive
+    frames (:func:`window_indices`, zero-padding a shorter clip). Training draws at
+    random (from ``rng``, else numpy's generator the trainer seeds); validation
+    (``train=False``) is the same every time. The glue between a reader giving clips
+    of their own lengths and a DataLoader stacking samples of one shape.
+    """
+    total = clip.shape[1]
+    if sampling == "uniform":
+        indices = uniform_indices(total, frames, num_clips, test=not train, rng=rng)
+    elif sampling == "window":
+        indices = window_indices(total, frames, num_clips, test=not train, rng=rng)
+    else:
+        raise ValueError(f"sampling {sampling!r}: expected 'uniform' or 'window'")
+    return take_frames(clip, indices)

@@ -3,8 +3,10 @@
 Each row of :data:`KINDS` names a kind (the name of its table in the registry and of
 its list in ``stgcn plugins --json``), the record type a plugin registers, the hook
 that registers it and how one row of ``stgcn plugins`` describes a record. The
-registry, ``stgcn plugins`` and the unknown-name errors read this table and nothing
-else, so a new kind is a hook spec, a record and one row here.
+registry, ``stgcn plugins``, the unknown-name errors and ``stgcn plugin new KIND NAME``
+read this table and nothing else, so a new kind is a hook spec, a record and one row
+here (the scaffold of a kind without templates of its own is a generic package that
+implements its hook).
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class Kind:
     text: Text = _name
     #: a name users look for that an uninstalled distribution provides: (name, distribution)
     install_hint: tuple[str, str] | None = None
+    #: how the names of a kind's distributions start ("stgcn-data"): ``stgcn plugin new``
+    #: names a package PREFIX-NAME; "stgcn-" and the kind's word when left empty
+    package_prefix: str = ""
 
     @property
     def singular(self) -> str:
@@ -51,6 +56,16 @@ class Kind:
     def words(self) -> tuple[str, str]:
         """The kind in errors, singular and plural: ("pose estimator", "pose estimators")."""
         return self.singular.replace("_", " "), self.name.replace("_", " ")
+
+    @property
+    def command(self) -> str:
+        """``pose-estimator``: the kind's word on the command line (``stgcn plugin new``)."""
+        return self.singular.replace("_", "-")
+
+    @property
+    def distribution_prefix(self) -> str:
+        """``stgcn-data``: what the names of this kind's plugin distributions start with."""
+        return self.package_prefix or f"stgcn-{self.command}"
 
 
 def _backend_row(registry: Any, name: str) -> dict[str, Any]:
@@ -117,7 +132,15 @@ def _pose_estimator_text(row: dict[str, Any]) -> str:
 
 KINDS: tuple[Kind, ...] = (
     Kind("backends", Backend, "stgcn_register_backends", _backend_row, "backend", _backend_text),
-    Kind("datasets", Dataset, "stgcn_register_datasets", _dataset_row, "dataset", _dataset_text),
+    Kind(
+        "datasets",
+        Dataset,
+        "stgcn_register_datasets",
+        _dataset_row,
+        "dataset",
+        _dataset_text,
+        package_prefix="stgcn-data",
+    ),
     Kind(
         "exporters",
         Exporter,
@@ -125,6 +148,7 @@ KINDS: tuple[Kind, ...] = (
         _described_row("exporters"),
         "exporter",
         _described_text,
+        package_prefix="stgcn-export",
     ),
     Kind(
         "loggers",
@@ -142,6 +166,7 @@ KINDS: tuple[Kind, ...] = (
         "pose",
         _pose_estimator_text,
         install_hint=("mediapipe", "stgcn-pose-mediapipe"),
+        package_prefix="stgcn-pose",
     ),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}

@@ -293,7 +293,7 @@ class Dataset:
         return replace(self, **changes) if changes else self
 
     def data_path_for(self, data_path: str | Path | None) -> Path | None:
-        """The folder to read, checked: present where needed, existing where given."""
+        """The folder or file to read, checked: present where needed, existing where given."""
         if self.needs_data_path and not data_path:
             raise StgcnError(f"dataset {self.name!r} needs --data-path")
         if data_path and not Path(data_path).exists():

@@ -41,7 +41,7 @@ class DatasetContract:
     limit: ClassVar[int] = 8
 
     def data_path(self, tmp_path: Path) -> Path | None:
-        """The folder the dataset reads; None for a dataset that needs none."""
+        """The folder or file the dataset reads; None for a dataset that needs none."""
         return None
 
     def test_registered(self) -> None:

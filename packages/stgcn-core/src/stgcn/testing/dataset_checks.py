@@ -264,17 +264,22 @@ def check_dataloader_workers(
 
 
 def check_bad_paths(name: str, options: Mapping[str, Any] | None = None) -> None:
-    """A missing folder and an empty one are refused with a one-line StgcnError (which the
-    ``stgcn`` command prints as one error line), never another exception."""
+    """A missing path, an empty folder and an empty file are refused with a one-line
+    StgcnError (which the ``stgcn`` command prints as one error line), never another
+    exception: a dataset reads a folder or a file, and neither kind of reader may take
+    the other kind of path, or an empty one, as data."""
     record = check_registered(name)
     if not record.needs_data_path:
         return
     with tempfile.TemporaryDirectory(prefix="stgcn-contract-") as folder:
         empty = Path(folder) / "empty"
         empty.mkdir()
+        empty_file = Path(folder) / "empty.dat"
+        empty_file.touch()
         for label, path in (
-            ("a missing folder", Path(folder) / "missing"),
+            ("a missing path", Path(folder) / "missing"),
             ("an empty folder", empty),
+            ("an empty file", empty_file),
         ):
             try:
                 record.build("train", path, dict(options or {}))
