@@ -31,7 +31,7 @@ from stgcn.testing.helpers import TINY_RUN, run_stgcn
 _hypothesis_home: Path | None = None
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def _hypothesis_storage_aside() -> None:
     """Hypothesis keeps a cache of constants (and, where a test keeps one, its example
     database) under ``.hypothesis/`` in the current folder: pointed at a temporary folder
     here, so that the property tests write nothing into the source tree. Not done where
@@ -97,6 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _hypothesis_storage_aside()
     record = config.getoption("record_precision_tests", None)
     if record:
         config.pluginmanager.register(PrecisionAsks(Path(record)), "stgcn-precision-asks")
