@@ -56,13 +56,20 @@ def tests(session: nox.Session) -> None:
     hatchling is there for the test that generates a plugin with ``stgcn plugin new``,
     builds and installs it, and runs the generated package's own tests; ninja for the
     npu tests, which build their stand-in device with torch's C++ extension loader;
-    matplotlib for ``stgcn report``. The ModelZoo scripts and the loggers have sessions
+    matplotlib for ``stgcn report``; hypothesis for the property tests of the readers and
+    parsers (``test_properties_*.py``). The ModelZoo scripts and the loggers have sessions
     of their own, the npu backend's runs on its stand-in device go with the other npu
     tests in ``tests-npu``, and the multi-process runs to ``tests-distributed`` (CI runs
     them all).
     """
     install_stgcn(
-        session, "pytest", "hatchling", "ninja", "matplotlib", *[str(p) for p in EXAMPLES]
+        session,
+        "pytest",
+        "hypothesis",
+        "hatchling",
+        "ninja",
+        "matplotlib",
+        *[str(p) for p in EXAMPLES],
     )
     suites = [str(p / "tests") for p in [*PACKAGES, *EXAMPLES]]
     stand_in = ROOT / "packages" / "stgcn-backend-npu" / "tests" / "test_on_stand_in.py"
@@ -88,7 +95,10 @@ def tests_bf16_cpu(session: nox.Session) -> None:
     and no test may assume fp32 (the machines CI gets differ). The stand-in only answers
     torch's "native bf16?" with yes; the bf16 arithmetic is the machine's own (emulated
     on AVX2, so this session is slower than ``tests``)."""
-    install_stgcn(session, "pytest", "hatchling", "matplotlib", *[str(p) for p in EXAMPLES])
+    # hypothesis: the property tests (test_properties_*.py) are in these suites' folders
+    install_stgcn(
+        session, "pytest", "hypothesis", "hatchling", "matplotlib", *[str(p) for p in EXAMPLES]
+    )
     env = {"PYTHONPATH": str(NATIVE_BF16_STAND_IN)}
     check = (
         "from stgcn.backends.cpu import CPUBackend; p = CPUBackend().default_precision(); "
