@@ -98,7 +98,7 @@ openpose_people = st.lists(
 openpose_documents = st.fixed_dictionaries({"people": openpose_people}) | json_documents
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=40)
 @given(
     frames=st.lists(
         st.tuples(
