@@ -200,8 +200,11 @@ def bench(session: nox.Session) -> None:
 CORE = ROOT / "packages" / "stgcn-core"
 #: what mypy needs to check the core from its sources: its dependencies that ship types,
 #: and the stubs of those that do not (tomli: the check is for Python 3.10; pytest: the
-#: test helpers' pytest plugin, stgcn.testing.pytest_plugin)
-CORE_TYPED_DEPENDENCIES = ["numpy", "pluggy", "click", "packaging", "tomli", "matplotlib", "pytest"]
+#: test helpers' pytest plugin, stgcn.testing.pytest_plugin; hypothesis: what the property
+#: tests share, stgcn.testing.properties)
+CORE_TYPED_DEPENDENCIES = [
+    "numpy", "pluggy", "click", "packaging", "tomli", "matplotlib", "pytest", "hypothesis"
+]  # fmt: skip
 CORE_STUBS = ["types-PyYAML", "types-tqdm"]
 
 

@@ -4,8 +4,7 @@ indices, bytes cut off or flipped), reading it gives a clip of finite values or 
 line, and ``stgcn data convert kinetics`` either writes its four files or refuses in one
 ``stgcn: error:`` line, leaving the files already in its output folder as they were.
 
-Examples are derived from each test's name (``derandomize``) and no example database is
-kept, so that every run tries the same inputs and writes nothing into the tree.
+Their settings and strategies are :mod:`stgcn.testing.properties`.
 """
 
 from __future__ import annotations
@@ -17,40 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from stgcn_data_kinetics.clip import ClipError, ClipShape, clip_array, read_clip
 from stgcn_data_kinetics.label_file import read_label_file, write_label_file
 
 from stgcn.errors import StgcnError
 from stgcn.testing.helpers import stgcn_in_process
-
-PROPERTY = settings(
-    max_examples=60,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
+from stgcn.testing.properties import (
+    PROPERTY,
+    json_documents,
+    lists_of,
+    mutated,
+    refused_in_one_line,
+    values,
 )
-
-numbers = st.one_of(
-    st.floats(min_value=0, max_value=1),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.integers(-5, 5),
-    st.integers(min_value=10**300, max_value=10**330),
-)
-values = numbers | st.none() | st.booleans() | st.text(max_size=3) | st.lists(numbers, max_size=2)
-json_documents = st.recursive(
-    st.none() | st.booleans() | numbers | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
-    max_leaves=8,
-)
-
-
-def lists_of(count: int) -> st.SearchStrategy[list[Any]]:
-    plausible = st.lists(st.floats(0, 1), min_size=count, max_size=count)
-    return plausible | st.lists(values, min_size=count, max_size=count)
-
 
 clips = st.fixed_dictionaries(
     {
@@ -77,10 +57,6 @@ clips = st.fixed_dictionaries(
     optional={"label": st.text(max_size=5), "label_index": values},
 )
 SHAPE = ClipShape(max_frame=10, num_person_in=3, num_person_out=2)
-
-
-def _one_line(error: Exception) -> None:
-    assert str(error).strip() and len(str(error).strip().splitlines()) == 1, repr(error)
 
 
 def _good_clip(frames: int = 4, label_index: int = 0) -> dict[str, Any]:
@@ -117,7 +93,7 @@ def test_a_clip_converts_or_is_refused_in_one_line(document: Any) -> None:
         try:
             clip = read_clip(path, SHAPE)
         except ClipError as error:
-            _one_line(error)
+            refused_in_one_line(error)
             return
     assert clip.data.shape == SHAPE.array_shape and clip.data.dtype == np.float32
     assert np.isfinite(clip.data).all()
@@ -133,17 +109,14 @@ def test_a_clip_converts_or_is_refused_in_one_line(document: Any) -> None:
 def test_a_cut_or_corrupted_clip_converts_or_is_refused_in_one_line(
     cut: int, flips: list[tuple[int, int]]
 ) -> None:
-    data = bytearray(json.dumps(_good_clip()).encode()[:cut])
-    for position, mask in flips:
-        if data:
-            data[position % len(data)] ^= mask
+    data = mutated(json.dumps(_good_clip()).encode(), cut, flips)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "clip.json"
-        path.write_bytes(bytes(data))
+        path.write_bytes(data)
         try:
             clip = read_clip(path, SHAPE)
         except ClipError as error:
-            _one_line(error)
+            refused_in_one_line(error)
             return
     assert np.isfinite(clip.data).all()
 
@@ -167,7 +140,7 @@ def test_a_label_pickle_reads_or_is_refused_in_one_line(content: Any, protocol: 
         try:
             names, labels = read_label_file(path)
         except StgcnError as error:
-            _one_line(error)
+            refused_in_one_line(error)
             return
     assert len(names) == len(labels) and labels.dtype == np.int64
     assert all(isinstance(name, str) for name in names)
@@ -184,15 +157,11 @@ def test_a_cut_or_corrupted_label_pickle_is_read_or_refused_in_one_line(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "train_label.pkl"
         write_label_file(path, ["clip_a", "clip_b", "clip_c"], [3, 0, 399])
-        data = bytearray(path.read_bytes()[:cut])
-        for position, mask in flips:
-            if data:
-                data[position % len(data)] ^= mask
-        path.write_bytes(bytes(data))
+        path.write_bytes(mutated(path.read_bytes(), cut, flips))
         try:
             names, labels = read_label_file(path)
         except StgcnError as error:
-            _one_line(error)
+            refused_in_one_line(error)
             return
     assert len(names) == len(labels)
 
