@@ -66,8 +66,16 @@ SHARED_ENV = ROOT / ".nox" / "shared"
 #: hatchling is there for the test that generates
 #: a plugin with ``stgcn plugin new``, builds and installs it, and runs the generated
 #: package's own tests; ninja for the npu tests, which build their stand-in device with
-#: torch's C++ extension loader; matplotlib for ``stgcn report``.
-SHARED_REQUIREMENTS = [*PYTEST, "hatchling", "ninja", "matplotlib", *map(str, EXAMPLES)]
+#: torch's C++ extension loader; matplotlib for ``stgcn report``; hypothesis for the
+#: property tests of the readers and parsers (``test_properties_*.py``).
+SHARED_REQUIREMENTS = [
+    *PYTEST,
+    "hypothesis",
+    "hatchling",
+    "ninja",
+    "matplotlib",
+    *map(str, EXAMPLES),
+]
 #: the sessions of this nox run that found the shared environment made
 _shared_made: list[str] = []
 
@@ -269,8 +277,11 @@ def bench(session: nox.Session) -> None:
 CORE = ROOT / "packages" / "stgcn-core"
 #: what mypy needs to check the core from its sources: its dependencies that ship types,
 #: and the stubs of those that do not (tomli: the check is for Python 3.10; pytest: the
-#: test helpers' pytest plugin, stgcn.testing.pytest_plugin)
-CORE_TYPED_DEPENDENCIES = ["numpy", "pluggy", "click", "packaging", "tomli", "matplotlib", "pytest"]
+#: test helpers' pytest plugin, stgcn.testing.pytest_plugin; hypothesis: what the property
+#: tests share, stgcn.testing.properties)
+CORE_TYPED_DEPENDENCIES = [
+    "numpy", "pluggy", "click", "packaging", "tomli", "matplotlib", "pytest", "hypothesis"
+]  # fmt: skip
 CORE_STUBS = ["types-PyYAML", "types-tqdm"]
 
 

@@ -2,8 +2,7 @@
 whatever its bytes became), loading and fusing give an accuracy in [0, 1] or one
 StgcnError line, and ``stgcn fuse`` prints a result or one ``stgcn: error:`` line.
 
-Examples are derived from each test's name (``derandomize``) and no example database is
-kept, so that every run tries the same inputs and writes nothing into the tree.
+Their settings are :mod:`stgcn.testing.properties`.
 """
 
 from __future__ import annotations
@@ -15,21 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from stgcn.errors import StgcnError
 from stgcn.fusion import fuse, load_scores, parse_weights, save_scores
 from stgcn.testing.helpers import stgcn_in_process
-
-PROPERTY = settings(
-    max_examples=60,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+from stgcn.testing.properties import PROPERTY, mutated, refused_in_one_line
 
 dtypes = st.sampled_from(["<U3", "<i8", "<u8", "<f4", "<f8", "<f2", "|b1", "<i2"])
 
@@ -70,10 +62,6 @@ def _write(path: Path, arrays: dict[str, np.ndarray], compressed: bool = False) 
     return path
 
 
-def _refused_in_one_line(error: StgcnError) -> None:
-    assert str(error).strip() and len(str(error).strip().splitlines()) == 1, repr(error)
-
-
 def _good_file(path: Path, samples: int = 5, classes: int = 4, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     ids = [f"clip{i}" for i in range(samples)]
@@ -106,7 +94,7 @@ def test_score_files_fuse_or_are_refused_in_one_line(
             files = [load_scores(path) for path in paths]
             result = fuse(files, [1.0] * len(files))
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
     assert 0 <= result.top1 <= result.top5 <= 1
     assert 0 <= result.mean_class_accuracy <= 1
@@ -133,15 +121,11 @@ def test_a_cut_or_corrupted_score_file_is_read_or_refused_in_one_line(
             _write(path, dict(np.load(path)), compressed=True)
         raw = path.read_bytes()
         start = max(raw.find(b"PK\x01\x02"), 0) if central else 0
-        data = bytearray(raw[:cut])
-        for position, mask in flips:
-            if len(data) > start:
-                data[start + position % (len(data) - start)] ^= mask
-        path.write_bytes(bytes(data))
+        path.write_bytes(mutated(raw, cut, flips, start))
         try:
             loaded = load_scores(path)
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
     assert loaded.scores.ndim == 2 and np.isfinite(loaded.scores).all()
 
@@ -165,7 +149,7 @@ def test_something_else_named_npz_is_refused_in_one_line(payload: str) -> None:
         try:
             load_scores(path)
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
     raise AssertionError(f"a {payload} was read as a score file")
 
@@ -182,7 +166,7 @@ def test_weights_are_finite_non_negative_numbers_or_refused(text: str, count: in
     try:
         weights = parse_weights(text, count)
     except StgcnError as error:
-        _refused_in_one_line(error)
+        refused_in_one_line(error)
         return
     assert (
         len(weights) == count and all(np.isfinite(weights)) and min(weights) >= 0 and any(weights)

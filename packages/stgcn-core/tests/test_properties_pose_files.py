@@ -3,8 +3,7 @@ folders, COCO keypoint results files and Kinetics-skeleton clips. Whatever a fil
 (odd numbers, wrong types, missing keys, far-apart or negative frame numbers, bytes cut
 off or flipped), reading it gives skeletons of finite values or one StgcnError line.
 
-Examples are derived from each test's name (``derandomize``) and no example database is
-kept, so that every run tries the same inputs and writes nothing into the tree.
+Their settings and strategies are :mod:`stgcn.testing.properties`.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pose_files import HEIGHT, WIDTH, write_coco_results, write_openpose
 
@@ -24,37 +23,21 @@ from stgcn.errors import StgcnError
 from stgcn.pose.readers import parse_frame_size, read_coco_results, read_openpose
 from stgcn.pose.skeletons import PoseSequence, read_kinetics
 from stgcn.testing.helpers import stgcn_in_process
-
-PROPERTY = settings(
-    max_examples=60,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
-
-#: numbers as JSON holds them, odd ones included (json writes NaN and Infinity too)
-numbers = st.one_of(
-    st.floats(min_value=-2000, max_value=2000),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.integers(min_value=-(10**6), max_value=10**6),
-    st.integers(min_value=10**300, max_value=10**330),
-)
-#: what may stand where a number belongs
-values = numbers | st.none() | st.booleans() | st.text(max_size=3) | st.lists(numbers, max_size=2)
-json_documents = st.recursive(
-    st.none() | st.booleans() | numbers | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
-    max_leaves=8,
+from stgcn.testing.properties import (
+    PROPERTY,
+    json_documents,
+    lists_of,
+    mutated,
+    mutations,
+    numbers,
+    refused_in_one_line,
+    values,
 )
 
 
 def keypoints(count: int) -> st.SearchStrategy[list[Any]]:
     """``count`` values, mostly plausible pixels and scores, sometimes anything."""
-    plausible = st.lists(
-        st.floats(min_value=0, max_value=1000, allow_nan=False), min_size=count, max_size=count
-    )
-    return plausible | st.lists(values, min_size=count, max_size=count)
+    return lists_of(count, st.floats(min_value=0, max_value=1000))
 
 
 def _check(sequence: PoseSequence, scores_clipped: bool = True) -> None:
@@ -69,24 +52,6 @@ def _check(sequence: PoseSequence, scores_clipped: bool = True) -> None:
                 assert (person[:, 2] >= 0).all() and (person[:, 2] <= 1).all()
 
 
-def _refused_in_one_line(error: StgcnError) -> None:
-    assert str(error).strip() and len(str(error).strip().splitlines()) == 1, repr(error)
-
-
-def _mutated(data: bytes, cut: int, flips: list[tuple[int, int]]) -> bytes:
-    """``data`` cut short at ``cut`` (none when beyond its end), then bytes xor-ed."""
-    mutated = bytearray(data[:cut])
-    for position, mask in flips:
-        if mutated:
-            mutated[position % len(mutated)] ^= mask
-    return bytes(mutated)
-
-
-mutations = st.tuples(
-    st.integers(min_value=0, max_value=5000),
-    st.lists(st.tuples(st.integers(min_value=0), st.integers(1, 255)), max_size=4),
-)
-
 openpose_people = st.lists(
     st.fixed_dictionaries(
         {"pose_keypoints_2d": st.sampled_from([75, 54, 51, 0]).flatmap(keypoints)},
@@ -98,7 +63,7 @@ openpose_people = st.lists(
 openpose_documents = st.fixed_dictionaries({"people": openpose_people}) | json_documents
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=40)
 @given(
     frames=st.lists(
         st.tuples(
@@ -121,7 +86,7 @@ def test_an_openpose_folder_reads_or_is_refused_in_one_line(
         try:
             sequence = read_openpose(folder, (WIDTH, HEIGHT))
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
     _check(sequence)
     assert len(sequence.frames) >= 1
@@ -158,7 +123,7 @@ def test_a_coco_results_file_reads_or_is_refused_in_one_line(document: Any) -> N
         try:
             sequence = read_coco_results(path, (WIDTH, HEIGHT))
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
     _check(sequence)
 
@@ -211,7 +176,7 @@ def test_a_kinetics_clip_reads_or_is_refused_in_one_line(document: Any) -> None:
         try:
             sequence = read_kinetics(path)
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
     _check(sequence, scores_clipped=False)
 
@@ -233,7 +198,7 @@ def test_a_cut_or_corrupted_file_reads_or_is_refused_in_one_line(
             target = root / "clip.json"
             sequence = read_coco_results(write_coco_results(root / "r.json", 3), (WIDTH, HEIGHT))
             target.write_text(json.dumps(sequence.to_layout("openpose").to_kinetics("a", 0)))
-        target.write_bytes(_mutated(target.read_bytes(), *mutation))
+        target.write_bytes(mutated(target.read_bytes(), *mutation))
         try:
             if kind == "openpose":
                 result = read_openpose(target.parent, (WIDTH, HEIGHT))
@@ -242,7 +207,7 @@ def test_a_cut_or_corrupted_file_reads_or_is_refused_in_one_line(
             else:
                 result = read_kinetics(target)
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
     _check(result)
 
@@ -255,7 +220,7 @@ def test_a_frame_size_is_two_positive_whole_numbers_or_refused(text: str) -> Non
     try:
         width, height = parse_frame_size(text, "--openpose")
     except StgcnError as error:
-        _refused_in_one_line(error)
+        refused_in_one_line(error)
         return
     assert width > 0 and height > 0
 

@@ -1,8 +1,7 @@
 """Property tests of the ``KEY=VALUE`` settings parser: whatever strings or config-file
 values arrive, the outcome is a family of checked values or one StgcnError line.
 
-Examples are derived from each test's name (``derandomize``) and no example database is
-kept, so that every run tries the same inputs and writes nothing into the tree.
+Their settings are :mod:`stgcn.testing.properties`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from stgcn.backends.cpu import CPUSettings
@@ -21,14 +20,7 @@ from stgcn.data.synthetic_plugin import SyntheticOptions
 from stgcn.errors import StgcnError
 from stgcn.plugins.settings import Settings, option, parse_pairs
 from stgcn.testing.helpers import stgcn_in_process
-
-PROPERTY = settings(
-    max_examples=100,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+from stgcn.testing.properties import PROPERTY
 
 
 @dataclass(frozen=True)
@@ -80,7 +72,7 @@ def _check(family: type[Settings], made: Settings) -> None:
             assert math.isfinite(value), (key, value)
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=100)
 @given(data=st.data(), family=st.sampled_from(FAMILIES))
 @example(data=None, family=Every).via("a config value too large for a float")
 def test_a_mapping_parses_or_is_refused_in_one_line(data, family: type[Settings]) -> None:
@@ -102,7 +94,7 @@ def test_a_mapping_parses_or_is_refused_in_one_line(data, family: type[Settings]
     _check(family, made)
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=100)
 @given(
     family=st.sampled_from(FAMILIES),
     pairs=st.lists(
@@ -125,7 +117,7 @@ def test_command_line_pairs_parse_or_are_refused_in_one_line(
     assert all("=" in pair for pair in pairs)
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=100)
 @given(st.lists(st.text(max_size=10), max_size=4))
 def test_parse_pairs_keeps_what_follows_the_first_equals_sign(pairs: list[str]) -> None:
     try:

@@ -12,6 +12,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from stgcn_data_kinetics.sample_trees import make_converted_tree, make_release_tree
 
+# the shared plugin keeps hypothesis's storage out of the tree (test_properties_*.py)
+pytest_plugins = ["stgcn.testing.pytest_plugin"]
+
 
 @pytest.fixture
 def converted(tmp_path: Path) -> Path:

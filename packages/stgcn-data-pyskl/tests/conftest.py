@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from stgcn_data_pyskl.sample_files import write_annotation_file
 
+# the shared plugin keeps hypothesis's storage out of the tree (test_properties_*.py)
+pytest_plugins = ["stgcn.testing.pytest_plugin"]
+
 
 @pytest.fixture
 def file_2d(tmp_path: Path) -> Path:

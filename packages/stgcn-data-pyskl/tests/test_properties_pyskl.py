@@ -3,8 +3,7 @@
 its bytes became, reading it gives packed clips of finite values or one StgcnError line,
 and ``stgcn data inspect`` prints its summary or one ``stgcn: error:`` line.
 
-Examples are derived from each test's name (``derandomize``) and no example database is
-kept, so that every run tries the same inputs and writes nothing into the tree.
+Their settings are :mod:`stgcn.testing.properties`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from stgcn_data_pyskl.annotations import Annotations, read, read_single
@@ -25,14 +24,7 @@ from stgcn_data_pyskl.sample_files import make_annotations
 
 from stgcn.errors import StgcnError
 from stgcn.testing.helpers import stgcn_in_process
-
-PROPERTY = settings(
-    max_examples=60,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+from stgcn.testing.properties import PROPERTY, mutated, refused_in_one_line
 
 numbers = st.integers(-3, 5) | st.sampled_from([2**63, 2**70, -(2**70), 10**9]) | st.floats()
 oddities = st.none() | st.text(max_size=3) | numbers | st.lists(st.integers(0, 3), max_size=2)
@@ -88,10 +80,6 @@ def _one(keypoint: np.ndarray, **extra: Any) -> dict[str, Any]:
     return {"split": {"xsub_train": ["a"]}, "annotations": [ann]}
 
 
-def _refused_in_one_line(error: StgcnError) -> None:
-    assert str(error).strip() and len(str(error).strip().splitlines()) == 1, repr(error)
-
-
 def _check(annotations: Annotations) -> None:
     assert np.isfinite(annotations.frames).all()
     for index in range(len(annotations.names)):
@@ -116,14 +104,14 @@ def test_an_annotation_file_reads_or_is_refused_in_one_line(document: Any) -> No
         try:
             annotations = read(path)
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
         _check(annotations)
         assert annotations.num_class <= 1_000_000
         try:
             clip = read_single(path)
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
     assert np.isfinite(clip).all()
 
@@ -137,17 +125,14 @@ def test_an_annotation_file_reads_or_is_refused_in_one_line(document: Any) -> No
 def test_a_cut_or_corrupted_annotation_pickle_is_read_or_refused_in_one_line(
     protocol: int, cut: int, flips: list[tuple[int, int]]
 ) -> None:
-    data = bytearray(pickle.dumps(make_annotations(3, seed=5), protocol=protocol)[:cut])
-    for position, mask in flips:
-        if data:
-            data[position % len(data)] ^= mask
+    data = mutated(pickle.dumps(make_annotations(3, seed=5), protocol=protocol), cut, flips)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "a.pkl"
-        path.write_bytes(bytes(data))
+        path.write_bytes(data)
         try:
             annotations = read(path)
         except StgcnError as error:
-            _refused_in_one_line(error)
+            refused_in_one_line(error)
             return
     _check(annotations)
 

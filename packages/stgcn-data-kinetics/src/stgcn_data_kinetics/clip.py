@@ -130,7 +130,7 @@ def _numbers(values: list[Any], length: int, field: str, source: str) -> np.ndar
             )
     try:
         array = np.array(values, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int beyond a float
         raise ClipError(
             f"{source}: a skeleton's {field} holds something other than numbers"
         ) from None
