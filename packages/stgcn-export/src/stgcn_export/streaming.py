@@ -32,9 +32,15 @@ import numpy as np
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.pose.tracking import Tracked, Tracker, most_salient, window_clips
-from stgcn.pose.video import PersonOverlay, VideoOutput, cv2, draw_people, native_stderr_aside
+from stgcn.pose.video import VideoOutput, cv2, draw_people, native_stderr_aside
 from stgcn_export.classifier import Classifier
-from stgcn_export.video_prediction import WindowResult, class_name, window_json, window_result
+from stgcn_export.video_prediction import (
+    WindowResult,
+    class_name,
+    person_overlay,
+    window_json,
+    window_result,
+)
 
 #: the parts of the work timed for the summary, in pipeline order
 PARTS = ("decode", "pose", "tracking", "classification")
@@ -390,18 +396,8 @@ class StreamRun:
     def _draw(self, frame: Frame, tracked: Sequence[Tracked]) -> None:
         if self.output is None and not self.settings.show:
             return
-        names = None
-        drawn = []
-        for person in tracked:
-            result = self.labels.get(person.track)
-            label, importance = "", None
-            if result is not None:
-                if names is None:
-                    names = self.classifier.names_for(self.classes)
-                index, probability = result.ranked[0]
-                label = f"{class_name(names, index)} {probability:.2f}"
-                importance = result.joint_importance
-            drawn.append(PersonOverlay(person.joints, person.track, label, importance))
+        names = self.classifier.names_for(self.classes) if self.labels else None
+        drawn = [person_overlay(person, self.labels.get(person.track), names) for person in tracked]
         image = frame.image_bgr.copy()
         draw_people(image, drawn, self.edges, f"frame {frame.index}")
         if self.output is not None:
