@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -29,11 +30,17 @@ from typing import Any
 
 import numpy as np
 
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, first_line
 from stgcn.pose.tracking import Tracked, Tracker, most_salient, window_clips
-from stgcn.pose.video import PersonOverlay, VideoOutput, cv2, draw_people, native_stderr_aside
+from stgcn.pose.video import VideoOutput, cv2, draw_people, native_stderr_aside
 from stgcn_export.classifier import Classifier
-from stgcn_export.video_prediction import WindowResult, class_name, window_json, window_result
+from stgcn_export.video_prediction import (
+    WindowResult,
+    class_name,
+    person_overlay,
+    window_json,
+    window_result,
+)
 
 #: the parts of the work timed for the summary, in pipeline order
 PARTS = ("decode", "pose", "tracking", "classification")
@@ -101,9 +108,13 @@ class FrameReader:
         self._thread.join(timeout=5)
         self.capture.release()
 
-    def frames(self) -> Iterator[Frame]:
-        while True:
-            frame = self._queue.get()
+    def frames(self, stopping: Callable[[], bool]) -> Iterator[Frame]:
+        """The frames as they come, until the source ends or ``stopping()``."""
+        while not stopping():
+            try:
+                frame = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
             if frame is None:
                 return
             yield frame
@@ -235,6 +246,20 @@ def refuse_show_without_display() -> None:
                          "use --render FILE.mp4")  # fmt: skip
 
 
+#: the title of ``--show``'s window
+WINDOW_TITLE = "stgcn predict --stream"
+
+
+def open_window() -> None:
+    """``--show``'s window, or one line where this OpenCV build has no window support
+    (the headless wheels)."""
+    module = cv2()
+    try:
+        module.namedWindow(WINDOW_TITLE, module.WINDOW_NORMAL)
+    except module.error as error:
+        raise StgcnError(f"--show cannot open a window: {first_line(error)}") from None
+
+
 class StreamRun:
     """One ``--stream`` run: :meth:`run` returns the summary."""
 
@@ -260,22 +285,28 @@ class StreamRun:
         self.last_window_end = 0
         self.classes = 0
         self.output: VideoOutput | None = None
+        #: set by Ctrl-C (or q in --show's window)
+        self.stopping = threading.Event()
 
     def run(self) -> dict[str, Any]:
         settings = self.settings
+        if settings.show:
+            open_window()
         if settings.render:
             size = (self.reader.width, self.reader.height)
             self.output = VideoOutput(Path(settings.render), self.reader.fps, size)
+        # Ctrl-C asks to stop between two frames, so that the frame at hand is finished
+        # (labelled, rendered) and the summary counts what was written
+        previous = signal.signal(signal.SIGINT, lambda *_: self.stopping.set())
         started = time.perf_counter()
         self.reader.start()
         try:
-            for frame in self.reader.frames():
+            for frame in self.reader.frames(self.stopping.is_set):
                 self._step(frame)
             self._last_window()
-        except KeyboardInterrupt:
-            self.figures.interrupted = True
-            self._last_window()
+            self.figures.interrupted = self.stopping.is_set()
         finally:
+            signal.signal(signal.SIGINT, previous)
             self.figures.wall_s = time.perf_counter() - started
             self.reader.stop()
             if self.output is not None:
@@ -365,24 +396,14 @@ class StreamRun:
     def _draw(self, frame: Frame, tracked: Sequence[Tracked]) -> None:
         if self.output is None and not self.settings.show:
             return
-        names = None
-        drawn = []
-        for person in tracked:
-            result = self.labels.get(person.track)
-            label, importance = "", None
-            if result is not None:
-                if names is None:
-                    names = self.classifier.names_for(self.classes)
-                index, probability = result.ranked[0]
-                label = f"{class_name(names, index)} {probability:.2f}"
-                importance = result.joint_importance
-            drawn.append(PersonOverlay(person.joints, person.track, label, importance))
+        names = self.classifier.names_for(self.classes) if self.labels else None
+        drawn = [person_overlay(person, self.labels.get(person.track), names) for person in tracked]
         image = frame.image_bgr.copy()
         draw_people(image, drawn, self.edges, f"frame {frame.index}")
         if self.output is not None:
             self.output.write(image)
         if self.settings.show:
             module = cv2()
-            module.imshow("stgcn predict --stream", image)
+            module.imshow(WINDOW_TITLE, image)
             if module.waitKey(1) & 0xFF in (ord("q"), 27):
-                raise KeyboardInterrupt
+                self.stopping.set()

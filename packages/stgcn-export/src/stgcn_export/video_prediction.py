@@ -161,19 +161,22 @@ def overlays(
         for frame in range(result.start, min(result.end, len(tracked))):
             for track in result.tracks:
                 labels[frame][track] = result
-    out = []
-    for frame, persons in enumerate(tracked):
-        drawn = []
-        for person in persons:
-            result = labels[frame].get(person.track)
-            label, importance = "", None
-            if result is not None:
-                index, probability = result.ranked[0]
-                label = f"{class_name(names, index)} {probability:.2f}"
-                importance = result.joint_importance
-            drawn.append(PersonOverlay(person.joints, person.track, label, importance))
-        out.append(drawn)
-    return out
+    return [
+        [person_overlay(person, labels[frame].get(person.track), names) for person in persons]
+        for frame, persons in enumerate(tracked)
+    ]
+
+
+def person_overlay(
+    person: Tracked, labelled: WindowResult | None, names: Sequence[str] | None
+) -> PersonOverlay:
+    """A tracked person as drawn: its id, and the top class and joint importance of the
+    window that labelled it (none yet: the id alone)."""
+    if labelled is None:
+        return PersonOverlay(person.joints, person.track)
+    index, probability = labelled.ranked[0]
+    label = f"{class_name(names, index)} {probability:.2f}"
+    return PersonOverlay(person.joints, person.track, label, labelled.joint_importance)
 
 
 def class_name(names: Sequence[str] | None, index: int) -> str:
