@@ -96,10 +96,13 @@ def shared_environment(session: nox.Session) -> dict[str, str]:
     return {"VIRTUAL_ENV": str(SHARED_ENV), "PATH": path}
 
 
-def run_shared(session: nox.Session, program: str, *args: str, env: dict[str, str]) -> None:
-    """``program`` of the shared environment (:func:`shared_environment`'s ``env``)."""
+def run_shared(
+    session: nox.Session, program: str, *args: str, env: dict[str, str], silent: bool = False
+) -> object:
+    """``program`` of the shared environment (:func:`shared_environment`'s ``env``); with
+    ``silent``, its output is returned."""
     program_path = Path(env["VIRTUAL_ENV"]) / ("Scripts" if sys.platform == "win32" else "bin")
-    session.run(str(program_path / program), *args, env=env, external=True)
+    return session.run(str(program_path / program), *args, env=env, external=True, silent=silent)
 
 
 #: the tests ``nox -s tests`` saw ask whether the processor has native bf16: those whose
@@ -157,10 +160,9 @@ def tests_bf16_cpu(session: nox.Session) -> None:
     every test as the stand-in would, and this session has nothing to add.
     """
     env = shared_environment(session)
-    python = str(Path(env["VIRTUAL_ENV"]) / ("Scripts" if sys.platform == "win32" else "bin"))
     default = "from stgcn.backends.cpu import CPUBackend; print(CPUBackend().default_precision())"
-    answer = session.run(f"{python}/python", "-c", default, env=env, external=True, silent=True)
-    if answer and answer.strip() == "bf16":
+    answer = run_shared(session, "python", "-c", default, env=env, silent=True)
+    if isinstance(answer, str) and answer.strip() == "bf16":
         session.skip("this CPU has native bf16: nox -s tests ran every test as it would here")
     env = {**env, "PYTHONPATH": str(NATIVE_BF16_STAND_IN)}
     check = (
