@@ -86,6 +86,16 @@ def test_extract_resume_and_a_broken_clip(tmp_path: Path) -> None:
     assert_one_line(other, "was extracted with another val_ratio")
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("kinetics_*/*.json")} == after
 
+    # a folder extracted before --max-people existed held one person a frame: it resumes so
+    manifest = json.loads((out / "extract.json").read_text())
+    assert manifest.pop("max_people") == 2
+    (out / "extract.json").write_text(json.dumps(manifest))
+    two = extract("--openpose", str(root), "--output", str(out))
+    assert_one_line(two, "was extracted with another max_people (1, now 2)")
+    one = extract("--openpose", str(root), "--output", str(out), "--max-people", "1")
+    assert one.returncode == 0, one.stderr
+    assert "extracted 0 clips (6 already done)" in one.stdout
+
 
 def test_validation_clips_from_a_list(tmp_path: Path) -> None:
     root = classes_tree(tmp_path / "in")

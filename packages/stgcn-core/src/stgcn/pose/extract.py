@@ -144,6 +144,8 @@ def _manifest(output: Path, settings: Mapping[str, Any]) -> None:
             before = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
             raise StgcnError(f"{path} is not valid JSON; extract into a new folder") from None
+        # a folder extracted before --max-people existed holds one person a frame
+        before.setdefault("max_people", 1)
         for key, value in settings.items():
             if before.get(key) != value:
                 raise StgcnError(
