@@ -41,7 +41,8 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 
 def build_cli() -> click.Group:
     """The root group with every plugin's commands added (the built-ins among them)."""
-    from stgcn.plugins.registry import get_plugin_manager, get_registry, register_commands
+    from stgcn.plugins.command_hooks import register_commands
+    from stgcn.plugins.registry import get_plugin_manager, get_registry
 
     register_commands(get_plugin_manager(), get_registry(), cli)
     return cli

@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from types import ModuleType
+from typing import Any
 
 import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -195,3 +196,15 @@ def named_plugin_modules() -> list[str]:
     """The modules listed in ``STGCN_PLUGINS`` (comma-separated), in order, once each."""
     names = (part.strip() for part in os.environ.get(PLUGINS_VARIABLE, "").split(","))
     return list(dict.fromkeys(name for name in names if name))
+
+
+def usable(infos: Iterable[PluginInfo]) -> Iterable[PluginInfo]:
+    """The plugins that loaded and were not skipped."""
+    return (info for info in infos if info.error is None and info.skipped is None)
+
+
+def call_own_hook(manager: pluggy.PluginManager, hook: str, plugin: object, **kwargs: Any) -> None:
+    """Call ``hook`` for one plugin only, so its failures and records stay its own."""
+    for impl in getattr(manager.hook, hook).get_hookimpls():
+        if impl.plugin is plugin:
+            impl.function(**kwargs)

@@ -4,43 +4,45 @@ Each plugin's register hooks are called on their own, so that every record has a
 (``registry.owner_of(kind, name)``) and a plugin that fails while registering loses only
 its own records. The kinds are declared once, in :mod:`stgcn.plugins.kinds`; this module
 handles them all alike. Loading the plugin modules (entry points, ``STGCN_PLUGINS``, the
-API version check, ``STGCN_STRICT_PLUGINS``) is :mod:`stgcn.plugins.loading`.
+API version check, ``STGCN_STRICT_PLUGINS``) is :mod:`stgcn.plugins.loading`, choosing a
+run's backend :mod:`stgcn.plugins.backend_choice`, the plugins' commands
+:mod:`stgcn.plugins.command_hooks`. The names imported from them ``as`` themselves are
+re-exported: code written for the one module this used to be imports them from here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
 
-from stgcn.errors import PluginError, StgcnError
-from stgcn.plugins.backend import backend_for_run
+from stgcn.errors import StgcnError
+from stgcn.plugins import backend_choice
+from stgcn.plugins.backend_choice import backend_code as backend_code
+from stgcn.plugins.command_hooks import register_commands as register_commands
 from stgcn.plugins.kinds import BY_NAME, BY_SINGULAR
 from stgcn.plugins.kinds import KINDS as KIND_TABLE
-from stgcn.plugins.listing import describe, unknown_message
-from stgcn.plugins.loading import (
-    API_ATTRIBUTE,
-    API_VERSION,
-    BUILTIN_PLUGINS,
-    CORE_DISTRIBUTION,
-    ENTRY_POINT_GROUP,
-    PLUGINS_VARIABLE,
-    PluginInfo,
-    api_incompatibility,
-    describe_error,
-    fail,
-    load_plugins,
-    named_plugin_modules,
-    plugin_manager,
-    strict_plugins,
-)
-from stgcn.plugins.records import Availability
+from stgcn.plugins.listing import describe as describe
+from stgcn.plugins.listing import unknown_message
+from stgcn.plugins.loading import API_ATTRIBUTE as API_ATTRIBUTE
+from stgcn.plugins.loading import API_VERSION as API_VERSION
+from stgcn.plugins.loading import BUILTIN_PLUGINS as BUILTIN_PLUGINS
+from stgcn.plugins.loading import CORE_DISTRIBUTION as CORE_DISTRIBUTION
+from stgcn.plugins.loading import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
+from stgcn.plugins.loading import PLUGINS_VARIABLE as PLUGINS_VARIABLE
+from stgcn.plugins.loading import PluginInfo as PluginInfo
+from stgcn.plugins.loading import api_incompatibility as api_incompatibility
+from stgcn.plugins.loading import call_own_hook, fail, usable
+from stgcn.plugins.loading import load_plugins as load_plugins
+from stgcn.plugins.loading import named_plugin_modules as named_plugin_modules
+from stgcn.plugins.loading import plugin_manager as plugin_manager
+from stgcn.plugins.loading import strict_plugins as strict_plugins
 
 if TYPE_CHECKING:
     from stgcn.plugins.records import (
+        Availability,
         Backend,
         Dataset,
         Exporter,
@@ -48,30 +50,6 @@ if TYPE_CHECKING:
         PoseEstimator,
         RunBackend,
     )
-
-__all__ = [
-    "API_ATTRIBUTE",
-    "API_VERSION",
-    "BUILTIN_PLUGINS",
-    "CORE_DISTRIBUTION",
-    "ENTRY_POINT_GROUP",
-    "KINDS",
-    "PLUGINS_VARIABLE",
-    "PluginInfo",
-    "Registry",
-    "api_incompatibility",
-    "backend_code",
-    "collect",
-    "describe",
-    "get_plugin_manager",
-    "get_registry",
-    "load_plugins",
-    "named_plugin_modules",
-    "plugin_manager",
-    "register_commands",
-    "reset",
-    "strict_plugins",
-]
 
 #: the kinds' names, in the order ``stgcn plugins`` lists them
 KINDS = tuple(kind.name for kind in KIND_TABLE)
@@ -130,65 +108,31 @@ class Registry:
         return self.owner.get((kind, name))
 
     def availability(self, name: str) -> Availability:
-        """A backend's availability; a backend that raises while answering is unavailable."""
-        try:
-            return self.backend(name).availability()
-        except StgcnError:
-            raise
-        except Exception as error:  # a plugin's bug must not stop listing
-            return Availability(False, f"availability check failed: {describe_error(error)}")
+        """A backend's availability (:mod:`stgcn.plugins.backend_choice`)."""
+        return backend_choice.availability(self.backend(name))
 
     def ready_backend(
         self, name: str | None, precision: str | None, options: Mapping[str, str] | None = None
     ) -> tuple[RunBackend, str]:
-        """The named (or best) backend, checked available, with a precision it supports,
-        created for this run from its ``--backend-option`` pairs; the registered record
-        stays as it is (:func:`stgcn.plugins.backend.backend_for_run`)."""
-        name = name or self.best_backend()
-        backend = self.backend(name)
-        availability = self.availability(name)
-        if not availability.available:
-            raise StgcnError(f"backend {name!r} is unavailable: {availability.reason}")
-        with backend_code(backend, "default_precision"):
-            precision = precision or backend.default_precision()
-        if precision not in backend.precisions:
-            raise StgcnError(
-                f"backend {name!r} cannot train in {precision}; "
-                f"it supports {', '.join(backend.precisions)}"
-            )
-        with backend_code(backend, "configure"):
-            return backend_for_run(backend, dict(options or {})), precision
+        """The named (or best) backend made ready for a run (:mod:`.backend_choice`)."""
+        return backend_choice.ready_backend(self, name, precision, options or {})
 
     def best_backend(self) -> str:
         """The first available backend, accelerators before the cpu."""
-        for name in sorted(self.backends, key=lambda n: (n == "cpu", n)):
-            if self.availability(name).available:
-                return name
-        raise StgcnError("no available backend; see `stgcn plugins`")
-
-
-def _call_own_hook(manager: pluggy.PluginManager, hook: str, plugin: object, **kwargs: Any) -> None:
-    """Call ``hook`` for one plugin only, so its failures and records stay its own."""
-    for impl in getattr(manager.hook, hook).get_hookimpls():
-        if impl.plugin is plugin:
-            impl.function(**kwargs)
-
-
-def _usable(infos: Iterable[PluginInfo]) -> Iterable[PluginInfo]:
-    return (info for info in infos if info.error is None and info.skipped is None)
+        return backend_choice.best_backend(self)
 
 
 def collect(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
     """Call each plugin's register hooks separately, so that each record has an owner
     and one plugin's failure discards only that plugin's records."""
     registry = Registry(plugins=infos)
-    for info in _usable(infos):
+    for info in usable(infos):
         plugin = manager.get_plugin(info.name)
         found: dict[str, dict[str, Any]] = {kind.name: {} for kind in KIND_TABLE}
         try:
             for kind in KIND_TABLE:
                 recorder = _recorder(found[kind.name], kind.name, info)
-                _call_own_hook(manager, kind.hook, plugin, register=recorder)
+                call_own_hook(manager, kind.hook, plugin, register=recorder)
         except StgcnError:
             raise
         except Exception as error:  # a broken plugin is skipped, not fatal
@@ -233,57 +177,12 @@ def _stamped(record: Any, info: PluginInfo) -> Any:
     return dataclasses.replace(record, **stamp) if stamp else record
 
 
-def register_commands(manager: pluggy.PluginManager, registry: Registry, cli: Any) -> None:
-    """Let each plugin add its commands; note which each one added, a subcommand of a
-    group another plugin made (``data convert kinetics``) by its whole path."""
-    for info in _usable(registry.plugins):
-        plugin = manager.get_plugin(info.name)
-        if plugin is None:
-            continue
-        before = _command_paths(cli)
-        try:
-            _call_own_hook(manager, "stgcn_register_commands", plugin, cli=cli)
-        except Exception as error:  # a broken plugin is skipped, not fatal
-            for path in _newest(_command_paths(cli), before):
-                parent, _, name = path.rpartition(" ")
-                _command_paths(cli)[parent].commands.pop(name, None)
-            fail(info, "command registration", error)
-            continue
-        info.commands.extend(sorted(_newest(_command_paths(cli), before)))
-
-
-def _command_paths(group: Any, prefix: str = "") -> dict[str, Any]:
-    """Every command under ``group`` by its path below it ("run", "data convert"), the
-    group itself as ""."""
-    paths = {prefix: group}
-    for name, command in getattr(group, "commands", {}).items():
-        paths.update(_command_paths(command, f"{prefix} {name}".strip()))
-    return paths
-
-
-def _newest(after: Mapping[str, Any], before: Mapping[str, Any]) -> list[str]:
-    """The paths added, without those inside a group that was itself added."""
-    added = set(after) - set(before)
-    return [path for path in added if path.rpartition(" ")[0] not in added]
-
-
 _STATE: tuple[pluggy.PluginManager, Registry] | None = None
 
 
-@contextmanager
-def backend_code(backend: Any, place: str) -> Iterator[None]:
-    """A call into a backend plugin (``setup``, ``prepare_model``, ...): an exception other
-    than StgcnError becomes one :class:`~stgcn.errors.PluginError` line naming the
-    backend, the distribution that registered it and ``place``."""
-    try:
-        yield
-    except StgcnError:
-        raise
-    except Exception as error:
-        name = str(getattr(backend, "name", "?"))
-        owner = _STATE[1].owner_of("backends", name) if _STATE is not None else None
-        plugin = owner.distribution if owner is not None else ""
-        raise PluginError.wrapping(error, f"backend {name!r}", plugin, place) from error
+def loaded_owner_of(kind: str, name: str) -> PluginInfo | None:
+    """The owner of a record of the registry loaded in this process (None: not loaded)."""
+    return _STATE[1].owner_of(kind, name) if _STATE is not None else None
 
 
 def get_registry() -> Registry:

@@ -22,7 +22,8 @@ from stgcn.data.streams import build_split, split_options
 from stgcn.errors import StgcnError
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.loading import load_model_and_checkpoint
-from stgcn.plugins.registry import backend_code, get_registry
+from stgcn.plugins.backend_choice import backend_code
+from stgcn.plugins.registry import get_registry
 from stgcn.training.distributed import World, sum_across
 
 

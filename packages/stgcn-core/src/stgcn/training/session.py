@@ -26,8 +26,9 @@ from stgcn.loggers.events import check_loggers
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.network import STGCN
+from stgcn.plugins.backend_choice import backend_code
 from stgcn.plugins.records import AugmentBatch, Dataset, RunBackend
-from stgcn.plugins.registry import Registry, backend_code, get_registry
+from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import World

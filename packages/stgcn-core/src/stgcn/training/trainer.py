@@ -36,8 +36,9 @@ from stgcn.loggers.events import ResumePoint
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import CLIP_FRAMES_KEY, Checkpoint
 from stgcn.model.network import STGCN
+from stgcn.plugins.backend_choice import backend_code
 from stgcn.plugins.records import AugmentBatch
-from stgcn.plugins.registry import Registry, backend_code, get_registry
+from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training import evaluation
 from stgcn.training.config import RunConfig
