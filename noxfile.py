@@ -282,8 +282,15 @@ CORE = ROOT / "packages" / "stgcn-core"
 #: test helpers' pytest plugin, stgcn.testing.pytest_plugin; hypothesis: what the property
 #: tests share, stgcn.testing.properties)
 CORE_TYPED_DEPENDENCIES = [
-    "numpy", "pluggy", "click", "packaging", "tomli", "matplotlib", "pytest", "hypothesis"
-]  # fmt: skip
+    "numpy",
+    "pluggy",
+    "click",
+    "packaging",
+    "tomli",
+    "matplotlib",
+    "pytest",
+    "hypothesis",
+]
 CORE_STUBS = ["types-PyYAML", "types-tqdm"]
 
 

@@ -22,9 +22,17 @@ from stgcn_data_kinetics.sample_trees import make_converted_tree
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SUMMARY_KEYS = [
-    "Network", "RankSize", "BatchSize", "DeviceType", "CaseName", "ActualFPS",
-    "TrainingTime", "TrainAccuracy", "ActualLoss", "E2ETrainingTime",
-]  # fmt: skip
+    "Network",
+    "RankSize",
+    "BatchSize",
+    "DeviceType",
+    "CaseName",
+    "ActualFPS",
+    "TrainingTime",
+    "TrainAccuracy",
+    "ActualLoss",
+    "E2ETrainingTime",
+]
 
 
 @pytest.fixture
@@ -50,9 +58,14 @@ def run(root: Path, *command: str, timeout: float = 600) -> subprocess.Completed
 
 def train(root: Path, script: str, *options: str) -> subprocess.CompletedProcess[str]:
     return run(
-        root, "bash", f"./test/{script}", f"--data_path={root / 'data'}", "--use_gpu_npu=cpu",
-        "--train_epochs=1", *options,
-    )  # fmt: skip
+        root,
+        "bash",
+        f"./test/{script}",
+        f"--data_path={root / 'data'}",
+        "--use_gpu_npu=cpu",
+        "--train_epochs=1",
+        *options,
+    )
 
 
 def summary(root: Path, case_name: str, device: str = "0") -> dict[str, str]:
@@ -104,9 +117,12 @@ def test_full_then_eval_then_onnx_on_the_same_folder(root: Path) -> None:
     assert torch.load(best, weights_only=True)["config"]["lr"] == 0.05
 
     evaluated = run(
-        root, "bash", "./test/train_eval_1p.sh", f"--data_path={root / 'data'}",
+        root,
+        "bash",
+        "./test/train_eval_1p.sh",
+        f"--data_path={root / 'data'}",
         "--use_gpu_npu=cpu",
-    )  # fmt: skip
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     result = json.loads((root / "test" / "output" / "0" / "eval_0.log").read_text().split("\n")[-2])
     assert result["samples"] == 4

@@ -17,8 +17,9 @@ from stgcn.testing.helpers import run_stgcn
 
 def test_convert_writes_both_protocols_and_keeps_existing_files(raw: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = run_stgcn("data", "convert", "ntu", "--input", str(raw), "--output", str(out),
-                       "--max-frames", "16")  # fmt: skip
+    result = run_stgcn(
+        "data", "convert", "ntu", "--input", str(raw), "--output", str(out), "--max-frames", "16"
+    )
     assert result.returncode == 0, result.stderr
     assert "xsub train: 6 samples" in result.stdout and "xview val: 6 samples" in result.stdout
     names, labels = read_label_file(out / "xsub" / "val_label.pkl", 60)
@@ -28,8 +29,11 @@ def test_convert_writes_both_protocols_and_keeps_existing_files(raw: Path, tmp_p
         np.testing.assert_array_equal(data[index], read_skeleton_file(raw / f"{name}.skeleton", 16))
         assert labels[index] == int(name[-3:]) - 1
     assert sorted(p.name for p in (out / "xview").iterdir()) == [
-        "train_data.npy", "train_label.pkl", "val_data.npy", "val_label.pkl"
-    ]  # fmt: skip
+        "train_data.npy",
+        "train_label.pkl",
+        "val_data.npy",
+        "val_label.pkl",
+    ]
     before = (out / "xsub" / "train_data.npy").read_bytes()
     again = run_stgcn("data", "convert", "ntu", "--input", str(raw), "--output", str(out))
     assert "exists; pass --overwrite" in one_error_line(again)
@@ -41,17 +45,34 @@ def test_convert_writes_both_protocols_and_keeps_existing_files(raw: Path, tmp_p
 def test_trains_with_stgcn_run_on_generated_files(raw: Path, tmp_path: Path) -> None:
     work = tmp_path / "run"
     result = run_stgcn(
-        "run", "--dataset", "ntu-xsub", "--data-path", str(raw), "--data-option", "max_frames=12",
-        "--epochs", "1", "--batch-size", "3", "--lr", "0.01", "--steps", "5",
-        "--precision", "fp32", "--work-dir", str(work),
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "ntu-xsub",
+        "--data-path",
+        str(raw),
+        "--data-option",
+        "max_frames=12",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "3",
+        "--lr",
+        "0.01",
+        "--steps",
+        "5",
+        "--precision",
+        "fp32",
+        "--work-dir",
+        str(work),
+    )
     assert result.returncode == 0, result.stderr
     metrics = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
     assert [m["epoch"] for m in metrics] == [1]
     assert all(np.isfinite(m["train_loss"]) and 0 <= m["val_top1"] <= 1 for m in metrics)
     assert (work / "checkpoints" / "best.pth.tar").is_file()
-    evaluated = run_stgcn("eval", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"),
-                          "--json")  # fmt: skip
+    evaluated = run_stgcn(
+        "eval", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"), "--json"
+    )
     assert evaluated.returncode == 0, evaluated.stderr
 
 
@@ -61,8 +82,17 @@ def test_user_mistakes_end_in_one_line(raw: Path, tmp_path: Path) -> None:
     nothing = run_stgcn("run", "--dataset", "ntu-xview", "--data-path", str(empty))
     assert "no .skeleton files and no converted arrays" in one_error_line(nothing)
     (raw / "S001C001P001R001A001.skeleton").write_text("3\n1\n")
-    broken = run_stgcn("run", "--dataset", "ntu-xsub", "--data-path", str(raw), "--epochs", "1",
-                       "--work-dir", str(tmp_path / "w"))  # fmt: skip
+    broken = run_stgcn(
+        "run",
+        "--dataset",
+        "ntu-xsub",
+        "--data-path",
+        str(raw),
+        "--epochs",
+        "1",
+        "--work-dir",
+        str(tmp_path / "w"),
+    )
     assert "S001C001P001R001A001.skeleton:3: file ends" in one_error_line(broken)
 
 
@@ -71,10 +101,24 @@ def test_the_pyskl_preset_trains_and_its_evaluation_scores_ten_clips(
 ) -> None:
     work = tmp_path / "run"
     result = run_stgcn(
-        "run", "--dataset", "ntu-xsub", "--data-path", str(raw), "--preset", "pyskl",
-        "--data-option", "clip_len=8", "--epochs", "1", "--batch-size", "3",
-        "--precision", "fp32", "--work-dir", str(work),
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "ntu-xsub",
+        "--data-path",
+        str(raw),
+        "--preset",
+        "pyskl",
+        "--data-option",
+        "clip_len=8",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "3",
+        "--precision",
+        "fp32",
+        "--work-dir",
+        str(work),
+    )
     assert result.returncode == 0, result.stderr
     config = json.loads((work / "config.json").read_text())
     assert config["data_options"] == {"sampling": "uniform", "clip_len": "8"}

@@ -9,9 +9,15 @@ import sys
 from pathlib import Path
 
 TINY = [
-    "--data-option", "train_size=32", "--data-option", "val_size=16",
-    "--data-option", "frames=12", "--batch-size", "8",
-]  # fmt: skip
+    "--data-option",
+    "train_size=32",
+    "--data-option",
+    "val_size=16",
+    "--data-option",
+    "frames=12",
+    "--batch-size",
+    "8",
+]
 
 
 def test_a_run_logs_params_and_metrics_that_read_back(tmp_path: Path) -> None:
@@ -19,10 +25,26 @@ def test_a_run_logs_params_and_metrics_that_read_back(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env["MLFLOW_EXPERIMENT_NAME"] = "stgcn-test"
     done = subprocess.run(
-        [sys.executable, "-m", "stgcn", "run", *TINY, "--epochs", "3", "--log-every", "2",
-         "--work-dir", str(work), "--logger", "mlflow"],
-        capture_output=True, text=True, env=env, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "stgcn",
+            "run",
+            *TINY,
+            "--epochs",
+            "3",
+            "--log-every",
+            "2",
+            "--work-dir",
+            str(work),
+            "--logger",
+            "mlflow",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr, done.stderr
 

@@ -76,9 +76,17 @@ def test_train_then_evaluate(tmp_path: Path, precision: str) -> None:
     _skip_without(precision)
     work = tmp_path / "run"
     trained = run_stgcn(
-        "run", "--backend", "cuda", "--precision", precision, *TINY,
-        "--epochs", "2", "--work-dir", str(work),
-    )  # fmt: skip
+        "run",
+        "--backend",
+        "cuda",
+        "--precision",
+        precision,
+        *TINY,
+        "--epochs",
+        "2",
+        "--work-dir",
+        str(work),
+    )
     assert trained.returncode == 0, trained.stderr
     lines = _metrics(work)
     assert [line["epoch"] for line in lines] == [1, 2]
@@ -91,9 +99,15 @@ def test_train_then_evaluate(tmp_path: Path, precision: str) -> None:
     assert bool(best["scaler"]) is (precision == "fp16"), "fp16 saves its loss scaler"
 
     evaluated = run_stgcn(
-        "eval", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"),
-        "--backend", "cuda", "--precision", precision, "--json",
-    )  # fmt: skip
+        "eval",
+        "--checkpoint",
+        str(work / "checkpoints" / "best.pth.tar"),
+        "--backend",
+        "cuda",
+        "--precision",
+        precision,
+        "--json",
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     report = json.loads(evaluated.stdout)
     assert report["samples"] == 16
@@ -106,9 +120,19 @@ def test_resume_on_the_gpu_gives_the_same_weights(tmp_path: Path, precision: str
     """Two epochs, then resumed to three, against three in one go: bit-identical weights."""
     _skip_without(precision)
     common = [
-        "run", "--backend", "cuda", "--precision", precision, *TINY, "--seed", "5",
-        "--dropout", "0.2", "--backend-option", "deterministic=true",
-    ]  # fmt: skip
+        "run",
+        "--backend",
+        "cuda",
+        "--precision",
+        precision,
+        *TINY,
+        "--seed",
+        "5",
+        "--dropout",
+        "0.2",
+        "--backend-option",
+        "deterministic=true",
+    ]
     straight, split = tmp_path / "straight", tmp_path / "split"
     for args in (
         [*common, "--epochs", "3", "--work-dir", str(straight)],
@@ -130,9 +154,21 @@ def test_resume_on_the_gpu_gives_the_same_weights(tmp_path: Path, precision: str
 def test_bench_reports_gpu_throughput(precision: str) -> None:
     _skip_without(precision)
     result = run_stgcn(
-        "bench", "--backend", "cuda", "--precision", precision, "--batch-size", "4",
-        "--frames", "32", "--steps", "3", "--warmup", "1", "--json",
-    )  # fmt: skip
+        "bench",
+        "--backend",
+        "cuda",
+        "--precision",
+        precision,
+        "--batch-size",
+        "4",
+        "--frames",
+        "32",
+        "--steps",
+        "3",
+        "--warmup",
+        "1",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert (report["backend"], report["precision"], report["device"]) == (

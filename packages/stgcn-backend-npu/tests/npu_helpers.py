@@ -21,12 +21,17 @@ CANN_FOUND = not find_cann().missing
 
 #: Small enough that an epoch trains in seconds on two cores.
 TINY = [
-    "--epochs", "1",
-    "--data-option", "train_size=16",
-    "--data-option", "val_size=8",
-    "--data-option", "frames=12",
-    "--batch-size", "8",
-]  # fmt: skip
+    "--epochs",
+    "1",
+    "--data-option",
+    "train_size=16",
+    "--data-option",
+    "val_size=8",
+    "--data-option",
+    "frames=12",
+    "--batch-size",
+    "8",
+]
 
 
 def user_environment(**extra: str) -> dict[str, str]:

@@ -46,9 +46,14 @@ def test_one_card_in_the_chips_default_precision(tmp_path: Path) -> None:
     else:  # bf16: fp32's range, no scaler
         assert latest["scaler"] == {}
     evaluated = run_stgcn(
-        "eval", "--checkpoint", "run/checkpoints/best.pth.tar", "--backend", "cpu", "--json",
+        "eval",
+        "--checkpoint",
+        "run/checkpoints/best.pth.tar",
+        "--backend",
+        "cpu",
+        "--json",
         cwd=tmp_path,
-    )  # fmt: skip
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["samples"] == 8
 

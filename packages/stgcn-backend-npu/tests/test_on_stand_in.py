@@ -118,9 +118,18 @@ def two_card_run(tmp_path: Path, chip: str, *options: str) -> tuple[list[dict], 
         tmp_path, NPU_STAND_IN_CHIP=chip, NPU_STAND_IN_IMPORT_LOG=str(log)
     )
     result = run_stgcn(
-        "run", "--backend", "npu", "--cards", "2", "--work-dir", "run", *TWO_EPOCHS, *options,
-        cwd=tmp_path, env=environment,
-    )  # fmt: skip
+        "run",
+        "--backend",
+        "npu",
+        "--cards",
+        "2",
+        "--work-dir",
+        "run",
+        *TWO_EPOCHS,
+        *options,
+        cwd=tmp_path,
+        env=environment,
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "UserWarning" not in result.stderr, result.stderr
     metrics = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").open()]
@@ -129,9 +138,15 @@ def two_card_run(tmp_path: Path, chip: str, *options: str) -> tuple[list[dict], 
     )
     imports = log.read_text().split()[1::2]
     evaluated = run_stgcn(
-        "eval", "--checkpoint", "run/checkpoints/best.pth.tar", "--backend", "npu", "--json",
-        cwd=tmp_path, env=environment,
-    )  # fmt: skip
+        "eval",
+        "--checkpoint",
+        "run/checkpoints/best.pth.tar",
+        "--backend",
+        "npu",
+        "--json",
+        cwd=tmp_path,
+        env=environment,
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["samples"] == 8
     return metrics, latest, imports
@@ -166,9 +181,17 @@ def test_two_cards_fp32_on_the_bone_motion_stream(tmp_path: Path) -> None:
 def test_bf16_on_a_910a_is_refused_in_one_line(tmp_path: Path) -> None:
     environment = stand_in_environment(tmp_path, NPU_STAND_IN_CHIP="Ascend910A")
     result = run_stgcn(
-        "run", "--backend", "npu", "--precision", "bf16", "--work-dir", "run", *TINY,
-        cwd=tmp_path, env=environment,
-    )  # fmt: skip
+        "run",
+        "--backend",
+        "npu",
+        "--precision",
+        "bf16",
+        "--work-dir",
+        "run",
+        *TINY,
+        cwd=tmp_path,
+        env=environment,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "stgcn: error: Ascend910A has no bf16 (torch.npu.is_bf16_supported() is False; "
@@ -196,10 +219,23 @@ def test_a_fixed_scale_overflow_on_a_910a_ends_the_run_before_a_checkpoint(
     keeps the overflowed weights."""
     environment = stand_in_environment(tmp_path, NPU_STAND_IN_CHIP="Ascend910A")
     result = run_stgcn(
-        "run", "--backend", "npu", "--backend-option", "loss_scale=64", "--work-dir", "run",
-        *TINY, "--data-option", "train_size=32", "--lr", "1e6", "--log-every", "1",
-        cwd=tmp_path, env=environment,
-    )  # fmt: skip
+        "run",
+        "--backend",
+        "npu",
+        "--backend-option",
+        "loss_scale=64",
+        "--work-dir",
+        "run",
+        *TINY,
+        "--data-option",
+        "train_size=32",
+        "--lr",
+        "1e6",
+        "--log-every",
+        "1",
+        cwd=tmp_path,
+        env=environment,
+    )
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert re.fullmatch(
@@ -250,10 +286,25 @@ def test_two_cards_with_dropout_resume_bit_identical_after_sigterm(tmp_path: Pat
         tmp_path, site, NPU_STAND_IN_CHIP="Ascend910B3", STGCN_TEST_STOP_AT="1"
     )
     args = [
-        "run", "--backend", "npu", "--cards", "2", *TINY, "--epochs", "2",
-        "--data-option", "train_size=32", "--dropout", "0.5", "--precision", "fp32",
-        "--seed", "5", "--log-every", "1",
-    ]  # fmt: skip
+        "run",
+        "--backend",
+        "npu",
+        "--cards",
+        "2",
+        *TINY,
+        "--epochs",
+        "2",
+        "--data-option",
+        "train_size=32",
+        "--dropout",
+        "0.5",
+        "--precision",
+        "fp32",
+        "--seed",
+        "5",
+        "--log-every",
+        "1",
+    ]
     done = run_stgcn(*args, "--work-dir", "straight", cwd=tmp_path, env=environment)
     assert done.returncode == 0, done.stderr
     stopped = run_stgcn(

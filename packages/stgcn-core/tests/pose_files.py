@@ -33,11 +33,15 @@ def write_openpose(folder: Path, frames: int, joints: int = 25, name: str = "cli
         document = {
             "version": 1.3,
             "people": [
-                {"person_id": [-1], "pose_keypoints_2d": p.reshape(-1).tolist(),
-                 "face_keypoints_2d": [], "hand_left_keypoints_2d": []}
+                {
+                    "person_id": [-1],
+                    "pose_keypoints_2d": p.reshape(-1).tolist(),
+                    "face_keypoints_2d": [],
+                    "hand_left_keypoints_2d": [],
+                }
                 for p in people
             ],
-        }  # fmt: skip
+        }
         (folder / f"{name}_{frame:012d}_keypoints.json").write_text(json.dumps(document))
     return folder
 
@@ -46,11 +50,15 @@ def write_coco_results(path: Path, frames: int, first_id: int = 1) -> Path:
     """A results file as MMPose or Detectron2 write it: image ids counting from
     ``first_id``, no detection for the second image."""
     results = [
-        {"image_id": first_id + frame, "category_id": 1,
-         "keypoints": body(frame, 17).reshape(-1).tolist(), "score": 0.9}
+        {
+            "image_id": first_id + frame,
+            "category_id": 1,
+            "keypoints": body(frame, 17).reshape(-1).tolist(),
+            "score": 0.9,
+        }
         for frame in range(frames)
         if frame != 1
-    ]  # fmt: skip
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results))
     return path

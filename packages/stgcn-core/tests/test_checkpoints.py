@@ -78,8 +78,11 @@ def test_a_full_disk_keeps_the_previous_checkpoint_and_is_one_line(tmp_path: Pat
     }
     done = subprocess.run(
         [sys.executable, "-m", "stgcn", "run", *TINY, "--epochs", "3", "--work-dir", str(work)],
-        capture_output=True, text=True, env=env, timeout=600,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert done.returncode != 0
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith("stgcn: error: cannot write ") and "No space left on device" in line

@@ -133,9 +133,17 @@ def test_run_with_clips_of_different_lengths_is_one_line_naming_the_rule(site, t
     data = _write_data(tmp_path / "data")
     work = tmp_path / "run"
     done = run_stgcn(
-        "run", "--dataset", "folders", "--data-path", str(data), "--work-dir", str(work),
-        "--epochs", "1", site=site,
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "folders",
+        "--data-path",
+        str(data),
+        "--work-dir",
+        str(work),
+        "--epochs",
+        "1",
+        site=site,
+    )
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert lines[-1].startswith("stgcn: error: dataset 'folders' gave clips of different shapes")
@@ -171,9 +179,17 @@ def test_checkpoint_holds_the_facts_and_eval_predict_export_need_no_data(site, t
     data = _write_data(tmp_path / "data")
     work = tmp_path / "run"
     trained = run_stgcn(
-        "run", "--dataset", "folders", "--data-path", str(data), "--work-dir", str(work),
-        "--data-option", "frames=6", site=site,
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "folders",
+        "--data-path",
+        str(data),
+        "--work-dir",
+        str(work),
+        "--data-option",
+        "frames=6",
+        site=site,
+    )
     assert trained.returncode == 0, trained.stderr
     best = work / "checkpoints" / "best.pth.tar"
     stored = torch.load(best, weights_only=True)
@@ -190,9 +206,16 @@ def test_checkpoint_holds_the_facts_and_eval_predict_export_need_no_data(site, t
     kept.write_bytes(clip.read_bytes())
     (data / "classes.txt").unlink()  # the data is gone: the checkpoint alone must do
     predicted = run_stgcn(
-        "predict", "--checkpoint", str(best), "--input", str(kept), "--json", "--top", "3",
+        "predict",
+        "--checkpoint",
+        str(best),
+        "--input",
+        str(kept),
+        "--json",
+        "--top",
+        "3",
         site=site,
-    )  # fmt: skip
+    )
     assert predicted.returncode == 0, predicted.stderr
     assert {row["name"] for row in json.loads(predicted.stdout)["top"]} == set(CLASSES)
 
@@ -202,9 +225,16 @@ def test_checkpoint_holds_the_facts_and_eval_predict_export_need_no_data(site, t
     )
     assert exported.returncode == 0, exported.stderr
     via_onnx = run_stgcn(
-        "predict", "--onnx", str(onnx_file), "--input", str(kept), "--json", "--top", "3",
+        "predict",
+        "--onnx",
+        str(onnx_file),
+        "--input",
+        str(kept),
+        "--json",
+        "--top",
+        "3",
         site=site,
-    )  # fmt: skip
+    )
     assert via_onnx.returncode == 0, via_onnx.stderr
     torch_top = json.loads(predicted.stdout)["top"]
     onnx_top = json.loads(via_onnx.stdout)["top"]
@@ -245,9 +275,18 @@ def test_the_checkpoint_names_its_data_absolutely_and_a_moved_folder_is_one_line
     _install(site)
     _write_data(tmp_path / "project" / "clips")
     trained = run_stgcn(
-        "run", "--dataset", "folders", "--data-path", "clips", "--work-dir", "run",
-        "--epochs", "1", site=site, cwd=tmp_path / "project",
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "folders",
+        "--data-path",
+        "clips",
+        "--work-dir",
+        "run",
+        "--epochs",
+        "1",
+        site=site,
+        cwd=tmp_path / "project",
+    )
     assert trained.returncode == 0, trained.stderr
     best = tmp_path / "project" / "run" / "checkpoints" / "best.pth.tar"
     stored = torch.load(best, weights_only=True)["config"]["data_path"]
@@ -266,8 +305,14 @@ def test_the_checkpoint_names_its_data_absolutely_and_a_moved_folder_is_one_line
         "give the data's folder here with --data-path"
     ]
     moved = run_stgcn(
-        "eval", "--checkpoint", str(best), "--data-path", "clips", "--json", site=site,
+        "eval",
+        "--checkpoint",
+        str(best),
+        "--data-path",
+        "clips",
+        "--json",
+        site=site,
         cwd=elsewhere,
-    )  # fmt: skip
+    )
     assert moved.returncode == 0, moved.stderr
     assert json.loads(moved.stdout)["samples"] == 6

@@ -67,9 +67,21 @@ def test_validation_shards_cover_every_sample_once() -> None:
 def test_two_card_run_trains_and_rank_zero_alone_writes(tmp_path: Path) -> None:
     work = tmp_path / "run"
     result = run_stgcn(
-        "run", *TINY, "--batch-size", "4", "--cards", "2", "--epochs", "6", "--lr", "0.02",
-        "--warmup-epochs", "0", "--work-dir", str(work),
-    )  # fmt: skip
+        "run",
+        *TINY,
+        "--batch-size",
+        "4",
+        "--cards",
+        "2",
+        "--epochs",
+        "6",
+        "--lr",
+        "0.02",
+        "--warmup-epochs",
+        "0",
+        "--work-dir",
+        str(work),
+    )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines] == [1, 2, 3, 4, 5, 6]
@@ -120,9 +132,20 @@ def test_a_failing_rank_ends_the_job_with_its_error(site, tmp_path: Path) -> Non
     work = tmp_path / "run"
     started = time.monotonic()
     result = run_stgcn(
-        "run", "--dataset", "failing", *TINY, "--cards", "2", "--epochs", "50",
-        "--work-dir", str(work), site=site, env={"FAIL_WORK": str(work)}, timeout=300,
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "failing",
+        *TINY,
+        "--cards",
+        "2",
+        "--epochs",
+        "50",
+        "--work-dir",
+        str(work),
+        site=site,
+        env={"FAIL_WORK": str(work)},
+        timeout=300,
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("stgcn: error: rank 1 failed: broken sample "), result.stderr
@@ -181,10 +204,21 @@ def test_a_restarted_job_resumes_from_its_last_checkpoint(site, tmp_path: Path) 
     make_distribution(site, "fake-failing", "0.1", "fake_failing", FAILING_PLUGIN)
     work = tmp_path / "run"
     result = run_stgcn(
-        "run", "--dataset", "failing", *TINY, "--cards", "2", "--epochs", "2",
-        "--max-restarts", "1", "--work-dir", str(work),
-        site=site, env={"FAIL_WORK": str(work), "FAIL_MODE": "once"},
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "failing",
+        *TINY,
+        "--cards",
+        "2",
+        "--epochs",
+        "2",
+        "--max-restarts",
+        "1",
+        "--work-dir",
+        str(work),
+        site=site,
+        env={"FAIL_WORK": str(work), "FAIL_MODE": "once"},
+    )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
     assert [line["epoch"] for line in lines] == [1, 2]

@@ -69,9 +69,14 @@ def test_eval_of_the_training_split_gives_the_same_result_twice(site, tmp_path: 
     work = tmp_path / "run"
     # random scaling of the training clips: the core's augmentation
     trained = run_stgcn(
-        "run", *TINY_RUN, "--work-dir", str(work),
-        "--data-option", "random_scale=0.3", site=site,
-    )  # fmt: skip
+        "run",
+        *TINY_RUN,
+        "--work-dir",
+        str(work),
+        "--data-option",
+        "random_scale=0.3",
+        site=site,
+    )
     assert trained.returncode == 0, trained.stderr
     checkpoint = work / "checkpoints" / "latest.pth.tar"
     synthetic = [_eval(site, checkpoint) for _ in range(2)]

@@ -130,8 +130,13 @@ def test_unreadable_files_are_refused_without_running_their_code(tmp_path: Path)
     marker = tmp_path / "ran"
     hostile = tmp_path / "hostile.npz"
     payload = f"open({str(marker)!r}, 'w').close()"
-    np.savez(hostile, sample_ids=np.array([Evil(payload)], dtype=object), labels=[0],
-             scores=np.zeros((1, 3)), class_names=np.array(["a", "b", "c"]))  # fmt: skip
+    np.savez(
+        hostile,
+        sample_ids=np.array([Evil(payload)], dtype=object),
+        labels=[0],
+        scores=np.zeros((1, 3)),
+        class_names=np.array(["a", "b", "c"]),
+    )
     for path, message in (
         (garbage, "is not a readable .npz score file"),
         (partial, "is not a stgcn score file: no 'sample_ids' array"),
@@ -161,9 +166,13 @@ def test_eval_saves_scores_that_fuse_reads_back(tmp_path: Path) -> None:
     assert trained.returncode == 0, trained.stderr
     scores = tmp_path / "scores.npz"
     evaluated = run_stgcn(
-        "eval", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"),
-        "--save-scores", str(scores), "--json",
-    )  # fmt: skip
+        "eval",
+        "--checkpoint",
+        str(work / "checkpoints" / "best.pth.tar"),
+        "--save-scores",
+        str(scores),
+        "--json",
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     metrics = json.loads(evaluated.stdout)
     with np.load(scores, allow_pickle=False) as saved:
@@ -178,9 +187,12 @@ def test_eval_saves_scores_that_fuse_reads_back(tmp_path: Path) -> None:
     assert top1 == pytest.approx(metrics["top1"])
     assert fuse(str(scores))["top1"] == pytest.approx(metrics["top1"])
     refused = run_stgcn(
-        "eval", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"),
-        "--save-scores", str(tmp_path / "scores.txt"),
-    )  # fmt: skip
+        "eval",
+        "--checkpoint",
+        str(work / "checkpoints" / "best.pth.tar"),
+        "--save-scores",
+        str(tmp_path / "scores.txt"),
+    )
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
         f"stgcn: error: --save-scores needs a .npz file name, got {tmp_path / 'scores.txt'}"

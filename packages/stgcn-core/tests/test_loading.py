@@ -30,9 +30,14 @@ def _randomise(model: torch.nn.Module) -> torch.nn.Module:
 
 @pytest.mark.parametrize(
     ("layout", "strategy", "num_class"),
-    [("openpose", "spatial", 400), ("ntu-rgb+d", "spatial", 60), ("ntu_edge", "uniform", 7),
-     ("coco", "distance", 5), ("openpose", "uniform", 3)],
-)  # fmt: skip
+    [
+        ("openpose", "spatial", 400),
+        ("ntu-rgb+d", "spatial", 60),
+        ("ntu_edge", "uniform", 7),
+        ("coco", "distance", 5),
+        ("openpose", "uniform", 3),
+    ],
+)
 def test_bare_state_dict_is_recognised(tmp_path: Path, layout, strategy, num_class) -> None:
     reference = _randomise(BaselineSTGCN(num_class, layout=layout, strategy=strategy))
     path = tmp_path / "reference.pt"

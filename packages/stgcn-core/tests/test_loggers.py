@@ -72,9 +72,20 @@ def test_events_arrive_in_order_on_rank_0_only(site, tmp_path: Path, cards: int)
     _recorder(site)
     work = tmp_path / "run"
     done = run_stgcn(
-        "run", *TINY, "--epochs", "2", "--log-every", "2", "--cards", str(cards),
-        "--work-dir", str(work), "--logger", "recorder", site=site,
-    )  # fmt: skip
+        "run",
+        *TINY,
+        "--epochs",
+        "2",
+        "--log-every",
+        "2",
+        "--cards",
+        str(cards),
+        "--work-dir",
+        str(work),
+        "--logger",
+        "recorder",
+        site=site,
+    )
     assert done.returncode == 0, done.stderr
     events = _events(work)  # one file: one process recorded
     rows = [json.loads(line) for line in (work / "metrics.jsonl").read_text().splitlines()]
@@ -96,9 +107,16 @@ def test_a_failing_logger_is_reported_once_and_the_run_goes_on(site, tmp_path: P
     _recorder(site, fail_in="epoch_ended")
     work = tmp_path / "run"
     done = run_stgcn(
-        "run", *TINY, "--epochs", "2", "--work-dir", str(work), "--logger", "recorder",
+        "run",
+        *TINY,
+        "--epochs",
+        "2",
+        "--work-dir",
+        str(work),
+        "--logger",
+        "recorder",
         site=site,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     warnings = [line for line in done.stderr.splitlines() if "warning" in line]
     assert warnings == [
@@ -139,9 +157,17 @@ def test_tensorboard_scalars_read_back_equal_the_metrics(tmp_path: Path) -> None
 
     work = tmp_path / "run"
     done = run_stgcn(
-        "run", *TINY, "--epochs", "3", "--log-every", "1", "--work-dir", str(work),
-        "--logger", "tensorboard",
-    )  # fmt: skip
+        "run",
+        *TINY,
+        "--epochs",
+        "3",
+        "--log-every",
+        "1",
+        "--work-dir",
+        str(work),
+        "--logger",
+        "tensorboard",
+    )
     assert done.returncode == 0, done.stderr
     events = EventAccumulator(str(work / "tensorboard"))
     events.Reload()

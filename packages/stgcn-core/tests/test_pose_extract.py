@@ -49,8 +49,9 @@ def test_extract_resume_and_a_broken_clip(tmp_path: Path) -> None:
         for split in ("train", "val")
     }
     everything = {**labels["train"], **labels["val"]}
-    assert sorted(everything) == [f"{c}__{c}{i}" for c, n in (("clapping", 3), ("waving", 2))
-                                  for i in range(n)]  # fmt: skip
+    assert sorted(everything) == [
+        f"{c}__{c}{i}" for c, n in (("clapping", 3), ("waving", 2)) for i in range(n)
+    ]
     assert {e["label"]: e["label_index"] for e in everything.values()} == {
         "clapping": 0,
         "waving": 1,
@@ -107,8 +108,9 @@ def test_validation_clips_from_a_list(tmp_path: Path) -> None:
     val = json.loads((out / "kinetics_val_label.json").read_text())
     assert sorted(val) == ["clapping__clapping1", "waving__waving0"]
     listing.write_text("nobody/clip\n")
-    wrong = extract("--openpose", str(root), "--output", str(tmp_path / "x"), "--val-list",
-                    str(listing))  # fmt: skip
+    wrong = extract(
+        "--openpose", str(root), "--output", str(tmp_path / "x"), "--val-list", str(listing)
+    )
     assert_one_line(wrong, "--val-list names 'nobody/clip'")
 
 
@@ -152,8 +154,7 @@ def test_coco_results_files_and_a_clip_without_anyone(tmp_path: Path) -> None:
     assert "1 without a person" in ran.stdout
     train = json.loads((out / "kinetics_train_label.json").read_text())
     assert json.loads((out / "kinetics_val_label.json").read_text()) == {}
-    assert train["sitting__nobody"] == {"has_skeleton": False, "label": "sitting",
-                                        "label_index": 1}  # fmt: skip
+    assert train["sitting__nobody"] == {"has_skeleton": False, "label": "sitting", "label_index": 1}
     assert sum(entry["has_skeleton"] for entry in train.values()) == 4
     clip = json.loads((out / "kinetics_train" / "jumping__jumping1.json").read_text())
     # COCO-17 brought to openpose: 18 joints, the neck between the shoulders

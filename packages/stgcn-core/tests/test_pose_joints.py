@@ -20,25 +20,77 @@ def test_joint_sets_have_their_reference_lengths_and_layouts() -> None:
 def test_coco17_to_openpose_indices() -> None:
     mapping = joint_map(COCO_17, "openpose")
     # openpose index -> coco indices, from the orders of REFERENCE §9
-    expected = {0: (0,), 1: (5, 6), 2: (6,), 3: (8,), 4: (10,), 5: (5,), 6: (7,), 7: (9,),
-                8: (12,), 9: (14,), 10: (16,), 11: (11,), 12: (13,), 13: (15,), 14: (2,),
-                15: (1,), 16: (4,), 17: (3,)}  # fmt: skip
+    expected = {
+        0: (0,),
+        1: (5, 6),
+        2: (6,),
+        3: (8,),
+        4: (10,),
+        5: (5,),
+        6: (7,),
+        7: (9,),
+        8: (12,),
+        9: (14,),
+        10: (16,),
+        11: (11,),
+        12: (13,),
+        13: (15,),
+        14: (2,),
+        15: (1,),
+        16: (4,),
+        17: (3,),
+    }
     assert dict(enumerate(mapping.sources)) == {k: tuple(sorted(v)) for k, v in expected.items()}
     assert mapping.derived == ("neck",)
 
 
 def test_body25_to_openpose_skips_mid_hip_and_feet() -> None:
     mapping = joint_map(BODY_25, "openpose")
-    assert [s[0] for s in mapping.sources] == [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14,
-                                               15, 16, 17, 18]  # fmt: skip
+    assert [s[0] for s in mapping.sources] == [
+        0,
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+    ]
     assert mapping.derived == ()
     assert set(layouts_of(BODY_25)) == {"openpose", "coco"}
 
 
 def test_openpose18_to_coco_indices() -> None:
     mapping = joint_map(OPENPOSE_18, "coco")
-    assert [s[0] for s in mapping.sources] == [0, 15, 14, 17, 16, 5, 2, 6, 3, 7, 4, 11, 8, 12,
-                                               9, 13, 10]  # fmt: skip
+    assert [s[0] for s in mapping.sources] == [
+        0,
+        15,
+        14,
+        17,
+        16,
+        5,
+        2,
+        6,
+        3,
+        7,
+        4,
+        11,
+        8,
+        12,
+        9,
+        13,
+        10,
+    ]
 
 
 def test_derived_neck_is_mid_shoulder_with_the_lower_score() -> None:

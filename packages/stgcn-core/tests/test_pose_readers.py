@@ -49,8 +49,11 @@ def test_coco_results_file(tmp_path) -> None:
 def test_coco_image_ids_as_file_names(tmp_path) -> None:
     path = tmp_path / "r.json"
     entry = {"category_id": 1, "keypoints": body(0, 17).reshape(-1).tolist(), "score": 1}
-    path.write_text(json.dumps([{**entry, "image_id": "frame_000012.jpg"},
-                                {**entry, "image_id": "frame_000010.jpg"}]))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            [{**entry, "image_id": "frame_000012.jpg"}, {**entry, "image_id": "frame_000010.jpg"}]
+        )
+    )
     assert [len(p) for p in read_coco_results(path, SIZE).frames] == [1, 0, 1]
 
 

@@ -108,8 +108,9 @@ def test_window_clips_for_one_and_two_person_models() -> None:
     assert two.tracks == (1, 2) and two.sample.shape == (3, 6, JOINTS, 2)
     # slot 1 holds track 2 in every frame: its x minus 0.5, its score
     person = frames[0][1].joints
-    np.testing.assert_allclose(two.sample[0, :, :, 1], np.tile(person[:, 0] - 0.5, (6, 1)),
-                               atol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        two.sample[0, :, :, 1], np.tile(person[:, 0] - 0.5, (6, 1)), atol=1e-6
+    )
     np.testing.assert_allclose(two.sample[2, :, :, 1], 0.5)
     # a frame without a track's person is zeros in its slot
     frames[2] = [p for p in frames[2] if p.track == 1]
@@ -119,8 +120,9 @@ def test_window_clips_for_one_and_two_person_models() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.floats(0.1, 0.9), min_size=1, max_size=4, unique=True),
-       st.permutations(range(4)))  # fmt: skip
+@given(
+    st.lists(st.floats(0.1, 0.9), min_size=1, max_size=4, unique=True), st.permutations(range(4))
+)
 def test_well_apart_people_keep_their_ids(starts: list[float], order: list[int]) -> None:
     """People at least a body apart, each moving a little each frame, in any order the
     estimator lists them, keep one id each for the whole clip."""
@@ -132,8 +134,7 @@ def test_well_apart_people_keep_their_ids(starts: list[float], order: list[int])
     for t in range(8):
         people = [skeleton(x + 0.005 * t, size=0.15) for x in starts]
         listed = [i for i in order if i < len(people)]
-        for index, tracked in zip(listed, tracker.update([people[i] for i in listed]),
-                                  strict=True):  # fmt: skip
+        for index, tracked in zip(listed, tracker.update([people[i] for i in listed]), strict=True):
             seen.setdefault(index, set()).add(tracked.track)
     assert all(len(ids) == 1 for ids in seen.values())
     assert len({next(iter(ids)) for ids in seen.values()}) == len(starts)

@@ -82,8 +82,21 @@ def stgcn_register_loggers(register):
 SEED = 5
 #: dropout draws from the worker's generators, random_scale from each sample's; fp32, as the
 #: exactness is promised for (a CPU with native bf16 would otherwise default to bf16)
-ARGS = [*TINY, "--dataset", "logged", "--seed", str(SEED), "--dropout", "0.2",
-        "--precision", "fp32", "--data-option", "random_scale=0.2", "--log-every", "1"]  # fmt: skip
+ARGS = [
+    *TINY,
+    "--dataset",
+    "logged",
+    "--seed",
+    str(SEED),
+    "--dropout",
+    "0.2",
+    "--precision",
+    "fp32",
+    "--data-option",
+    "random_scale=0.2",
+    "--log-every",
+    "1",
+]
 TRAIN_SIZE, BATCH = 32, 8
 
 
@@ -119,17 +132,26 @@ def test_sigterm_mid_epoch_then_resume_matches_the_uninterrupted_run(
 ) -> None:
     epochs, steps = 2, TRAIN_SIZE // BATCH
     straight = tmp_path / "straight"
-    done = run_stgcn("run", *ARGS, "--epochs", str(epochs), "--work-dir", str(straight),
-                     site=plugin)  # fmt: skip
+    done = run_stgcn(
+        "run", *ARGS, "--epochs", str(epochs), "--work-dir", str(straight), site=plugin
+    )
     assert done.returncode == 0, done.stderr
     # any step but an epoch's last (that one ends the epoch first; tested on two cards)
     at = random.choice([s for s in range(1, epochs * steps) if s % steps])
     epoch, step = divmod(at, steps)
     stopped = tmp_path / "stopped"
     result = run_stgcn(
-        "run", *ARGS, "--epochs", str(epochs), "--work-dir", str(stopped), "--logger", "stopper",
-        site=plugin, env={"STGCN_TEST_STOP": f"{at}:SIGTERM:self"},
-    )  # fmt: skip
+        "run",
+        *ARGS,
+        "--epochs",
+        str(epochs),
+        "--work-dir",
+        str(stopped),
+        "--logger",
+        "stopper",
+        site=plugin,
+        env={"STGCN_TEST_STOP": f"{at}:SIGTERM:self"},
+    )
     assert result.returncode == EXIT_PREEMPTED, (at, result.stderr)
     assert result.stderr.strip().splitlines()[-1] == (
         f"stgcn: stopped by SIGTERM at epoch {epoch + 1}, step {step} of {steps}; saved "
@@ -141,8 +163,14 @@ def test_sigterm_mid_epoch_then_resume_matches_the_uninterrupted_run(
     assert _epochs_logged(stopped) == list(range(1, epoch + 1))
 
     reads = tmp_path / "reads.txt"
-    resumed = run_stgcn("run", "--resume", "--work-dir", str(stopped), site=plugin,
-                        env={"STGCN_TEST_READS": str(reads)})  # fmt: skip
+    resumed = run_stgcn(
+        "run",
+        "--resume",
+        "--work-dir",
+        str(stopped),
+        site=plugin,
+        env={"STGCN_TEST_READS": str(reads)},
+    )
     assert resumed.returncode == 0, (at, resumed.stderr)
     _assert_same_weights(stopped, straight)
     assert _epochs_logged(stopped) == list(range(1, epochs + 1))
@@ -164,17 +192,31 @@ def test_kill_after_a_step_checkpoint_resumes_from_that_step(plugin: Path, tmp_p
     assert run_stgcn("run", *args, "--work-dir", str(straight), site=plugin).returncode == 0
     killed = tmp_path / "killed"
     result = run_stgcn(
-        "run", *args, "--work-dir", str(killed), "--checkpoint-every", "3",
-        "--logger", "stopper", site=plugin, env={"STGCN_TEST_STOP": "7:SIGKILL:self"},
-    )  # fmt: skip
+        "run",
+        *args,
+        "--work-dir",
+        str(killed),
+        "--checkpoint-every",
+        "3",
+        "--logger",
+        "stopper",
+        site=plugin,
+        env={"STGCN_TEST_STOP": "7:SIGKILL:self"},
+    )
     assert result.returncode == -9, result.stderr
     saved = torch.load(killed / "checkpoints" / "latest.pth.tar", weights_only=True)
     assert (saved["epoch"], saved["position"]["step"]) == (1, 2)
     # requeued by Slurm: the same command again, which resumes without --resume
     requeued = run_stgcn(
-        "run", *args, "--work-dir", str(killed), "--checkpoint-every", "3", site=plugin,
+        "run",
+        *args,
+        "--work-dir",
+        str(killed),
+        "--checkpoint-every",
+        "3",
+        site=plugin,
         env={"SLURM_RESTART_COUNT": "1"},
-    )  # fmt: skip
+    )
     assert requeued.returncode == 0, requeued.stderr
     _assert_same_weights(killed, straight)
     assert _epochs_logged(killed) == [1, 2]
@@ -190,9 +232,17 @@ def test_a_stopped_group_under_max_restarts_continues_from_its_step(
     assert run_stgcn("run", *args, "--work-dir", str(straight), site=plugin).returncode == 0
     restarted = tmp_path / "restarted"
     result = run_stgcn(
-        "run", *args, "--work-dir", str(restarted), "--max-restarts", "1",
-        "--logger", "stopper", site=plugin, env={"STGCN_TEST_STOP": "1:SIGTERM:self"},
-    )  # fmt: skip
+        "run",
+        *args,
+        "--work-dir",
+        str(restarted),
+        "--max-restarts",
+        "1",
+        "--logger",
+        "stopper",
+        site=plugin,
+        env={"STGCN_TEST_STOP": "1:SIGTERM:self"},
+    )
     assert result.returncode == 0, result.stderr
     _assert_same_weights(restarted, straight)
     assert _epochs_logged(restarted) == [1, 2]
@@ -213,9 +263,15 @@ def test_two_cards_stop_at_one_step_and_resume_exactly(
     at = random.choice(range(1, 2 * steps + 1))
     stopped = tmp_path / "stopped"
     result = run_stgcn(
-        "run", *args, "--work-dir", str(stopped), "--logger", "stopper",
-        site=plugin, env={"STGCN_TEST_STOP": f"{at}:{name}:{target}"},
-    )  # fmt: skip
+        "run",
+        *args,
+        "--work-dir",
+        str(stopped),
+        "--logger",
+        "stopper",
+        site=plugin,
+        env={"STGCN_TEST_STOP": f"{at}:{name}:{target}"},
+    )
     assert result.returncode == EXIT_PREEMPTED, (at, result.stderr)
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"stgcn: stopped by {name} "), (at, result.stderr)
@@ -228,10 +284,15 @@ def test_two_cards_stop_at_one_step_and_resume_exactly(
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("500", CheckpointEvery(steps=500)), ("20steps", CheckpointEvery(steps=20)),
-     ("10m", CheckpointEvery(seconds=600.0)), ("1.5min", CheckpointEvery(seconds=90.0)),
-     ("90s", CheckpointEvery(seconds=90.0)), (None, CheckpointEvery())],
-)  # fmt: skip
+    [
+        ("500", CheckpointEvery(steps=500)),
+        ("20steps", CheckpointEvery(steps=20)),
+        ("10m", CheckpointEvery(seconds=600.0)),
+        ("1.5min", CheckpointEvery(seconds=90.0)),
+        ("90s", CheckpointEvery(seconds=90.0)),
+        (None, CheckpointEvery()),
+    ],
+)
 def test_checkpoint_every_reads_steps_or_minutes(text: str | None, expected) -> None:
     assert CheckpointEvery.parse(text) == expected
 

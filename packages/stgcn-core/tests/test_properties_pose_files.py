@@ -239,9 +239,19 @@ def test_extract_skips_a_bad_results_file_with_its_reason_and_keeps_no_half_clip
         (root / "wave").mkdir(parents=True)
         (root / "wave" / "one.json").write_text(json.dumps(document), encoding="utf-8")
         ran = stgcn_in_process(
-            "data", "extract", "--coco-results", str(root), "--output", str(output),
-            "--frame-size", f"{WIDTH}x{HEIGHT}", "--workers", "1", "--val-ratio", "0",
-        )  # fmt: skip
+            "data",
+            "extract",
+            "--coco-results",
+            str(root),
+            "--output",
+            str(output),
+            "--frame-size",
+            f"{WIDTH}x{HEIGHT}",
+            "--workers",
+            "1",
+            "--val-ratio",
+            "0",
+        )
         lines = ran.stderr.strip().splitlines()
         assert all(line.startswith("stgcn: ") or "extract" in line for line in lines), lines
         assert not any(re.search(r"skipped \S+: [A-Za-z]+(Error|Exception):", x) for x in lines)

@@ -26,9 +26,15 @@ TINY = ["--frames", "8", "--batch-size", "2", "--steps", "2", "--warmup", "1"]
 
 def job(**changes) -> ReferenceJob:
     fields = dict(
-        mode="train", batch_size=2, frames=8, persons=2, classes=KINETICS_CLASSES, seed=3,
-        device="cpu", threads=1,
-    )  # fmt: skip
+        mode="train",
+        batch_size=2,
+        frames=8,
+        persons=2,
+        classes=KINETICS_CLASSES,
+        seed=3,
+        device="cpu",
+        threads=1,
+    )
     fields.update(changes)
     return ReferenceJob(**fields)
 
@@ -75,9 +81,15 @@ def test_its_steps_are_timed_after_a_warm_up_with_memory_figures(mode: str) -> N
 def test_the_ratio_is_over_the_reference_beside_the_same_process_baseline() -> None:
     backend = get_registry().backend("cpu")
     result = bench_training(
-        backend, "fp32", batch_size=2, frames=8, steps=2, warmup=1, baseline=True,
+        backend,
+        "fp32",
+        batch_size=2,
+        frames=8,
+        steps=2,
+        warmup=1,
+        baseline=True,
         reference=True,
-    )  # fmt: skip
+    )
     assert result.baseline is not None and result.reference is not None
     assert result.ratio == pytest.approx(result.samples_per_s / result.baseline.samples_per_s)
     assert result.reference_ratio == pytest.approx(

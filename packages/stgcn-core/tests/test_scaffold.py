@@ -39,10 +39,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         assert made.stdout.splitlines()[0] == f"wrote {packages[kind.command]}"
     site = work / "site"
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--target", str(site), *map(str, packages.values())],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            *map(str, packages.values()),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert install.returncode == 0, install.stderr
     return site, packages
 
@@ -73,10 +85,23 @@ def test_generated_package_installs_and_passes_its_own_tests(
     environment = {**os.environ, "PYTHONPATH": str(site)}
     environment.pop("STGCN_PLUGINS", None)
     tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir",
-         str(package), str(package / "tests")],
-        capture_output=True, text=True, timeout=1200, cwd=package, env=environment,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(package),
+            str(package / "tests"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=package,
+        env=environment,
+    )
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     assert f"{TEST_COUNTS[kind]} passed" in tests.stdout, tests.stdout[-1000:]
 

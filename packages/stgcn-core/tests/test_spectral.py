@@ -190,11 +190,17 @@ def test_blocked_relative_cost_counts_the_multiply_adds(
 @pytest.mark.parametrize(
     ("frames", "channels", "how"),
     [
-        (150, 64, "blocked"), (75, 64, "blocked"), (64, 64, None), (38, 64, None),
-        (150, 32, None), (150, 128, "blocked"), (75, 128, "whole"), (38, 256, "whole"),
+        (150, 64, "blocked"),
+        (75, 64, "blocked"),
+        (64, 64, None),
+        (38, 64, None),
+        (150, 32, None),
+        (150, 128, "blocked"),
+        (75, 128, "whole"),
+        (38, 256, "whole"),
         (8, 256, None),
     ],
-)  # fmt: skip
+)
 def test_the_method_is_the_cheaper_one_where_it_measured_faster(
     frames: int, channels: int, how: str | None
 ) -> None:

@@ -74,10 +74,14 @@ def _counted_epoch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, steps: int, 
 
     monkeypatch.setattr(trainer.Trainer, "train_epoch", watched)
     config = RunConfig(
-        backend="spy", precision="fp32", epochs=1, batch_size=4, log_every=log_every,
+        backend="spy",
+        precision="fp32",
+        epochs=1,
+        batch_size=4,
+        log_every=log_every,
         data_options={"train_size": 4 * steps, "val_size": 4, "frames": 8},
         work_dir=str(tmp_path / f"run-{steps}-{log_every}"),
-    )  # fmt: skip
+    )
     trainer.train(config, registry=registry)
     return reads["count"], watched.syncs
 
@@ -99,9 +103,15 @@ def test_a_non_finite_loss_names_its_step_and_reaches_no_checkpoint(tmp_path: Pa
     where the loss first became non-finite, and no checkpoint holds the poisoned weights."""
     work = tmp_path / "run"
     config = RunConfig(
-        backend="cpu", precision="fp32", epochs=1, batch_size=4, lr=1e30, log_every=1000,
-        data_options={"train_size": 24, "val_size": 4, "frames": 8}, work_dir=str(work),
-    )  # fmt: skip
+        backend="cpu",
+        precision="fp32",
+        epochs=1,
+        batch_size=4,
+        lr=1e30,
+        log_every=1000,
+        data_options={"train_size": 24, "val_size": 4, "frames": 8},
+        work_dir=str(work),
+    )
     with pytest.raises(StgcnError, match=r"^the loss became (nan|inf|-inf) at epoch 1, step \d; "):
         trainer.train(config)
     assert not (work / "checkpoints").exists()

@@ -18,10 +18,32 @@ from stgcn.testing.helpers import TINY, run_stgcn
 #: PYSKL's bone pairs for NTU RGB+D (pyskl/datasets/pipelines/pose_related.py), as
 #: (joint, parent), 0-based: the rule "the neighbour toward the center" gives the same.
 PYSKL_NTU_BONES = [
-    (0, 1), (1, 20), (2, 20), (3, 2), (4, 20), (5, 4), (6, 5), (7, 6), (8, 20), (9, 8),
-    (10, 9), (11, 10), (12, 0), (13, 12), (14, 13), (15, 14), (16, 0), (17, 16), (18, 17),
-    (19, 18), (21, 22), (20, 20), (22, 7), (23, 24), (24, 11),
-]  # fmt: skip
+    (0, 1),
+    (1, 20),
+    (2, 20),
+    (3, 2),
+    (4, 20),
+    (5, 4),
+    (6, 5),
+    (7, 6),
+    (8, 20),
+    (9, 8),
+    (10, 9),
+    (11, 10),
+    (12, 0),
+    (13, 12),
+    (14, 13),
+    (15, 14),
+    (16, 0),
+    (17, 16),
+    (18, 17),
+    (19, 18),
+    (21, 22),
+    (20, 20),
+    (22, 7),
+    (23, 24),
+    (24, 11),
+]
 
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
@@ -112,9 +134,15 @@ def test_joint_and_bone_streams_train_and_evaluate(tmp_path: Path) -> None:
     for modality in ("joint", "bone"):
         work = tmp_path / modality
         done = run_stgcn(
-            "run", "--epochs", "1", "--work-dir", str(work), "--data-option",
-            f"modality={modality}", *TINY,
-        )  # fmt: skip
+            "run",
+            "--epochs",
+            "1",
+            "--work-dir",
+            str(work),
+            "--data-option",
+            f"modality={modality}",
+            *TINY,
+        )
         assert done.returncode == 0, done.stderr
         [metrics] = [json.loads(line) for line in (work / "metrics.jsonl").open()]
         config = json.loads((work / "config.json").read_text())
@@ -216,12 +244,15 @@ def test_random_scale_moves_coordinates_only_within_its_range() -> None:
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        ("random_rot=0.3", "data option random_rot rotates 3D skeletons (x, y, z): "
-                           "this dataset's clips have 2 coordinate channels"),
+        (
+            "random_rot=0.3",
+            "data option random_rot rotates 3D skeletons (x, y, z): "
+            "this dataset's clips have 2 coordinate channels",
+        ),
         ("random_scale=-1", "data option random_scale must be a non-negative number, got '-1'"),
         ("random_rot=wide", "data option random_rot must be a non-negative number, got 'wide'"),
     ],
-)  # fmt: skip
+)
 def test_augmentation_mistakes_are_one_line(tmp_path: Path, option: str, message: str) -> None:
     done = run_stgcn("run", "--work-dir", str(tmp_path / "run"), "--data-option", option)
     assert done.returncode == 1
@@ -232,8 +263,14 @@ def test_augmentation_mistakes_are_one_line(tmp_path: Path, option: str, message
 def test_a_run_with_random_scale_trains_and_records_it(tmp_path: Path) -> None:
     work = tmp_path / "run"
     done = run_stgcn(
-        "run", "--epochs", "1", "--work-dir", str(work), "--data-option", "random_scale=0.1",
+        "run",
+        "--epochs",
+        "1",
+        "--work-dir",
+        str(work),
+        "--data-option",
+        "random_scale=0.1",
         *TINY,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads((work / "config.json").read_text())["data_options"]["random_scale"] == "0.1"

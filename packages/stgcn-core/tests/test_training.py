@@ -18,9 +18,19 @@ from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
 from stgcn.training.trainer import training_step
 
 METRIC_KEYS = {
-    "epoch", "lr", "train_loss", "val_loss", "val_top1", "val_top5", "samples_per_s",
-    "step_seconds", "epoch_seconds", "world_size", "backend", "precision",
-}  # fmt: skip
+    "epoch",
+    "lr",
+    "train_loss",
+    "val_loss",
+    "val_top1",
+    "val_top5",
+    "samples_per_s",
+    "step_seconds",
+    "epoch_seconds",
+    "world_size",
+    "backend",
+    "precision",
+}
 
 
 def test_run_writes_config_metrics_and_checkpoints(tmp_path: Path) -> None:
@@ -207,9 +217,14 @@ def test_eval_loader_pins_where_the_backend_asks(
 
     work = tmp_path / "run"
     config = RunConfig(
-        backend="cpu", precision="fp32", epochs=1, batch_size=4, log_every=1000,
-        data_options={"train_size": 8, "val_size": 4, "frames": 8}, work_dir=str(work),
-    )  # fmt: skip
+        backend="cpu",
+        precision="fp32",
+        epochs=1,
+        batch_size=4,
+        log_every=1000,
+        data_options={"train_size": 8, "val_size": 4, "frames": 8},
+        work_dir=str(work),
+    )
     train(config)
     registry = get_registry()
     registry = registry.with_tables(backends={**registry.backends, "pinning": PinningBackend()})
@@ -255,9 +270,21 @@ def test_malicious_pickle_is_refused_without_running(tmp_path: Path) -> None:
 
 def test_bench_reports_json(tmp_path: Path) -> None:
     result = run_stgcn(
-        "bench", "--backend", "cpu", "--batch-size", "2", "--frames", "16", "--steps", "2",
-        "--warmup", "1", "--precision", "fp32", "--json",
-    )  # fmt: skip
+        "bench",
+        "--backend",
+        "cpu",
+        "--batch-size",
+        "2",
+        "--frames",
+        "16",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--precision",
+        "fp32",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["samples_per_s"] > 0
@@ -325,9 +352,17 @@ def test_an_error_in_a_dataloader_worker_is_one_line(site, tmp_path: Path) -> No
     make_distribution(site, "fake-broken", "0.1", "fake_broken", BROKEN_PLUGIN)
     work = tmp_path / "run"
     result = run_stgcn(
-        "run", "--dataset", "broken", "--workers", "1", "--batch-size", "4",
-        "--work-dir", str(work), site=site,
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "broken",
+        "--workers",
+        "1",
+        "--batch-size",
+        "4",
+        "--work-dir",
+        str(work),
+        site=site,
+    )
     assert result.returncode == 1
     # the progress bar may have started; the error is the last line, with no traceback
     assert result.stderr.strip().splitlines()[-1] == (
@@ -380,7 +415,8 @@ def test_label_smoothing_is_a_run_option(tmp_path: Path) -> None:
     assert refused.stderr.strip() == ("stgcn: error: options: label_smoothing must lie in [0, 1)")
     assert not (tmp_path / "no").exists()
     work = tmp_path / "run"
-    done = run_stgcn("run", "--label-smoothing", "0.1", "--epochs", "1", "--work-dir", str(work),
-                     *TINY)  # fmt: skip
+    done = run_stgcn(
+        "run", "--label-smoothing", "0.1", "--epochs", "1", "--work-dir", str(work), *TINY
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads((work / "config.json").read_text())["label_smoothing"] == 0.1

@@ -107,12 +107,32 @@ def test_bench_with_data_times_both_paths(tmp_path) -> None:
     tree = make_converted_tree(tmp_path / "tree", train=8, val=2, frames=40)
     done = subprocess.run(
         [
-            sys.executable, "-m", "stgcn", "bench", "--frames", "8", "--batch-size", "2",
-            "--steps", "2", "--warmup", "1", "--with-data", str(tree), "--dataset", "kinetics",
-            "--data-option", "window=16", "--workers", "0", "--json",
+            sys.executable,
+            "-m",
+            "stgcn",
+            "bench",
+            "--frames",
+            "8",
+            "--batch-size",
+            "2",
+            "--steps",
+            "2",
+            "--warmup",
+            "1",
+            "--with-data",
+            str(tree),
+            "--dataset",
+            "kinetics",
+            "--data-option",
+            "window=16",
+            "--workers",
+            "0",
+            "--json",
         ],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)["data"]
     assert data["dataset"] == "kinetics"

@@ -25,14 +25,29 @@ def test_a_converted_release_trains_for_an_epoch_with_the_reference_preset(
     raw = make_release_tree(tmp_path / "raw", train=4, val=2, frames=16, seed=11)
     out, work = tmp_path / "out", tmp_path / "run"
     converted = run_stgcn(
-        "data", "convert", "kinetics", "--input", str(raw), "--output", str(out),
-        "--max-frame", "16",
-    )  # fmt: skip
+        "data",
+        "convert",
+        "kinetics",
+        "--input",
+        str(raw),
+        "--output",
+        str(out),
+        "--max-frame",
+        "16",
+    )
     assert converted.returncode == 0, converted.stderr
     result = run_stgcn(
-        "run", "--dataset", "kinetics", "--data-path", str(out), "--preset", "reference",
-        "--work-dir", str(work), *FAST,
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "kinetics",
+        "--data-path",
+        str(out),
+        "--preset",
+        "reference",
+        "--work-dir",
+        str(work),
+        *FAST,
+    )
     assert result.returncode == 0, result.stderr
     config = json.loads((work / "config.json").read_text())
     assert config["dataset"] == "kinetics" and config["data_path"] == str(out)
@@ -47,9 +62,17 @@ def test_a_converted_release_trains_for_an_epoch_with_the_reference_preset(
 
 def test_unknown_preset_is_refused(capsys, converted: Path, tmp_path: Path) -> None:
     code, _, err = stgcn_in_process(
-        capsys, "run", "--dataset", "kinetics", "--data-path", str(converted),
-        "--preset", "fastest", "--work-dir", str(tmp_path / "run"),
-    )  # fmt: skip
+        capsys,
+        "run",
+        "--dataset",
+        "kinetics",
+        "--data-path",
+        str(converted),
+        "--preset",
+        "fastest",
+        "--work-dir",
+        str(tmp_path / "run"),
+    )
     assert_one_line_error(code, err, "has no preset 'fastest' (known: reference)")
 
 
@@ -60,9 +83,16 @@ def test_bad_files_end_in_one_line_and_no_checkpoint(
     _spoil(converted, how)
     work = tmp_path / "run"
     code, _, err = stgcn_in_process(
-        capsys, "run", "--dataset", "kinetics", "--data-path", str(converted),
-        "--work-dir", str(work), *FAST,
-    )  # fmt: skip
+        capsys,
+        "run",
+        "--dataset",
+        "kinetics",
+        "--data-path",
+        str(converted),
+        "--work-dir",
+        str(work),
+        *FAST,
+    )
     assert_one_line_error(code, err, message)
     assert no_checkpoint(work)
 
@@ -79,9 +109,16 @@ def test_a_malicious_label_pickle_is_refused_and_never_runs(
     (converted / "train_label.pkl").write_bytes(pickle.dumps((["a"] * 6, [Payload()] * 6)))
     work = tmp_path / "run"
     code, _, err = stgcn_in_process(
-        capsys, "run", "--dataset", "kinetics", "--data-path", str(converted),
-        "--work-dir", str(work), *FAST,
-    )  # fmt: skip
+        capsys,
+        "run",
+        "--dataset",
+        "kinetics",
+        "--data-path",
+        str(converted),
+        "--work-dir",
+        str(work),
+        *FAST,
+    )
     assert_one_line_error(code, err, "train_label.pkl: refused to load: it asks for posix.system")
     assert not marker.exists() and no_checkpoint(work)
 
@@ -98,9 +135,17 @@ def test_bad_data_options_end_in_one_line(
 ) -> None:
     work = tmp_path / "run"
     code, _, err = stgcn_in_process(
-        capsys, "run", "--dataset", "kinetics", "--data-path", str(converted),
-        "--work-dir", str(work), "--data-option", option,
-    )  # fmt: skip
+        capsys,
+        "run",
+        "--dataset",
+        "kinetics",
+        "--data-path",
+        str(converted),
+        "--work-dir",
+        str(work),
+        "--data-option",
+        option,
+    )
     assert_one_line_error(code, err, message)
     assert no_checkpoint(work)
 
@@ -111,9 +156,15 @@ def test_a_missing_data_path_is_refused(capsys, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = stgcn_in_process(
-        capsys, "run", "--dataset", "kinetics", "--data-path", str(empty),
-        "--work-dir", str(tmp_path / "run"),
-    )  # fmt: skip
+        capsys,
+        "run",
+        "--dataset",
+        "kinetics",
+        "--data-path",
+        str(empty),
+        "--work-dir",
+        str(tmp_path / "run"),
+    )
     assert_one_line_error(code, err, f"{empty / 'train_data.npy'} not found")
 
 
@@ -125,9 +176,16 @@ def test_non_finite_training_data_stops_the_run_before_any_checkpoint(
     np.save(converted / "train_data.npy", data)
     work = tmp_path / "run"
     code, _, err = stgcn_in_process(
-        capsys, "run", "--dataset", "kinetics", "--data-path", str(converted),
-        "--work-dir", str(work), *FAST,
-    )  # fmt: skip
+        capsys,
+        "run",
+        "--dataset",
+        "kinetics",
+        "--data-path",
+        str(converted),
+        "--work-dir",
+        str(work),
+        *FAST,
+    )
     line = assert_one_line_error(code, err)
     assert re.fullmatch(
         rf"stgcn: error: {re.escape(str(converted))}/train_data\.npy: sample [0-5] holds "

@@ -206,9 +206,15 @@ def test_bad_settings_are_refused(tmp_path: Path, shape: ClipShape, message: str
 
 def test_the_command_refuses_a_missing_tree_in_one_line(capsys, tmp_path: Path) -> None:
     code, _, err = stgcn_in_process(
-        capsys, "data", "convert", "kinetics", "--input", str(tmp_path / "nope"),
-        "--output", str(tmp_path / "out"),
-    )  # fmt: skip
+        capsys,
+        "data",
+        "convert",
+        "kinetics",
+        "--input",
+        str(tmp_path / "nope"),
+        "--output",
+        str(tmp_path / "out"),
+    )
     assert code == 1 and err.splitlines() == [
         f"stgcn: error: {tmp_path / 'nope'} not found (expected a Kinetics-skeleton release tree)"
     ]
@@ -217,9 +223,17 @@ def test_the_command_refuses_a_missing_tree_in_one_line(capsys, tmp_path: Path) 
 
 def test_the_command_refuses_bad_numbers(capsys, release: Path, tmp_path: Path) -> None:
     code, _, err = stgcn_in_process(
-        capsys, "data", "convert", "kinetics", "--input", str(release),
-        "--output", str(tmp_path / "out"), "--num-person-out", "6",
-    )  # fmt: skip
+        capsys,
+        "data",
+        "convert",
+        "kinetics",
+        "--input",
+        str(release),
+        "--output",
+        str(tmp_path / "out"),
+        "--num-person-out",
+        "6",
+    )
     assert code == 1 and err.splitlines() == [
         "stgcn: error: kinetics convert: num_person_in (5) must be at least num_person_out (6)"
     ]

@@ -56,8 +56,9 @@ def write_openpose(folder: Path, frames: int, phase: float) -> None:
     swing with ``phase``: a class differs from the other by its motion."""
     folder.mkdir(parents=True)
     for frame in range(frames):
-        joints = np.array([[160 + 20 * np.sin(phase * frame + j), 40 + 10 * j, 0.9]
-                           for j in range(18)])  # fmt: skip
+        joints = np.array(
+            [[160 + 20 * np.sin(phase * frame + j), 40 + 10 * j, 0.9] for j in range(18)]
+        )
         document = {"people": [{"pose_keypoints_2d": joints.reshape(-1).tolist()}]}
         (folder / f"v_{frame:012d}_keypoints.json").write_text(json.dumps(document))
 
@@ -68,19 +69,45 @@ def test_an_extracted_set_trains_and_names_its_classes(tmp_path: Path) -> None:
         for index in range(3):
             write_openpose(root / label / f"{label}{index}", 10 + index, phase)
     out = tmp_path / "set"
-    extracted = run_stgcn("data", "extract", "--openpose", str(root), "--frame-size", "320x240",
-                          "--output", str(out), "--val-ratio", "0.34")  # fmt: skip
+    extracted = run_stgcn(
+        "data",
+        "extract",
+        "--openpose",
+        str(root),
+        "--frame-size",
+        "320x240",
+        "--output",
+        str(out),
+        "--val-ratio",
+        "0.34",
+    )
     assert extracted.returncode == 0, extracted.stderr
     work = tmp_path / "run"
-    trained = run_stgcn("run", "--dataset", "kinetics-json", "--data-path", str(out), *FAST,
-                        "--data-option", "max_frame=16", "--work-dir", str(work))  # fmt: skip
+    trained = run_stgcn(
+        "run",
+        "--dataset",
+        "kinetics-json",
+        "--data-path",
+        str(out),
+        *FAST,
+        "--data-option",
+        "max_frame=16",
+        "--work-dir",
+        str(work),
+    )
     assert trained.returncode == 0, trained.stderr
     saved = torch.load(work / "checkpoints" / "best.pth.tar", weights_only=True)
     assert saved["data_facts"]["class_names"] == ["fast", "slow", "still"]
     assert saved["model"]["fcn.weight"].shape[0] == 3
     clip = next((out / "kinetics_val").glob("*.json"))
-    predicted = run_stgcn("predict", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"),
-                          "--input", str(clip), "--json")  # fmt: skip
+    predicted = run_stgcn(
+        "predict",
+        "--checkpoint",
+        str(work / "checkpoints" / "best.pth.tar"),
+        "--input",
+        str(clip),
+        "--json",
+    )
     assert predicted.returncode == 0, predicted.stderr
     top = json.loads(predicted.stdout)["top"]
     assert sorted(row["name"] for row in top) == ["fast", "slow", "still"]

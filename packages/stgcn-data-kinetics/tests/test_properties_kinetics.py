@@ -197,9 +197,19 @@ def test_convert_writes_all_four_files_or_refuses_and_keeps_the_old_ones(train_c
         for name, content in old.items():
             (output / name).write_bytes(content)
         ran = stgcn_in_process(
-            "data", "convert", "kinetics", "--input", str(root), "--output", str(output),
-            "--max-frame", "10", "--workers", "1", "--overwrite",
-        )  # fmt: skip
+            "data",
+            "convert",
+            "kinetics",
+            "--input",
+            str(root),
+            "--output",
+            str(output),
+            "--max-frame",
+            "10",
+            "--workers",
+            "1",
+            "--overwrite",
+        )
         left = sorted(path.name for path in output.iterdir())
         assert left == sorted(old), left  # no temporary file either way
         if ran.returncode == 0:

@@ -26,10 +26,23 @@ def stgcn(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _train(path: Path, work: Path, *extra: str) -> Path:
     done = stgcn(
-        "run", "--dataset", "pyskl", "--data-path", str(path), "--work-dir", str(work),
-        "--data-option", "split=xsub", "--data-option", "clip_len=16",
-        "--epochs", "2", "--batch-size", "8", *extra,
-    )  # fmt: skip
+        "run",
+        "--dataset",
+        "pyskl",
+        "--data-path",
+        str(path),
+        "--work-dir",
+        str(work),
+        "--data-option",
+        "split=xsub",
+        "--data-option",
+        "clip_len=16",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "8",
+        *extra,
+    )
     assert done.returncode == 0, done.stderr
     return work / "checkpoints" / "best.pth.tar"
 
@@ -52,14 +65,28 @@ def test_train_then_evaluate_with_one_and_ten_clips(
     # fp32 pinned: the scores are compared with an fp32 forward pass below, and the cpu
     # backend's default is bf16 on a CPU with native bf16
     one = stgcn(
-        "eval", "--checkpoint", str(best), "--json", "--data-option", "num_clips=1",
-        "--save-scores", str(tmp_path / "1.npz"), "--precision", "fp32",
-    )  # fmt: skip
+        "eval",
+        "--checkpoint",
+        str(best),
+        "--json",
+        "--data-option",
+        "num_clips=1",
+        "--save-scores",
+        str(tmp_path / "1.npz"),
+        "--precision",
+        "fp32",
+    )
     assert one.returncode == 0, one.stderr
     ten = stgcn(  # the recipe's evaluation: ten clips, as PYSKL tests
-        "eval", "--checkpoint", str(best), "--json", "--save-scores", str(tmp_path / "10.npz"),
-        "--precision", "fp32",
-    )  # fmt: skip
+        "eval",
+        "--checkpoint",
+        str(best),
+        "--json",
+        "--save-scores",
+        str(tmp_path / "10.npz"),
+        "--precision",
+        "fp32",
+    )
     assert ten.returncode == 0, ten.stderr
     first, second = json.loads(one.stdout), json.loads(ten.stdout)
     assert first["samples"] == second["samples"] == 9

@@ -36,9 +36,16 @@ def exports(
     made[17] = (out17, result.stdout)
     out11 = folder / "stgcn11.onnx"
     ran = stgcn_in_process(
-        "export", "onnx", "--checkpoint", str(checkpoint), "--output", str(out11),
-        "--opset", "11", *EXAMPLE,
-    )  # fmt: skip
+        "export",
+        "onnx",
+        "--checkpoint",
+        str(checkpoint),
+        "--output",
+        str(out11),
+        "--opset",
+        "11",
+        *EXAMPLE,
+    )
     assert ran.returncode == 0, ran.stderr
     made[11] = (out11, ran.stdout)
     return made

@@ -90,9 +90,20 @@ def test_batch3_72_frames_and_batch1_150_frames_match_pytorch(exports, checkpoin
 def test_static_export_takes_only_its_example_shape(checkpoint, tmp_path: Path) -> None:
     out = tmp_path / "static.onnx"
     ran = stgcn_in_process(
-        "export", "onnx", "--checkpoint", str(checkpoint), "--output", str(out),
-        "--static", "--batch", "2", "--frames", "12", "--opset", "11",
-    )  # fmt: skip
+        "export",
+        "onnx",
+        "--checkpoint",
+        str(checkpoint),
+        "--output",
+        str(out),
+        "--static",
+        "--batch",
+        "2",
+        "--frames",
+        "12",
+        "--opset",
+        "11",
+    )
     assert ran.returncode == 0, ran.stderr
     assert "relative error" in ran.stdout and "at 2x3x12x18x2" in ran.stdout
     model = onnx.load(out)
@@ -109,9 +120,19 @@ def test_bare_state_dict_exports_with_given_dataset_and_no_verify(checkpoint, tm
     torch.save(torch.load(checkpoint, weights_only=True)["model"], bare)
     out = tmp_path / "bare.onnx"
     ran = stgcn_in_process(
-        "export", "onnx", "--checkpoint", str(bare), "--output", str(out), "--no-verify",
-        "--dataset", "synthetic", "--num-class", str(len(CLASS_NAMES)), *SMALL,
-    )  # fmt: skip
+        "export",
+        "onnx",
+        "--checkpoint",
+        str(bare),
+        "--output",
+        str(out),
+        "--no-verify",
+        "--dataset",
+        "synthetic",
+        "--num-class",
+        str(len(CLASS_NAMES)),
+        *SMALL,
+    )
     assert ran.returncode == 0, ran.stderr
     assert "not verified" in ran.stdout and "relative error" not in ran.stdout
     metadata = {p.key: p.value for p in onnx.load(out).metadata_props}
@@ -141,9 +162,16 @@ def test_failed_verification_leaves_the_existing_file(exports, checkpoint, tmp_p
     out.write_bytes(exports[11][0].read_bytes())
     before = out.read_bytes()
     ran = stgcn_in_process(
-        "export", "onnx", "--checkpoint", str(checkpoint), "--output", str(out),
-        "--tolerance", "1e-15", *SMALL,
-    )  # fmt: skip
+        "export",
+        "onnx",
+        "--checkpoint",
+        str(checkpoint),
+        "--output",
+        str(out),
+        "--tolerance",
+        "1e-15",
+        *SMALL,
+    )
     assert_one_line_error(ran, "verification failed", "relative error", "left as it was")
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"], "temporary file left"

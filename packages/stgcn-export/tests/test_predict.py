@@ -44,8 +44,9 @@ def test_checkpoint_and_onnx_print_the_same_top5(exports, checkpoint, clip, tmp_
     assert all(any(name in line for name in CLASS_NAMES) for line in onnx_lines[1:])
 
     # the numbers behind the lines: the softmax of the model's own logits
-    top = ranked(stgcn_in_process("predict", "--onnx", str(exports[11][0]), "--input",
-                                  str(sample), "--json"))  # fmt: skip
+    top = ranked(
+        stgcn_in_process("predict", "--onnx", str(exports[11][0]), "--input", str(sample), "--json")
+    )
     import stgcn
 
     with torch.no_grad():
@@ -64,8 +65,9 @@ def test_explain_gives_each_joint_its_share(checkpoint, clip, tmp_path: Path) ->
     from stgcn.model.explain import joint_importance
 
     sample = save(tmp_path, "clip.npy", clip)
-    ran = stgcn_in_process("predict", "--checkpoint", str(checkpoint), "--input", str(sample),
-                           "--json", "--explain")  # fmt: skip
+    ran = stgcn_in_process(
+        "predict", "--checkpoint", str(checkpoint), "--input", str(sample), "--json", "--explain"
+    )
     assert ran.returncode == 0, ran.stderr
     document = json.loads(ran.stdout)
     importance = document["joint_importance"]
@@ -76,13 +78,27 @@ def test_explain_gives_each_joint_its_share(checkpoint, clip, tmp_path: Path) ->
 
 def test_batch_of_one_and_top_k(exports, clip, tmp_path: Path) -> None:
     single = ranked(
-        stgcn_in_process("predict", "--onnx", str(exports[17][0]), "--json",
-                         "--input", str(save(tmp_path, "one.npy", clip)))
-    )  # fmt: skip
+        stgcn_in_process(
+            "predict",
+            "--onnx",
+            str(exports[17][0]),
+            "--json",
+            "--input",
+            str(save(tmp_path, "one.npy", clip)),
+        )
+    )
     batch = ranked(
-        stgcn_in_process("predict", "--onnx", str(exports[17][0]), "--json", "--top", "3",
-                         "--input", str(save(tmp_path, "batch.npy", clip[None])))
-    )  # fmt: skip
+        stgcn_in_process(
+            "predict",
+            "--onnx",
+            str(exports[17][0]),
+            "--json",
+            "--top",
+            "3",
+            "--input",
+            str(save(tmp_path, "batch.npy", clip[None])),
+        )
+    )
     assert batch == single[:3]
 
 
@@ -93,12 +109,29 @@ def test_json_clip_is_read_by_its_dataset_plugin(
     clip_file = tmp_path / "clip.json"
     clip_file.write_text(json.dumps({"skeleton": clip.tolist()}))
     as_npy = save(tmp_path, "clip.npy", clip)
-    by_torch = stgcn_in_process("predict", "--checkpoint", str(checkpoint), "--dataset",
-                                "jsonclips", "--input", str(clip_file), "--json")  # fmt: skip
-    by_onnx = stgcn_in_process("predict", "--onnx", str(exports[11][0]), "--dataset",
-                               "jsonclips", "--input", str(clip_file), "--json")  # fmt: skip
-    reference = stgcn_in_process("predict", "--checkpoint", str(checkpoint),
-                                 "--input", str(as_npy), "--json")  # fmt: skip
+    by_torch = stgcn_in_process(
+        "predict",
+        "--checkpoint",
+        str(checkpoint),
+        "--dataset",
+        "jsonclips",
+        "--input",
+        str(clip_file),
+        "--json",
+    )
+    by_onnx = stgcn_in_process(
+        "predict",
+        "--onnx",
+        str(exports[11][0]),
+        "--dataset",
+        "jsonclips",
+        "--input",
+        str(clip_file),
+        "--json",
+    )
+    reference = stgcn_in_process(
+        "predict", "--checkpoint", str(checkpoint), "--input", str(as_npy), "--json"
+    )
     torch_top, onnx_top, npy_top = ranked(by_torch), ranked(by_onnx), ranked(reference)
     assert [row["name"] for row in torch_top] == [f"move {row['class']}" for row in torch_top]
     assert [row["class"] for row in onnx_top] == [row["class"] for row in torch_top]
@@ -108,11 +141,19 @@ def test_json_clip_is_read_by_its_dataset_plugin(
 
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
-    ran = stgcn_in_process("predict", "--checkpoint", str(checkpoint), "--dataset", "jsonclips",
-                           "--input", str(broken))  # fmt: skip
+    ran = stgcn_in_process(
+        "predict", "--checkpoint", str(checkpoint), "--dataset", "jsonclips", "--input", str(broken)
+    )
     assert_one_line_error(ran, "dataset 'jsonclips' cannot read", "broken.json")
-    ran = stgcn_in_process("predict", "--checkpoint", str(checkpoint), "--dataset", "fourclips",
-                           "--input", str(clip_file))  # fmt: skip
+    ran = stgcn_in_process(
+        "predict",
+        "--checkpoint",
+        str(checkpoint),
+        "--dataset",
+        "fourclips",
+        "--input",
+        str(clip_file),
+    )
     assert_one_line_error(ran, "predicts 10 classes", "'fourclips' has 4")
 
 
@@ -136,21 +177,44 @@ def test_json_clip_without_a_reader_names_the_plugin(checkpoint, tmp_path: Path)
     assert_one_line_error(ran, "cannot tell which dataset", "stgcn-data-kinetics")
     # ...but a .npy sample needs no dataset: classes by index
     sample = save(tmp_path, "s.npy", np.zeros((3, 12, 18, 2), np.float32))
-    top = ranked(stgcn_in_process("predict", "--checkpoint", str(bare), "--input", str(sample),
-                                  "--json"))  # fmt: skip
+    top = ranked(
+        stgcn_in_process("predict", "--checkpoint", str(bare), "--input", str(sample), "--json")
+    )
     assert len(top) == 5 and all(row["name"] is None for row in top)
 
 
 def test_static_export_predicts_clips_of_its_shape(checkpoint, clip, tmp_path: Path) -> None:
     out = tmp_path / "static.onnx"
-    exported = stgcn_in_process("export", "onnx", "--checkpoint", str(checkpoint), "--output",
-                                str(out), "--static", "--batch", "2", "--frames", "12",
-                                "--no-verify")  # fmt: skip
+    exported = stgcn_in_process(
+        "export",
+        "onnx",
+        "--checkpoint",
+        str(checkpoint),
+        "--output",
+        str(out),
+        "--static",
+        "--batch",
+        "2",
+        "--frames",
+        "12",
+        "--no-verify",
+    )
     assert exported.returncode == 0, exported.stderr
-    fits = ranked(stgcn_in_process("predict", "--onnx", str(out), "--json",
-                                   "--input", str(save(tmp_path, "a.npy", clip))))  # fmt: skip
-    reference = ranked(stgcn_in_process("predict", "--checkpoint", str(checkpoint), "--json",
-                                        "--input", str(save(tmp_path, "a.npy", clip))))  # fmt: skip
+    fits = ranked(
+        stgcn_in_process(
+            "predict", "--onnx", str(out), "--json", "--input", str(save(tmp_path, "a.npy", clip))
+        )
+    )
+    reference = ranked(
+        stgcn_in_process(
+            "predict",
+            "--checkpoint",
+            str(checkpoint),
+            "--json",
+            "--input",
+            str(save(tmp_path, "a.npy", clip)),
+        )
+    )
     assert [row["class"] for row in fits] == [row["class"] for row in reference]
     longer = save(tmp_path, "b.npy", np.concatenate([clip, clip], axis=1))
     ran = stgcn_in_process("predict", "--onnx", str(out), "--input", str(longer))
@@ -202,10 +266,22 @@ def test_a_bone_model_predicts_on_the_bones_of_the_clip(clip, tmp_path: Path) ->
 
     work = tmp_path / "bone"
     trained = run_stgcn(
-        "run", "--epochs", "1", "--work-dir", str(work), "--data-option", "modality=bone",
-        "--data-option", "train_size=16", "--data-option", "val_size=8",
-        "--data-option", "frames=12", "--batch-size", "8",
-    )  # fmt: skip
+        "run",
+        "--epochs",
+        "1",
+        "--work-dir",
+        str(work),
+        "--data-option",
+        "modality=bone",
+        "--data-option",
+        "train_size=16",
+        "--data-option",
+        "val_size=8",
+        "--data-option",
+        "frames=12",
+        "--batch-size",
+        "8",
+    )
     assert trained.returncode == 0, trained.stderr
     best = work / "checkpoints" / "best.pth.tar"
     sample = save(tmp_path, "c.npy", clip)

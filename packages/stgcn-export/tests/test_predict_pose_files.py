@@ -67,9 +67,20 @@ def test_openpose_folder_in_windows(checkpoint, tmp_path: Path) -> None:
 
     folder = write_body25(tmp_path / "clip", 20)
     skeleton = tmp_path / "saved.json"
-    result = predicted("--checkpoint", str(checkpoint), "--openpose", str(folder), "--frame-size",
-                       f"{WIDTH}x{HEIGHT}", "--window", "8", "--stride", "4", "--save-skeleton",
-                       str(skeleton))  # fmt: skip
+    result = predicted(
+        "--checkpoint",
+        str(checkpoint),
+        "--openpose",
+        str(folder),
+        "--frame-size",
+        f"{WIDTH}x{HEIGHT}",
+        "--window",
+        "8",
+        "--stride",
+        "4",
+        "--save-skeleton",
+        str(skeleton),
+    )
     assert result["frames"] == 20 and result["frames_with_pose"] == 19
     spans = [(w["start"], w["end"]) for w in result["windows"]]
     assert spans == [(0, 8), (4, 12), (8, 16), (12, 20)]
@@ -95,10 +106,14 @@ def test_openpose_folder_in_windows(checkpoint, tmp_path: Path) -> None:
 
 def test_coco_results_with_both_engines(checkpoint, exports, tmp_path: Path) -> None:
     results = [
-        {"image_id": 100 + frame, "category_id": 1, "score": 0.9,
-         "keypoints": pixels(frame, 17).reshape(-1).tolist()}
+        {
+            "image_id": 100 + frame,
+            "category_id": 1,
+            "score": 0.9,
+            "keypoints": pixels(frame, 17).reshape(-1).tolist(),
+        }
         for frame in range(12)
-    ]  # fmt: skip
+    ]
     path = tmp_path / "results.json"
     path.write_text(json.dumps(results))
     common = ["--coco-results", str(path), "--frame-size", f"{WIDTH}x{HEIGHT}", "--window", "12"]
@@ -113,8 +128,15 @@ def test_coco_results_with_both_engines(checkpoint, exports, tmp_path: Path) -> 
 
 def test_text_output(checkpoint, tmp_path: Path) -> None:
     folder = write_body25(tmp_path / "clip", 10)
-    ran = stgcn_in_process("predict", "--checkpoint", str(checkpoint), "--openpose", str(folder),
-                           "--frame-size", "640x480")  # fmt: skip
+    ran = stgcn_in_process(
+        "predict",
+        "--checkpoint",
+        str(checkpoint),
+        "--openpose",
+        str(folder),
+        "--frame-size",
+        "640x480",
+    )
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.splitlines()
     assert lines[0].startswith(f"{folder}: 10 frames, a pose in 9 (openpose layout); 1 window")
@@ -158,7 +180,16 @@ def test_no_person_is_one_line(checkpoint, tmp_path: Path) -> None:
     for frame in range(4):
         (folder / f"e_{frame:012d}_keypoints.json").write_text('{"people": []}')
     saved = str(tmp_path / "s.json")
-    ran = stgcn_in_process("predict", "--checkpoint", str(checkpoint), "--openpose", str(folder),
-                           "--frame-size", "64x48", "--save-skeleton", saved)  # fmt: skip
+    ran = stgcn_in_process(
+        "predict",
+        "--checkpoint",
+        str(checkpoint),
+        "--openpose",
+        str(folder),
+        "--frame-size",
+        "64x48",
+        "--save-skeleton",
+        saved,
+    )
     assert_one_line_error(ran, "no person found in", "(4 frames)")
     assert not (tmp_path / "s.json").exists()

@@ -89,8 +89,12 @@ def test_a_pose_in_every_frame_following_the_shift(astronaut_video) -> None:
     # height. Measured on this clip: the nose within about 5 pixels of that, the shoulders
     # (under a bulky suit, and smoothed by MediaPipe's tracking) within about 15
     steps = np.arange(FRAMES)
-    for joint, spread in (("nose", 8.0), ("neck", 25.0), ("left_shoulder", 25.0),
-                          ("right_shoulder", 40.0)):  # fmt: skip
+    for joint, spread in (
+        ("nose", 8.0),
+        ("neck", 25.0),
+        ("left_shoulder", 25.0),
+        ("right_shoulder", 40.0),
+    ):
         x = frames[:, OPENPOSE[joint], 0] * WIDTH
         slope, offset = np.polyfit(steps, x, 1)
         assert slope == pytest.approx(SHIFT, abs=0.5), joint

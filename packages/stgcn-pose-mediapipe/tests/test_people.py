@@ -86,8 +86,11 @@ def test_people_entering_and_leaving(tmp_path: Path) -> None:
     for t, persons in enumerate(raw.frames):
         for person in persons:
             # every skeleton is one of the people in view, each found once
-            (walker,) = [w for w in (astronaut, cameraman) if w.left(t) is not None
-                         and over_photo(person, w, t)]  # fmt: skip
+            (walker,) = [
+                w
+                for w in (astronaut, cameraman)
+                if w.left(t) is not None and over_photo(person, w, t)
+            ]
             seen[walker.photo].append(t)
     assert seen["astronaut"] == list(range(6))
     # the detector may need a frame to pick up a newcomer; from then on he is tracked
@@ -113,9 +116,20 @@ def test_extract_writes_the_people_of_each_frame(two_people_video: Path, tmp_pat
     written = {}
     for count in (2, 1):
         output = tmp_path / f"set{count}"
-        ran = run_stgcn("data", "extract", "--videos", str(videos.parent), "--output",
-                        str(output), "--val-ratio", "0", "--workers", "1",
-                        "--max-people", str(count))  # fmt: skip
+        ran = run_stgcn(
+            "data",
+            "extract",
+            "--videos",
+            str(videos.parent),
+            "--output",
+            str(output),
+            "--val-ratio",
+            "0",
+            "--workers",
+            "1",
+            "--max-people",
+            str(count),
+        )
         assert ran.returncode == 0, ran.stderr
         written[count] = _clip(output)
         assert json.loads((output / "extract.json").read_text())["max_people"] == count
@@ -150,16 +164,19 @@ def test_extract_writes_the_people_of_each_frame(two_people_video: Path, tmp_pat
     [
         (["--max-people", "0"], ["--max-people must be at least 1, got 0"]),
         (["--max-people", "many"], ["'many' is not a valid integer"]),
-        (["--max-people", "2", "--estimator-option", "max_people=3"],
-         ["--max-people 2 and --estimator-option max_people=3 disagree"]),
+        (
+            ["--max-people", "2", "--estimator-option", "max_people=3"],
+            ["--max-people 2 and --estimator-option max_people=3 disagree"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_max_people_is_one_line(tmp_path: Path, extra: list[str], fragments) -> None:
     videos = tmp_path / "videos" / "walking"
     videos.mkdir(parents=True)
     (videos / "clip.mp4").write_bytes(b"never opened: the options are checked first")
     output = tmp_path / "set"
-    ran = run_stgcn("data", "extract", "--videos", str(videos.parent), "--output",
-                    str(output), *extra)  # fmt: skip
+    ran = run_stgcn(
+        "data", "extract", "--videos", str(videos.parent), "--output", str(output), *extra
+    )
     assert_one_line_error(ran, *fragments)
     assert not output.exists()

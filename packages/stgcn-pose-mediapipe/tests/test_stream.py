@@ -78,9 +78,21 @@ def stream_lines(ran) -> tuple[list[dict], dict]:
 
 def test_stream_two_people_as_json(two_people: Path, checkpoint, tmp_path: Path) -> None:
     rendered = tmp_path / "seen.mp4"
-    ran = run_stgcn("predict", "--stream", str(two_people), "--checkpoint", str(checkpoint),
-                    "--json", "--window", "6", "--stride", "3", "--render", str(rendered),
-                    "--explain")  # fmt: skip
+    ran = run_stgcn(
+        "predict",
+        "--stream",
+        str(two_people),
+        "--checkpoint",
+        str(checkpoint),
+        "--json",
+        "--window",
+        "6",
+        "--stride",
+        "3",
+        "--render",
+        str(rendered),
+        "--explain",
+    )
     windows, summary = stream_lines(ran)
     # the model takes two persons: one clip a window holding both tracks, ends at 5, 8, 11
     assert [w["frame"] for w in windows] == [5, 8, 11]
@@ -116,8 +128,9 @@ def test_realtime_drops_what_it_cannot_keep_up_with(checkpoint, tmp_path: Path) 
     import cv2
 
     path = tmp_path / "fast.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 300.0,
-                             (PEOPLE_WIDTH, PEOPLE_HEIGHT))  # fmt: skip
+    writer = cv2.VideoWriter(
+        str(path), cv2.VideoWriter_fourcc(*"mp4v"), 300.0, (PEOPLE_WIDTH, PEOPLE_HEIGHT)
+    )
     walkers = TWO_WALKERS[:1]
     for t in range(40):
         writer.write(cv2.cvtColor(people_frame(t, walkers), cv2.COLOR_RGB2BGR))
@@ -134,8 +147,18 @@ def test_realtime_drops_what_it_cannot_keep_up_with(checkpoint, tmp_path: Path) 
 
 
 def test_predict_video_with_two_people(two_people: Path, checkpoint) -> None:
-    ran = run_stgcn("predict", "--video", str(two_people), "--checkpoint", str(checkpoint),
-                    "--json", "--window", "6", "--stride", "6")  # fmt: skip
+    ran = run_stgcn(
+        "predict",
+        "--video",
+        str(two_people),
+        "--checkpoint",
+        str(checkpoint),
+        "--json",
+        "--window",
+        "6",
+        "--stride",
+        "6",
+    )
     assert ran.returncode == 0, ran.stderr
     windows = json.loads(ran.stdout)["windows"]
     assert [(w["start"], w["end"]) for w in windows] == [(0, 6), (6, 12)]
@@ -151,21 +174,27 @@ def test_bad_sources_are_one_line(checkpoint, tmp_path: Path) -> None:
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"not a video")
     assert_one_line_error(run_stgcn("predict", "--stream", str(junk), *common), "cannot open")
-    shown = run_stgcn("predict", "--stream", str(junk), "--show", *common,
-                      env={"DISPLAY": "", "WAYLAND_DISPLAY": ""})  # fmt: skip
+    shown = run_stgcn(
+        "predict",
+        "--stream",
+        str(junk),
+        "--show",
+        *common,
+        env={"DISPLAY": "", "WAYLAND_DISPLAY": ""},
+    )
     assert_one_line_error(shown, "--show needs a display")
     # a video cut short: what was read is labelled and rendered, then one line
     whole = tmp_path / "whole.avi"
-    writer = cv2.VideoWriter(str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 30.0,
-                             (PEOPLE_WIDTH, PEOPLE_HEIGHT))  # fmt: skip
+    writer = cv2.VideoWriter(
+        str(whole), cv2.VideoWriter_fourcc(*"MJPG"), 30.0, (PEOPLE_WIDTH, PEOPLE_HEIGHT)
+    )
     for t in range(16):
         writer.write(cv2.cvtColor(people_frame(t, TWO_WALKERS[:1]), cv2.COLOR_RGB2BGR))
     writer.release()
     cut = tmp_path / "cut.avi"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     rendered = tmp_path / "cut.mp4"
-    ended = run_stgcn("predict", "--stream", str(cut), "--json", "--render", str(rendered),
-                      *common)  # fmt: skip
+    ended = run_stgcn("predict", "--stream", str(cut), "--json", "--render", str(rendered), *common)
     assert_one_line_error(ended, "ended early", "of its 16 frames")
     *windows, last = [json.loads(line) for line in ended.stdout.splitlines()]
     read = last["summary"]["frames"]
@@ -189,11 +218,29 @@ def test_ctrl_c_ends_with_a_summary(checkpoint, tmp_path: Path) -> None:
     source = make_people_video(tmp_path / "long.mp4", 150, TWO_WALKERS[:1])
     rendered = tmp_path / "seen.mp4"
     process = subprocess.Popen(
-        [*STGCN, "predict", "--stream", str(source), "--realtime", "--json", "--checkpoint",
-         str(checkpoint), "--window", "4", "--stride", "2", "--max-people", "1", "--render",
-         str(rendered)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=command_environment(),
-    )  # fmt: skip
+        [
+            *STGCN,
+            "predict",
+            "--stream",
+            str(source),
+            "--realtime",
+            "--json",
+            "--checkpoint",
+            str(checkpoint),
+            "--window",
+            "4",
+            "--stride",
+            "2",
+            "--max-people",
+            "1",
+            "--render",
+            str(rendered),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=command_environment(),
+    )
     assert process.stdout is not None
     first = process.stdout.readline()  # a window was labelled: the stream is running
     assert json.loads(first)["top5"], first

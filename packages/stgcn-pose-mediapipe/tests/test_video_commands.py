@@ -22,9 +22,22 @@ def test_predict_video_prints_classes(astronaut_video, checkpoint, tmp_path: Pat
     import stgcn
 
     skeleton, rendered = tmp_path / "seen.json", tmp_path / "seen.mp4"
-    ran = run_stgcn("predict", "--video", str(astronaut_video), "--checkpoint", str(checkpoint),
-                    "--json", "--window", "16", "--stride", "8", "--save-skeleton",
-                    str(skeleton), "--render", str(rendered))  # fmt: skip
+    ran = run_stgcn(
+        "predict",
+        "--video",
+        str(astronaut_video),
+        "--checkpoint",
+        str(checkpoint),
+        "--json",
+        "--window",
+        "16",
+        "--stride",
+        "8",
+        "--save-skeleton",
+        str(skeleton),
+        "--render",
+        str(rendered),
+    )
     assert ran.returncode == 0, ran.stderr
     assert len(ran.stdout.splitlines()) == 1
     result = json.loads(ran.stdout)
@@ -79,8 +92,17 @@ def test_predict_video_prints_classes(astronaut_video, checkpoint, tmp_path: Pat
 
 def test_predict_video_with_an_onnx_export(astronaut_video, checkpoint, tmp_path: Path) -> None:
     exported = tmp_path / "model.onnx"
-    made = run_stgcn("export", "onnx", "--checkpoint", str(checkpoint), "--output",
-                     str(exported), "--frames", "16", "--no-verify")  # fmt: skip
+    made = run_stgcn(
+        "export",
+        "onnx",
+        "--checkpoint",
+        str(checkpoint),
+        "--output",
+        str(exported),
+        "--frames",
+        "16",
+        "--no-verify",
+    )
     assert made.returncode == 0, made.stderr
     common = ["--video", str(astronaut_video), "--json", "--window", "30"]
     by_onnx = json.loads(run_stgcn("predict", "--onnx", str(exported), *common).stdout)
@@ -100,8 +122,18 @@ def test_extract_videos_then_train(tmp_path: Path) -> None:
             make_video(videos / label / f"{label}{index}.mp4", 12, shift, start + 2 * index)
     (videos / "to_right" / "broken.mp4").write_bytes(b"not a video at all")
     out = tmp_path / "set"
-    first = run_stgcn("data", "extract", "--videos", str(videos), "--output", str(out),
-                      "--workers", "2", "--val-ratio", "0.34")  # fmt: skip
+    first = run_stgcn(
+        "data",
+        "extract",
+        "--videos",
+        str(videos),
+        "--output",
+        str(out),
+        "--workers",
+        "2",
+        "--val-ratio",
+        "0.34",
+    )
     assert first.returncode == 0, first.stderr
     assert "stgcn: warning: skipped to_right/broken.mp4: cannot read" in first.stderr
     assert "extracted 6 clips (0 already done, 1 failed (skipped))" in first.stdout
@@ -119,22 +151,52 @@ def test_extract_videos_then_train(tmp_path: Path) -> None:
     assert left.frames[-1][0][0, 0] < left.frames[0][0][0, 0]
     assert right.frames[-1][0][0, 0] > right.frames[0][0][0, 0]
 
-    again = run_stgcn("data", "extract", "--videos", str(videos), "--output", str(out),
-                      "--workers", "2", "--val-ratio", "0.34")  # fmt: skip
+    again = run_stgcn(
+        "data",
+        "extract",
+        "--videos",
+        str(videos),
+        "--output",
+        str(out),
+        "--workers",
+        "2",
+        "--val-ratio",
+        "0.34",
+    )
     assert again.returncode == 0, again.stderr
     assert "6 of 7 clips already extracted" in again.stderr
     assert "extracted 0 clips (6 already done, 1 failed (skipped))" in again.stdout
 
     work = tmp_path / "run"
-    trained = run_stgcn("run", "--dataset", "kinetics-json", "--data-path", str(out),
-                        "--epochs", "1", "--batch-size", "4", "--data-option", "window=8",
-                        "--data-option", "max_frame=12", "--work-dir", str(work))  # fmt: skip
+    trained = run_stgcn(
+        "run",
+        "--dataset",
+        "kinetics-json",
+        "--data-path",
+        str(out),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--data-option",
+        "window=8",
+        "--data-option",
+        "max_frame=12",
+        "--work-dir",
+        str(work),
+    )
     assert trained.returncode == 0, trained.stderr
     best = work / "checkpoints" / "best.pth.tar"
     saved = torch.load(best, weights_only=True)
     assert saved["data_facts"]["class_names"] == ["to_left", "to_right"]
-    predicted = run_stgcn("predict", "--video", str(videos / "to_left" / "to_left0.mp4"),
-                          "--checkpoint", str(best), "--json")  # fmt: skip
+    predicted = run_stgcn(
+        "predict",
+        "--video",
+        str(videos / "to_left" / "to_left0.mp4"),
+        "--checkpoint",
+        str(best),
+        "--json",
+    )
     assert predicted.returncode == 0, predicted.stderr
     windows = json.loads(predicted.stdout)["windows"]
     # the model's own window (its data option window=8), half of it as the stride
@@ -163,10 +225,20 @@ def test_bad_input_is_one_line(checkpoint, tmp_path: Path, kind: str, fragments)
     }[kind]
     (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 truncated")
     make_video(tmp_path / "empty.mp4", FRAMES // 3, 0, person=False)
-    extra = {"estimator": ["--estimator", "openpose-gpu"], "option": ["--estimator-option",
-             "speed=fast"]}.get(kind, [])  # fmt: skip
+    extra = {
+        "estimator": ["--estimator", "openpose-gpu"],
+        "option": ["--estimator-option", "speed=fast"],
+    }.get(kind, [])
     skeleton = tmp_path / "s.json"
-    ran = run_stgcn("predict", "--video", str(video), "--checkpoint", str(checkpoint),
-                    "--save-skeleton", str(skeleton), *extra)  # fmt: skip
+    ran = run_stgcn(
+        "predict",
+        "--video",
+        str(video),
+        "--checkpoint",
+        str(checkpoint),
+        "--save-skeleton",
+        str(skeleton),
+        *extra,
+    )
     assert_one_line_error(ran, *fragments)
     assert not skeleton.exists()

@@ -411,10 +411,16 @@ def _kinetics_epoch(tmp_path: Path, steps: int) -> tuple[dict[str, int], list[st
             counted.update({k: v - before[k] for k, v in _counters().items()})
 
     config = RunConfig(
-        backend="npu", precision="fp32", epochs=1, batch_size=4, log_every=1000,
-        dataset="kinetics", data_path=str(tree), data_options={"window": "16"},
+        backend="npu",
+        precision="fp32",
+        epochs=1,
+        batch_size=4,
+        log_every=1000,
+        dataset="kinetics",
+        data_path=str(tree),
+        data_options={"window": "16"},
         work_dir=str(tmp_path / f"run-{steps}"),
-    )  # fmt: skip
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("STGCN_QUIET", "1")
         patch.setattr(batch_augment, "to_device", watched_copy)
@@ -446,9 +452,14 @@ def test_eval_pins_its_batches_on_the_npu(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("STGCN_QUIET", "1")
     work = tmp_path / "run"
     config = RunConfig(
-        backend="cpu", precision="fp32", epochs=1, batch_size=4, log_every=1000,
-        data_options={"train_size": 8, "val_size": 12, "frames": 8}, work_dir=str(work),
-    )  # fmt: skip
+        backend="cpu",
+        precision="fp32",
+        epochs=1,
+        batch_size=4,
+        log_every=1000,
+        data_options={"train_size": 8, "val_size": 12, "frames": 8},
+        work_dir=str(work),
+    )
     trainer.train(config)
     before = native().unpinned_syncs()
     result = evaluate_checkpoint(

@@ -299,9 +299,18 @@ def predict(
         _predict_clip(classifier, source, as_json)
         return
     request = SkeletonRequest(
-        kind, source, estimator, parse_pairs(estimator_option, "--estimator-option"),
-        frame_size, window, stride, max_people, save_skeleton, render, as_json,
-    )  # fmt: skip
+        kind,
+        source,
+        estimator,
+        parse_pairs(estimator_option, "--estimator-option"),
+        frame_size,
+        window,
+        stride,
+        max_people,
+        save_skeleton,
+        render,
+        as_json,
+    )
     if kind == "stream":
         from stgcn_export.stream_command import predict_stream
 
@@ -415,9 +424,13 @@ def _predict_skeletons(classifier: Any, request: Any) -> None:
 
         edges = [e for e in get_layout(layout).edges if e[0] != e[1]]
         render_video(
-            source, render, skeletons, edges, captions(len(skeletons.frames), results, names),
+            source,
+            render,
+            skeletons,
+            edges,
+            captions(len(skeletons.frames), results, names),
             overlays(tracked, results, names),
-        )  # fmt: skip
+        )
     if request.as_json:
         click.echo(json.dumps(json_document(skeletons, results, names)))
         return

@@ -242,8 +242,9 @@ def refuse_show_without_display() -> None:
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
-        raise StgcnError("--show needs a display and none is here (DISPLAY is unset); "
-                         "use --render FILE.mp4")  # fmt: skip
+        raise StgcnError(
+            "--show needs a display and none is here (DISPLAY is unset); use --render FILE.mp4"
+        )
 
 
 #: the title of ``--show``'s window

@@ -130,9 +130,12 @@ def kinetics_values(person: np.ndarray) -> np.ndarray:
     values = person.astype(np.float64)
     found = values[:, 2] > 0
     return np.stack(
-        [np.where(found, values[:, 0] - 0.5, 0.0), np.where(found, values[:, 1] - 0.5, 0.0),
-         values[:, 2]]
-    )  # fmt: skip
+        [
+            np.where(found, values[:, 0] - 0.5, 0.0),
+            np.where(found, values[:, 1] - 0.5, 0.0),
+            values[:, 2],
+        ]
+    )
 
 
 def windows(total: int, window: int, stride: int) -> list[tuple[int, int]]:
