@@ -2,7 +2,9 @@
 
 Backends are Protocols (a plugin implements the methods on any object it likes, or
 subclasses :class:`stgcn.plugins.backend.BackendBase` for the defaults);
-datasets and exporters are small frozen records built with a function or two.
+datasets and exporters are small frozen records built with a function or two. The
+loggers' records are :mod:`stgcn.plugins.logger_records`, the pose estimators'
+:mod:`stgcn.plugins.pose_records`, both re-exported here.
 Nothing here imports a device library: a record must be cheap to create so that
 ``stgcn plugins`` can list everything without touching hardware.
 """
@@ -20,6 +22,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from stgcn.errors import StgcnError
+from stgcn.plugins.logger_records import Logger as Logger
+from stgcn.plugins.logger_records import LoggerContext as LoggerContext
+from stgcn.plugins.logger_records import RunLogger as RunLogger
+from stgcn.plugins.pose_records import PoseEstimator as PoseEstimator
+from stgcn.plugins.pose_records import PoseModel as PoseModel
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,7 +35,6 @@ if TYPE_CHECKING:
 
     from stgcn.model.graph import Layout
     from stgcn.plugins.backend import Precision
-    from stgcn.plugins.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -301,97 +307,6 @@ class Dataset:
         return Path(data_path) if data_path else None
 
 
-@runtime_checkable
-class RunLogger(Protocol):
-    """One run's record keeper: what a :class:`Logger` creates for a run. The trainer
-    calls these on rank 0 only, in this order; a method that raises switches the logger
-    off for the rest of the run (reported once), never stopping the run."""
-
-    def run_started(self, config: Mapping[str, Any]) -> None:
-        """The resolved configuration (``config.json``), before the first step."""
-        ...
-
-    def step(self, step: int, scalars: Mapping[str, float]) -> None:
-        """Every ``--log-every`` steps: ``train/loss``, ``train/lr``,
-        ``train/samples_per_s`` at the global step ``step`` (counted from 1)."""
-        ...
-
-    def epoch_ended(self, epoch: int, metrics: Mapping[str, Any]) -> None:
-        """The epoch's line of ``metrics.jsonl``, once it is written."""
-        ...
-
-    def checkpoint_saved(self, path: Path, epoch: int, best: bool) -> None: ...
-
-    def run_ended(self, summary: Mapping[str, Any]) -> None:
-        """The last metrics and ``best_top1``; also after a failure (``summary["error"]``),
-        so that files are flushed and closed."""
-        ...
-
-
-@dataclass(frozen=True)
-class LoggerContext:
-    """What a logger is told about the run it records (plugin API 1.4): what
-    ``create`` gets from a :class:`Logger` declared with ``create_with_context=True``.
-
-    ``create`` must not write files: it runs before the work dir exists, and a logger
-    that cannot start (a missing package) stops the run without leaving anything
-    behind. Open files, servers' runs and the like in ``run_started``.
-    """
-
-    #: the run's work dir (it may not exist yet while ``create`` runs)
-    work_dir: Path
-    #: the resolved configuration, as ``config.json`` holds it
-    config: Mapping[str, Any]
-    #: the ``--logger NAME:KEY=VALUE`` options: an instance of the record's ``settings``
-    #: family, or (a record without one, which takes no options) an empty mapping
-    options: Any
-    #: the steps between the ``step`` events this logger gets
-    step_interval: int
-    #: the global step the run goes on after, when it resumes from a checkpoint (after
-    #: ``resuming_from_epoch`` whole epochs); None for a fresh run
-    resuming_from_step: int | None = None
-    resuming_from_epoch: int | None = None
-    #: the last global step and epoch whose ``step`` and ``epoch_ended`` events an earlier
-    #: process of this run sent to its loggers (0 where none): the core does not send
-    #: them again, although the resumed run trains those steps once more
-    sent_through_step: int = 0
-    sent_through_epoch: int = 0
-
-    @property
-    def resuming(self) -> bool:
-        """Whether the run goes on from a checkpoint (``stgcn run --resume``)."""
-        return self.resuming_from_step is not None
-
-
-@dataclass(frozen=True)
-class Logger:
-    """Records runs somewhere (TensorBoard, an experiment tracker), chosen with
-    ``stgcn run --logger NAME`` (``--logger NAME:KEY=VALUE`` for each option).
-
-    ``create(work_dir, config)`` returns a :class:`RunLogger` for one run (it may leave
-    out any of the methods: the events it lacks are not sent to it); raise
-    StgcnError there for what the user can fix (a missing package), before training
-    starts. It must not write files (see :class:`LoggerContext`). A record declared
-    with ``create_with_context=True`` (plugin API 1.4) has ``create(context)`` instead,
-    given a :class:`LoggerContext`: the run's facts, whether it resumes, and its
-    options parsed by ``settings``.
-    """
-
-    name: str
-    #: returns a :class:`RunLogger`, or an object with only some of its methods
-    create: Callable[..., RunLogger | object]
-    description: str = ""
-    #: whether ``create`` takes one :class:`LoggerContext` rather than
-    #: ``(work_dir, config)`` (plugin API 1.4)
-    create_with_context: bool = False
-    #: the :class:`~stgcn.plugins.settings.Settings` family of the logger's
-    #: ``--logger NAME:KEY=VALUE`` options; None: it takes none (plugin API 1.4)
-    settings: type[Settings] | None = None
-    #: the steps between this logger's ``step`` events, where it wants its own interval
-    #: rather than ``--log-every``; the user's ``--logger NAME:every=N`` wins over both
-    step_interval: int | None = None
-
-
 @dataclass(frozen=True)
 class Exporter:
     """Writes a trained model to another format.
@@ -404,53 +319,3 @@ class Exporter:
     export: Callable[[torch.nn.Module, Path, Mapping[str, Any]], None]
     description: str = ""
     suffix: str = ""
-
-
-@runtime_checkable
-class PoseModel(Protocol):
-    """A pose estimator opened for one video: frames in, skeletons out.
-
-    ``estimate`` takes one RGB image ``(height, width, 3)`` uint8 (OpenCV reads BGR:
-    the caller converts) and returns one float32 array ``(joints, 3)`` per person found,
-    x and y as fractions of the image width and height (0 at the left and top) and a
-    score in [0, 1], in the estimator's own joint order (:attr:`PoseEstimator.joints`);
-    an empty list when nobody is found. Frames come in video order, so a tracking
-    estimator may use the previous ones.
-    """
-
-    def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]: ...
-
-    def close(self) -> None:
-        """Free the model (called once, also after a failure)."""
-        ...
-
-
-@dataclass(frozen=True)
-class PoseEstimator:
-    """Turns video frames into skeletons (``stgcn predict --video``, ``stgcn data
-    extract``), plugin API 1.3.
-
-    ``open(options)`` returns a :class:`PoseModel` for one video; ``options`` are the
-    ``--estimator-option KEY=VALUE`` pairs as strings (refuse an unknown key with
-    StgcnError). ``joints`` names the estimator's own joints, in the order
-    ``estimate`` returns them; ``layouts`` maps each stgcn layout it can feed
-    (``"openpose"``, ``"coco"``) to a :class:`stgcn.pose.JointMap` from those joints,
-    so that the core converts its output to whatever layout a model was trained on.
-    ``max_persons`` is the most people ``estimate`` returns for one frame: 1 for a
-    single-person estimator, None when it finds any number. ``people_option`` names the
-    ``--estimator-option`` key (a whole number) that sets how many people it looks for;
-    the core's ``--max-people N`` sets it to N. Without one (None) the estimator returns
-    whom it finds and the core keeps the N most salient (highest summed score).
-    Opening may be slow (a model loads); creating the record must not.
-    """
-
-    name: str
-    open: Callable[[Mapping[str, str]], PoseModel]
-    joints: Sequence[str]
-    layouts: Mapping[str, Any]
-    description: str = ""
-    max_persons: int | None = None
-    people_option: str | None = None
-    #: the distribution that registered this record (named in a plugin's error line): the
-    #: registry fills it in, a plugin leaves it out
-    plugin: str = field(default="", compare=False)

@@ -1,0 +1,62 @@
+"""A pose estimator plugin's record (:class:`PoseEstimator`) and the model it opens for a
+video (:class:`PoseModel`); re-exported by :mod:`stgcn.plugins.records` and
+:mod:`stgcn.records`, where plugins import them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@runtime_checkable
+class PoseModel(Protocol):
+    """A pose estimator opened for one video: frames in, skeletons out.
+
+    ``estimate`` takes one RGB image ``(height, width, 3)`` uint8 (OpenCV reads BGR:
+    the caller converts) and returns one float32 array ``(joints, 3)`` per person found,
+    x and y as fractions of the image width and height (0 at the left and top) and a
+    score in [0, 1], in the estimator's own joint order (:attr:`PoseEstimator.joints`);
+    an empty list when nobody is found. Frames come in video order, so a tracking
+    estimator may use the previous ones.
+    """
+
+    def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]: ...
+
+    def close(self) -> None:
+        """Free the model (called once, also after a failure)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PoseEstimator:
+    """Turns video frames into skeletons (``stgcn predict --video``, ``stgcn data
+    extract``), plugin API 1.3.
+
+    ``open(options)`` returns a :class:`PoseModel` for one video; ``options`` are the
+    ``--estimator-option KEY=VALUE`` pairs as strings (refuse an unknown key with
+    StgcnError). ``joints`` names the estimator's own joints, in the order
+    ``estimate`` returns them; ``layouts`` maps each stgcn layout it can feed
+    (``"openpose"``, ``"coco"``) to a :class:`stgcn.pose.JointMap` from those joints,
+    so that the core converts its output to whatever layout a model was trained on.
+    ``max_persons`` is the most people ``estimate`` returns for one frame: 1 for a
+    single-person estimator, None when it finds any number. ``people_option`` names the
+    ``--estimator-option`` key (a whole number) that sets how many people it looks for;
+    the core's ``--max-people N`` sets it to N. Without one (None) the estimator returns
+    whom it finds and the core keeps the N most salient (highest summed score).
+    Opening may be slow (a model loads); creating the record must not.
+    """
+
+    name: str
+    open: Callable[[Mapping[str, str]], PoseModel]
+    joints: Sequence[str]
+    layouts: Mapping[str, Any]
+    description: str = ""
+    max_persons: int | None = None
+    people_option: str | None = None
+    #: the distribution that registered this record (named in a plugin's error line): the
+    #: registry fills it in, a plugin leaves it out
+    plugin: str = field(default="", compare=False)
