@@ -4,8 +4,9 @@
 ``stgcn run``), :mod:`.launch` (cards and hosts through torch's elastic agent),
 :mod:`.distributed` (process groups, samplers, collectives), :mod:`.session` (what a run
 is made of: plugins, model, lr schedule, loaders), :mod:`.trainer` (the loop, with its
-collaborators :mod:`.loss_watch`, :mod:`.step_clock`, :mod:`.run_control`,
-:mod:`.generators` and :mod:`.work_dir`, and its :mod:`.results`),
+collaborators :mod:`.step` (the one training step, also the bench's),
+:mod:`.loss_watch`, :mod:`.step_clock`, :mod:`.run_control`, :mod:`.generators` and
+:mod:`.work_dir`, and its :mod:`.results`),
 :mod:`.evaluation` (accuracy, and ``stgcn eval``'s job),
 :mod:`.streams` (one model per input stream, then fusion),
 :mod:`.preemption` (stopping on signals, exact resume) and :mod:`.hosts` (who arrived,
