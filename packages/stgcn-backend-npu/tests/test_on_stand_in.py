@@ -249,25 +249,9 @@ def test_a_fixed_scale_overflow_on_a_910a_ends_the_run_before_a_checkpoint(
 
 
 STOPPER = """
-import os
-import signal
-
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Logger
-
-
-class Stopper:
-    def __init__(self):
-        self.at = int(os.environ["STGCN_TEST_STOP_AT"])
-
-    def run_started(self, config): pass
-    def epoch_ended(self, epoch, metrics): pass
-    def checkpoint_saved(self, path, epoch, best): pass
-    def run_ended(self, summary): pass
-
-    def step(self, step, scalars):
-        if step == self.at:
-            os.kill(os.getpid(), signal.SIGTERM)  # rank 0; rank 1 stops with it
+from stgcn.testing.stopper import Stopper  # STGCN_TEST_STOP: rank 0 stops, rank 1 with it
 
 
 @hookimpl
@@ -283,7 +267,7 @@ def test_two_cards_with_dropout_resume_bit_identical_after_sigterm(tmp_path: Pat
     site.mkdir()
     make_distribution(site, "fake-npu-stopper", "0.1", "fake_npu_stopper", STOPPER)
     environment = stand_in_environment(
-        tmp_path, site, NPU_STAND_IN_CHIP="Ascend910B3", STGCN_TEST_STOP_AT="1"
+        tmp_path, site, NPU_STAND_IN_CHIP="Ascend910B3", STGCN_TEST_STOP="1:SIGTERM:self"
     )
     args = [
         "run",

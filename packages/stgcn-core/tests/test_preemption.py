@@ -24,11 +24,11 @@ from stgcn.training.preemption.signals import EXIT_PREEMPTED
 PLUGIN = """
 import dataclasses
 import os
-import signal
 
 from stgcn.data.synthetic_plugin import SYNTHETIC, build as synthetic_build
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Logger
+from stgcn.testing.stopper import Stopper
 
 
 class Logged:
@@ -50,23 +50,6 @@ class Logged:
 
 def build(split, data_path, options):
     return Logged(split, synthetic_build(split, data_path, options))
-
-
-class Stopper:
-    '''At step STEP, sends SIGNAL to this process (self) or the one that started it.'''
-
-    def __init__(self):
-        step, name, target = os.environ.get("STGCN_TEST_STOP", "0:SIGTERM:self").split(":")
-        self.at, self.signal, self.target = int(step), getattr(signal, name), target
-
-    def run_started(self, config): pass
-    def epoch_ended(self, epoch, metrics): pass
-    def checkpoint_saved(self, path, epoch, best): pass
-    def run_ended(self, summary): pass
-
-    def step(self, step, scalars):
-        if step == self.at:
-            os.kill(os.getpid() if self.target == "self" else os.getppid(), self.signal)
 
 
 @hookimpl
