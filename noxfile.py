@@ -48,8 +48,9 @@ nox.options.default_venv_backend = "venv"
 #: that hangs fails after pytest.ini's ``timeout`` instead of holding CI until its own)
 PYTEST = ["pytest", "pytest-xdist", "pytest-timeout"]
 #: the test sessions' parallel runs: one worker per core, each taking the next test as it
-#: finishes one (their lengths differ from a second to a minute)
-PARALLEL = ["-n", "auto", "--dist", "worksteal"]
+#: finishes one (their lengths differ from a second to a minute); the 30 slowest tests
+#: listed at the end, so that every CI log says where the time went
+PARALLEL = ["-n", "auto", "--dist", "worksteal", "--durations=30"]
 
 
 def install_stgcn(session: nox.Session, *extra: str) -> None:
