@@ -223,9 +223,10 @@ def tests_pose(session: nox.Session) -> None:
     ``stgcn data extract``, then ``stgcn run`` on the result; two people tracked, and
     ``stgcn predict --stream`` (not in the default set: mediapipe's dependencies are
     heavy). The core's pose tests (tracking among them) run again beside OpenCV."""
-    install_stgcn(session, *PYTEST, f"{POSE_PACKAGE}[test]")
+    install_stgcn(session, *PYTEST, "hypothesis", f"{POSE_PACKAGE}[test]")
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
-    session.run("pytest", str(POSE_PACKAGE / "tests"), *core_pose_tests, *session.posargs)
+    suites = [str(POSE_PACKAGE / "tests"), *core_pose_tests]
+    session.run("pytest", *suites, "--durations=30", *session.posargs)
 
 
 @nox.session(name="tests-npu")
