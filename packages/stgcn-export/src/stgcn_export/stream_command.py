@@ -21,7 +21,7 @@ def predict_stream(
 ) -> None:
     from stgcn.model.graph import get_layout
     from stgcn.plugins.registry import get_registry
-    from stgcn.pose.inputs import check_estimator, estimator_options
+    from stgcn.pose.inputs import check_estimator, estimator_options_for
     from stgcn.pose.skeletons import PoseSequence
     from stgcn.pose.video import native_stderr_aside
     from stgcn_export.streaming import FrameReader, StreamRun, StreamSettings, describe_summary
@@ -47,7 +47,9 @@ def predict_stream(
     edges = [e for e in get_layout(layout).edges if e[0] != e[1]]
     with native_stderr_aside():
         reader = FrameReader(request.source, realtime)
-        model = estimator.open(estimator_options(estimator, request.estimator_options, max_people))
+        model = estimator.open(
+            estimator_options_for(estimator, request.estimator_options, max_people)
+        )
         try:
 
             def pose(image):  # type: ignore[no-untyped-def]

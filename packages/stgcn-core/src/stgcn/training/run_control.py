@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import torch
+
+from stgcn.training.generators import restore_generators
+from stgcn.training.loss_watch import DeviceLossSum
 from stgcn.training.preemption.agreement import Agreement
 from stgcn.training.preemption.position import EpochPosition
 from stgcn.training.preemption.schedule import CheckpointEvery
 from stgcn.training.preemption.signals import Preempted, StopSignals
+from stgcn.training.step_clock import StepClock
 from stgcn.training.work_dir import LATEST
+
+if TYPE_CHECKING:
+    from stgcn.training.session import Session
 
 
 class StopOrCheckpoint:
@@ -38,6 +48,30 @@ class StopOrCheckpoint:
     def start_in(self, epoch: int) -> EpochPosition | None:
         """The step checkpoint's position where the run resumes inside ``epoch``."""
         return self.start if self.start is not None and self.start.epoch == epoch else None
+
+    def epoch_start(
+        self, epoch: int, session: Session, device: torch.device
+    ) -> tuple[int, StepClock, DeviceLossSum]:
+        """The step ``epoch`` starts at, its clock and its loss sum: fresh, or as the step
+        checkpoint of a resume left them (with this rank's generators, where exact)."""
+        start = self.start_in(epoch)
+        if start is None:
+            return 0, StepClock(), DeviceLossSum(device, epoch)
+        world, batch_size = session.world, session.config.batch_size
+        first = start.step_for(world.size, batch_size)
+        exact = start.exact_for(world.size, batch_size)
+        if not exact and world.is_main:
+            print(  # a warning: on stderr, and also under --quiet
+                f"stgcn: warning: the step checkpoint was written by {start.world_size} card(s) "
+                f"at batch {start.batch_size}; going on from step {first} of epoch {epoch + 1}, "
+                "which is close to but not exactly the interrupted run",
+                file=sys.stderr,
+            )
+        if exact:
+            restore_generators(start.rng[world.rank], session.backend, device)
+        # the epoch's partial sums over every rank, counted once (by rank 0)
+        samples, loss_sum = (start.samples, start.loss_sum) if world.is_main else (0, 0.0)
+        return first, StepClock(start.seconds, samples), DeviceLossSum(device, epoch, loss_sum)
 
     def after_step(self, global_step: int) -> tuple[bool, bool]:
         """(stop, checkpoint) after ``global_step``, agreed by every rank."""

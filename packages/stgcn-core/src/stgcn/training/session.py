@@ -22,7 +22,7 @@ from stgcn.data.facts import describe
 from stgcn.data.streams import Stream, build_split, split_options
 from stgcn.data.streams.augment import Augmentation
 from stgcn.errors import StgcnError
-from stgcn.loggers.events import check_loggers
+from stgcn.loggers.events import ResumePoint, check_loggers
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.network import STGCN
@@ -32,7 +32,12 @@ from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import World
-from stgcn.training.preemption.position import OrderSampler, SeededSamples, epoch_order
+from stgcn.training.preemption.position import (
+    EpochPosition,
+    OrderSampler,
+    SeededSamples,
+    epoch_order,
+)
 from stgcn.training.work_dir import LATEST, default_work_dir, refuse_existing_run
 
 
@@ -267,3 +272,20 @@ def prepared_model(
     with backend_code(session.backend, "prepare_model"):
         model = session.backend.prepare_model(network, session.precision)
     return dist.wrap_model(model, world, device, config.sync_bn)
+
+
+def resume_point(
+    session: Session, train_set: SeededSamples, start_epoch: int, position: EpochPosition | None
+) -> ResumePoint | None:
+    """Where a run resumed after ``start_epoch`` whole epochs (and, from a step checkpoint,
+    at ``position``) goes on, in global steps, for its loggers; None for a fresh run."""
+    if start_epoch == 0 and position is None:
+        return None
+    config = session.config
+    if position is not None:
+        first, epoch = position.step_for(session.world.size, config.batch_size), position.epoch
+    else:
+        first, epoch = 0, start_epoch
+    order = epoch_order_for(train_set, session, epoch)
+    steps = steps_in_epoch(len(order), config.batch_size, fills_batches(train_set, session))
+    return ResumePoint(start_epoch, epoch * steps + first)

@@ -20,7 +20,6 @@ checked for non-finite values, on the device, and read on the host every
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any, cast
 
@@ -65,6 +64,7 @@ from stgcn.training.session import (
     learning_rate,
     prepared_model,
     resolve,
+    resume_point,
     seed_everything,
     steps_in_epoch,
 )
@@ -201,27 +201,16 @@ class Trainer:
             return
         config, work_dir = self.config, self.session.work_dir
         self.loggers = open_loggers(
-            config.loggers, work_dir, config.to_dict(), self.registry, self._resume_point()
+            config.loggers, work_dir, config.to_dict(), self.registry, self.resume_point()
         )
         work_dir.mkdir(parents=True, exist_ok=True)
         ckpt.atomic_write_text(config.to_json(), work_dir / "config.json")
         restart_metrics(work_dir / METRICS, self.start_epoch)
         self.loggers.run_started(config.to_dict())
 
-    def _resume_point(self) -> ResumePoint | None:
+    def resume_point(self) -> ResumePoint | None:
         """Where a resumed run goes on, in global steps (None for a fresh run)."""
-        if self.start_epoch == 0 and self.resume_position is None:
-            return None
-        if self.resume_position is not None:
-            position = self.resume_position
-            first = position.step_for(self.world.size, self.config.batch_size)
-            epoch = position.epoch
-        else:
-            first, epoch = 0, self.start_epoch
-        order = epoch_order_for(self.train_set, self.session, epoch)
-        full = fills_batches(self.train_set, self.session)
-        steps = steps_in_epoch(len(order), self.config.batch_size, full)
-        return ResumePoint(self.start_epoch, epoch * steps + first)
+        return resume_point(self.session, self.train_set, self.start_epoch, self.resume_position)
 
     def train(self) -> TrainResult:
         """Every remaining epoch; the loggers hear how the run ended, also when it failed."""
@@ -282,7 +271,7 @@ class Trainer:
         steps = steps_in_epoch(
             len(order), config.batch_size, fills_batches(self.train_set, self.session)
         )
-        first, clock, watch = self._epoch_start(epoch)
+        first, clock, watch = self.control.epoch_start(epoch, self.session, self.device)
         loader = epoch_loader(
             self.train_set, self.session, True, epoch, order[first * config.batch_size :]
         )
@@ -321,28 +310,6 @@ class Trainer:
         total = watch.read_total()
         self.backend.synchronize()
         return EpochTotals(total, clock.samples, clock.seconds, steps)
-
-    def _epoch_start(self, epoch: int) -> tuple[int, StepClock, DeviceLossSum]:
-        """The step ``epoch`` starts at, its clock and its loss sum: fresh, or as the step
-        checkpoint of a resume left them (with this rank's generators, where exact)."""
-        start = self.control.start_in(epoch)
-        if start is None:
-            return 0, StepClock(), DeviceLossSum(self.device, epoch)
-        world, batch_size = self.world, self.config.batch_size
-        first = start.step_for(world.size, batch_size)
-        exact = start.exact_for(world.size, batch_size)
-        if not exact and world.is_main:
-            print(  # a warning: on stderr, and also under --quiet
-                f"stgcn: warning: the step checkpoint was written by {start.world_size} card(s) "
-                f"at batch {start.batch_size}; going on from step {first} of epoch {epoch + 1}, "
-                "which is close to but not exactly the interrupted run",
-                file=sys.stderr,
-            )
-        if exact:
-            restore_generators(start.rng[world.rank], self.backend, self.device)
-        # the epoch's partial sums over every rank, counted once (by rank 0)
-        samples, loss_sum = (start.samples, start.loss_sum) if world.is_main else (0, 0.0)
-        return first, StepClock(start.seconds, samples), DeviceLossSum(self.device, epoch, loss_sum)
 
     def _set_lr(self, progress: float) -> float:
         """The schedule's lr at ``progress`` epochs, set on every parameter group."""
