@@ -64,22 +64,3 @@ def test_a_npy_input_is_the_models_input_as_it_is(tmp_path: Path) -> None:
     assert np.array_equal(read_clip(path, PLAIN, "plain", {"gain": "3"}), clip)
     with pytest.raises(StgcnError, match="cannot read a clip named inside a file"):
         read_clip(f"{path}#0", PLAIN, "plain", {})
-
-
-def _buggy(path: Path) -> np.ndarray:
-    return {"frames": np.zeros(3)}["clip"]
-
-
-def test_a_readers_bug_is_one_line_naming_its_dataset(tmp_path: Path) -> None:
-    from stgcn.errors import PluginError
-
-    clip = tmp_path / "take.json"
-    clip.write_text("{}")
-    buggy = Dataset(name="buggy", num_class=2, build=_refuse, read_sample=_buggy)
-    with pytest.raises(PluginError) as raised:
-        read_clip(clip, buggy, "buggy", {})
-    assert str(raised.value) == (
-        "dataset 'buggy' failed in read_sample('take.json'): KeyError: 'clip'; "
-        "--debug shows the traceback"
-    )
-    assert isinstance(raised.value.__cause__, KeyError)

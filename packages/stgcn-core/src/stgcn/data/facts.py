@@ -106,14 +106,11 @@ def from_checkpoint(record: Dataset, checkpoint: Checkpoint | None) -> Dataset:
 
 
 def read_sample(record: Dataset, path: Path, options: Mapping[str, Any]) -> np.ndarray:
-    """One clip read by the dataset's ``read_sample``, given ``options`` where it takes them;
-    the plugin's own bug is one line naming it (:func:`plugin_call`)."""
+    """One clip read by the dataset's ``read_sample``, given ``options`` where it takes them."""
     reader = record.read_sample
     if reader is None:
         raise StgcnError(f"dataset {record.name!r} cannot read clip files")
     # which of the two call shapes this reader has is the record's declaration, not its type
-    place = f"read_sample({Path(path).name!r})"
     if record.reads_sample_options():
-        with_options = cast("ReadClipWithOptions", reader)
-        return plugin_call(record, place, with_options, path, dict(options))
-    return plugin_call(record, place, cast("ReadClip", reader), path)
+        return cast("ReadClipWithOptions", reader)(path, dict(options))
+    return cast("ReadClip", reader)(path)
