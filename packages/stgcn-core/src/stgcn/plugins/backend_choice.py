@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from stgcn.errors import PluginError, StgcnError
+from stgcn.errors import StgcnError, plugin_code
 from stgcn.plugins.backend import backend_for_run
 from stgcn.plugins.loading import describe_error
 from stgcn.plugins.records import Availability
@@ -64,17 +64,13 @@ def ready_backend(
 
 @contextmanager
 def backend_code(backend: Any, place: str) -> Iterator[None]:
-    """A call into a backend plugin (``setup``, ``prepare_model``, ...): an exception other
-    than StgcnError becomes one :class:`~stgcn.errors.PluginError` line naming the
-    backend, the distribution that registered it and ``place``."""
-    try:
-        yield
-    except StgcnError:
-        raise
-    except Exception as error:
-        from stgcn.plugins import registry  # loaded by now: the backend came from it
+    """A call into a backend plugin (``setup``, ``prepare_model``, ...), through
+    :func:`stgcn.errors.plugin_code`: an exception other than StgcnError becomes one
+    :class:`~stgcn.errors.PluginError` line naming the backend, the distribution that
+    registered it and ``place``."""
+    from stgcn.plugins import registry  # loaded by now: the backend came from it
 
-        name = str(getattr(backend, "name", "?"))
-        owner = registry.loaded_owner_of("backends", name)
-        plugin = owner.distribution if owner is not None else ""
-        raise PluginError.wrapping(error, f"backend {name!r}", plugin, place) from error
+    name = str(getattr(backend, "name", "?"))
+    owner = registry.loaded_owner_of("backends", name)
+    with plugin_code(f"backend {name!r}", owner.distribution if owner is not None else "", place):
+        yield
