@@ -167,3 +167,41 @@ def test_samples_that_depend_on_the_process_fail_the_two_rank_check(site, clips_
 def test_unknown_check_names_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown checks"):
         check_dataset("synthetic", skip=("sampels",))
+
+
+#: an xdist worker's variables: the first of two
+FIRST_OF_TWO = {"PYTEST_XDIST_WORKER": "gw0", "PYTEST_XDIST_WORKER_COUNT": "2"}
+
+
+@pytest.mark.parametrize(
+    ("variables", "cores", "threads"),
+    [
+        (FIRST_OF_TWO, 8, "4"),
+        ({"PYTEST_XDIST_WORKER": "gw1", "PYTEST_XDIST_WORKER_COUNT": "3"}, 2, "1"),
+        ({**FIRST_OF_TWO, "OMP_NUM_THREADS": "3"}, 8, "3"),
+        ({}, 8, None),
+    ],
+)
+def test_xdist_workers_compute_with_their_share_of_the_cores(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], cores: int, threads: str | None
+) -> None:
+    """Each worker's share goes to the commands its tests start (OMP_NUM_THREADS) and to
+    torch in the worker; a value already set is kept; outside xdist nothing changes."""
+    import os
+
+    import torch
+
+    from stgcn.testing import pytest_plugin
+
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    before = torch.get_num_threads()
+    try:
+        pytest_plugin._share_the_cores_among_workers()
+        assert os.environ.get("OMP_NUM_THREADS") == threads
+        assert torch.get_num_threads() == (int(threads) if threads else before)
+    finally:
+        torch.set_num_threads(before)
