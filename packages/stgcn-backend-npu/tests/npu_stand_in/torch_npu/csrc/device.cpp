@@ -293,16 +293,32 @@ at::Tensor& set_source_storage_offset(at::Tensor& self, at::Storage source, int6
   return at::native::set_storage_cpu_(self, source, offset, size, stride);
 }
 
+// An fp16 convolution runs in fp32 and its results are rounded to fp16, as the NPU's cube
+// unit takes fp16 operands and accumulates in fp32. (torch 2.13's CPU kernels would also
+// accumulate in fp32, but its fp16 convolution backward has no oneDNN kernel: 8.7 s per
+// step of the tests' batch of 8 against 0.05 s in bf16, which made the 910A runs the
+// slowest tests of tests-npu.) Other dtypes, and mixed ones, run as they are (mixed ones
+// are refused by the CPU kernel as by torch_npu's).
+bool all_half(const at::Tensor& input, const at::Tensor& weight) {
+  return input.scalar_type() == at::kHalf && weight.scalar_type() == at::kHalf;
+}
+
+at::Tensor widened(const at::Tensor& t, bool half) {
+  return half && t.defined() ? t.to(at::kFloat) : t;
+}
+
 // Backends other than cpu and cuda reach convolutions through these two entry points.
 at::Tensor convolution(const at::Tensor& input, const at::Tensor& weight,
                        const std::optional<at::Tensor>& bias, c10::IntArrayRef stride,
                        c10::IntArrayRef padding, c10::IntArrayRef dilation, bool transposed,
                        c10::IntArrayRef output_padding, int64_t groups) {
+  const bool half = all_half(input, weight);
   std::optional<at::Tensor> host_bias;
-  if (bias.has_value() && bias->defined()) host_bias = host_alias(*bias);
-  auto out = at::convolution(host_alias(input), host_alias(weight), host_bias, stride, padding,
-                             dilation, transposed, output_padding, groups);
-  return on_device(out, input.device());
+  if (bias.has_value() && bias->defined()) host_bias = widened(host_alias(*bias), half);
+  auto out = at::convolution(widened(host_alias(input), half), widened(host_alias(weight), half),
+                             host_bias, stride, padding, dilation, transposed, output_padding,
+                             groups);
+  return on_device(half ? out.to(at::kHalf) : out, input.device());
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> convolution_backward(
@@ -312,11 +328,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> convolution_backward(
     std::array<bool, 3> mask) {
   std::vector<int64_t> bias_size{transposed ? weight.size(1) * groups : weight.size(0)};
   Internal internal;
+  const bool half = all_half(input, weight) && grad_output.scalar_type() == at::kHalf;
   auto [gi, gw, gb] = at::convolution_backward(
-      host_alias(grad_output), host_alias(input), host_alias(weight), bias_size, stride,
-      padding, dilation, transposed, output_padding, groups, mask);
+      widened(host_alias(grad_output), half), widened(host_alias(input), half),
+      widened(host_alias(weight), half), bias_size, stride, padding, dilation, transposed,
+      output_padding, groups, mask);
   auto device = input.device();
-  return {on_device(gi, device), on_device(gw, device), on_device(gb, device)};
+  auto rounded = [&](const at::Tensor& t) {
+    return on_device(half && t.defined() ? t.to(at::kHalf) : t, device);
+  };
+  return {rounded(gi), rounded(gw), rounded(gb)};
 }
 
 void non_finite_check_and_unscale(at::TensorList grads, at::Tensor& found_inf,
