@@ -58,11 +58,11 @@ def install_stgcn(session: nox.Session, *extra: str) -> None:
     session.install("-c", CONSTRAINTS, *[str(p) for p in PACKAGES], *extra)
 
 
-#: one environment for the sessions that install the same packages (``tests``,
-#: ``tests-bf16-cpu``, ``tests-distributed``, ``tests-modelzoo``): made afresh by the first
-#: of them in a nox run, as nox makes each session's, and used as it is by the others,
-#: which saves installing torch and the packages three times. (``docs`` keeps its own:
-#: the example plugins' commands would join the command reference.)
+#: one environment for the sessions that install the same packages (``lint``, ``docs``,
+#: ``tests``, ``tests-bf16-cpu``, ``tests-distributed``, ``tests-modelzoo``): made afresh
+#: by the first of them in a nox run, as nox makes each session's, and used as it is by
+#: the others, which saves installing torch and the packages five times (a minute and a
+#: half on 2 cores). The linters and the site's builder are installed in it too.
 SHARED_ENV = ROOT / ".nox" / "shared"
 #: hatchling is there for the test that generates
 #: a plugin with ``stgcn plugin new``, builds and installs it, and runs the generated
@@ -77,6 +77,14 @@ SHARED_REQUIREMENTS = [
     "matplotlib",
     *map(str, EXAMPLES),
 ]
+#: what ``lint`` runs (ruff, the import contract, mypy), and what mypy needs to check the
+#: core from its sources beyond the core's own dependencies: the stubs of those that ship
+#: no types, and tomli (the check is for Python 3.10)
+LINT_REQUIREMENTS = ["ruff", "import-linter", "mypy", "tomli", "types-PyYAML", "types-tqdm"]
+#: what the documentation site is built with (mkdocs.yml): MkDocs and its Material theme,
+#: the command reference read from the click commands, the API reference from docstrings
+#: (ruff formats its signatures); MkDocs 2 is announced with another plugin API, hence <2
+DOCS_REQUIREMENTS = ["mkdocs<2", "mkdocs-material", "mkdocs-click", "mkdocstrings[python]", "ruff"]
 #: the sessions of this nox run that found the shared environment made
 _shared_made: list[str] = []
 
@@ -91,7 +99,8 @@ def shared_environment(session: nox.Session) -> dict[str, str]:
         pip = [str(bin_folder / "python"), "-m", "pip", "install", "-c", CONSTRAINTS]
         session.run_install(*pip, "torch==2.13.0", external=True)
         packages = [str(p) for p in PACKAGES]
-        session.run_install(*pip, *packages, *SHARED_REQUIREMENTS, external=True)
+        requirements = [*SHARED_REQUIREMENTS, *LINT_REQUIREMENTS, *DOCS_REQUIREMENTS]
+        session.run_install(*pip, *packages, *requirements, external=True)
     _shared_made.append(session.name)
     path = os.pathsep.join([str(bin_folder), os.environ.get("PATH", "")])
     return {"VIRTUAL_ENV": str(SHARED_ENV), "PATH": path}
@@ -246,7 +255,9 @@ def tests_npu(session: nox.Session) -> None:
     # the stand-in's step-sync check trains with the Kinetics batch augmentation on the npu
     kinetics = str(ROOT / "packages" / "stgcn-data-kinetics")
     session.install("-c", CONSTRAINTS, core, kinetics, f"{npu}[torch-npu]", *PYTEST, "ninja")
-    session.run("pytest", str(npu / "tests"), *session.posargs)
+    # in parallel too: most of these tests wait on commands starting (torch's import is
+    # one thread) or compile the stand-in once, which the workers share (its file lock)
+    session.run("pytest", str(npu / "tests"), *STGCN_PYTEST_PLUGIN, *PARALLEL, *session.posargs)
 
 
 @nox.session(name="tests-cuda")
@@ -279,59 +290,39 @@ def bench(session: nox.Session) -> None:
 
 
 CORE = ROOT / "packages" / "stgcn-core"
-#: what mypy needs to check the core from its sources: its dependencies that ship types,
-#: and the stubs of those that do not (tomli: the check is for Python 3.10; pytest: the
-#: test helpers' pytest plugin, stgcn.testing.pytest_plugin; hypothesis: what the property
-#: tests share, stgcn.testing.properties)
-CORE_TYPED_DEPENDENCIES = [
-    "numpy",
-    "pluggy",
-    "click",
-    "packaging",
-    "tomli",
-    "matplotlib",
-    "pytest",
-    "hypothesis",
-]
-CORE_STUBS = ["types-PyYAML", "types-tqdm"]
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository, then the core's
     import contract (.importlinter: its layers import downward only, and it never imports
     a plugin package) and its types (mypy, configured in its pyproject.toml), both read
-    from the source tree without installing it."""
-    session.install("-c", CONSTRAINTS, "torch==2.13.0")
-    session.install(
-        "-c", CONSTRAINTS, "ruff", "import-linter", "mypy", *CORE_TYPED_DEPENDENCIES, *CORE_STUBS
-    )
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("lint-imports", env={"PYTHONPATH": str(CORE / "src")})
-    session.run("mypy", "--config-file", str(CORE / "pyproject.toml"), "-p", "stgcn")
+    from the source tree (ahead of the installed core). In the shared environment, which
+    holds the linters too: one environment fewer to make (about half a minute)."""
+    env = shared_environment(session)
+    run_shared(session, "ruff", "check", ".", env=env)
+    run_shared(session, "ruff", "format", "--check", ".", env=env)
+    run_shared(session, "lint-imports", env={**env, "PYTHONPATH": str(CORE / "src")})
+    mypy = ["--config-file", str(CORE / "pyproject.toml"), "-p", "stgcn"]
+    run_shared(session, "mypy", *mypy, env=env)
 
 
-#: what the documentation site is built with (mkdocs.yml): MkDocs and its Material theme,
-#: the command reference read from the click commands, the API reference from docstrings
-#: (ruff formats its signatures); MkDocs 2 is announced with another plugin API, hence <2
-DOCS_REQUIREMENTS = ["mkdocs<2", "mkdocs-material", "mkdocs-click", "mkdocstrings[python]", "ruff"]
-
-
-@nox.session
+@nox.session(venv_backend="none")
 def docs(session: nox.Session) -> None:
     """Build the documentation site (mkdocs.yml, into site/) with warnings as errors: a
     broken link, a page missing from the navigation or an unknown reference fails it.
 
-    The packages are installed as in ``tests``, so that the command reference, generated
-    from the click commands themselves (docs/_click.py builds the whole ``stgcn`` group
-    with every installed plugin's commands), cannot drift from ``--help``.
+    In the shared environment, where the packages are installed as in ``tests``, so that
+    the command reference, generated from the click commands themselves (docs/_click.py
+    builds the ``stgcn`` group with this repository's packages' commands), cannot drift
+    from ``--help``.
     """
-    install_stgcn(session, *DOCS_REQUIREMENTS)
+    env = shared_environment(session)
     # a plugin that fails to load would only leave its commands out of the reference
-    env = {"PYTHONPATH": str(ROOT / "docs"), "STGCN_STRICT_PLUGINS": "1"}
+    env = {**env, "PYTHONPATH": str(ROOT / "docs"), "STGCN_STRICT_PLUGINS": "1"}
     env["NO_MKDOCS_2_WARNING"] = "1"  # mkdocs-material's banner about MkDocs 2: pinned <2 above
-    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), env=env)
+    site = ["--site-dir", str(ROOT / "site")]
+    run_shared(session, "mkdocs", "build", "--strict", *site, env=env)
 
 
 @nox.session
