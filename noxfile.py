@@ -235,7 +235,7 @@ def tests_pose(session: nox.Session) -> None:
     install_stgcn(session, *PYTEST, "hypothesis", f"{POSE_PACKAGE}[test]")
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
     suites = [str(POSE_PACKAGE / "tests"), *core_pose_tests]
-    session.run("pytest", *suites, "--durations=30", *session.posargs)
+    session.run("pytest", *suites, *STGCN_PYTEST_PLUGIN, *PARALLEL, *session.posargs)
 
 
 @nox.session(name="tests-npu")
