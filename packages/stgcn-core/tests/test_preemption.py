@@ -231,17 +231,30 @@ def test_a_stopped_group_under_max_restarts_continues_from_its_step(
     assert _epochs_logged(restarted) == [1, 2]
 
 
+#: the two-card runs that are stopped and resumed
+TWO_CARDS = [*ARGS, "--epochs", "3", "--cards", "2"]
+
+
+@pytest.fixture(scope="module")
+def two_cards_straight(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The uninterrupted two-card run that every stopped one must end equal to: made once
+    for the module (a two-card launch of three epochs is seconds of the serial session)."""
+    site = tmp_path_factory.mktemp("site")
+    make_distribution(site, "fake-stopping", "0.1", "fake_stopping", PLUGIN)
+    straight = tmp_path_factory.mktemp("two-cards") / "straight"
+    done = run_stgcn("run", *TWO_CARDS, "--work-dir", str(straight), site=site)
+    assert done.returncode == 0, done.stderr
+    return straight
+
+
 @pytest.mark.parametrize("target", ["self", "parent"])
 def test_two_cards_stop_at_one_step_and_resume_exactly(
-    plugin: Path, tmp_path: Path, target: str
+    plugin: Path, tmp_path: Path, target: str, two_cards_straight: Path
 ) -> None:
     """``self``: only rank 0 gets SIGUSR1, and rank 1 stops with it at the same step;
     ``parent``: the launcher gets SIGTERM and passes it on to both workers."""
-    args = [*ARGS, "--epochs", "3", "--cards", "2"]
+    args, straight = TWO_CARDS, two_cards_straight
     steps = TRAIN_SIZE // (2 * BATCH)
-    straight = tmp_path / "straight"
-    done = run_stgcn("run", *args, "--work-dir", str(straight), site=plugin)
-    assert done.returncode == 0, done.stderr
     name = "SIGUSR1" if target == "self" else "SIGTERM"
     at = random.choice(range(1, 2 * steps + 1))
     stopped = tmp_path / "stopped"
