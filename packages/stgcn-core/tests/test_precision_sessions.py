@@ -91,3 +91,65 @@ def test_a_recorded_module_or_folder_selects_every_test_in_it(tmp_path: Path) ->
     record.write_text("a/b\n")
     assert OnlyPrecisionTests(record).selected("a/b/test_x.py::test_anything")
     assert not OnlyPrecisionTests(record).selected("a/bc/test_x.py::test_anything")
+
+
+WIDENED_CONVOLUTION = """
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+
+native = sys.argv[1] == "native"
+# the machine's own answer, read by the stand-in at the first convolution
+torch.cpu.get_capabilities = lambda: {"avx512_bf16": native}
+
+
+class ConvolutionDtypes(TorchDispatchMode):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func.name().startswith("aten::convolution"):
+            self.seen.append(str(args[1].dtype))
+        return func(*args, **(kwargs or {}))
+
+
+torch.manual_seed(0)
+conv = torch.nn.Conv2d(16, 32, kernel_size=(9, 1), padding=(4, 0))
+x = torch.randn(4, 16, 20, 18)
+with ConvolutionDtypes() as dtypes, torch.autocast("cpu", dtype=torch.bfloat16):
+    out = conv(x)
+out.float().sum().backward()
+assert torch.cpu._is_avx512_bf16_supported() and out.dtype == torch.bfloat16
+expected = "torch.bfloat16" if native else "torch.float32"
+assert dtypes.seen == [expected], dtypes.seen
+operands = [t.to(torch.bfloat16).float() for t in (x, conv.weight, conv.bias)]
+widened = F.conv2d(*operands, padding=(4, 0)).to(torch.bfloat16)
+with torch.autocast("cpu", dtype=torch.bfloat16):
+    direct = F.conv2d(x, conv.weight, conv.bias, padding=(4, 0))
+torch.testing.assert_close(out.float(), direct.float(), rtol=2e-2, atol=2e-2)
+if not native:
+    assert torch.equal(out, widened)
+assert conv.weight.grad is not None and conv.weight.grad.dtype == torch.float32
+print("ok")
+"""
+
+
+def test_the_stand_in_widens_bf16_convolutions_only_without_native_bf16(tmp_path: Path) -> None:
+    """Without native bf16 the stand-in computes a bf16 convolution as oneDNN's does on the
+    machines it stands in for (bf16 operands, fp32 accumulation, bf16 output), which is
+    within bf16 rounding of torch's own slow path; with native bf16 it leaves it alone."""
+    script = tmp_path / "widened.py"
+    script.write_text(WIDENED_CONVOLUTION)
+    environment = command_environment(env={"PYTHONPATH": str(STAND_IN)})
+    for machine in ("avx2", "native"):
+        done = subprocess.run(
+            [sys.executable, str(script), machine],
+            capture_output=True,
+            text=True,
+            env=environment,
+            timeout=300,
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "ok", (machine, done.stderr)
