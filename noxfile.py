@@ -153,9 +153,11 @@ NATIVE_BF16_STAND_IN = ROOT / "tools" / "native_bf16_stand_in"
 def tests_bf16_cpu(session: nox.Session) -> None:
     """The tests whose outcome may follow the cpu backend's defaults, once more as on a
     CPU with native bf16: there the default precision is bf16 and the layout channels
-    last, and no test may assume fp32 (the machines CI gets differ). The stand-in only
-    answers torch's "native bf16?" with yes; the bf16 arithmetic is the machine's own
-    (emulated on AVX2, several times slower than fp32).
+    last, and no test may assume fp32 (the machines CI gets differ). The stand-in
+    answers torch's "native bf16?" with yes; the bf16 arithmetic is the machine's own,
+    except that a bf16 convolution is computed as oneDNN computes it on a machine with
+    native bf16 (torch's own path for it without native bf16 is about five times slower:
+    tools/native_bf16_stand_in/sitecustomize.py).
 
     Which tests: the defaults follow that one question alone, and the stand-in changes
     nothing else, so a test whose processes never ask it runs the same under the stand-in
