@@ -294,11 +294,13 @@ at::Tensor& set_source_storage_offset(at::Tensor& self, at::Storage source, int6
 }
 
 // An fp16 convolution runs in fp32 and its results are rounded to fp16, as the NPU's cube
-// unit takes fp16 operands and accumulates in fp32. (torch 2.13's CPU kernels would also
-// accumulate in fp32, but its fp16 convolution backward has no oneDNN kernel: 8.7 s per
-// step of the tests' batch of 8 against 0.05 s in bf16, which made the 910A runs the
-// slowest tests of tests-npu.) Other dtypes, and mixed ones, run as they are (mixed ones
-// are refused by the CPU kernel as by torch_npu's).
+// unit takes fp16 operands and accumulates in fp32 (CANN's asc-devkit,
+// docs/api/context/c_api/cube_compute/asc_mmad.md: asc_mmad writes a float c_matrix from
+// half a_matrix and b_matrix). torch 2.13's CPU kernels would accumulate in fp32 too, but
+// its fp16 convolution backward has no oneDNN kernel: 8.7 s per step of the tests' batch
+// of 8 against 0.05 s in bf16, which made the 910A runs the slowest tests of tests-npu.
+// Other dtypes, and mixed ones, run as they are (mixed ones are refused by the CPU kernel
+// as by torch_npu's).
 bool all_half(const at::Tensor& input, const at::Tensor& weight) {
   return input.scalar_type() == at::kHalf && weight.scalar_type() == at::kHalf;
 }
