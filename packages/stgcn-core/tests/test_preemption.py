@@ -83,10 +83,15 @@ ARGS = [
 TRAIN_SIZE, BATCH = 32, 8
 
 
-@pytest.fixture
-def plugin(site: Path) -> Path:
+def _install_stopper(site: Path) -> Path:
+    """The stopping logger plugin, installed into ``site``."""
     make_distribution(site, "fake-stopping", "0.1", "fake_stopping", PLUGIN)
     return site
+
+
+@pytest.fixture
+def plugin(site: Path) -> Path:
+    return _install_stopper(site)
 
 
 def _weights(work: Path) -> dict[str, torch.Tensor]:
@@ -239,8 +244,7 @@ TWO_CARDS = [*ARGS, "--epochs", "3", "--cards", "2"]
 def two_cards_straight(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The uninterrupted two-card run that every stopped one must end equal to: made once
     for the module (a two-card launch of three epochs is seconds of the serial session)."""
-    site = tmp_path_factory.mktemp("site")
-    make_distribution(site, "fake-stopping", "0.1", "fake_stopping", PLUGIN)
+    site = _install_stopper(tmp_path_factory.mktemp("site"))
     straight = tmp_path_factory.mktemp("two-cards") / "straight"
     done = run_stgcn("run", *TWO_CARDS, "--work-dir", str(straight), site=site)
     assert done.returncode == 0, done.stderr

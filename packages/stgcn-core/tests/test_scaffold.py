@@ -63,7 +63,7 @@ def test_every_registered_kind_has_a_scaffold() -> None:
     assert sorted(TEST_COUNTS) == sorted(kind.command for kind in KINDS)
 
 
-# the slowest tests of the suite (the dataset's about 50 s on 2 cores): each builds and
+# the slowest tests of the suite (the dataset's about 20 s on 2 cores): each builds and
 # pip-installs a generated package and runs its tests as its author would, the dataset's
 # with a real training run of its default recipe, which must learn (issue 34)
 @pytest.mark.parametrize("kind", [kind.command for kind in KINDS])
