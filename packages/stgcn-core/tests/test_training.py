@@ -196,7 +196,7 @@ def test_config_file_then_command_line(tmp_path: Path) -> None:
     yaml_file.write_text("epochs: 1\ninit: xavier\n")
     result = run_stgcn("run", "--config", str(yaml_file), "--work-dir", str(tmp_path / "c"))
     assert result.returncode == 1
-    message = f"stgcn: error: {yaml_file}: init must be one of reference, pytorch"
+    message = f"stgcn: error: {yaml_file}: init must be one of reference, pytorch, not 'xavier'"
     assert result.stderr.strip() == message
 
 
@@ -412,7 +412,9 @@ def test_label_smoothing_softens_the_training_loss() -> None:
 def test_label_smoothing_is_a_run_option(tmp_path: Path) -> None:
     refused = run_stgcn("run", "--label-smoothing", "1.5", "--work-dir", str(tmp_path / "no"))
     assert refused.returncode == 1
-    assert refused.stderr.strip() == ("stgcn: error: options: label_smoothing must lie in [0, 1)")
+    assert refused.stderr.strip() == (
+        "stgcn: error: options: label_smoothing must lie in [0, 1), got 1.5"
+    )
     assert not (tmp_path / "no").exists()
     work = tmp_path / "run"
     done = run_stgcn(
