@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,14 @@ from stgcn.commands.options import given
 from stgcn.commands.run import run
 from stgcn.errors import StgcnError
 from stgcn.plugins.records import Dataset
-from stgcn.plugins.settings import Flag
+from stgcn.plugins.settings import Flag, parse_table, value_type
 from stgcn.testing.helpers import run_stgcn, stgcn_in_process
-from stgcn.training.config import RunConfig
+from stgcn.training.config import (
+    RunConfig,
+    parse_checkpoint_every,
+    parse_names,
+    parse_steps,
+)
 from stgcn.training.setup import resolve_run_config
 
 
@@ -177,3 +183,37 @@ def test_a_config_key_is_written_as_its_option_or_its_field(tmp_path: Path) -> N
     assert (written.batch_size, written.log_every, written.checkpoint_every) == (8, 3, "500")
     assert json.loads(written.to_json())["checkpoint_every"] == "500"
     assert RunConfig.parse({"epochs": 2.0}).epochs == 2, "a YAML 2.0 is a whole number"
+
+
+def run_settings_table() -> list[str]:
+    """The table of RunConfig's keys in docs/guide/train.md, made from its fields."""
+    kinds: dict[Any, str] = {
+        int: "whole number",
+        float: "number",
+        bool: "true or false",
+        str: "text",
+        parse_steps: "epoch numbers (a list, or 20,30,40)",
+        parse_names: "names (a list, or a,b)",
+        parse_table: "a table of KEY = VALUE",
+        parse_checkpoint_every: "steps (500), minutes (10m) or seconds (90s)",
+    }
+    hints = typing.get_type_hints(RunConfig)
+    lines = ["| key | default | accepts | option |", "|---|---|---|---|"]
+    rows = zip(RunConfig.help(), dataclasses.fields(RunConfig), strict=True)
+    for (key, default, _), field in rows:
+        accepts = kinds[field.metadata["parse"] or value_type(hints[key])]
+        if field.metadata["choices"] is not None:
+            accepts = ", ".join(field.metadata["choices"])
+        if field.metadata["bounds"] is not None:
+            accepts = f"{accepts} in {field.metadata['bounds']}"
+        flag = field.metadata["flag"]
+        option = f"`{flag.option_name(key)}`" if isinstance(flag, Flag) else ""
+        lines.append(f"| `{key}` | `{default}` | {accepts} | {option} |")
+    return lines
+
+
+def test_the_guide_lists_every_run_setting_as_run_config_declares_it() -> None:
+    guide = Path(__file__).parents[3] / "docs" / "guide" / "train.md"
+    table = run_settings_table()
+    text = guide.read_text(encoding="utf-8")
+    assert "\n".join(table) in text, "\n" + "\n".join(table)

@@ -162,12 +162,16 @@ class Interval:
         below = number <= self.high if self.high_in else number < self.high
         return above and below
 
+    def __str__(self) -> str:
+        """As written in mathematics: ``[0, 1)``, ``(0, inf)``."""
+        opening, closing = "[" if self.low_in else "(", "]" if self.high_in else ")"
+        return f"{opening}{self.low}, {self.high}{closing}"
+
     def rule(self) -> str:
         """What a refusal says the value must be: "at least 1", "above 0", "in [0, 1)"."""
         if math.isinf(self.high):
             return f"be at least {self.low}" if self.low_in else f"be above {self.low}"
-        opening, closing = "[" if self.low_in else "(", "]" if self.high_in else ")"
-        return f"lie in {opening}{self.low}, {self.high}{closing}"
+        return f"lie in {self}"
 
 
 def _number(text: str) -> float:
