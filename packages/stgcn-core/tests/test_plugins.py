@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 
 import pytest
 import torch
 
+from stgcn.cli import main
 from stgcn.errors import StgcnError
 from stgcn.plugins import hookspecs, listing, loading
 from stgcn.plugins import registry as plugins
-from stgcn.plugins.kinds import BACKENDS, DATASETS, EXPORTERS
+from stgcn.plugins.kinds import BACKENDS, DATASETS, EXPORTERS, KINDS, LOGGERS, check_hooks
 from stgcn.records import Availability, Backend, Dataset, Exporter
 from stgcn.testing.helpers import make_distribution, run_stgcn
 
@@ -179,6 +181,34 @@ def test_two_plugins_with_one_name_is_an_error_naming_both(site) -> None:
     result = run_stgcn("plugins", site=site)
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_misspelt_kind_hook_is_one_error_naming_the_row(site, monkeypatch, capsys) -> None:
+    """A row whose hook names no spec stops the command in one line that names the row,
+    before any plugin is called: not one "registration failed" per plugin."""
+    make_distribution(site, "fake-toy-data", "1.2.3", "fake_toy", DATASET_PLUGIN)
+    misspelt = dataclasses.replace(DATASETS, hook="stgcn_register_datasetz")
+    monkeypatch.setattr(plugins, "KINDS", (BACKENDS, misspelt, EXPORTERS))
+    with pytest.raises(SystemExit) as stopped:
+        main(["plugins"])
+    assert stopped.value.code == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "stgcn: error: plugin kind 'datasets' names the hook 'stgcn_register_datasetz', "
+        "which is not a hook spec of stgcn.plugins.hookspecs (a misspelt row of "
+        "stgcn.plugins.kinds)"
+    ]
+    assert captured.out == ""
+
+
+def test_a_kind_hook_must_take_register() -> None:
+    wrong = dataclasses.replace(LOGGERS, hook="stgcn_register_commands")
+    manager = loading.plugin_manager()
+    check_hooks(manager, KINDS)  # the real rows pass
+    with pytest.raises(StgcnError, match=r"^plugin kind 'loggers' names the hook "):
+        check_hooks(manager, [wrong])
+    with pytest.raises(StgcnError, match=r"whose spec takes \(cli\) instead of \(register\)$"):
+        check_hooks(manager, [wrong])
 
 
 def test_plugin_commands_are_added_and_listed(site) -> None:

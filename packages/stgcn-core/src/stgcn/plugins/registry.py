@@ -115,7 +115,7 @@ def collect(manager: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
     and one plugin's failure discards only that plugin's records. The kinds' hooks are
     checked against the specs first: a misspelt row is one error, not every plugin
     failing."""
-    check_hooks(manager)
+    check_hooks(manager, KINDS)
     registry = Registry(plugins=infos)
     for info in usable(infos):
         plugin = manager.get_plugin(info.name)
