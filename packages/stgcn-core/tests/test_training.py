@@ -206,6 +206,7 @@ def test_eval_loader_pins_where_the_backend_asks(
     """``stgcn eval``'s loader pins as the trainer's does (``backend.pin_memory``): on an
     accelerator evaluate()'s non_blocking copies from unpinned memory each synchronise."""
     from stgcn.backends.cpu import CPUBackend
+    from stgcn.plugins.kinds import BACKENDS
     from stgcn.plugins.registry import get_registry
     from stgcn.training import evaluation
     from stgcn.training.config import RunConfig
@@ -227,7 +228,9 @@ def test_eval_loader_pins_where_the_backend_asks(
     )
     train(config)
     registry = get_registry()
-    registry = registry.with_tables(backends={**registry.backends, "pinning": PinningBackend()})
+    registry = registry.with_table(
+        BACKENDS, {**registry.table(BACKENDS), "pinning": PinningBackend()}
+    )
     monkeypatch.setattr(evaluation, "get_registry", lambda: registry)
     pinned, real = [], evaluation.DataLoader
 

@@ -118,6 +118,7 @@ def export_onnx_command(
 ) -> None:
     """Export a checkpoint to ONNX, then verify it against PyTorch."""
     from stgcn.plugins.registry import get_registry
+    from stgcn.records import EXPORTERS
     from stgcn_export.metadata import describe_dataset
     from stgcn_export.model_source import find_dataset, load_checkpoint_model
 
@@ -143,7 +144,7 @@ def export_onnx_command(
             saved.run_config.get("data_options") if saved is not None and not dataset else None,
         ),
     }
-    report = get_registry().exporter("onnx").export(model, target, options)
+    report = get_registry().get(EXPORTERS, "onnx").export(model, target, options)
     click.echo(report.describe())
     if report.checks:
         errors = ", ".join(check.describe() for check in report.checks)

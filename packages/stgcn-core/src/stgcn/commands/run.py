@@ -90,6 +90,7 @@ def run(
     **options: Any,
 ) -> None:
     """Train a model (default: the synthetic dataset on the best backend)."""
+    from stgcn.plugins.kinds import DATASETS
     from stgcn.plugins.registry import get_registry
     from stgcn.training.launch import Topology, run_training
     from stgcn.training.setup import resolve_run_config
@@ -99,7 +100,10 @@ def run(
         typed["data_options"] = parse_pairs(data_option, "--data-option")
     if backend_option or compile_model:
         typed["backend_options"] = backend_options(backend_option, compile_model)
-    config, resume = resolve_run_config(typed, get_registry().dataset, config_file, preset, resume)
+    registry = get_registry()
+    config, resume = resolve_run_config(
+        typed, lambda name: registry.get(DATASETS, name), config_file, preset, resume
+    )
     topology = Topology(
         cards=config.cards,
         nnodes=nnodes,
