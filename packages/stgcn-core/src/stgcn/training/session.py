@@ -204,6 +204,19 @@ class TrainingData:
     augment: AugmentBatch | None
     modality_transform: Stream | None
 
+    def on_device(
+        self, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device, options: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A training batch on ``device`` as the model takes it: augmented there where the
+        dataset's whole-batch augmentation runs (with the run's data ``options``), then
+        converted to the modality."""
+        x, y = (part.to(device, non_blocking=True) for part in batch)
+        if self.augment is not None:
+            x = self.augment(x, options)
+        if self.modality_transform is not None:
+            x = self.modality_transform(x)
+        return x, y
+
 
 def build_data(session: Session, device: torch.device) -> TrainingData:
     """The splits of ``session``'s dataset as this rank trains and validates on them."""

@@ -27,14 +27,11 @@ import torch
 from torch.utils.data import DataLoader
 
 from stgcn.data.facts import facts_of
-from stgcn.data.streams import Stream
 from stgcn.errors import StgcnError
 from stgcn.loggers import Progress, RunLoggers, open_loggers, say
 from stgcn.loggers.events import ResumePoint
-from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import CLIP_FRAMES_KEY, Checkpoint
 from stgcn.model.network import STGCN
-from stgcn.plugins.records import AugmentBatch
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training.config import RunConfig
@@ -49,16 +46,12 @@ from stgcn.training.loop_parts import (
     restore_generators,
 )
 from stgcn.training.preemption.agreement import Agreement
-from stgcn.training.preemption.position import (
-    EpochPosition,
-    OrderSampler,
-    SeededSamples,
-    epoch_order,
-)
+from stgcn.training.preemption.position import EpochPosition, OrderSampler, epoch_order
 from stgcn.training.run_control import StopOrCheckpoint
 from stgcn.training.runtime import Runtime, start_device
 from stgcn.training.session import (
     Session,
+    TrainingData,
     base_lr,
     build_data,
     checkpoint_to_resume,
@@ -70,14 +63,7 @@ from stgcn.training.session import (
     steps_in_epoch,
 )
 from stgcn.training.step import training_step
-from stgcn.training.work_dir import (
-    BEST,
-    LATEST,
-    METRICS,
-    append_metrics,
-    keep_epoch,
-    restart_metrics,
-)
+from stgcn.training.work_dir import BEST, LATEST, append_metrics, keep_epoch, start_work_dir
 
 
 def train(config: RunConfig, resume: bool = False, registry: Registry | None = None) -> TrainResult:
@@ -116,10 +102,7 @@ class Trainer:
         # made by setup()
         self.runtime: Runtime
         self.optimizer: torch.optim.Optimizer
-        self.train_set: SeededSamples
-        self.val_set: Any
-        self.augment: AugmentBatch | None
-        self.modality_transform: Stream | None
+        self.data: TrainingData
         self.control: StopOrCheckpoint
 
     def setup(self, resume: bool) -> None:
@@ -128,9 +111,7 @@ class Trainer:
         session, world = self.session, self.world
         state = checkpoint_to_resume(session, resume)
         device = start_device(self.backend, world.local_rank)
-        data = build_data(session, device)
-        self.train_set, self.val_set = data.train_set, data.val_set
-        self.augment, self.modality_transform = data.augment, data.modality_transform
+        self.data = build_data(session, device)
         dist.join(world, self.backend)
         agreement = Agreement(world)
         # every rank takes part, whether or not its host was told --resume (other hosts may
@@ -183,9 +164,7 @@ class Trainer:
         self.loggers = open_loggers(
             config.loggers, work_dir, config.to_dict(), self.registry, self.resume_point()
         )
-        work_dir.mkdir(parents=True, exist_ok=True)
-        ckpt.atomic_write_text(config.to_json(), work_dir / "config.json")
-        restart_metrics(work_dir / METRICS, self.start_epoch)
+        start_work_dir(work_dir, config.to_json(), self.start_epoch)
         self.loggers.run_started(config.to_dict())
 
     def resume_point(self) -> ResumePoint | None:
@@ -223,7 +202,7 @@ class Trainer:
         if self.control.start_in(epoch) is None:
             seed_everything(config.seed, epoch + 1)
         started = time.perf_counter()
-        self.train_set.set_epoch(epoch)
+        self.data.train_set.set_epoch(epoch)
         totals = self.train_epoch(epoch)
         summed = dist.sum_across(world, totals.loss_sum, totals.samples)
         total_loss, total_samples = (float(value) for value in summed)
@@ -267,11 +246,7 @@ class Trainer:
         clock.restart()
         for step, (x, y) in enumerate(loader, start=first):
             lr = self._set_lr(epoch + step / max(steps, 1))
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if self.augment is not None:
-                x = self.augment(x, config.data_options)
-            if self.modality_transform is not None:
-                x = self.modality_transform(x)
+            x, y = self.data.on_device((x, y), device, config.data_options)
             self.clip_frames = int(x.shape[2])  # (batch, channels, frames, joints, persons)
             loss = training_step(
                 runtime.model, x, y, self.optimizer, precision, config.label_smoothing
@@ -301,14 +276,14 @@ class Trainer:
     @property
     def fills_batches(self) -> bool:
         """Whether the training set fills a batch on every rank (then partial batches drop)."""
-        return len(self.train_set) >= self.config.batch_size * self.world.size
+        return len(self.data.train_set) >= self.config.batch_size * self.world.size
 
     def epoch_order(self, epoch: int) -> list[int]:
         """This rank's training order in ``epoch``: shuffled from ``(seed, epoch)``, shared
         between ranks as DistributedSampler shares it."""
         world = self.world
         return epoch_order(
-            len(self.train_set),
+            len(self.data.train_set),
             world.rank,
             world.size,
             self.config.seed,
@@ -324,14 +299,15 @@ class Trainer:
         """``epoch``'s training batches in ``order`` (the rest of :meth:`epoch_order`
         from a position on)."""
         sampler = OrderSampler(order)
-        return data_loader(self.session, self.train_set, sampler, self.fills_batches, epoch)
+        return data_loader(self.session, self.data.train_set, sampler, self.fills_batches, epoch)
 
     def val_loader(self, epoch: int) -> DataLoader[Any]:
         """The validation split in order; several ranks split it without padding, so each
         sample counts once."""
         world = self.world
-        sampler = dist.StridedSampler(self.val_set, world) if world.distributed else None
-        return data_loader(self.session, self.val_set, sampler, False, epoch)
+        val_set = self.data.val_set
+        sampler = dist.StridedSampler(val_set, world) if world.distributed else None
+        return data_loader(self.session, val_set, sampler, False, epoch)
 
     def _set_lr(self, progress: float) -> float:
         """The schedule's lr at ``progress`` epochs, set on every parameter group."""
@@ -358,14 +334,14 @@ class Trainer:
             self.val_loader(epoch),
             self.session.dataset.num_class,
             self.world,
-            transform=self.modality_transform,
+            transform=self.data.modality_transform,
         )
 
     def _record(self, epoch: int, improved: bool) -> None:
         """Rank 0, after ``epoch`` epochs: the metrics line, the loggers, the checkpoints
         and the epoch's line on the terminal."""
         last = self.last
-        append_metrics(self.session.work_dir / METRICS, last)
+        append_metrics(self.session.work_dir, last)
         self.loggers.epoch_ended(epoch, last)
         self.save(epoch, improved)
         say(
