@@ -15,8 +15,7 @@ import pytest
 import torch
 
 from stgcn.bench.measure import KINETICS_CLASSES, BenchRequest, bench_training
-from stgcn.bench.reference import ReferenceProcess, reference_environment
-from stgcn.bench.reference.process import ReferenceJob
+from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess, reference_environment
 from stgcn.errors import StgcnError
 from stgcn.model.network import STGCN
 from stgcn.plugins.registry import get_registry
