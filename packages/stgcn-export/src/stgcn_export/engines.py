@@ -82,7 +82,8 @@ class TorchEngine:
         self.checkpoint = checkpoint
         self.dataset_name = checkpoint.run_dataset if checkpoint is not None else None
         self.data_options = dict(config.get("data_options") or {})
-        self.model_config = model.config() if hasattr(model, "config") else {}
+        config_of = getattr(model, "config", None)  # an STGCN's; a bare module has none
+        self.model_config = config_of() if callable(config_of) else {}
 
     @property
     def model(self) -> torch.nn.Module:
