@@ -15,7 +15,7 @@ import torch
 from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
 from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
-from stgcn.training.trainer import training_step
+from stgcn.training.step import training_step
 
 METRIC_KEYS = {
     "epoch",
@@ -70,7 +70,7 @@ def test_run_writes_config_metrics_and_checkpoints(tmp_path: Path) -> None:
 @pytest.mark.parametrize("scheme", ["reference", "pytorch"])
 def test_init_setting_draws_the_first_weights(tmp_path: Path, scheme: str) -> None:
     from stgcn.training.config import RunConfig
-    from stgcn.training.trainer import build_model, resolve
+    from stgcn.training.session import build_model, resolve
 
     torch.manual_seed(0)
     session = resolve(RunConfig(init=scheme, work_dir=str(tmp_path / "run")))
@@ -241,7 +241,8 @@ def test_eval_loader_pins_where_the_backend_asks(
     monkeypatch.setattr(evaluation, "DataLoader", loader)
     best = str(work / "checkpoints" / "best.pth.tar")
     for name in ("pinning", "cpu"):
-        assert evaluation.evaluate_checkpoint(best, backend_name=name).samples == 4
+        request = evaluation.EvalRequest(best, backend_name=name)
+        assert evaluation.evaluate_checkpoint(request).samples == 4
     assert pinned == [True, False]
 
 
@@ -378,7 +379,7 @@ def test_an_error_in_a_dataloader_worker_is_one_line(site, tmp_path: Path) -> No
 def test_batch_augmentation_runs_on_accelerators_only() -> None:
     import types
 
-    from stgcn.training.trainer import device_augmentation
+    from stgcn.training.session import device_augmentation
 
     def augment(batch, options):
         return batch

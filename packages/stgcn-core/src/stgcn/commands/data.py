@@ -84,7 +84,7 @@ def data_extract(
     files) that `stgcn run --dataset kinetics-json --data-path OUTPUT` trains on
     (pip install stgcn-data-kinetics); a second run skips clips already extracted.
     """
-    from stgcn.pose.extract import describe_extraction, extract
+    from stgcn.pose.extract import ExtractRequest, describe_extraction, extract
 
     kind, root = one_input(
         ("video", "--videos DIR", videos),
@@ -92,7 +92,7 @@ def data_extract(
         ("coco-results", "--coco-results DIR", coco_results),
     )
     size = frame_size_for(kind, frame_size)
-    result = extract(
+    request = ExtractRequest(
         root,
         output,
         kind=kind,
@@ -104,6 +104,7 @@ def data_extract(
         workers=workers,
         max_people=max_people,
     )
+    result = extract(request)
     for line in describe_extraction(result):
         click.echo(line)
     if result["failed"] and not result["extracted"] and not result["skipped"]:
