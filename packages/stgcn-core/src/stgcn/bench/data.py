@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from stgcn.data.streams import build_split
 from stgcn.errors import StgcnError
-from stgcn.plugins.records import Backend, Dataset
+from stgcn.plugins.records import AugmentRequest, Backend, Dataset
 
 
 def _rate(
@@ -81,6 +81,10 @@ def bench_data(
     if dataset.augment_batch is not None:
         off = {**options, **dataset.batch_augment_options}
         augment = dataset.augment_batch
-        rate = _rate(loader(off), batches, device, backend, lambda x: augment(x, options))
+
+        def on_device(x: torch.Tensor) -> torch.Tensor:
+            return augment(AugmentRequest(batch=x, options=options))
+
+        rate = _rate(loader(off), batches, device, backend, on_device)
         result["batched_samples_per_s"] = rate
     return result

@@ -24,13 +24,13 @@ from typing import Any
 
 import torch
 
-from stgcn.backends.precision import Precision
 from stgcn.bench.baseline import BaselineSTGCN
 from stgcn.bench.peak import matmul_peak_gflops, reference_gflop_per_sample
 from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess
 from stgcn.bench.timing import Stepper, TimedStep
 from stgcn.errors import StgcnError
 from stgcn.model.network import STGCN
+from stgcn.plugins.backend import Precision
 from stgcn.plugins.records import RunBackend
 from stgcn.training.trainer import training_step
 

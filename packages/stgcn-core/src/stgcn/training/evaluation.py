@@ -15,13 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from stgcn.backends.precision import Precision
 from stgcn.data.class_names import class_names_or_numbers
 from stgcn.data.facts import describe, from_checkpoint
 from stgcn.data.streams import build_split, split_options
 from stgcn.errors import StgcnError
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.loading import load_model_and_checkpoint
+from stgcn.plugins.backend import Precision
 from stgcn.plugins.backend_choice import backend_code
 from stgcn.plugins.registry import get_registry
 from stgcn.training.distributed import World, sum_across
@@ -231,7 +231,7 @@ def evaluate_checkpoint(
     keep = save_scores is not None or keep_scores
     with fixed_draws():
         # never a training split here: the dataset gives its evaluation clips (its plugin
-        # is told so where it declares build_training), and the core does not augment them
+        # is told so, training=False), and the core does not augment them
         split_set, _ = build_split(chosen, split, folder, data_options, training=False)
         # pinned where the backend asks, as the trainer's loaders are: evaluate()'s
         # non_blocking copies from unpinned memory would each wait for the device

@@ -25,7 +25,6 @@ from typing import Any, cast
 
 import torch
 
-from stgcn.backends.precision import Precision
 from stgcn.data.facts import facts_of
 from stgcn.data.streams import Stream
 from stgcn.errors import StgcnError
@@ -34,8 +33,9 @@ from stgcn.loggers.events import ResumePoint
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import CLIP_FRAMES_KEY, Checkpoint
 from stgcn.model.network import STGCN
+from stgcn.plugins.backend import Precision
 from stgcn.plugins.backend_choice import backend_code
-from stgcn.plugins.records import AugmentBatch
+from stgcn.plugins.records import AugmentBatch, AugmentRequest
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training import evaluation
@@ -282,7 +282,7 @@ class Trainer:
             lr = self._set_lr(epoch + step / max(steps, 1))
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             if self.augment is not None:
-                x = self.augment(x, config.data_options)
+                x = self.augment(AugmentRequest(batch=x, options=config.data_options))
             if self.modality_transform is not None:
                 x = self.modality_transform(x)
             self.clip_frames = int(x.shape[2])  # (batch, channels, frames, joints, persons)
