@@ -152,5 +152,5 @@ def test_bad_names_are_refused(tmp_path: Path, name: str) -> None:
 def test_generated_module_declares_the_current_api_range(tmp_path: Path) -> None:
     package = new_dataset_package("ok2", tmp_path)
     source = (package / "src" / "stgcn_data_ok2" / "__init__.py").read_text()
-    assert 'STGCN_API = ">=1,<2"' in source
+    assert 'STGCN_API = ">=2,<3"' in source
     assert "${" not in source

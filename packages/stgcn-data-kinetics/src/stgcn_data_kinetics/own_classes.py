@@ -4,7 +4,7 @@ The tree is the release's (``kinetics_train/``, ``kinetics_val/``, one JSON clip
 video, and ``kinetics_{train,val}_label.json``), as ``stgcn data extract`` writes it
 from class folders of videos. Its classes are not Kinetics-400's: they are read from
 the two label files (``label_index`` -> ``label``), so the dataset registers
-``num_class=0`` and describes itself from the data (plugin API 1.2). Clips are read and
+``num_class=0`` and describes itself from the data (``Dataset.describe``). Clips are read and
 converted exactly as the ``kinetics`` dataset reads a release tree.
 """
 

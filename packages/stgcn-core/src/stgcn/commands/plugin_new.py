@@ -45,7 +45,7 @@ GENERIC_FOLDER = "generic"
 
 
 def _api_range() -> str:
-    from stgcn.plugins.registry import API_VERSION
+    from stgcn.plugins.loading import API_VERSION
 
     major = int(API_VERSION.split(".")[0])
     return f">={major},<{major + 1}"

@@ -58,7 +58,7 @@ def ready_backend(
             f"backend {name!r} cannot train in {precision}; "
             f"it supports {', '.join(backend.precisions)}"
         )
-    with backend_code(backend, "configure"):
+    with backend_code(backend, "for_run"):
         return backend_for_run(backend, dict(options)), precision
 
 

@@ -164,9 +164,9 @@ EVAL_SEED = 0
 @contextlib.contextmanager
 def fixed_draws(seed: int = EVAL_SEED) -> Iterator[None]:
     """The host's generators (Python, numpy, torch) seeded with ``seed`` inside, restored
-    after: a dataset written before plugin API 1.4 cannot be told that ``stgcn eval
-    --split train`` is no training, and may still sample at random; this makes two
-    evaluations of one checkpoint agree all the same."""
+    after: a dataset told that ``stgcn eval --split train`` is no training may still
+    draw random numbers (a careless one, or one whose evaluation sampling is seeded from
+    the host's generators); this makes two evaluations of one checkpoint agree."""
     saved = ckpt.rng_state()
     random.seed(seed)
     np.random.seed(seed)
