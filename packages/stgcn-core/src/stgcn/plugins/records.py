@@ -1,8 +1,10 @@
 """What plugins provide: a backend, a dataset, an exporter, a logger, a pose estimator.
 
-Backends are Protocols (a plugin implements the methods on any object it likes, or
-subclasses :class:`stgcn.plugins.backend.BackendBase` for the defaults);
-datasets and exporters are small frozen records built with a function or two. The
+A backend is a :class:`stgcn.plugins.backend.BackendBase` subclass, whose members the
+Protocols here describe; datasets and exporters are small frozen records built with a
+function or two, and each function a plugin gives the core takes one frozen request
+object (plugin API 2.0), which may gain fields with defaults but never a second
+signature. The
 loggers' records are :mod:`stgcn.plugins.logger_records`, the pose estimators'
 :mod:`stgcn.plugins.pose_records`, both re-exported here.
 Nothing here imports a device library: a record must be cheap to create so that
