@@ -7,12 +7,19 @@ from pathlib import Path
 
 import numpy as np
 from ntu_helpers import one_error_line
+from stgcn_data_ntu import dataset as ntu_dataset
 from stgcn_data_ntu.benchmarks import XSUB
-from stgcn_data_ntu.dataset import build
 from stgcn_data_ntu.label_file import read_label_file
 from stgcn_data_ntu.skeleton_file import read_skeleton_file
 
+from stgcn.records import BuildRequest
 from stgcn.testing.helpers import run_stgcn
+
+
+def build(benchmark, split: str, data_path: Path, options: dict, training: bool | None = None):
+    """The dataset's ``build``, asked as the trainer asks (training: the train split)."""
+    training = split == "train" if training is None else training
+    return ntu_dataset.build(benchmark, BuildRequest(split, data_path, options, training=training))
 
 
 def test_convert_writes_both_protocols_and_keeps_existing_files(raw: Path, tmp_path: Path) -> None:

@@ -7,14 +7,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from stgcn_data_ntu import dataset as ntu_dataset
 from stgcn_data_ntu.benchmarks import XSUB, XVIEW
-from stgcn_data_ntu.dataset import build
 from stgcn_data_ntu.label_file import read_label_file, write_label_file
 from stgcn_data_ntu.sample_files import moving_skeleton, sample_name, skeleton_text
 from stgcn_data_ntu.sample_name import parse_sample_name
 from stgcn_data_ntu.skeleton_file import read_skeleton_file
 
 from stgcn.errors import StgcnError
+from stgcn.records import BuildRequest
+
+
+def build(benchmark, split: str, data_path: Path, options: dict, training: bool | None = None):
+    """The dataset's ``build``, asked as the trainer asks (training: the train split)."""
+    training = split == "train" if training is None else training
+    return ntu_dataset.build(benchmark, BuildRequest(split, data_path, options, training=training))
 
 
 def test_reads_xyz_of_the_first_two_bodies_zero_padded(tmp_path: Path) -> None:

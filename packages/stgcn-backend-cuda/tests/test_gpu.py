@@ -18,8 +18,8 @@ from cuda_helpers import HOST, run_stgcn
 from stgcn_backend_cuda import CUDABackend
 from stgcn_backend_cuda.backend import native_bf16
 
-from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
+from stgcn.plugins.backend import Precision
 from stgcn.testing.helpers import TINY
 from stgcn.training.step import training_step
 
@@ -61,7 +61,7 @@ def restored_flags():
 
 def test_setup_binds_the_gpu_and_sets_the_switches(restored_flags) -> None:
     backend = CUDABackend()
-    backend.configure({})
+    backend = backend.for_run({})
     assert backend.device_count() == torch.cuda.device_count() >= 1
     device = backend.setup(0)
     assert device == torch.device("cuda", 0)
@@ -185,7 +185,7 @@ def test_recorded_graphs_train_like_eager(precision: str, restored_flags) -> Non
     models, forwards = [], []
     for graphs in ("false", "true"):
         backend = CUDABackend()
-        backend.configure({"cuda_graphs": graphs, "deterministic": "true"})
+        backend = backend.for_run({"cuda_graphs": graphs, "deterministic": "true"})
         device = backend.setup(0)
         torch.manual_seed(0)
         model = backend.prepare_model(STGCN(4).to(device), precision).train()

@@ -39,7 +39,7 @@ def test_every_option_parses_from_command_line_strings() -> None:
 
 def test_unknown_key_is_refused_naming_it_and_the_known_ones() -> None:
     with pytest.raises(StgcnError) as error:
-        CUDABackend().configure({"colour": "red", "compile": "true"})
+        CUDABackend().for_run({"colour": "red", "compile": "true"})
     assert str(error.value) == (
         "backend 'cuda' has no option 'colour' (known: channels_last, compile, cuda_graphs, "
         "cudnn_benchmark, deterministic, tf32)"
@@ -48,7 +48,7 @@ def test_unknown_key_is_refused_naming_it_and_the_known_ones() -> None:
 
 def test_bad_value_is_refused_naming_the_key() -> None:
     with pytest.raises(StgcnError, match="backend option channels_last: expected true or false"):
-        CUDABackend().configure({"channels_last": "auto"})
+        CUDABackend().for_run({"channels_last": "auto"})
 
 
 def test_deterministic_turns_autotuning_off_and_refuses_it_explicitly() -> None:
@@ -57,12 +57,12 @@ def test_deterministic_turns_autotuning_off_and_refuses_it_explicitly() -> None:
         CudaSettings.from_options({"deterministic": "true", "cudnn_benchmark": "true"})
 
 
-def test_configure_starts_from_the_defaults_each_time() -> None:
+def test_for_run_starts_from_the_defaults_each_time() -> None:
     """The registry keeps one backend object: a second run must not inherit options."""
     backend = CUDABackend()
-    backend.configure({"compile": "true", "channels_last": "true"})
+    backend = backend.for_run({"compile": "true", "channels_last": "true"})
     assert backend.settings.compile and backend.settings.channels_last
-    backend.configure({})
+    backend = backend.for_run({})
     assert backend.settings == CudaSettings()
 
 

@@ -26,7 +26,7 @@ from stgcn.model.network import STGCN
 
 def _backend(**options: str) -> CUDABackend:
     backend = CUDABackend()
-    backend.configure(options)
+    backend = backend.for_run(options)
     return backend
 
 
@@ -203,7 +203,7 @@ def test_one_card_graphs_are_refused_with_several_processes(tmp_path: Path) -> N
         dist.init_process_group("gloo", init_method="file://{tmp_path / "rendezvous"}",
                                 rank=rank, world_size=2)
         backend = CUDABackend()
-        backend.configure({{"cuda_graphs": "true"}})
+        backend = backend.for_run({{"cuda_graphs": "true"}})
         try:
             backend.prepare_model(STGCN(4), "fp32")
         except StgcnError as error:

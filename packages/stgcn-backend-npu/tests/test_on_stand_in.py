@@ -256,7 +256,7 @@ from stgcn.testing.stopper import Stopper  # STGCN_TEST_STOP: rank 0 stops, rank
 
 @hookimpl
 def stgcn_register_loggers(register):
-    register(Logger(name="stopper", create=lambda work_dir, config: Stopper()))
+    register(Logger(name="stopper", create=lambda context: Stopper()))
 """
 
 

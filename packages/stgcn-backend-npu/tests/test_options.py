@@ -40,6 +40,6 @@ def test_values_are_read(pairs: dict[str, str], expected: NPUOptions) -> None:
 )
 def test_bad_options_are_refused(pairs: dict[str, str], message: str) -> None:
     with pytest.raises(StgcnError) as caught:
-        NPUBackend().configure(pairs)
+        NPUBackend().for_run(pairs)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)

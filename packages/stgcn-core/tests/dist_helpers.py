@@ -10,9 +10,9 @@ import torch.distributed as torch_dist
 import torch.nn.functional as F
 
 from stgcn.backends.cpu import CPUBackend
-from stgcn.backends.precision import Precision
 from stgcn.data.synthetic import SyntheticSkeletons
 from stgcn.model.network import STGCN
+from stgcn.plugins.backend import Precision
 from stgcn.training import distributed as dist
 from stgcn.training.distributed import World
 from stgcn.training.evaluation import evaluate

@@ -1,10 +1,8 @@
 """The backend API: an accelerator part with declared defaults, created per run from frozen
-settings, and a backend written against the older records still training."""
+settings; a backend that is no BackendBase is refused in one line."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,14 +11,14 @@ import torch
 
 from stgcn.backends.cpu import CPUBackend, CPUSettings
 from stgcn.errors import StgcnError
-from stgcn.plugins.backend import BackendBase, LegacyBackend, backend_for_run
+from stgcn.plugins.backend import BackendBase
 from stgcn.plugins.kinds import BACKENDS
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.records import Accelerator, Availability, Backend, RunBackend
 from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
 
-#: a backend as a third party wrote it against plugin API 1.0-1.3: the members of
-#: ``Backend`` only (no pin_memory, collective_timeout, rng_state), configured in place
+#: a backend as a third party wrote it against plugin API 1.0-1.3 (the members of
+#: ``Backend`` only, configured in place), declared for 2.0 so that it loads
 OLD_STYLE_BACKEND = """
 import contextlib
 from pathlib import Path
@@ -31,7 +29,7 @@ from stgcn.errors import StgcnError
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Availability
 
-STGCN_API = ">=1,<2"
+STGCN_API = ">=2,<3"
 
 
 class OldCPU:
@@ -82,86 +80,21 @@ def stgcn_register_backends(register):
 """
 
 
-class OldStyle:
-    """The same old-style backend in process, for the adapter's unit tests."""
-
-    name = "old"
-    description = "old style"
-    collective = "gloo"
-    precisions = ("fp32",)
-
-    def __init__(self) -> None:
-        self.options: dict[str, str] = {}
-
-    def availability(self) -> Availability:
-        return Availability(True)
-
-    def device_count(self) -> int:
-        return 1
-
-    def default_precision(self) -> str:
-        return "fp32"
-
-    def configure(self, options: dict[str, str]) -> None:
-        self.options = dict(options)
-
-    def setup(self, local_rank: int) -> torch.device:
-        return torch.device("cpu")
-
-    def autocast(self, precision: str) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
-
-    def grad_scaler(self, precision: str) -> None:
-        return None
-
-    def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
-        return model
-
-    def synchronize(self) -> None:
-        return None
-
-
-def test_an_old_style_backend_plugin_trains_an_epoch(site: Path, tmp_path: Path) -> None:
+def test_a_backend_that_is_no_backend_base_is_refused_in_one_line(
+    site: Path, tmp_path: Path
+) -> None:
     make_distribution(site, "fake-old-backend", "0.1", "fake_old_backend", OLD_STYLE_BACKEND)
     work, marker = tmp_path / "run", tmp_path / "marker"
     options = ["--backend", "oldcpu", "--backend-option", f"marker={marker}"]
     result = run_stgcn("run", *TINY, "--epochs", "1", *options, "--work-dir", str(work), site=site)
-    assert result.returncode == 0, result.stderr
-    assert marker.read_text() == "set up", "the run's options reached configure before setup"
-    assert json.loads((work / "config.json").read_text())["backend"] == "oldcpu"
-    lines = (work / "metrics.jsonl").read_text().splitlines()
-    assert len(lines) == 1 and json.loads(lines[0])["epoch"] == 1
-    refused = run_stgcn("run", *TINY, "--backend", "oldcpu", "--backend-option", "x=1", site=site)
-    assert refused.returncode == 1
-    assert refused.stderr.strip().splitlines() == [
-        "stgcn: error: backend 'oldcpu' has no option 'x'"
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "stgcn: error: backend 'oldcpu' (OldCPU) is not a stgcn.records.BackendBase, which "
+        "plugin API 2.0 requires of a backend; see docs/plugins.md#migrating-from-1x"
     ]
-
-
-def test_the_adapter_fills_the_accelerator_defaults() -> None:
-    record = OldStyle()
-    run = backend_for_run(record, {"compile": "false"})
-    assert isinstance(run, LegacyBackend) and isinstance(run, RunBackend)
-    assert isinstance(run, Accelerator)
-    assert run.pin_memory is False
-    assert run.collective_timeout(timedelta(minutes=7)) == timedelta(minutes=7)
-    assert run.rng_state() is None
-    run.set_rng_state(None)
-    assert (run.name, run.collective, run.precisions) == ("old", "gloo", ("fp32",))
-    assert run.options == {"compile": "false"}, "the plugin's own attributes read through"
-    assert record.options == {}, "the registered record is not configured in place"
-
-
-def test_the_adapter_keeps_the_optional_members_an_old_backend_has() -> None:
-    class WithExtras(OldStyle):
-        pin_memory = True
-
-        def collective_timeout(self, requested: timedelta) -> timedelta:
-            return requested * 2
-
-    run = backend_for_run(WithExtras(), {})
-    assert run.pin_memory is True
-    assert run.collective_timeout(timedelta(seconds=3)) == timedelta(seconds=6)
+    assert not marker.exists() and not work.exists(), "refused before anything ran"
+    listing = run_stgcn("plugins", site=site)
+    assert listing.returncode == 0 and "oldcpu" in listing.stdout, "still listed"
 
 
 def test_the_base_declares_every_optional_feature() -> None:

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from stgcn.backends.cpu import CPUBackend
-from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
+from stgcn.plugins.backend import Precision
 from stgcn.training.evaluation import evaluate
 from stgcn.training.runtime import Runtime
 

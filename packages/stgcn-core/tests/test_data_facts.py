@@ -1,6 +1,5 @@
-"""Datasets that describe themselves from their data (plugin API 1.2), and what their
-authors hit: clips of different lengths, recipe keys, read_sample options, a plugin's
-bug in build.
+"""Datasets that describe themselves from their data, and what their authors hit: clips
+of different lengths, recipe keys, read_sample options, a plugin's bug in build.
 
 The plugin here is a real installed distribution whose classes exist only in its data
 folder (``classes.txt``, one name a line) and whose clips are ``.npy`` files; it
@@ -28,7 +27,7 @@ from stgcn.errors import StgcnError
 from stgcn.hookspecs import hookimpl
 from stgcn.records import DataFacts, Dataset
 
-STGCN_API = ">=1.2,<2"
+STGCN_API = ">=2,<3"
 BREAK = {breaks!r}
 
 
@@ -39,8 +38,8 @@ def read_classes(folder):
     return [line.strip() for line in path.read_text().splitlines() if line.strip()]
 
 
-def describe(data_path, options):
-    names = read_classes(data_path)
+def describe(request):
+    names = read_classes(request.data_path)
     return DataFacts(num_class=len(names), class_names=names)
 
 
@@ -71,10 +70,14 @@ class Clips(torch.utils.data.Dataset):
         return torch.from_numpy(clip), self.classes.index(path.name.split("__")[0])
 
 
-def build(split, data_path, options):
-    if not Path(data_path, "classes.txt").is_file():
-        raise StgcnError(f"{{data_path}}: no classes.txt")
-    return Clips(split, data_path, options)
+def read_sample(request):
+    return read_clip(request.path, request.options)
+
+
+def build(request):
+    if not Path(request.data_path, "classes.txt").is_file():
+        raise StgcnError(f"{{request.data_path}}: no classes.txt")
+    return Clips(request.split, request.data_path, request.options)
 
 
 @hookimpl
@@ -89,7 +92,7 @@ def stgcn_register_datasets(register):
             build=build,
             layout="openpose",
             describe=describe,
-            read_sample=read_clip,
+            read_sample=read_sample,
             recipe=recipe,
             score_channel=True,
         )
@@ -260,14 +263,14 @@ def test_read_sample_gets_the_models_data_options(site, tmp_path) -> None:
     assert read_sample(record, path, {}).shape == (3, 8, 18, 2)
 
 
-def test_a_read_sample_of_api_1_1_gets_the_path_alone(tmp_path) -> None:
+def test_read_sample_gets_one_request_with_the_path_and_the_options(tmp_path) -> None:
     from stgcn.data.facts import read_sample
-    from stgcn.records import Dataset
+    from stgcn.records import Dataset, SampleRequest
 
     seen = []
-    record = Dataset("old", 2, build=lambda *a: [], read_sample=lambda path: seen.append(path))
+    record = Dataset("one", 2, build=lambda request: [], read_sample=seen.append)
     read_sample(record, tmp_path / "x", {"frames": "3"})
-    assert seen == [tmp_path / "x"]
+    assert seen == [SampleRequest(path=tmp_path / "x", options={"frames": "3"})]
 
 
 def test_the_checkpoint_names_its_data_absolutely_and_a_moved_folder_is_one_line(

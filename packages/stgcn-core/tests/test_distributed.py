@@ -14,8 +14,8 @@ import torch.multiprocessing as mp
 from dist_helpers import model_and_data, one_step_grads, rank_main
 
 from stgcn.backends.cpu import CPUBackend
-from stgcn.backends.precision import Precision
 from stgcn.errors import StgcnError
+from stgcn.plugins.backend import Precision
 from stgcn.testing.helpers import TINY, make_distribution, run_stgcn, start_stgcn
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import StridedSampler, World, wrap_model
@@ -127,7 +127,7 @@ class Failing:
 def stgcn_register_datasets(register):
     register(dataclasses.replace(
         SYNTHETIC, name="failing",
-        build=lambda split, path, options: Failing(build(split, path, options), split),
+        build=lambda request: Failing(build(request), request.split),
     ))
 """
 
@@ -180,7 +180,7 @@ class Buggy:
 def stgcn_register_datasets(register):
     register(dataclasses.replace(
         SYNTHETIC, name="buggy",
-        build=lambda split, path, options: Buggy(build(split, path, options), split),
+        build=lambda request: Buggy(build(request), request.split),
     ))
 """
 

@@ -1,6 +1,6 @@
-"""``stgcn eval --split train`` is no training: a dataset that declares ``build_training``
-(plugin API 1.4) is told so and gives its evaluation clips, one written before draws
-from fixed seeds, and the core does not augment; two evaluations agree."""
+"""``stgcn eval --split train`` is no training: the dataset is told so
+(``BuildRequest.training``) and gives its evaluation clips, and the core does not
+augment; two evaluations agree."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 
 from stgcn.testing.helpers import TINY_RUN, make_distribution, run_stgcn
 
-#: two datasets over the synthetic clips with a random training perturbation (as a
-#: random window would be): one told whether it trains, one from before 1.4
+#: a dataset over the synthetic clips with a random training perturbation (as a random
+#: window would be), applied only where it is told it trains
 JITTER = """
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -19,14 +21,14 @@ from stgcn.data.synthetic_plugin import SYNTHETIC, build as synthetic_build
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset
 
-STGCN_API = ">=1,<2"
+STGCN_API = ">=2,<3"
 OPTIONS = {"train_size": "8", "val_size": "8", "frames": "12"}
 
 
 class Jitter:
-    def __init__(self, split, training):
-        self.clips = synthetic_build(split, None, OPTIONS)
-        self.training = training
+    def __init__(self, request):
+        self.clips = synthetic_build(dataclasses.replace(request, options=OPTIONS))
+        self.training = request.training
 
     def __len__(self):
         return len(self.clips)
@@ -39,20 +41,15 @@ class Jitter:
         return clip, label
 
 
-def build(split, data_path, options, training=None):
-    return Jitter(split, split == "train" if training is None else training)
-
-
-def build_before_1_4(split, data_path, options):
-    return Jitter(split, split == "train")
+def build(request):
+    return Jitter(request)
 
 
 @hookimpl
 def stgcn_register_datasets(register):
     common = dict(num_class=SYNTHETIC.num_class, num_person=SYNTHETIC.num_person,
                   needs_data_path=False)
-    register(Dataset(name="jitter", build=build, build_training=True, **common))
-    register(Dataset(name="jitter-old", build=build_before_1_4, **common))
+    register(Dataset(name="jitter", build=build, **common))
 """
 
 
@@ -85,5 +82,4 @@ def test_eval_of_the_training_split_gives_the_same_result_twice(site, tmp_path: 
     # told it does not train, it gives the plain clips: the synthetic split's figures,
     # which the core did not scale either
     assert told == synthetic[0]
-    old = [_eval(site, checkpoint, "--dataset", "jitter-old") for _ in range(2)]
-    assert old[0] == old[1]
+    assert _eval(site, checkpoint, "--dataset", "jitter") == told

@@ -1,4 +1,4 @@
-"""Plugin API 1.4 loggers: a context at create (options parsed by the logger's own
+"""Loggers get a context at create (options parsed by the logger's own
 settings, its step interval, whether the run resumes) and no event sent twice when a
 run resumes from a checkpoint older than the events it had sent."""
 
@@ -31,7 +31,7 @@ from stgcn.hookspecs import hookimpl
 from stgcn.plugins.settings import Settings, option
 from stgcn.records import Logger
 
-STGCN_API = ">=1.4,<2"
+STGCN_API = ">=2,<3"
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,7 @@ def create(context):
 
 @hookimpl
 def stgcn_register_loggers(register):
-    register(Logger(name="ctx", create=create, create_with_context=True,
-                    settings=RecorderOptions, step_interval=3))
+    register(Logger(name="ctx", create=create, settings=RecorderOptions, step_interval=3))
 """
 
 
@@ -119,7 +118,7 @@ def _registry(*loggers: Logger) -> Registry:
 
 def test_logger_options_are_parsed_by_the_loggers_settings() -> None:
     registry = _registry(
-        Logger("mine", create=print, create_with_context=True, settings=Options),
+        Logger("mine", create=print, settings=Options),
         Logger("plain", create=print),
     )
     assert logger_specs(["plain", "mine:path=a.csv", "mine:every=5"]) == {

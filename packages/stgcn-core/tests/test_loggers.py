@@ -20,7 +20,7 @@ from pathlib import Path
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Logger
 
-STGCN_API = ">=1.2,<2"
+STGCN_API = ">=2,<3"
 FAIL_IN = {fail_in!r}
 
 
@@ -52,7 +52,7 @@ class Recorder:
 
 @hookimpl
 def stgcn_register_loggers(register):
-    register(Logger(name="recorder", create=lambda work_dir, config: Recorder(work_dir)))
+    register(Logger(name="recorder", create=lambda context: Recorder(context.work_dir)))
 """
 
 

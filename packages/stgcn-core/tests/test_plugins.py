@@ -21,7 +21,7 @@ DATASET_PLUGIN = """
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset
 
-def build(split, data_path, options):
+def build(request):
     raise RuntimeError("not used in this test")
 
 @hookimpl
@@ -33,9 +33,9 @@ def stgcn_register_datasets(register):
 UNAVAILABLE_BACKEND = """
 import contextlib
 from stgcn.hookspecs import hookimpl
-from stgcn.records import Availability
+from stgcn.records import Availability, BackendBase
 
-class FakeAccelerator:
+class FakeAccelerator(BackendBase):
     name = "fakeaccel"
     description = "a backend whose hardware is absent"
     collective = "gloo"
@@ -44,7 +44,6 @@ class FakeAccelerator:
         return Availability(False, "no fake accelerator found (install the fake driver)")
     def device_count(self): return 0
     def default_precision(self): return "fp32"
-    def configure(self, options): pass
     def setup(self, local_rank): raise AssertionError("must not be called")
     def autocast(self, precision): return contextlib.nullcontext()
     def grad_scaler(self, precision): return None
@@ -291,13 +290,13 @@ def test_cpu_backend_options_are_checked_and_compile_wraps_the_model() -> None:
 
     backend = CPUBackend()
     with pytest.raises(StgcnError, match="backend 'cpu' has no option 'colour'"):
-        backend.configure({"colour": "red"})
+        backend = backend.for_run({"colour": "red"})
     with pytest.raises(StgcnError, match="expected true or false, got 'maybe'"):
-        backend.configure({"compile": "maybe"})
+        backend = backend.for_run({"compile": "maybe"})
     model = torch.nn.Linear(2, 2)
-    backend.configure({})
+    backend = backend.for_run({})
     assert backend.prepare_model(model, "fp32") is model
-    backend.configure({"compile": "true"})
+    backend = backend.for_run({"compile": "true"})
     compiled = backend.prepare_model(model, "fp32")
     assert compiled is not model and compiled._orig_mod is model
 
@@ -316,14 +315,14 @@ def test_cpu_backend_picks_channels_last_per_machine_and_precision(
 
     monkeypatch.setattr(cpu, "native_bf16", lambda: native)
     backend = cpu.CPUBackend()
-    backend.configure({})
+    backend = backend.for_run({})
     assert backend.uses_channels_last(precision) is expected
     weight = backend.prepare_model(STGCN(3), precision).st_gcn_networks[0].tcn[2].weight
     assert weight.is_contiguous(memory_format=torch.channels_last) is expected
-    backend.configure({"channels_last": "false"})
+    backend = backend.for_run({"channels_last": "false"})
     assert backend.uses_channels_last(precision) is False
     with pytest.raises(StgcnError, match="channels_last: expected auto, true or false, got 'x'"):
-        backend.configure({"channels_last": "x"})
+        backend = backend.for_run({"channels_last": "x"})
 
 
 @pytest.mark.parametrize("value", ["true", "false"])
@@ -332,7 +331,7 @@ def test_cpu_backend_channels_last_option_sets_the_weights_layout(value: str) ->
     from stgcn.model.network import STGCN
 
     backend = CPUBackend()
-    backend.configure({"channels_last": value})
+    backend = backend.for_run({"channels_last": value})
     model = backend.prepare_model(STGCN(3), "fp32")
     weight = model.st_gcn_networks[0].tcn[2].weight
     assert weight.is_contiguous(memory_format=torch.channels_last) is (value == "true")
@@ -354,7 +353,7 @@ def test_cpu_backend_temporal_option_picks_how_the_temporal_convolutions_run(val
     from stgcn.model.network import STGCN, TemporalConv
 
     backend = CPUBackend()
-    backend.configure({"temporal": value})
+    backend = backend.for_run({"temporal": value})
     model = backend.prepare_model(STGCN(3), "fp32")
     convs = [module for module in model.modules() if isinstance(module, TemporalConv)]
     assert len(convs) == 10
@@ -369,11 +368,11 @@ def test_cpu_backend_defaults_to_the_dft_and_to_reusing_memory(
     calls = []
     monkeypatch.setattr(cpu, "keep_freed_memory", lambda: calls.append(1) or True)
     backend = cpu.CPUBackend()
-    backend.configure({})
+    backend = backend.for_run({})
     assert backend.temporal == "dft"
     backend.setup(0)
     assert calls == [1]
-    backend.configure({"reuse_memory": "false"})
+    backend = backend.for_run({"reuse_memory": "false"})
     backend.setup(0)
     assert calls == [1]
 

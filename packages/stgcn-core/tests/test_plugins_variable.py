@@ -17,7 +17,7 @@ from stgcn.records import Dataset
 
 __version__ = "4.5.6"
 
-def build(split, data_path, options):
+def build(request):
     raise RuntimeError("not used in this test")
 
 @hookimpl

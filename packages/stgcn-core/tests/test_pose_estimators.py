@@ -15,7 +15,7 @@ from stgcn.plugins import loading
 from stgcn.plugins import registry as plugins
 from stgcn.plugins.kinds import POSE_ESTIMATORS
 from stgcn.plugins.listing import describe
-from stgcn.records import PoseEstimator
+from stgcn.records import PoseEstimator, PoseOpenRequest
 from stgcn.testing.helpers import make_distribution, run_stgcn
 
 #: an estimator plugin as a third party writes one; its model finds one fixed person,
@@ -27,7 +27,7 @@ from stgcn.hookspecs import hookimpl
 from stgcn.pose import COCO_17, joint_map
 from stgcn.records import PoseEstimator
 
-STGCN_API = ">=1.3,<2"
+STGCN_API = ">=2,<3"
 
 
 class Fixed:
@@ -40,7 +40,7 @@ class Fixed:
 
 @hookimpl
 def stgcn_register_pose_estimators(register):
-    register(PoseEstimator(name="fixed", open=lambda options: Fixed(), joints=COCO_17,
+    register(PoseEstimator(name="fixed", open=lambda request: Fixed(), joints=COCO_17,
                            layouts={"coco": joint_map(COCO_17, "coco"),
                                     "openpose": joint_map(COCO_17, "openpose")},
                            description="one person in the middle", max_persons=1))
@@ -62,7 +62,7 @@ def test_a_plugin_registers_a_pose_estimator(site) -> None:
     estimator = registry.get(POSE_ESTIMATORS, "fixed")
     assert isinstance(estimator, PoseEstimator) and estimator.max_persons == 1
     assert sorted(estimator.layouts) == ["coco", "openpose"]
-    model = estimator.open({})
+    model = estimator.open(PoseOpenRequest({}))
     (person,) = model.estimate(None)
     assert person.shape == (17, 3)
     row = next(r for r in describe(registry) if r["name"] == "stgcn-pose-fixed")
@@ -97,10 +97,10 @@ def test_a_wrong_record_skips_only_that_plugin(site, capsys) -> None:
 
 def test_an_older_core_skips_the_estimator_plugin_with_a_reason(site, monkeypatch) -> None:
     make_distribution(site, "stgcn-pose-fixed", "0.3", "fake_fixed", ESTIMATOR_PLUGIN)
-    monkeypatch.setattr(loading, "API_VERSION", "1.2")  # the version the loader checks
+    monkeypatch.setattr(loading, "API_VERSION", "1.4")  # the version the loader checks
     registry = plugins.get_registry()
     info = next(i for i in registry.plugins if i.name == "fake_fixed")
-    assert info.skipped == "needs stgcn plugin API >=1.3,<2, this stgcn-core has 1.2"
+    assert info.skipped == "needs stgcn plugin API >=2,<3, this stgcn-core has 1.4"
 
 
 def test_the_pose_code_imports_no_opencv_until_a_video_is_read() -> None:
@@ -168,7 +168,7 @@ def test_max_people_reaches_the_estimators_people_option() -> None:
 
     layouts = {"coco": joint_map(COCO_17, "coco")}
 
-    def no_model(options):
+    def no_model(request):
         return None
 
     counting = PoseEstimator("counting", no_model, COCO_17, layouts, people_option="people")

@@ -48,8 +48,8 @@ class Logged:
         return self.inner[index]
 
 
-def build(split, data_path, options):
-    return Logged(split, synthetic_build(split, data_path, options))
+def build(request):
+    return Logged(request.split, synthetic_build(request))
 
 
 @hookimpl
@@ -59,7 +59,7 @@ def stgcn_register_datasets(register):
 
 @hookimpl
 def stgcn_register_loggers(register):
-    register(Logger(name="stopper", create=lambda work_dir, config: Stopper()))
+    register(Logger(name="stopper", create=lambda context: Stopper()))
 """
 
 SEED = 5

@@ -8,8 +8,8 @@ import sys
 
 import torch
 
-from stgcn.backends.precision import AUTOCAST_DTYPES, autocast_for
 from stgcn.data.class_names import class_names, class_names_or_numbers
+from stgcn.plugins.backend import AUTOCAST_DTYPES, autocast_for
 
 
 def test_the_first_names_that_fit_are_taken() -> None:

@@ -13,6 +13,7 @@ from stgcn.data.streams import MODALITIES, Stream, apply_modality, build_split, 
 from stgcn.data.synthetic_plugin import SYNTHETIC
 from stgcn.errors import StgcnError
 from stgcn.model.graph import LAYOUTS, Layout, hop_distance
+from stgcn.records import BuildRequest
 from stgcn.testing.helpers import TINY, run_stgcn
 
 #: PYSKL's bone pairs for NTU RGB+D (pyskl/datasets/pipelines/pose_related.py), as
@@ -119,7 +120,9 @@ def test_build_split_takes_the_option_from_the_dataset(tmp_path: Path) -> None:
     options = {"val_size": "4", "frames": "6", "modality": "bone"}
     split, stream = build_split(SYNTHETIC, "val", None, options)
     assert stream == Stream.of(SYNTHETIC, "bone") and len(split) == 4
-    raw = SYNTHETIC.build("val", None, {"val_size": "4", "frames": "6"})
+    raw = SYNTHETIC.build(
+        BuildRequest("val", None, {"val_size": "4", "frames": "6"}, training=False)
+    )
     x, label = split[2]
     assert label == raw[2][1]
     np.testing.assert_allclose(x.numpy(), stream(raw[2][0]).numpy())
@@ -211,7 +214,9 @@ def test_random_rotation_turns_each_clip_rigidly(tmp_path: Path) -> None:
     options = {"train_size": "6", "frames": "6", "random_rot": "0.3"}
     torch.manual_seed(0)
     split, _ = build_split(three_d(), "train", None, options)
-    raw = SYNTHETIC.build("train", None, {"train_size": "6", "frames": "6"})
+    raw = SYNTHETIC.build(
+        BuildRequest("train", None, {"train_size": "6", "frames": "6"}, training=False)
+    )
     for i in range(3):
         turned, plain = split[i][0].double(), raw[i][0].double()
         # lengths from the origin and between joints are kept, the coordinates are not
@@ -219,7 +224,7 @@ def test_random_rotation_turns_each_clip_rigidly(tmp_path: Path) -> None:
         assert not torch.allclose(turned, plain)
         assert ((plain == 0).all(dim=0) <= (turned.abs() < 1e-12).all(dim=0)).all()
     unturned, _ = build_split(three_d(), "val", None, options)  # validation is never augmented
-    plain_val = SYNTHETIC.build("val", None, {"frames": "6"})
+    plain_val = SYNTHETIC.build(BuildRequest("val", None, {"frames": "6"}, training=False))
     torch.testing.assert_close(unturned[0][0], plain_val[0][0])
 
 
@@ -227,7 +232,9 @@ def test_random_scale_moves_coordinates_only_within_its_range() -> None:
     options = {"train_size": "20", "frames": "6", "random_scale": "0.2"}
     torch.manual_seed(1)
     split, _ = build_split(SYNTHETIC, "train", None, options)
-    raw = SYNTHETIC.build("train", None, {"train_size": "20", "frames": "6"})
+    raw = SYNTHETIC.build(
+        BuildRequest("train", None, {"train_size": "20", "frames": "6"}, training=False)
+    )
     factors = []
     for i in range(20):
         scaled, plain = split[i][0], raw[i][0]

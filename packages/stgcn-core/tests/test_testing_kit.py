@@ -79,7 +79,8 @@ class Clips(torch.utils.data.Dataset):
         return x, label
 
 
-def build(split, data_path, options):
+def build(request):
+    split, data_path = request.split, request.data_path
     if data_path.is_file() and "accepts_files" in BREAK:
         return Clips(split, data_path)
     if not data_path.is_dir() or not any(data_path.iterdir()):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
+from stgcn.plugins.backend import Precision
 from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
 from stgcn.training.step import training_step
 
@@ -381,8 +381,8 @@ def test_batch_augmentation_runs_on_accelerators_only() -> None:
 
     from stgcn.training.session import device_augmentation
 
-    def augment(batch, options):
-        return batch
+    def augment(request):
+        return request.batch
 
     session = types.SimpleNamespace(dataset=types.SimpleNamespace(augment_batch=augment))
     assert device_augmentation(session, torch.device("cpu")) is None

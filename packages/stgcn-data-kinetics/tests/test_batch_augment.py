@@ -17,6 +17,8 @@ import torch
 from stgcn_data_kinetics import augment, batch_augment
 from stgcn_data_kinetics.sample_trees import make_converted_tree
 
+from stgcn.records import AugmentRequest
+
 
 class ReplayedDraws:
     """Stands in for ``numpy.random.Generator``: returns the given values in order."""
@@ -94,11 +96,11 @@ def test_seed_reproduces_the_batch() -> None:
     data = clips(4, 40)
     options = {"window": "16"}
     torch.manual_seed(7)
-    first = batch_augment.augment_batch(data, options)
+    first = batch_augment.augment_batch(AugmentRequest(data, options))
     torch.manual_seed(7)
-    again = batch_augment.augment_batch(data, options)
+    again = batch_augment.augment_batch(AugmentRequest(data, options))
     torch.manual_seed(8)
-    other = batch_augment.augment_batch(data, options)
+    other = batch_augment.augment_batch(AugmentRequest(data, options))
     assert torch.equal(first, again) and not torch.equal(first, other)
     assert first.shape == (4, 3, 16, 18, 2)
 

@@ -10,16 +10,31 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from stgcn_data_kinetics import dataset
 from stgcn_data_kinetics.classes import CLASS_NAMES
 from stgcn_data_kinetics.clip import ClipShape
 from stgcn_data_kinetics.convert import convert_release
-from stgcn_data_kinetics.dataset import build, read_sample
 from stgcn_data_kinetics.label_file import write_label_file
 from stgcn_data_kinetics.sample_trees import clip_document, skeleton
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
-from stgcn.records import DATASETS
+from stgcn.records import DATASETS, BuildRequest, NamedClipRequest, SampleRequest
+
+
+def build(split: str, data_path: Path, options: dict, training: bool | None = None):
+    """The dataset's ``build``, asked as the trainer asks (training: the train split)."""
+    training = split == "train" if training is None else training
+    return dataset.build(BuildRequest(split, data_path, options, training=training))
+
+
+def read_sample(path: Path):
+    return dataset.read_sample(SampleRequest(path, {}))
+
+
+def read_named_clip(path: Path, clip: str, options: dict):
+    return dataset.read_named_clip(NamedClipRequest(path, clip, options))
+
 
 FIXED = {"random_choose": "false", "random_move": "false"}
 
@@ -89,13 +104,11 @@ def test_a_pickled_split_maps_the_file_again(converted: Path) -> None:
 def test_the_training_split_built_for_evaluation_is_read_whole(converted: Path) -> None:
     stored = np.load(converted / "train_data.npy")
     evaluated = build("train", converted, {"window": "8"}, training=False)
-    assert get_registry().get(DATASETS, "kinetics").build_training
     for index in range(len(evaluated)):
         np.testing.assert_array_equal(evaluated[index][0].numpy(), stored[index])
 
 
 def test_read_named_clip_takes_a_clip_of_a_converted_split_by_its_id(converted: Path) -> None:
-    from stgcn_data_kinetics.dataset import read_named_clip
 
     with (converted / "val_label.pkl").open("rb") as stream:
         names, _ = pickle.load(stream)
@@ -263,7 +276,7 @@ def test_read_sample_of_a_json_clip_matches_the_conversion(release: Path, tmp_pa
     with (tmp_path / "out" / "val_label.pkl").open("rb") as stream:
         names, _ = pickle.load(stream)
     record = get_registry().get(DATASETS, "kinetics")
-    sample = record.read_sample(release / "kinetics_val" / names[2])
+    sample = record.read_sample(SampleRequest(release / "kinetics_val" / names[2], {}))
     assert sample.dtype == np.float32 and sample.shape == (3, 300, 18, 2)
     np.testing.assert_array_equal(sample, stored[2])
 

@@ -16,7 +16,7 @@ from stgcn_data_kinetics.sample_trees import make_release_tree
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
-from stgcn.records import DATASETS
+from stgcn.records import DATASETS, DescribeRequest
 from stgcn.testing import DatasetContract
 from stgcn.testing.helpers import run_stgcn
 
@@ -33,7 +33,7 @@ def test_classes_come_from_the_label_files(tmp_path: Path) -> None:
     root = make_release_tree(tmp_path / "tree", train=6, val=3, frames=12, seed=4, num_class=3)
     record = get_registry().get(DATASETS, "kinetics-json")
     assert record.num_class == 0 and record.describe is not None
-    facts = record.describe(root, {})
+    facts = record.describe(DescribeRequest(root, {}))
     used = {}
     for split in ("train", "val"):
         for entry in json.loads((root / f"kinetics_{split}_label.json").read_text()).values():
@@ -49,7 +49,7 @@ def test_classes_come_from_the_label_files(tmp_path: Path) -> None:
     with pytest.raises(StgcnError, match=r"label_index .* is both"):
         class_names(root)
     with pytest.raises(StgcnError, match=r"needs kinetics_train_label\.json"):
-        record.describe(tmp_path, {})
+        record.describe(DescribeRequest(tmp_path, {}))
 
 
 def write_openpose(folder: Path, frames: int, phase: float) -> None:

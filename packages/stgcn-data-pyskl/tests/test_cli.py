@@ -12,10 +12,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from stgcn_data_pyskl.dataset import build
+from stgcn_data_pyskl import dataset
 from stgcn_data_pyskl.sample_files import make_annotations
 
 from stgcn import load_model
+from stgcn.records import BuildRequest, NamedClipRequest, SampleRequest
+
+
+def build(split: str, path: Path, options: dict):
+    return dataset.build(BuildRequest(split, path, options, training=split == "train"))
+
+
+def read_sample(path: Path, options: dict):
+    return dataset.read_sample(SampleRequest(path, options))
+
+
+def read_named_clip(path: Path, clip: str, options: dict):
+    return dataset.read_named_clip(NamedClipRequest(path, clip, options))
 
 
 def stgcn(*args: str) -> subprocess.CompletedProcess[str]:
@@ -143,7 +156,6 @@ def test_predict_one_annotation_file(file_2d: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     top = json.loads(done.stdout)["top"]
     assert len(top) == 4 and {row["name"] for row in top} == {f"class {i}" for i in range(4)}
-    from stgcn_data_pyskl.dataset import read_sample
 
     from stgcn import load_model
 
@@ -154,7 +166,6 @@ def test_predict_one_annotation_file(file_2d: Path, tmp_path: Path) -> None:
     for row in top:
         assert row["probability"] == pytest.approx(float(expected[row["class"]]), abs=1e-5)
     # a clip named inside the whole annotation file, by its frame_dir
-    from stgcn_data_pyskl.dataset import read_named_clip
 
     name = pickle.loads(file_2d.read_bytes())["annotations"][3]["frame_dir"]
     named = stgcn("predict", "--checkpoint", str(best), "--input", f"{file_2d}#{name}", "--json")

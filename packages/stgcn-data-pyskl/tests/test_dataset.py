@@ -8,12 +8,32 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from stgcn_data_pyskl import dataset
 from stgcn_data_pyskl.annotations import load
-from stgcn_data_pyskl.dataset import build, describe, read_sample
 from stgcn_data_pyskl.sample_files import make_annotations
 
 from stgcn.errors import StgcnError
 from stgcn.model.graph import get_layout
+from stgcn.records import BuildRequest, DescribeRequest, NamedClipRequest, SampleRequest
+
+
+def build(split: str, path: Path, options: dict, training: bool | None = None):
+    """The dataset's ``build``, asked as the trainer asks (training: the train split)."""
+    training = split == "train" if training is None else training
+    return dataset.build(BuildRequest(split, path, options, training=training))
+
+
+def read_sample(path: Path, options: dict):
+    return dataset.read_sample(SampleRequest(path, options))
+
+
+def read_named_clip(path: Path, clip: str, options: dict):
+    return dataset.read_named_clip(NamedClipRequest(path, clip, options))
+
+
+def describe(path: Path, options: dict):
+    return dataset.describe(DescribeRequest(path, options))
+
 
 WHOLE = {"split": "xsub", "sampling": "window", "window": "80"}  # every frame, in order
 
@@ -100,7 +120,6 @@ def test_the_training_split_built_for_evaluation_is_sampled_as_validation(tmp_pa
 
 
 def test_read_named_clip_finds_a_clip_by_its_frame_dir(tmp_path: Path) -> None:
-    from stgcn_data_pyskl.dataset import read_named_clip
 
     data = make_annotations(12, dims=2, joints=17, seed=7)
     path = _write(tmp_path / "a.pkl", data)

@@ -30,12 +30,12 @@ JSON_CLIPS_PLUGIN = """
     NAMES = tuple(f"move {i}" for i in range(10))
 
 
-    def build(split, data_path, options):
+    def build(request):
         raise StgcnError("jsonclips: training is not part of this test plugin")
 
 
-    def read_sample(path):
-        with open(path) as stream:
+    def read_sample(request):
+        with open(request.path) as stream:
             clip = json.load(stream)
         return np.asarray(clip["skeleton"], dtype=np.float32)
 

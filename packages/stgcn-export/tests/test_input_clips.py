@@ -11,15 +11,15 @@ import pytest
 from stgcn_export.samples import read_clip, split_clip_name
 
 from stgcn.errors import StgcnError
-from stgcn.records import Dataset
+from stgcn.records import Dataset, NamedClipRequest
 
 CLIPS = {"walk": np.full((3, 4, 18, 2), 1.0, np.float32), "run": np.full((3, 4, 18, 2), 2.0)}
 
 
-def _named(path: Path, clip: str, options: dict) -> np.ndarray:
-    if clip not in CLIPS:
-        raise StgcnError(f"{path} has no clip {clip!r}")
-    return CLIPS[clip] * float(options.get("gain", 1))
+def _named(request: NamedClipRequest) -> np.ndarray:
+    if request.clip not in CLIPS:
+        raise StgcnError(f"{request.path} has no clip {request.clip!r}")
+    return CLIPS[request.clip] * float(request.options.get("gain", 1))
 
 
 def _refuse(*args: object) -> np.ndarray:

@@ -13,7 +13,7 @@ from stgcn_pose_mediapipe.landmarks import LANDMARKS
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
 from stgcn.pose import LAYOUT_JOINTS, PoseSequence
-from stgcn.records import POSE_ESTIMATORS
+from stgcn.records import POSE_ESTIMATORS, PoseOpenRequest
 from stgcn.testing.helpers import run_stgcn
 
 OPENPOSE = {name: index for index, name in enumerate(LAYOUT_JOINTS["openpose"])}
@@ -43,7 +43,7 @@ def test_the_photograph() -> None:
 
     photo = data.astronaut()
     estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
-    model = estimator.open({})
+    model = estimator.open(PoseOpenRequest({}))
     try:
         (person,) = model.estimate(photo)
         flipped = model.estimate(np.ascontiguousarray(photo[:, ::-1]))
@@ -106,10 +106,12 @@ def test_a_pose_in_every_frame_following_the_shift(astronaut_video) -> None:
 def test_estimator_options() -> None:
     estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     with pytest.raises(StgcnError, match="unknown option 'speed'"):
-        estimator.open({"speed": "fast"})
+        estimator.open(PoseOpenRequest({"speed": "fast"}))
     with pytest.raises(StgcnError, match="model_complexity 1 is the model the wheel ships"):
-        estimator.open({"model_complexity": "2"})
+        estimator.open(PoseOpenRequest({"model_complexity": "2"}))
     with pytest.raises(StgcnError, match=r"expects a number in \[0, 1\]"):
-        estimator.open({"min_detection_confidence": "2"})
-    model = estimator.open({"min_detection_confidence": "0.3", "smooth_landmarks": "false"})
+        estimator.open(PoseOpenRequest({"min_detection_confidence": "2"}))
+    model = estimator.open(
+        PoseOpenRequest({"min_detection_confidence": "0.3", "smooth_landmarks": "false"})
+    )
     model.close()

@@ -23,7 +23,7 @@ from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
 from stgcn.pose.skeletons import read_kinetics
 from stgcn.pose.video import estimate_video
-from stgcn.records import POSE_ESTIMATORS
+from stgcn.records import POSE_ESTIMATORS, PoseOpenRequest
 from stgcn.testing.helpers import run_stgcn
 
 NOSE, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 11, 12
@@ -102,7 +102,7 @@ def test_max_people_option() -> None:
     estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     for bad in ("0", "two"):
         with pytest.raises(StgcnError, match="max_people"):
-            estimator.open({"max_people": bad})
+            estimator.open(PoseOpenRequest({"max_people": bad}))
 
 
 def _clip(output: Path) -> dict:

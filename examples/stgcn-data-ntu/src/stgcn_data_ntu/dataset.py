@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from torch.utils.data import Dataset as TorchDataset
 
 from stgcn.data import fit_clip, used_frames
 from stgcn.errors import StgcnError
+from stgcn.records import BuildRequest, SampleRequest
 from stgcn_data_ntu.benchmarks import Benchmark
 from stgcn_data_ntu.classes import NUM_CLASS
 from stgcn_data_ntu.label_file import read_label_file
@@ -135,17 +135,12 @@ def converted_folder(data_path: Path, benchmark: Benchmark) -> Path | None:
     return None
 
 
-def build(
-    benchmark: Benchmark,
-    split: str,
-    data_path: Path | None,
-    options: Mapping[str, Any],
-    training: bool | None = None,
-) -> TorchDataset:
-    """One split of one benchmark, sampled at random where it is ``training`` (by
-    default: the train split)."""
-    settings = parse_options(options)
-    train = split == "train" if training is None else training
+def build(benchmark: Benchmark, request: BuildRequest) -> TorchDataset:
+    """One split of one benchmark (the record binds ``benchmark``), sampled at random
+    where the request is for ``training``."""
+    split, data_path = request.split, request.data_path
+    settings = parse_options(request.options)
+    train = request.training
     if data_path is None:
         raise StgcnError(f"ntu-{benchmark.name} needs --data-path")
     if not data_path.is_dir():
@@ -165,3 +160,9 @@ def build(
         settings,
         train,
     )
+
+
+def read_sample(request: SampleRequest) -> np.ndarray:
+    """One raw ``.skeleton`` file for ``stgcn predict``, read to the model's
+    ``max_frames`` as its training clips were."""
+    return read_skeleton_file(request.path, parse_options(request.options).max_frames)

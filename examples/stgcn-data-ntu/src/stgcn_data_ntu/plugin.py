@@ -22,7 +22,7 @@ from stgcn_data_ntu.benchmarks import BENCHMARKS, Benchmark
 from stgcn_data_ntu.classes import CLASS_NAMES, NUM_CLASS
 
 #: The stgcn plugin API versions this plugin is written for.
-STGCN_API = ">=1.4,<2"  # 1.1: Dataset.score_channel; 1.4: build's training flag
+STGCN_API = ">=2,<3"
 
 #: The published NTU RGB+D recipe: SGD, lr 0.1 dropping tenfold at epochs 10 and 50,
 #: 80 epochs, 64 samples a step, dropout 0.5.
@@ -55,9 +55,8 @@ def _record(benchmark: Benchmark) -> Dataset:
         description=f"NTU RGB+D 60, {benchmark.description}",
         class_names=CLASS_NAMES,
         recipe=REFERENCE_RECIPE,
-        read_sample=lazy("stgcn_data_ntu.skeleton_file:read_skeleton_file"),
+        read_sample=lazy("stgcn_data_ntu.dataset:read_sample"),
         presets={"reference": REFERENCE_RECIPE, "pyskl": PYSKL_RECIPE},
-        build_training=True,
     )
 
 

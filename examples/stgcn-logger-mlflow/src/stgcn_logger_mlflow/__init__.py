@@ -15,10 +15,10 @@ from typing import Any
 
 from stgcn.errors import StgcnError
 from stgcn.hookspecs import hookimpl
-from stgcn.records import Logger
+from stgcn.records import Logger, LoggerContext
 
 __version__ = "0.1.0"
-STGCN_API = ">=1.2,<2"  # 1.2: stgcn_register_loggers
+STGCN_API = ">=2,<3"
 
 #: epoch metrics logged, under their metrics.jsonl names
 EPOCH_METRICS = (
@@ -86,8 +86,9 @@ class MlflowRun:
         self.client.set_terminated(self.run_id, "FAILED" if failed else "FINISHED")
 
 
-def create(work_dir: Path, config: Mapping[str, Any]) -> MlflowRun:
-    return MlflowRun(work_dir)
+def create(context: LoggerContext) -> MlflowRun:
+    """The run's MLflow client; the MLflow run itself starts with stgcn's."""
+    return MlflowRun(context.work_dir)
 
 
 @hookimpl

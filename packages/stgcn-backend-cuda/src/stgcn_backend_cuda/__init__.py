@@ -8,8 +8,8 @@ from stgcn.hookspecs import hookimpl
 from stgcn_backend_cuda.backend import CUDABackend
 from stgcn_backend_cuda.settings import CudaSettings
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
-STGCN_API = ">=1,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 __version__ = "0.1.0"
 __all__ = ["CUDABackend", "CudaSettings", "__version__"]

@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
-from stgcn.backends.precision import autocast_for
 from stgcn.errors import StgcnError
+from stgcn.plugins.backend import autocast_for
 from stgcn.records import Availability, BackendBase
 from stgcn_backend_cuda.availability import probe
 from stgcn_backend_cuda.graphs import graph_training_steps

@@ -30,8 +30,8 @@ from types import ModuleType
 
 import torch
 
-from stgcn.backends.precision import Precision
 from stgcn.errors import StgcnError, first_line
+from stgcn.plugins.backend import Precision
 from stgcn.records import Availability, BackendBase
 from stgcn_backend_npu.availability import NPUStatus, check_npu
 from stgcn_backend_npu.options import NPUOptions

@@ -9,8 +9,8 @@ from __future__ import annotations
 from stgcn.hookspecs import hookimpl
 from stgcn_backend_npu.backend import NPUBackend
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
-STGCN_API = ">=1,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 
 @hookimpl

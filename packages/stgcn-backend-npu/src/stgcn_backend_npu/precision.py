@@ -1,4 +1,4 @@
-"""The npu's precision part: the shared :class:`~stgcn.backends.precision.Precision` plus
+"""The npu's precision part: the shared :class:`~stgcn.plugins.backend.Precision` plus
 what Ascend chips need beside it.
 
 Saturation mode. Chips before the Ascend 910B1 (910A, 910 ProB, 310P) saturate on an
@@ -33,7 +33,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from stgcn.backends.precision import Precision
+from stgcn.plugins.backend import Precision
 
 #: torch_npu's float-status buffer: 8 float32 numbers, the first non-zero on an overflow
 STATUS_SIZE = 8

@@ -25,8 +25,8 @@ import torch.distributed as dist
 from stgcn_backend_npu.backend import NPUBackend, fp32_note
 from stgcn_backend_npu.probe import HANDED_DOWN
 
-from stgcn.backends.precision import Precision
 from stgcn.errors import StgcnError
+from stgcn.plugins.backend import Precision
 from stgcn.training.distributed import collective_timeout
 from stgcn.training.step import training_step
 
@@ -132,7 +132,7 @@ def test_bf16_is_refused_on_a_chip_without_it(monkeypatch: pytest.MonkeyPatch) -
 
 def test_setup_binds_the_local_rank_and_leaves_the_compile_mode(backend: NPUBackend) -> None:
     """Defect 5: torch_npu's own default for the chip stands unless jit_compile is given."""
-    backend.configure({})
+    backend = backend.for_run({})
     device = backend.setup(1)
     assert device == torch.device("npu", 1) and str(device) == "npu:1"
     assert [c for c in calls() if c[0] in ("set_compile_mode", "set_device")] == [("set_device", 1)]
@@ -143,7 +143,7 @@ def test_setup_binds_the_local_rank_and_leaves_the_compile_mode(backend: NPUBack
 
 @pytest.mark.parametrize("value", [True, False])
 def test_jit_compile_option_reaches_set_compile_mode(backend: NPUBackend, value: bool) -> None:
-    backend.configure({"jit_compile": str(value).lower()})
+    backend = backend.for_run({"jit_compile": str(value).lower()})
     backend.setup(0)
     assert ("set_compile_mode", value) in calls()
     assert torch.npu.is_jit_compile_false() is (not value)
@@ -167,7 +167,7 @@ def test_hccl_group_is_made_after_set_device_with_the_timeout_asked_for(
 ) -> None:
     """Defect 4: the stand-in reads the timeout as ProcessGroupHCCL does; stgcn's
     default of 30 minutes must come out as 30 minutes, without the plog warning."""
-    backend.configure({})
+    backend = backend.for_run({})
     backend.setup(1)
     store = dist.FileStore(str(tmp_path / "store"), 1)
     requested = timedelta(minutes=30)
@@ -283,7 +283,7 @@ def test_fp16_scaler_is_torch_npus_and_skips_an_overflowing_step(backend: NPUBac
     import torch_npu
 
     device = backend.setup(0)
-    backend.configure({})
+    backend = backend.for_run({})
     scaler = backend.grad_scaler("fp16")
     assert isinstance(scaler, torch_npu.npu.amp.GradScaler) and scaler._dynamic
     scaler = torch_npu.npu.amp.GradScaler(init_scale=64.0)
@@ -297,7 +297,7 @@ def test_fixed_scale_steps_through_an_overflow_as_apex_does(backend: NPUBackend)
     """apex at a static loss scale checks nothing: the step is taken with the non-finite
     gradients and the scale stays (apex/amp/scaler.py; torch_npu's dynamic=False)."""
     device = backend.setup(0)
-    backend.configure({"loss_scale": "64"})
+    backend = backend.for_run({"loss_scale": "64"})
     scaler = backend.grad_scaler("fp16")
     assert scaler._dynamic is False and scaler.get_scale() == 64.0
     _, after = step_with_inf_gradients(backend, scaler, device)
@@ -311,7 +311,7 @@ def test_resuming_a_fixed_scale_keeps_the_scale_asked_for_now(backend: NPUBacken
 
     backend.setup(0)
     earlier = torch_npu.npu.amp.GradScaler(init_scale=1024.0)
-    backend.configure({"loss_scale": "64"})
+    backend = backend.for_run({"loss_scale": "64"})
     scaler = backend.grad_scaler("fp16")
     scaler.load_state_dict(earlier.state_dict())
     assert (scaler.get_scale(), scaler._dynamic) == (64.0, False)
@@ -501,7 +501,7 @@ def test_scaler_state_needs_dynamic_and_the_backend_fills_it_for_torchs(
         torch_npu.npu.amp.GradScaler().load_state_dict(torchs)
     with pytest.raises(RuntimeError, match=r"^The source state dict is empty"):
         torch_npu.npu.amp.GradScaler().load_state_dict({})
-    backend.configure({})
+    backend = backend.for_run({})
     scaler = backend.grad_scaler("fp16")
     scaler.load_state_dict(torchs)
     assert (scaler.get_scale(), scaler._dynamic) == (512.0, True)
@@ -549,7 +549,7 @@ def test_fixed_scale_overflow_in_saturation_mode_is_flagged_on_the_device(
 ) -> None:
     """The loss stays finite on a saturating chip; the precision part's flag does not."""
     device = backend.setup(0)
-    backend.configure({"loss_scale": "64"})
+    backend = backend.for_run({"loss_scale": "64"})
     precision = Precision.for_backend(backend, "fp16")
     assert precision.scaler is not None and precision.scaler._dynamic is False
     model = tiny_model(device)
@@ -565,7 +565,7 @@ def test_fixed_scale_overflow_in_saturation_mode_is_flagged_on_the_device(
 
 def test_dynamic_scale_or_inf_nan_chips_need_no_flag(backend: NPUBackend) -> None:
     backend.setup(0)
-    backend.configure({"loss_scale": "64"})
+    backend = backend.for_run({"loss_scale": "64"})
     assert Precision.for_backend(backend, "fp16").step_overflowed() is None  # 910B3
 
 
@@ -574,7 +574,7 @@ def test_scaler_prints_are_said_once_on_stderr(
 ) -> None:
     """torch_npu's GradScaler prints each overflow on stdout (grad_scaler.py)."""
     device = backend.setup(0)
-    backend.configure({})
+    backend = backend.for_run({})
     precision = Precision.for_backend(backend, "fp16")
     precision.scaler._init_scale = 64.0
     model = tiny_model(device)

@@ -15,10 +15,6 @@ if TYPE_CHECKING:
     from stgcn.model.loading import load_model
     from stgcn.model.network import STGCN
 
-from stgcn.system import moved
-
-moved.install()
-
 __version__ = "0.1.0"
 __all__ = ["STGCN", "Graph", "Layout", "__version__", "load_model"]
 

@@ -17,7 +17,6 @@ import os
 os.environ.setdefault("TORCH_DEVICE_BACKEND_AUTOLOAD", "0")
 
 import sys
-from typing import Any
 
 import click
 
@@ -46,16 +45,6 @@ def build_cli() -> click.Group:
 
     register_commands(get_plugin_manager(), get_registry(), cli)
     return cli
-
-
-def __getattr__(name: str) -> Any:
-    """``stgcn.cli.convert``, the ``stgcn data convert`` group that plugins written before
-    :func:`stgcn.commands.group` extend (``from stgcn.cli import convert``)."""
-    if name == "convert":
-        from stgcn.commands import group
-
-        return group(cli, "data", "convert")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _fail(message: str, code: int = 1) -> None:

@@ -23,21 +23,27 @@ from stgcn.plugins.kinds import LOGGERS as LOGGERS
 from stgcn.plugins.kinds import POSE_ESTIMATORS as POSE_ESTIMATORS
 from stgcn.plugins.records import Accelerator as Accelerator
 from stgcn.plugins.records import AugmentBatch as AugmentBatch
+from stgcn.plugins.records import AugmentRequest as AugmentRequest
 from stgcn.plugins.records import Availability as Availability
 from stgcn.plugins.records import Backend as Backend
 from stgcn.plugins.records import BuildDataset as BuildDataset
+from stgcn.plugins.records import BuildRequest as BuildRequest
 from stgcn.plugins.records import DataFacts as DataFacts
 from stgcn.plugins.records import Dataset as Dataset
 from stgcn.plugins.records import Describe as Describe
+from stgcn.plugins.records import DescribeRequest as DescribeRequest
 from stgcn.plugins.records import Exporter as Exporter
 from stgcn.plugins.records import Logger as Logger
 from stgcn.plugins.records import LoggerContext as LoggerContext
+from stgcn.plugins.records import NamedClipRequest as NamedClipRequest
 from stgcn.plugins.records import PoseEstimator as PoseEstimator
 from stgcn.plugins.records import PoseModel as PoseModel
+from stgcn.plugins.records import PoseOpenRequest as PoseOpenRequest
 from stgcn.plugins.records import ReadNamedClip as ReadNamedClip
 from stgcn.plugins.records import ReadSample as ReadSample
 from stgcn.plugins.records import RunBackend as RunBackend
 from stgcn.plugins.records import RunLogger as RunLogger
+from stgcn.plugins.records import SampleRequest as SampleRequest
 
 if TYPE_CHECKING:
     from stgcn.plugins.backend import BackendBase as BackendBase
@@ -46,17 +52,23 @@ if TYPE_CHECKING:
 _PARTS = (
     "Accelerator",
     "AugmentBatch",
+    "AugmentRequest",
     "Availability",
     "BackendBase",
     "BuildDataset",
+    "BuildRequest",
     "DataFacts",
     "Describe",
+    "DescribeRequest",
     "LoggerContext",
+    "NamedClipRequest",
     "PoseModel",
+    "PoseOpenRequest",
     "ReadNamedClip",
     "ReadSample",
     "RunBackend",
     "RunLogger",
+    "SampleRequest",
     "lazy",
 )
 #: the names imported on first use, from the module that holds each

@@ -35,6 +35,7 @@ from typing import Any
 import torch
 
 from stgcn.errors import StgcnError
+from stgcn.records import AugmentRequest
 from stgcn_data_kinetics.augment import ANGLES_DEGREES, SCALES, SHIFTS
 from stgcn_data_kinetics.options import parse_options
 
@@ -163,10 +164,11 @@ def random_move(data: torch.Tensor, generator: torch.Generator | None = None) ->
     return apply_moves(data, draw_moves(data.shape[0], generator))
 
 
-def augment_batch(data: torch.Tensor, options: Mapping[str, Any]) -> torch.Tensor:
-    """The training augmentation of ``options`` on a batch built with :data:`PER_CLIP_OFF`:
-    window (or padding), then move, as the per-clip path orders them."""
-    settings, _ = parse_options(options)
+def augment_batch(request: AugmentRequest) -> torch.Tensor:
+    """The training augmentation of the request's options on a batch built with
+    :data:`PER_CLIP_OFF`: window (or padding), then move, as the per-clip path orders them."""
+    data = request.batch
+    settings, _ = parse_options(request.options)
     if settings.random_shift:
         raise StgcnError("kinetics: random_shift has no batched form; keep it per clip")
     generator = batch_generator()

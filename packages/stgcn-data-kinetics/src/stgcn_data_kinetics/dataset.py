@@ -1,4 +1,4 @@
-"""``build`` and ``read_sample`` of the kinetics dataset record.
+"""``build``, ``read_sample`` and ``read_named_clip`` of the kinetics dataset record.
 
 ``--data-path`` is either a folder of converted arrays (``train_data.npy``,
 ``train_label.pkl``, ``val_data.npy``, ``val_label.pkl``) or a release tree
@@ -8,13 +8,12 @@ release tree's names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from stgcn.errors import StgcnError, first_line
+from stgcn.records import BuildRequest, NamedClipRequest, SampleRequest
 from stgcn_data_kinetics.arrays import open_converted_split
 from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
 from stgcn_data_kinetics.clip import CHANNELS, NUM_JOINT, ClipError, read_clip
@@ -24,18 +23,17 @@ from stgcn_data_kinetics.release import SPLITS, is_release_tree, read_release_sp
 from stgcn_data_kinetics.release_clips import ReleaseClips
 
 
-def build(
-    split: str, data_path: Path | None, options: Mapping[str, Any], training: bool | None = None
-) -> KineticsClips:
+def build(request: BuildRequest) -> KineticsClips:
     """One split of Kinetics-skeleton, from converted arrays or a release tree; random
-    windows and moves only where it is ``training`` (by default: the train split)."""
+    windows and moves only where the request is for ``training``."""
+    split, data_path = request.split, request.data_path
     if split not in SPLITS:
         raise StgcnError(f"kinetics dataset: unknown split {split!r}; splits: train, val")
     if data_path is None:
         raise StgcnError("dataset 'kinetics' needs --data-path")
-    settings, given = parse_options(options)
+    settings, given = parse_options(request.options)
     data_path = Path(data_path)
-    train = split == "train" if training is None else training
+    train = request.training
     if is_release_tree(data_path):
         release = read_release_split(data_path, split)
         if not release.names:
@@ -55,10 +53,10 @@ def build(
     return KineticsClips(source, labels, settings, train, CLASS_NAMES, names)
 
 
-def read_sample(path: Path) -> np.ndarray:
+def read_sample(request: SampleRequest) -> np.ndarray:
     """One clip for prediction: a release ``.json`` clip (converted with the reference
     defaults: 300 frames, 2 persons) or a ``.npy`` sample float ``(3, T, 18, M)``."""
-    path = Path(path)
+    path = Path(request.path)
     if not path.is_file():
         raise StgcnError(f"{path} not found")
     if path.suffix == ".json":
@@ -93,18 +91,18 @@ def read_sample(path: Path) -> np.ndarray:
     raise StgcnError(f"{path}: a Kinetics sample is a release .json clip or a .npy array")
 
 
-def read_named_clip(path: Path, clip: str, options: Mapping[str, Any]) -> np.ndarray:
-    """The clip ``clip`` (its id in ``SPLIT_label.pkl``) of a converted split's
+def read_named_clip(request: NamedClipRequest) -> np.ndarray:
+    """The clip ``request.clip`` (its id in ``SPLIT_label.pkl``) of a converted split's
     ``SPLIT_data.npy`` (``stgcn predict --input val_data.npy#CLIP_ID``), as the split's
     evaluation reads it."""
-    path = Path(path)
+    path, clip = Path(request.path), request.clip
     split = path.name.removesuffix("_data.npy")
     if split not in SPLITS or split == path.name:
         raise StgcnError(
             f"{path.name}: a named clip is read from a converted folder's train_data.npy "
             "or val_data.npy"
         )
-    clips = build(split, path.parent, options, training=False)
+    clips = build(BuildRequest(split, path.parent, request.options, training=False))
     where = {name: index for index, name in enumerate(clips.sample_names)}
     if clip not in where:
         shown = ", ".join(clips.sample_names[:3])

@@ -1,9 +1,8 @@
 """The ``stgcn`` entry point of the ``kinetics-json`` dataset (your own classes in the
 Kinetics-skeleton format, as ``stgcn data extract`` writes them).
 
-A module of its own, apart from :mod:`stgcn_data_kinetics.plugin`, because it needs plugin
-API 1.2 (``Dataset.describe``): on an older core only this dataset is skipped, with its
-reason, and ``kinetics`` still loads.
+A module of its own, apart from :mod:`stgcn_data_kinetics.plugin`, so that a failure to
+load one of the two datasets leaves the other.
 """
 
 from __future__ import annotations
@@ -14,9 +13,8 @@ from typing import Any
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset, lazy
 
-#: written for the plugin API that has Dataset.describe and read_sample options (1.2)
-#: and build's training flag (1.4)
-STGCN_API = ">=1.4,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 #: A starting point for a few hundred clips of a few classes, not a published recipe:
 #: PyTorch's fan-in initialisation and a cosine schedule learn small sets faster than the
@@ -44,7 +42,6 @@ KINETICS_JSON = Dataset(
     recipe=SMALL_SET_RECIPE,
     read_sample=lazy("stgcn_data_kinetics.own_classes:read_sample"),
     describe=lazy("stgcn_data_kinetics.own_classes:describe"),
-    build_training=True,
 )
 
 

@@ -4,21 +4,19 @@ The tree is the release's (``kinetics_train/``, ``kinetics_val/``, one JSON clip
 video, and ``kinetics_{train,val}_label.json``), as ``stgcn data extract`` writes it
 from class folders of videos. Its classes are not Kinetics-400's: they are read from
 the two label files (``label_index`` -> ``label``), so the dataset registers
-``num_class=0`` and describes itself from the data (plugin API 1.2). Clips are read and
+``num_class=0`` and describes itself from the data (``Dataset.describe``). Clips are read and
 converted exactly as the ``kinetics`` dataset reads a release tree.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from stgcn.errors import StgcnError
-from stgcn.records import DataFacts
+from stgcn.records import BuildRequest, DataFacts, DescribeRequest, SampleRequest
 from stgcn_data_kinetics.clip import ClipError, read_clip
 from stgcn_data_kinetics.clips import KineticsClips
 from stgcn_data_kinetics.options import parse_options
@@ -66,20 +64,20 @@ def class_names(root: Path) -> list[str]:
     return [names.get(index, f"class {index}") for index in range(max(names) + 1)]
 
 
-def describe(data_path: Path | None, options: Mapping[str, Any]) -> DataFacts:
+def describe(request: DescribeRequest) -> DataFacts:
     """Classes from the label files; the layout is the release's (openpose, 18 joints)."""
-    parse_options(options)
-    names = class_names(_tree(data_path))
+    parse_options(request.options)
+    names = class_names(_tree(request.data_path))
     return DataFacts(num_class=len(names), class_names=names, layout="openpose")
 
 
-def build(
-    split: str, data_path: Path | None, options: Mapping[str, Any], training: bool | None = None
-) -> KineticsClips:
+def build(request: BuildRequest) -> KineticsClips:
+    """One split of the tree's clips; random windows and moves only for ``training``."""
+    split = request.split
     if split not in SPLITS:
         raise StgcnError(f"kinetics-json dataset: unknown split {split!r}; splits: train, val")
-    root = _tree(data_path)
-    settings, _ = parse_options(options)
+    root = _tree(request.data_path)
+    settings, _ = parse_options(request.options)
     names = class_names(root)
     release = read_release_split(root, split, len(names))
     if not release.names:
@@ -88,15 +86,14 @@ def build(
         release.paths, release.labels, settings.clip_shape, str(root / f"kinetics_{split}")
     )
     labels = np.array(release.labels, dtype=np.int64)
-    train = split == "train" if training is None else training
-    return KineticsClips(source, labels, settings, train, names, release.names)
+    return KineticsClips(source, labels, settings, request.training, names, release.names)
 
 
-def read_sample(path: Path, options: Mapping[str, Any]) -> np.ndarray:
+def read_sample(request: SampleRequest) -> np.ndarray:
     """One JSON clip (a ``stgcn predict --save-skeleton`` file, say), read with the
     model's ``max_frame`` and ``num_person_in``."""
-    settings, _ = parse_options(options)
-    path = Path(path)
+    settings, _ = parse_options(request.options)
+    path = Path(request.path)
     if not path.is_file():
         raise StgcnError(f"{path} not found")
     if path.suffix.lower() != ".json":

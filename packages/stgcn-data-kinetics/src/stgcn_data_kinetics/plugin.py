@@ -15,9 +15,8 @@ from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset, lazy
 from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
-#: 1.4: build's training flag and read_named_clip
-STGCN_API = ">=1.4,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 #: The reference Kinetics recipe: SGD with Nesterov momentum 0.9, weight decay 1e-4,
 #: lr 0.1 dropping tenfold at epochs 20, 30, 40 and 50, 50 epochs, 256 clips a step
@@ -50,7 +49,6 @@ KINETICS = Dataset(
     recipe=REFERENCE_RECIPE,
     read_sample=lazy("stgcn_data_kinetics.dataset:read_sample"),
     read_named_clip=lazy("stgcn_data_kinetics.dataset:read_named_clip"),
-    build_training=True,
     augment_batch=lazy("stgcn_data_kinetics.batch_augment:augment_batch"),
     batch_augment_options={"random_choose": False, "random_move": False},
     presets={"reference": REFERENCE_RECIPE},

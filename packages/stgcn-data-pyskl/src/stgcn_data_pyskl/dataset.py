@@ -20,7 +20,13 @@ from torch.utils.data import Dataset as TorchDataset
 from stgcn.data import fit_clip
 from stgcn.errors import StgcnError
 from stgcn.model.graph import LAYOUTS, Layout, get_layout
-from stgcn.records import DataFacts
+from stgcn.records import (
+    BuildRequest,
+    DataFacts,
+    DescribeRequest,
+    NamedClipRequest,
+    SampleRequest,
+)
 from stgcn_data_pyskl.annotations import PERSONS, Annotations, load
 from stgcn_data_pyskl.options import PysklOptions, parse_options
 
@@ -86,10 +92,10 @@ def class_names(annotations: Annotations, options: PysklOptions) -> list[str]:
     return names
 
 
-def describe(data_path: Path | None, options: Mapping[str, Any]) -> DataFacts:
+def describe(request: DescribeRequest) -> DataFacts:
     """Classes, layout and channels from the file (``Dataset.describe``)."""
-    parsed = parse_options(options)
-    annotations = load(_annotation_path(data_path))
+    parsed = parse_options(request.options)
+    annotations = load(_annotation_path(request.data_path))
     names = class_names(annotations, parsed)
     return DataFacts(
         num_class=len(names),
@@ -146,34 +152,34 @@ class PysklSplit(TorchDataset):
         return torch.from_numpy(np.ascontiguousarray(sample)), int(self.annotations.labels[item])
 
 
-def build(
-    split: str, data_path: Path | None, options: Mapping[str, Any], training: bool | None = None
-) -> PysklSplit:
+def build(request: BuildRequest) -> PysklSplit:
     """``split`` "train" or "val" of the file at ``data_path``, by the options' names;
     sampled at random only where it is ``training`` (``stgcn eval --split train`` reads
     the training clips as validation clips are read)."""
-    parsed = parse_options(options)
-    annotations = load(_annotation_path(data_path))
+    parsed = parse_options(request.options)
+    annotations = load(_annotation_path(request.data_path))
     layout_of(annotations, parsed)
     train, val = parsed.split_names(list(annotations.splits))
-    training = split == "train" if training is None else training
-    return PysklSplit(annotations.path, train if split == "train" else val, options, training)
+    names = train if request.split == "train" else val
+    return PysklSplit(annotations.path, names, request.options, request.training)
 
 
-def read_sample(path: Path, options: Mapping[str, Any]) -> np.ndarray:
+def read_sample(request: SampleRequest) -> np.ndarray:
     """One clip for ``stgcn predict``: a file of one annotation (a dict, or a PYSKL file
     whose ``annotations`` list has one), sampled as validation samples are."""
     from stgcn_data_pyskl.annotations import read_single
 
-    parsed = parse_options(options)
-    clip = read_single(Path(path))
+    parsed = parse_options(request.options)
+    clip = read_single(Path(request.path))
     return sample_frames(clip, parsed, 1, test=True)[0]
 
 
-def read_named_clip(path: Path, clip: str, options: Mapping[str, Any]) -> np.ndarray:
-    """The clip whose ``frame_dir`` is ``clip`` in the annotation file at ``path``
-    (``stgcn predict --input FILE.pkl#FRAME_DIR``), sampled as validation samples are."""
-    annotations = load(Path(path))
+def read_named_clip(request: NamedClipRequest) -> np.ndarray:
+    """The clip whose ``frame_dir`` is ``request.clip`` in the annotation file at
+    ``request.path`` (``stgcn predict --input FILE.pkl#FRAME_DIR``), sampled as
+    validation samples are."""
+    path, clip, options = Path(request.path), request.clip, request.options
+    annotations = load(path)
     where = {name: index for index, name in enumerate(annotations.names)}
     if clip not in where:
         shown = ", ".join(annotations.names[:3])

@@ -16,9 +16,8 @@ from stgcn.data.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset, lazy
 
-#: written for the plugin API that has Dataset.describe, read_sample options (1.2), and
-#: build's training flag and read_named_clip (1.4)
-STGCN_API = ">=1.4,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 #: PYSKL's ST-GCN recipe, the default here (stgcn.data.recipes)
 PYSKL_RECIPE: Mapping[str, Any] = dict(PYSKL_STGCN)
@@ -54,7 +53,6 @@ PYSKL = Dataset(
     read_sample=lazy("stgcn_data_pyskl.dataset:read_sample"),
     read_named_clip=lazy("stgcn_data_pyskl.dataset:read_named_clip"),
     describe=lazy("stgcn_data_pyskl.dataset:describe"),
-    build_training=True,
 )
 
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Exporter
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
-STGCN_API = ">=1,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 if TYPE_CHECKING:
     import click

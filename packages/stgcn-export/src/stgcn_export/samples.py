@@ -91,6 +91,7 @@ def _read_named(
     """Clip ``clip`` of the file at ``path``, by the dataset's ``read_named_clip``."""
     from stgcn.data.facts import plugin_call
     from stgcn.data.streams import split_options
+    from stgcn.records import NamedClipRequest
 
     if dataset is None:
         which = (
@@ -105,8 +106,8 @@ def _read_named(
             f"({path.name}#{clip}); give a file of one clip"
         )
     what = f"read_named_clip({path.name!r}, {clip!r})"
-    own = split_options(options)[1]
-    return np.asarray(plugin_call(dataset, what, dataset.read_named_clip, path, clip, own))
+    request = NamedClipRequest(path=path, clip=clip, options=split_options(options)[1])
+    return np.asarray(plugin_call(dataset, what, dataset.read_named_clip, request))
 
 
 def _read_npy(path: Path) -> np.ndarray:

@@ -24,7 +24,7 @@ def predict_stream(
     from stgcn.pose.inputs import check_estimator, estimator_options_for
     from stgcn.pose.skeletons import PoseSequence
     from stgcn.pose.video import native_stderr_aside
-    from stgcn.records import POSE_ESTIMATORS
+    from stgcn.records import POSE_ESTIMATORS, PoseOpenRequest
     from stgcn_export.streaming import FrameReader, StreamRun, StreamSettings, describe_summary
 
     layout, persons, window, stride = window_plan(classifier, request)
@@ -48,9 +48,8 @@ def predict_stream(
     edges = [e for e in get_layout(layout).edges if e[0] != e[1]]
     with native_stderr_aside():
         reader = FrameReader(request.source, realtime)
-        model = estimator.open(
-            estimator_options_for(estimator, request.estimator_options, max_people)
-        )
+        chosen = estimator_options_for(estimator, request.estimator_options, max_people)
+        model = estimator.open(PoseOpenRequest(options=chosen))
         try:
 
             def pose(image):  # type: ignore[no-untyped-def]

@@ -6,20 +6,21 @@ is opened, in :mod:`stgcn_pose_mediapipe.model`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from stgcn.hookspecs import hookimpl
-from stgcn.records import PoseEstimator, PoseModel
+from stgcn.records import PoseEstimator, PoseModel, PoseOpenRequest
 from stgcn_pose_mediapipe.landmarks import LANDMARKS, LAYOUTS
 
-#: written for the plugin API that has stgcn_register_pose_estimators
-STGCN_API = ">=1.3,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 
-def open_model(options: Mapping[str, str]) -> PoseModel:
+def open_model(request: PoseOpenRequest) -> PoseModel:
+    """MediaPipe's model for one video, with the request's ``--estimator-option`` pairs."""
     from stgcn_pose_mediapipe.model import open_pose
 
-    return open_pose(options)
+    return open_pose(request.options)
 
 
 MEDIAPIPE = PoseEstimator(

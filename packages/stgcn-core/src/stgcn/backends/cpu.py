@@ -31,8 +31,8 @@ from stgcn.plugins.records import Backend
 from stgcn.plugins.settings import Settings, option, parse_bool
 from stgcn.system.allocator import keep_freed_memory
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
-STGCN_API = ">=1,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 
 def native_bf16() -> bool:

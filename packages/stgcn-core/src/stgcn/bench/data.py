@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader
 
 from stgcn.data.streams import build_split
 from stgcn.errors import StgcnError
-from stgcn.plugins.records import Backend, Dataset, RunBackend
+from stgcn.plugins.records import AugmentRequest, Backend, Dataset, RunBackend
 from stgcn.training.runtime import start_device
 
 
@@ -93,6 +93,10 @@ def bench_data(dataset: Dataset, backend: RunBackend, request: DataBenchRequest)
     if dataset.augment_batch is not None:
         off = {**options, **dataset.batch_augment_options}
         augment = dataset.augment_batch
-        rate = _rate(loader(off), batches, device, backend, lambda x: augment(x, options))
+
+        def on_device(x: torch.Tensor) -> torch.Tensor:
+            return augment(AugmentRequest(batch=x, options=options))
+
+        rate = _rate(loader(off), batches, device, backend, on_device)
         result["batched_samples_per_s"] = rate
     return result

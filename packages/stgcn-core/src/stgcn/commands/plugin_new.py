@@ -34,8 +34,8 @@ from stgcn.plugins.kinds import KINDS, Kind
 if TYPE_CHECKING:  # importlib.resources.abc is Python 3.11's; 3.10 has importlib.abc
     from importlib.abc import Traversable
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
-STGCN_API = ">=1,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 TEMPLATE_SUFFIX = ".tmpl"

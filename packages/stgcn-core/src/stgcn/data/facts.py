@@ -1,6 +1,6 @@
 """A dataset record as its data describes it, and as a checkpoint remembers it.
 
-``Dataset.describe`` (plugin API 1.2) gives the facts that only the data decides: the
+``Dataset.describe`` gives the facts that only the data decides: the
 classes of an annotation file, its joint count, whether it is 2D. The trainer asks once
 the data path and options are known and builds the model from the answer; the
 checkpoint stores the answer (``data_facts``), so ``stgcn eval``, ``predict`` and
@@ -13,17 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from stgcn.errors import StgcnError, first_line, plugin_code
 from stgcn.model.checkpoint import DATA_FACTS_KEY, Checkpoint
 from stgcn.model.graph import Layout, get_layout
-from stgcn.plugins.records import DataFacts, Dataset
+from stgcn.plugins.records import DataFacts, Dataset, DescribeRequest, SampleRequest
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from stgcn.plugins.records import ReadClip, ReadClipWithOptions
 
 #: the checkpoint key that holds :func:`facts_of` the run's dataset
 CHECKPOINT_KEY = DATA_FACTS_KEY
@@ -50,7 +48,8 @@ def describe(record: Dataset, data_path: Path | None, options: Mapping[str, Any]
     out)."""
     if record.describe is None:
         return record
-    facts = plugin_call(record, "describe", record.describe, data_path, dict(options))
+    request = DescribeRequest(data_path=data_path, options=dict(options))
+    facts = plugin_call(record, "describe", record.describe, request)
     if not isinstance(facts, DataFacts):
         raise StgcnError(
             f"dataset {record.name!r}: describe() returned {type(facts).__name__}, not DataFacts"
@@ -106,11 +105,8 @@ def from_checkpoint(record: Dataset, checkpoint: Checkpoint | None) -> Dataset:
 
 
 def read_sample(record: Dataset, path: Path, options: Mapping[str, Any]) -> np.ndarray:
-    """One clip read by the dataset's ``read_sample``, given ``options`` where it takes them."""
+    """One clip read by the dataset's ``read_sample``, as the model's data ``options`` say."""
     reader = record.read_sample
     if reader is None:
         raise StgcnError(f"dataset {record.name!r} cannot read clip files")
-    # which of the two call shapes this reader has is the record's declaration, not its type
-    if record.reads_sample_options():
-        return cast("ReadClipWithOptions", reader)(path, dict(options))
-    return cast("ReadClip", reader)(path)
+    return reader(SampleRequest(path=path, options=dict(options)))

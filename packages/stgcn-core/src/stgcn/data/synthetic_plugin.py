@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from stgcn.data import synthetic
 from stgcn.plugins.hookspecs import hookimpl
-from stgcn.plugins.records import Dataset
+from stgcn.plugins.records import BuildRequest, Dataset
 from stgcn.plugins.settings import Settings, option
 
-#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).
-STGCN_API = ">=1,<2"
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,14 @@ class SyntheticOptions(Settings):
 OPTIONS = tuple(SyntheticOptions.keys())
 
 
-def build(
-    split: str, data_path: Path | None, options: Mapping[str, Any]
-) -> synthetic.SyntheticSkeletons:
-    values = SyntheticOptions.parse(options)
-    size = values.train_size if split == "train" else values.val_size
-    return synthetic.SyntheticSkeletons(split, size=size, seed=values.seed, frames=values.frames)
+def build(request: BuildRequest) -> synthetic.SyntheticSkeletons:
+    """One split of generated clips; the same clips whether trained on or not (the core
+    augments training clips itself)."""
+    values = SyntheticOptions.parse(request.options)
+    size = values.train_size if request.split == "train" else values.val_size
+    return synthetic.SyntheticSkeletons(
+        request.split, size=size, seed=values.seed, frames=values.frames
+    )
 
 
 SYNTHETIC = Dataset(

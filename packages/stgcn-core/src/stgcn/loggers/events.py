@@ -236,10 +236,7 @@ def _create(
     resume: ResumePoint | None,
     sent: SentEvents,
 ) -> Any:
-    """The record's ``create``, called as the record declares."""
-    record = plan.record
-    if not record.create_with_context:  # plugin API 1.3 and before
-        return record.create(work_dir, dict(config))
+    """The record's ``create``, given what it may know about the run."""
     context = LoggerContext(
         work_dir=work_dir,
         config=dict(config),
@@ -250,7 +247,7 @@ def _create(
         sent_through_step=sent.step,
         sent_through_epoch=sent.epoch,
     )
-    return record.create(context)
+    return plan.record.create(context)
 
 
 def _named(name: str, plugin: str) -> str:

@@ -14,7 +14,10 @@ from typing import Any
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.hookspecs import hookimpl
-from stgcn.plugins.records import Logger
+from stgcn.plugins.records import Logger, LoggerContext
+
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2,<3"
 
 #: epoch metrics and the tag each is written under
 EPOCH_TAGS = {
@@ -66,8 +69,9 @@ class TensorBoardRun:
         self.writer.close()
 
 
-def create(work_dir: Path, config: Mapping[str, Any]) -> TensorBoardRun:
-    return TensorBoardRun(Path(work_dir) / "tensorboard")
+def create(context: LoggerContext) -> TensorBoardRun:
+    """The run's writer, made (with its folder) only when the run starts."""
+    return TensorBoardRun(Path(context.work_dir) / "tensorboard")
 
 
 TENSORBOARD = Logger(

@@ -1,17 +1,15 @@
-"""What a backend may inherit, and the one compatibility layer for the backends that don't.
+"""What every backend inherits: :class:`BackendBase`, and the precision part it builds on.
 
 A run's backend (:class:`~stgcn.plugins.records.RunBackend`) is created per run from the
 registered record and the run's frozen ``--backend-option`` settings
 (:func:`backend_for_run`), so that two runs in one process, or a run and ``stgcn
 plugins``, never see each other's options. :class:`BackendBase` gives a backend that
-per-run creation and a default for every optional feature of the accelerator part;
-:class:`LegacyBackend` gives the same to a backend written against the older
-:class:`~stgcn.plugins.records.Backend` alone (plugin API 1.0 to 1.3), which configures
-itself in place: it is configured as a copy, and its missing features get the defaults.
+per-run creation and a default for every optional feature of the accelerator part, so
+the core calls every member directly and never asks a backend what it has (plugin API
+2.0: a backend is a :class:`BackendBase`).
 
 The dtype each mixed precision autocasts to lives here, beside the default ``autocast``
-that uses it, so that the precision names mean the same dtype on every device;
-:mod:`stgcn.backends.precision` re-exports it.
+that uses it, so that the precision names mean the same dtype on every device.
 """
 
 from __future__ import annotations
@@ -127,9 +125,8 @@ class BackendBase(Generic[SettingsT]):
     it has cached (an availability probe) carries over. ``device_type`` is what the
     default ``autocast`` and ``grad_scaler`` pass to torch ("cpu", "cuda", "npu").
 
-    Inheriting is a convenience, not a requirement: any object with the members of
-    :class:`~stgcn.plugins.records.RunBackend` and a ``configure`` works through
-    :class:`LegacyBackend`.
+    A backend must inherit it (plugin API 2.0): :func:`backend_for_run` refuses any
+    other object, so that the core can rely on every member being there.
     """
 
     name: str
@@ -161,10 +158,6 @@ class BackendBase(Generic[SettingsT]):
         run = copy.copy(self)
         run.settings = self.parse_settings(options)
         return run
-
-    def configure(self, options: Mapping[str, str]) -> None:
-        """The older API, changing this object in place; the core calls :meth:`for_run`."""
-        self.settings = self.parse_settings(options)
 
     def availability(self) -> Availability:
         return Availability(True)
@@ -206,110 +199,24 @@ class BackendBase(Generic[SettingsT]):
         return None
 
 
-class LegacyBackend:
-    """A backend written against the older :class:`~stgcn.plugins.records.Backend` only,
-    made a :class:`~stgcn.plugins.records.RunBackend`: the compatibility layer.
-
-    :meth:`for_run` configures a shallow copy of the registered object (the object itself
-    where it cannot be copied, as before), and this is the one place in the core that asks
-    a backend which optional members it has: ``pin_memory`` and ``collective_timeout``
-    (read the same way before they were declared), ``rng_state``/``set_rng_state`` and
-    ``precision_part``. What
-    it lacks gets :class:`BackendBase`'s default; anything else is read from the object.
-    """
-
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
-        self.pin_memory = bool(getattr(backend, "pin_memory", False))
-
-    @classmethod
-    def for_run(cls, record: Backend, options: Mapping[str, str]) -> LegacyBackend:
-        try:
-            run = copy.copy(record)
-        except Exception:  # an object that refuses copying is configured in place, as before
-            run = record
-        run.configure(dict(options))
-        return cls(run)
-
-    def __getattr__(self, name: str) -> Any:
-        # the plugin's own attributes, for its own code holding a run's backend
-        if name == "backend":
-            raise AttributeError(name)
-        return getattr(self.backend, name)
-
-    @property
-    def name(self) -> str:
-        return self.backend.name
-
-    @property
-    def description(self) -> str:
-        return self.backend.description
-
-    @property
-    def collective(self) -> str:
-        return self.backend.collective
-
-    @property
-    def precisions(self) -> tuple[str, ...]:
-        return tuple(self.backend.precisions)
-
-    def availability(self) -> Availability:
-        return self.backend.availability()
-
-    def device_count(self) -> int:
-        return self.backend.device_count()
-
-    def default_precision(self) -> str:
-        return self.backend.default_precision()
-
-    def configure(self, options: Mapping[str, str]) -> None:
-        self.backend.configure(options)
-
-    def setup(self, local_rank: int) -> torch.device:
-        return self.backend.setup(local_rank)
-
-    def autocast(self, precision: str) -> contextlib.AbstractContextManager[Any]:
-        return self.backend.autocast(precision)
-
-    def grad_scaler(self, precision: str) -> torch.amp.GradScaler | None:
-        return self.backend.grad_scaler(precision)
-
-    def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
-        return self.backend.prepare_model(model, precision)
-
-    def synchronize(self) -> None:
-        self.backend.synchronize()
-
-    def collective_timeout(self, requested: timedelta) -> timedelta:
-        translate = getattr(self.backend, "collective_timeout", None)
-        return translate(requested) if translate is not None else requested
-
-    def rng_state(self) -> torch.Tensor | None:
-        state = getattr(self.backend, "rng_state", None)
-        return state() if state is not None else None
-
-    def set_rng_state(self, state: torch.Tensor | None) -> None:
-        restore = getattr(self.backend, "set_rng_state", None)
-        if restore is not None:
-            restore(state)
-
-    def precision_part(self, precision: str) -> Precision | None:
-        own = getattr(self.backend, "precision_part", None)
-        return own(precision) if own is not None else None
-
-
 def backend_for_run(record: Backend, options: Mapping[str, str]) -> RunBackend:
-    """The run's backend from the registered ``record`` and its ``--backend-option`` pairs:
-    :meth:`BackendBase.for_run`, or :class:`LegacyBackend` for any other backend."""
-    if isinstance(record, BackendBase):
-        return cast(RunBackend, record.for_run(options))
-    return cast(RunBackend, LegacyBackend.for_run(record, options))
+    """The run's backend from the registered ``record`` and its ``--backend-option`` pairs
+    (:meth:`BackendBase.for_run`); a record that is no :class:`BackendBase` is refused in
+    one line."""
+    if not isinstance(record, BackendBase):
+        from stgcn.plugins.loading import MIGRATION_PAGE
+
+        raise StgcnError(
+            f"backend {record.name!r} ({type(record).__name__}) is not a "
+            "stgcn.records.BackendBase, which plugin API 2.0 requires of a backend; see "
+            f"{MIGRATION_PAGE}"
+        )
+    return cast(RunBackend, record.for_run(options))
 
 
 __all__ = [
     "AUTOCAST_DTYPES",
     "BackendBase",
-    "LegacyBackend",
     "NoSettings",
     "autocast_for",
     "backend_for_run",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from stgcn.errors import StgcnError, plugin_code
 from stgcn.plugins.backend import backend_for_run
@@ -59,19 +59,19 @@ def ready_backend(
             f"backend {name!r} cannot train in {precision}; "
             f"it supports {', '.join(backend.precisions)}"
         )
-    with backend_code(backend, "configure"):
+    with backend_code(backend, "for_run"):
         return backend_for_run(backend, dict(options)), precision
 
 
 @contextmanager
-def backend_code(backend: Any, place: str) -> Iterator[None]:
+def backend_code(backend: Backend, place: str) -> Iterator[None]:
     """A call into a backend plugin (``setup``, ``prepare_model``, ...), through
     :func:`stgcn.errors.plugin_code`: an exception other than StgcnError becomes one
     :class:`~stgcn.errors.PluginError` line naming the backend, the distribution that
     registered it and ``place``."""
     from stgcn.plugins import registry  # loaded by now: the backend came from it
 
-    name = str(getattr(backend, "name", "?"))
+    name = str(backend.name)
     owner = registry.loaded_owner_of(BACKENDS, name)
     with plugin_code(f"backend {name!r}", owner.distribution if owner is not None else "", place):
         yield

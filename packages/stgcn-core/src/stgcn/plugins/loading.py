@@ -13,9 +13,10 @@ point already loaded is not registered twice.
 
 The plugin API carries a version, ``API_VERSION``. A plugin module states the
 versions it was written for in ``STGCN_API`` (a PEP 440 specifier such as
-``">=1,<2"``); one that excludes this core is skipped with a one-line reason
-rather than failing later in the middle of a run. A module without ``STGCN_API``
-is taken as compatible, so plugins written before the version existed keep working.
+``">=2,<3"``); one that excludes this core is skipped with a one-line reason
+rather than failing later in the middle of a run, and one written for the previous
+major version is pointed to the migration page (``MIGRATION_PAGE``). A module without
+``STGCN_API`` is taken as compatible.
 
 The distribution's name and version come from its own metadata (``entry_point.dist``).
 """
@@ -57,7 +58,12 @@ BUILTIN_PLUGINS = (
 )
 #: The version of the hooks and records a plugin is written against. The major number
 #: changes when a plugin written for the previous one could break.
-API_VERSION = "1.4"
+API_VERSION = "2.0"
+#: Where a plugin author reads what changed from the previous major version.
+MIGRATION_PAGE = "docs/plugins.md#migrating-from-1x"
+#: The versions of the previous major API: a plugin whose range admits one of them was
+#: written for it, and is told where to read what changed.
+PREVIOUS_MAJOR = ("1.0", "1.1", "1.2", "1.3", "1.4")
 #: The module attribute where a plugin states the API versions it supports.
 API_ATTRIBUTE = "STGCN_API"
 
@@ -115,9 +121,14 @@ def api_incompatibility(module: ModuleType) -> str | None:
     try:
         supported = SpecifierSet(str(declared))
     except InvalidSpecifier:
-        return f"its {API_ATTRIBUTE} {declared!r} is not a version range such as '>=1,<2'"
+        return f"its {API_ATTRIBUTE} {declared!r} is not a version range such as '>=2,<3'"
     if Version(API_VERSION) in supported:
         return None
+    if any(Version(old) in supported for old in PREVIOUS_MAJOR):
+        return (
+            f"written for stgcn plugin API {declared}, this stgcn-core has {API_VERSION}; "
+            f"see {MIGRATION_PAGE}"
+        )
     return f"needs stgcn plugin API {declared}, this stgcn-core has {API_VERSION}"
 
 

@@ -42,8 +42,9 @@ class RunLogger(Protocol):
 
 @dataclass(frozen=True)
 class LoggerContext:
-    """What a logger is told about the run it records (plugin API 1.4): what
-    ``create`` gets from a :class:`Logger` declared with ``create_with_context=True``.
+    """What a logger is told about the run it records: what a :class:`Logger`'s
+    ``create`` gets (plugin API 2.0). New fields come with defaults, so a logger reading
+    the ones it knows keeps working.
 
     ``create`` must not write files: it runs before the work dir exists, and a logger
     that cannot start (a missing package) stops the run without leaving anything
@@ -80,24 +81,20 @@ class Logger:
     """Records runs somewhere (TensorBoard, an experiment tracker), chosen with
     ``stgcn run --logger NAME`` (``--logger NAME:KEY=VALUE`` for each option).
 
-    ``create(work_dir, config)`` returns a :class:`RunLogger` for one run (it may leave
-    out any of the methods: the events it lacks are not sent to it); raise
-    StgcnError there for what the user can fix (a missing package), before training
-    starts. It must not write files (see :class:`LoggerContext`). A record declared
-    with ``create_with_context=True`` (plugin API 1.4) has ``create(context)`` instead,
-    given a :class:`LoggerContext`: the run's facts, whether it resumes, and its
-    options parsed by ``settings``.
+    ``create(context)`` returns a :class:`RunLogger` for one run (it may leave out any
+    of the methods: the events it lacks are not sent to it), given a
+    :class:`LoggerContext`: the run's facts, whether it resumes, and its options parsed
+    by ``settings``. Raise StgcnError there for what the user can fix (a missing
+    package), before training starts. It must not write files (see
+    :class:`LoggerContext`).
     """
 
     name: str
     #: returns a :class:`RunLogger`, or an object with only some of its methods
-    create: Callable[..., RunLogger | object]
+    create: Callable[[LoggerContext], RunLogger | object]
     description: str = ""
-    #: whether ``create`` takes one :class:`LoggerContext` rather than
-    #: ``(work_dir, config)`` (plugin API 1.4)
-    create_with_context: bool = False
     #: the :class:`~stgcn.plugins.settings.Settings` family of the logger's
-    #: ``--logger NAME:KEY=VALUE`` options; None: it takes none (plugin API 1.4)
+    #: ``--logger NAME:KEY=VALUE`` options; None: it takes none
     settings: type[Settings] | None = None
     #: the steps between this logger's ``step`` events, where it wants its own interval
     #: rather than ``--log-every``; the user's ``--logger NAME:every=N`` wins over both

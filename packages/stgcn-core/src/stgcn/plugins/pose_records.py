@@ -32,16 +32,28 @@ class PoseModel(Protocol):
 
 
 @dataclass(frozen=True)
+class PoseOpenRequest:
+    """What ``PoseEstimator.open`` is asked for: a model for one video (plugin API 2.0).
+    New fields come with defaults, so an estimator reading the ones it knows keeps
+    working."""
+
+    #: the ``--estimator-option KEY=VALUE`` pairs as strings (the core's ``--max-people``
+    #: among them, under the record's ``people_option``)
+    options: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class PoseEstimator:
     """Turns video frames into skeletons (``stgcn predict --video``, ``stgcn data
-    extract``), plugin API 1.3.
+    extract``).
 
-    ``open(options)`` returns a :class:`PoseModel` for one video; ``options`` are the
-    ``--estimator-option KEY=VALUE`` pairs as strings (refuse an unknown key with
-    StgcnError). ``joints`` names the estimator's own joints, in the order
-    ``estimate`` returns them; ``layouts`` maps each stgcn layout it can feed
-    (``"openpose"``, ``"coco"``) to a :class:`stgcn.pose.JointMap` from those joints,
-    so that the core converts its output to whatever layout a model was trained on.
+    ``open(request)`` returns a :class:`PoseModel` for one video; ``request`` is a
+    :class:`PoseOpenRequest`, whose ``options`` are the ``--estimator-option KEY=VALUE``
+    pairs as strings (refuse an unknown key with StgcnError). ``joints`` names the
+    estimator's own joints, in the order ``estimate`` returns them; ``layouts`` maps
+    each stgcn layout it can feed (``"openpose"``, ``"coco"``) to a
+    :class:`stgcn.pose.JointMap` from those joints, so that the core converts its
+    output to whatever layout a model was trained on.
     ``max_persons`` is the most people ``estimate`` returns for one frame: 1 for a
     single-person estimator, None when it finds any number. ``people_option`` names the
     ``--estimator-option`` key (a whole number) that sets how many people it looks for;
@@ -51,7 +63,7 @@ class PoseEstimator:
     """
 
     name: str
-    open: Callable[[Mapping[str, str]], PoseModel]
+    open: Callable[[PoseOpenRequest], PoseModel]
     joints: Sequence[str]
     layouts: Mapping[str, Any]
     description: str = ""

@@ -1,8 +1,10 @@
 """What plugins provide: a backend, a dataset, an exporter, a logger, a pose estimator.
 
-Backends are Protocols (a plugin implements the methods on any object it likes, or
-subclasses :class:`stgcn.plugins.backend.BackendBase` for the defaults);
-datasets and exporters are small frozen records built with a function or two. The
+A backend is a :class:`stgcn.plugins.backend.BackendBase` subclass, whose members the
+Protocols here describe; datasets and exporters are small frozen records built with a
+function or two, and each function a plugin gives the core takes one frozen request
+object (plugin API 2.0), which may gain fields with defaults but never a second
+signature. The
 loggers' records are :mod:`stgcn.plugins.logger_records`, the pose estimators'
 :mod:`stgcn.plugins.pose_records`, both re-exported here.
 Nothing here imports a device library: a record must be cheap to create so that
@@ -16,10 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.logger_records import Logger as Logger
@@ -27,6 +26,7 @@ from stgcn.plugins.logger_records import LoggerContext as LoggerContext
 from stgcn.plugins.logger_records import RunLogger as RunLogger
 from stgcn.plugins.pose_records import PoseEstimator as PoseEstimator
 from stgcn.plugins.pose_records import PoseModel as PoseModel
+from stgcn.plugins.pose_records import PoseOpenRequest as PoseOpenRequest
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,9 +48,10 @@ class Availability:
 @runtime_checkable
 class Backend(Protocol):
     """A device family: where tensors live, which collective joins the cards, which
-    precisions run fast; what a plugin registers. A run gets its own backend made from
-    this record (:class:`RunBackend`), which adds the :class:`Accelerator`'s optional
-    features.
+    precisions run fast. A plugin registers a :class:`~stgcn.plugins.backend.BackendBase`
+    subclass, which has these members (and :class:`Accelerator`'s) with defaults; a run
+    gets its own backend made from that record with the run's ``--backend-option``
+    settings (:class:`RunBackend`, ``BackendBase.for_run``).
 
     ``availability`` and ``device_count`` must be cheap and must not import the
     device library when the plugin module loads: they run for ``stgcn plugins``.
@@ -68,14 +69,6 @@ class Backend(Protocol):
     def device_count(self) -> int: ...
 
     def default_precision(self) -> str: ...
-
-    def configure(self, options: Mapping[str, str]) -> None:
-        """Take the ``--backend-option KEY=VALUE`` pairs (``--compile`` arrives as
-        ``compile=true``) before ``setup``; refuse an unknown key with StgcnError. The core
-        calls it only on a copy made for one run (:class:`~stgcn.plugins.backend.
-        LegacyBackend`); a :class:`~stgcn.plugins.backend.BackendBase` is created per run
-        with ``for_run`` instead."""
-        ...
 
     def setup(self, local_rank: int) -> torch.device:
         """Bind this process to its device and return it."""
@@ -99,13 +92,13 @@ class Backend(Protocol):
 @runtime_checkable
 class Accelerator(Protocol):
     """The device part of a run's backend (the other part is its precision,
-    :class:`stgcn.backends.precision.Precision`): where the run computes and how its
+    :class:`stgcn.plugins.backend.Precision`): where the run computes and how its
     processes join.
 
-    The last four members are optional for a plugin: :class:`~stgcn.plugins.backend.
-    BackendBase` declares their defaults (no pinned memory, the requested timeout as it
-    is, no device generator), and the registry fills them in for a backend written
-    against the older :class:`Backend` alone, so the core reads them all directly.
+    :class:`~stgcn.plugins.backend.BackendBase` declares defaults for the last four (no
+    pinned memory, the requested timeout as it is, no device generator, the shared
+    precision part), so a plugin writes only what its device does differently and the
+    core reads them all directly.
     """
 
     name: str
@@ -157,29 +150,84 @@ class RunBackend(Backend, Accelerator, Protocol):
     :class:`Backend` and :class:`Accelerator`."""
 
 
-BuildDataset = Callable[[str, "Path | None", "Mapping[str, Any]"], "TorchDataset[Any]"]
-#: ``build(split, data_path, options, training=...)`` (plugin API 1.4), for a record
-#: declared with ``build_training=True``: ``training`` says whether the split is built to
-#: train on (random sampling, augmentation) or to evaluate (the same clips every time)
-BuildDatasetForPurpose = Callable[..., "TorchDataset[Any]"]
-#: ``read_sample(path)``: one clip file read into a float32 array
-ReadClip = Callable[["Path"], "np.ndarray"]
-#: ``read_sample(path, options)`` (plugin API 1.2): read as the model's data options say
-#: (see :meth:`Dataset.reads_sample_options`)
-ReadClipWithOptions = Callable[["Path", "Mapping[str, Any]"], "np.ndarray"]
-ReadSample = ReadClip | ReadClipWithOptions
-#: ``read_named_clip(path, clip, options)`` (plugin API 1.4): the clip named ``clip``
-#: inside the file at ``path`` that holds many (``stgcn predict --input FILE#CLIP``)
-ReadNamedClip = Callable[["Path", str, "Mapping[str, Any]"], "np.ndarray"]
-Describe = Callable[["Path | None", "Mapping[str, Any]"], "DataFacts"]
-AugmentBatch = Callable[["torch.Tensor", "Mapping[str, Any]"], "torch.Tensor"]
+@dataclass(frozen=True)
+class BuildRequest:
+    """What ``Dataset.build`` is asked for: one split of the data (plugin API 2.0).
+
+    New fields come with defaults, so a plugin reading the ones it knows keeps working.
+    """
+
+    #: "train" or "val"
+    split: str
+    #: the ``--data-path`` folder or file, checked to exist; None for a dataset that
+    #: needs none
+    data_path: Path | None
+    #: the dataset's own ``--data-option KEY=VALUE`` pairs (the core's taken out)
+    options: Mapping[str, Any]
+    #: whether the split is built to train on (random sampling, augmentation) or to
+    #: evaluate (the same clips every time): True only for the split the trainer trains
+    #: on, False for validation and for ``stgcn eval`` of either split
+    training: bool
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """What ``Dataset.read_sample`` is asked for: one clip file in the dataset's own
+    format (``stgcn predict --input FILE``), read as the model's data options say."""
+
+    path: Path
+    #: the data options the model was trained with (the core's taken out)
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class NamedClipRequest:
+    """What ``Dataset.read_named_clip`` is asked for: the clip named ``clip`` (one of the
+    dataset's ``sample_names``) inside the file at ``path`` that holds many
+    (``stgcn predict --input FILE#CLIP``)."""
+
+    path: Path
+    clip: str
+    #: the data options the model was trained with (the core's taken out)
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DescribeRequest:
+    """What ``Dataset.describe`` is asked for: the facts of the data at ``data_path``
+    read with ``options`` (the dataset's own data options)."""
+
+    data_path: Path | None
+    options: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class AugmentRequest:
+    """What ``Dataset.augment_batch`` is asked for: the training augmentation of one
+    collated batch ``(N, in_channels, T, V, num_person)`` on its device."""
+
+    batch: torch.Tensor
+    #: the run's ``--data-option`` pairs
+    options: Mapping[str, Any]
+
+
+#: ``build(request)``: a ``torch.utils.data.Dataset`` of one split
+BuildDataset = Callable[[BuildRequest], "TorchDataset[Any]"]
+#: ``read_sample(request)``: one clip file read into a float32 array
+ReadSample = Callable[[SampleRequest], "np.ndarray"]
+#: ``read_named_clip(request)``: one clip of a file that holds many
+ReadNamedClip = Callable[[NamedClipRequest], "np.ndarray"]
+#: ``describe(request)``: the facts the data decides
+Describe = Callable[[DescribeRequest], "DataFacts"]
+#: ``augment_batch(request)``: the augmented batch, same shape, same device
+AugmentBatch = Callable[[AugmentRequest], "torch.Tensor"]
 
 
 @dataclass(frozen=True)
 class DataFacts:
-    """What a dataset learns about itself from its data (plugin API 1.2).
+    """What a dataset learns about itself from its data.
 
-    ``Dataset.describe(data_path, options)`` returns one once the data path and the
+    ``Dataset.describe(request)`` returns one once the data path and the
     ``--data-option`` pairs are known; each field left None keeps the registered
     record's value. The trainer builds the model from the result and the checkpoint
     stores it, so evaluation, prediction and export need neither the plugin's
@@ -198,42 +246,41 @@ class DataFacts:
 class Dataset:
     """A skeleton dataset: its shape facts and a function that builds a split.
 
-    ``build(split, data_path, options)`` returns a ``torch.utils.data.Dataset`` whose
-    items are ``(float32 tensor (in_channels, T, V, num_person), int label)``, with
-    ``split`` "train" or "val". ``options`` carries ``--data-option KEY=VALUE`` pairs.
-    One declared with ``build_training=True`` (plugin API 1.4) also gets the keyword
-    ``training``: True only for the split the trainer trains on, False for validation and
-    for ``stgcn eval`` of either split, which must then give the same clips every time
-    (no random windows, no augmentation).
+    Each callback takes one frozen request object (plugin API 2.0), which may gain
+    fields with defaults but never loses one.
+
+    ``build(request)`` (:class:`BuildRequest`) returns a ``torch.utils.data.Dataset``
+    whose items are ``(float32 tensor (in_channels, T, V, num_person), int label)``.
+    ``request.training`` is True only for the split the trainer trains on; for
+    validation and ``stgcn eval`` of either split it is False, and the split must then
+    give the same clips every time (no random windows, no augmentation).
     ``recipe`` holds the training settings this data wants by default (epochs,
     batch_size, lr, steps, ...); command-line options still win.
-    ``read_sample(path)`` reads one clip in the dataset's own file format (a raw
-    JSON clip, say) into a float32 numpy array (in_channels, T, V, num_person), so
-    that ``stgcn predict`` can take files the user already has; one declared with
-    ``read_sample_options=True`` (or of a plugin whose ``STGCN_API`` starts at 1.2)
-    gets the model's data options as a second argument, so that the clip is read as
-    the model was trained on it.
-    ``read_named_clip(path, clip, options)`` (plugin API 1.4) reads one clip out of a
+    ``read_sample(request)`` (:class:`SampleRequest`) reads one clip in the dataset's
+    own file format (a raw JSON clip, say) into a float32 numpy array (in_channels, T,
+    V, num_person), as the model's data options say, so that ``stgcn predict`` can take
+    files the user already has.
+    ``read_named_clip(request)`` (:class:`NamedClipRequest`) reads one clip out of a
     file that holds many (an annotation pickle, a split's arrays), by the name the
     dataset gives it (its ``sample_names``): ``stgcn predict --input FILE#CLIP``.
-    ``describe(data_path, options)`` (plugin API 1.2) gives the facts the data itself
+    ``describe(request)`` (:class:`DescribeRequest`) gives the facts the data itself
     decides: classes, layout, channels, persons (:class:`DataFacts`). A dataset with
     one registers ``num_class=0`` when its classes are known only from its data.
     Validation items may carry a clip axis, ``(clips, in_channels, T, V, num_person)``:
     the evaluation averages the softmax scores over the clips.
     ``presets`` are named recipes (``stgcn run --preset NAME``), for example the
     published schedule beside a quicker default.
-    ``augment_batch(batch, options)``, where given, applies the training augmentation
-    to a whole collated batch on its device; a split built with ``options`` updated by
-    ``batch_augment_options`` leaves that augmentation to it (``stgcn bench
-    --with-data`` times both paths).
-    ``score_channel`` (plugin API 1.1) says whether the last channel is a detection
-    score; the core's bone and motion streams (``--data-option modality=``) need it.
+    ``augment_batch(request)`` (:class:`AugmentRequest`), where given, applies the
+    training augmentation to a whole collated batch on its device; a split built with
+    ``options`` updated by ``batch_augment_options`` leaves that augmentation to it
+    (``stgcn bench --with-data`` times both paths).
+    ``score_channel`` says whether the last channel is a detection score; the core's
+    bone and motion streams (``--data-option modality=``) need it.
     """
 
     name: str
     num_class: int
-    build: BuildDataset | BuildDatasetForPurpose
+    build: BuildDataset
     layout: str | Layout = "openpose"
     strategy: str = "spatial"
     in_channels: int = 3
@@ -250,42 +297,10 @@ class Dataset:
     #: coordinate (3D: x, y, z); bones and motion average it instead of subtracting
     score_channel: bool = True
     describe: Describe | None = None
-    #: whether ``read_sample`` takes the data options as a second argument; None leaves
-    #: it to the plugin's ``STGCN_API``: options when the range starts at 1.2 or later
-    read_sample_options: bool | None = None
     read_named_clip: ReadNamedClip | None = None
-    #: whether ``build`` takes the keyword ``training`` (plugin API 1.4); without it
-    #: ``build`` gets three arguments, as before, and ``stgcn eval`` draws its random
-    #: numbers from fixed seeds so that two evaluations agree
-    build_training: bool = False
-    #: the distribution that registered this record and the ``STGCN_API`` range its
-    #: module declares: the registry fills both in, a plugin leaves them out
+    #: the distribution that registered this record (named in a plugin's error line):
+    #: the registry fills it in, a plugin leaves it out
     plugin: str = field(default="", compare=False)
-    plugin_api: str = field(default="", compare=False)
-
-    def reads_sample_options(self) -> bool:
-        """Whether ``read_sample`` gets the options: as the record declares, else as its
-        plugin's declared API range says (a range admitting 1.0 or 1.1 means the path
-        alone, since ``read_sample`` took only the path before 1.2)."""
-        if self.read_sample_options is not None:
-            return self.read_sample_options
-        if not self.plugin_api:
-            return False
-        try:
-            supported = SpecifierSet(self.plugin_api)
-        except InvalidSpecifier:
-            return False
-        return not any(Version(old) in supported for old in ("1.0", "1.1"))
-
-    def build_for(
-        self, split: str, data_path: Path | None, options: Mapping[str, Any], training: bool
-    ) -> TorchDataset[Any]:
-        """``build`` called as the record declares: with ``training`` where it takes it."""
-        if self.build_training:
-            return cast(BuildDatasetForPurpose, self.build)(
-                split, data_path, options, training=training
-            )
-        return cast(BuildDataset, self.build)(split, data_path, options)
 
     def with_facts(self, facts: DataFacts) -> Dataset:
         """This record with the facts that ``facts`` sets (None keeps a field)."""

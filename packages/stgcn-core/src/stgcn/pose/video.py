@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stgcn.errors import StgcnError, first_line, plugin_code
+from stgcn.plugins.pose_records import PoseOpenRequest
 from stgcn.pose.skeletons import PoseSequence
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def estimate_video(
     what = f"pose estimator {estimator.name!r}"
     with native_stderr_aside():
         with plugin_code(what, estimator.plugin, "open"):
-            model = estimator.open(dict(options or {}))
+            model = estimator.open(PoseOpenRequest(options=dict(options or {})))
         try:
             for image in read_frames(path):
                 with plugin_code(what, estimator.plugin, f"estimate (frame {len(frames)})"):

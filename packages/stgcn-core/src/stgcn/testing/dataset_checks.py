@@ -18,7 +18,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Subset
 from stgcn.errors import StgcnError, first_line
 from stgcn.model.graph import get_layout
 from stgcn.plugins.kinds import DATASETS
-from stgcn.plugins.records import Dataset
+from stgcn.plugins.records import BuildRequest, Dataset
 from stgcn.plugins.registry import get_registry
 from stgcn.testing.samples import (
     ContractError,
@@ -105,7 +105,7 @@ def check_recipes(record: Dataset) -> None:
 def described(
     name: str, data_path: str | Path | None, options: Mapping[str, Any] | None
 ) -> Dataset:
-    """The registered record as its data describes it (``Dataset.describe``, API 1.2),
+    """The registered record as its data describes it (``Dataset.describe``),
     checked as the trainer checks it."""
     from stgcn.data.facts import describe
     from stgcn.data.streams import split_options
@@ -287,7 +287,7 @@ def check_bad_paths(name: str, options: Mapping[str, Any] | None = None) -> None
             ("an empty file", empty_file),
         ):
             try:
-                record.build("train", path, dict(options or {}))
+                record.build(BuildRequest("train", path, dict(options or {}), training=True))
             except StgcnError as error:
                 message = str(error).strip()
                 require(bool(message), name, f"{label}: the StgcnError has no message")

@@ -9,7 +9,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 
-from stgcn.plugins.records import Dataset
+from stgcn.plugins.records import BuildRequest, Dataset
 
 Item = tuple[torch.Tensor, int]
 
@@ -26,7 +26,8 @@ def require(condition: bool, dataset: str, message: str) -> None:
 def build_split(
     record: Dataset, split: str, data_path: Path | None, options: Mapping[str, Any] | None
 ) -> Any:
-    data = record.build(split, data_path, dict(options or {}))
+    request = BuildRequest(split, data_path, dict(options or {}), training=split == "train")
+    data = record.build(request)
     sized = isinstance(data, Sized)
     require(sized, record.name, f"build({split!r}) returned no sized dataset")
     require(len(cast(Sized, data)) > 0, record.name, f"build({split!r}) returned an empty split")

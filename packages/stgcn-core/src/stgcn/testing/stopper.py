@@ -1,8 +1,8 @@
 """A run logger for tests of stopping and resuming: at a chosen step it sends a signal to
 its own process or to the one that started it, as a scheduler preempting a job would.
 
-A test's plugin registers it (``register(Logger(name="stopper", create=lambda work_dir,
-config: Stopper()))``) and sets ``STGCN_TEST_STOP=STEP:SIGNAL:TARGET`` for the run,
+A test's plugin registers it (``register(Logger(name="stopper", create=lambda context:
+Stopper()))``) and sets ``STGCN_TEST_STOP=STEP:SIGNAL:TARGET`` for the run,
 ``TARGET`` being ``self`` or ``parent`` (``3:SIGTERM:self`` by rank 0 at step 3, say).
 """
 

@@ -164,9 +164,9 @@ EVAL_SEED = 0
 @contextlib.contextmanager
 def fixed_draws(seed: int = EVAL_SEED) -> Iterator[None]:
     """The host's generators (Python, numpy, torch) seeded with ``seed`` inside, restored
-    after: a dataset written before plugin API 1.4 cannot be told that ``stgcn eval
-    --split train`` is no training, and may still sample at random; this makes two
-    evaluations of one checkpoint agree all the same."""
+    after: a dataset told that ``stgcn eval --split train`` is no training may still
+    draw random numbers (a careless one, or one whose evaluation sampling is seeded from
+    the host's generators); this makes two evaluations of one checkpoint agree."""
     saved = ckpt.rng_state()
     random.seed(seed)
     np.random.seed(seed)
@@ -243,7 +243,7 @@ def evaluate_checkpoint(request: EvalRequest) -> EvalResult:
     keep = save_scores is not None or request.keep_scores
     with fixed_draws():
         # never a training split here: the dataset gives its evaluation clips (its plugin
-        # is told so where it declares build_training), and the core does not augment them
+        # is told so, training=False), and the core does not augment them
         split_set, _ = build_split(chosen, split, folder, data_options, training=False)
         # pinned where the backend asks, as the trainer's loaders are: evaluate()'s
         # non_blocking copies from unpinned memory would each wait for the device

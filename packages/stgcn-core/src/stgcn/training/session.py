@@ -29,7 +29,7 @@ from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.network import STGCN
 from stgcn.plugins.backend_choice import backend_code
 from stgcn.plugins.kinds import DATASETS
-from stgcn.plugins.records import AugmentBatch, Dataset, RunBackend
+from stgcn.plugins.records import AugmentBatch, AugmentRequest, Dataset, RunBackend
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import World
@@ -213,7 +213,7 @@ class TrainingData:
         converted to the modality."""
         x, y = (part.to(device, non_blocking=True) for part in batch)
         if self.augment is not None:
-            x = self.augment(x, options)
+            x = self.augment(AugmentRequest(batch=x, options=options))
         if self.modality_transform is not None:
             x = self.modality_transform(x)
         return x, y

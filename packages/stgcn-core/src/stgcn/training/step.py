@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from stgcn.backends.precision import Precision
+from stgcn.plugins.backend import Precision
 
 
 def training_step(

@@ -17,7 +17,7 @@ from stgcn.data.streams.augment import Augmentation
 from stgcn.data.streams.modality import MODALITIES, apply_modality, parents
 from stgcn.errors import StgcnError, plugin_code
 from stgcn.model.graph import get_layout
-from stgcn.plugins.records import Dataset
+from stgcn.plugins.records import BuildRequest, Dataset
 
 OPTION = "modality"
 #: options the core takes before the dataset sees the rest
@@ -124,17 +124,17 @@ def build_split(
     """``dataset.build`` without the core's options; training clips augmented here, and
     clips converted to the stream here unless the caller converts whole batches on its
     device (``on_device``). ``training`` (by default: the split is "train") says whether
-    the split is trained on: only then does the core augment its clips, and a dataset
-    that declares ``build_training`` is told so, to sample at random or not."""
+    the split is trained on: only then does the core augment its clips, and the dataset
+    is told so (:attr:`~stgcn.plugins.records.BuildRequest.training`), to sample at
+    random or not."""
     training = split == "train" if training is None else training
     modality, rest = split_options(options)
     stream = Stream.of(dataset, modality)
     augment = Augmentation.from_options(
         dict(options or {}), dataset.in_channels, bool(dataset.score_channel)
     )
-    purpose = f", training={training}" if dataset.build_training else ""
-    place = f"build({split!r}{purpose})"
-    samples = plugin_call(dataset, place, dataset.build_for, split, data_path, rest, training)
+    request = BuildRequest(split=split, data_path=data_path, options=rest, training=training)
+    samples = plugin_call(dataset, f"build({split!r})", dataset.build, request)
     built = PluginSamples(samples, dataset)
     per_clip = None if stream.identity or on_device else stream
     wanted = augment if training and augment.active else None
