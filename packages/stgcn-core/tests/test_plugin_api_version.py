@@ -106,7 +106,7 @@ def test_a_plugin_written_for_api_1_is_refused_in_one_line_naming_the_migration(
 ) -> None:
     _plugin(site, "fake_old", "STGCN_API = '>=1.4,<2'")
     registry = plugins.get_registry()
-    assert "old" not in registry.datasets
+    assert "old" not in registry.table(DATASETS)
     assert capsys.readouterr().err.strip().splitlines() == [
         "stgcn: warning: plugin 'fake_old' (stgcn-old) skipped: written for stgcn plugin "
         f"API >=1.4,<2, {MIGRATE}"
