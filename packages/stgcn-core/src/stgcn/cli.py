@@ -40,11 +40,15 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 
 
 def build_cli() -> click.Group:
-    """The root group with every plugin's commands added (the built-ins among them)."""
+    """The root group with every plugin's commands added (the built-ins among them),
+    then ``stgcn export NAME`` for each registered exporter."""
+    from stgcn.commands.export import wire_exporters
     from stgcn.plugins.command_hooks import register_commands
     from stgcn.plugins.registry import get_plugin_manager, get_registry
 
-    register_commands(get_plugin_manager(), get_registry(), cli)
+    registry = get_registry()
+    register_commands(get_plugin_manager(), registry, cli)
+    wire_exporters(cli, registry)
     return cli
 
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from stgcn.errors import StgcnError
+from stgcn.model.graph import STRATEGIES
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -111,3 +112,30 @@ def frame_size_for(kind: str, text: str | None) -> tuple[int, int] | None:
     from stgcn.pose.readers import parse_frame_size
 
     return parse_frame_size(text, f"--{kind}")
+
+
+def bare_model_params() -> list[click.Option]:
+    """--layout, --strategy, --num-class: for a bare state_dict that cannot tell them
+    (:func:`stgcn.commands.model_source.load_checkpoint_model` takes them)."""
+    return [
+        click.Option(
+            ["--layout"],
+            help="For a bare state_dict: openpose, ntu-rgb+d, ntu_edge, coco, or a .json "
+            "file {num_node, edges, center}. Default: inferred.",
+        ),
+        click.Option(
+            ["--strategy"],
+            type=click.Choice(STRATEGIES),
+            help="For a bare state_dict. Default: inferred.",
+        ),
+        click.Option(
+            ["--num-class"], type=int, help="For a bare state_dict: check the class count."
+        ),
+    ]
+
+
+def bare_model_options(command: click.Command) -> click.Command:
+    """A command with :func:`bare_model_params` as its last options (applied above
+    ``@click.command()``)."""
+    command.params.extend(bare_model_params())
+    return command

@@ -105,10 +105,26 @@ def option(
     least: float | None = None,
     choices: Sequence[str] | None = None,
     parse: Parser | None = None,
+    flag: str | None = None,
+    metavar: str | None = None,
+    command_line: bool = True,
 ) -> Any:
     """A field of a :class:`Settings` family: its default, its help line and its checks.
-    ``parse(value, what)`` replaces the parser the field's type would choose."""
-    metadata = {"help": help, "least": least, "choices": choices, "parse": parse}
+    ``parse(value, what)`` replaces the parser the field's type would choose.
+
+    Where a family becomes command-line options (an exporter's, ``stgcn export NAME``),
+    the field is ``--KEY`` with dashes for underscores unless ``flag`` names another
+    (``"--verify-shape"`` for ``verify_shapes``, repeatable as a tuple field is),
+    shown with ``metavar``; ``command_line=False`` keeps it to programs."""
+    metadata = {
+        "help": help,
+        "least": least,
+        "choices": choices,
+        "parse": parse,
+        "flag": flag,
+        "metavar": metavar,
+        "command_line": command_line,
+    }
     if isinstance(default, list | dict | set):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
