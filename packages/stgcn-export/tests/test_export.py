@@ -311,3 +311,31 @@ class _Payload:
         import os
 
         return (os.system, (f"touch {self.marker}",))
+
+
+def test_the_command_made_from_the_record_has_exactly_the_onnx_options() -> None:
+    """``stgcn export onnx`` is made from the exporter record and its settings family;
+    its options are the ones the hand-written command had, in the same order."""
+    from stgcn.cli import build_cli
+
+    command = build_cli().commands["export"].commands["onnx"]  # type: ignore[attr-defined]
+    shown = [" / ".join(["/".join(p.opts), *p.secondary_opts]) for p in command.params]
+    assert shown == [
+        "--checkpoint",
+        "--output",
+        "--opset",
+        "--batch",
+        "--frames",
+        "--persons",
+        "--static",
+        "--verify / --no-verify",
+        "--verify-shape",
+        "--tolerance",
+        "--dataset",
+        "--layout",
+        "--strategy",
+        "--num-class",
+    ]
+    defaults = {p.name: p.default for p in command.params}
+    assert defaults["opset"] == 17 and defaults["frames"] == 150 and defaults["verify"] is True
+    assert defaults["persons"] is None and defaults["tolerance"] == 1e-4

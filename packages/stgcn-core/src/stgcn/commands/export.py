@@ -67,23 +67,6 @@ class ExporterCommand(click.Command):
 
 def exporter_command(record: Exporter) -> ExporterCommand:
     """The command ``stgcn export NAME`` of ``record`` (see the module's docstring)."""
-    if record.settings is not None:
-        own = settings_options(record.settings)
-        taken = sorted({option.name for option in own} & set(SHARED))
-        if taken:
-            raise TypeError(
-                f"exporter {record.name!r}: settings field {taken[0]!r} is an option every "
-                "export has; rename it"
-            )
-    else:
-        own = [
-            click.Option(
-                ["--option"],
-                multiple=True,
-                metavar="KEY=VALUE",
-                help=f"An option of the {record.name} exporter; repeatable.",
-            )
-        ]
     params: list[click.Parameter] = [
         click.Option(
             ["--checkpoint"], required=True, help="A stgcn checkpoint or a reference state_dict."
@@ -91,7 +74,7 @@ def exporter_command(record: Exporter) -> ExporterCommand:
         click.Option(
             ["--output"], required=True, help=f"The {record.suffix or 'exported'} file to write."
         ),
-        *own,
+        *own_options(record),
         click.Option(
             ["--dataset"], help="Dataset whose class names to store. Default: the checkpoint's."
         ),
@@ -103,7 +86,7 @@ def exporter_command(record: Exporter) -> ExporterCommand:
         for line in run_export(record, request).lines():
             click.echo(line)
 
-    description = record.description or f"the {record.name} format"
+    description = record.description.rstrip(".") or f"the {record.name} format"
     return ExporterCommand(
         record.name,
         callback=export,
@@ -111,6 +94,28 @@ def exporter_command(record: Exporter) -> ExporterCommand:
         help=f"Write a checkpoint's model with the {record.name} exporter: {description}.",
         short_help=record.description or None,
     )
+
+
+def own_options(record: Exporter) -> list[click.Option]:
+    """The exporter's own options: one per field of its settings family, else
+    ``--option KEY=VALUE``."""
+    if record.settings is None:
+        return [
+            click.Option(
+                ["--option"],
+                multiple=True,
+                metavar="KEY=VALUE",
+                help=f"An option of the {record.name} exporter; repeatable.",
+            )
+        ]
+    own = settings_options(record.settings)
+    taken = sorted({option.name for option in own} & set(SHARED))
+    if taken:
+        raise TypeError(
+            f"exporter {record.name!r}: settings field {taken[0]!r} is an option every "
+            "export has; rename it"
+        )
+    return own
 
 
 def export_request(record: Exporter, values: Mapping[str, Any]) -> ExportRequest:
