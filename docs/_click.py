@@ -16,6 +16,7 @@ from pathlib import Path
 from stgcn.cli import cli
 from stgcn.commands.export import wire_exporters
 from stgcn.plugins.command_hooks import register_commands
+from stgcn.plugins.kinds import EXPORTERS
 from stgcn.plugins.registry import Registry, get_plugin_manager, get_registry
 
 if sys.version_info >= (3, 11):
@@ -34,13 +35,15 @@ registry = get_registry()
 ours = Registry(plugins=[info for info in registry.plugins if info.distribution in OURS])
 register_commands(get_plugin_manager(), ours, cli)
 # ``stgcn export NAME`` for each of their exporters, as ``stgcn`` itself adds them
+exporters = registry.table(EXPORTERS)
 wire_exporters(
     cli,
-    registry.with_tables(
-        exporters={
+    registry.with_table(
+        EXPORTERS,
+        {
             name: record
-            for name, record in registry.exporters.items()
-            if getattr(registry.owner_of("exporters", name), "distribution", None) in OURS
-        }
+            for name, record in exporters.items()
+            if getattr(registry.owner_of(EXPORTERS, name), "distribution", None) in OURS
+        },
     ),
 )

@@ -138,6 +138,7 @@ def with_data(runner: Runner) -> None:
 
     from stgcn.bench.data import bench_data
     from stgcn.plugins.registry import get_registry
+    from stgcn.records import DATASETS
 
     folder = Path(tempfile.mkdtemp()) / "kinetics"
     make_converted_tree(folder, train=CLIPS, val=8, frames=300)
@@ -146,7 +147,7 @@ def with_data(runner: Runner) -> None:
     for workers in (8, 4):
         try:
             figures = bench_data(
-                registry.dataset("kinetics"), folder, {}, backend, BATCH, 10, workers
+                registry.get(DATASETS, "kinetics"), folder, {}, backend, BATCH, 10, workers
             )
         except Exception as error:
             print(f"with-data: failed: {error}", flush=True)

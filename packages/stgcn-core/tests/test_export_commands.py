@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from stgcn.hookspecs import hookimpl
-from stgcn.plugins.settings import Settings, option
+from stgcn.plugins.settings import Flag, Settings, option
 from stgcn.records import Exporter, ExportRequest
 
 STGCN_API = ">=1.4"
@@ -38,8 +38,9 @@ STGCN_API = ">=1.4"
 @dataclass(frozen=True)
 class TorchScriptOptions(Settings):
     family: ClassVar[str] = "torchscript exporter"
-    frames: int | None = option(None, "Example frames. Default: the trained clips'.", least=1)
-    check: bool = option(True, "Load the file back and compare it with PyTorch.")
+    frames: int | None = option(None, Flag("Example frames. Default: the trained clips'."), least=1)
+    check: bool = option(True, Flag("Load the file back and compare it with PyTorch."))
+    seed: int = option(0, "the example's seed: for programs, no option of the command")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def export_torchscript(request: ExportRequest) -> Written:
     model = request.model
     frames = settings.frames or request.frames or 16
     shape = (1, model.in_channels, frames, model.A.shape[1], request.persons)
-    example = torch.randn(shape, generator=torch.Generator().manual_seed(0))
+    example = torch.randn(shape, generator=torch.Generator().manual_seed(settings.seed))
     temporary = request.output.with_name(request.output.name + ".partial")
     with torch.no_grad():
         torch.jit.save(torch.jit.trace(model, example), str(temporary))
@@ -110,13 +111,13 @@ CLASHING_PLUGIN = """
 from dataclasses import dataclass
 
 from stgcn.hookspecs import hookimpl
-from stgcn.plugins.settings import Settings, option
+from stgcn.plugins.settings import Flag, Settings, option
 from stgcn.records import Exporter
 
 
 @dataclass(frozen=True)
 class Clash(Settings):
-    output: str = option("x", "the output again")
+    output: str = option("x", Flag("the output again"))
 
 
 @hookimpl
@@ -169,9 +170,10 @@ def test_its_own_options_come_from_its_settings(exporters, checkpoint, tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert "traced at (1, 3, 8, 18, " in ran.stdout and ran.stdout.endswith("not checked\n")
     bad = stgcn_in_process("export", "torchscript", *args, "--frames", "0")
-    one_error_line(bad, "--frames", "0")
-    unknown = stgcn_in_process("export", "torchscript", *args, "--opset", "11")
-    one_error_line(unknown, "No such option '--opset'")
+    one_error_line(bad, "torchscript exporter: option frames must be at least 1, got 0")
+    for unknown in ("--opset", "--seed"):  # another exporter's; a field for programs only
+        ran = stgcn_in_process("export", "torchscript", *args, unknown, "11")
+        one_error_line(ran, f"No such option '{unknown}'")
 
 
 def test_the_shared_refusals_and_a_bare_state_dict(exporters, checkpoint, tmp_path) -> None:

@@ -19,6 +19,7 @@ from stgcn.bench.reference import ReferenceProcess, reference_environment
 from stgcn.bench.reference.process import ReferenceJob
 from stgcn.errors import StgcnError
 from stgcn.model.network import STGCN
+from stgcn.plugins.kinds import BACKENDS
 from stgcn.plugins.registry import get_registry
 
 TINY = ["--frames", "8", "--batch-size", "2", "--steps", "2", "--warmup", "1"]
@@ -79,7 +80,7 @@ def test_its_steps_are_timed_after_a_warm_up_with_memory_figures(mode: str) -> N
 
 
 def test_the_ratio_is_over_the_reference_beside_the_same_process_baseline() -> None:
-    backend = get_registry().backend("cpu")
+    backend = get_registry().get(BACKENDS, "cpu")
     result = bench_training(
         backend,
         "fp32",

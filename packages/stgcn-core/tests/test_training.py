@@ -196,7 +196,7 @@ def test_config_file_then_command_line(tmp_path: Path) -> None:
     yaml_file.write_text("epochs: 1\ninit: xavier\n")
     result = run_stgcn("run", "--config", str(yaml_file), "--work-dir", str(tmp_path / "c"))
     assert result.returncode == 1
-    message = f"stgcn: error: {yaml_file}: init must be one of reference, pytorch"
+    message = f"stgcn: error: {yaml_file}: init must be one of reference, pytorch, not 'xavier'"
     assert result.stderr.strip() == message
 
 
@@ -206,6 +206,7 @@ def test_eval_loader_pins_where_the_backend_asks(
     """``stgcn eval``'s loader pins as the trainer's does (``backend.pin_memory``): on an
     accelerator evaluate()'s non_blocking copies from unpinned memory each synchronise."""
     from stgcn.backends.cpu import CPUBackend
+    from stgcn.plugins.kinds import BACKENDS
     from stgcn.plugins.registry import get_registry
     from stgcn.training import evaluation
     from stgcn.training.config import RunConfig
@@ -227,7 +228,9 @@ def test_eval_loader_pins_where_the_backend_asks(
     )
     train(config)
     registry = get_registry()
-    registry = registry.with_tables(backends={**registry.backends, "pinning": PinningBackend()})
+    registry = registry.with_table(
+        BACKENDS, {**registry.table(BACKENDS), "pinning": PinningBackend()}
+    )
     monkeypatch.setattr(evaluation, "get_registry", lambda: registry)
     pinned, real = [], evaluation.DataLoader
 
@@ -412,7 +415,9 @@ def test_label_smoothing_softens_the_training_loss() -> None:
 def test_label_smoothing_is_a_run_option(tmp_path: Path) -> None:
     refused = run_stgcn("run", "--label-smoothing", "1.5", "--work-dir", str(tmp_path / "no"))
     assert refused.returncode == 1
-    assert refused.stderr.strip() == ("stgcn: error: options: label_smoothing must lie in [0, 1)")
+    assert refused.stderr.strip() == (
+        "stgcn: error: options: label_smoothing must lie in [0, 1), got 1.5"
+    )
     assert not (tmp_path / "no").exists()
     work = tmp_path / "run"
     done = run_stgcn(

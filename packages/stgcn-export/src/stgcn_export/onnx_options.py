@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from stgcn.errors import StgcnError
-from stgcn.plugins.settings import Settings, option
+from stgcn.plugins.settings import Flag, Settings, option
 
 MIN_OPSET = 11
 DEFAULT_OPSET = 17
@@ -70,38 +70,45 @@ class OnnxOptions(Settings):
     shape the file accepts. Verification runs onnxruntime against PyTorch at
     ``verify_shapes`` (``(batch, frames, persons)`` triples), by default two shapes other
     than the example's, so that the dynamic axes are exercised and not only declared.
-    The help lines are ``stgcn export onnx --help``'s.
+    The fields whose help is a :class:`~stgcn.plugins.settings.Flag` are the options of
+    ``stgcn export onnx``, their help its ``--help``.
     """
 
     family: ClassVar[str] = "onnx exporter"
     sort_known: ClassVar[bool] = True
 
-    opset: int = option(DEFAULT_OPSET, "ONNX opset, 11 to 20.")
-    batch: int = option(1, "Example batch size.")
-    frames: int = option(150, "Example frames.")
-    persons: int | None = option(None, "Example persons. Default: the dataset's, else 2.")
+    opset: int = option(DEFAULT_OPSET, Flag("ONNX opset, 11 to 20.", show_default=True))
+    batch: int = option(1, Flag("Example batch size.", show_default=True))
+    frames: int = option(150, Flag("Example frames.", show_default=True))
+    persons: int | None = option(None, Flag("Example persons. Default: the dataset's, else 2."))
     static: bool = option(
         False,
-        "Fix the input to the example shape. Default: batch, frames and persons are dynamic.",
+        Flag("Fix the input to the example shape. Default: batch, frames and persons are dynamic."),
     )
     verify: bool = option(
-        True, "Check the file with onnx.checker and compare onnxruntime with PyTorch."
+        True,
+        Flag(
+            "Check the file with onnx.checker and compare onnxruntime with PyTorch.",
+            show_default=True,
+        ),
     )
     verify_shapes: tuple[Shape3, ...] = option(
         (),
-        "Compare at this batch x frames x persons; repeatable. Default: two shapes "
-        "other than the example's.",
+        Flag(
+            "Compare at this batch x frames x persons; repeatable. Default: two shapes "
+            "other than the example's.",
+            name="--verify-shape",
+            metavar="BxTxM",
+            repeat=True,
+        ),
         parse=parse_shapes,
-        flag="--verify-shape",
-        metavar="BxTxM",
     )
-    tolerance: float = option(DEFAULT_TOLERANCE, "Largest relative error accepted.")
-    seed: int | None = option(
-        None, "the seed of the random verification inputs", command_line=False
+    tolerance: float = option(
+        DEFAULT_TOLERANCE, Flag("Largest relative error accepted.", show_default=True)
     )
-    metadata: Mapping[str, str] = option(
-        {}, "extra metadata_props", parse=_metadata, command_line=False
-    )
+    #: for programs only (their help is no Flag): no option of ``stgcn export onnx``
+    seed: int | None = option(None, "the seed of the random verification inputs")
+    metadata: Mapping[str, str] = option({}, "extra metadata_props", parse=_metadata)
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | OnnxOptions) -> OnnxOptions:

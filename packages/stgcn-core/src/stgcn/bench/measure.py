@@ -191,11 +191,12 @@ def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
     import tempfile
     from pathlib import Path
 
+    from stgcn.plugins.kinds import EXPORTERS
     from stgcn.plugins.records import ExportRequest
     from stgcn.plugins.registry import get_registry
 
     try:
-        exporter = get_registry().exporter("onnx")
+        exporter = get_registry().get(EXPORTERS, "onnx")
         import onnxruntime
     except (StgcnError, ImportError):
         raise StgcnError(

@@ -75,6 +75,7 @@ def bench(
     same settings; with --reference the ratio to that model in a process of its own, with
     glibc's default malloc and plain PyTorch, as the reference implementation runs."""
     from stgcn.bench.measure import bench_training, check_sizes
+    from stgcn.plugins.kinds import DATASETS
     from stgcn.plugins.registry import get_registry
 
     check_sizes(batch_size, frames, persons, steps, workers)
@@ -87,7 +88,7 @@ def bench(
         from stgcn.bench.data import bench_data
 
         data_figures = bench_data(
-            registry.dataset(dataset),
+            registry.get(DATASETS, dataset),
             with_data,
             parse_pairs(data_option, "--data-option"),
             chosen,

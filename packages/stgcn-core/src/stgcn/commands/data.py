@@ -23,9 +23,10 @@ from stgcn.plugins.settings import parse_pairs
 @click.command("list")
 def data_list() -> None:
     """The installed datasets."""
+    from stgcn.plugins.kinds import DATASETS
     from stgcn.plugins.registry import get_registry
 
-    for name, dataset in sorted(get_registry().datasets.items()):
+    for name, dataset in sorted(get_registry().table(DATASETS).items()):
         path = "needs --data-path" if dataset.needs_data_path else "built in, no files"
         classes = f"{dataset.num_class:>4} classes" if dataset.num_class else "classes from data"
         click.echo(f"{name:<14} {classes}  {path}  {dataset.description}")

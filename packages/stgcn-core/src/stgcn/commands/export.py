@@ -12,19 +12,20 @@ and the printing of its report. The command is noted as the exporter's plugin's,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from stgcn.commands import group
-from stgcn.commands.options import bare_model_params
-from stgcn.commands.settings_options import option_values, settings_options
+from stgcn.commands.options import bare_model_options, given, settings_options
 from stgcn.errors import PluginError, StgcnError, plugin_code
+from stgcn.plugins.kinds import EXPORTERS
 from stgcn.plugins.loading import fail
 from stgcn.plugins.records import Exporter, ExportReport, ExportRequest
-from stgcn.plugins.settings import parse_pairs
+from stgcn.plugins.settings import Flag, Settings, parse_pairs
 
 if TYPE_CHECKING:
     from stgcn.model.checkpoint import Checkpoint
@@ -42,8 +43,8 @@ def wire_exporters(cli: click.Group, registry: Registry) -> None:
     """Add ``stgcn export NAME`` for every exporter in ``registry`` that its plugin has
     not added a command for itself; an exporter whose command cannot be made (a settings
     field the command line cannot take) is reported as its plugin's failure."""
-    for name, record in registry.exporters.items():
-        owner = registry.owner_of("exporters", name)
+    for name, record in registry.table(EXPORTERS).items():
+        owner = registry.owner_of(EXPORTERS, name)
         had_group = "export" in cli.commands
         try:
             exports = group(cli, "export", help=EXPORT_HELP)
@@ -67,60 +68,77 @@ class ExporterCommand(click.Command):
 
 def exporter_command(record: Exporter) -> ExporterCommand:
     """The command ``stgcn export NAME`` of ``record`` (see the module's docstring)."""
-    params: list[click.Parameter] = [
-        click.Option(
-            ["--checkpoint"], required=True, help="A stgcn checkpoint or a reference state_dict."
-        ),
-        click.Option(
-            ["--output"], required=True, help=f"The {record.suffix or 'exported'} file to write."
-        ),
-        *own_options(record),
-        click.Option(
-            ["--dataset"], help="Dataset whose class names to store. Default: the checkpoint's."
-        ),
-        *bare_model_params(),
-    ]
-
-    def export(**values: Any) -> None:
-        request = export_request(record, values)
-        for line in run_export(record, request).lines():
-            click.echo(line)
-
     description = record.description.rstrip(".") or f"the {record.name} format"
-    return ExporterCommand(
+
+    @click.command(
         record.name,
-        callback=export,
-        params=params,
+        cls=ExporterCommand,
         help=f"Write a checkpoint's model with the {record.name} exporter: {description}.",
         short_help=record.description or None,
     )
+    @click.option(
+        "--checkpoint", required=True, help="A stgcn checkpoint or a reference state_dict."
+    )
+    @click.option(
+        "--output", required=True, help=f"The {record.suffix or 'exported'} file to write."
+    )
+    @own_options(record)
+    @click.option(
+        "--dataset", help="Dataset whose class names to store. Default: the checkpoint's."
+    )
+    @click.pass_context
+    def export(ctx: click.Context, **values: Any) -> None:
+        request = export_request(record, values, given(ctx, **values))
+        for line in run_export(record, request).lines():
+            click.echo(line)
+
+    return cast(ExporterCommand, bare_model_options(export))
 
 
-def own_options(record: Exporter) -> list[click.Option]:
-    """The exporter's own options: one per field of its settings family, else
+def own_options(record: Exporter) -> Callable[[Any], Any]:
+    """The exporter's own options: one per field of its settings family that is a
+    command-line option (its help a :class:`~stgcn.plugins.settings.Flag`), else
     ``--option KEY=VALUE``."""
     if record.settings is None:
-        return [
-            click.Option(
-                ["--option"],
-                multiple=True,
-                metavar="KEY=VALUE",
-                help=f"An option of the {record.name} exporter; repeatable.",
-            )
-        ]
-    own = settings_options(record.settings)
-    taken = sorted({option.name for option in own} & set(SHARED))
+        return click.option(
+            "--option",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help=f"An option of the {record.name} exporter; repeatable.",
+        )
+    taken = sorted(set(_flagged(record.settings)) & set(SHARED))
     if taken:
         raise TypeError(
             f"exporter {record.name!r}: settings field {taken[0]!r} is an option every "
             "export has; rename it"
         )
-    return own
+    return settings_options(record.settings)
 
 
-def export_request(record: Exporter, values: Mapping[str, Any]) -> ExportRequest:
+def _flagged(family: type[Settings]) -> dict[str, dataclasses.Field[Any]]:
+    """The family's command-line fields (their help a Flag), by name."""
+    fields = dataclasses.fields(family)  # type: ignore[arg-type]
+    return {f.name: f for f in fields if isinstance(f.metadata.get("flag"), Flag)}
+
+
+def typed_options(family: type[Settings], typed: Mapping[str, Any]) -> dict[str, Any]:
+    """The options the user typed for ``family``'s fields, each field with a parser of its
+    own parsed here, so that its error names the flag typed (``--verify-shape``)."""
+    options = {}
+    for name, field in _flagged(family).items():
+        if name in typed:
+            parse, flag = field.metadata["parse"], field.metadata["flag"]
+            value = typed[name]
+            options[name] = parse(value, flag.option_name(name)) if parse else value
+    return options
+
+
+def export_request(
+    record: Exporter, values: Mapping[str, Any], typed: Mapping[str, Any]
+) -> ExportRequest:
     """The request of one ``stgcn export NAME`` command line: the output checked, the
-    model loaded (a bare state_dict too) and what its checkpoint says about its data."""
+    model loaded (a bare state_dict too) and what its checkpoint says about its data;
+    ``typed`` holds the options the user typed (the others keep the family's defaults)."""
     from stgcn.commands.model_source import find_dataset, load_checkpoint_model
 
     checkpoint, output = Path(values["checkpoint"]), Path(values["output"])
@@ -131,7 +149,7 @@ def export_request(record: Exporter, values: Mapping[str, Any]) -> ExportRequest
     name = named or (saved.run_dataset if saved is not None else None)
     data = find_dataset(name, explicit=bool(named), num_class=model.num_class, checkpoint=saved)
     if record.settings is not None:
-        options = option_values(record.settings, values)
+        options = typed_options(record.settings, typed)
     else:
         options = parse_pairs(values["option"], "--option")
     return ExportRequest(

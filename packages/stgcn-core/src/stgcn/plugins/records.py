@@ -322,10 +322,11 @@ class ExportRequest:
     #: the file to write; ``stgcn export`` has refused a folder, the checkpoint itself and
     #: an existing file without the exporter's ``suffix``, and replaces an older export
     output: Path
-    #: the exporter's own options: from ``stgcn export NAME``, the values of the options
-    #: made from its ``settings`` family (already typed), or the ``--option KEY=VALUE``
-    #: pairs as strings where it declares none; a program passes what it likes. Parse
-    #: them with the family (``Family.parse(request.options)``), which refuses unknown keys
+    #: the exporter's own options: from ``stgcn export NAME``, those the user typed of the
+    #: options made from its ``settings`` family (already typed), or the ``--option
+    #: KEY=VALUE`` pairs as strings where it declares none; a program passes what it
+    #: likes. Parse them with the family (``Family.parse(request.options)``), which
+    #: refuses unknown keys and fills in the defaults
     options: Mapping[str, Any] = field(default_factory=dict)
     #: the dataset the model was trained on (None: unknown) and its classes' names, where
     #: known for the model's class count
@@ -366,11 +367,10 @@ class Exporter:
     file. ``suffix`` (``".onnx"``) names the file type it writes: ``stgcn export``
     replaces an existing file only of that type. ``settings``, a
     :class:`~stgcn.plugins.settings.Settings` family, declares its options: each field
-    becomes a command-line option (``--opset``, say; see
-    :func:`~stgcn.plugins.settings.option` for a flag of another name, a metavar or a
-    field kept off the command line); without one, the command takes ``--option
-    KEY=VALUE`` pairs and hands them over as strings. The family must import without
-    torch: ``stgcn`` builds every exporter's command when it starts.
+    whose help is a :class:`~stgcn.plugins.settings.Flag` becomes a command-line option
+    (``--opset``, say), the others are for programs; without one, the command takes
+    ``--option KEY=VALUE`` pairs and hands them over as strings. The family must import
+    without torch: ``stgcn`` builds every exporter's command when it starts.
     """
 
     name: str

@@ -178,9 +178,10 @@ def extract_one(task: tuple[Any, ...]) -> tuple[str, str, int, int]:
 def _estimator(name: str) -> PoseEstimator:
     """The estimator named ``name`` in this process's registry: ``extract`` is a command's
     whole job and each worker process an entry point of its own, loading the plugins."""
+    from stgcn.plugins.kinds import POSE_ESTIMATORS
     from stgcn.plugins.registry import get_registry
 
-    return get_registry().pose_estimator(name)
+    return get_registry().get(POSE_ESTIMATORS, name)
 
 
 def _has_pose(path: Path) -> bool:

@@ -23,6 +23,7 @@ from stgcn.errors import StgcnError
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.loading import load_model_and_checkpoint
 from stgcn.plugins.backend_choice import backend_code
+from stgcn.plugins.kinds import DATASETS
 from stgcn.plugins.registry import get_registry
 from stgcn.training.distributed import World, sum_across
 
@@ -197,7 +198,7 @@ def evaluate_checkpoint(
     if not name:
         raise StgcnError(f"{path} is a bare state_dict: name its dataset with --dataset")
     registry = get_registry()
-    chosen = registry.dataset(name)
+    chosen = registry.get(DATASETS, name)
     same_dataset = checkpoint is not None and name == checkpoint.run_dataset
     stored = saved.get("data_path") if same_dataset and not data_path else None
     if stored and not Path(stored).exists():

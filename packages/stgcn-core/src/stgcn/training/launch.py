@@ -228,7 +228,7 @@ def worker(config_values: dict[str, Any], resume: bool) -> TrainResult:
     rank = os.environ.get("RANK", "?")
     _die_with_launcher()
     try:
-        config = RunConfig.from_mapping(config_values, "run")
+        config = RunConfig.parse(config_values, "run")
         # a restarted group continues from the last checkpoint (or starts over if none)
         restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
         return train(config, resume or restarted)

@@ -27,6 +27,7 @@ from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.network import STGCN
 from stgcn.plugins.backend_choice import backend_code
+from stgcn.plugins.kinds import DATASETS
 from stgcn.plugins.records import AugmentBatch, Dataset, RunBackend
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
@@ -64,7 +65,7 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     backend, precision = registry.ready_backend(
         config.backend, config.precision, {k: str(v) for k, v in config.backend_options.items()}
     )
-    dataset = registry.dataset(config.dataset)
+    dataset = registry.get(DATASETS, config.dataset)
     # the core's own data options, checked before anything starts
     _, own_options = split_options(config.data_options)
     data_path = dataset.data_path_for(config.data_path)
