@@ -75,10 +75,11 @@ class OnnxExportReport:
 
 def model_input_facts(model: torch.nn.Module) -> tuple[int, int, int]:
     """(channels, joints, classes) of an ST-GCN model, read from the model itself."""
+    network: Any = model  # the ST-GCN's own attributes, which nn.Module does not declare
     try:
-        channels = int(model.in_channels)
-        joints = int(model.A.shape[1])
-        classes = int(model.num_class)
+        channels = int(network.in_channels)
+        joints = int(network.A.shape[1])
+        classes = int(network.num_class)
     except AttributeError:
         raise StgcnError(
             "the onnx exporter takes an ST-GCN model (with in_channels, A and num_class)"
@@ -119,8 +120,9 @@ def _export_eval_model(
         proto = onnx.load(temporary)
         _name_output_axes(proto, settings, classes)
         metadata = dict(settings.metadata)
-        if hasattr(model, "config"):
-            metadata.setdefault(MODEL_CONFIG_KEY, json.dumps(model.config()))
+        config = getattr(model, "config", None)
+        if callable(config):
+            metadata.setdefault(MODEL_CONFIG_KEY, json.dumps(config()))
         write_metadata(proto, metadata)
         onnx.save(proto, temporary)
         checks: tuple[ShapeCheck, ...] = ()
