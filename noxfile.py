@@ -233,10 +233,13 @@ def tests_pose(session: nox.Session) -> None:
     made from scikit-image's astronaut photograph through ``stgcn predict --video`` and
     ``stgcn data extract``, then ``stgcn run`` on the result; two people tracked, and
     ``stgcn predict --stream`` (not in the default set: mediapipe's dependencies are
-    heavy). The core's pose tests (tracking among them) run again beside OpenCV."""
+    heavy). The core's pose tests (tracking among them) run again beside OpenCV, and so
+    does stgcn-export's test of an estimator that raises on --stream and --video."""
     install_stgcn(session, *PYTEST, "hypothesis", f"{POSE_PACKAGE}[test]")
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
-    suites = [str(POSE_PACKAGE / "tests"), *core_pose_tests]
+    # stgcn predict --stream/--video with an estimator that raises: needs OpenCV, as here
+    failing_estimators = ROOT / "packages" / "stgcn-export" / "tests" / "test_estimator_failures.py"
+    suites = [str(POSE_PACKAGE / "tests"), *core_pose_tests, str(failing_estimators)]
     session.run("pytest", *suites, *STGCN_PYTEST_PLUGIN, *PARALLEL, *session.posargs)
 
 

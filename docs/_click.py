@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 from stgcn.cli import cli
+from stgcn.commands.export import wire_exporters
 from stgcn.plugins.command_hooks import register_commands
+from stgcn.plugins.kinds import EXPORTERS
 from stgcn.plugins.registry import Registry, get_plugin_manager, get_registry
 
 if sys.version_info >= (3, 11):
@@ -29,8 +31,19 @@ OURS = {
     for project in PACKAGES.glob("*/pyproject.toml")
 }
 
-register_commands(
-    get_plugin_manager(),
-    Registry(plugins=[info for info in get_registry().plugins if info.distribution in OURS]),
+registry = get_registry()
+ours = Registry(plugins=[info for info in registry.plugins if info.distribution in OURS])
+register_commands(get_plugin_manager(), ours, cli)
+# ``stgcn export NAME`` for each of their exporters, as ``stgcn`` itself adds them
+exporters = registry.table(EXPORTERS)
+wire_exporters(
     cli,
+    registry.with_table(
+        EXPORTERS,
+        {
+            name: record
+            for name, record in exporters.items()
+            if getattr(registry.owner_of(EXPORTERS, name), "distribution", None) in OURS
+        },
+    ),
 )

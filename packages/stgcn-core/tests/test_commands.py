@@ -54,3 +54,31 @@ def test_one_input_names_every_choice() -> None:
     assert one_input(("a", "--a X", None), ("b", "--b Y", "y")) == ("b", "y")
     with pytest.raises(StgcnError, match="give one of --a X, --b Y and --c Z"):
         one_input(("a", "--a X", "x"), ("b", "--b Y", "y"), ("c", "--c Z", None))
+
+
+def test_info_takes_the_checkpoint_as_an_option_or_an_argument(tmp_path) -> None:
+    import json
+
+    import torch
+
+    import stgcn
+    from stgcn.testing.helpers import stgcn_in_process
+
+    path = tmp_path / "bare.pt"
+    torch.save(stgcn.STGCN(7).state_dict(), path)
+    positional = stgcn_in_process("info", str(path), "--json")
+    assert positional.returncode == 0, positional.stderr
+    option = stgcn_in_process("info", "--checkpoint", str(path), "--json")
+    assert option.returncode == 0, option.stderr
+    assert json.loads(option.stdout) == json.loads(positional.stdout)
+    assert json.loads(option.stdout)["num_class"] == 7
+    same = stgcn_in_process("info", str(path), "--checkpoint", str(tmp_path / "." / "bare.pt"))
+    assert same.returncode == 0, same.stderr
+    other = tmp_path / "other.pt"
+    both = stgcn_in_process("info", str(path), "--checkpoint", str(other))
+    assert both.returncode == 1
+    assert both.stderr.splitlines() == [
+        f"stgcn: error: give the checkpoint once: CHECKPOINT {path} and --checkpoint {other} differ"
+    ]
+    neither = stgcn_in_process("info")
+    assert neither.stderr.strip() == "stgcn: error: give a CHECKPOINT or --dataset NAME"

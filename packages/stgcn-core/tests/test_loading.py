@@ -121,3 +121,86 @@ def test_learning_rate_schedules() -> None:
     warm = RunConfig(lr=0.1, warmup_epochs=2, steps=[50])
     assert learning_rate(warm, 1.0) == pytest.approx(0.05, rel=1e-2)
     assert learning_rate(warm, 2.0) == pytest.approx(0.1)
+
+
+def _not_checkpoints(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Files users mistake for checkpoints -> (the file, what the error line calls it)."""
+    import pickle
+    import zipfile
+
+    import numpy as np
+
+    made: dict[str, tuple[Path, str]] = {}
+    hands = folder / "hands.pkl"  # a pose estimator's output, protocol 4 (torch warns of it)
+    hands.write_bytes(pickle.dumps({"keypoints": np.zeros((2, 21, 3))}, protocol=4))
+    made["pickle"] = (hands, "a Python pickle, not a stgcn or PyTorch checkpoint")
+    notes = folder / "notes.txt"
+    notes.write_text("not a checkpoint\n")
+    made["text"] = (notes, "not a stgcn or PyTorch checkpoint")
+    whole = folder / "whole.pt"  # torch.save of a module: unpickling it runs code
+    torch.save(torch.nn.Linear(2, 2), whole)
+    made["pickled module"] = (whole, "a PyTorch file holding Python objects")
+    cut = folder / "cut.pth.tar"
+    data = (folder / "whole.pt").read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    made["truncated"] = (cut, "a damaged or truncated zip archive")
+    arrays = folder / "arrays.npz"
+    np.savez(arrays, a=np.zeros(3))
+    assert zipfile.is_zipfile(arrays)
+    made["npz"] = (arrays, "a zip archive (an .npz, say), not a stgcn or PyTorch checkpoint")
+    empty = folder / "empty.pt"
+    empty.write_bytes(b"")
+    made["empty"] = (empty, "the file is empty")
+    return made
+
+
+def test_a_file_that_is_no_checkpoint_is_named_in_one_whole_line(tmp_path: Path) -> None:
+    for path, what in _not_checkpoints(tmp_path).values():
+        with pytest.raises(StgcnError) as raised:
+            stgcn.load_model(path)
+        message = str(raised.value)
+        assert message.startswith(f"{path} is not a readable checkpoint: "), message
+        assert what in message and "\n" not in message
+        assert "weights_only" not in message and "Re-running" not in message, message
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("eval", "--checkpoint"), ("info",), ("info", "--checkpoint")],
+    ids=["eval", "info CHECKPOINT", "info --checkpoint"],
+)
+def test_commands_refuse_a_file_that_is_no_checkpoint_in_one_line(tmp_path, command) -> None:
+    import warnings
+
+    from stgcn.testing.helpers import stgcn_in_process
+
+    for path, what in _not_checkpoints(tmp_path).values():
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter("always")
+            ran = stgcn_in_process(*command, str(path))
+        assert ran.returncode == 1
+        (line,) = ran.stderr.splitlines()
+        assert line.startswith(f"stgcn: error: {path} is not a readable checkpoint: "), line
+        assert what in line and "Re-running" not in line, line
+        assert [str(w.message) for w in shown] == []
+
+
+def test_an_untrusted_pickle_in_a_torch_file_never_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.pt"
+    torch.save({"model": _Payload(str(marker))}, evil)
+    with pytest.raises(StgcnError, match="holding Python objects"):
+        stgcn.load_model(evil)
+    assert not marker.exists()
+
+
+class _Payload:
+    """Unpickled, it would create ``marker``: what a malicious checkpoint does."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return (os.system, (f"touch {self.marker}",))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import types
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,7 +15,7 @@ from stgcn.errors import StgcnError
 from stgcn.plugins import hookspecs, listing, loading
 from stgcn.plugins import registry as plugins
 from stgcn.plugins.kinds import BACKENDS, DATASETS, EXPORTERS, KINDS, LOGGERS, check_hooks
-from stgcn.records import Availability, Backend, Dataset, Exporter
+from stgcn.records import Availability, Backend, Dataset, Exporter, ExportRequest
 from stgcn.testing.helpers import make_distribution, run_stgcn
 
 DATASET_PLUGIN = """
@@ -246,9 +247,17 @@ def test_exporter_registers_and_is_listed(tmp_path) -> None:
     module = types.ModuleType("inproc_export")
     written = []
 
-    def export(model, output, options) -> None:
-        output.write_text(f"{type(model).__name__} {dict(options)}")
-        written.append(output)
+    @dataclasses.dataclass(frozen=True)
+    class Written:
+        path: Path
+
+        def lines(self) -> list[str]:
+            return [f"wrote {self.path}"]
+
+    def export(request: ExportRequest) -> Written:
+        request.output.write_text(f"{type(request.model).__name__} {dict(request.options)}")
+        written.append(request.output)
+        return Written(request.output)
 
     @hookspecs.hookimpl
     def stgcn_register_exporters(register):
@@ -259,7 +268,7 @@ def test_exporter_registers_and_is_listed(tmp_path) -> None:
     manager = loading.plugin_manager()
     registry = plugins.collect(manager, loading.load_plugins(manager, [(info, module)]))
     exporter = registry.get(EXPORTERS, "text")
-    exporter.export(types.SimpleNamespace(), tmp_path / "out.txt", {"opset": 11})
+    exporter.export(ExportRequest(types.SimpleNamespace(), tmp_path / "out.txt", {"opset": 11}))
     assert (tmp_path / "out.txt").read_text() == "SimpleNamespace {'opset': 11}"
     rows = {row["name"]: row for row in listing.describe(registry)}
     assert rows["export-dist"]["exporters"] == [{"name": "text", "description": "a text dump"}]

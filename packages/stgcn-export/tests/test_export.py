@@ -268,3 +268,77 @@ def test_api_exports_eval_mode_and_gives_the_model_back_as_it_was(checkpoint, tm
         verify_onnx(path, model, [(1, 3, 8, 18, 2)], tolerance=1e-4)
     with pytest.raises(StgcnError, match="unknown option 'opset_version'"):
         export_onnx(model.eval(), path, {"opset_version": 11})
+
+
+@pytest.mark.parametrize("command", ["export", "predict"])
+def test_a_pickle_for_a_checkpoint_is_one_whole_line_without_torch_warnings(
+    command: str, tmp_path: Path
+) -> None:
+    """``--checkpoint hands.pkl`` (a pose estimator's output, pickle protocol 4): one
+    line naming the file and what it is, and neither torch's protocol warning nor its
+    weights_only advice cut mid-sentence; the pickle's code never runs."""
+    import pickle
+    import warnings
+
+    marker = tmp_path / "ran"
+    hands = tmp_path / "hands.pkl"
+    hands.write_bytes(pickle.dumps({"keypoints": np.zeros((2, 21, 3))}, protocol=4))
+    evil = tmp_path / "evil.pkl"
+    evil.write_bytes(pickle.dumps(_Payload(str(marker)), protocol=4))
+    out = tmp_path / "m.onnx"
+    extra = ["--output", str(out)] if command == "export" else ["--input", str(tmp_path / "x.npy")]
+    np.save(tmp_path / "x.npy", np.zeros((3, 8, 18, 2), np.float32))
+    for path in (hands, evil):
+        args = [command, *(["onnx"] if command == "export" else []), "--checkpoint", str(path)]
+        with warnings.catch_warnings(record=True) as shown:
+            warnings.simplefilter("always")
+            ran = stgcn_in_process(*args, *extra)
+        assert_one_line_error(
+            ran,
+            f"{path} is not a readable checkpoint: a Python pickle, not a stgcn or PyTorch "
+            "checkpoint; stgcn does not unpickle other files, since that could run code",
+        )
+        assert [str(w.message) for w in shown] == []
+    assert not marker.exists() and not out.exists()
+
+
+class _Payload:
+    """Unpickled, it would create ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_the_command_made_from_the_record_has_exactly_the_onnx_options() -> None:
+    """``stgcn export onnx`` is made from the exporter record and its settings family;
+    its options are the ones the hand-written command had, in the same order."""
+    from stgcn.cli import build_cli
+
+    command = build_cli().commands["export"].commands["onnx"]  # type: ignore[attr-defined]
+    shown = [" / ".join(["/".join(p.opts), *p.secondary_opts]) for p in command.params]
+    assert shown == [
+        "--checkpoint",
+        "--output",
+        "--opset",
+        "--batch",
+        "--frames",
+        "--persons",
+        "--static",
+        "--verify / --no-verify",
+        "--verify-shape",
+        "--tolerance",
+        "--dataset",
+        "--layout",
+        "--strategy",
+        "--num-class",
+    ]
+    defaults = {p.name: p.default for p in command.params}
+    assert defaults["opset"] == 17 and defaults["frames"] == 150 and defaults["verify"] is True
+    assert defaults["tolerance"] == 1e-4
+    (persons,) = [p for p in command.params if p.name == "persons"]
+    assert not isinstance(persons.default, int)  # the request's persons unless typed

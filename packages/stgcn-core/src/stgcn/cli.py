@@ -39,12 +39,25 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
 
 
 def build_cli() -> click.Group:
-    """The root group with every plugin's commands added (the built-ins among them)."""
+    """The root group with every plugin's commands added (the built-ins among them),
+    then ``stgcn export NAME`` for each registered exporter. Made anew on each call, so
+    that a process that builds it twice (the tests' in-process runs, after a plugin was
+    installed) notes each plugin's commands as a fresh ``stgcn`` does."""
+    from stgcn.commands.export import wire_exporters
     from stgcn.plugins.command_hooks import register_commands
     from stgcn.plugins.registry import get_plugin_manager, get_registry
 
-    register_commands(get_plugin_manager(), get_registry(), cli)
-    return cli
+    root = click.Group(
+        cli.name,
+        params=list(cli.params),
+        callback=cli.callback,
+        help=cli.help,
+        context_settings=dict(cli.context_settings),
+    )
+    registry = get_registry()
+    register_commands(get_plugin_manager(), registry, root)
+    wire_exporters(root, registry)
+    return root
 
 
 def _fail(message: str, code: int = 1) -> None:

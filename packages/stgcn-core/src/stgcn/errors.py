@@ -37,6 +37,11 @@ class StgcnError(Exception):
     """
 
 
+#: the most of a plugin exception's line that a :class:`PluginError` quotes: protobuf's
+#: parse error once quoted a pose model's 27 MB of bytes on its one "line"
+MAX_QUOTED = 300
+
+
 class PluginError(StgcnError):
     """A plugin's own code raised: one line naming the plugin, the place and the
     exception, the original kept as ``__cause__`` for ``--debug``.
@@ -67,8 +72,11 @@ class PluginError(StgcnError):
         """The error for ``error`` raised by ``what`` (``dataset 'toy'``, say) of
         distribution ``plugin`` in ``place`` (``__getitem__``, ``build('train')``)."""
         source = f" (plugin {plugin})" if plugin else ""
+        text = first_line(error)
+        if len(text) > MAX_QUOTED:  # a library that puts a whole model file in its message
+            text = f"{text[:MAX_QUOTED]}... ({len(text) - MAX_QUOTED:,} more characters)"
         return cls(
-            f"{what}{source} failed in {place}: {type(error).__name__}: {first_line(error)}; "
+            f"{what}{source} failed in {place}: {type(error).__name__}: {text}; "
             "--debug shows the traceback",
             plugin,
             place,

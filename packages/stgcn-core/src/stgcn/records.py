@@ -33,6 +33,8 @@ from stgcn.plugins.records import Dataset as Dataset
 from stgcn.plugins.records import Describe as Describe
 from stgcn.plugins.records import DescribeRequest as DescribeRequest
 from stgcn.plugins.records import Exporter as Exporter
+from stgcn.plugins.records import ExportReport as ExportReport
+from stgcn.plugins.records import ExportRequest as ExportRequest
 from stgcn.plugins.records import Logger as Logger
 from stgcn.plugins.records import LoggerContext as LoggerContext
 from stgcn.plugins.records import NamedClipRequest as NamedClipRequest
@@ -60,6 +62,8 @@ _PARTS = (
     "DataFacts",
     "Describe",
     "DescribeRequest",
+    "ExportReport",
+    "ExportRequest",
     "LoggerContext",
     "NamedClipRequest",
     "PoseModel",

@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "export_onnx": "stgcn_export.onnx_export",
-    "OnnxOptions": "stgcn_export.onnx_export",
+    "OnnxOptions": "stgcn_export.onnx_options",
     "OnnxExportReport": "stgcn_export.onnx_export",
     "verify_onnx": "stgcn_export.verification",
     "ShapeCheck": "stgcn_export.verification",

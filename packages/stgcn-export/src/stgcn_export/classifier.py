@@ -48,7 +48,7 @@ class Classifier:
 
     def names_for(self, count: int) -> Sequence[str] | None:
         """Class names for a model of ``count`` classes, where known."""
-        from stgcn_export.model_source import class_names_of
+        from stgcn.commands.model_source import class_names_of
 
         names = class_names_of(self.record, count)
         stored = self.engine.class_names

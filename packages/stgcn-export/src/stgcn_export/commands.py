@@ -1,8 +1,6 @@
-"""``stgcn export onnx`` and ``stgcn predict``.
-
-Thin click layers: the export goes through the registered ``onnx`` Exporter record,
-so that the command and any program calling the exporter share one code path.
-"""
+"""``stgcn predict``: a thin click layer over the engines, the classifier and the pose
+inputs. (``stgcn export onnx`` is no code of this package's: stgcn makes it from the
+``onnx`` exporter record, as for any exporter.)"""
 
 from __future__ import annotations
 
@@ -12,158 +10,18 @@ from typing import Any
 
 import click
 
-from stgcn.commands import group
 from stgcn.commands.options import (
+    bare_model_options,
     estimator_options,
     frame_size_option,
     max_people_option,
     one_input,
 )
 from stgcn.errors import StgcnError
-from stgcn.model.graph import STRATEGIES
 from stgcn.plugins.settings import parse_pairs
 
-DEFAULT_PERSONS = 2
 
-
-def _model_options(command: Any) -> Any:
-    """--layout, --strategy, --num-class: for a bare state_dict that cannot tell them."""
-    for option in reversed(
-        [
-            click.option(
-                "--layout",
-                help="For a bare state_dict: openpose, ntu-rgb+d, ntu_edge, coco, or a .json "
-                "file {num_node, edges, center}. Default: inferred.",
-            ),
-            click.option(
-                "--strategy",
-                type=click.Choice(STRATEGIES),
-                help="For a bare state_dict. Default: inferred.",
-            ),
-            click.option(
-                "--num-class", type=int, help="For a bare state_dict: check the class count."
-            ),
-        ]
-    ):
-        command = option(command)
-    return command
-
-
-def parse_shape(text: str) -> tuple[int, int, int]:
-    """``BxTxM`` (batch, frames, persons) to a triple."""
-    parts = text.lower().split("x")
-    try:
-        batch, frames, persons = (int(part) for part in parts)
-    except ValueError:
-        raise StgcnError(
-            f"--verify-shape expects BATCHxFRAMESxPERSONS such as 3x72x2, got {text!r}"
-        ) from None
-    return batch, frames, persons
-
-
-#: the help of ``stgcn export``, which other exporters' plugins may share
-EXPORT_HELP = "Write a trained model to another format."
-
-
-@click.command("onnx")
-@click.option("--checkpoint", required=True, help="A stgcn checkpoint or a reference state_dict.")
-@click.option("--output", required=True, help="The .onnx file to write.")
-@click.option("--opset", type=int, default=17, show_default=True, help="ONNX opset, 11 to 20.")
-@click.option("--batch", type=int, default=1, show_default=True, help="Example batch size.")
-@click.option("--frames", type=int, default=150, show_default=True, help="Example frames.")
-@click.option("--persons", type=int, help="Example persons. Default: the dataset's, else 2.")
-@click.option(
-    "--static",
-    is_flag=True,
-    help="Fix the input to the example shape. Default: batch, frames and persons are dynamic.",
-)
-@click.option(
-    "--verify/--no-verify",
-    default=True,
-    show_default=True,
-    help="Check the file with onnx.checker and compare onnxruntime with PyTorch.",
-)
-@click.option(
-    "--verify-shape",
-    "verify_shapes",
-    multiple=True,
-    metavar="BxTxM",
-    help="Compare at this batch x frames x persons; repeatable. Default: two shapes "
-    "other than the example's.",
-)
-@click.option(
-    "--tolerance",
-    type=float,
-    default=1e-4,
-    show_default=True,
-    help="Largest relative error accepted.",
-)
-@click.option("--dataset", help="Dataset whose class names to store. Default: the checkpoint's.")
-@_model_options
-def export_onnx_command(
-    checkpoint: str,
-    output: str,
-    opset: int,
-    batch: int,
-    frames: int,
-    persons: int | None,
-    static: bool,
-    verify: bool,
-    verify_shapes: tuple[str, ...],
-    tolerance: float,
-    dataset: str | None,
-    layout: str | None,
-    strategy: str | None,
-    num_class: int | None,
-) -> None:
-    """Export a checkpoint to ONNX, then verify it against PyTorch."""
-    from stgcn.plugins.registry import get_registry
-    from stgcn.records import EXPORTERS
-    from stgcn_export.metadata import describe_dataset
-    from stgcn_export.model_source import find_dataset, load_checkpoint_model
-
-    target = Path(output)
-    _refuse_overwrite(target, Path(checkpoint))
-    model, saved = load_checkpoint_model(checkpoint, layout, strategy, num_class)
-    name = dataset or (saved.run_dataset if saved is not None else None)
-    record = find_dataset(name, explicit=bool(dataset), num_class=model.num_class, checkpoint=saved)
-    if persons is None:
-        persons = record.num_person if record is not None else DEFAULT_PERSONS
-    options = {
-        "opset": opset,
-        "batch": batch,
-        "frames": frames,
-        "persons": persons,
-        "static": static,
-        "verify": verify,
-        "verify_shapes": tuple(parse_shape(shape) for shape in verify_shapes),
-        "tolerance": tolerance,
-        "metadata": describe_dataset(
-            name,
-            _class_names(saved, record, model.num_class),
-            saved.run_config.get("data_options") if saved is not None and not dataset else None,
-        ),
-    }
-    report = get_registry().get(EXPORTERS, "onnx").export(model, target, options)
-    click.echo(report.describe())
-    if report.checks:
-        errors = ", ".join(check.describe() for check in report.checks)
-        click.echo(
-            f"verified: onnx.checker passed; onnxruntime vs PyTorch relative error {errors} "
-            f"(tolerance {tolerance:.0e})"
-        )
-    else:
-        click.echo("not verified (--no-verify)")
-
-
-def _refuse_overwrite(output: Path, checkpoint: Path) -> None:
-    """An export replaces an older export, never the checkpoint or another kind of file."""
-    if output.exists() and checkpoint.exists() and output.resolve() == checkpoint.resolve():
-        raise StgcnError(f"--output {output} is the checkpoint itself; choose another file")
-    if output.is_file() and output.suffix.lower() != ".onnx":
-        raise StgcnError(f"{output} exists and is not an .onnx file; not overwriting it")
-
-
+@bare_model_options
 @click.command()
 @click.option("--checkpoint", help="A stgcn checkpoint or a reference state_dict (PyTorch).")
 @click.option("--onnx", "onnx_file", help="An exported .onnx file (onnxruntime).")
@@ -227,7 +85,6 @@ def _refuse_overwrite(output: Path, checkpoint: Path) -> None:
     is_flag=True,
     help="One JSON line (--stream: one per track and window, then a summary line).",
 )
-@_model_options
 def predict(
     checkpoint: str | None,
     onnx_file: str | None,
@@ -329,9 +186,9 @@ def _classifier(
     explain: bool,
 ) -> Any:
     """The engine (PyTorch or onnxruntime) and what goes with it."""
+    from stgcn.commands.model_source import find_dataset, load_checkpoint_model
     from stgcn_export.classifier import Classifier
     from stgcn_export.engines import Engine, OnnxEngine, TorchEngine
-    from stgcn_export.model_source import find_dataset, load_checkpoint_model
 
     engine: Engine
     if checkpoint:
@@ -457,14 +314,6 @@ def _predict_skeletons(classifier: Any, request: Any) -> None:
             click.echo(f"wrote {what} {target}")
 
 
-def _class_names(saved: Any, record: Any, num_class: int) -> Any:
-    from stgcn.data.class_names import class_names
-    from stgcn_export.model_source import class_names_of
-
-    stored = class_names(num_class, saved.class_names if saved is not None else None)
-    return stored if stored is not None else class_names_of(record, num_class)
-
-
 def stream_of(model_config: dict[str, Any], record: Any, modality: str) -> Any:
     """The model's stream over its own layout (a detection score as the last channel
     unless the dataset, where installed, says otherwise)."""
@@ -479,7 +328,5 @@ def stream_of(model_config: dict[str, Any], record: Any, modality: str) -> Any:
 
 
 def add_commands(cli: click.Group) -> None:
-    """Add ``export onnx`` (into the ``export`` group, shared with other exporters'
-    plugins) and ``predict``."""
-    group(cli, "export", help=EXPORT_HELP).add_command(export_onnx_command, "onnx")
+    """Add ``predict`` (``stgcn export onnx`` is made by stgcn from the exporter record)."""
     cli.add_command(predict)

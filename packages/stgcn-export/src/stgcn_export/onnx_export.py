@@ -20,120 +20,23 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import onnx
 import torch
 
 from stgcn.errors import StgcnError
-from stgcn.plugins.settings import Settings, option
 from stgcn_export.metadata import MODEL_CONFIG_KEY, write_metadata
+from stgcn_export.onnx_options import DEFAULT_TOLERANCE, OnnxOptions, max_opset
 from stgcn_export.verification import ShapeCheck, VerificationError, verify_onnx
 
 INPUT_NAME = "skeleton"
 OUTPUT_NAME = "logits"
 #: Input axes left free in a dynamic export: (N, C, T, V, M) -> batch, frames, persons.
 DYNAMIC_INPUT_AXES = {0: "batch", 2: "frames", 4: "persons"}
-MIN_OPSET = 11
-DEFAULT_OPSET = 17
-DEFAULT_TOLERANCE = 1e-4
-
-
-def _max_opset() -> int:
-    """The highest opset torch's TorchScript exporter writes (20 in torch 2.13)."""
-    try:
-        from torch.onnx import _constants
-    except ImportError:  # a private module: fall back to an opset every recent torch writes
-        return DEFAULT_OPSET
-    return int(getattr(_constants, "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", DEFAULT_OPSET))
-
-
-MAX_OPSET = _max_opset()
-
-Shape3 = tuple[int, int, int]
-
-
-def _shapes(value: Any, what: str) -> tuple[Shape3, ...]:
-    try:
-        return tuple(tuple(int(n) for n in shape) for shape in value)  # type: ignore[misc]
-    except (TypeError, ValueError):
-        raise StgcnError(f"{what} expects (batch, frames, persons) shapes, got {value!r}") from None
-
-
-def _metadata(value: Any, what: str) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        raise StgcnError(f"{what} expects a mapping of strings, got {value!r}")
-    return {str(key): str(text) for key, text in value.items()}
-
-
-@dataclass(frozen=True)
-class OnnxOptions(Settings):
-    """What the ``onnx`` exporter takes in its ``options`` mapping.
-
-    ``batch``, ``frames`` and ``persons`` shape the example input the exporter traces
-    with; with ``static`` they become the only shape the file accepts. Verification
-    runs onnxruntime against PyTorch at ``verify_shapes`` (``(batch, frames,
-    persons)`` triples), by default two shapes other than the example's, so that the
-    dynamic axes are exercised and not only declared.
-    """
-
-    family: ClassVar[str] = "onnx exporter"
-    sort_known: ClassVar[bool] = True
-
-    opset: int = option(DEFAULT_OPSET, "the ONNX opset")
-    batch: int = option(1, "clips in the example input")
-    frames: int = option(150, "frames in the example input")
-    persons: int = option(2, "persons in the example input")
-    static: bool = option(False, "the example's shape is the only one the file takes")
-    verify: bool = option(True, "compare onnxruntime with PyTorch after writing")
-    verify_shapes: tuple[Shape3, ...] = option(
-        (), "(batch, frames, persons) shapes to verify at", parse=_shapes
-    )
-    tolerance: float = option(DEFAULT_TOLERANCE, "the largest difference verification allows")
-    seed: int | None = option(None, "the seed of the random verification inputs")
-    metadata: Mapping[str, str] = option({}, "extra metadata_props", parse=_metadata)
-
-    @classmethod
-    def from_mapping(cls, options: Mapping[str, Any] | OnnxOptions) -> OnnxOptions:
-        """Checked options: unknown keys, wrong types and impossible values are refused."""
-        made = options if isinstance(options, OnnxOptions) else cls.parse(options)
-        made.check()
-        return made
-
-    def check(self) -> None:
-        if not MIN_OPSET <= self.opset <= MAX_OPSET:
-            raise StgcnError(
-                f"opset {self.opset} is not supported: choose {MIN_OPSET} to {MAX_OPSET}"
-            )
-        for name in ("batch", "frames", "persons"):
-            if getattr(self, name) < 1:
-                raise StgcnError(f"--{name} must be at least 1")
-        if not self.tolerance > 0:
-            raise StgcnError("--tolerance must be above 0")
-        for shape in self.verify_shapes:
-            if len(shape) != 3 or min(shape) < 1:
-                raise StgcnError(f"verification shape {shape} is not (batch, frames, persons) >= 1")
-        if self.static and any(s != self.example for s in self.verify_shapes):
-            raise StgcnError(
-                "a --static model takes only its example shape "
-                f"{'x'.join(map(str, self.example))}; verify it at that shape or drop --static"
-            )
-
-    @property
-    def example(self) -> Shape3:
-        return (self.batch, self.frames, self.persons)
-
-    def shapes_to_verify(self) -> tuple[Shape3, ...]:
-        """Two shapes that differ from the example in every free axis (or the example
-        itself for a static export, which takes nothing else)."""
-        if self.verify_shapes:
-            return self.verify_shapes
-        if self.static:
-            return (self.example,)
-        b, t, m = self.example
-        shorter = t // 2 if t > 1 else 2
-        return ((b + 2, shorter, m), (b + 1, t + t // 2 + 1, m + 1))
+#: the highest opset this torch writes
+MAX_OPSET = max_opset()
 
 
 @dataclass(frozen=True)
@@ -146,6 +49,19 @@ class OnnxExportReport:
     input_shape: tuple[int | str, ...]
     output_shape: tuple[int | str, ...]
     checks: tuple[ShapeCheck, ...] = ()
+    #: the largest relative error verification accepted
+    tolerance: float = DEFAULT_TOLERANCE
+
+    def lines(self) -> list[str]:
+        """What ``stgcn export onnx`` prints: the file, then its verification."""
+        if not self.checks:
+            return [self.describe(), "not verified (--no-verify)"]
+        errors = ", ".join(check.describe() for check in self.checks)
+        return [
+            self.describe(),
+            f"verified: onnx.checker passed; onnxruntime vs PyTorch relative error {errors} "
+            f"(tolerance {self.tolerance:.0e})",
+        ]
 
     def describe(self) -> str:
         def dims(shape: Sequence[int | str]) -> str:
@@ -159,10 +75,11 @@ class OnnxExportReport:
 
 def model_input_facts(model: torch.nn.Module) -> tuple[int, int, int]:
     """(channels, joints, classes) of an ST-GCN model, read from the model itself."""
+    network: Any = model  # the ST-GCN's own attributes, which nn.Module does not declare
     try:
-        channels = int(model.in_channels)
-        joints = int(model.A.shape[1])
-        classes = int(model.num_class)
+        channels = int(network.in_channels)
+        joints = int(network.A.shape[1])
+        classes = int(network.num_class)
     except AttributeError:
         raise StgcnError(
             "the onnx exporter takes an ST-GCN model (with in_channels, A and num_class)"
@@ -203,8 +120,9 @@ def _export_eval_model(
         proto = onnx.load(temporary)
         _name_output_axes(proto, settings, classes)
         metadata = dict(settings.metadata)
-        if hasattr(model, "config"):
-            metadata.setdefault(MODEL_CONFIG_KEY, json.dumps(model.config()))
+        config = getattr(model, "config", None)
+        if callable(config):
+            metadata.setdefault(MODEL_CONFIG_KEY, json.dumps(config()))
         write_metadata(proto, metadata)
         onnx.save(proto, temporary)
         checks: tuple[ShapeCheck, ...] = ()
@@ -227,7 +145,9 @@ def _export_eval_model(
     else:
         input_shape = ("batch", channels, "frames", joints, "persons")
         output_shape = ("batch", classes)
-    return OnnxExportReport(output, settings.opset, input_shape, output_shape, checks)
+    return OnnxExportReport(
+        output, settings.opset, input_shape, output_shape, checks, settings.tolerance
+    )
 
 
 def _allow_as_umask(path: Path) -> None:

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import click
+import numpy as np
 
-from stgcn.errors import StgcnError
+from stgcn.errors import StgcnError, plugin_code
 from stgcn_export.classifier import Classifier
 from stgcn_export.video_prediction import (
     SkeletonRequest,
@@ -46,14 +47,27 @@ def predict_stream(
     classifier.engine.use_threads(1)
     joints = tuple(estimator.joints)
     edges = [e for e in get_layout(layout).edges if e[0] != e[1]]
+    # the estimator's own code runs inside plugin_code: whatever it raises (a broken
+    # install's import error, a bug on frame 900) is one line naming it, and the run's
+    # own clean-up (the render finished, the reader stopped) still happens
+    what = f"pose estimator {estimator.name!r}"
     with native_stderr_aside():
         reader = FrameReader(request.source, realtime)
-        chosen = estimator_options_for(estimator, request.estimator_options, max_people)
-        model = estimator.open(PoseOpenRequest(options=chosen))
+        options = estimator_options_for(estimator, request.estimator_options, max_people)
+        try:
+            with plugin_code(what, estimator.plugin, "open"):
+                model = estimator.open(PoseOpenRequest(options=options))
+        except BaseException:
+            reader.capture.release()  # its thread has not started: nothing else to stop
+            raise
+        estimated = 0
         try:
 
             def pose(image):  # type: ignore[no-untyped-def]
-                found = list(model.estimate(image))
+                nonlocal estimated
+                with plugin_code(what, estimator.plugin, f"estimate (frame {estimated})"):
+                    found = [np.asarray(p, dtype=np.float32) for p in model.estimate(image)]
+                estimated += 1
                 if not found:
                     return []
                 raw = PoseSequence(joints, [found])
@@ -62,7 +76,8 @@ def predict_stream(
             run = StreamRun(reader, pose, classifier, settings, edges, _emit)
             summary = run.run()
         finally:
-            model.close()
+            with plugin_code(what, estimator.plugin, "close"):
+                model.close()
     if request.as_json:
         _emit(json.dumps({"summary": summary}))
     else:

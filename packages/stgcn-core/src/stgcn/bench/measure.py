@@ -176,6 +176,7 @@ def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
     from pathlib import Path
 
     from stgcn.plugins.kinds import EXPORTERS
+    from stgcn.plugins.records import ExportRequest
     from stgcn.plugins.registry import get_registry
 
     try:
@@ -187,7 +188,7 @@ def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
         ) from None
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.onnx"
-        exporter.export(model.cpu().eval(), path, {"verify": False})
+        exporter.export(ExportRequest(model.cpu().eval(), path, {"verify": False}))
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         session = onnxruntime.InferenceSession(

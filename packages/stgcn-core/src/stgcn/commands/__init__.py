@@ -7,9 +7,10 @@ Every built-in command (``run``, ``eval``, ``fuse``, ``bench``, ``plugins``, ``r
 module holds its options, one call into the layer below (``training``, ``bench``,
 ``reports``, ``pose``, ``fusion``) and the printing of the result, nothing else.
 
-Groups that several plugins fill (``stgcn data``, ``stgcn data convert``, ``stgcn
-export``) are reached through :func:`group`, whichever plugin gets there first, so that
-no plugin depends on another's module globals or on the order plugins load in.
+Groups that several plugins fill (``stgcn data``, ``stgcn data convert``) are reached
+through :func:`group`, whichever plugin gets there first, so that no plugin depends on
+another's module globals or on the order plugins load in. ``stgcn export NAME`` is made
+for each registered exporter from its record (:mod:`stgcn.commands.export`).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -13,6 +14,12 @@ from stgcn.plugins.settings import parse_pairs
 
 @click.command()
 @click.argument("checkpoint", required=False, metavar="[CHECKPOINT]")
+@click.option(
+    "--checkpoint",
+    "checkpoint_option",
+    metavar="FILE",
+    help="The checkpoint, as eval, predict and export take it (or give it as CHECKPOINT).",
+)
 @click.option("--dataset", help="Describe a fresh model for this dataset instead.")
 @click.option("--data-path", help="With --dataset: data that describes its classes.")
 @click.option("--data-option", "data_option", multiple=True, metavar="KEY=VALUE")
@@ -29,6 +36,7 @@ from stgcn.plugins.settings import parse_pairs
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 def info(
     checkpoint: str | None,
+    checkpoint_option: str | None,
     dataset: str | None,
     data_path: str | None,
     data_option: tuple[str, ...],
@@ -39,6 +47,7 @@ def info(
     """A model's parameters, GFLOP per sample, layout, classes and training config."""
     from stgcn.reports.info_command import describe_facts, describe_model
 
+    checkpoint = one_checkpoint(checkpoint, checkpoint_option)
     if bool(checkpoint) == bool(dataset):
         raise StgcnError("give a CHECKPOINT or --dataset NAME")
     if (frames is not None and frames < 1) or (persons is not None and persons < 1):
@@ -50,6 +59,16 @@ def info(
         return
     for line in describe_facts(facts):
         click.echo(line)
+
+
+def one_checkpoint(positional: str | None, option: str | None) -> str | None:
+    """The checkpoint given as ``CHECKPOINT`` or ``--checkpoint``: both are accepted (the
+    other commands take the option), and both at once only when they name one file."""
+    if positional and option and Path(positional).resolve() != Path(option).resolve():
+        raise StgcnError(
+            f"give the checkpoint once: CHECKPOINT {positional} and --checkpoint {option} differ"
+        )
+    return positional or option
 
 
 @hookimpl

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from stgcn.errors import StgcnError
+from stgcn.model.graph import STRATEGIES
 from stgcn.plugins.settings import Flag, Settings, value_type
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -29,8 +30,9 @@ def settings_options(
     """The family's fields whose help is a :class:`Flag` as click options, in the order
     they are declared: each option's name, help, type (a flag for a bool, a choice for
     a field with choices, ``INTEGER`` or ``FLOAT`` for a number) and repetition come from
-    its field. None has a default of its own, so that the command sees only what was
-    typed (:func:`given`) and the family's defaults count where nothing else sets a value.
+    its field. None has a default of its own (but for ``--help``, where the Flag says
+    ``show_default``), so that the command sees only what was typed (:func:`given`) and
+    the family's defaults count where nothing else sets a value.
     ``between[key]`` are the command's other options, listed in ``--help`` after the
     option of the field ``key``. The command receives each value under its field's name."""
     between = dict(between or {})
@@ -55,7 +57,11 @@ def settings_options(
 def _field_option(field: dataclasses.Field[Any], flag: Flag, kind: Any) -> Decorator[Any]:
     """One field's click option (``kind``: the type of its values)."""
     declared: dict[str, Any] = {"help": flag.help or None, "metavar": flag.metavar}
-    if kind is bool:
+    name = flag.option_name(field.name)
+    if kind is bool and field.default is True:  # on unless switched off: --verify/--no-verify
+        name = f"{name}/--no-{name.removeprefix('--')}"
+        declared.update(default=None)
+    elif kind is bool:
         declared.update(is_flag=True, default=None)
     elif flag.repeat:
         declared["multiple"] = True
@@ -63,7 +69,9 @@ def _field_option(field: dataclasses.Field[Any], flag: Flag, kind: Any) -> Decor
         declared["type"] = click.Choice(field.metadata["choices"])
     elif kind in (int, float):
         declared["type"] = kind
-    return click.option(flag.option_name(field.name), field.name, **declared)
+    if flag.show_default:  # click's default, for --help: given() still tells what was typed
+        declared.update(default=field.default, show_default=True)
+    return click.option(name, field.name, **declared)
 
 
 def given(ctx: click.Context, **values: Any) -> dict[str, Any]:
@@ -160,3 +168,30 @@ def frame_size_for(kind: str, text: str | None) -> tuple[int, int] | None:
     from stgcn.pose.readers import parse_frame_size
 
     return parse_frame_size(text, f"--{kind}")
+
+
+def bare_model_params() -> list[click.Option]:
+    """--layout, --strategy, --num-class: for a bare state_dict that cannot tell them
+    (:func:`stgcn.commands.model_source.load_checkpoint_model` takes them)."""
+    return [
+        click.Option(
+            ["--layout"],
+            help="For a bare state_dict: openpose, ntu-rgb+d, ntu_edge, coco, or a .json "
+            "file {num_node, edges, center}. Default: inferred.",
+        ),
+        click.Option(
+            ["--strategy"],
+            type=click.Choice(STRATEGIES),
+            help="For a bare state_dict. Default: inferred.",
+        ),
+        click.Option(
+            ["--num-class"], type=int, help="For a bare state_dict: check the class count."
+        ),
+    ]
+
+
+def bare_model_options(command: click.Command) -> click.Command:
+    """A command with :func:`bare_model_params` as its last options (applied above
+    ``@click.command()``)."""
+    command.params.extend(bare_model_params())
+    return command

@@ -18,9 +18,12 @@ optional key keeps the version; changing what an existing key means raises it.
 from __future__ import annotations
 
 import os
+import pickle
 import random
 import sys
 import tempfile
+import warnings
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -233,16 +236,61 @@ def atomic_write_text(text: str, path: Path) -> None:
 
 
 def safe_load(path: str | os.PathLike[str]) -> Any:
-    """Load a checkpoint or state_dict file; refuse anything that needs code to unpickle."""
+    """Load a checkpoint or state_dict file; refuse anything that needs code to unpickle.
+
+    A file that is not one is refused in one whole line saying what it is instead
+    (:func:`not_a_checkpoint`); torch's warning about a pickle protocol it did not
+    write is not shown, since the refusal says all there is to say."""
     path = Path(path)
     if not path.is_file():
         raise StgcnError(f"checkpoint not found: {path}")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # whatever fails to parse is that file's problem, not a bug
-        raise StgcnError(
-            f"{path} is not a readable checkpoint ({first_line(error)[:160]})"
-        ) from None
+        raise StgcnError(not_a_checkpoint(path, error)) from None
+
+
+#: how every file ``torch.save`` writes in its legacy (non-zip) format begins: the pickled
+#: magic number (protocol 2)
+_LEGACY_TORCH_START = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19"
+
+
+def not_a_checkpoint(path: Path, error: BaseException) -> str:
+    """The one line for a file ``torch.load(weights_only=True)`` refused: what the file
+    is, as far as its first bytes tell, rather than torch's advice to load it with
+    ``weights_only=False`` (which would run whatever code it holds)."""
+    return f"{path} is not a readable checkpoint: {_what_file(path, error)}"
+
+
+def _what_file(path: Path, error: BaseException) -> str:
+    with path.open("rb") as stream:
+        start = stream.read(len(_LEGACY_TORCH_START))
+    if not start:
+        return "the file is empty"
+    torch_file = start == _LEGACY_TORCH_START
+    if start.startswith(b"PK\x03\x04"):  # a zip archive, which is what torch.save writes
+        if not zipfile.is_zipfile(path):
+            return "a damaged or truncated zip archive (as PyTorch writes), not one stgcn can read"
+        with zipfile.ZipFile(path) as archive:
+            torch_file = any(name.endswith("data.pkl") for name in archive.namelist())
+        if not torch_file:
+            return "a zip archive (an .npz, say), not a stgcn or PyTorch checkpoint"
+    if torch_file and isinstance(error, pickle.UnpicklingError):
+        return (
+            "a PyTorch file holding Python objects besides tensors and plain data (a whole "
+            "pickled model, say), not a stgcn checkpoint or a state_dict; stgcn does not "
+            "unpickle those, since that could run code"
+        )
+    if torch_file:
+        return "a damaged or truncated PyTorch file, not a checkpoint stgcn can read"
+    if start.startswith(b"\x80"):
+        return (
+            "a Python pickle, not a stgcn or PyTorch checkpoint; stgcn does not unpickle "
+            "other files, since that could run code"
+        )
+    return "not a stgcn or PyTorch checkpoint (nor any other file torch.save writes)"
 
 
 def is_stgcn_checkpoint(obj: Any) -> bool:

@@ -31,7 +31,7 @@ def register_commands(manager: pluggy.PluginManager, registry: Registry, cli: An
                 _command_paths(cli)[parent].commands.pop(name, None)
             fail(info, "command registration", error)
             continue
-        info.commands.extend(sorted(_newest(_command_paths(cli), before)))
+        info.commands = sorted(_newest(_command_paths(cli), before))
 
 
 def _command_paths(group: Any, prefix: str = "") -> dict[str, Any]:

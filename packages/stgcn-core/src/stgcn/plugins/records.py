@@ -27,6 +27,7 @@ from stgcn.plugins.logger_records import RunLogger as RunLogger
 from stgcn.plugins.pose_records import PoseEstimator as PoseEstimator
 from stgcn.plugins.pose_records import PoseModel as PoseModel
 from stgcn.plugins.pose_records import PoseOpenRequest as PoseOpenRequest
+from stgcn.plugins.settings import Settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -323,14 +324,75 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class Exporter:
-    """Writes a trained model to another format.
+class ExportRequest:
+    """One export: what :attr:`Exporter.export` gets (plugin API 2.0).
 
-    ``export(model, output, options)`` writes ``output`` from an eval-mode model;
-    ``options`` are exporter-specific (opset, example shape, ...).
+    Frozen, and later versions only add fields with defaults, so an exporter written
+    against this one keeps working. ``stgcn export NAME`` makes it from a checkpoint; a
+    program makes one itself (``ExportRequest(model, Path("m.pt"))``).
+    """
+
+    #: the network to write, in eval mode, on the cpu
+    model: torch.nn.Module
+    #: the file to write; ``stgcn export`` has refused a folder, the checkpoint itself and
+    #: an existing file without the exporter's ``suffix``, and replaces an older export
+    output: Path
+    #: the exporter's own options: from ``stgcn export NAME``, those the user typed of the
+    #: options made from its ``settings`` family (already typed), or the ``--option
+    #: KEY=VALUE`` pairs as strings where it declares none; a program passes what it
+    #: likes. Parse them with the family (``Family.parse(request.options)``), which
+    #: refuses unknown keys and fills in the defaults
+    options: Mapping[str, Any] = field(default_factory=dict)
+    #: the dataset the model was trained on (None: unknown) and its classes' names, where
+    #: known for the model's class count
+    dataset: str | None = None
+    class_names: tuple[str, ...] | None = None
+    #: the data options the model was trained with (its stream, its window): what a
+    #: consumer of the export must apply to a clip before the model sees it
+    data_options: Mapping[str, Any] = field(default_factory=dict)
+    #: the persons in one sample the model takes (its dataset's, else 2) and the frames
+    #: of the clips it was trained on (None: not recorded); the channels and joints are
+    #: the model's own (``model.in_channels``, ``model.A.shape[1]``)
+    persons: int = 2
+    frames: int | None = None
+    #: the checkpoint or state_dict the model came from (None: a program's model)
+    checkpoint: Path | None = None
+
+
+@runtime_checkable
+class ExportReport(Protocol):
+    """What :attr:`Exporter.export` returns: the file written, and the lines ``stgcn
+    export NAME`` prints, one by one (what was written; how it was checked against the
+    PyTorch model, or that it was not)."""
+
+    @property
+    def path(self) -> Path: ...
+
+    def lines(self) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """Writes a trained model to another format; registered, it is the command ``stgcn
+    export NAME`` with no command code of its own (plugin API 2.0).
+
+    ``export(request)`` writes ``request.output`` from ``request.model``
+    (:class:`ExportRequest`) and returns an :class:`ExportReport`; it should write under
+    a temporary name and rename at the end, so that a failure leaves no half-written
+    file. ``suffix`` (``".onnx"``) names the file type it writes: ``stgcn export``
+    replaces an existing file only of that type. ``settings``, a
+    :class:`~stgcn.plugins.settings.Settings` family, declares its options: each field
+    whose help is a :class:`~stgcn.plugins.settings.Flag` becomes a command-line option
+    (``--opset``, say), the others are for programs; without one, the command takes
+    ``--option KEY=VALUE`` pairs and hands them over as strings. The family must import
+    without torch: ``stgcn`` builds every exporter's command when it starts.
     """
 
     name: str
-    export: Callable[[torch.nn.Module, Path, Mapping[str, Any]], None]
+    export: Callable[[ExportRequest], ExportReport]
     description: str = ""
     suffix: str = ""
+    settings: type[Settings] | None = None
+    #: the distribution that registered this record (named in a plugin's error line): the
+    #: registry fills it in, a plugin leaves it out
+    plugin: str = field(default="", compare=False)

@@ -130,6 +130,9 @@ class Flag:
     name: str | None = None
     metavar: str | None = None
     repeat: bool = False
+    #: ``--help`` shows the field's default (``[default: 17]``); a bool field whose
+    #: default is true is always an on/off pair (``--verify/--no-verify``)
+    show_default: bool = False
 
     def option_name(self, key: str) -> str:
         return self.name or "--" + key.replace("_", "-")

@@ -1,10 +1,11 @@
-"""Where ``stgcn export`` and ``stgcn predict`` get their model and its dataset.
+"""Where ``stgcn export NAME`` and ``stgcn predict`` get their model and its dataset.
 
 A stgcn checkpoint names its dataset; a bare reference state_dict does not, and may
-need its layout, strategy or class count spelled out. The dataset plugin need not be
-installed to export or to predict from a ``.npy`` sample: it only adds class names
-(and reads clips in its own format), so a missing one is an error only when the user
-named it.
+need its layout, strategy or class count spelled out
+(:func:`stgcn.commands.options.bare_model_params`). The
+dataset plugin need not be installed to export or to predict from a ``.npy`` sample: it
+only adds class names (and reads clips in its own format), so a missing one is an error
+only when the user named it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from stgcn.model.checkpoint import Checkpoint
 from stgcn.model.graph import LAYOUTS
 from stgcn.model.loading import load_model_and_checkpoint
 from stgcn.model.network import STGCN
+from stgcn.plugins.kinds import DATASETS
+from stgcn.plugins.records import Dataset
 from stgcn.plugins.registry import get_registry
-from stgcn.records import DATASETS, Dataset
 
 
 def parse_layout(value: str | None) -> str | dict[str, Any] | None:
