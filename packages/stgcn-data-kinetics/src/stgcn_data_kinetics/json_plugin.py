@@ -8,7 +8,7 @@ reason, and ``kinetics`` still loads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stgcn.hookspecs import hookimpl
@@ -50,5 +50,5 @@ KINETICS_JSON = Dataset(
 
 
 @hookimpl
-def stgcn_register_datasets(register) -> None:
+def stgcn_register_datasets(register: Callable[[Dataset], None]) -> None:
     register(KINETICS_JSON)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -22,6 +22,9 @@ from stgcn.commands.options import (
 from stgcn.errors import StgcnError
 from stgcn.model.graph import STRATEGIES
 from stgcn.plugins.settings import parse_pairs
+
+if TYPE_CHECKING:  # onnx and onnxruntime load when a command needs them
+    from stgcn_export.onnx_export import OnnxExportReport
 
 DEFAULT_PERSONS = 2
 
@@ -143,7 +146,10 @@ def export_onnx_command(
             saved.run_config.get("data_options") if saved is not None and not dataset else None,
         ),
     }
-    report = get_registry().exporter("onnx").export(model, target, options)
+    # this package's onnx exporter returns its report (stgcn_export.plugin.export_onnx)
+    report = cast(
+        "OnnxExportReport", get_registry().exporter("onnx").export(model, target, options)
+    )
     click.echo(report.describe())
     if report.checks:
         errors = ", ".join(check.describe() for check in report.checks)

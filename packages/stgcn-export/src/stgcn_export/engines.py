@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -69,16 +69,18 @@ def _refuse_mismatch(sample: np.ndarray, expected: Sequence[Any], hint: str = ""
 
 class TorchEngine:
     name = "pytorch"
-    class_names = None
+    class_names: Sequence[str] | None = None
 
     def __init__(self, model: torch.nn.Module, checkpoint: Checkpoint | None) -> None:
         self.model = model.eval()
-        self.channels, self.joints, self.num_class = model_input_facts(model)
+        self.channels, self.joints, classes = model_input_facts(model)
+        self.num_class: int | None = classes
         config = checkpoint.run_config if checkpoint is not None else {}
         self.checkpoint = checkpoint
         self.dataset_name = checkpoint.run_dataset if checkpoint is not None else None
         self.data_options = dict(config.get("data_options") or {})
-        self.model_config = model.config() if hasattr(model, "config") else {}
+        # an ST-GCN's config(); a Module's attributes are typed as tensors or modules
+        self.model_config = cast(Any, model).config() if hasattr(model, "config") else {}
 
     def use_threads(self, threads: int) -> None:
         torch.set_num_threads(threads)
@@ -106,9 +108,9 @@ class OnnxEngine:
         # a file from another exporter may leave the class axis unnamed: known after a run
         self.num_class = classes if isinstance(classes, int) else None
         metadata = read_metadata(self.session)
-        self.checkpoint = None
+        self.checkpoint: Checkpoint | None = None
         self.dataset_name = metadata.get(DATASET_KEY)
-        self.class_names = stored_class_names(metadata)
+        self.class_names: Sequence[str] | None = stored_class_names(metadata)
         self.data_options = stored_data_options(metadata)
         self.model_config = stored_model_config(metadata)
 

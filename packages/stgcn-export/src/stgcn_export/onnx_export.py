@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import onnx
@@ -159,10 +159,11 @@ class OnnxExportReport:
 
 def model_input_facts(model: torch.nn.Module) -> tuple[int, int, int]:
     """(channels, joints, classes) of an ST-GCN model, read from the model itself."""
+    stgcn_model: Any = model  # torch types a Module's attributes as tensors or modules
     try:
-        channels = int(model.in_channels)
-        joints = int(model.A.shape[1])
-        classes = int(model.num_class)
+        channels = int(stgcn_model.in_channels)
+        joints = int(stgcn_model.A.shape[1])
+        classes = int(stgcn_model.num_class)
     except AttributeError:
         raise StgcnError(
             "the onnx exporter takes an ST-GCN model (with in_channels, A and num_class)"
@@ -204,7 +205,7 @@ def _export_eval_model(
         _name_output_axes(proto, settings, classes)
         metadata = dict(settings.metadata)
         if hasattr(model, "config"):
-            metadata.setdefault(MODEL_CONFIG_KEY, json.dumps(model.config()))
+            metadata.setdefault(MODEL_CONFIG_KEY, json.dumps(cast(Any, model).config()))
         write_metadata(proto, metadata)
         onnx.save(proto, temporary)
         checks: tuple[ShapeCheck, ...] = ()

@@ -312,10 +312,11 @@ class Exporter:
     """Writes a trained model to another format.
 
     ``export(model, output, options)`` writes ``output`` from an eval-mode model;
-    ``options`` are exporter-specific (opset, example shape, ...).
+    ``options`` are exporter-specific (opset, example shape, ...). What it returns is its
+    own (the onnx exporter's report, which its command prints); the core ignores it.
     """
 
     name: str
-    export: Callable[[torch.nn.Module, Path, Mapping[str, Any]], None]
+    export: Callable[[torch.nn.Module, Path, Mapping[str, Any]], object]
     description: str = ""
     suffix: str = ""
