@@ -78,8 +78,10 @@ SHARED_REQUIREMENTS = [
     *map(str, EXAMPLES),
 ]
 #: what ``lint`` runs (ruff, the import contract, mypy), and what mypy needs to check the
-#: core from its sources beyond the core's own dependencies: the stubs of those that ship
-#: no types, and tomli (the check is for Python 3.10)
+#: packages from their sources beyond their own dependencies: the stubs of those that ship
+#: no types, and tomli (the check is for Python 3.10). mediapipe (stgcn-pose-mediapipe)
+#: and mlflow (the example logger) stay out, as in ``tests``: mypy.ini types them as Any
+#: and checks those plugins' own code all the same.
 LINT_REQUIREMENTS = ["ruff", "import-linter", "mypy", "tomli", "types-PyYAML", "types-tqdm"]
 #: what the documentation site is built with (mkdocs.yml): MkDocs and its Material theme,
 #: the command reference read from the click commands, the API reference from docstrings
@@ -298,15 +300,18 @@ CORE = ROOT / "packages" / "stgcn-core"
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository, then the core's
     import contract (.importlinter: its layers import downward only, and it never imports
-    a plugin package) and its types (mypy, configured in its pyproject.toml), both read
-    from the source tree (ahead of the installed core). In the shared environment, which
+    a plugin package), then the types of every package and example (mypy over
+    ``packages/*/src`` and ``examples/*/src`` at one strictness, mypy.ini), read from the
+    source tree (ahead of the installed packages). Last, each kind's scaffold: the package
+    ``stgcn plugin new`` writes, in a throw-away folder, must pass ruff and mypy as its
+    author would run them (tools/lint_scaffolds.py). In the shared environment, which
     holds the linters too: one environment fewer to make (about half a minute)."""
     env = shared_environment(session)
     run_shared(session, "ruff", "check", ".", env=env)
     run_shared(session, "ruff", "format", "--check", ".", env=env)
     run_shared(session, "lint-imports", env={**env, "PYTHONPATH": str(CORE / "src")})
-    mypy = ["--config-file", str(CORE / "pyproject.toml"), "-p", "stgcn"]
-    run_shared(session, "mypy", *mypy, env=env)
+    run_shared(session, "mypy", "--config-file", str(ROOT / "mypy.ini"), env=env)
+    run_shared(session, "python", str(ROOT / "tools" / "lint_scaffolds.py"), env=env)
 
 
 @nox.session(venv_backend="none")
