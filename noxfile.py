@@ -79,15 +79,18 @@ def install_stgcn(session: nox.Session, *extra: str) -> None:
 #: the others, which saves installing torch and the packages five times (a minute and a
 #: half on 2 cores). The linters and the site's builder are installed in it too.
 SHARED_ENV = ROOT / ".nox" / "shared"
-#: hatchling is there for the test that generates
-#: a plugin with ``stgcn plugin new``, builds and installs it, and runs the generated
-#: package's own tests; ninja for the npu tests, which build their stand-in device with
-#: torch's C++ extension loader; matplotlib for ``stgcn report``; hypothesis for the
-#: property tests of the readers and parsers (``test_properties_*.py``).
+#: hatchling (and editables, its editable installs) are there for the test that
+#: generates a plugin with ``stgcn plugin new`` and runs its README's commands: installs,
+#: the editable one among them, offline with this environment's build backend, then the
+#: generated package's own tests (test_scaffold.py); ninja for the npu tests, which
+#: build their stand-in device with torch's C++ extension loader; matplotlib for
+#: ``stgcn report``; hypothesis for the property tests of the readers and parsers
+#: (``test_properties_*.py``).
 SHARED_REQUIREMENTS = [
     *PYTEST,
     "hypothesis",
     "hatchling",
+    "editables",
     "ninja",
     "matplotlib",
     *map(str, EXAMPLES),
