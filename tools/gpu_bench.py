@@ -91,12 +91,13 @@ class Runner:
         if self.left() < 20:
             self.skipped.append(label)
             return
-        from stgcn.bench.measure import bench_training
+        from stgcn.bench.measure import BenchRequest, bench_training
         from stgcn.plugins.registry import get_registry
 
         try:
             backend, precision = get_registry().ready_backend(BACKEND, precision, options)
-            result = bench_training(backend, precision, batch, FRAMES, 2, STEPS, WARMUP, **kw)
+            request = BenchRequest(batch, FRAMES, 2, STEPS, WARMUP, **kw)
+            result = bench_training(backend, precision, request)
             record = result.to_dict()
             record["options"] = options
             self.save(label, record)
@@ -136,8 +137,9 @@ def with_data(runner: Runner) -> None:
         return
     from stgcn_data_kinetics.sample_trees import make_converted_tree
 
-    from stgcn.bench.data import bench_data
+    from stgcn.bench.data import DataBenchRequest, bench_data
     from stgcn.plugins.registry import get_registry
+    from stgcn.records import DATASETS
 
     folder = Path(tempfile.mkdtemp()) / "kinetics"
     make_converted_tree(folder, train=CLIPS, val=8, frames=300)
@@ -145,9 +147,8 @@ def with_data(runner: Runner) -> None:
     backend, _ = registry.ready_backend(BACKEND, None, {})
     for workers in (8, 4):
         try:
-            figures = bench_data(
-                registry.dataset("kinetics"), folder, {}, backend, BATCH, 10, workers
-            )
+            request = DataBenchRequest(folder, {}, BATCH, 10, workers)
+            figures = bench_data(registry.get(DATASETS, "kinetics"), backend, request)
         except Exception as error:
             print(f"with-data: failed: {error}", flush=True)
             return

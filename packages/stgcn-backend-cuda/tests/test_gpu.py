@@ -21,7 +21,7 @@ from stgcn_backend_cuda.backend import native_bf16
 from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
 from stgcn.testing.helpers import TINY
-from stgcn.training.trainer import training_step
+from stgcn.training.step import training_step
 
 pytestmark = pytest.mark.skipif(not HOST.available, reason=f"needs an NVIDIA GPU: {HOST.reason}")
 

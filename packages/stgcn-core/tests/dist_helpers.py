@@ -16,6 +16,7 @@ from stgcn.model.network import STGCN
 from stgcn.training import distributed as dist
 from stgcn.training.distributed import World
 from stgcn.training.evaluation import evaluate
+from stgcn.training.runtime import Runtime
 
 FRAMES = 12
 
@@ -61,9 +62,8 @@ def rank_main(rank: int, world_size: int, port: int, per_card_batch: int, val_si
     y = torch.tensor([train[i][1] for i in indices])
     grads = one_step_grads(wrapped, x, y)
     loader = torch.utils.data.DataLoader(val, batch_size=4, sampler=dist.StridedSampler(val, world))
-    result = evaluate(
-        dist.unwrap(wrapped), loader, device, Precision.for_backend(backend, "fp32"), 10, world
-    )
+    runtime = Runtime(device, dist.unwrap(wrapped), Precision.for_backend(backend, "fp32"))
+    result = evaluate(runtime, loader, 10, world)
     torch.save(
         {"indices": indices, "grads": grads, "eval": result.to_dict()},
         Path(out) / f"rank{rank}.pt",

@@ -14,6 +14,7 @@ import torch
 from stgcn.backends.cpu import CPUBackend, CPUSettings
 from stgcn.errors import StgcnError
 from stgcn.plugins.backend import BackendBase, LegacyBackend, backend_for_run
+from stgcn.plugins.kinds import BACKENDS
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.records import Accelerator, Availability, Backend, RunBackend
 from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
@@ -190,7 +191,7 @@ def test_the_base_declares_every_optional_feature() -> None:
 
 def test_the_registered_record_is_not_mutated_by_a_runs_options() -> None:
     record = CPUBackend()
-    registry = Registry(backends={"cpu": record})
+    registry = Registry({BACKENDS: {"cpu": record}})
     run, precision = registry.ready_backend(
         "cpu", "fp32", {"temporal": "direct", "reuse_memory": "false"}
     )
@@ -205,6 +206,6 @@ def test_the_registered_record_is_not_mutated_by_a_runs_options() -> None:
 
 def test_the_process_registry_keeps_its_cpu_record_unchanged() -> None:
     registry = get_registry()
-    before = registry.backend("cpu").settings
+    before = registry.get(BACKENDS, "cpu").settings
     registry.ready_backend("cpu", "fp32", {"compile": "true"})
-    assert registry.backend("cpu").settings == before
+    assert registry.get(BACKENDS, "cpu").settings == before

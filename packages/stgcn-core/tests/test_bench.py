@@ -14,7 +14,8 @@ import sys
 import pytest
 
 from stgcn.backends.cpu import CPUBackend
-from stgcn.bench.measure import bench_training
+from stgcn.bench.measure import BenchRequest, bench_training
+from stgcn.plugins.kinds import BACKENDS
 from stgcn.plugins.registry import get_registry
 
 TINY = ["--frames", "8", "--batch-size", "2", "--steps", "2", "--warmup", "1"]
@@ -41,16 +42,16 @@ def test_baseline_json_has_both_figures_and_their_ratio() -> None:
 
 
 def test_eval_mode_times_inference_without_touching_weights() -> None:
-    backend = get_registry().backend("cpu")
-    result = bench_training(
-        backend, "fp32", batch_size=2, frames=8, steps=2, warmup=1, mode="eval", baseline=True
-    )
+    backend = get_registry().get(BACKENDS, "cpu")
+    request = BenchRequest(batch_size=2, frames=8, steps=2, warmup=1, mode="eval", baseline=True)
+    result = bench_training(backend, "fp32", request)
     assert result.mode == "eval" and result.samples_per_s > 0
     assert result.baseline is not None and result.ratio is not None
 
 
 def test_without_baseline_there_is_no_ratio() -> None:
-    result = bench_training(get_registry().backend("cpu"), "fp32", 2, 8, 1, steps=1, warmup=0)
+    request = BenchRequest(2, 8, 1, steps=1, warmup=0)
+    result = bench_training(get_registry().get(BACKENDS, "cpu"), "fp32", request)
     assert result.baseline is None and result.ratio is None and result.persons == 1
 
 

@@ -12,6 +12,7 @@ from stgcn.backends.cpu import CPUBackend
 from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
 from stgcn.training.evaluation import evaluate
+from stgcn.training.runtime import Runtime
 
 FP32 = Precision.for_backend(CPUBackend(), "fp32")
 
@@ -25,7 +26,7 @@ def _model() -> STGCN:
 
 def _run(model, x, y, **kwargs):
     loader = DataLoader(TensorDataset(x, y), batch_size=3)
-    return evaluate(model, loader, torch.device("cpu"), FP32, 4, **kwargs)
+    return evaluate(Runtime(torch.device("cpu"), model, FP32), loader, 4, **kwargs)
 
 
 def test_scores_are_the_mean_of_each_clips_softmax() -> None:

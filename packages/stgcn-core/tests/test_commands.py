@@ -9,6 +9,7 @@ from stgcn import cli as cli_module
 from stgcn.commands import SHARED_GROUPS, group
 from stgcn.commands.options import one_input
 from stgcn.errors import StgcnError
+from stgcn.plugins import command_hooks, listing, loading
 from stgcn.plugins import registry as plugins
 
 BUILT_IN = ["run", "eval", "fuse", "bench", "plugins", "report", "info", "data", "plugin"]
@@ -16,10 +17,10 @@ BUILT_IN = ["run", "eval", "fuse", "bench", "plugins", "report", "info", "data",
 
 def test_every_built_in_command_comes_from_a_core_plugin() -> None:
     root = click.Group("stgcn")
-    manager = plugins.plugin_manager()
-    registry = plugins.collect(manager, plugins.load_plugins(manager))
-    plugins.register_commands(manager, registry, root)
-    core = next(row for row in plugins.describe(registry) if row["name"] == "stgcn-core")
+    manager = loading.plugin_manager()
+    registry = plugins.collect(manager, loading.load_plugins(manager))
+    command_hooks.register_commands(manager, registry, root)
+    core = next(row for row in listing.describe(registry) if row["name"] == "stgcn-core")
     assert core["commands"] == BUILT_IN
     assert set(BUILT_IN) <= set(root.commands)
     assert {"list", "extract", "convert"} <= set(group(root, "data").commands)

@@ -249,9 +249,10 @@ def test_read_sample_gets_the_models_data_options(site, tmp_path) -> None:
     _install(site)
     from stgcn.data.facts import read_sample
     from stgcn.plugins import registry as plugins
+    from stgcn.plugins.kinds import DATASETS
 
     plugins.reset()
-    record = plugins.get_registry().dataset("folders")
+    record = plugins.get_registry().get(DATASETS, "folders")
     clip = np.arange(3 * 8 * 18 * 2, dtype=np.float32).reshape(3, 8, 18, 2)
     path = tmp_path / "clip.npy"
     np.save(path, clip)

@@ -20,7 +20,8 @@ from stgcn.testing.helpers import TINY, make_distribution, run_stgcn, start_stgc
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import StridedSampler, World, wrap_model
 from stgcn.training.evaluation import evaluate
-from stgcn.training.trainer import base_lr
+from stgcn.training.runtime import Runtime
+from stgcn.training.session import base_lr
 
 #: two launchers on this machine stand for two hosts: each gets half of its cores, as a
 #: host has its own (two workers of all the cores each spin waiting for each other: the
@@ -51,9 +52,8 @@ def test_two_cards_give_the_gradients_of_one_card_with_twice_the_batch(tmp_path:
 
     # validation: 33 samples over 2 ranks, each counted once, the same result as one card
     loader = torch.utils.data.DataLoader(val, batch_size=4)
-    single = evaluate(
-        model, loader, torch.device("cpu"), Precision.for_backend(CPUBackend(), "fp32"), 10
-    )
+    fp32 = Precision.for_backend(CPUBackend(), "fp32")
+    single = evaluate(Runtime(torch.device("cpu"), model, fp32), loader, 10)
     assert single.samples == 33
     for rank in ranks:
         assert rank["eval"]["samples"] == 33

@@ -12,7 +12,7 @@ from stgcn.bench.baseline import BaselineSTGCN
 from stgcn.errors import StgcnError
 from stgcn.model.checkpoint import FORMAT
 from stgcn.training.config import RunConfig
-from stgcn.training.trainer import initialise_from, learning_rate
+from stgcn.training.session import initialise_from, learning_rate
 
 torch.set_num_threads(1)
 

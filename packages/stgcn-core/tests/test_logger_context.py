@@ -14,6 +14,7 @@ import pytest
 
 from stgcn.errors import StgcnError
 from stgcn.loggers.events import RunLoggers, SentEvents, logger_specs, plan_loggers
+from stgcn.plugins.kinds import LOGGERS
 from stgcn.plugins.registry import Registry
 from stgcn.plugins.settings import Settings, option
 from stgcn.records import Logger
@@ -113,7 +114,7 @@ class Options(Settings):
 
 
 def _registry(*loggers: Logger) -> Registry:
-    return Registry(loggers={logger.name: logger for logger in loggers})
+    return Registry({LOGGERS: {logger.name: logger for logger in loggers}})
 
 
 def test_logger_options_are_parsed_by_the_loggers_settings() -> None:

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from stgcn.errors import StgcnError
+from stgcn.plugins import listing, loading
 from stgcn.plugins import registry as plugins
+from stgcn.plugins.kinds import DATASETS
 from stgcn.testing.helpers import make_distribution, run_stgcn
 
 PLUGIN = """
@@ -40,9 +42,9 @@ def test_the_core_has_a_version_inside_its_own_plugins_range() -> None:
     from stgcn.backends import cpu
     from stgcn.data import synthetic_plugin
 
-    assert plugins.API_VERSION == "1.4"
+    assert loading.API_VERSION == "1.4"
     for module in (cpu, synthetic_plugin):
-        assert plugins.api_incompatibility(module) is None
+        assert loading.api_incompatibility(module) is None
 
 
 @pytest.mark.parametrize(
@@ -61,7 +63,7 @@ def test_declared_ranges(declaration: str, reason: str | None) -> None:
 
     module = types.ModuleType("fake_declared")
     exec(declaration, module.__dict__)
-    found = plugins.api_incompatibility(module)
+    found = loading.api_incompatibility(module)
     if reason is None:
         assert found is None
     else:
@@ -73,14 +75,14 @@ def test_incompatible_plugin_is_skipped_and_the_others_kept(site, capsys) -> Non
     _plugin(site, "fake_current", "STGCN_API = '>=1,<2'")
     _plugin(site, "fake_undeclared", "")
     registry = plugins.get_registry()
-    assert {"current", "undeclared"} <= set(registry.datasets)
-    assert "future" not in registry.datasets
+    assert {"current", "undeclared"} <= set(registry.table(DATASETS))
+    assert "future" not in registry.table(DATASETS)
     warning = capsys.readouterr().err.strip().splitlines()
     assert warning == [
         "stgcn: warning: plugin 'fake_future' (stgcn-future) skipped: "
         "needs stgcn plugin API >=2,<3, this stgcn-core has 1.4"
     ]
-    row = next(r for r in plugins.describe(registry) if r["name"] == "stgcn-future")
+    row = next(r for r in listing.describe(registry) if r["name"] == "stgcn-future")
     assert row["skipped"] == [
         {
             "plugin": "fake_future",
@@ -125,7 +127,7 @@ def test_a_module_named_in_the_variable_is_checked_too(site, monkeypatch, capsys
     )
     monkeypatch.setenv("STGCN_PLUGINS", "fake_loose")
     registry = plugins.get_registry()
-    assert "loose" not in registry.datasets
+    assert "loose" not in registry.table(DATASETS)
     info = next(i for i in registry.plugins if i.name == "fake_loose")
     assert info.skipped == "needs stgcn plugin API >=3, this stgcn-core has 1.4"
     assert "skipped" in capsys.readouterr().err
@@ -137,6 +139,6 @@ def test_the_core_readme_and_the_plugin_guide_state_the_version_the_code_has() -
     repo = Path(__file__).resolve().parents[3]
     readme = (repo / "packages" / "stgcn-core" / "README.md").read_text(encoding="utf-8")
     guide = (repo / "docs" / "plugins.md").read_text(encoding="utf-8")
-    assert f"`stgcn.plugins.API_VERSION` (now `{plugins.API_VERSION}`)" in readme
-    assert f'(now `"{plugins.API_VERSION}"`;' in guide
-    assert f"this stgcn-core has {plugins.API_VERSION}`" in guide
+    assert f"`stgcn.plugins.loading.API_VERSION` (now `{loading.API_VERSION}`)" in readme
+    assert f'(now `"{loading.API_VERSION}"`;' in guide
+    assert f"this stgcn-core has {loading.API_VERSION}`" in guide

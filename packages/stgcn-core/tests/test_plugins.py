@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import types
 
 import pytest
 import torch
 
+from stgcn.cli import main
 from stgcn.errors import StgcnError
-from stgcn.plugins import hookspecs
+from stgcn.plugins import hookspecs, listing, loading
 from stgcn.plugins import registry as plugins
+from stgcn.plugins.kinds import BACKENDS, DATASETS, EXPORTERS, KINDS, LOGGERS, check_hooks
 from stgcn.records import Availability, Backend, Dataset, Exporter
 from stgcn.testing.helpers import make_distribution, run_stgcn
 
@@ -68,11 +71,11 @@ def stgcn_register_commands(cli):
 
 
 def test_builtins_come_through_the_same_hooks() -> None:
-    manager = plugins.plugin_manager()
-    registry = plugins.collect(manager, plugins.load_plugins(manager))
-    assert isinstance(registry.backend("cpu"), Backend)
-    assert isinstance(registry.dataset("synthetic"), Dataset)
-    assert registry.owner[("backends", "cpu")].distribution == "stgcn-core"
+    manager = loading.plugin_manager()
+    registry = plugins.collect(manager, loading.load_plugins(manager))
+    assert isinstance(registry.get(BACKENDS, "cpu"), Backend)
+    assert isinstance(registry.get(DATASETS, "synthetic"), Dataset)
+    assert registry.owner_of(BACKENDS, "cpu").distribution == "stgcn-core"
     registered = {impl.plugin_name for impl in manager.hook.stgcn_register_backends.get_hookimpls()}
     assert "stgcn.backends.cpu" in registered
 
@@ -80,12 +83,12 @@ def test_builtins_come_through_the_same_hooks() -> None:
 def test_in_process_plugin_registers_and_is_attributed() -> None:
     module = types.ModuleType("inproc")
     exec(DATASET_PLUGIN, module.__dict__)
-    info = plugins.PluginInfo("inproc", "inproc-dist", "0.0.1", "inproc")
-    manager = plugins.plugin_manager()
-    registry = plugins.collect(manager, plugins.load_plugins(manager, [(info, module)]))
-    assert registry.dataset("toy").num_class == 4
-    assert registry.owner[("datasets", "toy")].distribution == "inproc-dist"
-    assert info.datasets == ["toy"]
+    info = loading.PluginInfo("inproc", "inproc-dist", "0.0.1", "inproc")
+    manager = loading.plugin_manager()
+    registry = plugins.collect(manager, loading.load_plugins(manager, [(info, module)]))
+    assert registry.get(DATASETS, "toy").num_class == 4
+    assert registry.owner_of(DATASETS, "toy").distribution == "inproc-dist"
+    assert info.provided["datasets"] == ["toy"]
 
 
 def test_register_rejects_wrong_record_type() -> None:
@@ -96,12 +99,12 @@ def test_register_rejects_wrong_record_type() -> None:
         register({"name": "not-a-record"})
 
     module.stgcn_register_datasets = stgcn_register_datasets
-    info = plugins.PluginInfo("wrongtype", "wrong-dist", "1", "wrongtype")
-    manager = plugins.plugin_manager()
-    registry = plugins.collect(manager, plugins.load_plugins(manager, [(info, module)]))
+    info = loading.PluginInfo("wrongtype", "wrong-dist", "1", "wrongtype")
+    manager = loading.plugin_manager()
+    registry = plugins.collect(manager, loading.load_plugins(manager, [(info, module)]))
     assert "registration failed" in info.error
     assert "expects a Dataset" in info.error
-    assert "not-a-record" not in registry.datasets
+    assert "not-a-record" not in registry.table(DATASETS)
 
 
 def test_installed_distribution_is_listed_with_version(site) -> None:
@@ -163,8 +166,8 @@ def test_plugin_raising_during_registration_is_skipped(site, capsys) -> None:
     source = DATASET_PLUGIN.replace("register(Dataset(", "raise OSError('disk gone'); (Dataset(")
     make_distribution(site, "fake-raiser", "1.0", "fake_raiser", source)
     registry = plugins.get_registry()
-    assert "toy" not in registry.datasets
-    assert "synthetic" in registry.datasets
+    assert "toy" not in registry.table(DATASETS)
+    assert "synthetic" in registry.table(DATASETS)
     assert "registration failed: OSError: disk gone" in capsys.readouterr().err
 
 
@@ -178,6 +181,34 @@ def test_two_plugins_with_one_name_is_an_error_naming_both(site) -> None:
     result = run_stgcn("plugins", site=site)
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_misspelt_kind_hook_is_one_error_naming_the_row(site, monkeypatch, capsys) -> None:
+    """A row whose hook names no spec stops the command in one line that names the row,
+    before any plugin is called: not one "registration failed" per plugin."""
+    make_distribution(site, "fake-toy-data", "1.2.3", "fake_toy", DATASET_PLUGIN)
+    misspelt = dataclasses.replace(DATASETS, hook="stgcn_register_datasetz")
+    monkeypatch.setattr(plugins, "KINDS", (BACKENDS, misspelt, EXPORTERS))
+    with pytest.raises(SystemExit) as stopped:
+        main(["plugins"])
+    assert stopped.value.code == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "stgcn: error: plugin kind 'datasets' names the hook 'stgcn_register_datasetz', "
+        "which is not a hook spec of stgcn.plugins.hookspecs (a misspelt row of "
+        "stgcn.plugins.kinds)"
+    ]
+    assert captured.out == ""
+
+
+def test_a_kind_hook_must_take_register() -> None:
+    wrong = dataclasses.replace(LOGGERS, hook="stgcn_register_commands")
+    manager = loading.plugin_manager()
+    check_hooks(manager, KINDS)  # the real rows pass
+    with pytest.raises(StgcnError, match=r"^plugin kind 'loggers' names the hook "):
+        check_hooks(manager, [wrong])
+    with pytest.raises(StgcnError, match=r"whose spec takes \(cli\) instead of \(register\)$"):
+        check_hooks(manager, [wrong])
 
 
 def test_plugin_commands_are_added_and_listed(site) -> None:
@@ -198,7 +229,7 @@ def test_backend_availability_exception_counts_as_unavailable() -> None:
         def availability(self) -> Availability:
             raise RuntimeError("driver crashed")
 
-    registry = plugins.Registry(backends={"exploding": Exploding()})  # type: ignore[dict-item]
+    registry = plugins.Registry({BACKENDS: {"exploding": Exploding()}})  # type: ignore[dict-item]
     answer = registry.availability("exploding")
     assert not answer.available
     assert "driver crashed" in answer.reason
@@ -207,9 +238,9 @@ def test_backend_availability_exception_counts_as_unavailable() -> None:
 def test_unknown_names_list_the_known_ones() -> None:
     registry = plugins.get_registry()
     with pytest.raises(StgcnError, match=r"known datasets: ([\w-]+, )*synthetic\b"):
-        registry.dataset("nope")
+        registry.get(DATASETS, "nope")
     with pytest.raises(StgcnError, match=r"known backends: ([\w-]+, )*cpu\b"):
-        registry.backend("nope")
+        registry.get(BACKENDS, "nope")
 
 
 def test_exporter_registers_and_is_listed(tmp_path) -> None:
@@ -225,17 +256,17 @@ def test_exporter_registers_and_is_listed(tmp_path) -> None:
         register(Exporter(name="text", export=export, description="a text dump", suffix=".txt"))
 
     module.stgcn_register_exporters = stgcn_register_exporters
-    info = plugins.PluginInfo("inproc_export", "export-dist", "0.2", "inproc_export")
-    manager = plugins.plugin_manager()
-    registry = plugins.collect(manager, plugins.load_plugins(manager, [(info, module)]))
-    exporter = registry.exporter("text")
+    info = loading.PluginInfo("inproc_export", "export-dist", "0.2", "inproc_export")
+    manager = loading.plugin_manager()
+    registry = plugins.collect(manager, loading.load_plugins(manager, [(info, module)]))
+    exporter = registry.get(EXPORTERS, "text")
     exporter.export(types.SimpleNamespace(), tmp_path / "out.txt", {"opset": 11})
     assert (tmp_path / "out.txt").read_text() == "SimpleNamespace {'opset': 11}"
-    rows = {row["name"]: row for row in plugins.describe(registry)}
+    rows = {row["name"]: row for row in listing.describe(registry)}
     assert rows["export-dist"]["exporters"] == [{"name": "text", "description": "a text dump"}]
     # other installed exporters (stgcn-export's "onnx") may be listed beside it
     with pytest.raises(StgcnError, match=r"unknown exporter 'nope'; known exporters: .*\btext\b"):
-        registry.exporter("nope")
+        registry.get(EXPORTERS, "nope")
 
 
 def test_text_listings(site) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from stgcn.errors import StgcnError
 from stgcn.plugins import registry as plugins
+from stgcn.plugins.kinds import DATASETS
 from stgcn.testing.helpers import make_distribution, run_stgcn
 
 LOOSE_DATASET = """
@@ -29,8 +30,8 @@ def test_named_module_without_distribution_is_registered(site, monkeypatch) -> N
     (site / "fake_loose.py").write_text(LOOSE_DATASET)
     monkeypatch.setenv("STGCN_PLUGINS", " fake_loose , ")
     registry = plugins.get_registry()
-    assert registry.dataset("loose").num_class == 3
-    info = registry.owner[("datasets", "loose")]
+    assert registry.get(DATASETS, "loose").num_class == 3
+    info = registry.owner_of(DATASETS, "loose")
     assert (info.distribution, info.version, info.module) == ("fake_loose", "4.5.6", "fake_loose")
 
 
@@ -38,14 +39,14 @@ def test_module_also_installed_is_registered_once(site, monkeypatch) -> None:
     make_distribution(site, "fake-loose-dist", "1.0", "fake_loose", LOOSE_DATASET)
     monkeypatch.setenv("STGCN_PLUGINS", "fake_loose,fake_loose")
     registry = plugins.get_registry()  # a second registration would raise "registered twice"
-    assert registry.owner[("datasets", "loose")].distribution == "fake-loose-dist"
+    assert registry.owner_of(DATASETS, "loose").distribution == "fake-loose-dist"
     assert [info.module for info in registry.plugins].count("fake_loose") == 1
 
 
 def test_missing_module_is_reported_and_skipped(site, monkeypatch, capsys) -> None:
     monkeypatch.setenv("STGCN_PLUGINS", "fake_not_there")
     registry = plugins.get_registry()
-    assert "synthetic" in registry.datasets
+    assert "synthetic" in registry.table(DATASETS)
     failed = [info for info in registry.plugins if info.error]
     assert [info.name for info in failed] == ["fake_not_there"]
     assert "import failed: ModuleNotFoundError" in failed[0].error

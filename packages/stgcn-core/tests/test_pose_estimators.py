@@ -13,6 +13,8 @@ import pytest
 from stgcn.errors import StgcnError
 from stgcn.plugins import loading
 from stgcn.plugins import registry as plugins
+from stgcn.plugins.kinds import POSE_ESTIMATORS
+from stgcn.plugins.listing import describe
 from stgcn.records import PoseEstimator
 from stgcn.testing.helpers import make_distribution, run_stgcn
 
@@ -57,13 +59,13 @@ def stgcn_register_pose_estimators(register):
 def test_a_plugin_registers_a_pose_estimator(site) -> None:
     make_distribution(site, "stgcn-pose-fixed", "0.3", "fake_fixed", ESTIMATOR_PLUGIN)
     registry = plugins.get_registry()
-    estimator = registry.pose_estimator("fixed")
+    estimator = registry.get(POSE_ESTIMATORS, "fixed")
     assert isinstance(estimator, PoseEstimator) and estimator.max_persons == 1
     assert sorted(estimator.layouts) == ["coco", "openpose"]
     model = estimator.open({})
     (person,) = model.estimate(None)
     assert person.shape == (17, 3)
-    row = next(r for r in plugins.describe(registry) if r["name"] == "stgcn-pose-fixed")
+    row = next(r for r in describe(registry) if r["name"] == "stgcn-pose-fixed")
     assert row["pose_estimators"] == [
         {
             "name": "fixed",
@@ -80,15 +82,15 @@ def test_a_plugin_registers_a_pose_estimator(site) -> None:
 
 def test_unknown_estimator_is_one_line(site) -> None:
     with pytest.raises(StgcnError, match="unknown pose estimator 'nope'; known pose estimators"):
-        plugins.get_registry().pose_estimator("nope")
+        plugins.get_registry().get(POSE_ESTIMATORS, "nope")
 
 
 def test_a_wrong_record_skips_only_that_plugin(site, capsys) -> None:
     make_distribution(site, "stgcn-pose-wrong", "0.1", "fake_wrong", WRONG_RECORD)
     make_distribution(site, "stgcn-pose-fixed", "0.3", "fake_fixed", ESTIMATOR_PLUGIN)
     registry = plugins.get_registry()
-    assert "fixed" in registry.pose_estimators
-    assert "not-a-record" not in registry.pose_estimators
+    assert "fixed" in registry.table(POSE_ESTIMATORS)
+    assert "not-a-record" not in registry.table(POSE_ESTIMATORS)
     warning = capsys.readouterr().err
     assert "fake_wrong" in warning and "expects a PoseEstimator" in warning
 
@@ -150,7 +152,7 @@ def test_an_estimator_bug_is_one_line_naming_the_plugin(site, tmp_path) -> None:
     for _ in range(3):
         writer.write(cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
     writer.release()
-    estimator = plugins.get_registry().pose_estimator("faulty")
+    estimator = plugins.get_registry().get(POSE_ESTIMATORS, "faulty")
     with pytest.raises(PluginError) as raised:
         estimate_video(video, estimator)
     assert str(raised.value) == (

@@ -1,5 +1,6 @@
-"""Property tests of the ``KEY=VALUE`` settings parser: whatever strings or config-file
-values arrive, the outcome is a family of checked values or one StgcnError line.
+"""Property tests of the settings parser: whatever strings or config-file values arrive,
+the outcome is a family of checked values or one StgcnError line. ``RunConfig`` (``stgcn
+run``'s settings, from config files and the command line) is one of the families.
 
 Their settings are :mod:`stgcn.testing.properties`.
 """
@@ -18,9 +19,10 @@ from hypothesis import strategies as st
 from stgcn.backends.cpu import CPUSettings
 from stgcn.data.synthetic_plugin import SyntheticOptions
 from stgcn.errors import StgcnError
-from stgcn.plugins.settings import Settings, option, parse_pairs
+from stgcn.plugins.settings import Interval, Settings, option, parse_pairs
 from stgcn.testing.helpers import stgcn_in_process
 from stgcn.testing.properties import PROPERTY
+from stgcn.training.config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,10 @@ class Every(Settings):
     name: str = option("a", "text")
     maybe: int | None = option(None, "a number or nothing")
     mode: str = option("fast", "one of two", choices=("fast", "slow"))
+    share: float = option(0.5, "a number in an interval", within="(0, 1]")
 
 
-FAMILIES: list[type[Settings]] = [Every, CPUSettings, SyntheticOptions]
+FAMILIES: list[type[Settings]] = [Every, CPUSettings, SyntheticOptions, RunConfig]
 
 #: what a config file (TOML, YAML, JSON) can hold as a value
 config_values = st.recursive(
@@ -60,24 +63,34 @@ typed_values = st.one_of(
 
 
 def _known_or_odd_key(family: type[Settings]) -> st.SearchStrategy[Any]:
-    return st.sampled_from(family.keys()) | st.text(max_size=8)
+    keys = family.keys()
+    if family.dashed_keys:  # RunConfig's keys as the options write them: batch-size
+        keys = keys + [key.replace("_", "-") for key in keys if "_" in key]
+    return st.sampled_from(keys) | st.text(max_size=8)
 
 
 def _check(family: type[Settings], made: Settings) -> None:
     """A parsed family holds values of its declared kinds, within their checks."""
     assert isinstance(made, family)
-    for key in [f.name for f in dataclasses.fields(made)]:  # type: ignore[arg-type]
-        value = getattr(made, key)
+    for field in dataclasses.fields(made):  # type: ignore[arg-type]
+        value = getattr(made, field.name)
         if isinstance(value, float):
-            assert math.isfinite(value), (key, value)
+            assert math.isfinite(value), (field.name, value)
+        if value is None:
+            continue
+        bounds: Interval | None = field.metadata.get("bounds")
+        assert bounds is None or bounds.holds(value), (field.name, value)
+        choices = field.metadata.get("choices")
+        assert choices is None or value in choices, (field.name, value)
 
 
 @settings(PROPERTY, max_examples=100)
 @given(data=st.data(), family=st.sampled_from(FAMILIES))
 @example(data=None, family=Every).via("a config value too large for a float")
+@example(data=None, family=RunConfig).via("an infinite lr in a config file")
 def test_a_mapping_parses_or_is_refused_in_one_line(data, family: type[Settings]) -> None:
-    if data is None:  # the regression example: {"ratio": 10**400}
-        options: dict[Any, Any] = {"ratio": 10**400}
+    if data is None:  # the regression examples: {"ratio": 10**400}, lr = inf
+        options: dict[Any, Any] = {"lr": math.inf} if family is RunConfig else {"ratio": 10**400}
     else:
         options = data.draw(
             st.dictionaries(
@@ -105,6 +118,9 @@ def test_a_mapping_parses_or_is_refused_in_one_line(data, family: type[Settings]
 @example(family=Every, pairs=["ratio=nan"])
 @example(family=Every, pairs=["ratio=inf"])
 @example(family=Every, pairs=["count=" + "9" * 5000])
+@example(family=Every, pairs=["share=0"])
+@example(family=RunConfig, pairs=["lr=inf"])
+@example(family=RunConfig, pairs=["dropout=1"])
 def test_command_line_pairs_parse_or_are_refused_in_one_line(
     family: type[Settings], pairs: list[str]
 ) -> None:
@@ -162,4 +178,38 @@ def test_run_refuses_a_bad_option_in_one_line_before_writing(
     assert ran.returncode != 0, ran.stdout
     lines = ran.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("stgcn: error: "), ran.stderr
+    assert not work.exists()
+
+
+#: RunConfig's keys as a config file may write them, and a few it does not know
+RUN_KEYS = ["lr", "epochs", "batch-size", "dropout", "steps", "data_options", "init"]
+run_keys = st.sampled_from([*RUN_KEYS, "nesterov", "warmup_epochs", "precision", "bogus"])
+
+
+@settings(PROPERTY, max_examples=20)
+@given(values=st.dictionaries(run_keys, config_values, min_size=1, max_size=3))
+@example(values={"lr": math.inf})
+@example(values={"lr": math.nan, "epochs": 2})
+@example(values={"dropout": 1.0})
+def test_a_refused_config_file_is_one_line_before_writing(
+    tmp_path: Path, values: dict[str, Any]
+) -> None:
+    """Through the real ``stgcn run --config FILE.yaml``: a file the parser refuses ends
+    in one line naming the file and leaves no work dir (a file it accepts would start a
+    run, and is left out)."""
+    import yaml
+
+    try:
+        RunConfig.parse(values)
+    except StgcnError:
+        pass
+    else:
+        return
+    config = tmp_path / f"run-{len(list(tmp_path.iterdir()))}.yaml"
+    config.write_text(yaml.safe_dump(values))
+    work = tmp_path / "work"
+    ran = stgcn_in_process("run", "--config", str(config), "--work-dir", str(work))
+    assert ran.returncode != 0, ran.stdout
+    lines = ran.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"stgcn: error: {config}: "), ran.stderr
     assert not work.exists()

@@ -14,11 +14,11 @@ import sys
 import pytest
 import torch
 
-from stgcn.bench.measure import KINETICS_CLASSES, bench_training
-from stgcn.bench.reference import ReferenceProcess, reference_environment
-from stgcn.bench.reference.process import ReferenceJob
+from stgcn.bench.measure import KINETICS_CLASSES, BenchRequest, bench_training
+from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess, reference_environment
 from stgcn.errors import StgcnError
 from stgcn.model.network import STGCN
+from stgcn.plugins.kinds import BACKENDS
 from stgcn.plugins.registry import get_registry
 
 TINY = ["--frames", "8", "--batch-size", "2", "--steps", "2", "--warmup", "1"]
@@ -79,23 +79,15 @@ def test_its_steps_are_timed_after_a_warm_up_with_memory_figures(mode: str) -> N
 
 
 def test_the_ratio_is_over_the_reference_beside_the_same_process_baseline() -> None:
-    backend = get_registry().backend("cpu")
-    result = bench_training(
-        backend,
-        "fp32",
-        batch_size=2,
-        frames=8,
-        steps=2,
-        warmup=1,
-        baseline=True,
-        reference=True,
-    )
+    backend = get_registry().get(BACKENDS, "cpu")
+    request = BenchRequest(batch_size=2, frames=8, steps=2, warmup=1, baseline=True, reference=True)
+    result = bench_training(backend, "fp32", request)
     assert result.baseline is not None and result.reference is not None
     assert result.ratio == pytest.approx(result.samples_per_s / result.baseline.samples_per_s)
     assert result.reference_ratio == pytest.approx(
         result.samples_per_s / result.reference.samples_per_s
     )
-    alone = bench_training(backend, "fp32", batch_size=2, frames=8, steps=1, warmup=0)
+    alone = bench_training(backend, "fp32", BenchRequest(batch_size=2, frames=8, steps=1, warmup=0))
     assert alone.reference is None and alone.reference_ratio is None
 
 

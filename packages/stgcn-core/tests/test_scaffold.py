@@ -181,7 +181,7 @@ def test_a_kind_without_templates_gets_a_generic_package(tmp_path: Path) -> None
     from stgcn.plugins.kinds import Kind
     from stgcn.plugins.records import Logger
 
-    kind = Kind("widgets", Logger, "stgcn_register_loggers", lambda r, n: {}, "widget")
+    kind = Kind("widgets", "widget", Logger, "stgcn_register_loggers", lambda r, n: {}, "widget")
     package = new_plugin_package(kind, "mine", tmp_path)
     assert package.name == "stgcn-widget-mine"
     source = (package / "src" / "stgcn_widget_mine" / "__init__.py").read_text()

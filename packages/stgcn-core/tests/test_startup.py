@@ -22,7 +22,9 @@ print(json.dumps({{"torch_imported": "torch" in sys.modules,
 
 
 @pytest.mark.parametrize(
-    ("module", "autoload"), [("stgcn", None), ("stgcn.cli", "0")], ids=["package", "command"]
+    ("module", "autoload"),
+    [("stgcn", None), ("stgcn.cli", "0"), ("stgcn.hookspecs", None), ("stgcn.records", None)],
+    ids=["package", "command", "hookspecs", "records"],
 )
 def test_import_leaves_torch_alone(module: str, autoload: str | None) -> None:
     environment = {k: v for k, v in os.environ.items() if k != "TORCH_DEVICE_BACKEND_AUTOLOAD"}

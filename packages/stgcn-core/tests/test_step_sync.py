@@ -20,6 +20,7 @@ import torch
 
 from stgcn.backends.cpu import CPUBackend
 from stgcn.errors import StgcnError
+from stgcn.plugins.kinds import BACKENDS
 from stgcn.plugins.registry import get_registry
 from stgcn.training import trainer
 from stgcn.training.config import RunConfig
@@ -49,7 +50,7 @@ def _counted_epoch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, steps: int, 
     monkeypatch.setenv("STGCN_QUIET", "1")
     spy = SpyBackend()
     registry = get_registry()
-    registry = registry.with_tables(backends={**registry.backends, "spy": spy})
+    registry = registry.with_table(BACKENDS, {**registry.table(BACKENDS), "spy": spy})
     reads = {"count": 0}
     counting = {"on": False}
     for name in READS:

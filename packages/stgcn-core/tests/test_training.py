@@ -15,7 +15,7 @@ import torch
 from stgcn.backends.precision import Precision
 from stgcn.model.network import STGCN
 from stgcn.testing.helpers import TINY, make_distribution, run_stgcn
-from stgcn.training.trainer import training_step
+from stgcn.training.step import training_step
 
 METRIC_KEYS = {
     "epoch",
@@ -70,7 +70,7 @@ def test_run_writes_config_metrics_and_checkpoints(tmp_path: Path) -> None:
 @pytest.mark.parametrize("scheme", ["reference", "pytorch"])
 def test_init_setting_draws_the_first_weights(tmp_path: Path, scheme: str) -> None:
     from stgcn.training.config import RunConfig
-    from stgcn.training.trainer import build_model, resolve
+    from stgcn.training.session import build_model, resolve
 
     torch.manual_seed(0)
     session = resolve(RunConfig(init=scheme, work_dir=str(tmp_path / "run")))
@@ -196,7 +196,7 @@ def test_config_file_then_command_line(tmp_path: Path) -> None:
     yaml_file.write_text("epochs: 1\ninit: xavier\n")
     result = run_stgcn("run", "--config", str(yaml_file), "--work-dir", str(tmp_path / "c"))
     assert result.returncode == 1
-    message = f"stgcn: error: {yaml_file}: init must be one of reference, pytorch"
+    message = f"stgcn: error: {yaml_file}: init must be one of reference, pytorch, not 'xavier'"
     assert result.stderr.strip() == message
 
 
@@ -206,6 +206,7 @@ def test_eval_loader_pins_where_the_backend_asks(
     """``stgcn eval``'s loader pins as the trainer's does (``backend.pin_memory``): on an
     accelerator evaluate()'s non_blocking copies from unpinned memory each synchronise."""
     from stgcn.backends.cpu import CPUBackend
+    from stgcn.plugins.kinds import BACKENDS
     from stgcn.plugins.registry import get_registry
     from stgcn.training import evaluation
     from stgcn.training.config import RunConfig
@@ -227,7 +228,9 @@ def test_eval_loader_pins_where_the_backend_asks(
     )
     train(config)
     registry = get_registry()
-    registry = registry.with_tables(backends={**registry.backends, "pinning": PinningBackend()})
+    registry = registry.with_table(
+        BACKENDS, {**registry.table(BACKENDS), "pinning": PinningBackend()}
+    )
     monkeypatch.setattr(evaluation, "get_registry", lambda: registry)
     pinned, real = [], evaluation.DataLoader
 
@@ -238,7 +241,8 @@ def test_eval_loader_pins_where_the_backend_asks(
     monkeypatch.setattr(evaluation, "DataLoader", loader)
     best = str(work / "checkpoints" / "best.pth.tar")
     for name in ("pinning", "cpu"):
-        assert evaluation.evaluate_checkpoint(best, backend_name=name).samples == 4
+        request = evaluation.EvalRequest(best, backend_name=name)
+        assert evaluation.evaluate_checkpoint(request).samples == 4
     assert pinned == [True, False]
 
 
@@ -375,7 +379,7 @@ def test_an_error_in_a_dataloader_worker_is_one_line(site, tmp_path: Path) -> No
 def test_batch_augmentation_runs_on_accelerators_only() -> None:
     import types
 
-    from stgcn.training.trainer import device_augmentation
+    from stgcn.training.session import device_augmentation
 
     def augment(batch, options):
         return batch
@@ -412,7 +416,9 @@ def test_label_smoothing_softens_the_training_loss() -> None:
 def test_label_smoothing_is_a_run_option(tmp_path: Path) -> None:
     refused = run_stgcn("run", "--label-smoothing", "1.5", "--work-dir", str(tmp_path / "no"))
     assert refused.returncode == 1
-    assert refused.stderr.strip() == ("stgcn: error: options: label_smoothing must lie in [0, 1)")
+    assert refused.stderr.strip() == (
+        "stgcn: error: options: label_smoothing must lie in [0, 1), got 1.5"
+    )
     assert not (tmp_path / "no").exists()
     work = tmp_path / "run"
     done = run_stgcn(

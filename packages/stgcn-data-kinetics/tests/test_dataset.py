@@ -19,6 +19,7 @@ from stgcn_data_kinetics.sample_trees import clip_document, skeleton
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
+from stgcn.records import DATASETS
 
 FIXED = {"random_choose": "false", "random_move": "false"}
 
@@ -31,7 +32,7 @@ def _resident_bytes() -> int:
 
 
 def test_registered_record() -> None:
-    record = get_registry().dataset("kinetics")
+    record = get_registry().get(DATASETS, "kinetics")
     assert (record.num_class, record.layout, record.strategy) == (400, "openpose", "spatial")
     assert (record.in_channels, record.num_person, record.needs_data_path) == (3, 2, True)
     assert list(record.class_names) == list(CLASS_NAMES)
@@ -88,7 +89,7 @@ def test_a_pickled_split_maps_the_file_again(converted: Path) -> None:
 def test_the_training_split_built_for_evaluation_is_read_whole(converted: Path) -> None:
     stored = np.load(converted / "train_data.npy")
     evaluated = build("train", converted, {"window": "8"}, training=False)
-    assert get_registry().dataset("kinetics").build_training
+    assert get_registry().get(DATASETS, "kinetics").build_training
     for index in range(len(evaluated)):
         np.testing.assert_array_equal(evaluated[index][0].numpy(), stored[index])
 
@@ -261,7 +262,7 @@ def test_read_sample_of_a_json_clip_matches_the_conversion(release: Path, tmp_pa
     stored = np.load(tmp_path / "out" / "val_data.npy")
     with (tmp_path / "out" / "val_label.pkl").open("rb") as stream:
         names, _ = pickle.load(stream)
-    record = get_registry().dataset("kinetics")
+    record = get_registry().get(DATASETS, "kinetics")
     sample = record.read_sample(release / "kinetics_val" / names[2])
     assert sample.dtype == np.float32 and sample.shape == (3, 300, 18, 2)
     np.testing.assert_array_equal(sample, stored[2])

@@ -16,6 +16,7 @@ from stgcn_data_kinetics.sample_trees import make_release_tree
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
+from stgcn.records import DATASETS
 from stgcn.testing import DatasetContract
 from stgcn.testing.helpers import run_stgcn
 
@@ -30,7 +31,7 @@ class TestKineticsJson(DatasetContract):
 
 def test_classes_come_from_the_label_files(tmp_path: Path) -> None:
     root = make_release_tree(tmp_path / "tree", train=6, val=3, frames=12, seed=4, num_class=3)
-    record = get_registry().dataset("kinetics-json")
+    record = get_registry().get(DATASETS, "kinetics-json")
     assert record.num_class == 0 and record.describe is not None
     facts = record.describe(root, {})
     used = {}

@@ -20,6 +20,7 @@ import stgcn
 from stgcn.data.synthetic import CLASS_NAMES
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
+from stgcn.records import EXPORTERS
 from stgcn.testing.helpers import run_stgcn, stgcn_in_process
 
 SMALL = ["--batch", "1", "--frames", "12"]
@@ -190,7 +191,7 @@ def test_verify_onnx_catches_a_model_that_differs(exports, checkpoint) -> None:
 
 
 def test_exporter_record_and_commands_are_registered() -> None:
-    exporter = get_registry().exporter("onnx")
+    exporter = get_registry().get(EXPORTERS, "onnx")
     assert exporter.suffix == ".onnx" and exporter.description
     ran = stgcn_in_process("plugins", "--json")
     (row,) = [row for row in json.loads(ran.stdout) if row["name"] == "stgcn-export"]

@@ -13,13 +13,14 @@ from stgcn_pose_mediapipe.landmarks import LANDMARKS
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
 from stgcn.pose import LAYOUT_JOINTS, PoseSequence
+from stgcn.records import POSE_ESTIMATORS
 from stgcn.testing.helpers import run_stgcn
 
 OPENPOSE = {name: index for index, name in enumerate(LAYOUT_JOINTS["openpose"])}
 
 
 def test_the_plugin_registers_mediapipe() -> None:
-    estimator = get_registry().pose_estimator("mediapipe")
+    estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     assert estimator.max_persons is None and len(estimator.joints) == 33
     assert sorted(estimator.layouts) == ["coco", "openpose"]
     # the maps against MediaPipe's order (REFERENCE §9), by index
@@ -41,7 +42,7 @@ def test_the_photograph() -> None:
     from skimage import data
 
     photo = data.astronaut()
-    estimator = get_registry().pose_estimator("mediapipe")
+    estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     model = estimator.open({})
     try:
         (person,) = model.estimate(photo)
@@ -74,7 +75,7 @@ def test_the_photograph() -> None:
 def test_a_pose_in_every_frame_following_the_shift(astronaut_video) -> None:
     from stgcn.pose.video import estimate_video
 
-    estimator = get_registry().pose_estimator("mediapipe")
+    estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     seen: list[int] = []
     raw = estimate_video(astronaut_video, estimator, {}, on_frame=seen.append)
     assert seen == list(range(1, FRAMES + 1))
@@ -103,7 +104,7 @@ def test_a_pose_in_every_frame_following_the_shift(astronaut_video) -> None:
 
 
 def test_estimator_options() -> None:
-    estimator = get_registry().pose_estimator("mediapipe")
+    estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     with pytest.raises(StgcnError, match="unknown option 'speed'"):
         estimator.open({"speed": "fast"})
     with pytest.raises(StgcnError, match="model_complexity 1 is the model the wheel ships"):

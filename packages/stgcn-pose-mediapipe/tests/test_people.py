@@ -23,6 +23,7 @@ from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
 from stgcn.pose.skeletons import read_kinetics
 from stgcn.pose.video import estimate_video
+from stgcn.records import POSE_ESTIMATORS
 from stgcn.testing.helpers import run_stgcn
 
 NOSE, LEFT_SHOULDER, RIGHT_SHOULDER = 0, 11, 12
@@ -42,12 +43,12 @@ def over_photo(person: np.ndarray, walker: Walker, t: int) -> bool:
 
 
 def test_the_plugin_says_it_finds_several_people() -> None:
-    estimator = get_registry().pose_estimator("mediapipe")
+    estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     assert estimator.max_persons is None and estimator.people_option == "max_people"
 
 
 def test_two_people_at_their_places(two_people_video: Path) -> None:
-    estimator = get_registry().pose_estimator("mediapipe")
+    estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     raw = estimate_video(two_people_video, estimator, {"max_people": "2"})
     assert len(raw.frames) == TWO_FRAMES
     noses = np.zeros((TWO_FRAMES, 2))
@@ -80,7 +81,7 @@ def test_people_entering_and_leaving(tmp_path: Path) -> None:
     cameraman = Walker("cameraman", 360, 3, enter=3)
     frames = 9
     video = make_people_video(tmp_path / "in-and-out.mp4", frames, (astronaut, cameraman))
-    estimator = get_registry().pose_estimator("mediapipe")
+    estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     raw = estimate_video(video, estimator, {"max_people": "2"})
     seen: dict[str, list[int]] = {"astronaut": [], "cameraman": []}
     for t, persons in enumerate(raw.frames):
@@ -98,7 +99,7 @@ def test_people_entering_and_leaving(tmp_path: Path) -> None:
 
 
 def test_max_people_option() -> None:
-    estimator = get_registry().pose_estimator("mediapipe")
+    estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     for bad in ("0", "two"):
         with pytest.raises(StgcnError, match="max_people"):
             estimator.open({"max_people": bad})

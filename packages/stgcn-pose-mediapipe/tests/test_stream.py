@@ -25,6 +25,7 @@ from stgcn.plugins.registry import get_registry
 from stgcn.pose import LAYOUT_JOINTS
 from stgcn.pose.tracking import track_frames
 from stgcn.pose.video import estimate_video
+from stgcn.records import POSE_ESTIMATORS
 from stgcn.testing.helpers import run_stgcn
 
 NOSE = LAYOUT_JOINTS["openpose"].index("nose")
@@ -38,7 +39,7 @@ def two_people(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def tracked_noses(path: Path) -> dict[int, list[tuple[int, float]]]:
     """Each track's (frame, nose x) through the real estimator and the tracker."""
-    estimator = get_registry().pose_estimator("mediapipe")
+    estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     raw = estimate_video(path, estimator, {"max_people": "2"})
     skeletons = raw.to_layout("openpose", estimator.layouts)
     tracks: dict[int, list[tuple[int, float]]] = {}

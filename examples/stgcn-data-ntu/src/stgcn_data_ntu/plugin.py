@@ -1,7 +1,7 @@
 """The ``stgcn`` entry point of this package: ``ntu-xsub``, ``ntu-xview`` and the converter.
 
 Only stgcn's public plugin API is used here: ``stgcn.hookspecs``, ``stgcn.records``,
-``stgcn.errors``, ``stgcn.plugins.lazy``, ``stgcn.commands.group``, the frame-sampling helpers of
+``stgcn.errors``, ``stgcn.records.lazy``, ``stgcn.commands.group``, the frame-sampling helpers of
 ``stgcn.data.sampling`` and the published recipes of ``stgcn.data.recipes``.
 Importing this module stays cheap, since ``stgcn plugins`` imports every plugin: the
 readers load when a split is built.
@@ -17,8 +17,7 @@ import click
 
 from stgcn.data.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
-from stgcn.plugins import lazy
-from stgcn.records import Dataset
+from stgcn.records import Dataset, lazy
 from stgcn_data_ntu.benchmarks import BENCHMARKS, Benchmark
 from stgcn_data_ntu.classes import CLASS_NAMES, NUM_CLASS
 

@@ -28,7 +28,7 @@ from stgcn_backend_npu.probe import HANDED_DOWN
 from stgcn.backends.precision import Precision
 from stgcn.errors import StgcnError
 from stgcn.training.distributed import collective_timeout
-from stgcn.training.trainer import training_step
+from stgcn.training.step import training_step
 
 
 @pytest.fixture(autouse=True)
@@ -447,7 +447,7 @@ def test_eval_pins_its_batches_on_the_npu(tmp_path: Path, monkeypatch: pytest.Mo
     evaluate()'s non_blocking copies do not each synchronise the stream."""
     from stgcn.training import trainer
     from stgcn.training.config import RunConfig
-    from stgcn.training.evaluation import evaluate_checkpoint
+    from stgcn.training.evaluation import EvalRequest, evaluate_checkpoint
 
     monkeypatch.setenv("STGCN_QUIET", "1")
     work = tmp_path / "run"
@@ -463,7 +463,7 @@ def test_eval_pins_its_batches_on_the_npu(tmp_path: Path, monkeypatch: pytest.Mo
     trainer.train(config)
     before = native().unpinned_syncs()
     result = evaluate_checkpoint(
-        str(work / "checkpoints" / "best.pth.tar"), batch_size=4, backend_name="npu"
+        EvalRequest(str(work / "checkpoints" / "best.pth.tar"), batch_size=4, backend_name="npu")
     )
     assert result.samples == 12
     assert native().unpinned_syncs() == before

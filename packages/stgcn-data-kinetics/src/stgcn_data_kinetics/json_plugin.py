@@ -12,8 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from stgcn.hookspecs import hookimpl
-from stgcn.plugins import lazy
-from stgcn.records import Dataset
+from stgcn.records import Dataset, lazy
 
 #: written for the plugin API that has Dataset.describe and read_sample options (1.2)
 #: and build's training flag (1.4)

@@ -12,8 +12,7 @@ from typing import Any
 import click
 
 from stgcn.hookspecs import hookimpl
-from stgcn.plugins import lazy
-from stgcn.records import Dataset
+from stgcn.records import Dataset, lazy
 from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.registry).

@@ -14,8 +14,7 @@ import click
 
 from stgcn.data.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
-from stgcn.plugins import lazy
-from stgcn.records import Dataset
+from stgcn.records import Dataset, lazy
 
 #: written for the plugin API that has Dataset.describe, read_sample options (1.2), and
 #: build's training flag and read_named_clip (1.4)

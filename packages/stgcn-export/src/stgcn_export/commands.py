@@ -121,6 +121,7 @@ def export_onnx_command(
 ) -> None:
     """Export a checkpoint to ONNX, then verify it against PyTorch."""
     from stgcn.plugins.registry import get_registry
+    from stgcn.records import EXPORTERS
     from stgcn_export.metadata import describe_dataset
     from stgcn_export.model_source import find_dataset, load_checkpoint_model
 
@@ -148,7 +149,7 @@ def export_onnx_command(
     }
     # this package's onnx exporter returns its report (stgcn_export.plugin.export_onnx)
     report = cast(
-        "OnnxExportReport", get_registry().exporter("onnx").export(model, target, options)
+        "OnnxExportReport", get_registry().get(EXPORTERS, "onnx").export(model, target, options)
     )
     click.echo(report.describe())
     if report.checks:

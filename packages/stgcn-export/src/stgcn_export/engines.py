@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from stgcn.errors import StgcnError
 from stgcn.model.checkpoint import Checkpoint
+from stgcn.training.runtime import Runtime
 from stgcn_export.metadata import (
     DATASET_KEY,
     read_metadata,
@@ -22,7 +23,6 @@ from stgcn_export.metadata import (
 )
 from stgcn_export.onnx_export import model_input_facts
 from stgcn_export.runtime import open_session
-from stgcn_export.verification import torch_outputs
 
 AXES = ("batch", "channels", "frames", "joints", "persons")
 
@@ -68,26 +68,36 @@ def _refuse_mismatch(sample: np.ndarray, expected: Sequence[Any], hint: str = ""
 
 
 class TorchEngine:
+    """A checkpoint's network in PyTorch, through the core's :class:`Runtime` as it is
+    (on the device of its weights, fp32, not prepared by a backend): its logits are the
+    ones an export is verified against."""
+
     name = "pytorch"
     class_names: Sequence[str] | None = None
 
     def __init__(self, model: torch.nn.Module, checkpoint: Checkpoint | None) -> None:
-        self.model = model.eval()
+        self.runtime = Runtime.as_is(model.eval())
         self.channels, self.joints, classes = model_input_facts(model)
         self.num_class: int | None = classes
         config = checkpoint.run_config if checkpoint is not None else {}
         self.checkpoint = checkpoint
         self.dataset_name = checkpoint.run_dataset if checkpoint is not None else None
         self.data_options = dict(config.get("data_options") or {})
-        # an ST-GCN's config(); a Module's attributes are typed as tensors or modules
-        self.model_config = cast(Any, model).config() if hasattr(model, "config") else {}
+        config_of = getattr(model, "config", None)  # an STGCN's; a bare module has none
+        self.model_config = config_of() if callable(config_of) else {}
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The network (``predict --explain`` asks it which joints mattered)."""
+        return self.runtime.model
 
     def use_threads(self, threads: int) -> None:
         torch.set_num_threads(threads)
 
     def logits(self, sample: np.ndarray) -> np.ndarray:
         _refuse_mismatch(sample, (self.channels, None, self.joints, None))
-        return torch_outputs(self.model, sample[None])[0]
+        logits = self.runtime.infer(torch.from_numpy(sample[None]))
+        return logits.float().cpu().numpy()[0]
 
 
 class OnnxEngine:

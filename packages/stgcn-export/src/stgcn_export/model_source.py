@@ -22,7 +22,7 @@ from stgcn.model.graph import LAYOUTS
 from stgcn.model.loading import load_model_and_checkpoint
 from stgcn.model.network import STGCN
 from stgcn.plugins.registry import get_registry
-from stgcn.records import Dataset
+from stgcn.records import DATASETS, Dataset
 
 
 def parse_layout(value: str | None) -> str | dict[str, Any] | None:
@@ -72,9 +72,9 @@ def find_dataset(
     if not name:
         return None
     registry = get_registry()
-    if name not in registry.datasets and not explicit:
+    if name not in registry.table(DATASETS) and not explicit:
         return None
-    dataset = registry.dataset(name)  # an unknown name the user typed: one-line error
+    dataset = registry.get(DATASETS, name)  # an unknown name the user typed: one-line error
     if checkpoint is not None and checkpoint.run_dataset == name:
         dataset = from_checkpoint(dataset, checkpoint)
     if dataset.describe is not None and dataset.num_class == 0:

@@ -24,6 +24,7 @@ def predict_stream(
     from stgcn.pose.inputs import check_estimator, estimator_options_for
     from stgcn.pose.skeletons import PoseSequence
     from stgcn.pose.video import native_stderr_aside
+    from stgcn.records import POSE_ESTIMATORS
     from stgcn_export.streaming import FrameReader, StreamRun, StreamSettings, describe_summary
 
     layout, persons, window, stride = window_plan(classifier, request)
@@ -33,7 +34,7 @@ def predict_stream(
     source = Path(request.source)
     if render and Path(render).exists() and Path(render).resolve() == source.resolve():
         raise StgcnError(f"--render {render} is the input itself; choose another file")
-    estimator = get_registry().pose_estimator(request.estimator)
+    estimator = get_registry().get(POSE_ESTIMATORS, request.estimator)
     check_estimator(estimator, layout)
     max_people = request.max_people or persons
     settings = StreamSettings(

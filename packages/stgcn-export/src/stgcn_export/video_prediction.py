@@ -216,8 +216,9 @@ def load_input(request: SkeletonRequest, layout: str, max_people: int | None) ->
     if not Path(path).is_file():  # before the estimator: the likelier mistake
         raise StgcnError(f"video not found: {path}")
     from stgcn.plugins.registry import get_registry
+    from stgcn.records import POSE_ESTIMATORS
 
-    record = get_registry().pose_estimator(request.estimator)
+    record = get_registry().get(POSE_ESTIMATORS, request.estimator)
     check_estimator(record, layout)
     total = video_facts(path).frame_count
     progress = Progress(max(total, 1), f"pose ({request.estimator})", unit="frames")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from torch.utils.data import DataLoader
 
 from stgcn.data.streams import build_split
 from stgcn.errors import StgcnError
-from stgcn.plugins.records import Backend, Dataset
+from stgcn.plugins.records import Backend, Dataset, RunBackend
+from stgcn.training.runtime import start_device
 
 
 def _rate(
@@ -47,31 +49,41 @@ def _rate(
     return samples / (time.perf_counter() - start)
 
 
-def bench_data(
-    dataset: Dataset,
-    data_path: str | Path | None,
-    options: Mapping[str, Any],
-    backend: Backend,
-    batch_size: int,
-    batches: int,
-    workers: int,
-    seed: int = 0,
-) -> dict[str, Any]:
-    device = backend.setup(0)
-    data_path = dataset.data_path_for(data_path)
+@dataclass(frozen=True)
+class DataBenchRequest:
+    """What ``--with-data`` times: the dataset's folder (``data_path``) read with
+    ``options``, ``batches`` batches of ``batch_size`` after the first, by ``workers``
+    loader processes, shuffled from ``seed``."""
+
+    data_path: str | Path | None
+    options: Mapping[str, Any]
+    batch_size: int
+    batches: int
+    workers: int
+    seed: int = 0
+
+
+def bench_data(dataset: Dataset, backend: RunBackend, request: DataBenchRequest) -> dict[str, Any]:
+    """Samples per second of ``dataset``'s training batches on ``backend``'s device,
+    augmented per clip in the loader, and where the dataset offers it, per batch on the
+    device."""
+    device = start_device(backend)
+    data_path = dataset.data_path_for(request.data_path)
+    options, seed, workers = request.options, request.seed, request.workers
 
     def loader(split_options: Mapping[str, Any]) -> DataLoader[Any]:
         torch.manual_seed(seed)
         built, _ = build_split(dataset, "train", data_path, split_options)
         return DataLoader(
             built,
-            batch_size=batch_size,
+            batch_size=request.batch_size,
             shuffle=True,
             drop_last=True,
             num_workers=workers,
             generator=torch.Generator().manual_seed(seed),
         )
 
+    batches = request.batches
     result: dict[str, Any] = {
         "dataset": dataset.name,
         "workers": workers,

@@ -24,7 +24,6 @@ from typing import Any
 
 import torch
 
-from stgcn.backends.precision import Precision
 from stgcn.bench.baseline import BaselineSTGCN
 from stgcn.bench.peak import matmul_peak_gflops, reference_gflop_per_sample
 from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess
@@ -32,7 +31,8 @@ from stgcn.bench.timing import Stepper, TimedStep
 from stgcn.errors import StgcnError
 from stgcn.model.network import STGCN
 from stgcn.plugins.records import RunBackend
-from stgcn.training.trainer import training_step
+from stgcn.training.runtime import Runtime, start_device
+from stgcn.training.step import training_step
 
 KINETICS_CLASSES = 400
 MODES = ("train", "eval")
@@ -152,38 +152,22 @@ def _timed(models: list[Stepper], steps: int, warmup: int, batch_size: int) -> l
     return timings
 
 
-def _train_step(
-    model: torch.nn.Module, backend: RunBackend, precision: str, x: torch.Tensor, y: torch.Tensor
-) -> Callable[[], Any]:
+def _train_step(runtime: Runtime, x: torch.Tensor, y: torch.Tensor) -> Callable[[], Any]:
+    model = runtime.model
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-    run_precision = Precision.for_backend(backend, precision)
     model.train()
-    return lambda: training_step(model, x, y, optimizer, run_precision)
+    return lambda: training_step(model, x, y, optimizer, runtime.precision)
 
 
-def _eval_step(
-    model: torch.nn.Module, backend: RunBackend, precision: str, x: torch.Tensor
-) -> Callable[[], Any]:
-    model.eval()
-
-    def step() -> Any:
-        with torch.inference_mode(), backend.autocast(precision):
-            return model(x)
-
-    return step
+def _eval_step(runtime: Runtime, x: torch.Tensor) -> Callable[[], Any]:
+    runtime.model.eval()
+    return lambda: runtime.infer(x)
 
 
-def _torch_step(
-    mode: str,
-    model: torch.nn.Module,
-    backend: RunBackend,
-    precision: str,
-    x: torch.Tensor,
-    y: torch.Tensor,
-) -> Callable[[], Any]:
-    if mode == "train":
-        return _train_step(model, backend, precision, x, y)
-    return _eval_step(model, backend, precision, x)
+def _torch_step(mode: str, runtime: Runtime, x: torch.Tensor, y: torch.Tensor) -> TimedStep:
+    """``runtime``'s step in ``mode`` under the harness."""
+    step = _train_step(runtime, x, y) if mode == "train" else _eval_step(runtime, x)
+    return TimedStep(step, runtime.synchronize, runtime.device)
 
 
 def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
@@ -191,10 +175,11 @@ def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
     import tempfile
     from pathlib import Path
 
+    from stgcn.plugins.kinds import EXPORTERS
     from stgcn.plugins.registry import get_registry
 
     try:
-        exporter = get_registry().exporter("onnx")
+        exporter = get_registry().get(EXPORTERS, "onnx")
         import onnxruntime
     except (StgcnError, ImportError):
         raise StgcnError(
@@ -213,66 +198,83 @@ def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
     return lambda: session.run(None, {name: array})
 
 
+@dataclass(frozen=True)
+class BenchRequest:
+    """What to time (``stgcn bench``'s options): the input's shape (``batch_size`` clips of
+    ``frames`` frames and ``persons`` people, Kinetics' 18 joints), ``steps`` timed after
+    ``warmup``, the seed of the weights and input, training or inference (``mode``) on
+    which ``engine``, and the comparisons: the plain ``baseline`` in this process, the
+    ``reference`` in its own."""
+
+    batch_size: int = 16
+    frames: int = 150
+    persons: int = 2
+    steps: int = 10
+    warmup: int = 3
+    seed: int = 0
+    baseline: bool = False
+    mode: str = "train"
+    engine: str = "torch"
+    reference: bool = False
+
+    def check(self) -> None:
+        """Refuse a mode or engine that is not one, or an engine the mode cannot use."""
+        mode, engine = self.mode, self.engine
+        if mode not in MODES:
+            raise StgcnError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
+        if engine not in ENGINES:
+            raise StgcnError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
+        if engine == "onnxruntime" and mode != "eval":
+            raise StgcnError("--engine onnxruntime measures inference: add --mode eval")
+
+
 def bench_training(
-    backend: RunBackend,
-    precision: str,
-    batch_size: int = 16,
-    frames: int = 150,
-    persons: int = 2,
-    steps: int = 10,
-    warmup: int = 3,
-    seed: int = 0,
-    baseline: bool = False,
-    mode: str = "train",
-    engine: str = "torch",
-    reference: bool = False,
+    backend: RunBackend, precision: str, request: BenchRequest = BenchRequest()
 ) -> BenchResult:
     """Time the backend's model (``prepare_model`` applied) and, with ``baseline``, the
     plain fp32 eager baseline with the same weights and input on the same device; with
     ``reference``, the same baseline once more in a process of its own, as the reference
     implementation runs (:mod:`stgcn.bench.reference`)."""
-    if mode not in MODES:
-        raise StgcnError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
-    if engine not in ENGINES:
-        raise StgcnError(f"unknown engine {engine!r}; engines: {', '.join(ENGINES)}")
-    if engine == "onnxruntime" and mode != "eval":
-        raise StgcnError("--engine onnxruntime measures inference: add --mode eval")
-    torch.manual_seed(seed)
-    device = backend.setup(0)
+    request.check()
+    mode, batch_size, frames, persons = (
+        request.mode,
+        request.batch_size,
+        request.frames,
+        request.persons,
+    )
+    torch.manual_seed(request.seed)
+    device = start_device(backend)
     x = torch.randn(batch_size, 3, frames, 18, persons, device=device)
     y = torch.randint(0, KINETICS_CLASSES, (batch_size,), device=device)
     model = STGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial")
     weights = {k: v.clone() for k, v in model.state_dict().items()}
-    model.to(device)
 
     models: list[Stepper]
-    if engine == "onnxruntime":
+    if request.engine == "onnxruntime":
+        model.to(device)
         models = [TimedStep(_onnx_step(model, x), lambda: None, torch.device("cpu"))]
     else:
-        prepared = backend.prepare_model(model, precision)
-        step = _torch_step(mode, prepared, backend, precision, x, y)
-        models = [TimedStep(step, backend.synchronize, device)]
-    if baseline:
+        runtime = Runtime.prepare(backend, precision, model, device)
+        models = [_torch_step(mode, runtime, x, y)]
+    if request.baseline:
         plain = BaselineSTGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial")
         plain.load_state_dict(weights)
-        plain.to(device)
-        step = _torch_step(mode, plain, backend, "fp32", x, y)
-        models.append(TimedStep(step, backend.synchronize, device))
+        models.append(_torch_step(mode, Runtime.plain(backend, plain, device, "fp32"), x, y))
     with contextlib.ExitStack() as stack:
-        if reference:
+        if request.reference:
             job = ReferenceJob(
                 mode,
                 batch_size,
                 frames,
                 persons,
                 KINETICS_CLASSES,
-                seed,
+                request.seed,
                 str(device),
                 torch.get_num_threads(),
             )
             models.append(stack.enter_context(ReferenceProcess(job)))
-        timing, *rest = _timed(models, steps, warmup, batch_size)
-    own_process = rest.pop() if reference else None
+        timing, *rest = _timed(models, request.steps, request.warmup, batch_size)
+    own_process = rest.pop() if request.reference else None
     plain_timing = rest[0] if rest else None
     work = reference_gflop_per_sample(frames, persons, KINETICS_CLASSES, mode)
     peak = matmul_peak_gflops(device, precision, backend.synchronize)
@@ -286,11 +288,11 @@ def bench_training(
         batch_size=batch_size,
         frames=frames,
         persons=persons,
-        steps=steps,
-        warmup=warmup,
+        steps=request.steps,
+        warmup=request.warmup,
         device=str(device),
         mode=mode,
-        engine=engine,
+        engine=request.engine,
         peak_rss_mib=timing.peak_rss_mib,
         device_memory_mib=timing.device_memory_mib,
         baseline=plain_timing,

@@ -2,7 +2,7 @@
 
 Every built-in command (``run``, ``eval``, ``fuse``, ``bench``, ``plugins``, ``report``,
 ``info``, ``data ...``, ``plugin new``) is a plugin module listed in
-``stgcn.plugins.registry.BUILTIN_PLUGINS``: it adds its command from a
+``stgcn.plugins.loading.BUILTIN_PLUGINS``: it adds its command from a
 ``stgcn_register_commands(cli)`` hook exactly as a third party's plugin does. A command
 module holds its options, one call into the layer below (``training``, ``bench``,
 ``reports``, ``pose``, ``fusion``) and the printing of the result, nothing else.

@@ -74,7 +74,8 @@ def bench(
     --baseline the ratio to the plain fp32 eager model timed in the same run, under the
     same settings; with --reference the ratio to that model in a process of its own, with
     glibc's default malloc and plain PyTorch, as the reference implementation runs."""
-    from stgcn.bench.measure import bench_training, check_sizes
+    from stgcn.bench.measure import BenchRequest, bench_training, check_sizes
+    from stgcn.plugins.kinds import DATASETS
     from stgcn.plugins.registry import get_registry
 
     check_sizes(batch_size, frames, persons, steps, workers)
@@ -84,20 +85,12 @@ def bench(
     )
     data_figures = None
     if with_data:
-        from stgcn.bench.data import bench_data
+        from stgcn.bench.data import DataBenchRequest, bench_data
 
-        data_figures = bench_data(
-            registry.dataset(dataset),
-            with_data,
-            parse_pairs(data_option, "--data-option"),
-            chosen,
-            batch_size,
-            steps,
-            workers,
-        )
-    result = bench_training(
-        chosen,
-        precision,
+        options = parse_pairs(data_option, "--data-option")
+        data_request = DataBenchRequest(with_data, options, batch_size, steps, workers)
+        data_figures = bench_data(registry.get(DATASETS, dataset), chosen, data_request)
+    request = BenchRequest(
         batch_size,
         frames,
         persons,
@@ -108,6 +101,7 @@ def bench(
         engine=engine,
         reference=reference,
     )
+    result = bench_training(chosen, precision, request)
     result.data = data_figures
     if as_json:
         click.echo(json.dumps(result.to_dict()))

@@ -23,9 +23,10 @@ from stgcn.plugins.settings import parse_pairs
 @click.command("list")
 def data_list() -> None:
     """The installed datasets."""
+    from stgcn.plugins.kinds import DATASETS
     from stgcn.plugins.registry import get_registry
 
-    for name, dataset in sorted(get_registry().datasets.items()):
+    for name, dataset in sorted(get_registry().table(DATASETS).items()):
         path = "needs --data-path" if dataset.needs_data_path else "built in, no files"
         classes = f"{dataset.num_class:>4} classes" if dataset.num_class else "classes from data"
         click.echo(f"{name:<14} {classes}  {path}  {dataset.description}")
@@ -83,7 +84,7 @@ def data_extract(
     files) that `stgcn run --dataset kinetics-json --data-path OUTPUT` trains on
     (pip install stgcn-data-kinetics); a second run skips clips already extracted.
     """
-    from stgcn.pose.extract import describe_extraction, extract
+    from stgcn.pose.extract import ExtractRequest, describe_extraction, extract
 
     kind, root = one_input(
         ("video", "--videos DIR", videos),
@@ -91,7 +92,7 @@ def data_extract(
         ("coco-results", "--coco-results DIR", coco_results),
     )
     size = frame_size_for(kind, frame_size)
-    result = extract(
+    request = ExtractRequest(
         root,
         output,
         kind=kind,
@@ -103,6 +104,7 @@ def data_extract(
         workers=workers,
         max_people=max_people,
     )
+    result = extract(request)
     for line in describe_extraction(result):
         click.echo(line)
     if result["failed"] and not result["extracted"] and not result["skipped"]:

@@ -42,9 +42,9 @@ def eval_command(
     as_json: bool,
 ) -> None:
     """Evaluate a checkpoint: top-1, top-5 and mean class accuracy."""
-    from stgcn.training.evaluation import evaluate_checkpoint
+    from stgcn.training.evaluation import EvalRequest, evaluate_checkpoint
 
-    result = evaluate_checkpoint(
+    request = EvalRequest(
         checkpoint,
         dataset=dataset,
         data_path=data_path,
@@ -55,6 +55,7 @@ def eval_command(
         split=split,
         save_scores=save_scores,
     )
+    result = evaluate_checkpoint(request)
     click.echo(json.dumps(result.figures()) if as_json else result.describe())
 
 

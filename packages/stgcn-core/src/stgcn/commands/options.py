@@ -1,20 +1,69 @@
 """Options and checks that several commands share, defined once.
 
-The backend options serve ``stgcn run`` and ``stgcn bench``; the pose-input options
+:func:`settings_options` makes a command's options from a family of settings (``stgcn
+run``'s from ``RunConfig``), so that an option says what its field says. The backend
+options serve ``stgcn run`` and ``stgcn bench``; the pose-input options
 serve ``stgcn data extract`` and a plugin's ``stgcn predict --video`` (stgcn-export),
 so that both spell and check them the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
 
 from stgcn.errors import StgcnError
+from stgcn.plugins.settings import Flag, Settings, value_type
 
 Command = TypeVar("Command", bound=Callable[..., Any])
+Decorator = Callable[[Command], Command]
+
+
+def settings_options(
+    family: type[Settings], between: Mapping[str, Sequence[Decorator[Any]]] | None = None
+) -> Decorator[Any]:
+    """The family's fields whose help is a :class:`Flag` as click options, in the order
+    they are declared: each option's name, help, type (a flag for a bool, a choice for
+    a field with choices, ``INTEGER`` or ``FLOAT`` for a number) and repetition come from
+    its field. None has a default of its own, so that the command sees only what was
+    typed (:func:`given`) and the family's defaults count where nothing else sets a value.
+    ``between[key]`` are the command's other options, listed in ``--help`` after the
+    option of the field ``key``. The command receives each value under its field's name."""
+    between = dict(between or {})
+    hints = typing.get_type_hints(family)
+    decorators: list[Decorator[Any]] = []
+    for field in dataclasses.fields(family):  # type: ignore[arg-type]
+        flag = field.metadata.get("flag")
+        if isinstance(flag, Flag):
+            decorators.append(_field_option(field, flag, value_type(hints[field.name])))
+        decorators.extend(between.pop(field.name, ()))
+    if between:
+        raise ValueError(f"{family.__name__} has no option {sorted(between)[0]!r} to follow")
+
+    def add(command: Command) -> Command:
+        for decorator in reversed(decorators):  # click lists the last one added first
+            command = decorator(command)
+        return command
+
+    return add
+
+
+def _field_option(field: dataclasses.Field[Any], flag: Flag, kind: Any) -> Decorator[Any]:
+    """One field's click option (``kind``: the type of its values)."""
+    declared: dict[str, Any] = {"help": flag.help or None, "metavar": flag.metavar}
+    if kind is bool:
+        declared.update(is_flag=True, default=None)
+    elif flag.repeat:
+        declared["multiple"] = True
+    elif field.metadata.get("choices") is not None:
+        declared["type"] = click.Choice(field.metadata["choices"])
+    elif kind in (int, float):
+        declared["type"] = kind
+    return click.option(flag.option_name(field.name), field.name, **declared)
 
 
 def given(ctx: click.Context, **values: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -45,7 +45,7 @@ GENERIC_FOLDER = "generic"
 
 
 def _api_range() -> str:
-    from stgcn.plugins.registry import API_VERSION
+    from stgcn.plugins.loading import API_VERSION
 
     major = int(API_VERSION.split(".")[0])
     return f">={major},<{major + 1}"
@@ -64,7 +64,7 @@ def _files(folder: Traversable, prefix: str = "") -> list[tuple[str, Traversable
     return found
 
 
-def _templates(kind: Kind) -> list[tuple[str, Traversable]]:
+def _templates(kind: Kind[Any]) -> list[tuple[str, Traversable]]:
     """The kind's template files, each relative path once: its own over the common ones."""
     root = resources.files("stgcn.commands") / "scaffold_templates"
     own = root / kind.singular
@@ -73,7 +73,7 @@ def _templates(kind: Kind) -> list[tuple[str, Traversable]]:
     return sorted(chosen.items())
 
 
-def _values(kind: Kind, name: str) -> dict[str, str]:
+def _values(kind: Kind[Any], name: str) -> dict[str, str]:
     from stgcn import __version__
 
     dist = f"{kind.distribution_prefix}-{name}"
@@ -92,7 +92,7 @@ def _values(kind: Kind, name: str) -> dict[str, str]:
     }
 
 
-def kind_named(word: str) -> Kind:
+def kind_named(word: str) -> Kind[Any]:
     """The kind ``stgcn plugin new WORD`` means (``dataset``, ``pose-estimator``)."""
     for kind in KINDS:
         if word in (kind.command, kind.singular):
@@ -101,7 +101,7 @@ def kind_named(word: str) -> Kind:
     raise StgcnError(f"no plugin kind {word!r}; kinds: {known}")
 
 
-def new_plugin_package(kind: Kind | str, name: str, output: str | Path = ".") -> Path:
+def new_plugin_package(kind: Kind[Any] | str, name: str, output: str | Path = ".") -> Path:
     """Write ``OUTPUT/<prefix>-NAME`` for a plugin of ``kind`` and return it; an existing
     folder is refused, and a failure leaves nothing behind."""
     from string import Template
@@ -149,7 +149,7 @@ def new_group() -> None:
     """Write a ready package for a new plugin."""
 
 
-def _kind_command(kind: Kind) -> click.Command:
+def _kind_command(kind: Kind[Any]) -> click.Command:
     prefix = kind.distribution_prefix
 
     @click.command(kind.command)

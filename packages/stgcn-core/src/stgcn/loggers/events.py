@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from stgcn.errors import StgcnError, first_line
+from stgcn.plugins.kinds import LOGGERS
 from stgcn.plugins.records import Logger, LoggerContext
 from stgcn.plugins.registry import Registry
 from stgcn.plugins.settings import parse_int, parse_pairs
@@ -64,7 +65,7 @@ def plan_loggers(
     ``settings`` family accepts (none without one), a whole ``every`` of at least 1."""
     planned = {}
     for name, given in logger_specs(specs).items():
-        record = registry.logger(name)
+        record = registry.get(LOGGERS, name)
         options = dict(given)
         interval = record.step_interval or log_every
         if EVERY in options:
@@ -211,7 +212,7 @@ def open_loggers(
     created = {}
     owners = {}
     for name, plan in planned.items():
-        owner = registry.owner_of("loggers", name)
+        owner = registry.owner_of(LOGGERS, name)
         owners[name] = owner.distribution if owner is not None else ""
         try:
             created[name] = _create(plan, work_dir, config, resume, sent)

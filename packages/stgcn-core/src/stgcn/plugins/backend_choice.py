@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from stgcn.errors import StgcnError, plugin_code
 from stgcn.plugins.backend import backend_for_run
+from stgcn.plugins.kinds import BACKENDS
 from stgcn.plugins.loading import describe_error
 from stgcn.plugins.records import Availability
 
@@ -34,8 +35,8 @@ def availability(backend: Backend) -> Availability:
 
 def best_backend(registry: Registry) -> str:
     """The first available backend, accelerators before the cpu."""
-    for name in sorted(registry.backends, key=lambda n: (n == "cpu", n)):
-        if availability(registry.backend(name)).available:
+    for name in sorted(registry.table(BACKENDS), key=lambda n: (n == "cpu", n)):
+        if availability(registry.get(BACKENDS, name)).available:
             return name
     raise StgcnError("no available backend; see `stgcn plugins`")
 
@@ -47,7 +48,7 @@ def ready_backend(
     created for this run from its ``--backend-option`` pairs; the registered record
     stays as it is (:func:`stgcn.plugins.backend.backend_for_run`)."""
     name = name or best_backend(registry)
-    backend = registry.backend(name)
+    backend = registry.get(BACKENDS, name)
     available = availability(backend)
     if not available.available:
         raise StgcnError(f"backend {name!r} is unavailable: {available.reason}")
@@ -71,6 +72,6 @@ def backend_code(backend: Any, place: str) -> Iterator[None]:
     from stgcn.plugins import registry  # loaded by now: the backend came from it
 
     name = str(getattr(backend, "name", "?"))
-    owner = registry.loaded_owner_of("backends", name)
+    owner = registry.loaded_owner_of(BACKENDS, name)
     with plugin_code(f"backend {name!r}", owner.distribution if owner is not None else "", place):
         yield

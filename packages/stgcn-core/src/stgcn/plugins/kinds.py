@@ -2,23 +2,37 @@
 
 Each row of :data:`KINDS` names a kind (the name of its table in the registry and of
 its list in ``stgcn plugins --json``), the record type a plugin registers, the hook
-that registers it and how one row of ``stgcn plugins`` describes a record. The
-registry, ``stgcn plugins``, the unknown-name errors and ``stgcn plugin new KIND NAME``
-read this table and nothing else, so a new kind is a hook spec, a record and one row
-here (the scaffold of a kind without templates of its own is a generic package that
-implements its hook).
+that registers it and how one row of ``stgcn plugins`` describes a record. Each row is
+also a constant (:data:`DATASETS`, ...), the typed key of its table:
+``registry.get(DATASETS, name)`` is a :class:`~stgcn.plugins.records.Dataset` to a type
+checker, and ``registry.table(DATASETS)`` all of them.
+
+The registry, ``stgcn plugins``, the unknown-name errors, the public facades
+(:mod:`stgcn.hookspecs`, :mod:`stgcn.records`) and ``stgcn plugin new KIND NAME`` read
+this table and nothing else, so a new kind is a hook spec, a record and one row here
+(the scaffold of a kind without templates of its own is a generic package that
+implements its hook). The registry checks each row's hook against the hook specs when
+it collects (:func:`check_hooks`), so a misspelt hook is one error naming the row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from stgcn.errors import StgcnError
 from stgcn.plugins.records import Backend, Dataset, Exporter, Logger, PoseEstimator
 
+if TYPE_CHECKING:
+    import pluggy
+
+    from stgcn.plugins.registry import Registry
+
+#: the record type of a kind
+T = TypeVar("T")
 #: ``row(registry, name)``: the ``stgcn plugins --json`` entry of one record
-Row = Callable[[Any, str], dict[str, Any]]
+Row = Callable[["Registry", str], dict[str, Any]]
 #: what ``stgcn plugins`` prints after the label, from the record's ``--json`` entry
 Text = Callable[[dict[str, Any]], str]
 
@@ -27,13 +41,19 @@ def _name(row: dict[str, Any]) -> str:
     return str(row["name"])
 
 
-@dataclass(frozen=True)
-class Kind:
-    """One kind of thing a plugin provides."""
+@dataclass(frozen=True, eq=False)
+class Kind(Generic[T]):
+    """One kind of thing a plugin provides, whose records are ``T``s.
+
+    Compared by identity: each kind is one constant of this module.
+    """
 
     #: the registry table and ``--json`` list: "backends"
     name: str
-    #: the type ``register`` checks each record against
+    #: one of them, in errors and ``stgcn plugin new``: "backend", "pose_estimator"
+    singular: str
+    #: the type ``register`` checks each record against (``T`` itself; typed ``Any``
+    #: because a Protocol such as :class:`Backend` is not a concrete ``type[T]``)
     record: type[Any]
     #: the hook a plugin implements to register them
     hook: str
@@ -46,11 +66,6 @@ class Kind:
     #: how the names of a kind's distributions start ("stgcn-data"): ``stgcn plugin new``
     #: names a package PREFIX-NAME; "stgcn-" and the kind's word when left empty
     package_prefix: str = ""
-
-    @property
-    def singular(self) -> str:
-        """``backend``: the accessor's name (``registry.backend(name)``)."""
-        return self.name[:-1]
 
     @property
     def words(self) -> tuple[str, str]:
@@ -67,9 +82,15 @@ class Kind:
         """``stgcn-data``: what the names of this kind's plugin distributions start with."""
         return self.package_prefix or f"stgcn-{self.command}"
 
+    @property
+    def constant(self) -> str:
+        """``POSE_ESTIMATORS``: the name of this kind's constant here and in
+        :mod:`stgcn.records`."""
+        return self.name.upper()
 
-def _backend_row(registry: Any, name: str) -> dict[str, Any]:
-    backend = registry.backends[name]
+
+def _backend_row(registry: Registry, name: str) -> dict[str, Any]:
+    backend = registry.get(BACKENDS, name)
     availability = registry.availability(name)
     return {
         "name": name,
@@ -81,8 +102,8 @@ def _backend_row(registry: Any, name: str) -> dict[str, Any]:
     }
 
 
-def _dataset_row(registry: Any, name: str) -> dict[str, Any]:
-    dataset = registry.datasets[name]
+def _dataset_row(registry: Registry, name: str) -> dict[str, Any]:
+    dataset = registry.get(DATASETS, name)
     layout = dataset.layout if isinstance(dataset.layout, str) else dataset.layout.name
     return {
         "name": dataset.name,
@@ -95,15 +116,16 @@ def _dataset_row(registry: Any, name: str) -> dict[str, Any]:
     }
 
 
-def _described_row(kind: str) -> Row:
-    def row(registry: Any, name: str) -> dict[str, Any]:
-        return {"name": name, "description": registry.tables[kind][name].description}
-
-    return row
+def _exporter_row(registry: Registry, name: str) -> dict[str, Any]:
+    return {"name": name, "description": registry.get(EXPORTERS, name).description}
 
 
-def _pose_estimator_row(registry: Any, name: str) -> dict[str, Any]:
-    estimator = registry.pose_estimators[name]
+def _logger_row(registry: Registry, name: str) -> dict[str, Any]:
+    return {"name": name, "description": registry.get(LOGGERS, name).description}
+
+
+def _pose_estimator_row(registry: Registry, name: str) -> dict[str, Any]:
+    estimator = registry.get(POSE_ESTIMATORS, name)
     return {
         "name": name,
         "description": estimator.description,
@@ -130,44 +152,74 @@ def _pose_estimator_text(row: dict[str, Any]) -> str:
     return f"{row['name']:<12} {', '.join(row['layouts'])} layouts"
 
 
-KINDS: tuple[Kind, ...] = (
-    Kind("backends", Backend, "stgcn_register_backends", _backend_row, "backend", _backend_text),
-    Kind(
-        "datasets",
-        Dataset,
-        "stgcn_register_datasets",
-        _dataset_row,
-        "dataset",
-        _dataset_text,
-        package_prefix="stgcn-data",
-    ),
-    Kind(
-        "exporters",
-        Exporter,
-        "stgcn_register_exporters",
-        _described_row("exporters"),
-        "exporter",
-        _described_text,
-        package_prefix="stgcn-export",
-    ),
-    Kind(
-        "loggers",
-        Logger,
-        "stgcn_register_loggers",
-        _described_row("loggers"),
-        "logger",
-        _described_text,
-    ),
-    Kind(
-        "pose_estimators",
-        PoseEstimator,
-        "stgcn_register_pose_estimators",
-        _pose_estimator_row,
-        "pose",
-        _pose_estimator_text,
-        install_hint=("mediapipe", "stgcn-pose-mediapipe"),
-        package_prefix="stgcn-pose",
-    ),
+BACKENDS: Kind[Backend] = Kind(
+    name="backends",
+    singular="backend",
+    record=Backend,
+    hook="stgcn_register_backends",
+    row=_backend_row,
+    label="backend",
+    text=_backend_text,
 )
-BY_NAME = {kind.name: kind for kind in KINDS}
-BY_SINGULAR = {kind.singular: kind for kind in KINDS}
+DATASETS: Kind[Dataset] = Kind(
+    name="datasets",
+    singular="dataset",
+    record=Dataset,
+    hook="stgcn_register_datasets",
+    row=_dataset_row,
+    label="dataset",
+    text=_dataset_text,
+    package_prefix="stgcn-data",
+)
+EXPORTERS: Kind[Exporter] = Kind(
+    name="exporters",
+    singular="exporter",
+    record=Exporter,
+    hook="stgcn_register_exporters",
+    row=_exporter_row,
+    label="exporter",
+    text=_described_text,
+    package_prefix="stgcn-export",
+)
+LOGGERS: Kind[Logger] = Kind(
+    name="loggers",
+    singular="logger",
+    record=Logger,
+    hook="stgcn_register_loggers",
+    row=_logger_row,
+    label="logger",
+    text=_described_text,
+)
+POSE_ESTIMATORS: Kind[PoseEstimator] = Kind(
+    name="pose_estimators",
+    singular="pose_estimator",
+    record=PoseEstimator,
+    hook="stgcn_register_pose_estimators",
+    row=_pose_estimator_row,
+    label="pose",
+    text=_pose_estimator_text,
+    install_hint=("mediapipe", "stgcn-pose-mediapipe"),
+    package_prefix="stgcn-pose",
+)
+
+#: every kind, in the order ``stgcn plugins`` lists them
+KINDS: tuple[Kind[Any], ...] = (BACKENDS, DATASETS, EXPORTERS, LOGGERS, POSE_ESTIMATORS)
+
+
+def check_hooks(manager: pluggy.PluginManager, kinds: Iterable[Kind[Any]] = KINDS) -> None:
+    """Refuse a row whose hook is not a register hook of the plugin manager's specs: a
+    misspelt ``hook`` is then one error naming the row, before any plugin is called,
+    instead of every plugin failing to register."""
+    for kind in kinds:
+        caller = getattr(manager.hook, kind.hook, None)
+        spec = getattr(caller, "spec", None)
+        if spec is None:
+            raise StgcnError(
+                f"plugin kind {kind.name!r} names the hook {kind.hook!r}, which is not a "
+                "hook spec of stgcn.plugins.hookspecs (a misspelt row of stgcn.plugins.kinds)"
+            )
+        if tuple(spec.argnames) != ("register",):
+            raise StgcnError(
+                f"plugin kind {kind.name!r} names the hook {kind.hook!r}, whose spec takes "
+                f"({', '.join(spec.argnames)}) instead of (register)"
+            )

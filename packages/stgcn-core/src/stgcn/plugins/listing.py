@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from stgcn.plugins.registry import Registry
 
 
-def unknown_message(kind: Kind, name: str, known: Mapping[str, Any]) -> str:
+def unknown_message(kind: Kind[Any], name: str, known: Mapping[str, Any]) -> str:
     """``unknown dataset 'x'; known datasets: ...``, with the kind's install hint when the
     name users look for is not installed."""
     what, kinds = kind.words

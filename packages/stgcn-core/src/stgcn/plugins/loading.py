@@ -37,7 +37,6 @@ from packaging.version import Version
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.plugins import hookspecs
-from stgcn.plugins.kinds import BY_NAME
 
 ENTRY_POINT_GROUP = "stgcn"
 PLUGINS_VARIABLE = "STGCN_PLUGINS"
@@ -65,8 +64,9 @@ API_ATTRIBUTE = "STGCN_API"
 
 @dataclass
 class PluginInfo:
-    """One plugin module and what it provided, for ``stgcn plugins``; ``info.datasets``
-    (any kind's name) lists the names it registered of that kind."""
+    """One plugin module and what it provided, for ``stgcn plugins``;
+    ``info.provided["datasets"]`` (any kind's name) lists the names it registered of that
+    kind."""
 
     name: str
     distribution: str
@@ -79,11 +79,6 @@ class PluginInfo:
     skipped: str | None = None
     #: the ``STGCN_API`` range the module declares ("" when it declares none)
     api: str = ""
-
-    def __getattr__(self, name: str) -> list[str]:
-        if name in BY_NAME:
-            return self.provided.setdefault(name, [])
-        raise AttributeError(name)
 
 
 def strict_plugins() -> bool:

@@ -178,9 +178,10 @@ def extract_one(task: tuple[Any, ...]) -> tuple[str, str, int, int]:
 def _estimator(name: str) -> PoseEstimator:
     """The estimator named ``name`` in this process's registry: ``extract`` is a command's
     whole job and each worker process an entry point of its own, loading the plugins."""
+    from stgcn.plugins.kinds import POSE_ESTIMATORS
     from stgcn.plugins.registry import get_registry
 
-    return get_registry().pose_estimator(name)
+    return get_registry().get(POSE_ESTIMATORS, name)
 
 
 def _has_pose(path: Path) -> bool:
@@ -213,46 +214,66 @@ def _tell(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def extract(
-    root: str | os.PathLike[str],
-    output: str | os.PathLike[str],
-    kind: str = "video",
-    estimator: str = "mediapipe",
-    estimator_options: Mapping[str, str] | None = None,
-    frame_size: tuple[int, int] | None = None,
-    val_ratio: float = 0.2,
-    val_list: str | os.PathLike[str] | None = None,
-    workers: int = 1,
-    layout: str = "openpose",
-    max_people: int = KINETICS_PEOPLE,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ExtractRequest:
+    """What ``stgcn data extract`` asks: the input folder (``root``, class subfolders of
+    clips of ``kind``: video, openpose or coco-results) and the ``output`` folder; for
+    videos the pose ``estimator`` and its options, for skeleton files the ``frame_size``
+    they were measured in; the validation split (``val_ratio``, or ``val_list`` naming
+    its clips), the ``workers``, the skeleton ``layout`` and at most ``max_people`` people
+    a frame."""
+
+    root: str | os.PathLike[str]
+    output: str | os.PathLike[str]
+    kind: str = "video"
+    estimator: str = "mediapipe"
+    estimator_options: Mapping[str, str] | None = None
+    frame_size: tuple[int, int] | None = None
+    val_ratio: float = 0.2
+    val_list: str | os.PathLike[str] | None = None
+    workers: int = 1
+    layout: str = "openpose"
+    max_people: int = KINETICS_PEOPLE
+
+    def check(self) -> None:
+        """Refuse settings no extraction can take, each in one line naming its option."""
+        if not 0 <= self.val_ratio < 1:
+            raise StgcnError(f"--val-ratio must be in [0, 1), got {self.val_ratio}")
+        if self.workers < 1:
+            raise StgcnError("--workers must be at least 1")
+        check_max_people(self.max_people)
+        if self.layout != "openpose":
+            raise StgcnError("a Kinetics-skeleton set holds openpose skeletons (18 joints)")
+        if self.kind == "video":
+            estimator = _estimator(self.estimator)
+            check_estimator(estimator, self.layout)
+            estimator_options_for(estimator, self.estimator_options or {}, self.max_people)
+        elif self.frame_size is None:
+            raise StgcnError(
+                f"--{self.kind} files hold pixel coordinates: give --frame-size WIDTHxHEIGHT"
+            )
+
+
+def extract(request: ExtractRequest) -> dict[str, Any]:
     """Extract every clip not yet extracted, at most ``max_people`` people a frame; the
     figures of the run."""
     from stgcn.loggers.progress import Progress, quiet
 
-    root, output = Path(root), Path(output)
-    if not 0 <= val_ratio < 1:
-        raise StgcnError(f"--val-ratio must be in [0, 1), got {val_ratio}")
-    if workers < 1:
-        raise StgcnError("--workers must be at least 1")
-    check_max_people(max_people)
-    if layout != "openpose":
-        raise StgcnError("a Kinetics-skeleton set holds openpose skeletons (18 joints)")
-    if kind == "video":
-        check_estimator(_estimator(estimator), layout)
-        estimator_options_for(_estimator(estimator), estimator_options or {}, max_people)
-    elif frame_size is None:
-        raise StgcnError(f"--{kind} files hold pixel coordinates: give --frame-size WIDTHxHEIGHT")
+    request.check()
+    root, output = Path(request.root), Path(request.output)
+    kind, estimator, layout = request.kind, request.estimator, request.layout
+    val_list, max_people = request.val_list, request.max_people
     if output.resolve() == root.resolve() or root.resolve() in output.resolve().parents:
         raise StgcnError(f"--output {output} is inside the input folder; choose another")
-    classes, items = list_items(root, kind, val_ratio, Path(val_list) if val_list else None)
+    listing = Path(val_list) if val_list else None
+    classes, items = list_items(root, kind, request.val_ratio, listing)
     settings = {
         "classes": classes,
         "source": kind,
         "estimator": estimator if kind == "video" else None,
         "layout": layout,
         "max_people": max_people,
-        "val_ratio": None if val_list else val_ratio,
+        "val_ratio": None if val_list else request.val_ratio,
         "val_list": sorted(i.relative for i in items if i.split == "val") if val_list else None,
     }
     _manifest(output, settings)
@@ -277,11 +298,11 @@ def extract(
         progress.update(clip=item.relative)
 
     def task(item: Item) -> tuple[Any, ...]:
-        source = SkeletonInput(
-            kind, item.path, estimator, dict(estimator_options or {}), frame_size, max_people
-        )
+        options = dict(request.estimator_options or {})
+        source = SkeletonInput(kind, item.path, estimator, options, request.frame_size, max_people)
         return source, layout, clip_path(output, item), item.label, item.label_index
 
+    workers = request.workers
     try:
         if workers == 1 or len(todo) <= 1:
             for item in todo:

@@ -42,9 +42,10 @@ def describe_model(
     from stgcn.data.facts import describe
     from stgcn.data.streams import split_options
     from stgcn.model.network import STGCN
+    from stgcn.plugins.kinds import DATASETS
     from stgcn.plugins.registry import get_registry
 
-    record = get_registry().dataset(str(dataset))
+    record = get_registry().get(DATASETS, str(dataset))
     if record.describe is not None:
         folder = record.data_path_for(data_path)
         record = describe(record, Path(folder) if folder else None, split_options(options)[1])

@@ -33,9 +33,9 @@ def normalised(matrix: np.ndarray) -> np.ndarray:
 
 def _confusion(best: Path, output: Path, backend: str | None) -> dict[str, Any]:
     from stgcn.model.checkpoint import Checkpoint
-    from stgcn.training.evaluation import evaluate_checkpoint
+    from stgcn.training.evaluation import EvalRequest, evaluate_checkpoint
 
-    result = evaluate_checkpoint(str(best), backend_name=backend, keep_scores=True)
+    result = evaluate_checkpoint(EvalRequest(str(best), backend_name=backend, keep_scores=True))
     assert result.scores is not None and result.labels is not None
     count = result.scores.shape[1]
     names = class_names_or_numbers(count, Checkpoint.from_file(best).class_names)

@@ -17,6 +17,7 @@ from torch.utils.data import ConcatDataset, DataLoader, Subset
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.model.graph import get_layout
+from stgcn.plugins.kinds import DATASETS
 from stgcn.plugins.records import Dataset
 from stgcn.plugins.registry import get_registry
 from stgcn.testing.samples import (
@@ -63,8 +64,12 @@ def _path(data_path: str | Path | None) -> Path | None:
 def check_registered(name: str) -> Dataset:
     """The installed plugins register a dataset ``name`` whose record is consistent."""
     registry = get_registry()
-    require(name in registry.datasets, name, f"not registered; known: {sorted(registry.datasets)}")
-    record = registry.dataset(name)
+    require(
+        name in registry.table(DATASETS),
+        name,
+        f"not registered; known: {sorted(registry.table(DATASETS))}",
+    )
+    record = registry.get(DATASETS, name)
     require(isinstance(record, Dataset), name, "the registered record is not a stgcn Dataset")
     require(record.name == name, name, f"the record is named {record.name!r}")
     if record.describe is None:

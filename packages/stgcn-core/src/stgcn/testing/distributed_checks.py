@@ -44,6 +44,7 @@ def _share(
     out: str,
 ) -> None:
     """One rank: join the group, take this rank's shares, rank 0 saves everyone's."""
+    from stgcn.plugins.kinds import DATASETS
     from stgcn.plugins.registry import get_registry
 
     torch_dist.init_process_group(
@@ -54,7 +55,7 @@ def _share(
         timeout=timedelta(seconds=120),
     )
     try:
-        record = get_registry().dataset(name)
+        record = get_registry().get(DATASETS, name)
         path = Path(data_path) if data_path is not None else None
         world = World(rank=rank, local_rank=rank, size=WORLD_SIZE, local_size=WORLD_SIZE)
         train = build_split(record, "train", path, options)
@@ -87,9 +88,10 @@ def check_distributed_sampling(
     options: Mapping[str, Any] | None = None,
 ) -> None:
     """Two gloo ranks split both sets as the trainer does, with the single-process samples."""
+    from stgcn.plugins.kinds import DATASETS
     from stgcn.plugins.registry import get_registry
 
-    record = get_registry().dataset(name)
+    record = get_registry().get(DATASETS, name)
     path = Path(data_path) if data_path is not None else None
     train = build_split(record, "train", path, options)
     val = build_split(record, "val", path, options)

@@ -1,8 +1,11 @@
-"""The resolved configuration of a training run.
+"""The resolved configuration of a training run: a family of settings.
 
-Values come from four places, later ones winning: built-in defaults, the
-dataset's recipe, a ``--config`` file (TOML or YAML), the command line. The
-``data_options`` and ``backend_options`` tables are merged key by key.
+Values come from four places, later ones winning: built-in defaults, the dataset's
+recipe (or one of its presets), a ``--config`` file (TOML or YAML), the command line.
+Each goes through the one parser of :mod:`stgcn.plugins.settings` (``RunConfig.layered``),
+so a value is checked the same way wherever it was written, and the ``data_options``
+and ``backend_options`` tables add up key by key. The fields whose help is a
+:class:`~stgcn.plugins.settings.Flag` are ``stgcn run``'s options, made from them.
 ``config.json`` in the work dir records the result, so a run can be repeated or
 resumed from it alone.
 """
@@ -12,14 +15,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.model import INIT_SCHEMES
-from stgcn.plugins.settings import parse_bool
+from stgcn.plugins.settings import Flag, Settings, option, parse_int, parse_table, shown
 from stgcn.training.preemption.schedule import CheckpointEvery
 
 if sys.version_info >= (3, 11):
@@ -31,135 +33,131 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 PRECISIONS = ("fp32", "bf16", "fp16")
 SCHEDULES = ("step", "cosine")
 LR_SCALINGS = ("none", "linear")
-#: tables merged key by key rather than replaced: a preset's data options and the
-#: command line's ``--data-option`` pairs add up
-MERGED = ("data_options", "eval_data_options", "backend_options")
 
 
-@dataclass
-class RunConfig:
-    backend: str | None = None
-    cards: int = 1
-    dataset: str = "synthetic"
-    data_path: str | None = None
-    data_options: dict[str, Any] = field(default_factory=dict)
-    #: data options that ``stgcn eval`` of this run adds (PYSKL tests with num_clips=10
-    #: where training validates with one clip)
-    eval_data_options: dict[str, Any] = field(default_factory=dict)
-    epochs: int = 50
-    batch_size: int = 64
-    lr: float = 0.1
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 1e-4
-    steps: list[int] = field(default_factory=lambda: [20, 30, 40, 50])
-    gamma: float = 0.1
-    lr_schedule: str = "step"
-    warmup_epochs: float = 0.0
-    lr_scaling: str = "none"
-    lr_reference_batch: int | None = None
-    sync_bn: bool = False
-    precision: str | None = None
-    backend_options: dict[str, Any] = field(default_factory=dict)
-    dropout: float = 0.0
-    label_smoothing: float = 0.0
-    init: str = "reference"
-    work_dir: str | None = None
-    seed: int = 0
-    weights: str | None = None
-    workers: int = 0
-    #: registered loggers the run's events go to (``--logger``)
-    loggers: list[str] = field(default_factory=list)
-    #: steps between the step scalars handed to the loggers
-    log_every: int = 50
-    #: epoch checkpoints kept beside latest and best (``--keep``; 0: none)
-    keep: int = 0
-    #: a step checkpoint (latest) every N steps, or every N minutes with ``m``
-    #: (``--checkpoint-every 500``, ``10m``); None: at the end of each epoch only
-    checkpoint_every: str | None = None
+def parse_steps(value: object, what: str) -> list[int]:
+    """Epoch numbers, sorted: a list, or text such as ``20,30,40`` (``--steps``)."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if not isinstance(value, list | tuple):
+        raise StgcnError(f"{what} expects epoch numbers such as 20,30,40, got {shown(value)}")
+    steps = sorted(parse_int(step, what) for step in value)
+    if any(step < 1 for step in steps):
+        raise StgcnError(f"{what} must be epoch numbers of at least 1, got {steps}")
+    return steps
+
+
+def parse_names(value: object, what: str) -> list[str]:
+    """Names, each once and in order: a list, or text such as ``a,b`` (``loggers``)."""
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list | tuple):
+        raise StgcnError(f"{what} expects names, got {shown(value)}")
+    return list(dict.fromkeys(str(name).strip() for name in value if str(name).strip()))
+
+
+def parse_checkpoint_every(value: object, what: str) -> str:
+    """``500`` steps, ``10m`` minutes or ``90s`` seconds, checked, kept as written."""
+    text = str(value)
+    CheckpointEvery.parse(text, what)
+    return text
+
+
+LOGGER_HELP = (
+    "Send the run's events to this logger (e.g. tensorboard); repeatable, also to give "
+    "a logger its options one KEY=VALUE at a time (every=N: its steps between step "
+    "scalars)."
+)
+
+
+@dataclass(frozen=True)
+class RunConfig(Settings):
+    """Every setting of a training run. The fields with a :class:`Flag` are ``stgcn
+    run``'s options, in the order ``--help`` lists them (their help is the option's,
+    the default shown in it where it says one); the others are set by a recipe, a config
+    file or their own options (``--data-option``, ``--backend-option``)."""
+
+    family: ClassVar[str] = "run settings"
+    unknown_line: ClassVar[str] = "{family}: unknown setting {key!r}"
+    value_line: ClassVar[str] = "{family}: {key}"
+    dashed_keys: ClassVar[bool] = True
+
+    backend: str | None = option(None, Flag("Device backend (default: the best available)."))
+    cards: int = option(1, Flag("Devices per host (default 1); one worker each."), least=1)
+    sync_bn: bool = option(False, Flag("Synchronise BatchNorm across cards."))
+    lr_scaling: str = option("none", Flag("Scale --lr by batch."), choices=LR_SCALINGS)
+    lr_reference_batch: int | None = option(None, Flag("Total batch --lr was tuned for."), least=1)
+    dataset: str = option("synthetic", Flag("Dataset name (default: synthetic)."))
+    data_path: str | None = option(
+        None, Flag("Dataset folder or file, for datasets that read files.")
+    )
+    epochs: int = option(50, Flag(), least=1)
+    batch_size: int = option(64, Flag("Samples per card per step."), least=1)
+    lr: float = option(0.1, Flag("Base learning rate."), within="(0, inf)")
+    weight_decay: float = option(1e-4, Flag(), least=0)
+    steps: list[int] = option(
+        [20, 30, 40, 50],
+        Flag("Epochs at which the lr drops tenfold, e.g. 20,30,40."),
+        parse=parse_steps,
+    )
+    lr_schedule: str = option("step", Flag(), choices=SCHEDULES)
+    warmup_epochs: float = option(0.0, Flag("Linear lr warm-up, in epochs."), least=0)
+    precision: str | None = option(None, Flag("Default: the backend's."), choices=PRECISIONS)
+    dropout: float = option(0.0, Flag(), within="[0, 1)")
+    label_smoothing: float = option(
+        0.0,
+        Flag("Training targets mix this share of a uniform distribution (0: off)."),
+        within="[0, 1)",
+    )
+    init: str = option(
+        "reference",
+        Flag("Fresh weights: the reference's N(0, 0.02) or PyTorch's fan-in draw."),
+        choices=INIT_SCHEMES,
+    )
+    work_dir: str | None = option(None, Flag("Output folder (default: runs/<timestamp>)."))
+    seed: int = option(0, Flag())
+    weights: str | None = option(
+        None, Flag("Initialise from a checkpoint or reference state_dict.")
+    )
+    workers: int = option(0, Flag("DataLoader worker processes."), least=0)
+    #: registered loggers the run's events go to
+    loggers: list[str] = option(
+        [],
+        Flag(LOGGER_HELP, name="--logger", metavar="NAME[:KEY=VALUE]", repeat=True),
+        parse=parse_names,
+    )
+    log_every: int = option(
+        50,
+        Flag("Steps between step scalars for the loggers without their own interval (50)."),
+        least=1,
+    )
+    keep: int = option(0, Flag("Also keep the last N epoch checkpoints (default 0)."), least=0)
+    #: None: a step checkpoint at the end of each epoch only
+    checkpoint_every: str | None = option(
+        None,
+        Flag("Also write latest every N steps, or every N minutes with m (500, 10m)."),
+        parse=parse_checkpoint_every,
+    )
+    # set by a recipe, a config file or their own options, not options of their own
+    data_options: dict[str, Any] = option(
+        {}, "the dataset's options (--data-option KEY=VALUE adds one)", parse=parse_table
+    )
+    #: PYSKL tests with num_clips=10 where training validates with one clip
+    eval_data_options: dict[str, Any] = option(
+        {}, "data options that stgcn eval of this run adds", parse=parse_table
+    )
+    backend_options: dict[str, Any] = option(
+        {}, "the backend's options (--backend-option KEY=VALUE adds one)", parse=parse_table
+    )
+    momentum: float = option(0.9, "SGD momentum")
+    nesterov: bool = option(True, "Nesterov momentum")
+    gamma: float = option(0.1, "the factor of each lr drop at steps")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any], source: str) -> RunConfig:
-        return cls().updated(values, source)
-
-    def updated(self, values: Mapping[str, Any], source: str) -> RunConfig:
-        """A copy with ``values`` applied, each checked against the field's type."""
-        known = {f.name: f for f in dataclasses.fields(self)}
-        changes: dict[str, Any] = {}
-        for raw_key, value in values.items():
-            key = raw_key.replace("-", "_")
-            if key not in known:
-                raise StgcnError(f"{source}: unknown setting {raw_key!r}")
-            changes[key] = _coerce(key, value, getattr(self, key), source)
-            if key in MERGED and changes[key] is not None:  # per key: a later source wins
-                changes[key] = {**getattr(self, key), **changes[key]}
-        result = dataclasses.replace(self, **changes)
-        result.validate(source)
-        return result
-
-    def validate(self, source: str = "config") -> None:
-        checks = [
-            (self.cards >= 1, "cards must be at least 1"),
-            (self.epochs >= 1, "epochs must be at least 1"),
-            (self.batch_size >= 1, "batch_size must be at least 1"),
-            (self.lr > 0, "lr must be positive"),
-            (self.weight_decay >= 0, "weight_decay must not be negative"),
-            (self.workers >= 0, "workers must not be negative"),
-            (self.log_every >= 1, "log_every must be at least 1"),
-            (self.keep >= 0, "keep must not be negative"),
-            (0 <= self.dropout < 1, "dropout must lie in [0, 1)"),
-            (0 <= self.label_smoothing < 1, "label_smoothing must lie in [0, 1)"),
-            (self.init in INIT_SCHEMES, f"init must be one of {', '.join(INIT_SCHEMES)}"),
-            (self.warmup_epochs >= 0, "warmup_epochs must not be negative"),
-            (self.lr_schedule in SCHEDULES, f"lr_schedule must be one of {', '.join(SCHEDULES)}"),
-            (self.lr_scaling in LR_SCALINGS, f"lr_scaling must be one of {', '.join(LR_SCALINGS)}"),
-            ((self.lr_reference_batch or 1) >= 1, "lr_reference_batch must be at least 1"),
-            (all(step >= 1 for step in self.steps), "steps must be epoch numbers >= 1"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise StgcnError(f"{source}: {message}")
-        try:
-            CheckpointEvery.parse(self.checkpoint_every)
-        except StgcnError as error:
-            raise StgcnError(f"{source}: {error}") from None
-
-
-def _coerce(key: str, value: Any, current: Any, source: str) -> Any:
-    if value is None:
-        return None
-    try:
-        if key == "steps":
-            if isinstance(value, str):
-                value = [part for part in value.replace(",", " ").split() if part]
-            return sorted(int(step) for step in value)
-        if key == "loggers":
-            if isinstance(value, str):
-                value = value.split(",")
-            return list(dict.fromkeys(str(name).strip() for name in value if str(name).strip()))
-        if key in MERGED:
-            if not isinstance(value, Mapping):
-                raise TypeError("expected a table of KEY = VALUE")
-            return dict(value)
-        if key == "lr_reference_batch":
-            return int(value)
-        if isinstance(current, bool):
-            return parse_bool(value, f"{source}: {key}")
-        if isinstance(current, int) and not isinstance(current, bool):
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError(f"{value} is not a whole number")
-            return int(value)
-        if isinstance(current, float):
-            return float(value)
-        return str(value)
-    except (TypeError, ValueError) as error:
-        raise StgcnError(f"{source}: bad value for {key}: {error}") from None
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

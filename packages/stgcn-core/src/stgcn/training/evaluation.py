@@ -15,16 +15,16 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from stgcn.backends.precision import Precision
 from stgcn.data.class_names import class_names_or_numbers
 from stgcn.data.facts import describe, from_checkpoint
 from stgcn.data.streams import build_split, split_options
 from stgcn.errors import StgcnError
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.loading import load_model_and_checkpoint
-from stgcn.plugins.backend_choice import backend_code
+from stgcn.plugins.kinds import DATASETS
 from stgcn.plugins.registry import get_registry
 from stgcn.training.distributed import World, sum_across
+from stgcn.training.runtime import Runtime
 
 
 @dataclass
@@ -66,16 +66,15 @@ class EvalResult:
 
 @torch.no_grad()
 def evaluate(
-    model: torch.nn.Module,
+    runtime: Runtime,
     loader: DataLoader[Any],
-    device: torch.device,
-    precision: Precision,
     num_class: int,
     world: World | None = None,
     keep_scores: bool = False,
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> EvalResult:
-    """Every sample of ``loader`` once. Top-5 becomes top-k when there are k < 5 classes.
+    """Every sample of ``loader`` once, through ``runtime``'s model on its device and in
+    its precision. Top-5 becomes top-k when there are k < 5 classes.
 
     With a ``world``, each rank counts its own share and the counts are summed, so
     the result covers the whole split whichever rank asks. ``keep_scores`` also keeps
@@ -85,6 +84,7 @@ def evaluate(
     them: each clip's softmax, averaged over the clips; the loss is then the negative
     log of that average (for one clip, the plain cross-entropy).
     """
+    model, device, precision = runtime.model, runtime.device, runtime.precision
     was_training = model.training
     model.eval()
     k = min(5, num_class)
@@ -177,27 +177,39 @@ def fixed_draws(seed: int = EVAL_SEED) -> Iterator[None]:
         ckpt.set_rng_state(saved)
 
 
-def evaluate_checkpoint(
-    path: str,
-    dataset: str | None = None,
-    data_path: str | None = None,
-    data_options: Mapping[str, Any] | None = None,
-    batch_size: int | None = None,
-    backend_name: str | None = None,
-    precision: str | None = None,
-    split: str = "val",
-    save_scores: str | None = None,
-    keep_scores: bool = False,
-) -> EvalResult:
-    """Evaluate; with ``save_scores``, also write every sample's scores (stgcn.fusion);
-    with ``keep_scores``, return them in the result (``scores``, ``labels``)."""
+@dataclass(frozen=True)
+class EvalRequest:
+    """What ``stgcn eval`` asks: a checkpoint (``path``), and whatever the command line
+    gives instead of what the checkpoint remembers (dataset, data path and options,
+    batch size, backend, precision), the ``split``; with ``save_scores``, also write every
+    sample's scores (stgcn.fusion); with ``keep_scores``, return them in the result."""
+
+    path: str
+    dataset: str | None = None
+    data_path: str | None = None
+    data_options: Mapping[str, Any] | None = None
+    batch_size: int | None = None
+    backend_name: str | None = None
+    precision: str | None = None
+    split: str = "val"
+    save_scores: str | None = None
+    keep_scores: bool = False
+
+
+def evaluate_checkpoint(request: EvalRequest) -> EvalResult:
+    """Evaluate ``request.path``; with ``save_scores``, also write every sample's scores
+    (stgcn.fusion); with ``keep_scores``, return them in the result (``scores``,
+    ``labels``)."""
+    path, dataset, data_path = request.path, request.dataset, request.data_path
+    data_options, batch_size, split = request.data_options, request.batch_size, request.split
+    save_scores = request.save_scores
     model, checkpoint = load_model_and_checkpoint(path)
     saved = checkpoint.run_config if checkpoint is not None else {}
     name = dataset or (checkpoint.run_dataset if checkpoint is not None else None)
     if not name:
         raise StgcnError(f"{path} is a bare state_dict: name its dataset with --dataset")
     registry = get_registry()
-    chosen = registry.dataset(name)
+    chosen = registry.get(DATASETS, name)
     same_dataset = checkpoint is not None and name == checkpoint.run_dataset
     stored = saved.get("data_path") if same_dataset and not data_path else None
     if stored and not Path(stored).exists():
@@ -221,14 +233,14 @@ def evaluate_checkpoint(
         raise StgcnError(
             f"{path} predicts {model.num_class} classes but dataset {name!r} has {chosen.num_class}"
         )
-    backend, precision = registry.ready_backend(backend_name, precision)
+    backend, precision = registry.ready_backend(request.backend_name, request.precision)
     if batch_size is not None and batch_size < 1:
         raise StgcnError("--batch-size must be at least 1")
     if save_scores is not None:
         from stgcn.fusion import scores_path
 
         scores_path(save_scores)  # before the evaluation, not after it
-    keep = save_scores is not None or keep_scores
+    keep = save_scores is not None or request.keep_scores
     with fixed_draws():
         # never a training split here: the dataset gives its evaluation clips (its plugin
         # is told so where it declares build_training), and the core does not augment them
@@ -240,20 +252,8 @@ def evaluate_checkpoint(
             batch_size=batch_size or saved.get("batch_size", 64),
             pin_memory=backend.pin_memory,
         )
-        with backend_code(backend, "setup"):
-            device = backend.setup(0)
-        with backend_code(backend, "prepare_model"):
-            prepared = backend.prepare_model(model.to(device), precision)
-        with backend_code(backend, "precision_part"):
-            run_precision = Precision.for_backend(backend, precision)
-        result = evaluate(
-            prepared,
-            loader,
-            device,
-            run_precision,
-            chosen.num_class,
-            keep_scores=keep,
-        )
+        runtime = Runtime.prepare(backend, precision, model)
+        result = evaluate(runtime, loader, chosen.num_class, keep_scores=keep)
     if save_scores is not None:
         from stgcn.fusion import save_scores as write_scores
 

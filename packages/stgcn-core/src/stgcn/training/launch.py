@@ -28,7 +28,7 @@ from stgcn.training.hosts.rollcall import roll_call, this_host
 from stgcn.training.preemption.signals import EXIT_PREEMPTED, Preempted
 
 if TYPE_CHECKING:
-    from stgcn.training.trainer import TrainResult
+    from stgcn.training.loop_parts import TrainResult
 
 ERROR_DIR_VARIABLE = "STGCN_ERROR_DIR"
 LAUNCHER_VARIABLE = "STGCN_LAUNCHER_PID"
@@ -70,7 +70,9 @@ class Topology:
 
 def run_training(config: RunConfig, resume: bool, topology: Topology) -> TrainResult:
     """Train in this process, or start the workers and wait for them."""
-    from stgcn.training.trainer import refuse_existing_run, resolve, train
+    from stgcn.training.session import resolve
+    from stgcn.training.trainer import train
+    from stgcn.training.work_dir import refuse_existing_run
 
     if launched_externally() or topology.single_process:
         return train(config, resume)
@@ -228,7 +230,7 @@ def worker(config_values: dict[str, Any], resume: bool) -> TrainResult:
     rank = os.environ.get("RANK", "?")
     _die_with_launcher()
     try:
-        config = RunConfig.from_mapping(config_values, "run")
+        config = RunConfig.parse(config_values, "run")
         # a restarted group continues from the last checkpoint (or starts over if none)
         restarted = int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")) > 0
         return train(config, resume or restarted)

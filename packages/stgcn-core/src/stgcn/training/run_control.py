@@ -9,13 +9,11 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from stgcn.training.generators import restore_generators
-from stgcn.training.loss_watch import DeviceLossSum
+from stgcn.training.loop_parts import DeviceLossSum, StepClock, restore_generators
 from stgcn.training.preemption.agreement import Agreement
 from stgcn.training.preemption.position import EpochPosition
 from stgcn.training.preemption.schedule import CheckpointEvery
 from stgcn.training.preemption.signals import Preempted, StopSignals
-from stgcn.training.step_clock import StepClock
 from stgcn.training.work_dir import LATEST
 
 if TYPE_CHECKING:

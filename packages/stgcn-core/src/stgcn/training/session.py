@@ -1,7 +1,8 @@
 """What a run is made of before its first step: the resolved :class:`Session` (plugins,
-precision, work dir, world), the model built for it, the learning-rate schedule, seeding,
-and each epoch's data loaders and order. :mod:`stgcn.training.trainer` runs the loop over
-them.
+precision, work dir, world), the network built for it, the learning-rate schedule,
+seeding, the splits and how a loader of them is made. :class:`stgcn.training.trainer.Trainer`
+holds where the run stands (each epoch's order and loaders, the resume point) and runs
+the loop over them.
 """
 
 from __future__ import annotations
@@ -22,22 +23,17 @@ from stgcn.data.facts import describe
 from stgcn.data.streams import Stream, build_split, split_options
 from stgcn.data.streams.augment import Augmentation
 from stgcn.errors import StgcnError
-from stgcn.loggers.events import ResumePoint, check_loggers
+from stgcn.loggers.events import check_loggers
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.network import STGCN
 from stgcn.plugins.backend_choice import backend_code
+from stgcn.plugins.kinds import DATASETS
 from stgcn.plugins.records import AugmentBatch, Dataset, RunBackend
 from stgcn.plugins.registry import Registry, get_registry
-from stgcn.training import distributed as dist
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import World
-from stgcn.training.preemption.position import (
-    EpochPosition,
-    OrderSampler,
-    SeededSamples,
-    epoch_order,
-)
+from stgcn.training.preemption.position import SeededSamples
 from stgcn.training.work_dir import LATEST, default_work_dir, refuse_existing_run
 
 
@@ -64,7 +60,7 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     backend, precision = registry.ready_backend(
         config.backend, config.precision, {k: str(v) for k, v in config.backend_options.items()}
     )
-    dataset = registry.dataset(config.dataset)
+    dataset = registry.get(DATASETS, config.dataset)
     # the core's own data options, checked before anything starts
     _, own_options = split_options(config.data_options)
     data_path = dataset.data_path_for(config.data_path)
@@ -155,50 +151,23 @@ def initialise_from(model: STGCN, path: str) -> list[str]:
     return sorted(set(own) - set(fitting))
 
 
-def epoch_loader(
-    dataset: Any, session: Session, train: bool, epoch: int, order: list[int] | None = None
+def data_loader(
+    session: Session, dataset: Any, sampler: Any, drop_last: bool, epoch: int
 ) -> DataLoader[Any]:
-    """One epoch's batches for this rank: ``order`` for training (the rest of
-    :func:`epoch_order_for` from a position on), in order for validation.
-
-    Several ranks split the validation set without padding, so each sample counts once.
-    """
-    config, world = session.config, session.world
-    generator = torch.Generator().manual_seed(config.seed * 7919 + epoch + 1)
-    sampler: Any = None
-    if train:
-        sampler = OrderSampler(order or [])
-    elif world.distributed:
-        sampler = dist.StridedSampler(dataset, world)
+    """A loader of ``dataset`` as every loader of the run is made: the run's batch size,
+    workers (each seeded), pinning and collation, and a generator seeded from ``(seed,
+    epoch)``; ``sampler`` and ``drop_last`` are the trainer's, from where the run stands."""
+    config = session.config
     return DataLoader(
         dataset,
         batch_size=config.batch_size,
         sampler=sampler,
-        drop_last=train and fills_batches(dataset, session),
+        drop_last=drop_last,
         num_workers=config.workers,
         worker_init_fn=seed_worker,
-        generator=generator,
+        generator=torch.Generator().manual_seed(config.seed * 7919 + epoch + 1),
         pin_memory=session.backend.pin_memory,
         collate_fn=StackClips(session.dataset.name),
-    )
-
-
-def fills_batches(dataset: Any, session: Session) -> bool:
-    """Whether the training set fills a batch on every rank (then partial batches drop)."""
-    return len(dataset) >= session.config.batch_size * session.world.size
-
-
-def epoch_order_for(dataset: Any, session: Session, epoch: int) -> list[int]:
-    """This rank's training order in ``epoch``: shuffled from ``(seed, epoch)``, shared
-    between ranks as DistributedSampler shares it."""
-    world = session.world
-    return epoch_order(
-        len(dataset),
-        world.rank,
-        world.size,
-        session.config.seed,
-        epoch,
-        fills_batches(dataset, session),
     )
 
 
@@ -236,6 +205,19 @@ class TrainingData:
     augment: AugmentBatch | None
     modality_transform: Stream | None
 
+    def on_device(
+        self, batch: tuple[torch.Tensor, torch.Tensor], device: torch.device, options: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A training batch on ``device`` as the model takes it: augmented there where the
+        dataset's whole-batch augmentation runs (with the run's data ``options``), then
+        converted to the modality."""
+        x, y = (part.to(device, non_blocking=True) for part in batch)
+        if self.augment is not None:
+            x = self.augment(x, options)
+        if self.modality_transform is not None:
+            x = self.modality_transform(x)
+        return x, y
+
 
 def build_data(session: Session, device: torch.device) -> TrainingData:
     """The splits of ``session``'s dataset as this rank trains and validates on them."""
@@ -255,37 +237,15 @@ def build_data(session: Session, device: torch.device) -> TrainingData:
     return TrainingData(SeededSamples(train_set, config.seed), val_set, augment, transform)
 
 
-def prepared_model(
-    session: Session, device: torch.device, state: Checkpoint | None
-) -> torch.nn.Module:
-    """The network with the checkpoint's weights (or ``--weights``), on the device,
-    prepared by the backend and wrapped for several ranks."""
-    config, world = session.config, session.world
+def network_for(session: Session, state: Checkpoint | None) -> STGCN:
+    """The run's network with the checkpoint's weights, or those of ``--weights`` that
+    fit (rank 0 says which it kept fresh), before the runtime prepares it."""
+    config = session.config
     network = build_model(session)
     if config.weights and state is None:
         skipped = initialise_from(network, config.weights)
-        if skipped and world.is_main:
+        if skipped and session.world.is_main:
             print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
     if state is not None:
         network.load_state_dict(state.weights)
-    network.to(device)
-    with backend_code(session.backend, "prepare_model"):
-        model = session.backend.prepare_model(network, session.precision)
-    return dist.wrap_model(model, world, device, config.sync_bn)
-
-
-def resume_point(
-    session: Session, train_set: SeededSamples, start_epoch: int, position: EpochPosition | None
-) -> ResumePoint | None:
-    """Where a run resumed after ``start_epoch`` whole epochs (and, from a step checkpoint,
-    at ``position``) goes on, in global steps, for its loggers; None for a fresh run."""
-    if start_epoch == 0 and position is None:
-        return None
-    config = session.config
-    if position is not None:
-        first, epoch = position.step_for(session.world.size, config.batch_size), position.epoch
-    else:
-        first, epoch = 0, start_epoch
-    order = epoch_order_for(train_set, session, epoch)
-    steps = steps_in_epoch(len(order), config.batch_size, fills_batches(train_set, session))
-    return ResumePoint(start_epoch, epoch * steps + first)
+    return network

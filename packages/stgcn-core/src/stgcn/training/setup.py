@@ -2,7 +2,8 @@
 
 Layers, later ones winning: the defaults, the dataset's recipe and the chosen preset
 (or, when resuming, the run's own ``config.json`` instead of those), a ``--config``
-file, then the options typed on the command line.
+file, then the options typed on the command line. This module alone says that order;
+``RunConfig.layered`` parses and checks every layer the same way.
 """
 
 from __future__ import annotations
@@ -37,22 +38,33 @@ def resolve_run_config(
 
         # a job that Slurm requeued or torch's agent restarted continues its run
         resume = restarted() and (Path(work_dir) / "config.json").is_file()
-    if resume:
-        base = _saved_config(work_dir)
-    else:
-        name = typed.get("dataset") or from_file.get("dataset") or RunConfig.dataset
-        dataset = dataset_of(name)
-        base = RunConfig().updated(dataset.recipe, f"dataset {name!r} recipe")
-        if preset:
-            if preset not in dataset.presets:
-                known = ", ".join(sorted(dataset.presets)) or "none"
-                raise StgcnError(f"dataset {name!r} has no preset {preset!r} (known: {known})")
-            base = base.updated(dataset.presets[preset], f"preset {preset!r}")
-    config = base.updated(from_file, config_file or "config").updated(typed, "options")
-    return config, resume
+    layers = _saved_config(work_dir) if resume else _recipe(typed, from_file, dataset_of, preset)
+    layers += [(config_file or "config", from_file), ("options", typed)]
+    return RunConfig.layered(layers), resume
 
 
-def _saved_config(work_dir: str | None) -> RunConfig:
+Layers = list[tuple[str, Mapping[str, Any]]]
+
+
+def _recipe(
+    typed: Mapping[str, Any],
+    from_file: Mapping[str, Any],
+    dataset_of: Callable[[str], Dataset],
+    preset: str | None,
+) -> Layers:
+    """The dataset's recipe and the chosen preset, for the dataset the run names."""
+    name = typed.get("dataset") or from_file.get("dataset") or RunConfig.dataset
+    dataset = dataset_of(name)
+    layers: Layers = [(f"dataset {name!r} recipe", dataset.recipe)]
+    if preset:
+        if preset not in dataset.presets:
+            known = ", ".join(sorted(dataset.presets)) or "none"
+            raise StgcnError(f"dataset {name!r} has no preset {preset!r} (known: {known})")
+        layers.append((f"preset {preset!r}", dataset.presets[preset]))
+    return layers
+
+
+def _saved_config(work_dir: str | None) -> Layers:
     """The configuration the run in ``work_dir`` recorded when it started."""
     if not work_dir:
         raise StgcnError("--resume needs --work-dir, the folder of the run to continue")
@@ -60,6 +72,9 @@ def _saved_config(work_dir: str | None) -> RunConfig:
     if not saved.is_file():
         raise StgcnError(f"nothing to resume: {saved} does not exist")
     try:
-        return RunConfig.from_mapping(json.loads(saved.read_text()), str(saved))
+        values = json.loads(saved.read_text())
     except json.JSONDecodeError as error:
         raise StgcnError(f"{saved} is not valid JSON: {error}") from None
+    if not isinstance(values, dict):
+        raise StgcnError(f"{saved}: expected a table of settings")
+    return [(str(saved), values)]

@@ -20,7 +20,7 @@ from stgcn.model.checkpoint import atomic_write_text
 from stgcn.training.config import RunConfig
 
 if TYPE_CHECKING:
-    from stgcn.training.trainer import TrainResult
+    from stgcn.training.loop_parts import TrainResult
 
 #: PYSKL's four-stream fusion, joint : bone : joint motion : bone motion = 2 : 2 : 1 : 1.
 FOUR_STREAM_WEIGHTS = {"joint": 2.0, "bone": 2.0, "joint_motion": 1.0, "bone_motion": 1.0}
@@ -50,8 +50,8 @@ def run_streams(
 ) -> dict[str, Any]:
     """Train each stream with ``train_one(config)``, then evaluate and fuse them."""
     from stgcn.fusion import fuse, load_scores
-    from stgcn.training.evaluation import evaluate_checkpoint
-    from stgcn.training.trainer import default_work_dir, refuse_existing_run
+    from stgcn.training.evaluation import EvalRequest, evaluate_checkpoint
+    from stgcn.training.work_dir import default_work_dir, refuse_existing_run
 
     if "modality" in config.data_options:
         raise StgcnError("--streams sets each stream's modality: drop --data-option modality")
@@ -69,7 +69,8 @@ def run_streams(
         if not best.is_file():  # another host's launcher: rank 0's host holds the work dir
             return {"streams": results, "work_dir": str(root)}
         scores = root / stream / "scores.npz"
-        evaluate_checkpoint(str(best), backend_name=config.backend, save_scores=str(scores))
+        request = EvalRequest(str(best), backend_name=config.backend, save_scores=str(scores))
+        evaluate_checkpoint(request)
         files.append(load_scores(scores))
     fused = fuse(files, default_weights(streams)).to_dict()
     summary = {"streams": results, "fused": {**fused, "streams": streams}, "work_dir": str(root)}

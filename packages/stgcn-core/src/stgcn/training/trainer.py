@@ -24,81 +24,46 @@ import time
 from typing import Any, cast
 
 import torch
+from torch.utils.data import DataLoader
 
-from stgcn.backends.precision import Precision
 from stgcn.data.facts import facts_of
-from stgcn.data.streams import Stream
 from stgcn.errors import StgcnError
 from stgcn.loggers import Progress, RunLoggers, open_loggers, say
 from stgcn.loggers.events import ResumePoint
-from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import CLIP_FRAMES_KEY, Checkpoint
 from stgcn.model.network import STGCN
-from stgcn.plugins.backend_choice import backend_code
-from stgcn.plugins.records import AugmentBatch
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
-from stgcn.training import evaluation
 from stgcn.training.config import RunConfig
-from stgcn.training.evaluation import EvalResult
-from stgcn.training.generators import rank_generators, restore_generators
-from stgcn.training.loss_watch import DeviceLossSum
-from stgcn.training.preemption.agreement import Agreement
-from stgcn.training.preemption.position import (
-    EpochPosition,
-    SeededSamples,
+from stgcn.training.evaluation import EvalResult, evaluate
+from stgcn.training.loop_parts import (
+    DeviceLossSum,
+    EpochPlace,
+    EpochTotals,
+    StepClock,
+    TrainResult,
+    rank_generators,
+    restore_generators,
 )
-from stgcn.training.results import EpochPlace, EpochTotals, TrainResult
+from stgcn.training.preemption.agreement import Agreement
+from stgcn.training.preemption.position import EpochPosition, OrderSampler, epoch_order
 from stgcn.training.run_control import StopOrCheckpoint
+from stgcn.training.runtime import Runtime, start_device
 from stgcn.training.session import (
     Session,
+    TrainingData,
     base_lr,
     build_data,
-    build_model,
     checkpoint_to_resume,
-    device_augmentation,
-    epoch_loader,
-    epoch_order_for,
-    fills_batches,
-    initialise_from,
+    data_loader,
     learning_rate,
-    prepared_model,
+    network_for,
     resolve,
-    resume_point,
     seed_everything,
     steps_in_epoch,
 )
 from stgcn.training.step import training_step
-from stgcn.training.step_clock import StepClock
-from stgcn.training.work_dir import (
-    BEST,
-    LATEST,
-    METRICS,
-    append_metrics,
-    default_work_dir,
-    keep_epoch,
-    refuse_existing_run,
-    restart_metrics,
-)
-
-__all__ = [
-    "BEST",
-    "LATEST",
-    "Session",
-    "TrainResult",
-    "Trainer",
-    "base_lr",
-    "build_model",
-    "default_work_dir",
-    "device_augmentation",
-    "initialise_from",
-    "learning_rate",
-    "refuse_existing_run",
-    "resolve",
-    "seed_everything",
-    "train",
-    "training_step",
-]
+from stgcn.training.work_dir import BEST, LATEST, append_metrics, keep_epoch, start_work_dir
 
 
 def train(config: RunConfig, resume: bool = False, registry: Registry | None = None) -> TrainResult:
@@ -135,14 +100,9 @@ class Trainer:
         self.last: dict[str, Any] = {}
         self.loggers = RunLoggers({})
         # made by setup()
-        self.device: torch.device
-        self.model: torch.nn.Module
+        self.runtime: Runtime
         self.optimizer: torch.optim.Optimizer
-        self.precision: Precision
-        self.train_set: SeededSamples
-        self.val_set: Any
-        self.augment: AugmentBatch | None
-        self.modality_transform: Stream | None
+        self.data: TrainingData
         self.control: StopOrCheckpoint
 
     def setup(self, resume: bool) -> None:
@@ -150,27 +110,28 @@ class Trainer:
         checkpoint's state; rank 0 opens the loggers and the work dir."""
         session, world = self.session, self.world
         state = checkpoint_to_resume(session, resume)
-        with backend_code(self.backend, "setup"):
-            self.device = self.backend.setup(world.local_rank)
-        data = build_data(session, self.device)
-        self.train_set, self.val_set = data.train_set, data.val_set
-        self.augment, self.modality_transform = data.augment, data.modality_transform
+        device = start_device(self.backend, world.local_rank)
+        self.data = build_data(session, device)
         dist.join(world, self.backend)
         agreement = Agreement(world)
         # every rank takes part, whether or not its host was told --resume (other hosts may
         # have no work dir): rank 0's answer decides
         state = dist.share_from_main(state, world)
         seed_everything(self.config.seed)
-        self.model = prepared_model(session, self.device, state)
+        self.runtime = Runtime.prepare(
+            self.backend,
+            session.precision,
+            network_for(session, state),
+            device,
+            lambda model: dist.wrap_model(model, world, device, self.config.sync_bn),
+        )
         self.optimizer = torch.optim.SGD(
-            self.model.parameters(),
+            self.runtime.model.parameters(),
             lr=base_lr(self.config, world.size),
             momentum=self.config.momentum,
             nesterov=self.config.nesterov,
             weight_decay=self.config.weight_decay,
         )
-        with backend_code(self.backend, "precision_part"):
-            self.precision = Precision.for_backend(self.backend, session.precision)
         if state is not None:
             self.restore(state)
         self._open_work_dir()
@@ -185,12 +146,12 @@ class Trainer:
         if state.optimizer is None or state.rng is None or state.epoch is None:
             raise StgcnError(f"{LATEST} holds no training state to resume from")
         self.optimizer.load_state_dict(state.optimizer)
-        self.precision.load_state_dict(state.precision_state)
+        self.runtime.precision.load_state_dict(state.precision_state)
         self.start_epoch = state.epoch
         self.best_top1 = state.best_top1 if state.best_top1 is not None else -1.0
         if state.data_facts is not None and state.data_facts.get(CLIP_FRAMES_KEY):
             self.clip_frames = int(state.data_facts[CLIP_FRAMES_KEY])
-        restore_generators(state.rng, self.backend, self.device)
+        restore_generators(state.rng, self.backend, self.runtime.device)
         if state.position:
             self.resume_position = EpochPosition.from_dict(state.position)
 
@@ -203,14 +164,22 @@ class Trainer:
         self.loggers = open_loggers(
             config.loggers, work_dir, config.to_dict(), self.registry, self.resume_point()
         )
-        work_dir.mkdir(parents=True, exist_ok=True)
-        ckpt.atomic_write_text(config.to_json(), work_dir / "config.json")
-        restart_metrics(work_dir / METRICS, self.start_epoch)
+        start_work_dir(work_dir, config.to_json(), self.start_epoch)
         self.loggers.run_started(config.to_dict())
 
     def resume_point(self) -> ResumePoint | None:
-        """Where a resumed run goes on, in global steps (None for a fresh run)."""
-        return resume_point(self.session, self.train_set, self.start_epoch, self.resume_position)
+        """Where a resumed run goes on, in global steps, for its loggers: after
+        ``start_epoch`` whole epochs, or at a step checkpoint's position; None for a
+        fresh run."""
+        position = self.resume_position
+        if self.start_epoch == 0 and position is None:
+            return None
+        if position is not None:
+            first = position.step_for(self.world.size, self.config.batch_size)
+            epoch = position.epoch
+        else:
+            first, epoch = 0, self.start_epoch
+        return ResumePoint(self.start_epoch, epoch * self.steps_in(self.epoch_order(epoch)) + first)
 
     def train(self) -> TrainResult:
         """Every remaining epoch; the loggers hear how the run ended, also when it failed."""
@@ -233,11 +202,11 @@ class Trainer:
         if self.control.start_in(epoch) is None:
             seed_everything(config.seed, epoch + 1)
         started = time.perf_counter()
-        self.train_set.set_epoch(epoch)
+        self.data.train_set.set_epoch(epoch)
         totals = self.train_epoch(epoch)
         summed = dist.sum_across(world, totals.loss_sum, totals.samples)
         total_loss, total_samples = (float(value) for value in summed)
-        dist.broadcast_buffers(self.model, world)
+        dist.broadcast_buffers(self.runtime.model, world)
         result = self.evaluate(epoch)
         self.last = {
             "epoch": epoch + 1,
@@ -265,31 +234,24 @@ class Trainer:
     def train_epoch(self, epoch: int) -> EpochTotals:
         """This rank's share of ``epoch``, step by step. From a step checkpoint the epoch
         goes on at its step, without reading the batches before it."""
-        config, world, device = self.config, self.world, self.device
-        self.model.train()
-        order = epoch_order_for(self.train_set, self.session, epoch)
-        steps = steps_in_epoch(
-            len(order), config.batch_size, fills_batches(self.train_set, self.session)
-        )
-        first, clock, watch = self.control.epoch_start(epoch, self.session, self.device)
-        loader = epoch_loader(
-            self.train_set, self.session, True, epoch, order[first * config.batch_size :]
-        )
+        config, world, runtime = self.config, self.world, self.runtime
+        device, precision = runtime.device, runtime.precision
+        runtime.model.train()
+        order = self.epoch_order(epoch)
+        steps = self.steps_in(order)
+        first, clock, watch = self.control.epoch_start(epoch, self.session, device)
+        loader = self.train_loader(epoch, order[first * config.batch_size :])
         progress = Progress(steps, f"epoch {epoch + 1}/{config.epochs}", enabled=world.is_main)
         progress.done = first
         clock.restart()
         for step, (x, y) in enumerate(loader, start=first):
             lr = self._set_lr(epoch + step / max(steps, 1))
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if self.augment is not None:
-                x = self.augment(x, config.data_options)
-            if self.modality_transform is not None:
-                x = self.modality_transform(x)
+            x, y = self.data.on_device((x, y), device, config.data_options)
             self.clip_frames = int(x.shape[2])  # (batch, channels, frames, joints, persons)
             loss = training_step(
-                self.model, x, y, self.optimizer, self.precision, config.label_smoothing
+                runtime.model, x, y, self.optimizer, precision, config.label_smoothing
             )
-            watch.add(loss, int(y.shape[0]), step + 1, self.precision.step_overflowed())
+            watch.add(loss, int(y.shape[0]), step + 1, precision.step_overflowed())
             clock.lap(int(y.shape[0]))
             global_step = epoch * steps + step + 1
             logged = self.loggers.wants_step(global_step)
@@ -308,8 +270,44 @@ class Trainer:
             clock.restart()  # a checkpoint's writing is not training time
         progress.close()
         total = watch.read_total()
-        self.backend.synchronize()
+        runtime.synchronize()
         return EpochTotals(total, clock.samples, clock.seconds, steps)
+
+    @property
+    def fills_batches(self) -> bool:
+        """Whether the training set fills a batch on every rank (then partial batches drop)."""
+        return len(self.data.train_set) >= self.config.batch_size * self.world.size
+
+    def epoch_order(self, epoch: int) -> list[int]:
+        """This rank's training order in ``epoch``: shuffled from ``(seed, epoch)``, shared
+        between ranks as DistributedSampler shares it."""
+        world = self.world
+        return epoch_order(
+            len(self.data.train_set),
+            world.rank,
+            world.size,
+            self.config.seed,
+            epoch,
+            self.fills_batches,
+        )
+
+    def steps_in(self, order: list[int]) -> int:
+        """An epoch's steps over ``order``: partial batches drop where every rank fills one."""
+        return steps_in_epoch(len(order), self.config.batch_size, self.fills_batches)
+
+    def train_loader(self, epoch: int, order: list[int]) -> DataLoader[Any]:
+        """``epoch``'s training batches in ``order`` (the rest of :meth:`epoch_order`
+        from a position on)."""
+        sampler = OrderSampler(order)
+        return data_loader(self.session, self.data.train_set, sampler, self.fills_batches, epoch)
+
+    def val_loader(self, epoch: int) -> DataLoader[Any]:
+        """The validation split in order; several ranks split it without padding, so each
+        sample counts once."""
+        world = self.world
+        val_set = self.data.val_set
+        sampler = dist.StridedSampler(val_set, world) if world.distributed else None
+        return data_loader(self.session, val_set, sampler, False, epoch)
 
     def _set_lr(self, progress: float) -> float:
         """The schedule's lr at ``progress`` epochs, set on every parameter group."""
@@ -331,21 +329,19 @@ class Trainer:
 
     def evaluate(self, epoch: int) -> EvalResult:
         """The validation split, each rank its share, reduced over every rank."""
-        return evaluation.evaluate(
-            dist.unwrap(self.model),
-            epoch_loader(self.val_set, self.session, False, epoch),
-            self.device,
-            self.precision,
+        return evaluate(
+            self.runtime.with_model(dist.unwrap(self.runtime.model)),
+            self.val_loader(epoch),
             self.session.dataset.num_class,
             self.world,
-            transform=self.modality_transform,
+            transform=self.data.modality_transform,
         )
 
     def _record(self, epoch: int, improved: bool) -> None:
         """Rank 0, after ``epoch`` epochs: the metrics line, the loggers, the checkpoints
         and the epoch's line on the terminal."""
         last = self.last
-        append_metrics(self.session.work_dir / METRICS, last)
+        append_metrics(self.session.work_dir, last)
         self.loggers.epoch_ended(epoch, last)
         self.save(epoch, improved)
         say(
@@ -356,7 +352,7 @@ class Trainer:
 
     def checkpoint(self, epoch: int) -> Checkpoint:
         """The run as it stands after ``epoch`` epochs."""
-        inner = cast(STGCN, dist.unwrap(self.model))  # the trainer builds only STGCNs
+        inner = cast(STGCN, dist.unwrap(self.runtime.model))  # the trainer builds only STGCNs
         dataset = self.session.dataset
         return Checkpoint(
             weights=inner.state_dict(),
@@ -366,8 +362,8 @@ class Trainer:
             data_facts=self.data_facts(),
             class_names=list(dataset.class_names or []),
             optimizer=self.optimizer.state_dict(),
-            precision_state=self.precision.state_dict(),
-            rng=rank_generators(self.backend, self.device),
+            precision_state=self.runtime.precision.state_dict(),
+            rng=rank_generators(self.backend, self.runtime.device),
             epoch=epoch,
             best_top1=self.best_top1,
         )
@@ -395,7 +391,7 @@ class Trainer:
         """A step checkpoint: every rank adds its partial sums and generators, rank 0 writes."""
         world = self.world
         loss_sum, total_samples = dist.sum_across(world, watch.read_total(), clock.samples)
-        rng = self.control.agreement.gather(rank_generators(self.backend, self.device))
+        rng = self.control.agreement.gather(rank_generators(self.backend, self.runtime.device))
         if world.is_main:
             position = EpochPosition(
                 epoch=place.epoch,

@@ -58,9 +58,17 @@ def restart_metrics(path: Path, before_epoch: int) -> None:
     atomic_write_text("".join(line + "\n" for line in kept), path)
 
 
-def append_metrics(path: Path, record: dict[str, Any]) -> None:
-    """One epoch's line."""
-    with path.open("a", encoding="utf-8") as metrics_file:
+def start_work_dir(work_dir: Path, config_json: str, start_epoch: int) -> None:
+    """The work dir made, the run's ``config.json`` written, and ``metrics.jsonl`` cut
+    back to the epochs before ``start_epoch`` (those a resumed run keeps)."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(config_json, work_dir / "config.json")
+    restart_metrics(work_dir / METRICS, start_epoch)
+
+
+def append_metrics(work_dir: Path, record: dict[str, Any]) -> None:
+    """One epoch's line of the work dir's ``metrics.jsonl``."""
+    with (work_dir / METRICS).open("a", encoding="utf-8") as metrics_file:
         metrics_file.write(json.dumps(record) + "\n")
 
 

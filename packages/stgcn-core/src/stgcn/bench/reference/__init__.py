@@ -9,8 +9,6 @@ fresh interpreter with glibc's default malloc (no ``LD_PRELOAD``, no ``MALLOC_*`
 tunables, no ``mallopt``) and a plain PyTorch training step. Its steps still alternate
 with the candidate's, one of each per round, through a pipe, so a shared machine's drift
 falls on both alike.
+
+:mod:`.process` starts and drives that process; :mod:`.__main__` is what runs in it.
 """
-
-from stgcn.bench.reference.process import ReferenceProcess, reference_environment
-
-__all__ = ["ReferenceProcess", "reference_environment"]

@@ -19,22 +19,23 @@ class CheckpointEvery:
     seconds: float | None = None
 
     @classmethod
-    def parse(cls, text: str | None) -> CheckpointEvery:
-        """``500`` or ``500steps``: steps; ``10m`` or ``10min``: minutes; ``90s``: seconds."""
+    def parse(cls, text: str | None, what: str = "checkpoint_every") -> CheckpointEvery:
+        """``500`` or ``500steps``: steps; ``10m`` or ``10min``: minutes; ``90s``: seconds.
+        ``what`` names the setting in a refusal (with where it was written)."""
         if text is None or str(text).strip() in ("", "0"):
             return cls()
         match = _FORM.match(str(text))
         if not match:
             raise StgcnError(
-                f"checkpoint_every: expected STEPS, or MINUTES with m, or SECONDS with s "
+                f"{what}: expected STEPS, or MINUTES with m, or SECONDS with s "
                 f"(500, 10m, 90s), got {text!r}"
             )
         number, unit = float(match.group(1)), match.group(2) or "steps"
         if number <= 0:
-            raise StgcnError(f"checkpoint_every must be positive, got {text!r}")
+            raise StgcnError(f"{what} must be positive, got {text!r}")
         if unit.startswith("step"):
             if not number.is_integer():
-                raise StgcnError(f"checkpoint_every: a step count is whole, got {text!r}")
+                raise StgcnError(f"{what}: a step count is whole, got {text!r}")
             return cls(steps=int(number))
         return cls(seconds=number * 60 if unit in ("m", "min") else number)
 
