@@ -1,8 +1,10 @@
 """Test, lint, demo and build sessions for every package of the monorepo.
 
-``nox`` with no arguments runs ``lint`` and ``tests``. Every environment installs
-torch from ``constraints.txt`` first, so that no dependency can pull in another
-(multi-GB CUDA) build.
+``nox`` with no arguments runs what CI runs (``.ci/run`` is ``nox``): the sessions of
+``nox.options.sessions`` below, in that order. ``demo``, ``bench``, ``build`` and
+``tests-cuda`` (a GPU) are run by name. Every environment installs torch from
+``constraints.txt`` first, so that no dependency can pull in another (multi-GB CUDA)
+build.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ ALL_PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyprojec
 #: MediaPipe pulls in jax, matplotlib and a pinned protobuf: its package has a session of
 #: its own (tests-pose), and the other sessions' environments stay without it
 POSE_PACKAGE = ROOT / "packages" / "stgcn-pose-mediapipe"
-#: what the default sessions install and test
+#: what the shared environment's sessions install and test
 PACKAGES = [p for p in ALL_PACKAGES if p != POSE_PACKAGE]
 CUDA_PACKAGE = ROOT / "packages" / "stgcn-backend-cuda"
 #: the example logger plugin: MLflow's client is heavy, so it has a session of its own
@@ -40,7 +42,20 @@ MULTI_PROCESS_TESTS = [CORE_TESTS / "test_distributed.py", CORE_TESTS / "test_pr
 #: the Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py), tested as scripts
 MODELZOO_TESTS = ROOT / "test" / "tests"
 
-nox.options.sessions = ["lint", "tests"]
+#: what ``nox`` runs, and so CI; test_ci_command.py holds every other session to being
+#: run by name on purpose (DEFAULT_SESSIONS_EXCEPT there)
+nox.options.sessions = [
+    "lint",
+    "docs",
+    "tests",
+    "tests-distributed",
+    "tests-npu",
+    "tests-modelzoo",
+    "tests-loggers",
+    "tests-pose",
+    "tests-bf16-cpu",
+    "tests-install",
+]
 nox.options.default_venv_backend = "venv"
 
 
@@ -64,22 +79,27 @@ def install_stgcn(session: nox.Session, *extra: str) -> None:
 #: the others, which saves installing torch and the packages five times (a minute and a
 #: half on 2 cores). The linters and the site's builder are installed in it too.
 SHARED_ENV = ROOT / ".nox" / "shared"
-#: hatchling is there for the test that generates
-#: a plugin with ``stgcn plugin new``, builds and installs it, and runs the generated
-#: package's own tests; ninja for the npu tests, which build their stand-in device with
-#: torch's C++ extension loader; matplotlib for ``stgcn report``; hypothesis for the
-#: property tests of the readers and parsers (``test_properties_*.py``).
+#: hatchling (and editables, its editable installs) are there for the test that
+#: generates a plugin with ``stgcn plugin new`` and runs its README's commands: installs,
+#: the editable one among them, offline with this environment's build backend, then the
+#: generated package's own tests (test_scaffold.py); ninja for the npu tests, which
+#: build their stand-in device with torch's C++ extension loader; matplotlib for
+#: ``stgcn report``; hypothesis for the property tests of the readers and parsers
+#: (``test_properties_*.py``).
 SHARED_REQUIREMENTS = [
     *PYTEST,
     "hypothesis",
     "hatchling",
+    "editables",
     "ninja",
     "matplotlib",
     *map(str, EXAMPLES),
 ]
 #: what ``lint`` runs (ruff, the import contract, mypy), and what mypy needs to check the
-#: core from its sources beyond the core's own dependencies: the stubs of those that ship
-#: no types, and tomli (the check is for Python 3.10)
+#: packages from their sources beyond their own dependencies: the stubs of those that ship
+#: no types, and tomli (the check is for Python 3.10). mediapipe (stgcn-pose-mediapipe)
+#: and mlflow (the example logger) stay out, as in ``tests``: mypy.ini types them as Any
+#: and checks those plugins' own code all the same.
 LINT_REQUIREMENTS = ["ruff", "import-linter", "mypy", "tomli", "types-PyYAML", "types-tqdm"]
 #: what the documentation site is built with (mkdocs.yml): MkDocs and its Material theme,
 #: the command reference read from the click commands, the API reference from docstrings
@@ -202,7 +222,7 @@ def tests_bf16_cpu(session: nox.Session) -> None:
 def tests_distributed(session: nox.Session) -> None:
     """Runs of several real processes: gloo cards and hosts on loopback meeting, failing,
     vanishing, and stopped by signals and resumed exactly (minutes of launches, so apart
-    from the default set, which keeps every other test of these modules' subjects). One
+    from ``tests``, which keeps every other test of these modules' subjects). One
     test at a time: each starts its own process groups and shares the cores out."""
     env = shared_environment(session)
     run_shared(session, "pytest", *[str(p) for p in MULTI_PROCESS_TESTS], *session.posargs, env=env)
@@ -211,7 +231,7 @@ def tests_distributed(session: nox.Session) -> None:
 @nox.session(name="tests-modelzoo", venv_backend="none")
 def tests_modelzoo(session: nox.Session) -> None:
     """The Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py) run as scripts:
-    minutes of real training, so apart from the default set."""
+    minutes of real training, so apart from ``tests``."""
     env = shared_environment(session)
     run_shared(session, "pytest", str(MODELZOO_TESTS), *session.posargs, env=env)
 
@@ -220,7 +240,7 @@ def tests_modelzoo(session: nox.Session) -> None:
 def tests_loggers(session: nox.Session) -> None:
     """The loggers with their real libraries: TensorBoard event files read back with
     tensorboard's EventAccumulator, and the MLflow example plugin logging to a file store
-    (not in the default set: tensorboard and mlflow pull in many packages)."""
+    (an environment of its own: tensorboard and mlflow pull in many packages)."""
     install_stgcn(session, *PYTEST, "tensorboard", str(MLFLOW_EXAMPLE))
     loggers = ROOT / "packages" / "stgcn-core" / "tests" / "test_loggers.py"
     tensorboard = f"{loggers}::test_tensorboard_scalars_read_back_equal_the_metrics"
@@ -232,9 +252,9 @@ def tests_pose(session: nox.Session) -> None:
     """The MediaPipe pose estimator with the real mediapipe 0.10.14 and OpenCV: a video
     made from scikit-image's astronaut photograph through ``stgcn predict --video`` and
     ``stgcn data extract``, then ``stgcn run`` on the result; two people tracked, and
-    ``stgcn predict --stream`` (not in the default set: mediapipe's dependencies are
-    heavy). The core's pose tests (tracking among them) run again beside OpenCV, and so
-    does stgcn-export's test of an estimator that raises on --stream and --video."""
+    ``stgcn predict --stream`` (an environment of its own: mediapipe's dependencies
+    are heavy). The core's pose tests (tracking among them) run again beside OpenCV, and
+    so does stgcn-export's test of an estimator that raises on --stream and --video."""
     install_stgcn(session, *PYTEST, "hypothesis", f"{POSE_PACKAGE}[test]")
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
     # stgcn predict --stream/--video with an estimator that raises: needs OpenCV, as here
@@ -243,9 +263,26 @@ def tests_pose(session: nox.Session) -> None:
     session.run("pytest", *suites, *STGCN_PYTEST_PLUGIN, *PARALLEL, *session.posargs)
 
 
+#: the test that installs subsets of the packages as README.md documents (tests-install)
+INSTALL_TESTS = ROOT / "test" / "install"
+
+
+@nox.session(name="tests-install")
+def tests_install(session: nox.Session) -> None:
+    """Any subset of the packages installs from its folders with README.md's one pip line
+    (a package depends on a sibling only for what it uses), each into a fresh virtual
+    environment, and ``stgcn plugins`` lists what was installed. This session's
+    environment holds every package's third-party dependencies and none of the packages
+    (installed, then uninstalled), and each fresh environment sees it, so that torch and
+    mediapipe are installed once; test/install/test_subsets.py says how."""
+    install_stgcn(session, *PYTEST, "hatchling", str(POSE_PACKAGE))
+    session.run("python", "-m", "pip", "uninstall", "--yes", *[p.name for p in ALL_PACKAGES])
+    session.run("pytest", str(INSTALL_TESTS), *PARALLEL, *session.posargs)
+
+
 @nox.session(name="tests-npu")
 def tests_npu(session: nox.Session) -> None:
-    """The npu backend's tests beside the real torch-npu 2.13.0 wheel (not in the default set).
+    """The npu backend's tests beside the real torch-npu 2.13.0 wheel (an environment of its own).
 
     Without the CANN toolkit they check that stgcn keeps working where torch-npu breaks
     `import torch`; on an Ascend host with CANN sourced they also train on one NPU, and
@@ -287,7 +324,7 @@ def tests_cuda(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Throughput against the fp32 eager baseline per batch size: prints the table of
-    docs/performance.md (not in the default set; minutes on a CPU). Arguments after
+    docs/performance.md (run by name; minutes on a CPU). Arguments after
     ``--`` go to tools/plot_bench.py, e.g. ``-- --batch-sizes 16 --out bench.png``."""
     install_stgcn(session, "matplotlib")
     args = session.posargs or ["--batch-sizes", "4,8,16", "--", "--steps", "5", "--warmup", "2"]
@@ -301,15 +338,18 @@ CORE = ROOT / "packages" / "stgcn-core"
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository, then the core's
     import contract (.importlinter: its layers import downward only, and it never imports
-    a plugin package) and its types (mypy, configured in its pyproject.toml), both read
-    from the source tree (ahead of the installed core). In the shared environment, which
+    a plugin package), then the types of every package and example (mypy over
+    ``packages/*/src`` and ``examples/*/src`` at one strictness, mypy.ini), read from the
+    source tree (ahead of the installed packages). Last, each kind's scaffold: the package
+    ``stgcn plugin new`` writes, in a throw-away folder, must pass ruff and mypy as its
+    author would run them (tools/lint_scaffolds.py). In the shared environment, which
     holds the linters too: one environment fewer to make (about half a minute)."""
     env = shared_environment(session)
     run_shared(session, "ruff", "check", ".", env=env)
     run_shared(session, "ruff", "format", "--check", ".", env=env)
     run_shared(session, "lint-imports", env={**env, "PYTHONPATH": str(CORE / "src")})
-    mypy = ["--config-file", str(CORE / "pyproject.toml"), "-p", "stgcn"]
-    run_shared(session, "mypy", *mypy, env=env)
+    run_shared(session, "mypy", "--config-file", str(ROOT / "mypy.ini"), env=env)
+    run_shared(session, "python", str(ROOT / "tools" / "lint_scaffolds.py"), env=env)
 
 
 @nox.session(venv_backend="none")

@@ -40,7 +40,7 @@ def sampled(clip: np.ndarray, settings: NtuOptions, train: bool) -> np.ndarray:
     return taken if clips > 1 else taken[0]
 
 
-class ConvertedClips(TorchDataset):
+class ConvertedClips(TorchDataset[tuple[torch.Tensor, int]]):
     """Clips of a converted ``.npy`` array, memory-mapped; pickles as its path only."""
 
     def __init__(
@@ -73,8 +73,13 @@ class ConvertedClips(TorchDataset):
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(
-            state["folder"], state["split"], state["max_frames"], state["settings"], state["train"]
+        ConvertedClips.__init__(
+            self,
+            state["folder"],
+            state["split"],
+            state["max_frames"],
+            state["settings"],
+            state["train"],
         )
 
     def __len__(self) -> int:
@@ -102,7 +107,7 @@ def _open_array(path: Path) -> np.ndarray:
     return array
 
 
-class RawClips(TorchDataset):
+class RawClips(TorchDataset[tuple[torch.Tensor, int]]):
     """Clips read from their ``.skeleton`` files as they are asked for (small sets)."""
 
     def __init__(
@@ -135,7 +140,7 @@ def converted_folder(data_path: Path, benchmark: Benchmark) -> Path | None:
     return None
 
 
-def build(benchmark: Benchmark, request: BuildRequest) -> TorchDataset:
+def build(benchmark: Benchmark, request: BuildRequest) -> TorchDataset[tuple[torch.Tensor, int]]:
     """One split of one benchmark (the record binds ``benchmark``), sampled at random
     where the request is for ``training``."""
     split, data_path = request.split, request.data_path

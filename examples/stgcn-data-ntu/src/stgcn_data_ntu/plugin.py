@@ -9,7 +9,7 @@ readers load when a split is built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -64,7 +64,7 @@ DATASETS = tuple(_record(benchmark) for benchmark in BENCHMARKS.values())
 
 
 @hookimpl
-def stgcn_register_datasets(register) -> None:
+def stgcn_register_datasets(register: Callable[[Dataset], None]) -> None:
     for dataset in DATASETS:
         register(dataset)
 

@@ -9,7 +9,7 @@ in a local file store under the run's work dir (``WORK_DIR/mlruns``), no server 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,7 @@ def create(context: LoggerContext) -> MlflowRun:
 
 
 @hookimpl
-def stgcn_register_loggers(register) -> None:
+def stgcn_register_loggers(register: Callable[[Logger], None]) -> None:
     register(
         Logger(
             name="mlflow",

@@ -4,7 +4,10 @@ Loading this module touches no GPU: the backend checks the host only when asked
 (``availability``), so ``stgcn plugins`` lists it quickly everywhere.
 """
 
+from collections.abc import Callable
+
 from stgcn.hookspecs import hookimpl
+from stgcn.records import Backend
 from stgcn_backend_cuda.backend import CUDABackend
 from stgcn_backend_cuda.settings import CudaSettings
 
@@ -16,5 +19,5 @@ __all__ = ["CUDABackend", "CudaSettings", "__version__"]
 
 
 @hookimpl
-def stgcn_register_backends(register) -> None:
+def stgcn_register_backends(register: Callable[[Backend], None]) -> None:
     register(CUDABackend())

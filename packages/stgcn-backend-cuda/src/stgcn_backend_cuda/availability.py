@@ -77,4 +77,7 @@ def probe() -> Availability:
         count = torch.cuda.device_count()
     if count > 0:
         return Availability(True)
-    return Availability(False, no_gpu_reason([first_line(w.message) for w in caught]))
+    return Availability(
+        False,
+        no_gpu_reason([first_line(w.message) for w in caught if isinstance(w.message, Warning)]),
+    )

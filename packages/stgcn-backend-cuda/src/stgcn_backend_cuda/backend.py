@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -62,7 +62,7 @@ class CUDABackend(BackendBase[CudaSettings]):
     name = "cuda"
     description = "NVIDIA GPUs through CUDA (NCCL between cards; bf16 or fp16 autocast)"
     collective = "nccl"
-    precisions = ("fp32", "bf16", "fp16")
+    precisions: tuple[str, ...] = ("fp32", "bf16", "fp16")
     device_type = "cuda"
     settings_type = CudaSettings
     #: DataLoaders feeding this backend should use pinned host memory: the trainer's
@@ -111,10 +111,12 @@ class CUDABackend(BackendBase[CudaSettings]):
             )
         settings = self.settings
         if settings.channels_last:
-            model = model.to(memory_format=torch.channels_last)
+            # Module.to takes memory_format, which torch's overloads leave out
+            model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         if settings.compile:
             mode = "reduce-overhead" if settings.cuda_graphs else None
-            return torch.compile(model, mode=mode)
+            # torch.compile of a Module is a Module (OptimizedModule); it is typed as a callable
+            return cast(torch.nn.Module, torch.compile(model, mode=mode))
         if settings.cuda_graphs:
             if _distributed_world_size() > 1:
                 raise StgcnError(

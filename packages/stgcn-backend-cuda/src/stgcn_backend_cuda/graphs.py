@@ -38,7 +38,7 @@ class GraphedTrainingForward:
     def __init__(self, model: torch.nn.Module, capture: Capture | None = None) -> None:
         self.model = model
         self.eager = model.forward
-        self.capture = capture or torch.cuda.make_graphed_callables
+        self.capture: Capture = capture or torch.cuda.make_graphed_callables
         self.graphed: Callable[[torch.Tensor], torch.Tensor] | None = None
         self.recorded_for: Hashable = None
         #: calls served by the graph and by the eager forward (for tests and curiosity).
@@ -54,6 +54,7 @@ class GraphedTrainingForward:
         if key != self.recorded_for:
             return self._eager(x)
         self.replays += 1
+        assert self.graphed is not None  # set by _record, which raises when it cannot
         return self.graphed(x)
 
     def _eager(self, x: torch.Tensor) -> torch.Tensor:

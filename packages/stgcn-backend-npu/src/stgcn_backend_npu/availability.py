@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from stgcn.records import Availability
 from stgcn_backend_npu.cann import CannToolkit, find_cann
@@ -60,14 +61,15 @@ def loaded() -> ProbeResult | None:
         return None
     import torch
 
-    count = int(torch.npu.device_count())
+    npu: Any = torch.npu  # type: ignore[attr-defined]  # torch_npu registers it on import
+    count = int(npu.device_count())
     if count < 1:
         return ProbeResult(count=0)
     utils = sys.modules["torch_npu"].npu.utils
     return ProbeResult(
         count=count,
-        chip=str(torch.npu.get_device_name()),
-        bf16=bool(torch.npu.is_bf16_supported()),
+        chip=str(npu.get_device_name()),
+        bf16=bool(npu.is_bf16_supported()),
         inf_nan=bool(utils.is_support_inf_nan()),
     )
 

@@ -46,7 +46,7 @@ def import_device_module() -> ModuleType:
         importlib.import_module("torch_npu")
     except Exception as error:  # torch_npu reports a missing CANN library as ImportError
         raise StgcnError(f"torch_npu failed to import: {first_line(error)}") from error
-    return torch.npu
+    return torch.npu  # type: ignore[attr-defined]  # torch_npu registers it on import
 
 
 class NPUBackend(BackendBase[NPUOptions]):
@@ -55,7 +55,7 @@ class NPUBackend(BackendBase[NPUOptions]):
     name = "npu"
     description = "Ascend NPU through torch-npu (HCCL between cards; bf16 or fp16 autocast)"
     collective = "hccl"
-    precisions = ("bf16", "fp16", "fp32")
+    precisions: tuple[str, ...] = ("bf16", "fp16", "fp32")
     device_type = "npu"
     settings_type = NPUOptions
     #: torch_npu turns a non_blocking copy from unpinned host memory into a stream

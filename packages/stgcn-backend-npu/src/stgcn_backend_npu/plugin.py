@@ -6,7 +6,10 @@ is asked whether it is available, or set up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from stgcn.hookspecs import hookimpl
+from stgcn.records import Backend
 from stgcn_backend_npu.backend import NPUBackend
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
@@ -14,5 +17,5 @@ STGCN_API = ">=2,<3"
 
 
 @hookimpl
-def stgcn_register_backends(register) -> None:
+def stgcn_register_backends(register: Callable[[Backend], None]) -> None:
     register(NPUBackend())

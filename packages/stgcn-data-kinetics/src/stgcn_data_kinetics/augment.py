@@ -63,7 +63,8 @@ def random_move(data: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     angle = np.deg2rad(rng.choice(ANGLES_DEGREES, 2))
     scale = rng.choice(SCALES, 2)
     shift = rng.choice(SHIFTS, (2, 2))  # (end, axis)
-    angle, scale = np.linspace(*angle, frames), np.linspace(*scale, frames)
+    angle = np.linspace(angle[0], angle[1], frames)
+    scale = np.linspace(scale[0], scale[1], frames)
     shift_x, shift_y = (
         np.linspace(shift[0, 0], shift[1, 0], frames),
         np.linspace(shift[0, 1], shift[1, 1], frames),

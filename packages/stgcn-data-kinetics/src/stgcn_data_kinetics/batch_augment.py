@@ -106,7 +106,9 @@ class Moves:
     shifts: torch.Tensor
 
 
-def _pick(candidates: tuple[float, ...], size: tuple[int, ...], generator) -> torch.Tensor:
+def _pick(
+    candidates: tuple[float, ...], size: tuple[int, ...], generator: torch.Generator | None
+) -> torch.Tensor:
     """Candidates drawn uniformly, on the host, in float64."""
     table = torch.tensor(candidates, dtype=torch.float64)
     return table[torch.randint(0, len(candidates), size, generator=generator)]

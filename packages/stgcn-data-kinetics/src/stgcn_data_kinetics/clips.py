@@ -52,7 +52,7 @@ def training_sample(
     return data
 
 
-class KineticsClips(TorchDataset):
+class KineticsClips(TorchDataset[tuple[torch.Tensor, int]]):
     """Items ``(float32 tensor (3, T, 18, 2), label)``; augmented when ``train`` is true."""
 
     def __init__(

@@ -17,7 +17,7 @@ from stgcn.records import BuildRequest, NamedClipRequest, SampleRequest
 from stgcn_data_kinetics.arrays import open_converted_split
 from stgcn_data_kinetics.classes import CLASS_NAMES, NUM_CLASS
 from stgcn_data_kinetics.clip import CHANNELS, NUM_JOINT, ClipError, read_clip
-from stgcn_data_kinetics.clips import KineticsClips
+from stgcn_data_kinetics.clips import ClipSource, KineticsClips
 from stgcn_data_kinetics.options import RAW_ONLY, parse_options
 from stgcn_data_kinetics.release import SPLITS, is_release_tree, read_release_split
 from stgcn_data_kinetics.release_clips import ReleaseClips
@@ -38,7 +38,7 @@ def build(request: BuildRequest) -> KineticsClips:
         release = read_release_split(data_path, split)
         if not release.names:
             raise StgcnError(f"{data_path}: the {split} split has no clip with skeletons")
-        source = ReleaseClips(
+        source: ClipSource = ReleaseClips(
             release.paths, release.labels, settings.clip_shape, str(data_path / f"kinetics_{split}")
         )
         labels = np.array(release.labels, dtype=np.int64)

@@ -7,7 +7,7 @@ load one of the two datasets leaves the other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stgcn.hookspecs import hookimpl
@@ -46,5 +46,5 @@ KINETICS_JSON = Dataset(
 
 
 @hookimpl
-def stgcn_register_datasets(register) -> None:
+def stgcn_register_datasets(register: Callable[[Dataset], None]) -> None:
     register(KINETICS_JSON)

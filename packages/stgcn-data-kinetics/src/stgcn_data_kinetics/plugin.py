@@ -6,7 +6,7 @@ dataset's readers and the converter are imported when used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -56,7 +56,7 @@ KINETICS = Dataset(
 
 
 @hookimpl
-def stgcn_register_datasets(register) -> None:
+def stgcn_register_datasets(register: Callable[[Dataset], None]) -> None:
     register(KINETICS)
 
 

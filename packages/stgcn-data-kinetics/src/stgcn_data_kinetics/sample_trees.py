@@ -44,7 +44,9 @@ def skeleton(pose: list[float], score: list[float]) -> dict[str, list[float]]:
     return {"pose": list(pose), "score": list(score)}
 
 
-def clip_document(frames: Mapping[int, list[dict]], label_index: int) -> dict[str, Any]:
+def clip_document(
+    frames: Mapping[int, list[dict[str, list[float]]]], label_index: int
+) -> dict[str, Any]:
     """A release clip document from ``{frame_index: [skeleton, ...]}``."""
     return {
         "data": [
@@ -74,7 +76,7 @@ def random_clip(
     """A clip of up to ``frames`` frames with gaps, busy frames (beyond five people) and
     empty ones; about one clip in four ends early."""
     last = frames if rng.random() >= 0.25 else int(rng.integers(1, frames + 1))
-    content: dict[int, list[dict]] = {}
+    content: dict[int, list[dict[str, list[float]]]] = {}
     for index in range(last):
         if rng.random() < 0.15:
             continue  # a gap: no entry for this frame index
@@ -152,7 +154,9 @@ def make_converted_tree(
         data = np.concatenate([xy, score[None]]).transpose(1, 0, 2, 3, 4).astype(np.float32)
         np.save(root / f"{split}_data.npy", data)
         names = [f"{clip_id(rng)}.json" for _ in range(count)]
-        write_label_file(root / f"{split}_label.pkl", names, rng.integers(0, num_class, count))
+        write_label_file(
+            root / f"{split}_label.pkl", names, rng.integers(0, num_class, count).tolist()
+        )
     return root
 
 

@@ -118,7 +118,7 @@ def sample_frames(
     return fit_clip(full, frames, train=not test, sampling=options.sampling, num_clips=num_clips)
 
 
-class PysklSplit(TorchDataset):
+class PysklSplit(TorchDataset[tuple[torch.Tensor, int]]):
     """One split of an annotation file. Pickled (for spawned DataLoader workers) as its
     file, split and options: each worker process loads the file once itself, while
     workers forked on Linux share the parent's packed arrays."""

@@ -7,7 +7,7 @@ readers are imported when used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
@@ -57,7 +57,7 @@ PYSKL = Dataset(
 
 
 @hookimpl
-def stgcn_register_datasets(register) -> None:
+def stgcn_register_datasets(register: Callable[[Dataset], None]) -> None:
     register(PYSKL)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ def make_annotations(
     splits: Sequence[str] = ("xsub",),
     val_share: float = 0.3,
     seed: int = 0,
-) -> dict:
+) -> dict[str, Any]:
     """The dict a PYSKL annotation pickle holds, with ``clips`` annotations."""
     rng = np.random.default_rng(seed)
     base = rng.normal(size=(joints, dims)).astype(np.float32)
@@ -65,7 +66,7 @@ def make_annotations(
     return {"split": split, "annotations": annotations}
 
 
-def write_annotation_file(path: str | Path, clips: int = 40, **kwargs) -> Path:
+def write_annotation_file(path: str | Path, clips: int = 40, **kwargs: Any) -> Path:
     """:func:`make_annotations` pickled at ``path`` (protocol 4, as mmcv writes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -73,11 +73,12 @@ class TorchEngine:
     ones an export is verified against."""
 
     name = "pytorch"
-    class_names = None
+    class_names: Sequence[str] | None = None
 
     def __init__(self, model: torch.nn.Module, checkpoint: Checkpoint | None) -> None:
         self.runtime = Runtime.as_is(model.eval())
-        self.channels, self.joints, self.num_class = model_input_facts(model)
+        self.channels, self.joints, classes = model_input_facts(model)
+        self.num_class: int | None = classes
         config = checkpoint.run_config if checkpoint is not None else {}
         self.checkpoint = checkpoint
         self.dataset_name = checkpoint.run_dataset if checkpoint is not None else None
@@ -117,9 +118,9 @@ class OnnxEngine:
         # a file from another exporter may leave the class axis unnamed: known after a run
         self.num_class = classes if isinstance(classes, int) else None
         metadata = read_metadata(self.session)
-        self.checkpoint = None
+        self.checkpoint: Checkpoint | None = None
         self.dataset_name = metadata.get(DATASET_KEY)
-        self.class_names = stored_class_names(metadata)
+        self.class_names: Sequence[str] | None = stored_class_names(metadata)
         self.data_options = stored_data_options(metadata)
         self.model_config = stored_model_config(metadata)
 
