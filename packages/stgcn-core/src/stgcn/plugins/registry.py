@@ -162,6 +162,9 @@ def _stamped(record: Any, info: PluginInfo) -> Any:
 
 
 _STATE: tuple[pluggy.PluginManager, Registry] | None = None
+#: True while the plugins load and register (a plugin's register hook must not ask for
+#: the registry being built: :func:`loading_plugins`)
+_LOADING = False
 
 
 def loaded_owner_of(kind: Kind[Any], name: str) -> PluginInfo | None:
@@ -178,11 +181,26 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return _state()[0]
 
 
+def loading_plugins() -> bool:
+    """Whether the process-wide registry is being built now (a plugin module importing,
+    a register hook running): what a helper a plugin calls then must not ask for it."""
+    return _LOADING
+
+
 def _state() -> tuple[pluggy.PluginManager, Registry]:
-    global _STATE
+    global _STATE, _LOADING
     if _STATE is None:
-        manager = plugin_manager()
-        _STATE = (manager, collect(manager, load_plugins(manager)))
+        if _LOADING:
+            raise StgcnError(
+                "the plugin registry was asked for while the plugins register "
+                "(a plugin's import or register hook asked for it)"
+            )
+        _LOADING = True
+        try:
+            manager = plugin_manager()
+            _STATE = (manager, collect(manager, load_plugins(manager)))
+        finally:
+            _LOADING = False
     return _STATE
 
 
