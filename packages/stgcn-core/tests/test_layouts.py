@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -166,6 +167,25 @@ def test_a_third_party_layout_is_listed_and_named_by_a_dataset_and_trained_on(
     assert facts["joints"][6] == "right_wrist"
     assert stored["model_config"]["layout"]["joints"] == facts["joints"]
     assert stored["model"]["A"].shape == (3, 12, 12)
+
+    # a bare state_dict of it: its adjacency is matched against every registered layout,
+    # and --layout names the plugin's layout
+    bare = tmp_path / "bare.pt"
+    torch.save(stored["model"], bare)
+    matched = run_stgcn("info", str(bare), "--json", site=site)
+    assert matched.returncode == 0, matched.stderr
+    assert json.loads(matched.stdout)["layout"] == "sign-hands"
+    clip = tmp_path / "clip.npy"
+    np.save(clip, np.zeros((3, 8, 12, 1), dtype=np.float32))
+    predicted = run_stgcn(
+        "predict", "--checkpoint", str(bare), "--layout", "sign-hands", "--input", str(clip),
+        "--json", site=site,
+    )  # fmt: skip
+    assert predicted.returncode == 0, predicted.stderr
+    wrong = run_stgcn(
+        "predict", "--checkpoint", str(bare), "--layout", "coco", "--input", str(clip), site=site
+    )
+    assert wrong.returncode != 0 and "has 17 joints; the state_dict has 12" in wrong.stderr
 
     # read back with the layout's plugin gone: the checkpoint needs nothing of it
     (site / "fake_sign_hands.py").unlink()
