@@ -172,6 +172,13 @@ def loaded_owner_of(kind: Kind[Any], name: str) -> PluginInfo | None:
     return _STATE[1].owner_of(kind, name) if _STATE is not None else None
 
 
+def loaded_registry() -> Registry | None:
+    """The process-wide registry if it is loaded, else None (loading nothing): for a
+    helper a plugin module may call when it is imported, which must not load the plugins
+    (that would import the half-imported module again)."""
+    return _STATE[1] if _STATE is not None else None
+
+
 def get_registry() -> Registry:
     """The process-wide registry, loaded on first use."""
     return _state()[1]

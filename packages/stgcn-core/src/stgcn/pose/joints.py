@@ -23,7 +23,7 @@ from stgcn.model.layouts import LAYOUTS as BUILTIN_LAYOUTS
 from stgcn.model.layouts import Layout
 from stgcn.plugins.kinds import LAYOUTS
 from stgcn.plugins.layouts import resolve_layout
-from stgcn.plugins.registry import get_registry, loading_plugins
+from stgcn.plugins.registry import loaded_registry
 
 # The joint sets are the layouts' own names (stgcn.model.layouts holds them); these
 # constants keep the names a file reader or an estimator plugin imports.
@@ -93,9 +93,11 @@ def joint_map(source: Sequence[str], target: str | Layout) -> JointMap:
 
 
 def known_layouts() -> list[Layout]:
-    """Every registered layout by name; while the plugins register (an estimator building
-    its maps in its register hook), the core's own."""
-    table = BUILTIN_LAYOUTS if loading_plugins() else get_registry().table(LAYOUTS)
+    """Every registered layout by name once the plugins are loaded; before (a plugin
+    module building its estimator's maps when it is imported, as the scaffold's does) the
+    core's own, without loading the plugins, which would import that module again."""
+    registry = loaded_registry()
+    table = registry.table(LAYOUTS) if registry is not None else BUILTIN_LAYOUTS
     return [table[name] for name in sorted(table)]
 
 
