@@ -56,17 +56,16 @@ def infer_model_config(
         "edge_importance_weighting": "edge_importance.0" in state_dict,
     }
     if layout is not None:
-        candidates = [get_layout(layout)]
-    config.update(_match_graph(A, candidates, strategy))
+        layouts = [get_layout(layout)]
+    else:
+        pool = LAYOUTS.values() if candidates is None else candidates
+        layouts = [candidate for candidate in pool if candidate.num_node == num_node]
+    config.update(_match_graph(A, layouts, strategy))
     return config
 
 
-def _match_graph(
-    A: torch.Tensor, candidates: Iterable[Layout] | None, strategy: str | None
-) -> dict[str, Any]:
+def _match_graph(A: torch.Tensor, layouts: list[Layout], strategy: str | None) -> dict[str, Any]:
     num_node = int(A.shape[1])
-    given = list(LAYOUTS.values()) if candidates is None else list(candidates)
-    layouts = given if len(given) == 1 else [c for c in given if c.num_node == num_node]
     strategies = [strategy] if strategy is not None else list(STRATEGIES)
     stored = A.detach().cpu().numpy()
     for candidate in layouts:
