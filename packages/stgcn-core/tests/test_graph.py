@@ -321,6 +321,13 @@ REFERENCE_EDGES = {
     ],
 }
 REFERENCE_SIZES = {"openpose": (18, 1), "ntu-rgb+d": (25, 20), "ntu_edge": (24, 2), "coco": (17, 0)}
+#: joints and centre of every built-in layout: the reference's and the later skeletons
+SIZES = {
+    **REFERENCE_SIZES,
+    "openpose-body25": (25, 1),
+    "mediapipe-pose": (33, 0),
+    "mediapipe-hand": (21, 0),
+}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE_EDGES))
@@ -358,8 +365,9 @@ def test_builtin_layouts_are_connected(name: str) -> None:
     assert np.isfinite(bfs_distances(layout)).all()
     bones = len(set(map(frozenset, layout.edges)))
     assert bones == len(layout.edges)  # no bone listed twice
-    # the reference skeletons are trees; coco closes the torso and the eyes-nose triangle
-    assert bones == {"coco": 19}.get(name, layout.num_node - 1)
+    # the reference skeletons are trees; coco closes the torso and the eyes-nose triangle,
+    # mediapipe-pose the torso, the mouth-nose triangle and each palm's triangle
+    assert bones == {"coco": 19, "mediapipe-pose": 39}.get(name, layout.num_node - 1)
 
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
@@ -390,7 +398,7 @@ def test_hop_distance_is_shortest_path_capped_at_max_hop(name: str, max_hop: int
 )
 def test_shapes(name: str, strategy: str, max_hop: int, dilation: int, partitions: int) -> None:
     graph = Graph(name, strategy, max_hop=max_hop, dilation=dilation)
-    V = REFERENCE_SIZES[name][0]
+    V = SIZES[name][0]
     assert graph.num_node == V
     assert graph.A.shape == (partitions, V, V)
     assert graph.A.dtype == np.float32
@@ -571,7 +579,8 @@ def test_bad_layouts_raise_value_error(layout: object, message: str) -> None:
 
 
 def test_unknown_layout_error_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="coco, ntu-rgb\\+d, ntu_edge, openpose"):
+    known = "coco, mediapipe-hand, mediapipe-pose, ntu-rgb\\+d, ntu_edge, openpose, openpose-body25"
+    with pytest.raises(ValueError, match=known):
         get_layout("openpose18")
 
 

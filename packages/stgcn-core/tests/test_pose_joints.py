@@ -8,13 +8,19 @@ import pytest
 
 from stgcn.errors import StgcnError
 from stgcn.model.graph import get_layout
-from stgcn.pose import BODY_25, COCO_17, LAYOUT_JOINTS, OPENPOSE_18, joint_map, layouts_of
+from stgcn.pose import BODY_25, COCO_17, OPENPOSE_18, joint_map, layouts_of
+from stgcn.pose.joints import layout_named_by
+from stgcn.records import Layout
 
 
 def test_joint_sets_have_their_reference_lengths_and_layouts() -> None:
     assert (len(OPENPOSE_18), len(BODY_25), len(COCO_17)) == (18, 25, 17)
-    for name, joints in LAYOUT_JOINTS.items():
+    sets = {"openpose": OPENPOSE_18, "openpose-body25": BODY_25, "coco": COCO_17}
+    for name, joints in sets.items():
         assert get_layout(name).num_node == len(joints)
+        assert get_layout(name).joints == joints
+        assert layout_named_by(joints) == name
+    assert layout_named_by(tuple(reversed(COCO_17))) is None
 
 
 def test_coco17_to_openpose_indices() -> None:
@@ -67,7 +73,8 @@ def test_body25_to_openpose_skips_mid_hip_and_feet() -> None:
         18,
     ]
     assert mapping.derived == ()
-    assert set(layouts_of(BODY_25)) == {"openpose", "coco"}
+    assert set(layouts_of(BODY_25)) == {"openpose", "coco", "openpose-body25"}
+    assert set(layouts_of(COCO_17)) == {"openpose", "coco"}
 
 
 def test_openpose18_to_coco_indices() -> None:
@@ -108,9 +115,47 @@ def test_derived_neck_is_mid_shoulder_with_the_lower_score() -> None:
 
 
 def test_refusals() -> None:
-    with pytest.raises(StgcnError, match="layouts coco, openpose, not 'ntu-rgb\\+d'"):
+    with pytest.raises(StgcnError, match="the ntu-rgb\\+d layout needs a spine_base"):
         joint_map(COCO_17, "ntu-rgb+d")
+    with pytest.raises(StgcnError, match="unknown layout 'hand'; known layouts: coco, "):
+        joint_map(COCO_17, "hand")
+    unnamed = Layout.custom(3, [(0, 1), (1, 2)], center=1, name="unnamed")
+    with pytest.raises(StgcnError, match="the unnamed layout names no joints"):
+        joint_map(COCO_17, unnamed)
     with pytest.raises(StgcnError, match="needs a left_ear"):
         joint_map(tuple(n for n in COCO_17 if n != "left_ear"), "coco")
     with pytest.raises(StgcnError, match="skeleton of 18 joints given to a map from 17"):
         joint_map(COCO_17, "coco").apply(np.zeros((18, 3)))
+
+
+def test_mediapipe_pose_landmarks_map_onto_coco_and_openpose_by_name() -> None:
+    landmarks = get_layout("mediapipe-pose").joints
+    coco = joint_map(landmarks, "coco")
+    # COCO's shoulders, hips and ankles are MediaPipe's 11, 12, 23, 24, 27, 28
+    assert [coco.sources[i] for i in (5, 6, 11, 12, 15, 16)] == [
+        (11,), (12,), (23,), (24,), (27,), (28,)
+    ]  # fmt: skip
+    openpose = joint_map(landmarks, "openpose")
+    assert openpose.derived == ("neck",) and openpose.sources[1] == (11, 12)
+    assert {"coco", "openpose", "mediapipe-pose"} <= set(layouts_of(landmarks))
+
+
+def test_body25_reaches_openpose_and_openpose_reaches_body25_only_with_a_mid_hip() -> None:
+    # the mid-hip is derived from the hips; the feet cannot be: BODY_18 has none
+    with pytest.raises(StgcnError, match="the openpose-body25 layout needs a left_big_toe"):
+        joint_map(OPENPOSE_18, "openpose-body25")
+    to_body = joint_map(BODY_25, "openpose-body25")
+    assert to_body.sources == tuple((i,) for i in range(25))
+
+
+def test_a_layout_record_is_a_target_by_its_joint_names() -> None:
+    # a plugin's hand layout named in its own order: the map follows the names
+    hand = get_layout("mediapipe-hand")
+    mirrored = Layout.custom(
+        21, hand.edges, center=0, name="my-hand", joints=tuple(reversed(hand.joints))
+    )
+    mapping = joint_map(hand.joints, mirrored)
+    assert mapping.target == "my-hand" and mapping.joints == mirrored.joints
+    assert mapping.sources == tuple((20 - i,) for i in range(21))
+    values = np.arange(21 * 3, dtype=np.float32).reshape(21, 3)
+    np.testing.assert_array_equal(mapping.apply(values), values[::-1])

@@ -146,7 +146,16 @@ def test_classes_come_from_the_labels_or_a_names_file(tmp_path: Path) -> None:
         describe(path, {"classes": str(names)})
 
 
-@pytest.mark.parametrize(("joints", "layout"), [(17, "coco"), (18, "openpose"), (25, "ntu-rgb+d")])
+@pytest.mark.parametrize(
+    ("joints", "layout"),
+    [
+        (17, "coco"),
+        (18, "openpose"),
+        (25, "ntu-rgb+d"),
+        (21, "mediapipe-hand"),
+        (33, "mediapipe-pose"),
+    ],
+)
 def test_the_layout_follows_the_joint_count(tmp_path: Path, joints: int, layout: str) -> None:
     path = _write(tmp_path / "a.pkl", make_annotations(6, dims=3, joints=joints, seed=9))
     facts = describe(path, {})
@@ -165,6 +174,14 @@ def test_a_named_or_custom_layout_must_fit_the_joints(tmp_path: Path) -> None:
     )
     layout = describe(path, {"layout": str(custom)}).layout
     assert get_layout(layout).num_node == 5
+
+
+def test_any_registered_layout_can_be_named(tmp_path: Path) -> None:
+    # 25 joints are NTU RGB+D's unless the file says otherwise: OpenPose's BODY_25 by name
+    path = _write(tmp_path / "a.pkl", make_annotations(6, dims=2, joints=25, seed=11))
+    assert describe(path, {"layout": "openpose-body25"}).layout == "openpose-body25"
+    with pytest.raises(StgcnError, match=r"neither one of coco, mediapipe-hand, .*openpose-body25"):
+        describe(path, {"layout": "body25"})
 
 
 def test_a_split_pickles_as_its_file_and_the_file_loads_once(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ from stgcn_pose_mediapipe.landmarks import LANDMARKS
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
-from stgcn.pose import LAYOUT_JOINTS, PoseSequence
+from stgcn.pose import OPENPOSE_18, PoseSequence
 from stgcn.records import POSE_ESTIMATORS, PoseOpenRequest
 from stgcn.testing.helpers import run_stgcn
 
-OPENPOSE = {name: index for index, name in enumerate(LAYOUT_JOINTS["openpose"])}
+OPENPOSE = {name: index for index, name in enumerate(OPENPOSE_18)}
 
 
 def test_the_plugin_registers_mediapipe() -> None:

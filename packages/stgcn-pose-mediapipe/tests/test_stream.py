@@ -22,13 +22,13 @@ from pose_helpers import (
 )
 
 from stgcn.plugins.registry import get_registry
-from stgcn.pose import LAYOUT_JOINTS
+from stgcn.pose import OPENPOSE_18
 from stgcn.pose.tracking import track_frames
 from stgcn.pose.video import estimate_video
 from stgcn.records import POSE_ESTIMATORS
 from stgcn.testing.helpers import run_stgcn
 
-NOSE = LAYOUT_JOINTS["openpose"].index("nose")
+NOSE = OPENPOSE_18.index("nose")
 
 
 @pytest.fixture(scope="module")

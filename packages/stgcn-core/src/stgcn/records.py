@@ -19,6 +19,7 @@ from stgcn.plugins.kinds import BACKENDS as BACKENDS
 from stgcn.plugins.kinds import DATASETS as DATASETS
 from stgcn.plugins.kinds import EXPORTERS as EXPORTERS
 from stgcn.plugins.kinds import KINDS as _KINDS
+from stgcn.plugins.kinds import LAYOUTS as LAYOUTS
 from stgcn.plugins.kinds import LOGGERS as LOGGERS
 from stgcn.plugins.kinds import POSE_ESTIMATORS as POSE_ESTIMATORS
 from stgcn.plugins.records import Accelerator as Accelerator
@@ -35,6 +36,7 @@ from stgcn.plugins.records import DescribeRequest as DescribeRequest
 from stgcn.plugins.records import Exporter as Exporter
 from stgcn.plugins.records import ExportReport as ExportReport
 from stgcn.plugins.records import ExportRequest as ExportRequest
+from stgcn.plugins.records import Layout as Layout
 from stgcn.plugins.records import Logger as Logger
 from stgcn.plugins.records import LoggerContext as LoggerContext
 from stgcn.plugins.records import NamedClipRequest as NamedClipRequest

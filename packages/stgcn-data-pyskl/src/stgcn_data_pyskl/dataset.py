@@ -19,18 +19,23 @@ from torch.utils.data import Dataset as TorchDataset
 
 from stgcn.data import fit_clip
 from stgcn.errors import StgcnError
-from stgcn.model.graph import LAYOUTS, Layout, get_layout
+from stgcn.model.graph import get_layout
+from stgcn.plugins.registry import get_registry
 from stgcn.records import (
+    LAYOUTS,
     BuildRequest,
     DataFacts,
     DescribeRequest,
+    Layout,
     NamedClipRequest,
     SampleRequest,
 )
 from stgcn_data_pyskl.annotations import PERSONS, Annotations, load
 from stgcn_data_pyskl.options import PysklOptions, parse_options
 
-#: the layout a joint count means unless ``layout=`` names another
+#: the layout PYSKL's pickles of a joint count are in, unless ``layout=`` names another
+#: (25 joints: NTU RGB+D, not OpenPose's BODY_25); another joint count means the one
+#: registered layout of that many joints
 LAYOUT_FOR_JOINTS = {17: "coco", 18: "openpose", 25: "ntu-rgb+d"}
 
 
@@ -41,21 +46,17 @@ def _annotation_path(data_path: Path | None) -> Path:
 
 
 def layout_of(annotations: Annotations, options: PysklOptions) -> str | Layout:
-    """``layout=`` (a name or a .json file of num_node, edges, center), else the one the
-    joint count means; it must have the file's joint count."""
+    """``layout=`` (a registered layout's name or a .json file of num_node, edges,
+    center), else the one the joint count means; it must have the file's joint count."""
+    layouts = get_registry().table(LAYOUTS)
     chosen: str | Layout
     if options.layout is None:
-        if annotations.joints not in LAYOUT_FOR_JOINTS:
-            raise StgcnError(
-                f"{annotations.path}: {annotations.joints} joints has no default layout; "
-                "name one with --data-option layout=NAME or layout=FILE.json"
-            )
-        chosen = LAYOUT_FOR_JOINTS[annotations.joints]
-    elif options.layout in LAYOUTS:
+        chosen = _layout_for_joints(annotations, layouts)
+    elif options.layout in layouts:
         chosen = options.layout
     else:
-        chosen = _layout_file(Path(options.layout))
-    joints = get_layout(chosen).num_node
+        chosen = _layout_file(Path(options.layout), sorted(layouts))
+    joints = (layouts[chosen] if isinstance(chosen, str) else chosen).num_node
     if joints != annotations.joints:
         raise StgcnError(
             f"layout {options.layout!r} has {joints} joints; {annotations.path} has "
@@ -64,10 +65,25 @@ def layout_of(annotations: Annotations, options: PysklOptions) -> str | Layout:
     return chosen
 
 
-def _layout_file(path: Path) -> Layout:
+def _layout_for_joints(annotations: Annotations, layouts: Mapping[str, Layout]) -> str:
+    """PYSKL's layout of the file's joint count, else the one registered layout of it."""
+    joints = annotations.joints
+    if joints in LAYOUT_FOR_JOINTS:
+        return LAYOUT_FOR_JOINTS[joints]
+    fitting = sorted(name for name, layout in layouts.items() if layout.num_node == joints)
+    if len(fitting) == 1:
+        return fitting[0]
+    which = f"fits the layouts {', '.join(fitting)}" if fitting else "has no default layout"
+    raise StgcnError(
+        f"{annotations.path}: {joints} joints {which}; "
+        "name one with --data-option layout=NAME or layout=FILE.json"
+    )
+
+
+def _layout_file(path: Path, known: list[str]) -> Layout:
     if path.suffix.lower() != ".json" or not path.is_file():
         raise StgcnError(
-            f"layout {str(path)!r} is neither one of {', '.join(sorted(LAYOUTS))} nor a .json file"
+            f"layout {str(path)!r} is neither one of {', '.join(known)} nor a .json file"
         )
     try:
         return get_layout(json.loads(path.read_text(encoding="utf-8")))

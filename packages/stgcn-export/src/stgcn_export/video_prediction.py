@@ -64,10 +64,13 @@ class WindowResult:
         return self.tracks[0] if self.tracks else None
 
 
+#: the layouts that pose files and estimators' skeletons are brought to here (any layout
+#: an estimator can feed is the next step: issue 40, item 6)
+POSE_LAYOUTS = ("coco", "openpose")
+
+
 def model_layout(engine: Any, record: Any) -> str:
     """The model's layout name, which must be one that skeletons can be brought to."""
-    from stgcn.pose.joints import LAYOUT_JOINTS
-
     layout = engine.model_config.get("layout")
     if layout is None and record is not None:
         layout = record.layout
@@ -75,10 +78,10 @@ def model_layout(engine: Any, record: Any) -> str:
         layout = layout.get("name")
     if layout is None:
         raise StgcnError("the model file names no layout; pose input needs openpose or coco")
-    if not isinstance(layout, str) or layout not in LAYOUT_JOINTS:
+    if not isinstance(layout, str) or layout not in POSE_LAYOUTS:
         raise StgcnError(
             f"the model's layout is {layout!r}; skeletons from videos and pose files come in "
-            f"{' or '.join(sorted(LAYOUT_JOINTS))}"
+            f"{' or '.join(POSE_LAYOUTS)}"
         )
     return layout
 

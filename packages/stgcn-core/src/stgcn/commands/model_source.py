@@ -19,22 +19,26 @@ from stgcn.data.class_names import class_names
 from stgcn.data.facts import from_checkpoint
 from stgcn.errors import StgcnError
 from stgcn.model.checkpoint import Checkpoint
-from stgcn.model.graph import LAYOUTS
 from stgcn.model.loading import load_model_and_checkpoint
 from stgcn.model.network import STGCN
-from stgcn.plugins.kinds import DATASETS
-from stgcn.plugins.records import Dataset
+from stgcn.plugins.kinds import DATASETS, LAYOUTS
+from stgcn.plugins.layouts import layout_names, registered_layouts
+from stgcn.plugins.records import Dataset, Layout
 from stgcn.plugins.registry import get_registry
 
 
-def parse_layout(value: str | None) -> str | dict[str, Any] | None:
-    """A layout name, or a JSON file ``{"num_node", "edges", "center"}`` for a custom one."""
-    if value is None or value in LAYOUTS:
-        return value
+def parse_layout(value: str | None) -> Layout | dict[str, Any] | None:
+    """A registered layout's name (the core's or a plugin's), or a JSON file
+    ``{"num_node", "edges", "center"}`` for a custom one."""
+    if value is None:
+        return None
+    layouts = get_registry().table(LAYOUTS)
+    if value in layouts:
+        return layouts[value]
     path = Path(value)
     if path.suffix.lower() != ".json":
         raise StgcnError(
-            f"unknown layout {value!r}: give one of {', '.join(sorted(LAYOUTS))} "
+            f"unknown layout {value!r}: give one of {', '.join(layout_names())} "
             "or a .json file with num_node, edges and center"
         )
     if not path.is_file():
@@ -54,9 +58,12 @@ def parse_layout(value: str | None) -> str | dict[str, Any] | None:
 def load_checkpoint_model(
     path: str, layout: str | None, strategy: str | None, num_class: int | None
 ) -> tuple[STGCN, Checkpoint | None]:
-    """The model in eval mode, and the stgcn checkpoint (None for a bare state_dict)."""
+    """The model in eval mode, and the stgcn checkpoint (None for a bare state_dict, whose
+    layout, unless given, is the registered one its adjacency was built from)."""
     try:
-        return load_model_and_checkpoint(path, parse_layout(layout), strategy, num_class)
+        return load_model_and_checkpoint(
+            path, parse_layout(layout), strategy, num_class, registered_layouts()
+        )
     except ValueError as error:  # a custom layout whose edges make no graph
         raise StgcnError(f"bad layout: {error}") from None
 

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from stgcn.errors import StgcnError, first_line, plugin_code
 from stgcn.model.checkpoint import DATA_FACTS_KEY, Checkpoint
 from stgcn.model.graph import Layout, get_layout
+from stgcn.model.layouts import LAYOUTS as BUILTIN_LAYOUTS
+from stgcn.plugins.layouts import resolve_layout
 from stgcn.plugins.records import DataFacts, Dataset, DescribeRequest, SampleRequest
 
 if TYPE_CHECKING:
@@ -72,24 +74,32 @@ def check_facts(record: Dataset) -> None:
     if record.class_names is not None and len(record.class_names) != record.num_class:
         problems.append(f"{len(record.class_names)} class names for {record.num_class} classes")
     try:
-        get_layout(record.layout)
-    except (ValueError, KeyError) as error:
+        resolve_layout(record.layout)
+    except (ValueError, KeyError, StgcnError) as error:
         problems.append(f"layout refused: {first_line(error)}")
     if problems:
         raise StgcnError(f"dataset {record.name!r} describes its data badly: {'; '.join(problems)}")
 
 
 def facts_of(record: Dataset) -> dict[str, Any]:
-    """The record's facts in checkpoint-safe types (a custom layout as its mapping)."""
-    layout = record.layout
+    """The record's facts in checkpoint-safe types. A layout is stored whole (its
+    mapping), so that reading the checkpoint never needs the plugin that registered it;
+    the core's own layouts, which every stgcn has, by name (as checkpoints always
+    stored them)."""
     return {
         "num_class": int(record.num_class),
         "class_names": list(record.class_names) if record.class_names is not None else None,
-        "layout": layout.to_dict() if isinstance(layout, Layout) else str(layout),
+        "layout": _stored_layout(record.layout),
         "in_channels": int(record.in_channels),
         "num_person": int(record.num_person),
         "score_channel": bool(record.score_channel),
     }
+
+
+def _stored_layout(layout: str | Layout) -> str | dict[str, Any]:
+    if isinstance(layout, str) and layout in BUILTIN_LAYOUTS:
+        return layout
+    return resolve_layout(layout).to_dict()
 
 
 def from_checkpoint(record: Dataset, checkpoint: Checkpoint | None) -> Dataset:

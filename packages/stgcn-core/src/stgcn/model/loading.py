@@ -2,13 +2,15 @@
 
 Released reference checkpoints carry no configuration, only tensors; the layout,
 strategy, class count and input channels can all be read back from the shapes and
-from the adjacency buffer ``A`` they store.
+from the adjacency buffer ``A`` they store. The layouts tried are the ``candidates``
+the caller hands down (the command line hands every registered layout: this layer
+cannot ask the plugin registry), else the built-in ones.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -33,8 +35,11 @@ def infer_model_config(
     layout: str | Layout | dict[str, Any] | None = None,
     strategy: str | None = None,
     num_class: int | None = None,
+    candidates: Iterable[Layout] | None = None,
 ) -> dict[str, Any]:
-    """The STGCN constructor arguments that fit a bare state_dict."""
+    """The STGCN constructor arguments that fit a bare state_dict; without ``layout``,
+    the layout is the one of ``candidates`` (default: the built-in layouts) whose graph
+    gives the stored ``A``."""
     for key in ("A", "fcn.weight", "data_bn.weight"):
         if key not in state_dict:
             raise StgcnError(f"not an ST-GCN state_dict: key {key!r} is missing")
@@ -50,19 +55,17 @@ def infer_model_config(
         "in_channels": int(state_dict["data_bn.weight"].shape[0]) // num_node,
         "edge_importance_weighting": "edge_importance.0" in state_dict,
     }
-    config.update(_match_graph(A, layout, strategy))
+    if layout is not None:
+        layouts = [get_layout(layout)]
+    else:
+        pool = LAYOUTS.values() if candidates is None else candidates
+        layouts = [candidate for candidate in pool if candidate.num_node == num_node]
+    config.update(_match_graph(A, layouts, strategy))
     return config
 
 
-def _match_graph(
-    A: torch.Tensor, layout: str | Layout | dict[str, Any] | None, strategy: str | None
-) -> dict[str, Any]:
+def _match_graph(A: torch.Tensor, layouts: list[Layout], strategy: str | None) -> dict[str, Any]:
     num_node = int(A.shape[1])
-    layouts = (
-        [get_layout(layout)]
-        if layout is not None
-        else [candidate for candidate in LAYOUTS.values() if candidate.num_node == num_node]
-    )
     strategies = [strategy] if strategy is not None else list(STRATEGIES)
     stored = A.detach().cpu().numpy()
     for candidate in layouts:
@@ -97,9 +100,11 @@ def load_model(
     layout: str | Layout | dict[str, Any] | None = None,
     strategy: str | None = None,
     num_class: int | None = None,
+    candidates: Iterable[Layout] | None = None,
 ) -> STGCN:
-    """An STGCN in eval mode from a stgcn checkpoint or a bare reference state_dict."""
-    model, _ = load_model_and_checkpoint(path, layout, strategy, num_class)
+    """An STGCN in eval mode from a stgcn checkpoint or a bare reference state_dict (whose
+    layout, unless given, is found among ``candidates``: :func:`infer_model_config`)."""
+    model, _ = load_model_and_checkpoint(path, layout, strategy, num_class, candidates)
     return model
 
 
@@ -108,13 +113,14 @@ def load_model_and_checkpoint(
     layout: str | Layout | dict[str, Any] | None = None,
     strategy: str | None = None,
     num_class: int | None = None,
+    candidates: Iterable[Layout] | None = None,
 ) -> tuple[STGCN, Checkpoint | None]:
     """Like :func:`load_model`, also returning the stgcn checkpoint (None for a state_dict)."""
     checkpoint = Checkpoint.from_file(path)
     if checkpoint.model_config is not None:
         config = dict(checkpoint.model_config)
     else:
-        config = infer_model_config(checkpoint.weights, layout, strategy, num_class)
+        config = infer_model_config(checkpoint.weights, layout, strategy, num_class, candidates)
     model = build_model(config)
     try:
         model.load_state_dict(checkpoint.weights, strict=True)

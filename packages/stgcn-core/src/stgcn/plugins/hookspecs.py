@@ -1,7 +1,7 @@
 """The hooks a stgcn plugin can implement.
 
 Each ``stgcn_register_*`` hook receives a ``register`` callback: call it once per
-thing provided. The built-in cpu backend and synthetic dataset use these hooks too.
+thing provided. The built-in cpu backend, synthetic dataset and layouts use these hooks too.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from stgcn.plugins.records import Backend, Dataset, Exporter, Logger, PoseEstimator
+    from stgcn.plugins.records import Backend, Dataset, Exporter, Layout, Logger, PoseEstimator
 
 hookspec = pluggy.HookspecMarker("stgcn")
 hookimpl = pluggy.HookimplMarker("stgcn")
@@ -45,6 +45,12 @@ def stgcn_register_loggers(register: Callable[[Logger], None]) -> None:
 def stgcn_register_pose_estimators(register: Callable[[PoseEstimator], None]) -> None:
     """Register pose estimators (``stgcn predict --video FILE --estimator NAME``, ``stgcn
     data extract --estimator NAME``), which turn video frames into skeletons (API 1.3)."""
+
+
+@hookspec
+def stgcn_register_layouts(register: Callable[[Layout], None]) -> None:
+    """Register skeleton layouts (``--data-option layout=NAME``, ``--layout NAME``): a
+    layout names its joints, lists its bones and picks its centre (API 2.1)."""
 
 
 @hookspec

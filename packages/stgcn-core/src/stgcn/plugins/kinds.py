@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from stgcn.errors import StgcnError
-from stgcn.plugins.records import Backend, Dataset, Exporter, Logger, PoseEstimator
+from stgcn.plugins.records import Backend, Dataset, Exporter, Layout, Logger, PoseEstimator
 
 if TYPE_CHECKING:
     import pluggy
@@ -134,6 +134,17 @@ def _pose_estimator_row(registry: Registry, name: str) -> dict[str, Any]:
     }
 
 
+def _layout_row(registry: Registry, name: str) -> dict[str, Any]:
+    layout = registry.get(LAYOUTS, name)
+    return {
+        "name": name,
+        "description": layout.description,
+        "num_node": layout.num_node,
+        "joints": list(layout.joints),
+        "center": layout.center,
+    }
+
+
 def _backend_text(row: dict[str, Any]) -> str:
     state = "available" if row["available"] else f"unavailable: {row['reason']}"
     return f"{row['name']:<12} {state}"
@@ -146,6 +157,10 @@ def _dataset_text(row: dict[str, Any]) -> str:
 
 def _described_text(row: dict[str, Any]) -> str:
     return f"{row['name']:<12} {row['description']}".rstrip()
+
+
+def _layout_text(row: dict[str, Any]) -> str:
+    return f"{row['name']:<12} {row['num_node']} joints"
 
 
 def _pose_estimator_text(row: dict[str, Any]) -> str:
@@ -201,9 +216,18 @@ POSE_ESTIMATORS: Kind[PoseEstimator] = Kind(
     install_hint=("mediapipe", "stgcn-pose-mediapipe"),
     package_prefix="stgcn-pose",
 )
+LAYOUTS: Kind[Layout] = Kind(
+    name="layouts",
+    singular="layout",
+    record=Layout,
+    hook="stgcn_register_layouts",
+    row=_layout_row,
+    label="layout",
+    text=_layout_text,
+)
 
 #: every kind, in the order ``stgcn plugins`` lists them
-KINDS: tuple[Kind[Any], ...] = (BACKENDS, DATASETS, EXPORTERS, LOGGERS, POSE_ESTIMATORS)
+KINDS: tuple[Kind[Any], ...] = (BACKENDS, DATASETS, EXPORTERS, LOGGERS, POSE_ESTIMATORS, LAYOUTS)
 
 
 def check_hooks(manager: pluggy.PluginManager, kinds: Iterable[Kind[Any]] = KINDS) -> None:

@@ -45,6 +45,7 @@ CORE_DISTRIBUTION = "stgcn-core"
 BUILTIN_PLUGINS = (
     "stgcn.backends.cpu",
     "stgcn.data.synthetic_plugin",
+    "stgcn.data.layouts_plugin",
     "stgcn.commands.run",
     "stgcn.commands.evaluate",
     "stgcn.commands.fuse",
@@ -58,7 +59,7 @@ BUILTIN_PLUGINS = (
 )
 #: The version of the hooks and records a plugin is written against. The major number
 #: changes when a plugin written for the previous one could break.
-API_VERSION = "2.0"
+API_VERSION = "2.1"
 #: Where a plugin author reads what changed from the previous major version.
 MIGRATION_PAGE = "docs/plugins.md#migrating-from-1x"
 #: The versions of the previous major API: a plugin whose range admits one of them was

@@ -1,4 +1,5 @@
-"""What plugins provide: a backend, a dataset, an exporter, a logger, a pose estimator.
+"""What plugins provide: a backend, a dataset, an exporter, a logger, a pose estimator,
+a skeleton layout.
 
 A backend is a :class:`stgcn.plugins.backend.BackendBase` subclass, whose members the
 Protocols here describe; datasets and exporters are small frozen records built with a
@@ -6,7 +7,8 @@ function or two, and each function a plugin gives the core takes one frozen requ
 object (plugin API 2.0), which may gain fields with defaults but never a second
 signature. The
 loggers' records are :mod:`stgcn.plugins.logger_records`, the pose estimators'
-:mod:`stgcn.plugins.pose_records`, both re-exported here.
+:mod:`stgcn.plugins.pose_records`, both re-exported here, and a layout is the model
+layer's :class:`~stgcn.model.layouts.Layout` (the graph is built from it), re-exported.
 Nothing here imports a device library: a record must be cheap to create so that
 ``stgcn plugins`` can list everything without touching hardware.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from stgcn.errors import StgcnError
+from stgcn.model.layouts import Layout as Layout
 from stgcn.plugins.logger_records import Logger as Logger
 from stgcn.plugins.logger_records import LoggerContext as LoggerContext
 from stgcn.plugins.logger_records import RunLogger as RunLogger
@@ -34,7 +37,6 @@ if TYPE_CHECKING:
     import torch
     from torch.utils.data import Dataset as TorchDataset
 
-    from stgcn.model.graph import Layout
     from stgcn.plugins.backend import Precision
 
 

@@ -162,11 +162,21 @@ def _stamped(record: Any, info: PluginInfo) -> Any:
 
 
 _STATE: tuple[pluggy.PluginManager, Registry] | None = None
+#: True while the plugins load and register (a plugin's register hook must not ask for
+#: the registry being built: :func:`loading_plugins`)
+_LOADING = False
 
 
 def loaded_owner_of(kind: Kind[Any], name: str) -> PluginInfo | None:
     """The owner of a record of the registry loaded in this process (None: not loaded)."""
     return _STATE[1].owner_of(kind, name) if _STATE is not None else None
+
+
+def loaded_registry() -> Registry | None:
+    """The process-wide registry if it is loaded, else None (loading nothing): for a
+    helper a plugin module may call when it is imported, which must not load the plugins
+    (that would import the half-imported module again)."""
+    return _STATE[1] if _STATE is not None else None
 
 
 def get_registry() -> Registry:
@@ -178,11 +188,26 @@ def get_plugin_manager() -> pluggy.PluginManager:
     return _state()[0]
 
 
+def loading_plugins() -> bool:
+    """Whether the process-wide registry is being built now (a plugin module importing,
+    a register hook running): what a helper a plugin calls then must not ask for it."""
+    return _LOADING
+
+
 def _state() -> tuple[pluggy.PluginManager, Registry]:
-    global _STATE
+    global _STATE, _LOADING
     if _STATE is None:
-        manager = plugin_manager()
-        _STATE = (manager, collect(manager, load_plugins(manager)))
+        if _LOADING:
+            raise StgcnError(
+                "the plugin registry was asked for while the plugins register "
+                "(a plugin's import or register hook asked for it)"
+            )
+        _LOADING = True
+        try:
+            manager = plugin_manager()
+            _STATE = (manager, collect(manager, load_plugins(manager)))
+        finally:
+            _LOADING = False
     return _STATE
 
 

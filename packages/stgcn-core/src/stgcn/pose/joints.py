@@ -1,8 +1,9 @@
 """Joint sets by name, and the maps between them.
 
-Every estimator and file format names its joints (REFERENCE §9 gives the orders); a
-:class:`JointMap` takes a skeleton in one set to an stgcn layout by matching names, so
-that no table of indices has to be written (or checked) by hand for each pair. A
+Every estimator and file format names its joints (REFERENCE §9 gives the orders), and so
+does every layout (``Layout.joints``); a :class:`JointMap` takes a skeleton in one set
+to a layout, any registered one, by matching names, so that no table of indices has to
+be written (or checked) by hand for each pair. A
 layout joint that the source lacks but that two source joints imply (OpenPose's neck,
 between the shoulders) is *derived*: its x and y are the mean of the two, its score the
 *lower* of their scores. The minimum, not the mean: a neck is no surer than its less
@@ -18,43 +19,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from stgcn.errors import StgcnError
+from stgcn.model.layouts import LAYOUTS as BUILTIN_LAYOUTS
+from stgcn.model.layouts import Layout
+from stgcn.plugins.kinds import LAYOUTS
+from stgcn.plugins.layouts import resolve_layout
+from stgcn.plugins.registry import loaded_registry
 
-# The joint tables keep one line per body part (fmt: skip), so that a joint's index
-# can be counted off them; the formatter would put one name on each line.
-
+# The joint sets are the layouts' own names (stgcn.model.layouts holds them); these
+# constants keep the names a file reader or an estimator plugin imports.
 #: OpenPose's COCO-18 order: the ``openpose`` layout of stgcn and of the Kinetics checkpoints
-OPENPOSE_18: tuple[str, ...] = (
-    "nose", "neck",
-    "right_shoulder", "right_elbow", "right_wrist",
-    "left_shoulder", "left_elbow", "left_wrist",
-    "right_hip", "right_knee", "right_ankle",
-    "left_hip", "left_knee", "left_ankle",
-    "right_eye", "left_eye", "right_ear", "left_ear",
-)  # fmt: skip
-
+OPENPOSE_18: tuple[str, ...] = BUILTIN_LAYOUTS["openpose"].joints
 #: OpenPose's BODY_25: COCO-18 with a mid-hip at 8 and six foot points at 19-24
-BODY_25: tuple[str, ...] = (
-    "nose", "neck",
-    "right_shoulder", "right_elbow", "right_wrist",
-    "left_shoulder", "left_elbow", "left_wrist",
-    "mid_hip",
-    "right_hip", "right_knee", "right_ankle",
-    "left_hip", "left_knee", "left_ankle",
-    "right_eye", "left_eye", "right_ear", "left_ear",
-    "left_big_toe", "left_small_toe", "left_heel",
-    "right_big_toe", "right_small_toe", "right_heel",
-)  # fmt: skip
-
+BODY_25: tuple[str, ...] = BUILTIN_LAYOUTS["openpose-body25"].joints
 #: COCO-17 (HRNet, MMPose, Detectron2, YOLO-pose): the ``coco`` layout of stgcn
-COCO_17: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear",
-    "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
-    "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-)  # fmt: skip
-
-#: the stgcn layouts a pose estimator's output can be brought to, by joint name
-LAYOUT_JOINTS: Mapping[str, tuple[str, ...]] = {"openpose": OPENPOSE_18, "coco": COCO_17}
+COCO_17: tuple[str, ...] = BUILTIN_LAYOUTS["coco"].joints
 
 #: joints a layout may need that a source can imply: the mean of two others
 DERIVED: Mapping[str, tuple[str, str]] = {
@@ -67,17 +45,17 @@ DERIVED: Mapping[str, tuple[str, str]] = {
 class JointMap:
     """Source joints to a target layout: ``sources[i]`` lists the source joints whose
     mean gives target joint ``i`` (one joint: taken as it is; two: derived, the lower
-    score)."""
+    score); ``joints`` are the target layout's joint names."""
 
     source: tuple[str, ...]
     target: str
     sources: tuple[tuple[int, ...], ...]
+    joints: tuple[str, ...] = ()
 
     @property
     def derived(self) -> tuple[str, ...]:
         """The target joints made from two source joints (for documentation and tests)."""
-        names = LAYOUT_JOINTS[self.target]
-        return tuple(names[i] for i, picked in enumerate(self.sources) if len(picked) > 1)
+        return tuple(self.joints[i] for i, picked in enumerate(self.sources) if len(picked) > 1)
 
     def apply(self, joints: np.ndarray) -> np.ndarray:
         """``(..., source joints, 3)`` x, y, score to ``(..., target joints, 3)``."""
@@ -95,30 +73,49 @@ class JointMap:
         return out
 
 
-def joint_map(source: Sequence[str], target: str) -> JointMap:
-    """The map from joints named ``source`` to layout ``target``; every target joint must
-    be in the source or derivable from it (:data:`DERIVED`)."""
-    if target not in LAYOUT_JOINTS:
-        known = ", ".join(sorted(LAYOUT_JOINTS))
-        raise StgcnError(f"skeletons can be brought to the layouts {known}, not {target!r}")
+def joint_map(source: Sequence[str], target: str | Layout) -> JointMap:
+    """The map from joints named ``source`` to layout ``target`` (a registered layout's
+    name, or the :class:`~stgcn.records.Layout` itself); every target joint must be in
+    the source or derivable from it (:data:`DERIVED`)."""
+    layout = resolve_layout(target)
+    if not layout.joints:
+        raise StgcnError(f"the {layout.name} layout names no joints: no skeleton maps onto it")
     where = {name: index for index, name in enumerate(source)}
     picked: list[tuple[int, ...]] = []
-    for name in LAYOUT_JOINTS[target]:
+    for name in layout.joints:
         if name in where:
             picked.append((where[name],))
         elif name in DERIVED and all(part in where for part in DERIVED[name]):
             picked.append(tuple(where[part] for part in DERIVED[name]))
         else:
-            raise StgcnError(f"the {target} layout needs a {name}, which these skeletons lack")
-    return JointMap(tuple(source), target, tuple(picked))
+            raise StgcnError(f"the {layout.name} layout needs a {name}, which these skeletons lack")
+    return JointMap(tuple(source), layout.name, tuple(picked), layout.joints)
+
+
+def known_layouts() -> list[Layout]:
+    """Every registered layout by name once the plugins are loaded; before (a plugin
+    module building its estimator's maps when it is imported, as the scaffold's does) the
+    core's own, without loading the plugins, which would import that module again."""
+    registry = loaded_registry()
+    table = registry.table(LAYOUTS) if registry is not None else BUILTIN_LAYOUTS
+    return [table[name] for name in sorted(table)]
 
 
 def layouts_of(source: Sequence[str]) -> dict[str, JointMap]:
-    """Every layout that joints named ``source`` can be brought to, with its map."""
+    """Every layout (:func:`known_layouts`) that joints named ``source`` can be brought
+    to, with its map."""
     maps = {}
-    for target in LAYOUT_JOINTS:
+    for layout in known_layouts():
         try:
-            maps[target] = joint_map(source, target)
+            maps[layout.name] = joint_map(source, layout)
         except StgcnError:
             continue
     return maps
+
+
+def layout_named_by(joints: Sequence[str]) -> str | None:
+    """The first layout (:func:`known_layouts`) whose joints are ``joints``, in order."""
+    for layout in known_layouts():
+        if layout.joints and layout.joints == tuple(joints):
+            return layout.name
+    return None

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.pose.joints import LAYOUT_JOINTS, JointMap, joint_map
+from stgcn.plugins.layouts import resolve_layout
+from stgcn.pose.joints import JointMap, joint_map, layout_named_by
 
 #: digits kept of each coordinate and score in a saved clip (the release keeps 3)
 JSON_DIGITS = 4
@@ -53,25 +54,21 @@ class PoseSequence:
 
     @property
     def layout(self) -> str | None:
-        """The stgcn layout these joints are, or None for an estimator's own set."""
-        for name, joints in LAYOUT_JOINTS.items():
-            if tuple(joints) == tuple(self.joints):
-                return name
-        return None
+        """The layout these joints are (the first registered one whose joint names they
+        are), or None for an estimator's own set."""
+        return layout_named_by(self.joints)
 
     def mapped(self, joint_map: JointMap) -> PoseSequence:
         """The same frames through ``joint_map`` (to one of the stgcn layouts)."""
         if tuple(joint_map.source) != tuple(self.joints):
             raise StgcnError("a joint map given skeletons of another joint set")
         frames = [[joint_map.apply(person) for person in persons] for persons in self.frames]
-        return PoseSequence(
-            LAYOUT_JOINTS[joint_map.target], frames, self.width, self.height, self.fps
-        )
+        return PoseSequence(joint_map.joints, frames, self.width, self.height, self.fps)
 
     def to_layout(self, layout: str, maps: Mapping[str, JointMap] | None = None) -> PoseSequence:
         """These skeletons in stgcn layout ``layout``, through the estimator's own map
         where it gives one, else by joint names."""
-        if self.layout == layout:
+        if resolve_layout(layout).joints == tuple(self.joints):
             return self
         chosen = (maps or {}).get(layout) or joint_map(self.joints, layout)
         return self.mapped(chosen)
@@ -179,7 +176,7 @@ CLIP_ERRORS = (ValueError, KeyError, TypeError, AttributeError, OverflowError, R
 def read_kinetics(path: str | os.PathLike[str], layout: str = "openpose") -> PoseSequence:
     """A Kinetics-skeleton JSON clip back as skeletons of ``layout`` ([0, 1] coordinates)."""
     path = Path(path)
-    joints = LAYOUT_JOINTS[layout]
+    joints = resolve_layout(layout).joints
     try:
         clip = json.loads(path.read_text(encoding="utf-8"))
         frames: list[list[np.ndarray]] = []

@@ -29,8 +29,9 @@ def describe_model(
     :data:`DEFAULT_FRAMES` and :data:`DEFAULT_PERSONS`."""
     if checkpoint:
         from stgcn.model.loading import load_model_and_checkpoint
+        from stgcn.plugins.layouts import registered_layouts
 
-        model, saved = load_model_and_checkpoint(checkpoint)
+        model, saved = load_model_and_checkpoint(checkpoint, candidates=registered_layouts())
         facts = saved.data_facts if saved is not None else None
         stored = dict(facts) if isinstance(facts, Mapping) else {}
         return model_info(

@@ -16,8 +16,8 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader, Subset
 
 from stgcn.errors import StgcnError, first_line
-from stgcn.model.graph import get_layout
 from stgcn.plugins.kinds import DATASETS
+from stgcn.plugins.layouts import resolve_layout
 from stgcn.plugins.records import BuildRequest, Dataset
 from stgcn.plugins.registry import get_registry
 from stgcn.testing.samples import (
@@ -127,7 +127,7 @@ def check_samples(
     """Items of both splits are (float32 (in_channels, T, V, num_person), int label in range),
     finite, with V the layout's joint count."""
     record = described(name, data_path, options)
-    joints = get_layout(record.layout).num_node
+    joints = resolve_layout(record.layout).num_node
     expected = f"(in_channels={record.in_channels}, T, V={joints}, num_person={record.num_person})"
     for split in SPLITS:
         data = build_split(record, split, _path(data_path), options)
@@ -173,9 +173,12 @@ def check_layout(
     record = described(name, data_path, options)
     try:
         model = STGCN(
-            record.num_class, record.layout, record.strategy, in_channels=record.in_channels
+            record.num_class,
+            resolve_layout(record.layout),
+            record.strategy,
+            in_channels=record.in_channels,
         )
-    except (ValueError, KeyError) as error:
+    except (ValueError, KeyError, StgcnError) as error:
         raise ContractError(f"dataset {name!r}: layout or strategy refused: {error}") from None
     x, _ = read_item(build_split(record, "val", _path(data_path), options), 0, name, "val[0]")
     x = x[0] if x.ndim == 5 else x  # the first clip of an item with a clip axis
@@ -183,7 +186,7 @@ def check_layout(
         x.ndim == 4 and x.shape[2] == model.graph.num_node,
         name,
         f"samples have {x.shape[2] if x.ndim == 4 else '?'} joints, "
-        f"the {get_layout(record.layout).name} layout {model.graph.num_node}",
+        f"the {resolve_layout(record.layout).name} layout {model.graph.num_node}",
     )
     model.eval()
     with torch.no_grad():

@@ -22,6 +22,7 @@ from stgcn.errors import StgcnError
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.loading import load_model_and_checkpoint
 from stgcn.plugins.kinds import DATASETS
+from stgcn.plugins.layouts import registered_layouts
 from stgcn.plugins.registry import get_registry
 from stgcn.training.distributed import World, sum_across
 from stgcn.training.runtime import Runtime
@@ -203,7 +204,7 @@ def evaluate_checkpoint(request: EvalRequest) -> EvalResult:
     path, dataset, data_path = request.path, request.dataset, request.data_path
     data_options, batch_size, split = request.data_options, request.batch_size, request.split
     save_scores = request.save_scores
-    model, checkpoint = load_model_and_checkpoint(path)
+    model, checkpoint = load_model_and_checkpoint(path, candidates=registered_layouts())
     saved = checkpoint.run_config if checkpoint is not None else {}
     name = dataset or (checkpoint.run_dataset if checkpoint is not None else None)
     if not name:

@@ -29,6 +29,7 @@ from stgcn.model.checkpoint import Checkpoint, strip_prefix
 from stgcn.model.network import STGCN
 from stgcn.plugins.backend_choice import backend_code
 from stgcn.plugins.kinds import DATASETS
+from stgcn.plugins.layouts import resolve_layout
 from stgcn.plugins.records import AugmentBatch, AugmentRequest, Dataset, RunBackend
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training.config import RunConfig
@@ -127,7 +128,7 @@ def build_model(session: Session) -> STGCN:
     dataset = session.dataset
     model = STGCN(
         dataset.num_class,
-        layout=dataset.layout,
+        layout=resolve_layout(dataset.layout),
         strategy=dataset.strategy,
         in_channels=dataset.in_channels,
         dropout=session.config.dropout,

@@ -16,7 +16,7 @@ from stgcn.data.streams.augment import OPTIONS as AUGMENT_OPTIONS
 from stgcn.data.streams.augment import Augmentation
 from stgcn.data.streams.modality import MODALITIES, apply_modality, parents
 from stgcn.errors import StgcnError, plugin_code
-from stgcn.model.graph import get_layout
+from stgcn.plugins.layouts import resolve_layout
 from stgcn.plugins.records import BuildRequest, Dataset
 
 OPTION = "modality"
@@ -47,7 +47,7 @@ class Stream:
 
     @classmethod
     def of(cls, dataset: Dataset, modality: str) -> Stream:
-        layout = get_layout(dataset.layout)
+        layout = resolve_layout(dataset.layout)
         return cls(modality, tuple(parents(layout)), bool(dataset.score_channel))
 
     @property
