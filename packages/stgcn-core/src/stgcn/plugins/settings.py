@@ -319,7 +319,7 @@ def _value(field: dataclasses.Field[Any], hint: Any, value: Any, what: str) -> A
         raise StgcnError(f"{what} must be one of {', '.join(choices)}, not {parsed!r}")
     bounds: Interval | None = meta.get("bounds")
     if bounds is not None and parsed is not None and not bounds.holds(parsed):
-        raise StgcnError(f"{what} must {bounds.rule()}, got {parsed}")
+        raise StgcnError(f"{what} must {bounds.rule()}, got {shown(parsed)}")
     return parsed
 
 

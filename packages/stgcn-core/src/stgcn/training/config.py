@@ -115,7 +115,10 @@ class RunConfig(Settings):
         choices=INIT_SCHEMES,
     )
     work_dir: str | None = option(None, Flag("Output folder (default: runs/<timestamp>)."))
-    seed: int = option(0, Flag())
+    #: numpy's seeds are 32-bit; the run's generators are seeded from it times a factor
+    seed: int = option(
+        0, Flag("Seed of every random draw, 0 to 4294967295."), within="[0, 4294967295]"
+    )
     weights: str | None = option(
         None, Flag("Initialise from a checkpoint or reference state_dict.")
     )
@@ -165,7 +168,14 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise StgcnError(f"config file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise StgcnError(
+            f"config file {path} is not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise StgcnError(f"config file {path} cannot be read: {error.strerror or error}") from None
     try:
         if path.suffix == ".toml":
             data = tomllib.loads(text)
