@@ -132,3 +132,45 @@ def test_a_file_that_is_no_checkpoint_is_one_line_without_torchs_text(
     for leak in ("weights_only", "index out of range", "Weights only"):
         assert leak not in line
     assert not work.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["run", "--lr", "1e300"],
+            "options: lr expects a number within +-3.4e38 (float32), got 1e+300",
+        ),
+        (
+            ["run", "--weight-decay", "1e300"],
+            "options: weight_decay expects a number within +-3.4e38 (float32), got 1e+300",
+        ),
+        (
+            ["run", "--batch-size", str(2**63)],
+            f"options: batch_size must lie in [1, 2147483647], got {2**63}",
+        ),
+        (
+            ["info", "--dataset", "synthetic", "--frames", "9" * 23],
+            "--frames times --persons must be at most 36,000 (one sample is measured in memory)",
+        ),
+        (
+            ["info", "--dataset", "synthetic", "--persons", "9" * 23],
+            "--frames times --persons must be at most 36,000 (one sample is measured in memory)",
+        ),
+    ],
+)
+def test_what_the_fuzzer_found_is_one_line(tmp_path: Path, args: list[str], line: str) -> None:
+    """Tracebacks the command-line fuzzer (test_properties_cli.py) found: torch's float
+    overflow in the SGD step, islice's index limit, an allocation of tens of GB."""
+    work = tmp_path / "w"
+    extra = ["--work-dir", str(work)] if args[0] == "run" else []
+    assert_refused(stgcn_in_process(*args, *extra), line)
+    assert not work.exists()
+
+
+def test_eval_refuses_a_batch_beyond_a_c_index(checkpoint: Path) -> None:
+    ran = stgcn_in_process("eval", "--checkpoint", str(checkpoint), "--batch-size", str(2**63))
+    assert ran.returncode == 2
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith("stgcn: error: Invalid value for '--batch-size'"), line
+    assert "1<=x<=2147483647" in line

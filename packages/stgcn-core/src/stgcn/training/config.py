@@ -33,6 +33,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 PRECISIONS = ("fp32", "bf16", "fp16")
 SCHEDULES = ("step", "cosine")
 LR_SCALINGS = ("none", "linear")
+#: the largest batch a loader takes (torch slices a split with a C index)
+MOST_PER_BATCH = 2**31 - 1
 
 
 def parse_steps(value: object, what: str) -> list[int]:
@@ -92,7 +94,9 @@ class RunConfig(Settings):
         None, Flag("Dataset folder or file, for datasets that read files.")
     )
     epochs: int = option(50, Flag(), least=1)
-    batch_size: int = option(64, Flag("Samples per card per step."), least=1)
+    batch_size: int = option(
+        64, Flag("Samples per card per step."), within=f"[1, {MOST_PER_BATCH}]"
+    )
     lr: float = option(0.1, Flag("Base learning rate."), within="(0, inf)")
     weight_decay: float = option(1e-4, Flag(), least=0)
     steps: list[int] = option(
