@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,36 +28,19 @@ from hypothesis import strategies as st
 
 from stgcn.fusion import save_scores
 from stgcn.testing.helpers import TINY_RUN, Ran, stgcn_in_process
-from stgcn.testing.properties import PROPERTY
+from stgcn.testing.properties import (
+    EDGES,
+    PATH_KINDS,
+    PROPERTY,
+    assert_succeeds_or_one_line,
+    costly,
+    make_paths,
+)
+from stgcn.testing.properties import cli_values as values
 from stgcn.training.config import RunConfig
 
 #: few examples each: every one is a real command (the run ones a real training step)
 FUZZ = settings(PROPERTY, max_examples=12)
-
-#: values at and beyond the limits of every type an option has
-EDGES = [
-    "", " ", "0", "-1", "1", "nan", "NaN", "inf", "-inf", "1e400", "-1e400", "1e300",
-    "3.5e38", "1e-320", "9" * 30, str(2**31), str(2**63), str(2**64), str(-(2**63) - 1),
-    "1.5", "0x10", "1_0", "\u0661", "\x00", "a\x00b", "\u00e9", "\U0001f642", "true",
-    "[1, 2]", "{}", "KEY=VALUE", "=", "a=b=c",
-]  # fmt: skip
-values = st.one_of(
-    st.sampled_from(EDGES),
-    st.text(max_size=6),
-    st.integers(max_value=0).map(str),
-    st.integers(min_value=2**31).map(str),
-    st.floats().map(repr),
-)
-
-
-def costly(value: str, most: float = 1) -> bool:
-    """A number above ``most`` (an option that would make real work with it)."""
-    try:
-        number = float(value.strip())
-    except (ValueError, OverflowError):
-        return False
-    return math.isfinite(number) and number > most
-
 
 #: ``stgcn run``'s options whose every value is cheap or refused, and those whose large
 #: values are work (only small ones and refusals drawn)
@@ -70,32 +52,6 @@ CHEAP_RUN = [
 ]  # fmt: skip
 COSTLY_RUN = ["--epochs", "--cards", "--workers"]
 DATA_KEYS = ["frames", "train_size", "val_size", "seed", "nosuch", "", "frames "]
-
-#: every path kind the fuzzer points at, made once per test in the scratch folder
-PATH_KINDS = [
-    "missing", "folder", "text", "empty", "bytes", "npy", "under-file", "devnull",
-    "unicode", "nul",
-]  # fmt: skip
-
-
-def make_paths(scratch: Path) -> dict[str, str]:
-    (scratch / "folder").mkdir(exist_ok=True)
-    (scratch / "text").write_text("root:x:0:0:root:/root:/bin/bash\n")
-    (scratch / "empty").write_bytes(b"")
-    (scratch / "bytes").write_bytes(np.random.default_rng(0).bytes(600))
-    np.save(scratch / "clip.npy", np.full((3, 4, 18, 2), np.nan, dtype=np.float32))
-    return {
-        "missing": str(scratch / "missing.pt"),
-        "folder": str(scratch / "folder"),
-        "text": str(scratch / "text"),
-        "empty": str(scratch / "empty"),
-        "bytes": str(scratch / "bytes"),
-        "npy": str(scratch / "clip.npy"),
-        "under-file": str(scratch / "text" / "x.pt"),
-        "devnull": os.devnull,
-        "unicode": str(scratch / "\u00e9\U0001f642.pt"),
-        "nul": str(scratch / "a\x00b"),
-    }
 
 
 @pytest.fixture
@@ -116,20 +72,6 @@ def fresh(scratch: Path, name: str) -> Path:
 
 def snapshot(scratch: Path) -> set[str]:
     return {str(p.relative_to(scratch)) for p in scratch.rglob("*")}
-
-
-def assert_succeeds_or_one_line(ran: Ran, *untouched: Path) -> None:
-    """Success, or one ``stgcn: error:`` line, last, a non-zero exit and none of
-    ``untouched`` made. (A traceback cannot reach here in-process: the exception would
-    fail the test itself.)"""
-    assert "Traceback" not in ran.stderr, ran.stderr
-    if ran.returncode == 0:
-        return
-    lines = [line for line in ran.stderr.replace("\r", "\n").splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("stgcn: error: ")]
-    assert len(errors) == 1 and lines[-1] == errors[0], ran.stderr
-    for path in untouched:
-        assert not path.exists(), (errors[0], sorted(p.name for p in path.iterdir()))
 
 
 def assert_run(ran: Ran, work: Path) -> None:
