@@ -174,3 +174,33 @@ def test_eval_refuses_a_batch_beyond_a_c_index(checkpoint: Path) -> None:
     (line,) = ran.stderr.splitlines()
     assert line.startswith("stgcn: error: Invalid value for '--batch-size'"), line
     assert "1<=x<=2147483647" in line
+
+
+def test_a_nul_in_a_config_files_path_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the fuzzer: ``work_dir: "a\\0b"`` ended in "embedded null byte"."""
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "run.yaml"
+    config.write_text('work_dir: "a\\0b"\n')
+    ran = stgcn_in_process("run", "--config", str(config))
+    assert_refused(ran, f"{config}: work_dir: a path cannot hold a NUL byte, got 'a\\x00b'")
+    assert list(tmp_path.iterdir()) == [config]
+
+
+def test_a_nul_in_an_argument_is_one_line(tmp_path: Path) -> None:
+    """Only a program calling main() can pass one; no command gets to stat it."""
+    ran = stgcn_in_process("report", str(tmp_path), "--output", "a\x00b")
+    assert_refused(ran, "an argument holds a NUL byte, which no path or value can")
+
+
+def test_a_list_as_the_dataset_in_a_config_file_is_one_line(tmp_path: Path) -> None:
+    """Found by the fuzzer: the registry was asked for a YAML list as a name."""
+    config = tmp_path / "run.yaml"
+    config.write_text("dataset:\n- null\n")
+    work = tmp_path / "w"
+    ran = stgcn_in_process("run", "--config", str(config), "--work-dir", str(work))
+    assert ran.returncode == 1
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith("stgcn: error: unknown dataset '[None]'; known datasets:"), line
+    assert not work.exists()

@@ -190,9 +190,10 @@ config_files = st.one_of(
 @example(config=(".yaml", b"seed: 18446744073709551616\n"))  # beyond int64
 @example(config=(".yaml", b"- 1\n- 2\n"))  # a list, not a table
 @example(config=(".yaml", b"!!python/object:os.system {}\n"))  # a tag that runs code
-@example(config=(".yaml", b'work_dir: "a\\0b"\n'))  # a NUL in a path
+@example(config=(".yaml", b'work_dir: "a\\0b"\n'))  # found: "embedded null byte"
 @example(config=(".yaml", b"data_options: {frames: 1e400}\n"))
 @example(config=(".toml", b"weight_decay = 1e300\n"))  # found: a float32 overflow
+@example(config=(".yaml", b"dataset:\n- null\n"))  # found: a list as the registry's key
 def test_run_config_files(scratch: Path, config: tuple[str, bytes]) -> None:
     suffix, content = config
     path = fresh(scratch, "config").with_suffix(suffix) if suffix else fresh(scratch, "config")
@@ -268,6 +269,7 @@ def test_fuse(scratch: Path, files: list[str], weights: str | None) -> None:
     backend=st.none() | values,
 )
 @example(run_dir="run", output="under-file", backend=None)
+@example(run_dir="run", output="\x00", backend=None)  # found: "embedded null byte"
 @example(run_dir="text", output="new", backend=None)
 def test_report(
     scratch: Path, checkpoint: Path, run_dir: str, output: str, backend: str | None

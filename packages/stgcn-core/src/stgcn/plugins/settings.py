@@ -102,6 +102,15 @@ def parse_str(value: object, what: str) -> str:
     return str(value)
 
 
+def parse_path(value: object, what: str) -> str:
+    """A file or folder name: text without a NUL byte, which no file system takes (a
+    config file can hold one, as ``"a\\0b"``)."""
+    text = str(value)
+    if "\x00" in text:
+        raise StgcnError(f"{what}: a path cannot hold a NUL byte, got {shown(text)}")
+    return text
+
+
 def parse_table(value: object, what: str) -> dict[Any, Any]:
     """A table of ``KEY = VALUE`` (a config file's ``[data_options]``), as a dict."""
     if not isinstance(value, Mapping):

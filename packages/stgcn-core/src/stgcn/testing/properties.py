@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 
 #: Examples derived from each test's name (``derandomize``), no example database: every
@@ -145,6 +145,7 @@ def assert_succeeds_or_one_line(ran: Finished, *untouched: Path) -> None:
     """Success, or one ``stgcn: error:`` line, last, a non-zero exit and none of
     ``untouched`` made. (A traceback cannot reach here in-process: the exception would
     fail the test itself.)"""
+    event(f"exit {ran.returncode}")  # --hypothesis-show-statistics: how many ran through
     assert "Traceback" not in ran.stderr, ran.stderr
     if ran.returncode == 0:
         return

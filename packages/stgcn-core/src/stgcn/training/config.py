@@ -21,7 +21,15 @@ from typing import Any, ClassVar
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.model import INIT_SCHEMES
-from stgcn.plugins.settings import Flag, Settings, option, parse_int, parse_table, shown
+from stgcn.plugins.settings import (
+    Flag,
+    Settings,
+    option,
+    parse_int,
+    parse_path,
+    parse_table,
+    shown,
+)
 from stgcn.training.preemption.schedule import CheckpointEvery
 
 if sys.version_info >= (3, 11):
@@ -91,7 +99,7 @@ class RunConfig(Settings):
     lr_reference_batch: int | None = option(None, Flag("Total batch --lr was tuned for."), least=1)
     dataset: str = option("synthetic", Flag("Dataset name (default: synthetic)."))
     data_path: str | None = option(
-        None, Flag("Dataset folder or file, for datasets that read files.")
+        None, Flag("Dataset folder or file, for datasets that read files."), parse=parse_path
     )
     epochs: int = option(50, Flag(), least=1)
     batch_size: int = option(
@@ -118,13 +126,15 @@ class RunConfig(Settings):
         Flag("Fresh weights: the reference's N(0, 0.02) or PyTorch's fan-in draw."),
         choices=INIT_SCHEMES,
     )
-    work_dir: str | None = option(None, Flag("Output folder (default: runs/<timestamp>)."))
+    work_dir: str | None = option(
+        None, Flag("Output folder (default: runs/<timestamp>)."), parse=parse_path
+    )
     #: numpy's seeds are 32-bit; the run's generators are seeded from it times a factor
     seed: int = option(
         0, Flag("Seed of every random draw, 0 to 4294967295."), within="[0, 4294967295]"
     )
     weights: str | None = option(
-        None, Flag("Initialise from a checkpoint or reference state_dict.")
+        None, Flag("Initialise from a checkpoint or reference state_dict."), parse=parse_path
     )
     workers: int = option(0, Flag("DataLoader worker processes."), least=0)
     #: registered loggers the run's events go to
