@@ -149,6 +149,10 @@ def test_a_file_that_is_no_checkpoint_is_one_line_without_torchs_text(
             ["run", "--batch-size", str(2**63)],
             f"options: batch_size must lie in [1, 2147483647], got {2**63}",
         ),
+        (  # a missing --weights stops a regression before any worker starts
+            ["run", "--workers", "9" * 23, "--weights", "/nonexistent/w.pt"],
+            "options: workers must lie in [0, 1024], got 99999999999999999999999",
+        ),
         (
             ["info", "--dataset", "synthetic", "--frames", "9" * 23],
             "--frames times --persons must be at most 36,000 (one sample is measured in memory)",

@@ -123,6 +123,9 @@ def _run_args(options: list[tuple[str, str]], paths: dict[str, str]) -> list[str
 @example(options=[("--weight-decay", "1e300")])  # found: the same
 @example(options=[("--batch-size", str(2**63))])  # found: islice's ValueError
 @example(options=[("--data-option", "frames=99999999999")])  # found: a plugin's ValueError
+# found by hand: 10**23 workers froze the host till the OOM killer came (the missing
+# --weights stops a regression before any worker starts)
+@example(options=[("--workers", "9" * 23), ("--weights", "missing")])
 @example(options=[("--weights", "nul")])  # a NUL in a path: "embedded null byte"
 def test_run_options(scratch: Path, options: list[tuple[str, str]]) -> None:
     paths = make_paths(scratch)

@@ -136,7 +136,9 @@ class RunConfig(Settings):
     weights: str | None = option(
         None, Flag("Initialise from a checkpoint or reference state_dict."), parse=parse_path
     )
-    workers: int = option(0, Flag("DataLoader worker processes."), least=0)
+    #: beyond a thousand processes per card a host runs out of processes or memory while
+    #: they start (10**23 of them froze the machine rather than failing)
+    workers: int = option(0, Flag("DataLoader worker processes."), within="[0, 1024]")
     #: registered loggers the run's events go to
     loggers: list[str] = option(
         [],
