@@ -17,7 +17,7 @@ from stgcn.commands.options import given
 from stgcn.commands.run import run
 from stgcn.errors import StgcnError
 from stgcn.plugins.records import Dataset
-from stgcn.plugins.settings import Flag, parse_table, value_type
+from stgcn.plugins.settings import Flag, parse_path, parse_table, value_type
 from stgcn.testing.helpers import run_stgcn, stgcn_in_process
 from stgcn.training.config import (
     RunConfig,
@@ -195,6 +195,7 @@ def run_settings_table() -> list[str]:
         parse_steps: "epoch numbers (a list, or 20,30,40)",
         parse_names: "names (a list, or a,b)",
         parse_table: "a table of KEY = VALUE",
+        parse_path: "text",
         parse_checkpoint_every: "steps (500), minutes (10m) or seconds (90s)",
     }
     hints = typing.get_type_hints(RunConfig)

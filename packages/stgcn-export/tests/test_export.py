@@ -342,3 +342,21 @@ def test_the_command_made_from_the_record_has_exactly_the_onnx_options() -> None
     assert defaults["tolerance"] == 1e-4
     (persons,) = [p for p in command.params if p.name == "persons"]
     assert not isinstance(persons.default, int)  # the request's persons unless typed
+
+
+def test_an_output_that_cannot_be_written_names_the_users_path(checkpoint, tmp_path) -> None:
+    """Not the temporary file beside it (issue 46): a folder that cannot hold files, and
+    a folder that would have to be made where a file is."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me\n")
+    for output, why in [
+        ("/proc/nope.onnx", "No such file or directory"),
+        (f"{notes}/deeper/m.onnx", f"{notes} is a file, not a folder"),
+    ]:
+        ran = stgcn_in_process(
+            "export", "onnx", "--checkpoint", str(checkpoint), "--output", output, "--no-verify"
+        )
+        assert ran.stderr.splitlines() == [f"stgcn: error: cannot write {output}: {why}"]
+        assert ran.returncode == 1
+    assert notes.read_text() == "keep me\n"
+    assert not list(Path("/proc").glob(".nope.onnx.*"))

@@ -67,6 +67,9 @@ def _fail(message: str, code: int = 1) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("STGCN_DEBUG") == "1" or "--debug" in (argv or sys.argv[1:])
+    if any("\x00" in arg for arg in (sys.argv[1:] if argv is None else argv)):
+        # only a program calling main() can pass one (a shell cannot): no path takes it
+        _fail("an argument holds a NUL byte, which no path or value can")
     try:
         group = build_cli()
         group.main(args=argv, prog_name="stgcn", standalone_mode=False)

@@ -110,8 +110,11 @@ def _export_eval_model(
     model: torch.nn.Module, output: Path, settings: OnnxOptions
 ) -> OnnxExportReport:
     channels, joints, classes = model_input_facts(model)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    except OSError as error:  # the temporary file's name is ours, the output the user's
+        raise StgcnError(f"cannot write {output}: {error.strerror or error}") from None
     os.close(handle)
     temporary = Path(temporary_name)
     _allow_as_umask(temporary)

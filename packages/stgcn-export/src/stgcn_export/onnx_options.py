@@ -16,6 +16,9 @@ from stgcn.plugins.settings import Flag, Settings, option
 MIN_OPSET = 11
 DEFAULT_OPSET = 17
 DEFAULT_TOLERANCE = 1e-4
+#: the largest batch, frames or persons of an example or verification input: beyond
+#: numpy's and torch's dimension limits a size is an error inside the exporter
+MOST_PER_AXIS = 10_000
 #: the persons of the example input where neither the options nor the request say
 DEFAULT_PERSONS = 2
 
@@ -127,11 +130,16 @@ class OnnxOptions(Settings):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise StgcnError(f"--{name} must be at least 1")
+            if value is not None and value > MOST_PER_AXIS:
+                raise StgcnError(f"--{name} must be at most {MOST_PER_AXIS:,} (an example input)")
         if not self.tolerance > 0:
             raise StgcnError("--tolerance must be above 0")
         for shape in self.verify_shapes:
-            if len(shape) != 3 or min(shape) < 1:
-                raise StgcnError(f"verification shape {shape} is not (batch, frames, persons) >= 1")
+            if len(shape) != 3 or min(shape) < 1 or max(shape) > MOST_PER_AXIS:
+                raise StgcnError(
+                    f"verification shape {shape} is not (batch, frames, persons) "
+                    f"from 1 to {MOST_PER_AXIS:,}"
+                )
         if self.static and any(s != self.example for s in self.verify_shapes):
             raise StgcnError(
                 "a --static model takes only its example shape "

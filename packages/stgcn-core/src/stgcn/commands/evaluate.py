@@ -11,7 +11,7 @@ import click
 
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.settings import parse_pairs
-from stgcn.training.config import PRECISIONS
+from stgcn.training.config import MOST_PER_BATCH, PRECISIONS
 
 
 @click.command("eval")
@@ -19,7 +19,7 @@ from stgcn.training.config import PRECISIONS
 @click.option("--dataset", help="Default: the checkpoint's dataset.")
 @click.option("--data-path", help="Default: the checkpoint's data path.")
 @click.option("--data-option", "data_option", multiple=True, metavar="KEY=VALUE")
-@click.option("--batch-size", type=int, default=None)
+@click.option("--batch-size", type=click.IntRange(1, MOST_PER_BATCH), default=None)
 @click.option("--backend", help="Default: the best available.")
 @click.option("--precision", type=click.Choice(PRECISIONS))
 @click.option("--split", default="val", show_default=True, type=click.Choice(["train", "val"]))

@@ -192,12 +192,23 @@ def refuse_overwrite(output: Path, checkpoint: Path, suffix: str) -> None:
         example = f"model{suffix}" if suffix else "model.out"
         raise StgcnError(f"output {output} is a folder; give a file name such as {example}")
     if not output.exists():
+        _refuse_file_as_folder(output)
         return
     if not suffix:
         raise StgcnError(f"{output} exists; not overwriting it")
     if not output.name.lower().endswith(suffix.lower()):
         article = "an" if suffix[1:2].lower() in "aefhilmnorsx" else "a"
         raise StgcnError(f"{output} exists and is not {article} {suffix} file; not overwriting it")
+
+
+def _refuse_file_as_folder(output: Path) -> None:
+    """An output whose folder would have to be made where a file is (``/etc/passwd/x``)
+    is refused naming that file, rather than by the exporter's "File exists"."""
+    for folder in output.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise StgcnError(f"cannot write {output}: {folder} is a file, not a folder")
+            return
 
 
 def _class_names(saved: Checkpoint | None, data: Any, num_class: int) -> tuple[str, ...] | None:

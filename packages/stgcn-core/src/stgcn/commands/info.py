@@ -11,6 +11,10 @@ from stgcn.errors import StgcnError
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.settings import parse_pairs
 
+#: the largest sample ``stgcn info`` measures: ten minutes at 30 fps of two persons
+#: (a million frames of one ask for tens of GB)
+MOST_FRAMES_TIMES_PERSONS = 36_000
+
 
 @click.command()
 @click.argument("checkpoint", required=False, metavar="[CHECKPOINT]")
@@ -52,6 +56,11 @@ def info(
         raise StgcnError("give a CHECKPOINT or --dataset NAME")
     if (frames is not None and frames < 1) or (persons is not None and persons < 1):
         raise StgcnError("--frames and --persons must be at least 1")
+    if (frames or 1) * (persons or 1) > MOST_FRAMES_TIMES_PERSONS:
+        raise StgcnError(
+            f"--frames times --persons must be at most {MOST_FRAMES_TIMES_PERSONS:,} "
+            "(one sample is measured in memory)"
+        )
     options = parse_pairs(data_option, "--data-option") if data_option else {}
     facts = describe_model(checkpoint, dataset, data_path, options, frames, persons)
     if as_json:

@@ -15,16 +15,26 @@ from stgcn.plugins.settings import Settings, option
 STGCN_API = ">=2,<3"
 
 
+#: the most clips of a split and frames of a clip an option may ask for
+MOST_CLIPS = 1_000_000
+MOST_FRAMES = 10_000
+
+
 @dataclass(frozen=True)
 class SyntheticOptions(Settings):
     """The synthetic dataset's ``--data-option KEY=VALUE`` settings."""
 
     family: ClassVar[str] = "synthetic dataset"
 
-    train_size: int | None = option(None, "clips in the training split")
-    val_size: int | None = option(None, "clips in the validation split")
-    frames: int = option(synthetic.FRAMES, "frames of each clip")
-    seed: int = option(0, "the seed the clips are drawn from")
+    # the upper bounds keep a split in memory: a million clips of 64 frames are 27 GB
+    train_size: int | None = option(
+        None, "clips in the training split", within=f"[1, {MOST_CLIPS}]"
+    )
+    val_size: int | None = option(
+        None, "clips in the validation split", within=f"[1, {MOST_CLIPS}]"
+    )
+    frames: int = option(synthetic.FRAMES, "frames of each clip", within=f"[1, {MOST_FRAMES}]")
+    seed: int = option(0, "the seed the clips are drawn from", least=0)
 
 
 OPTIONS = tuple(SyntheticOptions.keys())

@@ -8,10 +8,10 @@ least value or an interval, a set of choices, a parser of one's own). ``Family.p
 takes ``KEY=VALUE`` strings or a mapping (strings from the command line; numbers and
 booleans from a config file are taken as they are) and refuses an unknown key or a bad
 value in one :class:`StgcnError` line that names the family (or the source the values
-came from) and, for an unknown key, lists the accepted ones; every float refuses NaN and
-the infinities. ``family.updated(options, source)`` lays values over a family's own, so
-that layers of settings (defaults, a recipe, a file, the command line) go through the
-same checks::
+came from) and, for an unknown key, lists the accepted ones; every float refuses NaN, the
+infinities and numbers beyond float32's range. ``family.updated(options, source)``
+lays values over a family's own, so that layers of settings (defaults, a recipe, a
+file, the command line) go through the same checks::
 
     @dataclass(frozen=True)
     class ClipOptions(Settings):
@@ -40,6 +40,8 @@ from typing import Any, ClassVar, TypeVar
 from stgcn.errors import StgcnError
 
 TRUE = ("1", "true", "yes", "on")
+#: the largest float32: every float setting ends up in float32 tensors or arithmetic
+FLOAT32_MAX = 3.4028234663852886e38
 FALSE = ("0", "false", "no", "off")
 
 #: ``parse(value, what)``: a value of one's own kind, or StgcnError naming ``what``
@@ -84,6 +86,8 @@ def parse_float(value: object, what: str) -> float:
         raise StgcnError(f"{what} expects a number, got {shown(value)}") from None
     if not math.isfinite(number):
         raise StgcnError(f"{what} expects a finite number, got {shown(value)}")
+    if abs(number) > FLOAT32_MAX:  # a float32 tensor (a learning rate's step) overflows
+        raise StgcnError(f"{what} expects a number within +-3.4e38 (float32), got {shown(value)}")
     return number
 
 
@@ -96,6 +100,15 @@ def shown(value: object) -> str:
 
 def parse_str(value: object, what: str) -> str:
     return str(value)
+
+
+def parse_path(value: object, what: str) -> str:
+    """A file or folder name: text without a NUL byte, which no file system takes (a
+    config file can hold one, as ``"a\\0b"``)."""
+    text = str(value)
+    if "\x00" in text:
+        raise StgcnError(f"{what}: a path cannot hold a NUL byte, got {shown(text)}")
+    return text
 
 
 def parse_table(value: object, what: str) -> dict[Any, Any]:
@@ -319,7 +332,7 @@ def _value(field: dataclasses.Field[Any], hint: Any, value: Any, what: str) -> A
         raise StgcnError(f"{what} must be one of {', '.join(choices)}, not {parsed!r}")
     bounds: Interval | None = meta.get("bounds")
     if bounds is not None and parsed is not None and not bounds.holds(parsed):
-        raise StgcnError(f"{what} must {bounds.rule()}, got {parsed}")
+        raise StgcnError(f"{what} must {bounds.rule()}, got {shown(parsed)}")
     return parsed
 
 

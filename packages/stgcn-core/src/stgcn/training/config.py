@@ -21,7 +21,15 @@ from typing import Any, ClassVar
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.model import INIT_SCHEMES
-from stgcn.plugins.settings import Flag, Settings, option, parse_int, parse_table, shown
+from stgcn.plugins.settings import (
+    Flag,
+    Settings,
+    option,
+    parse_int,
+    parse_path,
+    parse_table,
+    shown,
+)
 from stgcn.training.preemption.schedule import CheckpointEvery
 
 if sys.version_info >= (3, 11):
@@ -33,6 +41,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 PRECISIONS = ("fp32", "bf16", "fp16")
 SCHEDULES = ("step", "cosine")
 LR_SCALINGS = ("none", "linear")
+#: the largest batch a loader takes (torch slices a split with a C index)
+MOST_PER_BATCH = 2**31 - 1
 
 
 def parse_steps(value: object, what: str) -> list[int]:
@@ -89,10 +99,12 @@ class RunConfig(Settings):
     lr_reference_batch: int | None = option(None, Flag("Total batch --lr was tuned for."), least=1)
     dataset: str = option("synthetic", Flag("Dataset name (default: synthetic)."))
     data_path: str | None = option(
-        None, Flag("Dataset folder or file, for datasets that read files.")
+        None, Flag("Dataset folder or file, for datasets that read files."), parse=parse_path
     )
     epochs: int = option(50, Flag(), least=1)
-    batch_size: int = option(64, Flag("Samples per card per step."), least=1)
+    batch_size: int = option(
+        64, Flag("Samples per card per step."), within=f"[1, {MOST_PER_BATCH}]"
+    )
     lr: float = option(0.1, Flag("Base learning rate."), within="(0, inf)")
     weight_decay: float = option(1e-4, Flag(), least=0)
     steps: list[int] = option(
@@ -114,12 +126,19 @@ class RunConfig(Settings):
         Flag("Fresh weights: the reference's N(0, 0.02) or PyTorch's fan-in draw."),
         choices=INIT_SCHEMES,
     )
-    work_dir: str | None = option(None, Flag("Output folder (default: runs/<timestamp>)."))
-    seed: int = option(0, Flag())
-    weights: str | None = option(
-        None, Flag("Initialise from a checkpoint or reference state_dict.")
+    work_dir: str | None = option(
+        None, Flag("Output folder (default: runs/<timestamp>)."), parse=parse_path
     )
-    workers: int = option(0, Flag("DataLoader worker processes."), least=0)
+    #: numpy's seeds are 32-bit; the run's generators are seeded from it times a factor
+    seed: int = option(
+        0, Flag("Seed of every random draw, 0 to 4294967295."), within="[0, 4294967295]"
+    )
+    weights: str | None = option(
+        None, Flag("Initialise from a checkpoint or reference state_dict."), parse=parse_path
+    )
+    #: beyond a thousand processes per card a host runs out of processes or memory while
+    #: they start (10**23 of them froze the machine rather than failing)
+    workers: int = option(0, Flag("DataLoader worker processes."), within="[0, 1024]")
     #: registered loggers the run's events go to
     loggers: list[str] = option(
         [],
@@ -165,7 +184,14 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise StgcnError(f"config file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise StgcnError(
+            f"config file {path} is not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise StgcnError(f"config file {path} cannot be read: {error.strerror or error}") from None
     try:
         if path.suffix == ".toml":
             data = tomllib.loads(text)

@@ -15,6 +15,7 @@ from typing import Any
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.records import Dataset
+from stgcn.plugins.settings import parse_str
 from stgcn.training.config import RunConfig, read_config_file
 
 
@@ -53,7 +54,10 @@ def _recipe(
     preset: str | None,
 ) -> Layers:
     """The dataset's recipe and the chosen preset, for the dataset the run names."""
-    name = typed.get("dataset") or from_file.get("dataset") or RunConfig.dataset
+    # a file's value as its field reads it: `dataset: [x]` in YAML is text, not a key
+    in_file = from_file.get("dataset")
+    named_in_file = parse_str(in_file, "dataset") if in_file is not None else None
+    name = typed.get("dataset") or named_in_file or RunConfig.dataset
     dataset = dataset_of(name)
     layers: Layers = [(f"dataset {name!r} recipe", dataset.recipe)]
     if preset:
