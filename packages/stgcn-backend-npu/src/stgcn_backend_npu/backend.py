@@ -38,6 +38,7 @@ from stgcn_backend_npu.options import NPUOptions
 from stgcn_backend_npu.precision import NPUPrecision
 from stgcn_backend_npu.scaler import loss_scaler
 from stgcn_backend_npu.timeout import hccl_timeout
+from stgcn_backend_npu.visible import VARIABLE, reading
 
 
 def import_device_module() -> ModuleType:
@@ -99,11 +100,10 @@ class NPUBackend(BackendBase[NPUOptions]):
         npu = import_device_module()
         count = int(npu.device_count())
         if not 0 <= local_rank < count:
-            visible = os.environ.get("ASCEND_RT_VISIBLE_DEVICES")
-            narrowed = f"ASCEND_RT_VISIBLE_DEVICES={visible}" if visible else "all of them"
+            visible = os.environ.get(VARIABLE)
+            seen = reading(visible, count) if visible is not None else f"{count} visible"
             raise StgcnError(
-                f"local rank {local_rank} has no NPU: {count} visible ({narrowed}); "
-                "ask for at most that many --cards"
+                f"local rank {local_rank} has no NPU: {seen}; ask for at most that many --cards"
             )
         if self.options.jit_compile is not None:
             npu.set_compile_mode(jit_compile=self.options.jit_compile)

@@ -156,10 +156,34 @@ def test_local_rank_beyond_the_visible_npus_is_refused(
     with pytest.raises(StgcnError) as caught:
         backend.setup(2)
     assert str(caught.value) == (
-        "local rank 2 has no NPU: 2 visible (ASCEND_RT_VISIBLE_DEVICES=0,1); "
-        "ask for at most that many --cards"
+        "local rank 2 has no NPU: ASCEND_RT_VISIBLE_DEVICES='0,1' shows 2 NPU(s): torch_npu "
+        "reads the ids [0, 1] from it (it stops at the first character that is not a digit "
+        "or a comma, and counts ids only while they ascend and the host has them); ask for "
+        "at most that many --cards"
     )
     assert not [call for call in calls() if call[0] == "set_device"]
+
+
+def test_spaced_visible_devices_show_one_npu_and_the_refusal_says_why(
+    backend: NPUBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """torch_npu/npu/__init__.py:409-422: "0, 1, 2, 3" is read up to the first space,
+    so a 4-card host shows one NPU; the launcher's check says so, and a second rank is
+    refused with the variable and torch_npu's reading of it."""
+    monkeypatch.setenv("NPU_STAND_IN_DEVICES", "4")
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "0, 1, 2, 3")
+    assert backend.device_count() == 1
+    reading = (
+        "ASCEND_RT_VISIBLE_DEVICES='0, 1, 2, 3' shows 1 NPU(s): torch_npu reads the ids [0] "
+        "from it (it stops at the first character that is not a digit or a comma, and "
+        "counts ids only while they ascend and the host has them)"
+    )
+    assert capsys.readouterr().err.splitlines() == [f"stgcn: warning: {reading}"]
+    with pytest.raises(StgcnError) as caught:
+        backend.setup(1)
+    assert str(caught.value) == (
+        f"local rank 1 has no NPU: {reading}; ask for at most that many --cards"
+    )
 
 
 def test_hccl_group_is_made_after_set_device_with_the_timeout_asked_for(
@@ -507,15 +531,30 @@ def test_scaler_state_needs_dynamic_and_the_backend_fills_it_for_torchs(
     assert (scaler.get_scale(), scaler._dynamic) == (512.0, True)
 
 
-def test_visible_devices_stop_at_the_first_invalid_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CANN: devices before an invalid id in ASCEND_RT_VISIBLE_DEVICES are used."""
+@pytest.mark.parametrize(
+    ("visible", "count"),
+    [
+        ("0, 1, 2, 3", 1),  # int(" 1") would take the space: torch_npu stops at it
+        (" 3", 0),
+        ("+3", 0),
+        ("1_0", 1),  # int("1_0") is 10: torch_npu stops at the underscore
+        ("0,,1", 1),  # the empty id ends the list
+        ("1,3,8", 2),  # ids up to the first the 4-card host lacks
+        ("8,1", 0),
+        ("0,2,1", 0),  # a list that does not ascend shows nothing
+        ("", 0),
+    ],
+)
+def test_visible_devices_are_read_as_torch_npu_reads_them(
+    monkeypatch: pytest.MonkeyPatch, visible: str, count: int
+) -> None:
+    """torch_npu/npu/__init__.py:409-422 (_parse_visible_devices) and :455-461
+    (_device_count_ascend_hal) at v26.2.0-0day-pytorch2.13.0."""
     import torch_npu
 
     monkeypatch.setenv("NPU_STAND_IN_DEVICES", "4")
-    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "1,3,8")
-    assert torch_npu.npu.device_count() == 2
-    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "8,1")
-    assert torch_npu.npu.device_count() == 0
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", visible)
+    assert torch_npu.npu.device_count() == count
 
 
 def test_each_npu_has_its_own_generator_and_dropout_draws_from_it(backend: NPUBackend) -> None:

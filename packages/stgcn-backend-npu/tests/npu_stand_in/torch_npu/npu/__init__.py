@@ -1,11 +1,12 @@
 """The STAND-IN's ``torch.npu`` device module.
 
 Facts it follows, from torch_npu's sources:
-- device_count honours ASCEND_RT_VISIBLE_DEVICES, which must list devices in ascending
-  order, or no device is visible (the runtime's rule); an invalid id (not a number, or
-  beyond the host's devices) ends the list there: "1,3,8" on an 8-card host shows 1 and 3
-  (CANN's environment-variable reference for ASCEND_RT_VISIBLE_DEVICES: the devices
-  before the first invalid id are used);
+- device_count reads ASCEND_RT_VISIBLE_DEVICES as torch_npu/npu/__init__.py does
+  (v26.2.0-0day-pytorch2.13.0): _parse_visible_devices (:409-422) keeps the text before
+  the first character that is not a digit or a comma and stops at the first empty id,
+  so "0, 1, 2, 3" is [0], " 3" and "+3" are [], "1_0" is [1]; _device_count_ascend_hal
+  (:455-461) then counts ids up to the first one at or above the host's count, and
+  gives 0 for a list that does not ascend: "1,3,8" on a 4-card host shows 2, "1,0" none;
 - get_device_name returns the SoC name of the chip (aclrtGetSocName), whatever device
   index is passed (torch_npu/npu/utils.py);
 - is_bf16_supported is true from Ascend910B1 on (csrc/core/npu/NpuVariables.cpp,
@@ -24,7 +25,6 @@ Facts it follows, from torch_npu's sources:
 ``calls`` records what was asked of the device, for the tests.
 """
 
-import itertools
 import os
 
 import torch
@@ -50,21 +50,33 @@ def _physical_count() -> int:
     return int(os.environ.get("NPU_STAND_IN_DEVICES", "2"))
 
 
-def device_count() -> int:
-    visible = os.environ.get("ASCEND_RT_VISIBLE_DEVICES")
-    if visible is None:
-        return _physical_count()
+def _parse_visible_devices() -> list[int]:
+    """torch_npu/npu/__init__.py:409-422: the ids before the first character that is not
+    a digit or a comma, up to the first empty one (``int()`` is never given a space or a
+    sign); every id when the variable is unset."""
+    value = os.environ.get("ASCEND_RT_VISIBLE_DEVICES")
+    if value is None:
+        return list(range(64))
+    end = 0
+    while end < len(value) and (value[end].isdigit() or value[end] == ","):
+        end += 1
     ids: list[int] = []
-    for part in visible.split(","):
-        try:
-            index = int(part)
-        except ValueError:
+    for part in value[:end].split(","):
+        if not part:
             break
-        if not 0 <= index < _physical_count():
-            break
-        ids.append(index)
-    if not all(a < b for a, b in itertools.pairwise(ids)):
-        return 0
+        ids.append(int(part))
+    return ids
+
+
+def device_count() -> int:
+    """torch_npu/npu/__init__.py:455-461 (_device_count_ascend_hal): the visible ids
+    counted up to the first at or above the host's count; 0 once one does not ascend."""
+    ids = _parse_visible_devices()
+    for index, value in enumerate(ids):
+        if index > 0 and value <= ids[index - 1]:
+            return 0
+        if value >= _physical_count():
+            return index
     return len(ids)
 
 
