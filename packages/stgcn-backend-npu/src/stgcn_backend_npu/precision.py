@@ -27,7 +27,6 @@ import contextlib
 import importlib
 import io
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -56,13 +55,10 @@ class NPUPrecision(Precision):
         self,
         *args: Any,
         device: torch.device,
-        after_first_step: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.device = device
-        #: called once, after the first update (the backend's fp32 precision mode, again)
-        self.after_first_step = after_first_step
         dynamic = self.scaler is not None and bool(getattr(self.scaler, "_dynamic", True))
         #: the loop must read the register: saturation mode, and no dynamic scaler
         #: skipping the overflowing steps itself
@@ -88,9 +84,6 @@ class NPUPrecision(Precision):
         with contextlib.redirect_stdout(printed):
             super().optimizer_step(optimizer)
         self._say_once(printed.getvalue())
-        if self.after_first_step is not None:
-            self.after_first_step()
-            self.after_first_step = None
         if self.watch_status:
             torch_npu = importlib.import_module("torch_npu")
             status = torch_npu.npu_get_float_status(self._status_buffer())

@@ -64,6 +64,7 @@ def native():
 def backend() -> NPUBackend:
     if "torch_npu" in sys.modules:
         calls().clear()
+        sys.modules["torch_npu"].npu._options.clear()  # no option set by an earlier test
     return NPUBackend()
 
 
@@ -635,24 +636,42 @@ def test_scaler_prints_are_said_once_on_stderr(
 def test_fp32_keeps_the_dtype_on_chips_before_the_910b1(
     backend: NPUBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """torch_npu's default below the 910B1 is allow_fp32_to_fp16 (LazyInitAclops.cpp)."""
+    """torch_npu's default below the 910B1 is allow_fp32_to_fp16 (LazyInitAclops.cpp);
+    one set_option before the first operator holds from then on (OptionRegister.cpp:
+    16-28, LazyInitAclops.cpp:212-224, npu_sys_ctrl.cpp:269-271), so it is the only one."""
     monkeypatch.setenv("NPU_STAND_IN_CHIP", "Ascend910A")
     device = backend.setup(0)
+    assert torch.npu.acl_precision_mode() == "allow_fp32_to_fp16"
     keep = ("set_option", {"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
     model = backend.prepare_model(tiny_model(device), "fp32")
-    assert keep in calls()
+    assert calls().count(keep) == 1
     said = capsys.readouterr().err.splitlines()
     assert [line for line in said if line.startswith("stgcn: note: ")] == [
         fp32_note(backend.status().chip or "this NPU")
     ]
     assert "allow_fp32_to_fp16" in said[0] and "must_keep_origin_dtype" in said[0]
+    assert "again" not in said[0]
     calls().clear()
     precision = Precision.for_backend(backend, "fp32")
     x, y = batch(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    for _ in range(2):  # again after the first update only (LazyInitAclops may reset it)
+    for _ in range(2):
         training_step(model, x, y, optimizer, precision)
-    assert calls().count(keep) == 1
-    calls().clear()
+        assert torch.npu.acl_precision_mode() == "must_keep_origin_dtype"
+    assert not [call for call in calls() if call[0] == "set_option"]
     backend.prepare_model(torch.nn.Linear(2, 2).to(device), "fp16")
+    assert not [call for call in calls() if call[0] == "set_option"]
+
+
+@pytest.mark.parametrize("mode", ["force_fp32", "allow_mix_precision", "must_keep_origin"])
+def test_set_option_takes_only_the_precision_modes_torch_npu_lists(
+    backend: NPUBackend, mode: str
+) -> None:
+    """torch_npu/npu/npu_config.py:22 and 66-73: ACL_PRECISION_MODE takes
+    allow_fp32_to_fp16 or must_keep_origin_dtype, anything else is a ValueError (CANN's
+    other modes included), and nothing is set."""
+    backend.setup(0)
+    with pytest.raises(ValueError, match=r"^value of ACL_PRECISION_MODE should be in \["):
+        torch.npu.set_option({"ACL_PRECISION_MODE": mode})
+    assert torch.npu.acl_precision_mode() == "must_keep_origin_dtype"  # the 910B3's own
     assert not [call for call in calls() if call[0] == "set_option"]

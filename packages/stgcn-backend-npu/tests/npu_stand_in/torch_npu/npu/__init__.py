@@ -19,8 +19,9 @@ Facts it follows, from torch_npu's sources:
 - manual_seed / manual_seed_all / initial_seed / get_rng_state / set_rng_state work on
   each npu's own generator (torch_npu/npu/random.py over csrc/aten/NPUGeneratorImpl.cpp),
   separate from the CPU's; torch.manual_seed reaches them through manual_seed_all;
-- set_option(dict) takes torch_npu's options, such as ACL_PRECISION_MODE
-  (torch_npu/npu/utils.py set_option; the values are CANN's precision modes).
+- set_option(dict) takes torch_npu's options and refuses a value its _option_map does
+  not list (npu_config.py); ACL_PRECISION_MODE holds from the call on
+  (acl_precision_mode).
 
 ``calls`` records what was asked of the device, for the tests.
 """
@@ -161,20 +162,47 @@ def set_rng_state(new_state: torch.Tensor, device="npu") -> None:
     _native.set_rng_state(_index(device), new_state.cpu())
 
 
-#: ACL precision modes CANN accepts for ACL_PRECISION_MODE
-PRECISION_MODES = (
-    "force_fp32",
-    "force_fp16",
-    "allow_fp32_to_fp16",
-    "must_keep_origin_dtype",
-    "allow_mix_precision",
-)
+#: torch_npu/npu/npu_config.py:22 (_option_map): the values set_option accepts for the
+#: options it checks; the precision mode takes two, not all of CANN's five
+OPTION_VALUES = {
+    "ACL_PRECISION_MODE": ("allow_fp32_to_fp16", "must_keep_origin_dtype"),
+    "ACL_OP_SELECT_IMPL_MODE": ("high_performance", "high_precision"),
+    "ACL_OP_DEBUG_LEVEL": ("0", "1", "2", "3", "4"),
+    "ACL_OP_COMPILER_CACHE_MODE": ("disable", "enable", "force"),
+}
+#: the options set, as OptionRegister keeps them (its Set stores the value before it
+#: applies it: torch_npu/csrc/core/npu/register/OptionRegister.cpp:16-28)
+_options: dict[str, str] = {}
+
+
+def _chip_precision_mode() -> str:
+    """LazyInitAclops.cpp's SetPrecisionMode without a stored option (:212-224)."""
+    if utils.get_soc_version() >= utils.SOC_VERSIONS["Ascend910B1"]:
+        return "must_keep_origin_dtype"
+    return "allow_fp32_to_fp16"
+
+
+def acl_precision_mode() -> str:
+    """The precision mode CANN compiles operators with (the stand-in's own accessor).
+
+    SetPrecisionMode (LazyInitAclops.cpp:212-224) prefers a stored ACL_PRECISION_MODE
+    to the chip's default, and with ACL_OP_INIT_MODE at its default 0
+    (OptionsManager.cpp:525-543) aclops initialise with the device (npu_sys_ctrl.cpp:
+    269-271), which this stand-in's import stands for; set_option after that applies the
+    value at once (OptionRegister.cpp:16-28). Either way the last value set holds: there
+    is no later reset at the first operator.
+    """
+    return _options.get("ACL_PRECISION_MODE", _chip_precision_mode())
 
 
 def set_option(option: dict) -> None:
+    """torch_npu/npu/npu_config.py:66-73: a dict, each value given as a string, refused
+    with ValueError where _option_map lists the values and this is not one of them."""
     if not isinstance(option, dict):
         raise TypeError("npu option must be a dict.")
-    mode = option.get("ACL_PRECISION_MODE")
-    if mode is not None and mode not in PRECISION_MODES:
-        raise RuntimeError(f"Unsupported precision mode value: {mode}")
+    for name, value in option.items():
+        allowed = OPTION_VALUES.get(name)
+        if allowed is not None and str(value) not in allowed:
+            raise ValueError(f"value of {name} should be in {list(allowed)} but got {value}")
     calls.append(("set_option", dict(option)))
+    _options.update({name: str(value) for name, value in option.items()})
