@@ -573,6 +573,52 @@ def test_each_npu_has_its_own_generator_and_dropout_draws_from_it(backend: NPUBa
     assert not torch.equal(torch.nn.functional.dropout(ones, 0.5, training=True).cpu(), first)
 
 
+def test_npu_rng_state_is_torch_npus_16_bytes(backend: NPUBackend, tmp_path: Path) -> None:
+    """NPUGeneratorImpl.cpp:315-370: the state is the seed and the Philox offset, 8 bytes
+    each; set_state takes 16, or 8 (the offset then 0), and nothing else. A checkpoint's
+    device state goes through torch.save and back and draws the same dropout again."""
+    device = backend.setup(0)
+    torch.npu.manual_seed(7)
+    state = backend.rng_state()
+    assert state is not None and state.dtype == torch.uint8 and state.device.type == "cpu"
+    assert state.tolist() == [7, 0, 0, 0, 0, 0, 0, 0] + [0] * 8
+    ones = torch.ones(64, device=device)
+    torch.nn.functional.dropout(ones, 0.5, training=True)
+    saved = backend.rng_state()
+    assert int.from_bytes(bytes(saved[8:].tolist()), "little") % 4 == 0 and saved[8:].any()
+    torch.save({"device": saved}, tmp_path / "rng.pt")
+    expected = torch.nn.functional.dropout(ones, 0.5, training=True).cpu()
+    loaded = torch.load(tmp_path / "rng.pt", map_location="cpu", weights_only=True)["device"]
+    backend.set_rng_state(loaded)
+    assert torch.equal(torch.nn.functional.dropout(ones, 0.5, training=True).cpu(), expected)
+    backend.set_rng_state(state[:8])  # a seed alone: offset 0
+    assert torch.equal(backend.rng_state(), state)
+    for size in (0, 12, 5056):
+        with pytest.raises(RuntimeError, match="RNG state is wrong size"):
+            backend.set_rng_state(torch.zeros(size, dtype=torch.uint8))
+
+
+#: two fresh processes: each device generator starts from a nondeterministic seed
+RANDOM_SEEDS = """
+import torch, torch_npu
+print(torch.npu.initial_seed())
+"""
+
+
+def test_npu_default_generator_is_seeded_randomly() -> None:
+    """NPUGeneratorImpl.cpp:62-63 and :303-309: getDefaultNPUGenerator seeds a new
+    generator with c10's nondeterministic random, not a fixed default seed."""
+    seeds = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", RANDOM_SEEDS], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        seeds.append(int(done.stdout.split()[-1]))
+    assert seeds[0] != seeds[1]
+    assert 67280421310721 not in seeds  # c10::default_rng_seed_val
+
+
 @pytest.fixture
 def saturation_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A 910A: overflows saturate and raise the float-status register."""

@@ -28,12 +28,17 @@
 //  - op-plugin's _amp_foreach_non_finite_check_and_unscale_ for saturation mode: reads
 //    the register, and when it is set clears it, sets found_inf and returns without
 //    unscaling; otherwise unscales. In inf/nan mode: the ordinary check of the grads.
-//  - torch_npu/csrc/aten/NPUGeneratorImpl.cpp (getDefaultNPUGenerator): each npu has its
-//    own default generator, seeded with default_rng_seed_val until torch.npu.manual_seed
-//    (or torch.manual_seed, through manual_seed_all) seeds it, and dropout on an npu draws
-//    from it, not from the CPU's. Here each device's generator is a CPU generator of its
-//    own; an operator tagged nondeterministic_seeded runs with the CPU fallback's draws
-//    taken from the device's generator (swapped in around the call).
+//  - torch_npu/csrc/aten/NPUGeneratorImpl.cpp (v26.2.0-0day-pytorch2.13.0): each npu has
+//    its own default generator, a Philox seed and offset. Made on first use and seeded
+//    from a nondeterministic source (getDefaultNPUGenerator, :62-63, which calls
+//    seed(), :303-309) until torch.npu.manual_seed (or torch.manual_seed, through
+//    manual_seed_all) seeds it with the offset at 0. Its state is 16 bytes, the seed
+//    and the offset (get_state); set_state takes 16, or 8 (a seed, offset 0), and
+//    refuses any other size with "RNG state is wrong size" and an offset that is not a
+//    multiple of 4 (:315-370). Dropout on an npu draws from it, not from the CPU's. Here
+//    an operator tagged nondeterministic_seeded runs its CPU kernel with the CPU
+//    generator seeded from (seed, offset), and then advances the offset by 4 (the real
+//    kernels advance it by what they ask for; the stand-in's amount is its own).
 #include <torch/extension.h>
 
 #include <ATen/EmptyTensor.h>
@@ -79,20 +84,48 @@ std::atomic<bool> g_float_status{false};
 
 void free_host(void* ptr) { c10::free_cpu(ptr); }
 
-// torch_npu's default seed for a device generator (NPUGeneratorImpl.cpp uses c10's
-// default_rng_seed_val, as CUDA's generators do).
-constexpr uint64_t kDefaultSeed = c10::default_rng_seed_val;
+// Each device's Philox state (NPUGeneratorImpl.cpp), and a CPU generator per device that
+// torch's hooks hand out as the device's and that draws the numbers of a random operator.
+struct PhiloxState {
+  bool made = false;
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+};
 constexpr size_t kMaxDevices = 16;
 std::mutex g_generators_lock;
+std::array<PhiloxState, kMaxDevices> g_philox;
 std::array<std::optional<at::Generator>, kMaxDevices> g_generators;
 
-const at::Generator& device_generator(c10::DeviceIndex index) {
+c10::DeviceIndex checked_index(c10::DeviceIndex index) {
   if (index < 0) index = g_current;
   TORCH_CHECK(index < static_cast<c10::DeviceIndex>(kMaxDevices), "npu index ", index);
+  return index;
+}
+
+// The device's state, made as getDefaultNPUGenerator makes it: randomly seeded.
+// Callers hold g_generators_lock.
+PhiloxState& philox(c10::DeviceIndex index) {
+  auto& state = g_philox[checked_index(index)];
+  if (!state.made) {
+    state = {true, c10::detail::getNonDeterministicRandom(true), 0};
+  }
+  return state;
+}
+
+const at::Generator& device_generator(c10::DeviceIndex index) {
+  index = checked_index(index);
   std::lock_guard<std::mutex> guard(g_generators_lock);
   auto& slot = g_generators[index];
-  if (!slot) slot = at::make_generator<at::CPUGeneratorImpl>(kDefaultSeed);
+  if (!slot) slot = at::make_generator<at::CPUGeneratorImpl>(philox(index).seed);
   return *slot;
+}
+
+// splitmix64: one CPU seed per (seed, offset), so that each random operator draws anew
+uint64_t mixed(uint64_t value) {
+  value += 0x9E3779B97F4A7C15ULL;
+  value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
+  return value ^ (value >> 31);
 }
 
 // Allocates on the current device; callers set it with a device guard.
@@ -364,17 +397,22 @@ void non_finite_check_and_unscale(at::TensorList grads, at::Tensor& found_inf,
 std::mutex g_random_lock;
 void fallback_from_device_generator(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
   std::lock_guard<std::mutex> serial(g_random_lock);
-  at::Generator device = device_generator(g_current);
+  uint64_t draw_seed = 0;
+  {
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    auto& state = philox(g_current);
+    draw_seed = mixed(state.seed ^ mixed(state.offset));
+    state.offset += 4;
+  }
   at::Generator cpu = at::detail::getDefaultCPUGenerator();
   at::Tensor saved;
   {
     std::lock_guard<std::mutex> guard(cpu.mutex());
     saved = cpu.get_state();
-    cpu.set_state(device.get_state());
+    cpu.set_current_seed(draw_seed);
   }
   at::native::cpu_fallback(op, stack);
   std::lock_guard<std::mutex> guard(cpu.mutex());
-  device.set_state(cpu.get_state());
   cpu.set_state(saved);
 }
 
@@ -451,19 +489,35 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("host_reads", [] { return g_host_reads.load(); });
   m.def("blocking_copies", [] { return g_blocking_copies.load(); });
   m.def("manual_seed", [](int index, uint64_t seed) {
-    at::Generator gen = device_generator(index);
-    std::lock_guard<std::mutex> guard(gen.mutex());
-    gen.set_current_seed(seed);
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    philox(index) = {true, seed, 0};
   });
-  m.def("initial_seed", [](int index) { return device_generator(index).current_seed(); });
+  m.def("initial_seed", [](int index) {
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    return philox(index).seed;
+  });
+  // NPUGeneratorImpl::get_state: 8 bytes of seed, 8 of offset, a CPU uint8 tensor
   m.def("get_rng_state", [](int index) {
-    at::Generator gen = device_generator(index);
-    std::lock_guard<std::mutex> guard(gen.mutex());
-    return gen.get_state();
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    const auto& state = philox(index);
+    auto out = at::empty({16}, at::TensorOptions().dtype(at::kByte));
+    int64_t offset = static_cast<int64_t>(state.offset);
+    std::memcpy(out.data_ptr<uint8_t>(), &state.seed, 8);
+    std::memcpy(out.data_ptr<uint8_t>() + 8, &offset, 8);
+    return out;
   });
-  m.def("set_rng_state", [](int index, const at::Tensor& state) {
-    at::Generator gen = device_generator(index);
-    std::lock_guard<std::mutex> guard(gen.mutex());
-    gen.set_state(state);
+  // NPUGeneratorImpl::set_state: a CPU uint8 tensor (check_rng_state) of 16 bytes, or 8
+  m.def("set_rng_state", [](int index, const at::Tensor& new_state) {
+    at::detail::check_rng_state(*new_state.unsafeGetTensorImpl());
+    const auto size = new_state.numel();
+    TORCH_CHECK(size == 8 || size == 16, "RNG state is wrong size");
+    auto bytes = new_state.contiguous();
+    uint64_t seed = 0;
+    int64_t offset = 0;
+    std::memcpy(&seed, bytes.data_ptr<uint8_t>(), 8);
+    if (size == 16) std::memcpy(&offset, bytes.data_ptr<uint8_t>() + 8, 8);
+    TORCH_CHECK(offset % 4 == 0, "offset must be a multiple of 4");
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    philox(index) = {true, seed, static_cast<uint64_t>(offset)};
   });
 }

@@ -18,7 +18,9 @@ Facts it follows, from torch_npu's sources:
 
 - manual_seed / manual_seed_all / initial_seed / get_rng_state / set_rng_state work on
   each npu's own generator (torch_npu/npu/random.py over csrc/aten/NPUGeneratorImpl.cpp),
-  separate from the CPU's; torch.manual_seed reaches them through manual_seed_all;
+  separate from the CPU's, randomly seeded until seeded, its state 16 bytes (seed and
+  Philox offset; csrc/device.cpp says more); torch.manual_seed reaches them through
+  manual_seed_all;
 - set_option(dict) takes torch_npu's options and refuses a value its _option_map does
   not list (npu_config.py); ACL_PRECISION_MODE holds from the call on
   (acl_precision_mode).
@@ -159,7 +161,9 @@ def get_rng_state(device="npu") -> torch.Tensor:
 
 
 def set_rng_state(new_state: torch.Tensor, device="npu") -> None:
-    _native.set_rng_state(_index(device), new_state.cpu())
+    """torch_npu/npu/random.py: a contiguous copy to the generator's set_state, which
+    takes a CPU uint8 tensor of 16 (or 8) bytes (NPUGeneratorImpl.cpp:315-370)."""
+    _native.set_rng_state(_index(device), new_state.clone(memory_format=torch.contiguous_format))
 
 
 #: torch_npu/npu/npu_config.py:22 (_option_map): the values set_option accepts for the
