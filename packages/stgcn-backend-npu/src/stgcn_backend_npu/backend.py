@@ -38,7 +38,7 @@ from stgcn.plugins.backend import Precision
 from stgcn.records import Availability, BackendBase
 from stgcn_backend_npu.availability import NPUStatus, check_npu
 from stgcn_backend_npu.options import NPUOptions
-from stgcn_backend_npu.precision import NPUPrecision
+from stgcn_backend_npu.precision import NPUPrecision, quiet_float_status
 from stgcn_backend_npu.scaler import loss_scaler
 from stgcn_backend_npu.timeout import hccl_timeout
 from stgcn_backend_npu.visible import VARIABLE, reading
@@ -101,6 +101,7 @@ class NPUBackend(BackendBase[NPUOptions]):
         if not availability.available:
             raise StgcnError(f"backend 'npu' is unavailable: {availability.reason}")
         npu = import_device_module()
+        quiet_float_status()  # torch_npu's scaler and the overflow watch use those ops
         count = int(npu.device_count())
         if not 0 <= local_rank < count:
             visible = os.environ.get(VARIABLE)

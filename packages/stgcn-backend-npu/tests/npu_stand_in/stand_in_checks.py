@@ -382,21 +382,80 @@ with warnings.catch_warnings(record=True) as caught:
     first, second = x.double(), x.to(torch.float64)
 assert first.dtype == second.dtype == torch.float32
 assert torch.equal(first.cpu(), x.cpu())
-print([(w.category.__name__, str(w.message).split(" (Triggered")[0]) for w in caught])
+assert not caught, [str(w.message) for w in caught]  # not a Python warning
+"""
+CAST_WARNING = "Warning: Device do not support double dtype now, dtype cast replace with float."
+
+
+@pytest.mark.parametrize(
+    ("environment", "lines"),
+    [({}, 1), ({"RANK": "0"}, 1), ({"RANK": "1"}, 0), ({"TORCH_NPU_DISABLED_WARNING": "1"}, 0)],
+)
+def test_a_float64_cast_on_the_npu_gives_float32_and_warns_as_torch_npu_does(
+    environment: dict[str, str], lines: int
+) -> None:
+    """torch_npu's _to_copy (ToKernelNpu.cpp): ``.double()`` and ``.to(torch.float64)``
+    of an npu tensor give float32; moving to the device in float64 (a device given)
+    keeps the dtype asked for. Its TORCH_NPU_WARN_ONCE is a line on stderr from c10's
+    base handler (NPUException.cpp:83-88), once per process, on rank 0 or with RANK
+    unset, never with TORCH_NPU_DISABLED_WARNING=1 (OptionsManager.cpp:646-657)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "TORCH_NPU_DISABLED_WARNING")}
+    done = subprocess.run(
+        [sys.executable, "-c", FLOAT64_CASTS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, **environment},
+    )
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if CAST_WARNING in line]
+    assert len(said) == lines, done.stderr
+
+
+#: the deprecated float-status ops and torch_npu's wrappers, on rank 1 of a 910A
+FLOAT_STATUS_OPS = """
+import warnings, torch, torch_npu
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    buffer = torch.zeros(8).to("npu")
+    for _ in range(2):
+        torch_npu.npu_clear_float_status(buffer)
+        torch_npu.npu_get_float_status(buffer)
+    assert torch_npu.npu.utils.get_npu_overflow_flag() is False
+    torch_npu.npu.utils.clear_npu_overflow_flag()
+print([str(w.message) for w in caught])
 """
 
 
-def test_a_float64_cast_on_the_npu_gives_float32_and_warns_once() -> None:
-    """torch_npu's _to_copy (ToKernelNpu.cpp): ``.double()`` and ``.to(torch.float64)``
-    of an npu tensor give float32, with one warning per process; moving to the device
-    in float64 (a device given) keeps the dtype asked for."""
+def test_float_status_ops_warn_their_deprecation_once_per_process_on_every_rank() -> None:
+    """op-plugin's generated wrappers of the ops deprecated.yaml lists (torchnpugen/gen.py:
+    275-283, deprecated.yaml:58,60): TORCH_WARN_ONCE, so once per op and process, and on
+    rank 1 as on rank 0; torch_npu's get/clear_npu_overflow_flag call the same ops."""
+    env = {**os.environ, "RANK": "1", "NPU_STAND_IN_CHIP": "Ascend910A"}
     done = subprocess.run(
-        [sys.executable, "-c", FLOAT64_CASTS], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", FLOAT_STATUS_OPS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == repr(
-        [("UserWarning", "Device do not support double dtype now, dtype cast replace with float.")]
+    assert done.stdout.strip().splitlines()[-1] == repr(
+        [
+            "torch_npu.npu_clear_float_status is deprecated and will be removed in future version.",
+            "torch_npu.npu_get_float_status is deprecated and will be removed in future version.",
+        ]
     )
+
+
+def test_clearing_the_overflow_flag_on_an_inf_nan_chip_warns_and_returns() -> None:
+    """torch_npu/npu/utils.py:396-399: a warning, no error, on a 910B3."""
+    import torch_npu
+
+    with pytest.warns(UserWarning, match=r"^When soc_version >= Ascend910B1, clear_npu_overflow"):
+        torch_npu.npu.utils.clear_npu_overflow_flag()
+    with pytest.raises(RuntimeError, match=r"^Unsupported api when soc_version >= Ascend910B1"):
+        torch_npu.npu.utils.get_npu_overflow_flag()
 
 
 def _counters() -> dict[str, int]:
@@ -510,6 +569,71 @@ def test_hccl_averages_as_a_sum_then_a_division(backend: NPUBackend, one_rank_gr
     values = torch.tensor([2.0, 4.0], device="npu:0")
     dist.all_reduce(values, op=dist.ReduceOp.AVG)
     assert values.cpu().tolist() == [2.0, 4.0]
+
+
+def test_hccl_refuses_non_contiguous_tensors(backend: NPUBackend, one_rank_group: None) -> None:
+    """ProcessGroupHCCL.cpp:3160-3162, 3213: "Tensors must be contiguous"."""
+    backend.setup(0)
+    grid = torch.zeros(2, 3, device="npu:0")
+    with pytest.raises(RuntimeError, match=r"^Tensors must be contiguous"):
+        dist.all_reduce(grid.t())
+    with pytest.raises(RuntimeError, match=r"^Tensors must be contiguous"):
+        dist.broadcast(grid[:, ::2], src=0)
+
+
+def test_hccl_avg_divides_in_place_so_integers_fail(
+    backend: NPUBackend, one_rank_group: None
+) -> None:
+    """ProcessGroupHCCL.cpp:4746-4751: AVG is a sum and ``tensor.div_(size)``, which an
+    integer tensor cannot hold; allreduce_coalesced takes AVG too (:5007-5012)."""
+    backend.setup(0)
+    counts = torch.tensor([3, 4], dtype=torch.int32, device="npu:0")
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Int"):
+        dist.all_reduce(counts, op=dist.ReduceOp.AVG)
+    pair = [torch.tensor([2.0, 4.0], device="npu:0"), torch.tensor([6.0], device="npu:0")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch deprecates the coalesced call
+        dist.all_reduce_coalesced(pair, op=dist.ReduceOp.AVG)
+    assert [t.cpu().tolist() for t in pair] == [[2.0, 4.0], [6.0]]
+
+
+def test_hccl_dtypes_bool_uint8_and_fp8(backend: NPUBackend, one_rank_group: None) -> None:
+    """ProcessGroupHCCL.cpp:4734-4737 (allreduce casts bool and uint8 to int32 first);
+    reduce_scatter does not cast, and names the pair as HCCL names its uint8."""
+    backend.setup(0)
+    for dtype in (torch.bool, torch.uint8):
+        values = torch.ones(2, dtype=dtype, device="npu:0")
+        dist.all_reduce(values)
+        assert values.dtype == dtype and values.cpu().tolist() == [1, 1]
+        with pytest.raises(
+            RuntimeError, match=r"^HCCL reduce_scatter: Unsupported data type at::kByte/at::kBool"
+        ):
+            dist.reduce_scatter(torch.zeros(1, dtype=dtype, device="npu:0"), [values[:1]])
+        dist.broadcast(values, src=0)  # getHcclDataType maps both (HCCLUtils.cpp:50-66)
+    eights = torch.ones(3, device="npu:0").to(torch.float8_e4m3fn)
+    dist.broadcast(eights, src=0)  # and the fp8 types, which the reductions refuse
+    with pytest.raises(RuntimeError, match=r"^HCCL allreduce: Unsupported data type"):
+        dist.all_reduce(eights)
+
+
+def test_scaler_decides_about_the_process_group_at_its_first_scale(
+    backend: NPUBackend, tmp_path: Path
+) -> None:
+    """torch_npu/npu/amp/grad_scaler.py:136-145: _dist_initialized is read once, at the
+    first scale(); a group made afterwards is not summed over."""
+    import torch_npu
+
+    device = backend.setup(0)
+    scaler = torch_npu.npu.amp.GradScaler()
+    loss = torch.ones((), device=device)
+    scaler.scale(loss)
+    store = dist.FileStore(str(tmp_path / "store"), 1)
+    dist.init_process_group("hccl", store=store, rank=0, world_size=1)
+    try:
+        scaler.scale(loss)
+        assert scaler._dist_initialized is False
+    finally:
+        dist.destroy_process_group()
 
 
 def test_scaler_state_needs_dynamic_and_the_backend_fills_it_for_torchs(
@@ -641,12 +765,18 @@ def test_fixed_scale_overflow_in_saturation_mode_is_flagged_on_the_device(
     model = tiny_model(device)
     x, y = batch(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    training_step(model, x, y, optimizer, precision)
-    flag = precision.step_overflowed()  # on the device: the loop reads it with the loss
-    assert flag is not None and flag.device == device and not bool(flag.cpu())
-    loss = training_step(model, x * 1e6, y, optimizer, precision)  # fp16 overflows
+    import torch_npu
+
+    torch_npu._deprecation_said.clear()  # the ops warn again, once, in this test
+    with warnings.catch_warnings(record=True) as caught:  # the backend's filters kept
+        training_step(model, x, y, optimizer, precision)
+        flag = precision.step_overflowed()  # on the device: the loop reads it with the loss
+        assert flag is not None and flag.device == device and not bool(flag.cpu())
+        loss = training_step(model, x * 1e6, y, optimizer, precision)  # fp16 overflows
     assert torch.isfinite(loss.cpu()).all() and torch.isfinite(model[0].weight.cpu()).all()
     assert bool(precision.step_overflowed().cpu())
+    assert torch_npu._deprecation_said == {"npu_get_float_status", "npu_clear_float_status"}
+    assert not [w for w in caught if "deprecated" in str(w.message)]  # quieted by setup
 
 
 def test_dynamic_scale_or_inf_nan_chips_need_no_flag(backend: NPUBackend) -> None:

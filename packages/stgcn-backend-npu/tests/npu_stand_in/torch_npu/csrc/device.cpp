@@ -20,7 +20,12 @@
 //    float64 of an npu tensor (dtype given, no device or layout: .double(),
 //    .to(torch.float64)) gives float32 and warns once per process "Device do not
 //    support double dtype now, dtype cast replace with float." (torch_npu's
-//    test/npu/test_storage.py, _test_dtype, expects float32 for float64 storage).
+//    test/npu/test_storage.py, _test_dtype, expects float32 for float64 storage). The
+//    warning is TORCH_NPU_WARN_ONCE: torch_npu's warn_ (NPUException.cpp:83-88) hands
+//    it to c10's base handler, which writes a "[W...] Warning: ..." line on stderr (not
+//    a Python warning), and only where OptionsManager::ShouldPrintWarning
+//    (OptionsManager.cpp:646-657) allows: not with TORCH_NPU_DISABLED_WARNING=1, and
+//    only on rank 0 or where RANK is unset.
 //  - torch_npu/csrc/core/npu/NpuVariables.cpp (IsSupportInfNan): chips before Ascend910B1
 //    run in saturation mode: an overflow gives the largest finite value instead of inf
 //    and sets the device's float-status register, which stays set until cleared.
@@ -58,6 +63,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -299,13 +305,41 @@ at::Tensor copy_from_and_resize(const at::Tensor& self, const at::Tensor& dst) {
   return copy_from(self, dst, false);
 }
 
+// OptionsManager::ShouldPrintWarning (OptionsManager.cpp:646-657), decided once: not
+// with TORCH_NPU_DISABLED_WARNING=1; else on rank 0, or where RANK is unset (-1).
+bool should_print_warning() {
+  static const bool should_print = [] {
+    const char* disabled = std::getenv("TORCH_NPU_DISABLED_WARNING");
+    if (disabled != nullptr && std::strtol(disabled, nullptr, 10) == 1) return false;
+    const char* rank = std::getenv("RANK");
+    const long rank_id = rank != nullptr ? std::strtol(rank, nullptr, 10) : -1;
+    return rank_id == 0 || rank_id == -1;
+  }();
+  return should_print;
+}
+
+// torch_npu's warn_ (NPUException.cpp:83-88): c10's base handler, which logs to stderr.
+void npu_warn(const c10::Warning& warning) {
+  if (!should_print_warning()) return;
+  static c10::WarningHandler base;
+  base.process(warning);
+}
+
 at::Tensor to_copy(const at::Tensor& self, std::optional<at::ScalarType> dtype,
                    std::optional<at::Layout> layout, std::optional<at::Device> device,
                    std::optional<bool> pin_memory, bool non_blocking,
                    std::optional<at::MemoryFormat> memory_format) {
   if (dtype.has_value() && !layout.has_value() && !device.has_value() &&
       *dtype == at::kDouble && self.scalar_type() != at::kDouble) {
-    TORCH_WARN_ONCE("Device do not support double dtype now, dtype cast replace with float.");
+    static const bool warned = [] {
+      npu_warn(c10::Warning(c10::UserWarning(),
+                            {__func__, __FILE__, static_cast<uint32_t>(__LINE__)},
+                            "Device do not support double dtype now, dtype cast replace with "
+                            "float.",
+                            false));
+      return true;
+    }();
+    (void)warned;
     dtype = at::kFloat;
   }
   return at::native::_to_copy(self, dtype, layout, device, pin_memory, non_blocking,
