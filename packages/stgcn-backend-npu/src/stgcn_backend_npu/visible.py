@@ -55,8 +55,15 @@ def surprising_reading(count: int, environ: Mapping[str, str] | None = None) -> 
     return reading(value, count)
 
 
+#: what this process has said already: one line however many backends ask
+_said: set[str] = set()
+
+
 def warn_if_surprising(count: int) -> None:
-    """Say :func:`surprising_reading` once, on rank 0 (or outside a launched job)."""
+    """Say :func:`surprising_reading` once per process, on rank 0 (or outside a
+    launched job)."""
     said = surprising_reading(count)
-    if said is not None and os.environ.get("RANK", "0") == "0":
-        print(f"stgcn: warning: {said}", file=sys.stderr)
+    if said is None or said in _said or os.environ.get("RANK", "0") != "0":
+        return
+    _said.add(said)
+    print(f"stgcn: warning: {said}", file=sys.stderr)
