@@ -8,6 +8,7 @@ the NPUs. torch_npu is never imported into the asking process.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from stgcn.records import Availability
 from stgcn_backend_npu.cann import CannToolkit, find_cann
 from stgcn_backend_npu.installation import check_installation
 from stgcn_backend_npu.probe import ProbeResult, hand_down, handed_down, probe_devices
+from stgcn_backend_npu.visible import VARIABLE, reading, warn_if_surprising
 
 NO_DEVICE = (
     "no Ascend NPU visible: torch.npu.device_count() is 0 (check the driver with "
@@ -42,16 +44,22 @@ def check_npu(
 ) -> NPUStatus:
     """Run the checks in order; the first problem found is the reason given.
 
-    A worker takes the answer its launcher handed down instead of probing again.
+    A worker takes the answer its launcher handed down instead of probing again. The
+    process that asks torch_npu itself says when torch_npu sees fewer NPUs than
+    ASCEND_RT_VISIBLE_DEVICES lists (:mod:`.visible`).
     """
-    known = loaded() or handed_down()
-    if known is not None:
-        return _from_probe(known)
-    problem = installation() or cann().problem()
-    if problem:
-        return NPUStatus(Availability(False, problem))
-    result = probe()
-    hand_down(result)
+    result = loaded()
+    if result is None:
+        handed = handed_down()
+        if handed is not None:
+            return _from_probe(handed)  # the launcher that probed has said its piece
+        problem = installation() or cann().problem()
+        if problem:
+            return NPUStatus(Availability(False, problem))
+        result = probe()
+        hand_down(result)
+    if not result.error and result.count > 0:
+        warn_if_surprising(result.count)
     return _from_probe(result)
 
 
@@ -78,5 +86,7 @@ def _from_probe(result: ProbeResult) -> NPUStatus:
     if result.error:
         return NPUStatus(Availability(False, result.error))
     if result.count < 1:
-        return NPUStatus(Availability(False, NO_DEVICE))
+        visible = os.environ.get(VARIABLE)
+        read = f"; {reading(visible, 0)}" if visible is not None else ""
+        return NPUStatus(Availability(False, NO_DEVICE + read))
     return NPUStatus(Availability(True), result.count, result.chip, result.bf16, result.inf_nan)

@@ -9,14 +9,17 @@ a loss scaler where ``torch.npu.is_bf16_supported()`` (910B and newer), else fp1
 torch_npu's GradScaler (:mod:`stgcn_backend_npu.scaler`). The operator compile mode is
 torch_npu's own default for the chip unless ``jit_compile`` is given.
 
-``--precision fp32`` means fp32 on every chip: below the 910B1 torch_npu's default
+``--precision fp32`` means fp32 on every chip. Below the 910B1 torch_npu's default
 precision mode is ``allow_fp32_to_fp16`` (torch_npu/csrc/framework/LazyInitAclops.cpp,
 SetPrecisionMode), which runs convolutions and matmuls in fp16 without a loss scaler, so
-an fp32 run sets ``ACL_PRECISION_MODE=must_keep_origin_dtype`` there through
-``torch.npu.set_option`` before the model's first operator (the option torch_npu's
-IsAllowFP32ToFP16, framework/interface/EnvVariables.cpp, reads), and once more after the
-first update: LazyInitAclops sets the chip's default when the first operator runs, which
-may come after the first setting.
+an fp32 run there calls ``torch.npu.set_option({"ACL_PRECISION_MODE":
+"must_keep_origin_dtype"})`` once, before the model's first operator. Once is enough,
+by torch_npu 2.13's sources (v26.2.0-0day-pytorch2.13.0): ``set_option`` stores the
+value and applies it at once, or when the device initialises if it has not yet
+(core/npu/register/OptionRegister.cpp:16-28); SetPrecisionMode prefers that stored
+value to the chip's default (LazyInitAclops.cpp:212-224); and with ACL_OP_INIT_MODE at
+its default 0 (OptionsManager.cpp:525-543) aclops initialise with the device
+(npu_sys_ctrl.cpp:269-271), before this call, not at the first operator after it.
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ from stgcn.plugins.backend import Precision
 from stgcn.records import Availability, BackendBase
 from stgcn_backend_npu.availability import NPUStatus, check_npu
 from stgcn_backend_npu.options import NPUOptions
-from stgcn_backend_npu.precision import NPUPrecision
+from stgcn_backend_npu.precision import NPUPrecision, quiet_float_status
 from stgcn_backend_npu.scaler import loss_scaler
 from stgcn_backend_npu.timeout import hccl_timeout
+from stgcn_backend_npu.visible import VARIABLE, reading
 
 
 def import_device_module() -> ModuleType:
@@ -97,13 +101,13 @@ class NPUBackend(BackendBase[NPUOptions]):
         if not availability.available:
             raise StgcnError(f"backend 'npu' is unavailable: {availability.reason}")
         npu = import_device_module()
+        quiet_float_status()  # torch_npu's scaler and the overflow watch use those ops
         count = int(npu.device_count())
         if not 0 <= local_rank < count:
-            visible = os.environ.get("ASCEND_RT_VISIBLE_DEVICES")
-            narrowed = f"ASCEND_RT_VISIBLE_DEVICES={visible}" if visible else "all of them"
+            visible = os.environ.get(VARIABLE)
+            seen = reading(visible, count) if visible is not None else f"{count} visible"
             raise StgcnError(
-                f"local rank {local_rank} has no NPU: {count} visible ({narrowed}); "
-                "ask for at most that many --cards"
+                f"local rank {local_rank} has no NPU: {seen}; ask for at most that many --cards"
             )
         if self.options.jit_compile is not None:
             npu.set_compile_mode(jit_compile=self.options.jit_compile)
@@ -132,16 +136,11 @@ class NPUBackend(BackendBase[NPUOptions]):
             functools.partial(self.autocast, precision),
             self.grad_scaler(precision),
             device=self._device,
-            after_first_step=self._keep_fp32 if self._keeps_fp32(precision) else None,
         )
 
     def _keeps_fp32(self, precision: str) -> bool:
         """fp32 on a chip whose default precision mode lets fp32 run in fp16."""
         return precision == "fp32" and not self.status().bf16 and self._npu is not None
-
-    def _keep_fp32(self) -> None:
-        assert self._npu is not None
-        self._npu.set_option({"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
 
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
         if precision == "bf16" and not self.status().bf16:
@@ -152,7 +151,8 @@ class NPUBackend(BackendBase[NPUOptions]):
             )
         if self._keeps_fp32(precision):
             # chips before the 910B1 default to allow_fp32_to_fp16: keep fp32 as asked
-            self._keep_fp32()
+            assert self._npu is not None
+            self._npu.set_option({"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
             if os.environ.get("RANK", "0") == "0":
                 print(fp32_note(self.status().chip or "this NPU"), file=sys.stderr)
         return model
@@ -171,9 +171,9 @@ class NPUBackend(BackendBase[NPUOptions]):
 
 def fp32_note(chip: str) -> str:
     """The run's first line where fp32 is not the chip's own default: what the chip does
-    and what stgcn asks of it (measured on no 910A yet, so said plainly)."""
+    and what stgcn asks of it."""
     return (
         f"stgcn: note: {chip} runs fp32 convolutions and matmuls in fp16 by default "
         "(ACL_PRECISION_MODE=allow_fp32_to_fp16); this run sets must_keep_origin_dtype so "
-        "that fp32 stays fp32, again after its first update"
+        "that fp32 stays fp32"
     )

@@ -7,12 +7,25 @@ float-status register is raised (torch_npu/csrc/core/npu/NpuVariables.cpp,
 IsSupportInfNan). A fixed loss scale (``loss_scale=64``) steps through an overflow, and
 the poisoned weights then give a large but finite loss, which the loop's ``isfinite``
 watch never flags. So where saturation mode is on and no dynamic scaler reads the
-register itself, each step's update reads it on the device with torch_npu's own ops,
-``torch_npu.npu_get_float_status`` and ``npu_clear_float_status`` (the ops
-torch_npu/npu/utils.py's get_npu_overflow_flag and clear_npu_overflow_flag use; those
-two read the result on the host, which would wait for the device every step), and
-hands the flag to the loop with the loss: the run ends in one line naming the epoch and
-step, before any checkpoint keeps those weights.
+register itself, each step's update reads it on the device with torch_npu's ops
+``torch_npu.npu_get_float_status`` and ``npu_clear_float_status``, and hands the flag to
+the loop with the loss: the run ends in one line naming the epoch and step, before any
+checkpoint keeps those weights.
+
+Why those ops and not ``torch_npu.npu.utils.get_npu_overflow_flag`` and
+``clear_npu_overflow_flag``: the two are thin wrappers over the same ops (utils.py,
+v26.2.0-0day-pytorch2.13.0), and ``get_npu_overflow_flag`` reads the result on the host
+(``result.cpu()[0]``), a wait for the device every step; the loop reads the flag on the
+device, with the loss it reads anyway. Calling the wrappers would avoid no warning
+either, since they call the same ops.
+
+Their deprecation warning. op-plugin lists both ops as deprecated
+(config/deprecated.yaml:58,60), so each warns once per process with a UserWarning
+"torch_npu.npu_get_float_status is deprecated ..." (torchnpugen/gen.py:275-283), on
+every rank; torch_npu's own GradScaler calls ``npu_clear_float_status`` at every step
+in saturation mode too. There is no other way to read the register (the wrappers call
+the same ops), and the user can do nothing about it, so :func:`quiet_float_status`
+drops exactly those two warnings, and a run's stderr keeps stgcn's own lines.
 
 The scaler's prints. torch_npu's GradScaler prints "Gradient overflow. Skipping step"
 and "Loss scaler reducing loss scale to X" on stdout, on every rank, every time
@@ -27,7 +40,7 @@ import contextlib
 import importlib
 import io
 import sys
-from collections.abc import Callable
+import warnings
 from typing import Any
 
 import torch
@@ -37,6 +50,15 @@ from stgcn.plugins.backend import Precision
 
 #: torch_npu's float-status buffer: 8 float32 numbers, the first non-zero on an overflow
 STATUS_SIZE = 8
+
+
+#: the deprecation warnings of the float-status ops (torchnpugen/gen.py:275-283)
+FLOAT_STATUS_DEPRECATED = r"torch_npu\.npu_(get|clear)_float_status is deprecated"
+
+
+def quiet_float_status() -> None:
+    """Drop the float-status ops' deprecation warning in this process (see above)."""
+    warnings.filterwarnings("ignore", message=FLOAT_STATUS_DEPRECATED, category=UserWarning)
 
 
 def saturation_mode() -> bool:
@@ -56,13 +78,10 @@ class NPUPrecision(Precision):
         self,
         *args: Any,
         device: torch.device,
-        after_first_step: Callable[[], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.device = device
-        #: called once, after the first update (the backend's fp32 precision mode, again)
-        self.after_first_step = after_first_step
         dynamic = self.scaler is not None and bool(getattr(self.scaler, "_dynamic", True))
         #: the loop must read the register: saturation mode, and no dynamic scaler
         #: skipping the overflowing steps itself
@@ -88,9 +107,6 @@ class NPUPrecision(Precision):
         with contextlib.redirect_stdout(printed):
             super().optimizer_step(optimizer)
         self._say_once(printed.getvalue())
-        if self.after_first_step is not None:
-            self.after_first_step()
-            self.after_first_step = None
         if self.watch_status:
             torch_npu = importlib.import_module("torch_npu")
             status = torch_npu.npu_get_float_status(self._status_buffer())

@@ -64,6 +64,7 @@ def native():
 def backend() -> NPUBackend:
     if "torch_npu" in sys.modules:
         calls().clear()
+        sys.modules["torch_npu"].npu._options.clear()  # no option set by an earlier test
     return NPUBackend()
 
 
@@ -156,10 +157,34 @@ def test_local_rank_beyond_the_visible_npus_is_refused(
     with pytest.raises(StgcnError) as caught:
         backend.setup(2)
     assert str(caught.value) == (
-        "local rank 2 has no NPU: 2 visible (ASCEND_RT_VISIBLE_DEVICES=0,1); "
-        "ask for at most that many --cards"
+        "local rank 2 has no NPU: ASCEND_RT_VISIBLE_DEVICES='0,1' shows 2 NPU(s): torch_npu "
+        "reads the ids [0, 1] from it (it stops at the first character that is not a digit "
+        "or a comma, and counts ids only while they ascend and the host has them); ask for "
+        "at most that many --cards"
     )
     assert not [call for call in calls() if call[0] == "set_device"]
+
+
+def test_spaced_visible_devices_show_one_npu_and_the_refusal_says_why(
+    backend: NPUBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """torch_npu/npu/__init__.py:409-422: "0, 1, 2, 3" is read up to the first space,
+    so a 4-card host shows one NPU; the launcher's check says so, and a second rank is
+    refused with the variable and torch_npu's reading of it."""
+    monkeypatch.setenv("NPU_STAND_IN_DEVICES", "4")
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "0, 1, 2, 3")
+    assert backend.device_count() == 1
+    reading = (
+        "ASCEND_RT_VISIBLE_DEVICES='0, 1, 2, 3' shows 1 NPU(s): torch_npu reads the ids [0] "
+        "from it (it stops at the first character that is not a digit or a comma, and "
+        "counts ids only while they ascend and the host has them)"
+    )
+    assert capsys.readouterr().err.splitlines() == [f"stgcn: warning: {reading}"]
+    with pytest.raises(StgcnError) as caught:
+        backend.setup(1)
+    assert str(caught.value) == (
+        f"local rank 1 has no NPU: {reading}; ask for at most that many --cards"
+    )
 
 
 def test_hccl_group_is_made_after_set_device_with_the_timeout_asked_for(
@@ -357,21 +382,80 @@ with warnings.catch_warnings(record=True) as caught:
     first, second = x.double(), x.to(torch.float64)
 assert first.dtype == second.dtype == torch.float32
 assert torch.equal(first.cpu(), x.cpu())
-print([(w.category.__name__, str(w.message).split(" (Triggered")[0]) for w in caught])
+assert not caught, [str(w.message) for w in caught]  # not a Python warning
+"""
+CAST_WARNING = "Warning: Device do not support double dtype now, dtype cast replace with float."
+
+
+@pytest.mark.parametrize(
+    ("environment", "lines"),
+    [({}, 1), ({"RANK": "0"}, 1), ({"RANK": "1"}, 0), ({"TORCH_NPU_DISABLED_WARNING": "1"}, 0)],
+)
+def test_a_float64_cast_on_the_npu_gives_float32_and_warns_as_torch_npu_does(
+    environment: dict[str, str], lines: int
+) -> None:
+    """torch_npu's _to_copy (ToKernelNpu.cpp): ``.double()`` and ``.to(torch.float64)``
+    of an npu tensor give float32; moving to the device in float64 (a device given)
+    keeps the dtype asked for. Its TORCH_NPU_WARN_ONCE is a line on stderr from c10's
+    base handler (NPUException.cpp:83-88), once per process, on rank 0 or with RANK
+    unset, never with TORCH_NPU_DISABLED_WARNING=1 (OptionsManager.cpp:646-657)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "TORCH_NPU_DISABLED_WARNING")}
+    done = subprocess.run(
+        [sys.executable, "-c", FLOAT64_CASTS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, **environment},
+    )
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if CAST_WARNING in line]
+    assert len(said) == lines, done.stderr
+
+
+#: the deprecated float-status ops and torch_npu's wrappers, on rank 1 of a 910A
+FLOAT_STATUS_OPS = """
+import warnings, torch, torch_npu
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    buffer = torch.zeros(8).to("npu")
+    for _ in range(2):
+        torch_npu.npu_clear_float_status(buffer)
+        torch_npu.npu_get_float_status(buffer)
+    assert torch_npu.npu.utils.get_npu_overflow_flag() is False
+    torch_npu.npu.utils.clear_npu_overflow_flag()
+print([str(w.message) for w in caught])
 """
 
 
-def test_a_float64_cast_on_the_npu_gives_float32_and_warns_once() -> None:
-    """torch_npu's _to_copy (ToKernelNpu.cpp): ``.double()`` and ``.to(torch.float64)``
-    of an npu tensor give float32, with one warning per process; moving to the device
-    in float64 (a device given) keeps the dtype asked for."""
+def test_float_status_ops_warn_their_deprecation_once_per_process_on_every_rank() -> None:
+    """op-plugin's generated wrappers of the ops deprecated.yaml lists (torchnpugen/gen.py:
+    275-283, deprecated.yaml:58,60): TORCH_WARN_ONCE, so once per op and process, and on
+    rank 1 as on rank 0; torch_npu's get/clear_npu_overflow_flag call the same ops."""
+    env = {**os.environ, "RANK": "1", "NPU_STAND_IN_CHIP": "Ascend910A"}
     done = subprocess.run(
-        [sys.executable, "-c", FLOAT64_CASTS], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", FLOAT_STATUS_OPS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == repr(
-        [("UserWarning", "Device do not support double dtype now, dtype cast replace with float.")]
+    assert done.stdout.strip().splitlines()[-1] == repr(
+        [
+            "torch_npu.npu_clear_float_status is deprecated and will be removed in future version.",
+            "torch_npu.npu_get_float_status is deprecated and will be removed in future version.",
+        ]
     )
+
+
+def test_clearing_the_overflow_flag_on_an_inf_nan_chip_warns_and_returns() -> None:
+    """torch_npu/npu/utils.py:396-399: a warning, no error, on a 910B3."""
+    import torch_npu
+
+    with pytest.warns(UserWarning, match=r"^When soc_version >= Ascend910B1, clear_npu_overflow"):
+        torch_npu.npu.utils.clear_npu_overflow_flag()
+    with pytest.raises(RuntimeError, match=r"^Unsupported api when soc_version >= Ascend910B1"):
+        torch_npu.npu.utils.get_npu_overflow_flag()
 
 
 def _counters() -> dict[str, int]:
@@ -487,6 +571,71 @@ def test_hccl_averages_as_a_sum_then_a_division(backend: NPUBackend, one_rank_gr
     assert values.cpu().tolist() == [2.0, 4.0]
 
 
+def test_hccl_refuses_non_contiguous_tensors(backend: NPUBackend, one_rank_group: None) -> None:
+    """ProcessGroupHCCL.cpp:3160-3162, 3213: "Tensors must be contiguous"."""
+    backend.setup(0)
+    grid = torch.zeros(2, 3, device="npu:0")
+    with pytest.raises(RuntimeError, match=r"^Tensors must be contiguous"):
+        dist.all_reduce(grid.t())
+    with pytest.raises(RuntimeError, match=r"^Tensors must be contiguous"):
+        dist.broadcast(grid[:, ::2], src=0)
+
+
+def test_hccl_avg_divides_in_place_so_integers_fail(
+    backend: NPUBackend, one_rank_group: None
+) -> None:
+    """ProcessGroupHCCL.cpp:4746-4751: AVG is a sum and ``tensor.div_(size)``, which an
+    integer tensor cannot hold; allreduce_coalesced takes AVG too (:5007-5012)."""
+    backend.setup(0)
+    counts = torch.tensor([3, 4], dtype=torch.int32, device="npu:0")
+    with pytest.raises(RuntimeError, match="can't be cast to the desired output type Int"):
+        dist.all_reduce(counts, op=dist.ReduceOp.AVG)
+    pair = [torch.tensor([2.0, 4.0], device="npu:0"), torch.tensor([6.0], device="npu:0")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch deprecates the coalesced call
+        dist.all_reduce_coalesced(pair, op=dist.ReduceOp.AVG)
+    assert [t.cpu().tolist() for t in pair] == [[2.0, 4.0], [6.0]]
+
+
+def test_hccl_dtypes_bool_uint8_and_fp8(backend: NPUBackend, one_rank_group: None) -> None:
+    """ProcessGroupHCCL.cpp:4734-4737 (allreduce casts bool and uint8 to int32 first);
+    reduce_scatter does not cast, and names the pair as HCCL names its uint8."""
+    backend.setup(0)
+    for dtype in (torch.bool, torch.uint8):
+        values = torch.ones(2, dtype=dtype, device="npu:0")
+        dist.all_reduce(values)
+        assert values.dtype == dtype and values.cpu().tolist() == [1, 1]
+        with pytest.raises(
+            RuntimeError, match=r"^HCCL reduce_scatter: Unsupported data type at::kByte/at::kBool"
+        ):
+            dist.reduce_scatter(torch.zeros(1, dtype=dtype, device="npu:0"), [values[:1]])
+        dist.broadcast(values, src=0)  # getHcclDataType maps both (HCCLUtils.cpp:50-66)
+    eights = torch.ones(3, device="npu:0").to(torch.float8_e4m3fn)
+    dist.broadcast(eights, src=0)  # and the fp8 types, which the reductions refuse
+    with pytest.raises(RuntimeError, match=r"^HCCL allreduce: Unsupported data type"):
+        dist.all_reduce(eights)
+
+
+def test_scaler_decides_about_the_process_group_at_its_first_scale(
+    backend: NPUBackend, tmp_path: Path
+) -> None:
+    """torch_npu/npu/amp/grad_scaler.py:136-145: _dist_initialized is read once, at the
+    first scale(); a group made afterwards is not summed over."""
+    import torch_npu
+
+    device = backend.setup(0)
+    scaler = torch_npu.npu.amp.GradScaler()
+    loss = torch.ones((), device=device)
+    scaler.scale(loss)
+    store = dist.FileStore(str(tmp_path / "store"), 1)
+    dist.init_process_group("hccl", store=store, rank=0, world_size=1)
+    try:
+        scaler.scale(loss)
+        assert scaler._dist_initialized is False
+    finally:
+        dist.destroy_process_group()
+
+
 def test_scaler_state_needs_dynamic_and_the_backend_fills_it_for_torchs(
     backend: NPUBackend,
 ) -> None:
@@ -507,15 +656,30 @@ def test_scaler_state_needs_dynamic_and_the_backend_fills_it_for_torchs(
     assert (scaler.get_scale(), scaler._dynamic) == (512.0, True)
 
 
-def test_visible_devices_stop_at_the_first_invalid_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CANN: devices before an invalid id in ASCEND_RT_VISIBLE_DEVICES are used."""
+@pytest.mark.parametrize(
+    ("visible", "count"),
+    [
+        ("0, 1, 2, 3", 1),  # int(" 1") would take the space: torch_npu stops at it
+        (" 3", 0),
+        ("+3", 0),
+        ("1_0", 1),  # int("1_0") is 10: torch_npu stops at the underscore
+        ("0,,1", 1),  # the empty id ends the list
+        ("1,3,8", 2),  # ids up to the first the 4-card host lacks
+        ("8,1", 0),
+        ("0,2,1", 0),  # a list that does not ascend shows nothing
+        ("", 0),
+    ],
+)
+def test_visible_devices_are_read_as_torch_npu_reads_them(
+    monkeypatch: pytest.MonkeyPatch, visible: str, count: int
+) -> None:
+    """torch_npu/npu/__init__.py:409-422 (_parse_visible_devices) and :455-461
+    (_device_count_ascend_hal) at v26.2.0-0day-pytorch2.13.0."""
     import torch_npu
 
     monkeypatch.setenv("NPU_STAND_IN_DEVICES", "4")
-    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "1,3,8")
-    assert torch_npu.npu.device_count() == 2
-    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", "8,1")
-    assert torch_npu.npu.device_count() == 0
+    monkeypatch.setenv("ASCEND_RT_VISIBLE_DEVICES", visible)
+    assert torch_npu.npu.device_count() == count
 
 
 def test_each_npu_has_its_own_generator_and_dropout_draws_from_it(backend: NPUBackend) -> None:
@@ -531,6 +695,52 @@ def test_each_npu_has_its_own_generator_and_dropout_draws_from_it(backend: NPUBa
     assert torch.equal(torch.nn.functional.dropout(ones, 0.5, training=True).cpu(), first)
     torch.npu.manual_seed(4)
     assert not torch.equal(torch.nn.functional.dropout(ones, 0.5, training=True).cpu(), first)
+
+
+def test_npu_rng_state_is_torch_npus_16_bytes(backend: NPUBackend, tmp_path: Path) -> None:
+    """NPUGeneratorImpl.cpp:315-370: the state is the seed and the Philox offset, 8 bytes
+    each; set_state takes 16, or 8 (the offset then 0), and nothing else. A checkpoint's
+    device state goes through torch.save and back and draws the same dropout again."""
+    device = backend.setup(0)
+    torch.npu.manual_seed(7)
+    state = backend.rng_state()
+    assert state is not None and state.dtype == torch.uint8 and state.device.type == "cpu"
+    assert state.tolist() == [7, 0, 0, 0, 0, 0, 0, 0] + [0] * 8
+    ones = torch.ones(64, device=device)
+    torch.nn.functional.dropout(ones, 0.5, training=True)
+    saved = backend.rng_state()
+    assert int.from_bytes(bytes(saved[8:].tolist()), "little") % 4 == 0 and saved[8:].any()
+    torch.save({"device": saved}, tmp_path / "rng.pt")
+    expected = torch.nn.functional.dropout(ones, 0.5, training=True).cpu()
+    loaded = torch.load(tmp_path / "rng.pt", map_location="cpu", weights_only=True)["device"]
+    backend.set_rng_state(loaded)
+    assert torch.equal(torch.nn.functional.dropout(ones, 0.5, training=True).cpu(), expected)
+    backend.set_rng_state(state[:8])  # a seed alone: offset 0
+    assert torch.equal(backend.rng_state(), state)
+    for size in (0, 12, 5056):
+        with pytest.raises(RuntimeError, match="RNG state is wrong size"):
+            backend.set_rng_state(torch.zeros(size, dtype=torch.uint8))
+
+
+#: two fresh processes: each device generator starts from a nondeterministic seed
+RANDOM_SEEDS = """
+import torch, torch_npu
+print(torch.npu.initial_seed())
+"""
+
+
+def test_npu_default_generator_is_seeded_randomly() -> None:
+    """NPUGeneratorImpl.cpp:62-63 and :303-309: getDefaultNPUGenerator seeds a new
+    generator with c10's nondeterministic random, not a fixed default seed."""
+    seeds = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", RANDOM_SEEDS], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        seeds.append(int(done.stdout.split()[-1]))
+    assert seeds[0] != seeds[1]
+    assert 67280421310721 not in seeds  # c10::default_rng_seed_val
 
 
 @pytest.fixture
@@ -555,12 +765,18 @@ def test_fixed_scale_overflow_in_saturation_mode_is_flagged_on_the_device(
     model = tiny_model(device)
     x, y = batch(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    training_step(model, x, y, optimizer, precision)
-    flag = precision.step_overflowed()  # on the device: the loop reads it with the loss
-    assert flag is not None and flag.device == device and not bool(flag.cpu())
-    loss = training_step(model, x * 1e6, y, optimizer, precision)  # fp16 overflows
+    import torch_npu
+
+    torch_npu._deprecation_said.clear()  # the ops warn again, once, in this test
+    with warnings.catch_warnings(record=True) as caught:  # the backend's filters kept
+        training_step(model, x, y, optimizer, precision)
+        flag = precision.step_overflowed()  # on the device: the loop reads it with the loss
+        assert flag is not None and flag.device == device and not bool(flag.cpu())
+        loss = training_step(model, x * 1e6, y, optimizer, precision)  # fp16 overflows
     assert torch.isfinite(loss.cpu()).all() and torch.isfinite(model[0].weight.cpu()).all()
     assert bool(precision.step_overflowed().cpu())
+    assert torch_npu._deprecation_said == {"npu_get_float_status", "npu_clear_float_status"}
+    assert not [w for w in caught if "deprecated" in str(w.message)]  # quieted by setup
 
 
 def test_dynamic_scale_or_inf_nan_chips_need_no_flag(backend: NPUBackend) -> None:
@@ -596,24 +812,42 @@ def test_scaler_prints_are_said_once_on_stderr(
 def test_fp32_keeps_the_dtype_on_chips_before_the_910b1(
     backend: NPUBackend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """torch_npu's default below the 910B1 is allow_fp32_to_fp16 (LazyInitAclops.cpp)."""
+    """torch_npu's default below the 910B1 is allow_fp32_to_fp16 (LazyInitAclops.cpp);
+    one set_option before the first operator holds from then on (OptionRegister.cpp:
+    16-28, LazyInitAclops.cpp:212-224, npu_sys_ctrl.cpp:269-271), so it is the only one."""
     monkeypatch.setenv("NPU_STAND_IN_CHIP", "Ascend910A")
     device = backend.setup(0)
+    assert torch.npu.acl_precision_mode() == "allow_fp32_to_fp16"
     keep = ("set_option", {"ACL_PRECISION_MODE": "must_keep_origin_dtype"})
     model = backend.prepare_model(tiny_model(device), "fp32")
-    assert keep in calls()
+    assert calls().count(keep) == 1
     said = capsys.readouterr().err.splitlines()
     assert [line for line in said if line.startswith("stgcn: note: ")] == [
         fp32_note(backend.status().chip or "this NPU")
     ]
     assert "allow_fp32_to_fp16" in said[0] and "must_keep_origin_dtype" in said[0]
+    assert "again" not in said[0]
     calls().clear()
     precision = Precision.for_backend(backend, "fp32")
     x, y = batch(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    for _ in range(2):  # again after the first update only (LazyInitAclops may reset it)
+    for _ in range(2):
         training_step(model, x, y, optimizer, precision)
-    assert calls().count(keep) == 1
-    calls().clear()
+        assert torch.npu.acl_precision_mode() == "must_keep_origin_dtype"
+    assert not [call for call in calls() if call[0] == "set_option"]
     backend.prepare_model(torch.nn.Linear(2, 2).to(device), "fp16")
+    assert not [call for call in calls() if call[0] == "set_option"]
+
+
+@pytest.mark.parametrize("mode", ["force_fp32", "allow_mix_precision", "must_keep_origin"])
+def test_set_option_takes_only_the_precision_modes_torch_npu_lists(
+    backend: NPUBackend, mode: str
+) -> None:
+    """torch_npu/npu/npu_config.py:22 and 66-73: ACL_PRECISION_MODE takes
+    allow_fp32_to_fp16 or must_keep_origin_dtype, anything else is a ValueError (CANN's
+    other modes included), and nothing is set."""
+    backend.setup(0)
+    with pytest.raises(ValueError, match=r"^value of ACL_PRECISION_MODE should be in \["):
+        torch.npu.set_option({"ACL_PRECISION_MODE": mode})
+    assert torch.npu.acl_precision_mode() == "must_keep_origin_dtype"  # the 910B3's own
     assert not [call for call in calls() if call[0] == "set_option"]

@@ -20,6 +20,7 @@ import atexit
 import os
 import sys
 import time
+import warnings
 
 import torch
 
@@ -39,14 +40,34 @@ __version__ = "2.13.0"
 __all__ = ["npu", "npu_clear_float_status", "npu_get_float_status"]
 
 
+#: the deprecated ops that have warned in this process
+_deprecation_said: set[str] = set()
+
+
+def _deprecated(name: str) -> None:
+    """op-plugin's generated wrapper of an op listed in config/deprecated.yaml
+    (torchnpugen/gen.py:275-283; npu_get_float_status and npu_clear_float_status are
+    listed, deprecated.yaml:58,60): TORCH_WARN_ONCE, a Python UserWarning once per
+    process, on every rank (c10's warning, not torch_npu's rank-0 one)."""
+    if name not in _deprecation_said:
+        _deprecation_said.add(name)
+        warnings.warn(
+            f"torch_npu.{name} is deprecated and will be removed in future version.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def npu_get_float_status(self: torch.Tensor) -> torch.Tensor:
     """op-plugin's npu_get_float_status: 8 float32 numbers on the npu, the first non-zero
     where the float-status register is raised (saturation mode); no host read."""
+    _deprecated("npu_get_float_status")
     return torch.full((8,), float(_native.float_status()), dtype=torch.float32, device=self.device)
 
 
 def npu_clear_float_status(self: torch.Tensor) -> torch.Tensor:
     """op-plugin's npu_clear_float_status: lowers the register, returns zeros."""
+    _deprecated("npu_clear_float_status")
     _native.clear_float_status()
     return torch.zeros(8, dtype=torch.float32, device=self.device)
 

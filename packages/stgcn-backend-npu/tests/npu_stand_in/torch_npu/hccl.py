@@ -1,19 +1,23 @@
 """The STAND-IN's "hccl" process-group backend: HCCL's rules, gloo's transport.
 
-What it refuses, as torch_npu/csrc/distributed/ProcessGroupHCCL.cpp does:
+What it refuses and does, as torch_npu/csrc/distributed/ProcessGroupHCCL.cpp ("PG",
+line numbers at v26.2.0-0day-pytorch2.13.0) does:
 - a tensor that is not on an npu, or not dense: "Tensors must be NPU and dense"
-  (check_npu_single_tensor / check_npu_tensors_different_devices);
+  (check_npu_single_tensor / check_npu_tensors_different_devices); one that is not
+  contiguous: "Tensors must be contiguous" (PG:3160-3162, 3213);
 - in allreduce, reduce and reduce_scatter, a dtype outside int8, int16, int32, int64,
   fp16, fp32 and bf16: "HCCL allreduce: Unsupported data type at::kDouble"
-  (checkSupportedDataType, named by the calling function). allreduce first casts bool
-  and uint8 to int32, so those pass there, but not in reduce_scatter;
-- in broadcast and allgather, which take every dtype HCCL can name, a dtype outside
-  torch_npu/csrc/distributed/HCCLUtils.cpp's getHcclDataType map: "Unsupported data
-  type for HCCL process group".
+  (checkSupportedDataType, named by the calling function). allreduce and reduce first
+  cast bool and uint8 to int32 (PG:4734-4737, 5072-5075), reduce and write the result
+  back, so those pass there; reduce_scatter does not cast and refuses them
+  ("Unsupported data type at::kByte", "at::kBool");
+- in broadcast and allgather, which take every dtype getHcclDataType maps
+  (HCCLUtils.cpp:50-66), a dtype outside that map: "Unsupported data type for HCCL
+  process group";
 - in the reductions, ReduceOp.BAND, BOR and BXOR: "Cannot use ReduceOp.BAND with HCCL"
-  (getHcclReduceOp and its unsupportedOp map); ReduceOp.AVG it takes, as a sum that is
-  then divided by the group's size (the same function: "PTA supports it by summing
-  first, then dividing");
+  (getHcclReduceOp and its unsupportedOp map). ReduceOp.AVG it takes, in allreduce and
+  allreduce_coalesced (PG:5007-5012) alike, as a sum followed by ``tensor.div_(size)``
+  in place (PG:4746-4751), so AVG of an integer tensor fails there as torch's div_ does;
 barrier() is an allreduce of a float32 one on the current npu, as ProcessGroupHCCL's is.
 The watchdog timeout is read as ProcessGroupHCCL's constructor reads it: exactly its
 DEFAULT_TIMEOUT (30 minutes) means "not set" and becomes HCCL_EXEC_TIMEOUT + 1800 s;
@@ -43,13 +47,18 @@ REDUCE_TYPES = {
     torch.float32: "at::kFloat",
     torch.bfloat16: "at::kBFloat16",
 }
-#: getHcclDataType: every dtype HCCL can carry (broadcast, allgather).
+#: getHcclDataType's map (HCCLUtils.cpp:50-66): every dtype HCCL can carry (broadcast,
+#: allgather), named as kHcclDataTypeToStringMap names them (bool travels as uint8)
 TYPE_NAMES = {
     **REDUCE_TYPES,
-    torch.uint8: "at::kByte",
-    torch.bool: "at::kBool",
+    torch.uint8: "at::kByte/at::kBool",
+    torch.bool: "at::kByte/at::kBool",
     torch.float64: "at::kDouble",
+    torch.float8_e4m3fn: "at::kFloat8_e4m3fn",
+    torch.float8_e5m2: "at::kFloat8_e5m2",
 }
+#: HCCL's fp8 types, which gloo underneath cannot carry but as bytes
+FLOAT8 = (torch.float8_e4m3fn, torch.float8_e5m2)
 #: what the reduction collectives cast to int32 before checking (allreduce, reduce).
 CAST_TO_INT = (torch.bool, torch.uint8)
 #: ProcessGroupHCCL.cpp's unsupportedOp map: the ops getHcclReduceOp refuses by name.
@@ -91,6 +100,8 @@ def _check_npu(tensors) -> None:
     for tensor in tensors:
         if tensor.device.type != "npu" or tensor.layout != torch.strided:
             raise RuntimeError("Tensors must be NPU and dense")
+        if not tensor.is_contiguous():
+            raise RuntimeError("Tensors must be contiguous")
 
 
 def _check_mapped(tensors) -> None:
@@ -119,12 +130,20 @@ def _hccl_op(op: dist.ReduceOp) -> dist.ReduceOp:
 
 
 def _divide(tensors, size: int) -> None:
-    """AVG's second half: the sum divided by the group's size, in the tensor's dtype."""
+    """AVG's second half, PG:4746-4751: ``tensor.div_(size)`` in place, which torch
+    refuses for an integer tensor (its float result cannot be cast back)."""
     for tensor in tensors:
-        if tensor.is_floating_point():
-            tensor.div_(size)
-        else:
-            tensor.copy_(torch.div(tensor, size, rounding_mode="trunc"))
+        tensor.div_(size)
+
+
+def _as_int32(tensors) -> list:
+    """PG:4734-4737 and 5072-5075: bool and uint8 reduced as int32 copies."""
+    return [t.to(torch.int32) if t.dtype in CAST_TO_INT else t for t in tensors]
+
+
+def _carried(host: torch.Tensor) -> torch.Tensor:
+    """What gloo moves for ``host``: its bytes where gloo has no such type (float8)."""
+    return host.view(torch.uint8) if host.dtype in FLOAT8 else host
 
 
 class Done(dist.distributed_c10d.Work):
@@ -165,7 +184,7 @@ class StandInHCCL(dist.ProcessGroup):
 
     def _through_gloo(self, collective, tensors, *rest):
         host = [t.cpu() for t in tensors]
-        collective(host, *rest).wait()
+        collective([_carried(h) for h in host], *rest).wait()
         for tensor, value in zip(tensors, host, strict=True):
             tensor.copy_(value)
 
@@ -173,12 +192,15 @@ class StandInHCCL(dist.ProcessGroup):
         _check_npu(tensors)
         _check_reduce_type("allreduce", tensors, cast=True)
         opts = opts if opts is not None else dist.AllreduceOptions()
-        average = opts.reduceOp == dist.ReduceOp.AVG
         summed = dist.AllreduceOptions()
         summed.reduceOp = _hccl_op(opts.reduceOp)
         summed.timeout = opts.timeout
-        self._through_gloo(self._gloo.allreduce, tensors, summed)
-        if average:
+        reduced = _as_int32(tensors)
+        self._through_gloo(self._gloo.allreduce, reduced, summed)
+        for tensor, value in zip(tensors, reduced, strict=True):
+            if value is not tensor:
+                tensor.copy_(value)
+        if opts.reduceOp == dist.ReduceOp.AVG:
             _divide(tensors, self.size())
         return Done(tensors)
 
@@ -186,8 +208,16 @@ class StandInHCCL(dist.ProcessGroup):
         _check_npu(tensors)
         _check_reduce_type("allreduce_coalesced", tensors, cast=True)
         opts = opts if opts is not None else dist.AllreduceCoalescedOptions()
-        _hccl_op(opts.reduceOp)
-        self._through_gloo(self._gloo.allreduce_coalesced, tensors, opts)
+        summed = dist.AllreduceCoalescedOptions()
+        summed.reduceOp = _hccl_op(opts.reduceOp)
+        summed.timeout = opts.timeout
+        reduced = _as_int32(tensors)
+        self._through_gloo(self._gloo.allreduce_coalesced, reduced, summed)
+        for tensor, value in zip(tensors, reduced, strict=True):
+            if value is not tensor:
+                tensor.copy_(value)
+        if opts.reduceOp == dist.ReduceOp.AVG:
+            _divide(tensors, self.size())
         return Done(tensors)
 
     def broadcast(self, tensors, opts=None):
@@ -203,7 +233,8 @@ class StandInHCCL(dist.ProcessGroup):
         for outputs in output_lists:
             _check_npu(outputs)
         host_outputs = [[t.cpu() for t in outputs] for outputs in output_lists]
-        self._gloo.allgather(host_outputs, [t.cpu() for t in inputs]).wait()
+        carried = [[_carried(t) for t in outputs] for outputs in host_outputs]
+        self._gloo.allgather(carried, [_carried(t.cpu()) for t in inputs]).wait()
         for outputs, values in zip(output_lists, host_outputs, strict=True):
             for tensor, value in zip(outputs, values, strict=True):
                 tensor.copy_(value)
@@ -213,7 +244,7 @@ class StandInHCCL(dist.ProcessGroup):
         _check_npu([output, input])
         _check_mapped([input])
         host = output.cpu()
-        self._gloo._allgather_base(host, input.cpu()).wait()
+        self._gloo._allgather_base(_carried(host), _carried(input.cpu())).wait()
         output.copy_(host)
         return Done([output])
 

@@ -20,7 +20,12 @@
 //    float64 of an npu tensor (dtype given, no device or layout: .double(),
 //    .to(torch.float64)) gives float32 and warns once per process "Device do not
 //    support double dtype now, dtype cast replace with float." (torch_npu's
-//    test/npu/test_storage.py, _test_dtype, expects float32 for float64 storage).
+//    test/npu/test_storage.py, _test_dtype, expects float32 for float64 storage). The
+//    warning is TORCH_NPU_WARN_ONCE: torch_npu's warn_ (NPUException.cpp:83-88) hands
+//    it to c10's base handler, which writes a "[W...] Warning: ..." line on stderr (not
+//    a Python warning), and only where OptionsManager::ShouldPrintWarning
+//    (OptionsManager.cpp:646-657) allows: not with TORCH_NPU_DISABLED_WARNING=1, and
+//    only on rank 0 or where RANK is unset.
 //  - torch_npu/csrc/core/npu/NpuVariables.cpp (IsSupportInfNan): chips before Ascend910B1
 //    run in saturation mode: an overflow gives the largest finite value instead of inf
 //    and sets the device's float-status register, which stays set until cleared.
@@ -28,12 +33,17 @@
 //  - op-plugin's _amp_foreach_non_finite_check_and_unscale_ for saturation mode: reads
 //    the register, and when it is set clears it, sets found_inf and returns without
 //    unscaling; otherwise unscales. In inf/nan mode: the ordinary check of the grads.
-//  - torch_npu/csrc/aten/NPUGeneratorImpl.cpp (getDefaultNPUGenerator): each npu has its
-//    own default generator, seeded with default_rng_seed_val until torch.npu.manual_seed
-//    (or torch.manual_seed, through manual_seed_all) seeds it, and dropout on an npu draws
-//    from it, not from the CPU's. Here each device's generator is a CPU generator of its
-//    own; an operator tagged nondeterministic_seeded runs with the CPU fallback's draws
-//    taken from the device's generator (swapped in around the call).
+//  - torch_npu/csrc/aten/NPUGeneratorImpl.cpp (v26.2.0-0day-pytorch2.13.0): each npu has
+//    its own default generator, a Philox seed and offset. Made on first use and seeded
+//    from a nondeterministic source (getDefaultNPUGenerator, :62-63, which calls
+//    seed(), :303-309) until torch.npu.manual_seed (or torch.manual_seed, through
+//    manual_seed_all) seeds it with the offset at 0. Its state is 16 bytes, the seed
+//    and the offset (get_state); set_state takes 16, or 8 (a seed, offset 0), and
+//    refuses any other size with "RNG state is wrong size" and an offset that is not a
+//    multiple of 4 (:315-370). Dropout on an npu draws from it, not from the CPU's. Here
+//    an operator tagged nondeterministic_seeded runs its CPU kernel with the CPU
+//    generator seeded from (seed, offset), and then advances the offset by 4 (the real
+//    kernels advance it by what they ask for; the stand-in's amount is its own).
 #include <torch/extension.h>
 
 #include <ATen/EmptyTensor.h>
@@ -53,6 +63,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -79,20 +90,48 @@ std::atomic<bool> g_float_status{false};
 
 void free_host(void* ptr) { c10::free_cpu(ptr); }
 
-// torch_npu's default seed for a device generator (NPUGeneratorImpl.cpp uses c10's
-// default_rng_seed_val, as CUDA's generators do).
-constexpr uint64_t kDefaultSeed = c10::default_rng_seed_val;
+// Each device's Philox state (NPUGeneratorImpl.cpp), and a CPU generator per device that
+// torch's hooks hand out as the device's and that draws the numbers of a random operator.
+struct PhiloxState {
+  bool made = false;
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+};
 constexpr size_t kMaxDevices = 16;
 std::mutex g_generators_lock;
+std::array<PhiloxState, kMaxDevices> g_philox;
 std::array<std::optional<at::Generator>, kMaxDevices> g_generators;
 
-const at::Generator& device_generator(c10::DeviceIndex index) {
+c10::DeviceIndex checked_index(c10::DeviceIndex index) {
   if (index < 0) index = g_current;
   TORCH_CHECK(index < static_cast<c10::DeviceIndex>(kMaxDevices), "npu index ", index);
+  return index;
+}
+
+// The device's state, made as getDefaultNPUGenerator makes it: randomly seeded.
+// Callers hold g_generators_lock.
+PhiloxState& philox(c10::DeviceIndex index) {
+  auto& state = g_philox[checked_index(index)];
+  if (!state.made) {
+    state = {true, c10::detail::getNonDeterministicRandom(true), 0};
+  }
+  return state;
+}
+
+const at::Generator& device_generator(c10::DeviceIndex index) {
+  index = checked_index(index);
   std::lock_guard<std::mutex> guard(g_generators_lock);
   auto& slot = g_generators[index];
-  if (!slot) slot = at::make_generator<at::CPUGeneratorImpl>(kDefaultSeed);
+  if (!slot) slot = at::make_generator<at::CPUGeneratorImpl>(philox(index).seed);
   return *slot;
+}
+
+// splitmix64: one CPU seed per (seed, offset), so that each random operator draws anew
+uint64_t mixed(uint64_t value) {
+  value += 0x9E3779B97F4A7C15ULL;
+  value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  value = (value ^ (value >> 27)) * 0x94D049BB133111EBULL;
+  return value ^ (value >> 31);
 }
 
 // Allocates on the current device; callers set it with a device guard.
@@ -266,13 +305,41 @@ at::Tensor copy_from_and_resize(const at::Tensor& self, const at::Tensor& dst) {
   return copy_from(self, dst, false);
 }
 
+// OptionsManager::ShouldPrintWarning (OptionsManager.cpp:646-657), decided once: not
+// with TORCH_NPU_DISABLED_WARNING=1; else on rank 0, or where RANK is unset (-1).
+bool should_print_warning() {
+  static const bool should_print = [] {
+    const char* disabled = std::getenv("TORCH_NPU_DISABLED_WARNING");
+    if (disabled != nullptr && std::strtol(disabled, nullptr, 10) == 1) return false;
+    const char* rank = std::getenv("RANK");
+    const long rank_id = rank != nullptr ? std::strtol(rank, nullptr, 10) : -1;
+    return rank_id == 0 || rank_id == -1;
+  }();
+  return should_print;
+}
+
+// torch_npu's warn_ (NPUException.cpp:83-88): c10's base handler, which logs to stderr.
+void npu_warn(const c10::Warning& warning) {
+  if (!should_print_warning()) return;
+  static c10::WarningHandler base;
+  base.process(warning);
+}
+
 at::Tensor to_copy(const at::Tensor& self, std::optional<at::ScalarType> dtype,
                    std::optional<at::Layout> layout, std::optional<at::Device> device,
                    std::optional<bool> pin_memory, bool non_blocking,
                    std::optional<at::MemoryFormat> memory_format) {
   if (dtype.has_value() && !layout.has_value() && !device.has_value() &&
       *dtype == at::kDouble && self.scalar_type() != at::kDouble) {
-    TORCH_WARN_ONCE("Device do not support double dtype now, dtype cast replace with float.");
+    static const bool warned = [] {
+      npu_warn(c10::Warning(c10::UserWarning(),
+                            {__func__, __FILE__, static_cast<uint32_t>(__LINE__)},
+                            "Device do not support double dtype now, dtype cast replace with "
+                            "float.",
+                            false));
+      return true;
+    }();
+    (void)warned;
     dtype = at::kFloat;
   }
   return at::native::_to_copy(self, dtype, layout, device, pin_memory, non_blocking,
@@ -364,17 +431,22 @@ void non_finite_check_and_unscale(at::TensorList grads, at::Tensor& found_inf,
 std::mutex g_random_lock;
 void fallback_from_device_generator(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
   std::lock_guard<std::mutex> serial(g_random_lock);
-  at::Generator device = device_generator(g_current);
+  uint64_t draw_seed = 0;
+  {
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    auto& state = philox(g_current);
+    draw_seed = mixed(state.seed ^ mixed(state.offset));
+    state.offset += 4;
+  }
   at::Generator cpu = at::detail::getDefaultCPUGenerator();
   at::Tensor saved;
   {
     std::lock_guard<std::mutex> guard(cpu.mutex());
     saved = cpu.get_state();
-    cpu.set_state(device.get_state());
+    cpu.set_current_seed(draw_seed);
   }
   at::native::cpu_fallback(op, stack);
   std::lock_guard<std::mutex> guard(cpu.mutex());
-  device.set_state(cpu.get_state());
   cpu.set_state(saved);
 }
 
@@ -451,19 +523,35 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("host_reads", [] { return g_host_reads.load(); });
   m.def("blocking_copies", [] { return g_blocking_copies.load(); });
   m.def("manual_seed", [](int index, uint64_t seed) {
-    at::Generator gen = device_generator(index);
-    std::lock_guard<std::mutex> guard(gen.mutex());
-    gen.set_current_seed(seed);
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    philox(index) = {true, seed, 0};
   });
-  m.def("initial_seed", [](int index) { return device_generator(index).current_seed(); });
+  m.def("initial_seed", [](int index) {
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    return philox(index).seed;
+  });
+  // NPUGeneratorImpl::get_state: 8 bytes of seed, 8 of offset, a CPU uint8 tensor
   m.def("get_rng_state", [](int index) {
-    at::Generator gen = device_generator(index);
-    std::lock_guard<std::mutex> guard(gen.mutex());
-    return gen.get_state();
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    const auto& state = philox(index);
+    auto out = at::empty({16}, at::TensorOptions().dtype(at::kByte));
+    int64_t offset = static_cast<int64_t>(state.offset);
+    std::memcpy(out.data_ptr<uint8_t>(), &state.seed, 8);
+    std::memcpy(out.data_ptr<uint8_t>() + 8, &offset, 8);
+    return out;
   });
-  m.def("set_rng_state", [](int index, const at::Tensor& state) {
-    at::Generator gen = device_generator(index);
-    std::lock_guard<std::mutex> guard(gen.mutex());
-    gen.set_state(state);
+  // NPUGeneratorImpl::set_state: a CPU uint8 tensor (check_rng_state) of 16 bytes, or 8
+  m.def("set_rng_state", [](int index, const at::Tensor& new_state) {
+    at::detail::check_rng_state(*new_state.unsafeGetTensorImpl());
+    const auto size = new_state.numel();
+    TORCH_CHECK(size == 8 || size == 16, "RNG state is wrong size");
+    auto bytes = new_state.contiguous();
+    uint64_t seed = 0;
+    int64_t offset = 0;
+    std::memcpy(&seed, bytes.data_ptr<uint8_t>(), 8);
+    if (size == 16) std::memcpy(&offset, bytes.data_ptr<uint8_t>() + 8, 8);
+    TORCH_CHECK(offset % 4 == 0, "offset must be a multiple of 4");
+    std::lock_guard<std::mutex> guard(g_generators_lock);
+    philox(index) = {true, seed, static_cast<uint64_t>(offset)};
   });
 }

@@ -7,12 +7,11 @@ Ascend910_9391 on; every other chip runs in saturation mode, where an overflow
 saturates and raises a status register instead. INF_NAN_MODE_FORCE_DISABLE=1 forces
 saturation mode, and INF_NAN_MODE_ENABLE=0 on a chip that defaults to inf/nan mode is
 refused (csrc/core/npu/NpuVariables.cpp, IsSupportInfNan). Reading the register in
-inf/nan mode is refused as torch_npu/npu/utils.py refuses it.
+inf/nan mode is refused, and clearing it warns, as torch_npu/npu/utils.py does.
 """
 
 import os
-
-from torch_npu import _native
+import warnings
 
 SOC_VERSIONS = {
     "Ascend910PremiumA": 100,
@@ -71,16 +70,32 @@ def default_jit_compile() -> bool:
 
 
 def get_npu_overflow_flag() -> bool:
+    """torch_npu/npu/utils.py: refused in inf/nan mode; else the deprecated
+    npu_get_float_status on a fresh buffer, its first number read on the host."""
+    import torch
+
+    import torch_npu
+
     if is_support_inf_nan():
         raise RuntimeError(
             "Unsupported api when soc_version >= Ascend910B1, please use npu_check_overflow"
         )
-    return _native.float_status()
+    result = torch_npu.npu_get_float_status(torch.zeros(8).to("npu"))
+    return bool(result.cpu()[0] != 0)
 
 
 def clear_npu_overflow_flag() -> None:
+    """torch_npu/npu/utils.py:396-399: in inf/nan mode a warning and nothing else; else
+    the deprecated npu_clear_float_status on a fresh buffer."""
+    import torch
+
+    import torch_npu
+
     if is_support_inf_nan():
-        raise RuntimeError(
-            "Unsupported api when soc_version >= Ascend910B1, please use npu_check_overflow"
+        warnings.warn(
+            "When soc_version >= Ascend910B1, clear_npu_overflow_flag is useless, "
+            "please remove it.",
+            stacklevel=2,
         )
-    _native.clear_float_status()
+        return
+    torch_npu.npu_clear_float_status(torch.zeros(8).to("npu"))

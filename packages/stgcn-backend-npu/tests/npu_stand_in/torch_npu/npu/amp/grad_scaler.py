@@ -2,10 +2,12 @@
 behaves (facts from that file; the code is written here):
 
 - ``dynamic=True`` (the default): torch's dynamic scaling. In saturation mode the
-  overflow comes from the device's float-status register (cleared in ``scale()``), and
+  overflow comes from the device's float-status register (cleared in the first
+  ``scale()`` of each iteration with the deprecated ``npu_clear_float_status``), and
   each rank's verdict is summed over the default process group with an all_reduce of
-  a float32 tensor on the npu, so every rank skips the same steps. In inf/nan mode the
-  gradients are checked as torch does, and nothing is summed.
+  a float32 tensor on the npu, so every rank skips the same steps. Whether there is a
+  process group is decided once, at the first ``scale()`` (grad_scaler.py:136-145). In
+  inf/nan mode the gradients are checked as torch does, and nothing is summed.
 - ``dynamic=False``: a fixed scale. Gradients are unscaled without any overflow check,
   the optimizer always steps, and the scale never changes.
 - ``state_dict()`` adds a "dynamic" key, and ``load_state_dict`` requires it: it reads
@@ -47,14 +49,31 @@ class GradScaler(torch.amp.GradScaler):
         )
         self._dynamic = dynamic
         self._has_overflow = False
+        self._clear_overflow_flag = False
         self._dist_initialized = False
+        self._dist_overflow_count = None
 
     def scale(self, outputs):
-        if self._enabled and self._dynamic and not utils.is_support_inf_nan():
-            utils.clear_npu_overflow_flag()
-        if self._enabled and not self._dist_initialized:
+        if not self._enabled:
+            return outputs
+        if self._dist_overflow_count is None:
+            # decided once, at the first scale() (grad_scaler.py:136-145): a process group
+            # made after it is never summed over
             self._dist_initialized = dist.is_available() and dist.is_initialized()
+            self._dist_overflow_count = torch.zeros(1, dtype=torch.float32, device="npu")
+        if self._dynamic and not self._clear_overflow_flag:
+            if not utils.is_support_inf_nan():
+                self._clear_npu_overflow_flag()
+            self._clear_overflow_flag = True
         return super().scale(outputs)
+
+    @staticmethod
+    def _clear_npu_overflow_flag() -> None:
+        """GradScaler.clear_npu_overflow_flag: the deprecated npu_clear_float_status on a
+        pinned buffer (so its deprecation warning comes from the scaler too)."""
+        import torch_npu
+
+        torch_npu.npu_clear_float_status(torch.zeros(8).pin_memory().to("npu", non_blocking=True))
 
     def unscale_(self, optimizer) -> None:
         if not self._enabled:
@@ -114,6 +133,7 @@ class GradScaler(torch.amp.GradScaler):
         if new_scale is not None:
             super().update(new_scale)
             self._has_overflow = False
+            self._clear_overflow_flag = False
             return
         before = float(self._scale.item())
         super().update()
@@ -123,6 +143,7 @@ class GradScaler(torch.amp.GradScaler):
         elif after > before:
             print(f"Loss scaler increasing loss scale to {after}")
         self._has_overflow = False
+        self._clear_overflow_flag = False
 
     def state_dict(self):
         state = super().state_dict()
