@@ -32,7 +32,7 @@ TEST_COUNTS = {
     "exporter": 5,
     "logger": 2,
     "pose-estimator": 7,
-    "layout": 1,
+    "layout": 3,
 }
 
 
