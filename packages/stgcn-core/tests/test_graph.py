@@ -14,7 +14,8 @@ from collections import deque
 import numpy as np
 import pytest
 
-from stgcn.model.graph import LAYOUTS, STRATEGIES, Graph, Layout, get_layout, hop_distance
+from stgcn.model.graph import STRATEGIES, Graph, hop_distance
+from stgcn.model.layouts import LAYOUTS, Layout, get_layout
 
 INF = np.inf
 

@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from stgcn.bench.baseline import BaselineSTGCN
-from stgcn.model.graph import LAYOUTS, STRATEGIES, Graph
+from stgcn.model.graph import STRATEGIES, Graph
+from stgcn.model.layouts import LAYOUTS
 from stgcn.model.network import STGCN
 
 IMPLEMENTATIONS = [STGCN, BaselineSTGCN]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from stgcn.errors import StgcnError
-from stgcn.model.graph import get_layout
+from stgcn.model.layouts import get_layout
 from stgcn.pose import BODY_25, COCO_17, OPENPOSE_18, joint_map, layouts_of
 from stgcn.pose.joints import layout_named_by
 from stgcn.records import Layout

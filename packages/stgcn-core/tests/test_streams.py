@@ -12,7 +12,8 @@ import torch
 from stgcn.data.streams import MODALITIES, Stream, apply_modality, build_split, parents
 from stgcn.data.synthetic_plugin import SYNTHETIC
 from stgcn.errors import StgcnError
-from stgcn.model.graph import LAYOUTS, Layout, hop_distance
+from stgcn.model.graph import hop_distance
+from stgcn.model.layouts import LAYOUTS, Layout
 from stgcn.records import BuildRequest
 from stgcn.testing.helpers import TINY, run_stgcn
 

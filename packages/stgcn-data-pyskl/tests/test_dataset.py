@@ -13,7 +13,7 @@ from stgcn_data_pyskl.annotations import load
 from stgcn_data_pyskl.sample_files import make_annotations
 
 from stgcn.errors import StgcnError
-from stgcn.model.graph import get_layout
+from stgcn.model.layouts import get_layout
 from stgcn.records import BuildRequest, DescribeRequest, NamedClipRequest, SampleRequest
 
 

@@ -261,7 +261,7 @@ def test_bad_input_gives_one_line(exports, checkpoint, tmp_path: Path, args, fra
 def test_a_bone_model_predicts_on_the_bones_of_the_clip(clip, tmp_path: Path) -> None:
     """The checkpoint's stream (--data-option modality=bone) is applied to a raw clip."""
     from stgcn.data.streams import apply_modality, parents
-    from stgcn.model.graph import get_layout
+    from stgcn.model.layouts import get_layout
     from stgcn.model.loading import load_model_and_checkpoint
 
     work = tmp_path / "bone"

@@ -11,7 +11,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from stgcn.model.graph import Graph, Layout
+    from stgcn.model.graph import Graph
+    from stgcn.model.layouts import Layout
     from stgcn.model.loading import load_model
     from stgcn.model.network import STGCN
 

@@ -19,7 +19,7 @@ from torch.utils.data import Dataset as TorchDataset
 
 from stgcn.data import fit_clip
 from stgcn.errors import StgcnError
-from stgcn.model.graph import get_layout
+from stgcn.model.layouts import get_layout
 from stgcn.plugins.registry import get_registry
 from stgcn.records import (
     LAYOUTS,

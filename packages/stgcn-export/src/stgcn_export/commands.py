@@ -247,7 +247,7 @@ def _importance_line(importance: Any) -> str:
 def _predict_skeletons(classifier: Any, request: Any) -> None:
     """``predict --video`` (or ``--openpose``, ``--coco-results``): every check first,
     then the skeletons, the tracks, the windows, and what was asked to be written."""
-    from stgcn.model.graph import get_layout
+    from stgcn.model.layouts import get_layout
     from stgcn_export.video_prediction import (
         captions,
         classify,
@@ -318,7 +318,7 @@ def stream_of(model_config: dict[str, Any], record: Any, modality: str) -> Any:
     """The model's stream over its own layout (a detection score as the last channel
     unless the dataset, where installed, says otherwise)."""
     from stgcn.data.streams import Stream, parents
-    from stgcn.model.graph import get_layout
+    from stgcn.model.layouts import get_layout
 
     if "layout" not in model_config and record is None:
         raise StgcnError(f"cannot make the {modality} stream: the model file names no layout")

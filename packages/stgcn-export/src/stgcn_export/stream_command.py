@@ -20,7 +20,7 @@ from stgcn_export.video_prediction import (
 def predict_stream(
     classifier: Classifier, request: SkeletonRequest, realtime: bool, show: bool
 ) -> None:
-    from stgcn.model.graph import get_layout
+    from stgcn.model.layouts import get_layout
     from stgcn.plugins.registry import get_registry
     from stgcn.pose.inputs import check_estimator, estimator_options_for
     from stgcn.pose.skeletons import PoseSequence

@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stgcn.model.graph import Graph, Layout
+from stgcn.model.graph import Graph
+from stgcn.model.layouts import Layout
 
 # (output channels, temporal stride) of blocks 0..9, as the reference description lists them.
 _BLOCK_PLAN: tuple[tuple[int, int], ...] = (

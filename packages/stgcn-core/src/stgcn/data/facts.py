@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from stgcn.errors import StgcnError, first_line, plugin_code
 from stgcn.model.checkpoint import DATA_FACTS_KEY, Checkpoint
-from stgcn.model.graph import Layout, get_layout
 from stgcn.model.layouts import LAYOUTS as BUILTIN_LAYOUTS
+from stgcn.model.layouts import Layout, get_layout
 from stgcn.plugins.layouts import resolve_layout
 from stgcn.plugins.records import DataFacts, Dataset, DescribeRequest, SampleRequest
 

@@ -13,11 +13,7 @@ from typing import Any
 
 import numpy as np
 
-# the layouts' record and data live in stgcn.model.layouts; imported here under their
-# names of before, which plugins and tests use
-from stgcn.model.layouts import LAYOUTS as LAYOUTS
-from stgcn.model.layouts import Layout as Layout
-from stgcn.model.layouts import get_layout as get_layout
+from stgcn.model.layouts import Layout, get_layout
 
 STRATEGIES = ("uniform", "distance", "spatial")
 

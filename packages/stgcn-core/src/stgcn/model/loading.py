@@ -18,7 +18,8 @@ import torch
 
 from stgcn.errors import StgcnError, first_line
 from stgcn.model.checkpoint import Checkpoint, strip_prefix
-from stgcn.model.graph import LAYOUTS, STRATEGIES, Graph, Layout, get_layout
+from stgcn.model.graph import STRATEGIES, Graph
+from stgcn.model.layouts import LAYOUTS, Layout, get_layout
 from stgcn.model.network import STGCN
 
 __all__ = [

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from stgcn.model import INIT_SCHEMES, spectral
-from stgcn.model.graph import Graph, Layout
+from stgcn.model.graph import Graph
+from stgcn.model.layouts import Layout
 
 #: (output channels, temporal stride) of blocks 0..9.
 # one row per stage (64, 128, 256 channels), as the paper draws them: kept by hand

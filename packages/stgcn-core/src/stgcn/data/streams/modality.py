@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from stgcn.errors import StgcnError
-from stgcn.model.graph import Layout
+from stgcn.model.layouts import Layout
 
 MODALITIES = ("joint", "bone", "joint_motion", "bone_motion")
 
