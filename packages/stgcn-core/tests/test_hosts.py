@@ -47,6 +47,26 @@ def test_other_failures_keep_their_own_line(failure: str, meeting: RollCall | No
     assert lost_host_line(failure, meeting, ME) is None
 
 
+def test_a_rank_killed_after_the_endpoint_went_names_the_host_that_served_it() -> None:
+    """Node 0 serves the rendezvous store; when it goes, a worker on node 1 has been seen
+    to die by SIGSEGV before its collective said why. A closed endpoint names node 0; an
+    open one (or an endpoint this host serves itself) keeps the signal line."""
+    import socket
+
+    node0, node1 = Host("a", 0, 100), Host("b", 1, 200)
+    crash = "rank 1 was killed by signal 11 (SIGSEGV)"
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        endpoint = f"127.0.0.1:{listening.getsockname()[1]}"
+        assert lost_host_line(crash, RollCall([node0, node1], None, endpoint), node1) is None
+    line = lost_host_line(crash, RollCall([node0, node1], None, endpoint), node1)
+    assert line is not None and line.startswith("lost host node 0 (a): rank 1's connection")
+    assert f"{endpoint} stopped answering" in line and "SIGSEGV" in line
+    serving = RollCall([node0, node1], None, endpoint, serving=True)
+    assert lost_host_line(crash, serving, node0) is None
+
+
 def test_the_roll_says_who_is_present_and_who_is_awaited() -> None:
     assert _who([ME], 3, 0) == "present node 0 (a); awaited node 1, node 2"
     unranked = [Host("a", None, 1), Host("b", None, 2)]

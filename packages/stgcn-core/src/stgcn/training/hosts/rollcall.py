@@ -51,10 +51,14 @@ class Host:
 
 @dataclass
 class RollCall:
-    """The meeting's outcome: every host present, and the store kept open for torch."""
+    """The meeting's outcome: every host present, and the store kept open for torch;
+    where it met, and whether this host serves that endpoint (a host that does not can
+    later tell that the one serving it is gone)."""
 
     hosts: list[Host]
     store: Any = None
+    endpoint: str = ""
+    serving: bool = False
 
     def others(self, me: Host) -> list[Host]:
         return [host for host in self.hosts if (host.name, host.pid) != (me.name, me.pid)]
@@ -74,28 +78,32 @@ def _serves(host: str, node_rank: int | None) -> bool:
     return _matches_machine_hostname(host)
 
 
-def _connect(host: str, port: int, serve: bool, deadline: float, say: Any) -> Any:
-    """A TCPStore at the endpoint: the server where this host serves it (a client if
-    another process on this machine already does), else a client that keeps trying."""
+def _connect(host: str, port: int, serve: bool, deadline: float, say: Any) -> tuple[Any, bool]:
+    """A TCPStore at the endpoint, and whether this host serves it: the server where
+    this host should (a client if another process on this machine already does), else a
+    client that keeps trying (None when the deadline passes first)."""
     from torch.distributed import TCPStore
 
     if serve:
         try:
             wait = timedelta(seconds=5)
-            return TCPStore(host, port, None, True, wait, multi_tenant=True, wait_for_workers=False)
+            store = TCPStore(
+                host, port, None, True, wait, multi_tenant=True, wait_for_workers=False
+            )
+            return store, True
         except Exception:  # the port is taken: another host on this machine serves it
             pass
     started, next_line = time.monotonic(), time.monotonic() + FIRST_LINE_SECONDS
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            return None
+            return None, False
         try:
             # a plain connection first: torch's client logs a C++ stack trace each time
             # its own attempt times out, which is no news while the others are starting
             socket.create_connection((host, port), timeout=min(2.0, left)).close()
             wait = timedelta(seconds=max(left, 1.0))
-            return TCPStore(host, port, None, False, wait, wait_for_workers=False)
+            return TCPStore(host, port, None, False, wait, wait_for_workers=False), False
         except Exception:
             time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))
             if time.monotonic() >= next_line:
@@ -119,7 +127,7 @@ def roll_call(
     port = int(port_text)
     deadline = time.monotonic() + timeout
     me = this_host(node_rank)
-    store = _connect(host, port, _serves(host, node_rank), deadline, say)
+    store, serving = _connect(host, port, _serves(host, node_rank), deadline, say)
     if store is None:
         raise StgcnError(
             f"waited {timeout:.0f} s (--rdzv-timeout) for {hosts_wanted} hosts at the rendezvous "
@@ -133,7 +141,7 @@ def roll_call(
     while True:
         present = _present(store, prefix)
         if len(present) >= hosts_wanted:
-            return RollCall(present, store)
+            return RollCall(present, store, endpoint, serving)
         now = time.monotonic()
         if now >= deadline:
             raise StgcnError(
