@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -130,6 +131,9 @@ def test_the_checkpoint_record_writes_the_dict_it_always_wrote(tmp_path: Path) -
     assert (saved["format"], saved["format_version"]) == (FORMAT, FORMAT_VERSION)
     record.at({"epoch": 2, "step": 1}).write(path)
     assert torch.load(path, weights_only=True)["position"] == {"epoch": 2, "step": 1}
+    replace(record, model_name="mine").write(tmp_path / "named.pth.tar")
+    assert torch.load(tmp_path / "named.pth.tar", weights_only=True)["model_name"] == "mine"
+    assert Checkpoint.from_file(tmp_path / "named.pth.tar").model_name == "mine"
     read = Checkpoint.from_file(path)
     assert (read.epoch, read.best_top1, read.run_dataset) == (2, 0.5, "synthetic")
     assert read.class_names == ["a", "b"] and read.position == {"epoch": 2, "step": 1}

@@ -88,7 +88,7 @@ def test_wrong_class_count_and_non_stgcn_files(tmp_path: Path) -> None:
         stgcn.load_model(path, num_class=9)
     other = tmp_path / "other.pt"
     torch.save({"weight": torch.zeros(3)}, other)
-    with pytest.raises(StgcnError, match="not an ST-GCN state_dict"):
+    with pytest.raises(StgcnError, match="no installed model recognises these weights"):
         stgcn.load_model(other)
 
 

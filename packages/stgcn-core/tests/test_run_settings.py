@@ -168,7 +168,7 @@ def test_every_flag_field_is_an_option_of_run_made_from_it() -> None:
         choices = field.metadata["choices"]
         if choices is not None:
             assert isinstance(made.type, click.Choice) and tuple(made.type.choices) == choices
-    assert flagged == 26
+    assert flagged == 27
     untyped = run.make_context("run", [])
     values = {name: untyped.params[name] for name in options}
     fields = [field.name for field in dataclasses.fields(RunConfig)]

@@ -42,8 +42,8 @@ def test_import_leaves_torch_alone(module: str, autoload: str | None) -> None:
 def test_public_names_resolve_lazily() -> None:
     from stgcn import STGCN, Graph, Layout, load_model
     from stgcn.model.graph import Graph as GraphHome
-    from stgcn.model.loading import load_model as load_model_home
     from stgcn.model.network import STGCN as STGCNHome
+    from stgcn.networks.loading import load_model as load_model_home
 
     assert (STGCN, Graph, load_model) == (STGCNHome, GraphHome, load_model_home)
     assert Layout.custom(3, [(0, 1), (1, 2)], 1).num_node == 3

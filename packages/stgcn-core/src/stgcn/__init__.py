@@ -13,20 +13,26 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from stgcn.model.graph import Graph
     from stgcn.model.layouts import Layout
-    from stgcn.model.loading import load_model
     from stgcn.model.network import STGCN
+    from stgcn.networks.loading import load_model
 
 __version__ = "0.1.0"
 __all__ = ["STGCN", "Graph", "Layout", "__version__", "load_model"]
 
-#: the public names, resolved from the model layer (itself lazy) on first use
-_MODEL_NAMES = ("STGCN", "Graph", "Layout", "load_model")
+#: the public names, each resolved from its home on first use
+_HOMES = {
+    "STGCN": "stgcn.model.network",
+    "Graph": "stgcn.model.graph",
+    "Layout": "stgcn.model.layouts",
+    "load_model": "stgcn.networks.loading",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _MODEL_NAMES:
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module 'stgcn' has no attribute {name!r}")
-    value = getattr(importlib.import_module("stgcn.model"), name)
+    value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
 

@@ -21,6 +21,7 @@ from stgcn.plugins.kinds import EXPORTERS as EXPORTERS
 from stgcn.plugins.kinds import KINDS as _KINDS
 from stgcn.plugins.kinds import LAYOUTS as LAYOUTS
 from stgcn.plugins.kinds import LOGGERS as LOGGERS
+from stgcn.plugins.kinds import MODELS as MODELS
 from stgcn.plugins.kinds import POSE_ESTIMATORS as POSE_ESTIMATORS
 from stgcn.plugins.records import Accelerator as Accelerator
 from stgcn.plugins.records import AugmentBatch as AugmentBatch
@@ -39,15 +40,20 @@ from stgcn.plugins.records import ExportRequest as ExportRequest
 from stgcn.plugins.records import Layout as Layout
 from stgcn.plugins.records import Logger as Logger
 from stgcn.plugins.records import LoggerContext as LoggerContext
+from stgcn.plugins.records import Model as Model
+from stgcn.plugins.records import ModelSpec as ModelSpec
 from stgcn.plugins.records import NamedClipRequest as NamedClipRequest
+from stgcn.plugins.records import NoOptions as NoOptions
 from stgcn.plugins.records import PoseEstimator as PoseEstimator
 from stgcn.plugins.records import PoseModel as PoseModel
 from stgcn.plugins.records import PoseOpenRequest as PoseOpenRequest
 from stgcn.plugins.records import ReadNamedClip as ReadNamedClip
 from stgcn.plugins.records import ReadSample as ReadSample
+from stgcn.plugins.records import RecogniseRequest as RecogniseRequest
 from stgcn.plugins.records import RunBackend as RunBackend
 from stgcn.plugins.records import RunLogger as RunLogger
 from stgcn.plugins.records import SampleRequest as SampleRequest
+from stgcn.plugins.records import SkeletonModel as SkeletonModel
 
 if TYPE_CHECKING:
     from stgcn.plugins.backend import BackendBase as BackendBase
@@ -67,14 +73,18 @@ _PARTS = (
     "ExportReport",
     "ExportRequest",
     "LoggerContext",
+    "ModelSpec",
     "NamedClipRequest",
+    "NoOptions",
     "PoseModel",
     "PoseOpenRequest",
     "ReadNamedClip",
     "ReadSample",
+    "RecogniseRequest",
     "RunBackend",
     "RunLogger",
     "SampleRequest",
+    "SkeletonModel",
     "lazy",
 )
 #: the names imported on first use, from the module that holds each

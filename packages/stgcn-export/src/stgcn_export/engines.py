@@ -13,6 +13,7 @@ import torch
 
 from stgcn.errors import StgcnError
 from stgcn.model.checkpoint import Checkpoint
+from stgcn.model.contract import SkeletonModel, as_module
 from stgcn.training.runtime import Runtime
 from stgcn_export.metadata import (
     DATASET_KEY,
@@ -75,21 +76,22 @@ class TorchEngine:
     name = "pytorch"
     class_names: Sequence[str] | None = None
 
-    def __init__(self, model: torch.nn.Module, checkpoint: Checkpoint | None) -> None:
-        self.runtime = Runtime.as_is(model.eval())
-        self.channels, self.joints, classes = model_input_facts(model)
+    def __init__(self, network: SkeletonModel, checkpoint: Checkpoint | None) -> None:
+        module = as_module(network)
+        self.runtime = Runtime.as_is(module.eval())
+        self.network = network
+        self.channels, self.joints, classes = model_input_facts(module)
         self.num_class: int | None = classes
         config = checkpoint.run_config if checkpoint is not None else {}
         self.checkpoint = checkpoint
         self.dataset_name = checkpoint.run_dataset if checkpoint is not None else None
         self.data_options = dict(config.get("data_options") or {})
-        config_of = getattr(model, "config", None)  # an STGCN's; a bare module has none
-        self.model_config = config_of() if callable(config_of) else {}
+        self.model_config = network.config()
 
     @property
-    def model(self) -> torch.nn.Module:
+    def model(self) -> SkeletonModel:
         """The network (``predict --explain`` asks it which joints mattered)."""
-        return self.runtime.model
+        return self.network
 
     def use_threads(self, threads: int) -> None:
         torch.set_num_threads(threads)

@@ -1,7 +1,8 @@
 """What an exported file remembers about its model, in ONNX ``metadata_props``.
 
 ``stgcn predict --onnx`` has no checkpoint to read the dataset from, so the export
-stores the dataset's name and class names in the file itself.
+stores the dataset's name and class names in the file itself, and the model's name and
+``config()`` beside them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import onnxruntime
 DATASET_KEY = "stgcn.dataset"
 CLASS_NAMES_KEY = "stgcn.class_names"
 MODEL_CONFIG_KEY = "stgcn.model_config"
+#: the registered model that built the network (absent in older exports: ST-GCN)
+MODEL_NAME_KEY = "stgcn.model"
 DATA_OPTIONS_KEY = "stgcn.data_options"
 
 

@@ -74,17 +74,18 @@ class OnnxExportReport:
 
 
 def model_input_facts(model: torch.nn.Module) -> tuple[int, int, int]:
-    """(channels, joints, classes) of an ST-GCN model, read from the model itself."""
-    network: Any = model  # the ST-GCN's own attributes, which nn.Module does not declare
+    """(channels, joints, classes) of a network, read from the model contract
+    (:class:`stgcn.model.contract.SkeletonModel`: ``input_shape`` and ``num_class``)."""
+    network: Any = model  # the contract's members, which nn.Module does not declare
     try:
-        channels = int(network.in_channels)
-        joints = int(network.A.shape[1])
+        channels, _, joints, _ = network.input_shape(1)
         classes = int(network.num_class)
-    except AttributeError:
+    except (AttributeError, TypeError, ValueError):
         raise StgcnError(
-            "the onnx exporter takes an ST-GCN model (with in_channels, A and num_class)"
+            "the onnx exporter takes a network that meets stgcn's model contract "
+            "(input_shape and num_class: stgcn.model.contract.SkeletonModel)"
         ) from None
-    return channels, joints, classes
+    return int(channels), int(joints), classes
 
 
 def export_onnx(

@@ -17,7 +17,7 @@ from stgcn.records import Exporter, ExportRequest
 from stgcn_export.onnx_options import OnnxOptions
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
-STGCN_API = ">=2,<3"
+STGCN_API = ">=2.2,<3"
 
 if TYPE_CHECKING:
     import click
@@ -29,14 +29,16 @@ def export_onnx(request: ExportRequest) -> OnnxExportReport:
     """The exporter record's entry: the request's options, with the persons of its
     sample and what it knows of the model's data stored in the file's metadata; the work
     itself is :func:`stgcn_export.onnx_export.export_onnx`."""
-    from stgcn_export.metadata import describe_dataset
+    from stgcn.model.contract import as_module
+    from stgcn_export.metadata import MODEL_NAME_KEY, describe_dataset
     from stgcn_export.onnx_export import export_onnx as export
 
     options = dict(request.options)
     options.setdefault("persons", request.persons)
     stored = describe_dataset(request.dataset, request.class_names, request.data_options)
+    stored[MODEL_NAME_KEY] = request.model_name
     options["metadata"] = {**stored, **options.get("metadata", {})}
-    return export(request.model, request.output, options)
+    return export(as_module(request.model), request.output, options)
 
 
 ONNX_EXPORTER = Exporter(

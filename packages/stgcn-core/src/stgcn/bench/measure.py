@@ -29,7 +29,9 @@ from stgcn.bench.peak import matmul_peak_gflops, reference_gflop_per_sample
 from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess
 from stgcn.bench.timing import Stepper, TimedStep
 from stgcn.errors import StgcnError
-from stgcn.model.network import STGCN
+from stgcn.model.contract import ModelSpec, SkeletonModel, as_module
+from stgcn.networks.loading import DEFAULT_MODEL, build_named
+from stgcn.plugins.layouts import layout_named
 from stgcn.plugins.records import RunBackend
 from stgcn.training.runtime import Runtime, start_device
 from stgcn.training.step import training_step
@@ -170,7 +172,7 @@ def _torch_step(mode: str, runtime: Runtime, x: torch.Tensor, y: torch.Tensor) -
     return TimedStep(step, runtime.synchronize, runtime.device)
 
 
-def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
+def _onnx_step(network: SkeletonModel, x: torch.Tensor) -> Callable[[], Any]:
     """Inference in onnxruntime on a file written by the installed ``onnx`` exporter."""
     import tempfile
     from pathlib import Path
@@ -188,7 +190,8 @@ def _onnx_step(model: torch.nn.Module, x: torch.Tensor) -> Callable[[], Any]:
         ) from None
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.onnx"
-        exporter.export(ExportRequest(model.cpu().eval(), path, {"verify": False}))
+        as_module(network).cpu().eval()
+        exporter.export(ExportRequest(network, path, {"verify": False}))
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         session = onnxruntime.InferenceSession(
@@ -247,13 +250,15 @@ def bench_training(
     device = start_device(backend)
     x = torch.randn(batch_size, 3, frames, 18, persons, device=device)
     y = torch.randint(0, KINETICS_CLASSES, (batch_size,), device=device)
-    model = STGCN(KINETICS_CLASSES, layout="openpose", strategy="spatial")
+    spec = ModelSpec(KINETICS_CLASSES, 3, layout_named("openpose"), persons)
+    network = build_named(DEFAULT_MODEL, spec)  # ST-GCN with its default options
+    model = as_module(network)
     weights = {k: v.clone() for k, v in model.state_dict().items()}
 
     models: list[Stepper]
     if request.engine == "onnxruntime":
         model.to(device)
-        models = [TimedStep(_onnx_step(model, x), lambda: None, torch.device("cpu"))]
+        models = [TimedStep(_onnx_step(network, x), lambda: None, torch.device("cpu"))]
     else:
         runtime = Runtime.prepare(backend, precision, model, device)
         models = [_torch_step(mode, runtime, x, y)]

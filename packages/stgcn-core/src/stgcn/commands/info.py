@@ -25,6 +25,16 @@ MOST_FRAMES_TIMES_PERSONS = 36_000
     help="The checkpoint, as eval, predict and export take it (or give it as CHECKPOINT).",
 )
 @click.option("--dataset", help="Describe a fresh model for this dataset instead.")
+@click.option(
+    "--model", "model_name", default="stgcn", show_default=True, help="With --dataset: the network."
+)
+@click.option(
+    "--model-option",
+    "model_option",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="With --dataset: one of the model's options; repeatable.",
+)
 @click.option("--data-path", help="With --dataset: data that describes its classes.")
 @click.option("--data-option", "data_option", multiple=True, metavar="KEY=VALUE")
 @click.option(
@@ -42,6 +52,8 @@ def info(
     checkpoint: str | None,
     checkpoint_option: str | None,
     dataset: str | None,
+    model_name: str,
+    model_option: tuple[str, ...],
     data_path: str | None,
     data_option: tuple[str, ...],
     frames: int | None,
@@ -49,7 +61,7 @@ def info(
     as_json: bool,
 ) -> None:
     """A model's parameters, GFLOP per sample, layout, classes and training config."""
-    from stgcn.reports.info_command import describe_facts, describe_model
+    from stgcn.reports.info_command import InfoRequest, describe_facts, describe_model
 
     checkpoint = one_checkpoint(checkpoint, checkpoint_option)
     if bool(checkpoint) == bool(dataset):
@@ -61,8 +73,17 @@ def info(
             f"--frames times --persons must be at most {MOST_FRAMES_TIMES_PERSONS:,} "
             "(one sample is measured in memory)"
         )
-    options = parse_pairs(data_option, "--data-option") if data_option else {}
-    facts = describe_model(checkpoint, dataset, data_path, options, frames, persons)
+    request = InfoRequest(
+        checkpoint=checkpoint,
+        dataset=dataset,
+        data_path=data_path,
+        data_options=parse_pairs(data_option, "--data-option") if data_option else {},
+        frames=frames,
+        persons=persons,
+        model=model_name,
+        model_options=parse_pairs(model_option, "--model-option") if model_option else {},
+    )
+    facts = describe_model(request)
     if as_json:
         click.echo(json.dumps(facts))
         return

@@ -19,10 +19,10 @@ from stgcn.data.class_names import class_names
 from stgcn.data.facts import from_checkpoint
 from stgcn.errors import StgcnError
 from stgcn.model.checkpoint import Checkpoint
-from stgcn.model.loading import load_model_and_checkpoint
-from stgcn.model.network import STGCN
+from stgcn.model.contract import SkeletonModel
+from stgcn.networks.loading import load_model_and_checkpoint
 from stgcn.plugins.kinds import DATASETS, LAYOUTS
-from stgcn.plugins.layouts import layout_names, registered_layouts
+from stgcn.plugins.layouts import layout_names
 from stgcn.plugins.records import Dataset, Layout
 from stgcn.plugins.registry import get_registry
 
@@ -57,13 +57,11 @@ def parse_layout(value: str | None) -> Layout | dict[str, Any] | None:
 
 def load_checkpoint_model(
     path: str, layout: str | None, strategy: str | None, num_class: int | None
-) -> tuple[STGCN, Checkpoint | None]:
+) -> tuple[SkeletonModel, Checkpoint | None]:
     """The model in eval mode, and the stgcn checkpoint (None for a bare state_dict, whose
     layout, unless given, is the registered one its adjacency was built from)."""
     try:
-        return load_model_and_checkpoint(
-            path, parse_layout(layout), strategy, num_class, registered_layouts()
-        )
+        return load_model_and_checkpoint(path, parse_layout(layout), strategy, num_class)
     except ValueError as error:  # a custom layout whose edges make no graph
         raise StgcnError(f"bad layout: {error}") from None
 

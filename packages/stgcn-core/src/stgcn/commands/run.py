@@ -3,7 +3,8 @@
 Its options for the run's settings are made from ``RunConfig``'s fields
 (:func:`~stgcn.commands.options.settings_options`); the ones written here are those
 that are not settings of one run: the hosts, ``--streams``, ``--resume``, the config
-file, the preset, and the ``KEY=VALUE`` options of the dataset and the backend.
+file, the preset, and the ``KEY=VALUE`` options of the model, the dataset and the
+backend.
 """
 
 from __future__ import annotations
@@ -59,13 +60,26 @@ DATA_OPTION = click.option(
     metavar="KEY=VALUE",
     help="Dataset-specific option; repeatable.",
 )
+MODEL_OPTION = click.option(
+    "--model-option",
+    "model_option",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="The model's own option (stgcn plugins --json lists them); repeatable.",
+)
 RESUME = click.option("--resume", is_flag=True, help="Continue the run in --work-dir.")
 
 
 @click.command()
 @settings_options(
     RunConfig,
-    between={"cards": HOSTS, "sync_bn": [STREAMS], "data_path": [DATA_OPTION], "weights": [RESUME]},
+    between={
+        "cards": HOSTS,
+        "sync_bn": [STREAMS],
+        "model": [MODEL_OPTION],
+        "data_path": [DATA_OPTION],
+        "weights": [RESUME],
+    },
 )
 @click.option("--config", "config_file", help="TOML or YAML file with the same keys.")
 @click.option("--preset", help="A named recipe of the dataset (see stgcn data list).")
@@ -77,6 +91,7 @@ def run(
     config_file: str | None,
     preset: str | None,
     data_option: tuple[str, ...],
+    model_option: tuple[str, ...],
     backend_option: tuple[str, ...],
     compile_model: bool,
     nnodes: str,
@@ -90,7 +105,8 @@ def run(
     **options: Any,
 ) -> None:
     """Train a model (default: the synthetic dataset on the best backend)."""
-    from stgcn.plugins.kinds import DATASETS
+    from stgcn.networks.loading import refuse_typed_settings_it_lacks
+    from stgcn.plugins.kinds import DATASETS, MODELS
     from stgcn.plugins.registry import get_registry
     from stgcn.training.launch import Topology, run_training
     from stgcn.training.setup import resolve_run_config
@@ -98,12 +114,20 @@ def run(
     typed = given(ctx, **options)
     if data_option:
         typed["data_options"] = parse_pairs(data_option, "--data-option")
+    if model_option:
+        typed["model_options"] = parse_pairs(model_option, "--model-option")
     if backend_option or compile_model:
         typed["backend_options"] = backend_options(backend_option, compile_model)
     registry = get_registry()
     config, resume = resolve_run_config(
-        typed, lambda name: registry.get(DATASETS, name), config_file, preset, resume
+        typed,
+        lambda name: registry.get(DATASETS, name),
+        config_file,
+        preset,
+        resume,
+        lambda name: registry.get(MODELS, name).recipe,
     )
+    refuse_typed_settings_it_lacks(registry.get(MODELS, config.model), typed)
     topology = Topology(
         cards=config.cards,
         nnodes=nnodes,

@@ -1,5 +1,5 @@
-"""The model layer: the graph, the ST-GCN network, its spectral temporal path, and
-loading weights from checkpoint files.
+"""The model layer: the graph, the model contract, the ST-GCN network, its spectral
+temporal path, and the checkpoint file.
 
 It imports nothing of stgcn but ``errors``. Names are resolved on first use (PEP 562),
 so that the command line can read :data:`INIT_SCHEMES` without importing torch.
@@ -18,8 +18,7 @@ _HOMES = {
     "TEMPORAL_ALGORITHMS": "stgcn.model.network",
     "set_temporal_algorithm": "stgcn.model.network",
     "Graph": "stgcn.model.graph",
-    "Layout": "stgcn.model.graph",
-    "load_model": "stgcn.model.loading",
+    "Layout": "stgcn.model.layouts",
 }
 
 

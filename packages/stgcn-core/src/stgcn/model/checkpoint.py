@@ -50,13 +50,17 @@ class Checkpoint:
 
     A bare state_dict (the reference's released models) is a Checkpoint with
     ``weights`` alone and ``model_config`` None (:attr:`is_bare`): its configuration is
-    read from the tensors' shapes by :mod:`stgcn.model.loading`.
+    recognised from its tensors by a model plugin (:mod:`stgcn.networks.loading`).
     """
 
     #: the network's state_dict (no wrapper prefix)
     weights: dict[str, Any]
-    #: the STGCN constructor arguments (STGCN.config()); None for a bare state_dict
+    #: what rebuilds the network (its ``config()``: stgcn.model.contract); None for a
+    #: bare state_dict
     model_config: dict[str, Any] | None = None
+    #: the registered model that built it (None in files written before models were
+    #: plugins, which are ST-GCN's)
+    model_name: str | None = None
     #: the run's configuration (RunConfig.to_dict())
     run_config: dict[str, Any] = field(default_factory=dict)
     #: the dataset's name, its facts (stgcn.data.facts.facts_of) and class names
@@ -107,6 +111,8 @@ class Checkpoint:
         }
         if self.position is not None:
             saved["position"] = self.position
+        if self.model_name is not None:  # absent: ST-GCN, as in files from before
+            saved["model_name"] = self.model_name
         return saved
 
     def write(self, path: Path, keep_previous: bool = False) -> None:
@@ -141,6 +147,7 @@ class Checkpoint:
         return cls(
             weights=saved["model"],
             model_config=dict(saved["model_config"]),
+            model_name=saved.get("model_name"),
             run_config=dict(saved.get("config") or {}),
             dataset=saved.get("dataset"),
             data_facts=saved.get(DATA_FACTS_KEY),

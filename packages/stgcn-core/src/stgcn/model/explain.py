@@ -19,17 +19,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from stgcn.model.network import STGCN
+from stgcn.model.contract import SkeletonModel, as_module
 
 
-def joint_importance(model: STGCN, sample: np.ndarray, class_index: int) -> np.ndarray:
+def joint_importance(model: SkeletonModel, sample: np.ndarray, class_index: int) -> np.ndarray:
     """Float64 ``(V,)`` in [0, 1]: each joint's share in class ``class_index``'s logit
     for one clip ``(C, T, V, M)``; persons whose slot is empty (all zeros) count for
     nothing."""
     x = torch.from_numpy(np.ascontiguousarray(sample, dtype=np.float32))[None]
     persons = x.shape[4]
-    was_training = model.training
-    model.eval()
+    module = as_module(model)
+    was_training = module.training
+    module.eval()
     try:
         with torch.enable_grad():
             features = model.features(x)
@@ -38,7 +39,7 @@ def joint_importance(model: STGCN, sample: np.ndarray, class_index: int) -> np.n
         weights = gradient.mean(dim=(2, 3), keepdim=True)  # (M, C, 1, 1): a channel's pull
         cam = torch.relu((weights * features).sum(dim=1)).detach()  # (M, T', V)
     finally:
-        model.train(was_training)
+        module.train(was_training)
     present = x[0].abs().sum(dim=(0, 1, 2)) > 0  # (M,)
     per_joint = cam[present].sum(dim=(0, 1)).double().numpy()
     top = float(per_joint.max()) if per_joint.size else 0.0

@@ -146,7 +146,9 @@ class STGCN(nn.Module):
     """Spatial temporal graph convolutional network (Yan et al., AAAI 2018).
 
     Input ``(N, C, T, V, M)``: batch, channels, frames, joints, persons.
-    Output ``(N, num_class)`` logits, averaged over persons.
+    Output ``(N, num_class)`` logits, averaged over persons. It meets the model contract
+    (:class:`stgcn.model.contract.SkeletonModel`); ``persons`` is the data's most persons
+    per clip (the network itself takes any number: it is no state).
     """
 
     def __init__(
@@ -159,11 +161,13 @@ class STGCN(nn.Module):
         dropout: float = 0.0,
         max_hop: int = 1,
         dilation: int = 1,
+        persons: int = 2,
     ) -> None:
         super().__init__()
         self.graph = Graph(layout, strategy, max_hop=max_hop, dilation=dilation)
         self.num_class = num_class
         self.in_channels = in_channels
+        self.persons = persons
         A = torch.tensor(self.graph.A, dtype=torch.float32)
         self.register_buffer("A", A)
         partitions, num_node, _ = A.shape
@@ -218,11 +222,19 @@ class STGCN(nn.Module):
                 nn.init.normal_(module.weight, 1.0, 0.02)
                 nn.init.zeros_(module.bias)
 
+    @property
+    def layout(self) -> Layout:
+        return self.graph.layout
+
+    def input_shape(self, frames: int) -> tuple[int, int, int, int]:
+        return (self.in_channels, frames, self.graph.layout.num_node, self.persons)
+
     def config(self) -> dict[str, Any]:
         """What it takes to build this network again (stored in checkpoints)."""
         return {
             "num_class": self.num_class,
             "layout": self.graph.layout.to_dict(),
+            "persons": self.persons,
             "strategy": self.graph.strategy,
             "in_channels": self.in_channels,
             "edge_importance_weighting": self.edge_importance is not None,

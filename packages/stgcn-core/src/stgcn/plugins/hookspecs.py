@@ -1,7 +1,8 @@
 """The hooks a stgcn plugin can implement.
 
 Each ``stgcn_register_*`` hook receives a ``register`` callback: call it once per
-thing provided. The built-in cpu backend, synthetic dataset and layouts use these hooks too.
+thing provided. The built-in cpu backend, synthetic dataset, layouts and ST-GCN use these
+hooks too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from stgcn.plugins.records import Backend, Dataset, Exporter, Layout, Logger, PoseEstimator
+    from stgcn.plugins.records import (
+        Backend,
+        Dataset,
+        Exporter,
+        Layout,
+        Logger,
+        Model,
+        PoseEstimator,
+    )
 
 hookspec = pluggy.HookspecMarker("stgcn")
 hookimpl = pluggy.HookimplMarker("stgcn")
@@ -51,6 +60,13 @@ def stgcn_register_pose_estimators(register: Callable[[PoseEstimator], None]) ->
 def stgcn_register_layouts(register: Callable[[Layout], None]) -> None:
     """Register skeleton layouts (``--data-option layout=NAME``, ``--layout NAME``): a
     layout names its joints, lists its bones and picks its centre (API 2.1)."""
+
+
+@hookspec
+def stgcn_register_models(register: Callable[[Model], None]) -> None:
+    """Register networks (``stgcn run --model NAME``, ``--model-option KEY=VALUE``): a
+    builder from a spec, the model's options and, optionally, a way to recognise weights
+    another codebase saved (API 2.2)."""
 
 
 @hookspec

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from stgcn.errors import StgcnError
-from stgcn.plugins.records import Backend, Dataset, Exporter, Layout, Logger, PoseEstimator
+from stgcn.plugins.records import (
+    Backend,
+    Dataset,
+    Exporter,
+    Layout,
+    Logger,
+    Model,
+    PoseEstimator,
+)
 
 if TYPE_CHECKING:
     import pluggy
@@ -145,6 +153,16 @@ def _layout_row(registry: Registry, name: str) -> dict[str, Any]:
     }
 
 
+def _model_row(registry: Registry, name: str) -> dict[str, Any]:
+    model = registry.get(MODELS, name)
+    return {
+        "name": name,
+        "description": model.description,
+        "options": model.options.keys(),
+        "recognises_foreign_weights": model.recognise is not None,
+    }
+
+
 def _backend_text(row: dict[str, Any]) -> str:
     state = "available" if row["available"] else f"unavailable: {row['reason']}"
     return f"{row['name']:<12} {state}"
@@ -226,8 +244,26 @@ LAYOUTS: Kind[Layout] = Kind(
     text=_layout_text,
 )
 
+MODELS: Kind[Model] = Kind(
+    name="models",
+    singular="model",
+    record=Model,
+    hook="stgcn_register_models",
+    row=_model_row,
+    label="model",
+    text=_described_text,
+)
+
 #: every kind, in the order ``stgcn plugins`` lists them
-KINDS: tuple[Kind[Any], ...] = (BACKENDS, DATASETS, EXPORTERS, LOGGERS, POSE_ESTIMATORS, LAYOUTS)
+KINDS: tuple[Kind[Any], ...] = (
+    BACKENDS,
+    DATASETS,
+    EXPORTERS,
+    LOGGERS,
+    POSE_ESTIMATORS,
+    LAYOUTS,
+    MODELS,
+)
 
 
 def check_hooks(manager: pluggy.PluginManager, kinds: Iterable[Kind[Any]] = KINDS) -> None:

@@ -56,7 +56,7 @@ def layout_names() -> list[str]:
 
 def registered_layouts() -> list[Layout]:
     """Every registered layout, by name: what a bare state_dict's adjacency is matched
-    against (:func:`stgcn.model.loading.infer_model_config`'s ``candidates``)."""
+    against (:class:`~stgcn.plugins.records.RecogniseRequest`'s ``layouts``)."""
     table = get_registry().table(LAYOUTS)
     return [table[name] for name in sorted(table)]
 

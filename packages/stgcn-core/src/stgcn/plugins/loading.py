@@ -46,6 +46,7 @@ BUILTIN_PLUGINS = (
     "stgcn.backends.cpu",
     "stgcn.data.synthetic_plugin",
     "stgcn.data.layouts_plugin",
+    "stgcn.networks.st_gcn",
     "stgcn.commands.run",
     "stgcn.commands.evaluate",
     "stgcn.commands.fuse",
@@ -59,7 +60,7 @@ BUILTIN_PLUGINS = (
 )
 #: The version of the hooks and records a plugin is written against. The major number
 #: changes when a plugin written for the previous one could break.
-API_VERSION = "2.1"
+API_VERSION = "2.2"
 #: Where a plugin author reads what changed from the previous major version.
 MIGRATION_PAGE = "docs/plugins.md#migrating-from-1x"
 #: The versions of the previous major API: a plugin whose range admits one of them was

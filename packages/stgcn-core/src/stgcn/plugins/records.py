@@ -1,5 +1,5 @@
 """What plugins provide: a backend, a dataset, an exporter, a logger, a pose estimator,
-a skeleton layout.
+a skeleton layout, a model.
 
 A backend is a :class:`stgcn.plugins.backend.BackendBase` subclass, whose members the
 Protocols here describe; datasets and exporters are small frozen records built with a
@@ -7,7 +7,8 @@ function or two, and each function a plugin gives the core takes one frozen requ
 object (plugin API 2.0), which may gain fields with defaults but never a second
 signature. The
 loggers' records are :mod:`stgcn.plugins.logger_records`, the pose estimators'
-:mod:`stgcn.plugins.pose_records`, both re-exported here, and a layout is the model
+:mod:`stgcn.plugins.pose_records`, the models' :mod:`stgcn.plugins.model_records`, all
+re-exported here, and a layout is the model
 layer's :class:`~stgcn.model.layouts.Layout` (the graph is built from it), re-exported.
 Nothing here imports a device library: a record must be cheap to create so that
 ``stgcn plugins`` can list everything without touching hardware.
@@ -23,10 +24,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from stgcn.errors import StgcnError
+from stgcn.model.contract import ModelSpec as ModelSpec
+from stgcn.model.contract import SkeletonModel as SkeletonModel
 from stgcn.model.layouts import Layout as Layout
 from stgcn.plugins.logger_records import Logger as Logger
 from stgcn.plugins.logger_records import LoggerContext as LoggerContext
 from stgcn.plugins.logger_records import RunLogger as RunLogger
+from stgcn.plugins.model_records import Model as Model
+from stgcn.plugins.model_records import NoOptions as NoOptions
+from stgcn.plugins.model_records import RecogniseRequest as RecogniseRequest
 from stgcn.plugins.pose_records import PoseEstimator as PoseEstimator
 from stgcn.plugins.pose_records import PoseModel as PoseModel
 from stgcn.plugins.pose_records import PoseOpenRequest as PoseOpenRequest
@@ -334,8 +340,9 @@ class ExportRequest:
     program makes one itself (``ExportRequest(model, Path("m.pt"))``).
     """
 
-    #: the network to write, in eval mode, on the cpu
-    model: torch.nn.Module
+    #: the network to write, in eval mode, on the cpu: a ``torch.nn.Module`` that meets
+    #: the model contract (``model.input_shape(frames)`` is one clip's ``(C, T, V, M)``)
+    model: SkeletonModel
     #: the file to write; ``stgcn export`` has refused a folder, the checkpoint itself and
     #: an existing file without the exporter's ``suffix``, and replaces an older export
     output: Path
@@ -354,11 +361,13 @@ class ExportRequest:
     data_options: Mapping[str, Any] = field(default_factory=dict)
     #: the persons in one sample the model takes (its dataset's, else 2) and the frames
     #: of the clips it was trained on (None: not recorded); the channels and joints are
-    #: the model's own (``model.in_channels``, ``model.A.shape[1]``)
+    #: the model's own (``model.input_shape(frames)``)
     persons: int = 2
     frames: int | None = None
     #: the checkpoint or state_dict the model came from (None: a program's model)
     checkpoint: Path | None = None
+    #: the registered model that built it (``stgcn plugins`` lists them)
+    model_name: str = "stgcn"
 
 
 @runtime_checkable

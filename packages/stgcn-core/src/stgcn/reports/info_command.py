@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stgcn.model.checkpoint import CLIP_FRAMES_KEY
+from stgcn.networks.loading import (
+    DEFAULT_MODEL,
+    load_model_and_checkpoint,
+    network_for_data,
+    options_for_data,
+    registered_name,
+)
 from stgcn.reports.model_info import model_info
 
 #: the sample ``stgcn info`` counts where nothing says otherwise: the reference's
@@ -15,44 +23,54 @@ DEFAULT_FRAMES = 300
 DEFAULT_PERSONS = 2
 
 
-def describe_model(
-    checkpoint: str | None,
-    dataset: str | None,
-    data_path: str | None,
-    options: Mapping[str, Any],
-    frames: int | None,
-    persons: int | None,
-) -> dict[str, Any]:
-    """The facts of the checkpoint's model, or of a fresh one for ``dataset``; the FLOPs
-    counted for ``frames`` and ``persons``, by default the model's own sample: the clip
-    length and persons the checkpoint was trained on (a dataset's persons), else
-    :data:`DEFAULT_FRAMES` and :data:`DEFAULT_PERSONS`."""
-    if checkpoint:
-        from stgcn.model.loading import load_model_and_checkpoint
-        from stgcn.plugins.layouts import registered_layouts
+@dataclass(frozen=True)
+class InfoRequest:
+    """What ``stgcn info`` describes: a checkpoint's model, or a fresh ``model`` (with
+    its ``model_options``) for ``dataset`` (its data and ``data_options``), counted on a
+    sample of ``frames`` and ``persons`` where given."""
 
-        model, saved = load_model_and_checkpoint(checkpoint, candidates=registered_layouts())
+    checkpoint: str | None = None
+    dataset: str | None = None
+    data_path: str | None = None
+    data_options: Mapping[str, Any] = field(default_factory=dict)
+    frames: int | None = None
+    persons: int | None = None
+    model: str = DEFAULT_MODEL
+    model_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def describe_model(request: InfoRequest) -> dict[str, Any]:
+    """The facts of the checkpoint's model, or of a fresh one for the dataset; the FLOPs
+    counted for the request's frames and persons, by default the model's own sample: the
+    clip length and persons the checkpoint was trained on (a dataset's persons), else
+    :data:`DEFAULT_FRAMES` and :data:`DEFAULT_PERSONS`."""
+    frames, persons = request.frames, request.persons
+    if request.checkpoint:
+        model, saved = load_model_and_checkpoint(request.checkpoint)
         facts = saved.data_facts if saved is not None else None
         stored = dict(facts) if isinstance(facts, Mapping) else {}
         return model_info(
-            model,
+            (registered_name(model), model),
             frames or int(stored.get(CLIP_FRAMES_KEY) or DEFAULT_FRAMES),
             persons or int(stored.get("num_person") or DEFAULT_PERSONS),
             saved,
         )
     from stgcn.data.facts import describe
     from stgcn.data.streams import split_options
-    from stgcn.model.network import STGCN
-    from stgcn.plugins.kinds import DATASETS
+    from stgcn.plugins.kinds import DATASETS, MODELS
     from stgcn.plugins.registry import get_registry
 
-    record = get_registry().get(DATASETS, str(dataset))
+    registry = get_registry()
+    record = registry.get(DATASETS, str(request.dataset))
     if record.describe is not None:
-        folder = record.data_path_for(data_path)
-        record = describe(record, Path(folder) if folder else None, split_options(options)[1])
-    model = STGCN(record.num_class, record.layout, record.strategy, in_channels=record.in_channels)
+        folder = record.data_path_for(request.data_path)
+        options = split_options(request.data_options)[1]
+        record = describe(record, Path(folder) if folder else None, options)
+    chosen = registry.get(MODELS, request.model)
+    model_options = options_for_data(chosen, record, {}, request.model_options)
+    model = network_for_data(chosen, record, model_options)
     facts = model_info(
-        model,
+        (chosen.name, model),
         frames or DEFAULT_FRAMES,
         persons or record.num_person,
         None,
@@ -71,12 +89,14 @@ def describe_facts(facts: Mapping[str, Any]) -> list[str]:
     names = facts["class_names"]
     shown = ", ".join(names[:5]) + (f", ... ({len(names)} in all)" if len(names) > 5 else "")
     lines = [
+        f"model          {facts['model']}",
         f"parameters     {facts['parameters']:,}",
         f"forward        {facts['gflop_per_sample']:.2f} GFLOP per sample "
         f"({facts['frames']} frames, {facts['persons']} "
         f"person{'' if facts['persons'] == 1 else 's'})",
-        f"layout         {facts['layout']} ({facts['joints']} joints), {facts['strategy']} "
-        f"strategy, {facts['in_channels']} input channels",
+        f"layout         {facts['layout']} ({facts['joints']} joints), "
+        + (f"{facts['strategy']} strategy, " if facts["strategy"] else "")
+        + f"{facts['in_channels']} input channels",
         f"classes        {facts['num_class']}" + (f": {shown}" if names else ""),
     ]
     if facts["dataset"]:

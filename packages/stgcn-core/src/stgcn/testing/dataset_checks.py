@@ -168,27 +168,29 @@ def check_layout(
 ) -> None:
     """The layout and strategy build a graph, and the model built from the record takes a
     real sample and answers ``num_class`` scores: the joint count matches the data."""
-    from stgcn.model.network import STGCN
+    from stgcn.model.contract import as_module
+    from stgcn.networks.loading import (
+        DEFAULT_MODEL,
+        model_named,
+        network_for_data,
+        options_for_data,
+    )
 
     record = described(name, data_path, options)
     try:
-        model = STGCN(
-            record.num_class,
-            resolve_layout(record.layout),
-            record.strategy,
-            in_channels=record.in_channels,
-        )
+        chosen = model_named(DEFAULT_MODEL)
+        model = network_for_data(chosen, record, options_for_data(chosen, record, {}, {}))
     except (ValueError, KeyError, StgcnError) as error:
         raise ContractError(f"dataset {name!r}: layout or strategy refused: {error}") from None
     x, _ = read_item(build_split(record, "val", _path(data_path), options), 0, name, "val[0]")
     x = x[0] if x.ndim == 5 else x  # the first clip of an item with a clip axis
     require(
-        x.ndim == 4 and x.shape[2] == model.graph.num_node,
+        x.ndim == 4 and x.shape[2] == model.layout.num_node,
         name,
         f"samples have {x.shape[2] if x.ndim == 4 else '?'} joints, "
-        f"the {resolve_layout(record.layout).name} layout {model.graph.num_node}",
+        f"the {model.layout.name} layout {model.layout.num_node}",
     )
-    model.eval()
+    as_module(model).eval()
     with torch.no_grad():
         scores = model(x.unsqueeze(0))
     require(

@@ -98,6 +98,7 @@ class RunConfig(Settings):
     lr_scaling: str = option("none", Flag("Scale --lr by batch."), choices=LR_SCALINGS)
     lr_reference_batch: int | None = option(None, Flag("Total batch --lr was tuned for."), least=1)
     dataset: str = option("synthetic", Flag("Dataset name (default: synthetic)."))
+    model: str = option("stgcn", Flag("Network (default: stgcn); stgcn plugins lists them."))
     data_path: str | None = option(
         None, Flag("Dataset folder or file, for datasets that read files."), parse=parse_path
     )
@@ -167,6 +168,9 @@ class RunConfig(Settings):
     )
     backend_options: dict[str, Any] = option(
         {}, "the backend's options (--backend-option KEY=VALUE adds one)", parse=parse_table
+    )
+    model_options: dict[str, Any] = option(
+        {}, "the model's options (--model-option KEY=VALUE adds one)", parse=parse_table
     )
     momentum: float = option(0.9, "SGD momentum")
     nesterov: bool = option(True, "Nesterov momentum")

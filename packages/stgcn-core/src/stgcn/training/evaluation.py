@@ -20,9 +20,9 @@ from stgcn.data.facts import describe, from_checkpoint
 from stgcn.data.streams import build_split, split_options
 from stgcn.errors import StgcnError
 from stgcn.model import checkpoint as ckpt
-from stgcn.model.loading import load_model_and_checkpoint
+from stgcn.model.contract import as_module
+from stgcn.networks.loading import load_model_and_checkpoint
 from stgcn.plugins.kinds import DATASETS
-from stgcn.plugins.layouts import registered_layouts
 from stgcn.plugins.registry import get_registry
 from stgcn.training.distributed import World, sum_across
 from stgcn.training.runtime import Runtime
@@ -204,7 +204,7 @@ def evaluate_checkpoint(request: EvalRequest) -> EvalResult:
     path, dataset, data_path = request.path, request.dataset, request.data_path
     data_options, batch_size, split = request.data_options, request.batch_size, request.split
     save_scores = request.save_scores
-    model, checkpoint = load_model_and_checkpoint(path, candidates=registered_layouts())
+    model, checkpoint = load_model_and_checkpoint(path)
     saved = checkpoint.run_config if checkpoint is not None else {}
     name = dataset or (checkpoint.run_dataset if checkpoint is not None else None)
     if not name:
@@ -253,7 +253,7 @@ def evaluate_checkpoint(request: EvalRequest) -> EvalResult:
             batch_size=batch_size or saved.get("batch_size", 64),
             pin_memory=backend.pin_memory,
         )
-        runtime = Runtime.prepare(backend, precision, model)
+        runtime = Runtime.prepare(backend, precision, as_module(model))
         result = evaluate(runtime, loader, chosen.num_class, keep_scores=keep)
     if save_scores is not None:
         from stgcn.fusion import save_scores as write_scores

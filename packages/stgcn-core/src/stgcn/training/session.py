@@ -26,11 +26,15 @@ from stgcn.errors import StgcnError
 from stgcn.loggers.events import check_loggers
 from stgcn.model import checkpoint as ckpt
 from stgcn.model.checkpoint import Checkpoint, strip_prefix
-from stgcn.model.network import STGCN
+from stgcn.model.contract import SkeletonModel, as_module
+from stgcn.networks.loading import (
+    RUN_SETTINGS_AS_OPTIONS,
+    network_for_data,
+    options_for_data,
+)
 from stgcn.plugins.backend_choice import backend_code
-from stgcn.plugins.kinds import DATASETS
-from stgcn.plugins.layouts import resolve_layout
-from stgcn.plugins.records import AugmentBatch, AugmentRequest, Dataset, RunBackend
+from stgcn.plugins.kinds import DATASETS, MODELS
+from stgcn.plugins.records import AugmentBatch, AugmentRequest, Dataset, Model, RunBackend
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training.config import RunConfig
 from stgcn.training.distributed import World
@@ -49,6 +53,9 @@ class Session:
     work_dir: Path
     data_path: Path | None
     world: World
+    #: the network's plugin and its options for this run's data
+    model: Model
+    model_options: Any
 
     @property
     def checkpoints(self) -> Path:
@@ -67,6 +74,8 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
     data_path = dataset.data_path_for(config.data_path)
     dataset = describe(dataset, data_path, own_options)
     Augmentation.from_options(config.data_options, dataset.in_channels, dataset.score_channel)
+    model = registry.get(MODELS, config.model)
+    model_options = options_for_data(model, dataset, run_values(config), config.model_options)
     check_loggers(config.loggers, registry, config.log_every)
     if config.weights and not Path(config.weights).is_file():
         raise StgcnError(f"weights file not found: {config.weights}")
@@ -88,7 +97,21 @@ def resolve(config: RunConfig, registry: Registry | None = None) -> Session:
         data_path = Path(os.path.abspath(data_path))
         settled["data_path"] = str(data_path)
     resolved = config.updated(settled, "run")
-    return Session(resolved, backend, dataset, precision, work_dir, data_path, World.from_env())
+    world = World.from_env()
+    return Session(
+        resolved, backend, dataset, precision, work_dir, data_path, world, model, model_options
+    )
+
+
+def run_values(config: RunConfig) -> dict[str, Any]:
+    """The run settings that are also model options (``--dropout``, ``--init``), where
+    the run sets them away from their defaults."""
+    defaults = RunConfig()
+    return {
+        key: getattr(config, key)
+        for key in RUN_SETTINGS_AS_OPTIONS
+        if getattr(config, key) != getattr(defaults, key)
+    }
 
 
 def seed_everything(seed: int, epoch: int = 0) -> None:
@@ -124,31 +147,23 @@ def learning_rate(config: RunConfig, progress: float, world_size: int = 1) -> fl
     return lr * config.gamma**drops
 
 
-def build_model(session: Session) -> STGCN:
-    dataset = session.dataset
-    model = STGCN(
-        dataset.num_class,
-        layout=resolve_layout(dataset.layout),
-        strategy=dataset.strategy,
-        in_channels=dataset.in_channels,
-        dropout=session.config.dropout,
-    )
-    if session.config.init != "reference":
-        model.reset_parameters(session.config.init)
-    return model
+def build_model(session: Session) -> SkeletonModel:
+    """The run's fresh network: its model plugin's, for the run's data and options."""
+    return network_for_data(session.model, session.dataset, session.model_options)
 
 
-def initialise_from(model: STGCN, path: str) -> list[str]:
+def initialise_from(model: SkeletonModel, path: str) -> list[str]:
     """Copy every tensor whose name and shape fit; return the names left out.
 
     Fine-tuning from a model trained on other classes keeps everything but ``fcn``.
     """
     state = strip_prefix(Checkpoint.from_file(path).weights)
-    own = model.state_dict()
+    module = as_module(model)
+    own = module.state_dict()
     fitting = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not fitting:
         raise StgcnError(f"no tensor in {path} fits this model")
-    model.load_state_dict(fitting, strict=False)
+    module.load_state_dict(fitting, strict=False)
     return sorted(set(own) - set(fitting))
 
 
@@ -238,7 +253,7 @@ def build_data(session: Session, device: torch.device) -> TrainingData:
     return TrainingData(SeededSamples(train_set, config.seed), val_set, augment, transform)
 
 
-def network_for(session: Session, state: Checkpoint | None) -> STGCN:
+def network_for(session: Session, state: Checkpoint | None) -> SkeletonModel:
     """The run's network with the checkpoint's weights, or those of ``--weights`` that
     fit (rank 0 says which it kept fresh), before the runtime prepares it."""
     config = session.config
@@ -248,5 +263,5 @@ def network_for(session: Session, state: Checkpoint | None) -> STGCN:
         if skipped and session.world.is_main:
             print(f"stgcn: initialised from {config.weights}; kept fresh: {', '.join(skipped)}")
     if state is not None:
-        network.load_state_dict(state.weights)
+        as_module(network).load_state_dict(state.weights)
     return network

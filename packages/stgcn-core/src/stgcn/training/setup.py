@@ -1,8 +1,8 @@
 """The configuration a ``stgcn run`` starts from, and whether it resumes.
 
-Layers, later ones winning: the defaults, the dataset's recipe and the chosen preset
-(or, when resuming, the run's own ``config.json`` instead of those), a ``--config``
-file, then the options typed on the command line. This module alone says that order;
+Layers, later ones winning: the defaults, the model's recipe, the dataset's recipe and
+the chosen preset (or, when resuming, the run's own ``config.json`` instead of those), a
+``--config`` file, then the options typed on the command line. This module alone says that order;
 ``RunConfig.layered`` parses and checks every layer the same way.
 """
 
@@ -25,11 +25,13 @@ def resolve_run_config(
     config_file: str | None = None,
     preset: str | None = None,
     resume: bool = False,
+    model_recipe: Callable[[str], Mapping[str, Any]] | None = None,
 ) -> tuple[RunConfig, bool]:
     """The run's configuration and whether it continues an earlier run.
 
     ``typed`` holds only the options the user gave (RunConfig keys); ``dataset_of``
-    finds a dataset record by name (the registry's ``dataset``). A job that Slurm
+    finds a dataset record by name (the registry's ``dataset``), ``model_recipe`` a
+    model's recipe (none without it). A job that Slurm
     requeued or torch's agent restarted resumes its work dir without ``--resume``.
     """
     from_file = read_config_file(config_file) if config_file else {}
@@ -39,7 +41,11 @@ def resolve_run_config(
 
         # a job that Slurm requeued or torch's agent restarted continues its run
         resume = restarted() and (Path(work_dir) / "config.json").is_file()
-    layers = _saved_config(work_dir) if resume else _recipe(typed, from_file, dataset_of, preset)
+    layers = (
+        _saved_config(work_dir)
+        if resume
+        else _recipe(typed, from_file, (dataset_of, model_recipe), preset)
+    )
     layers += [(config_file or "config", from_file), ("options", typed)]
     return RunConfig.layered(layers), resume
 
@@ -50,22 +56,32 @@ Layers = list[tuple[str, Mapping[str, Any]]]
 def _recipe(
     typed: Mapping[str, Any],
     from_file: Mapping[str, Any],
-    dataset_of: Callable[[str], Dataset],
+    lookups: tuple[Callable[[str], Dataset], Callable[[str], Mapping[str, Any]] | None],
     preset: str | None,
 ) -> Layers:
-    """The dataset's recipe and the chosen preset, for the dataset the run names."""
-    # a file's value as its field reads it: `dataset: [x]` in YAML is text, not a key
-    in_file = from_file.get("dataset")
-    named_in_file = parse_str(in_file, "dataset") if in_file is not None else None
-    name = typed.get("dataset") or named_in_file or RunConfig.dataset
+    """The model's recipe, then the dataset's and the chosen preset, for the model and
+    the dataset the run names."""
+    dataset_of, model_recipe = lookups
+    layers: Layers = []
+    if model_recipe is not None:
+        model = _named(typed, from_file, "model") or RunConfig.model
+        layers.append((f"model {model!r} recipe", model_recipe(model)))
+    name = _named(typed, from_file, "dataset") or RunConfig.dataset
     dataset = dataset_of(name)
-    layers: Layers = [(f"dataset {name!r} recipe", dataset.recipe)]
+    layers.append((f"dataset {name!r} recipe", dataset.recipe))
     if preset:
         if preset not in dataset.presets:
             known = ", ".join(sorted(dataset.presets)) or "none"
             raise StgcnError(f"dataset {name!r} has no preset {preset!r} (known: {known})")
         layers.append((f"preset {preset!r}", dataset.presets[preset]))
     return layers
+
+
+def _named(typed: Mapping[str, Any], from_file: Mapping[str, Any], key: str) -> str | None:
+    """The name the command line, else the config file, gives ``key``."""
+    # a file's value as its field reads it: `dataset: [x]` in YAML is text, not a key
+    in_file = from_file.get(key)
+    return typed.get(key) or (parse_str(in_file, key) if in_file is not None else None)
 
 
 def _saved_config(work_dir: str | None) -> Layers:

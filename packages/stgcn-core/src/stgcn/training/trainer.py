@@ -31,7 +31,7 @@ from stgcn.errors import StgcnError
 from stgcn.loggers import Progress, RunLoggers, open_loggers, say
 from stgcn.loggers.events import ResumePoint
 from stgcn.model.checkpoint import CLIP_FRAMES_KEY, Checkpoint
-from stgcn.model.network import STGCN
+from stgcn.model.contract import SkeletonModel, as_module
 from stgcn.plugins.registry import Registry, get_registry
 from stgcn.training import distributed as dist
 from stgcn.training.config import RunConfig
@@ -121,7 +121,7 @@ class Trainer:
         self.runtime = Runtime.prepare(
             self.backend,
             session.precision,
-            network_for(session, state),
+            as_module(network_for(session, state)),
             device,
             lambda model: dist.wrap_model(model, world, device, self.config.sync_bn),
         )
@@ -352,11 +352,12 @@ class Trainer:
 
     def checkpoint(self, epoch: int) -> Checkpoint:
         """The run as it stands after ``epoch`` epochs."""
-        inner = cast(STGCN, dist.unwrap(self.runtime.model))  # the trainer builds only STGCNs
+        inner = cast(SkeletonModel, dist.unwrap(self.runtime.model))  # built by session
         dataset = self.session.dataset
         return Checkpoint(
-            weights=inner.state_dict(),
+            weights=as_module(inner).state_dict(),
             model_config=inner.config(),
+            model_name=self.session.model.name,
             run_config=self.config.to_dict(),
             dataset=dataset.name,
             data_facts=self.data_facts(),

@@ -22,7 +22,9 @@ import torch.nn.functional as F
 from stgcn.bench.baseline import BaselineSTGCN
 from stgcn.bench.reference.process import ReferenceJob, reference_environment
 from stgcn.bench.timing import TimedStep
-from stgcn.model.network import STGCN
+from stgcn.model.contract import ModelSpec, as_module
+from stgcn.networks.loading import DEFAULT_MODEL, build_named
+from stgcn.plugins.layouts import layout_named
 
 
 def _inputs(job: ReferenceJob) -> tuple[torch.Tensor, torch.Tensor, dict[str, Any]]:
@@ -31,7 +33,8 @@ def _inputs(job: ReferenceJob) -> tuple[torch.Tensor, torch.Tensor, dict[str, An
     torch.manual_seed(job.seed)
     x = torch.randn(job.batch_size, 3, job.frames, 18, job.persons, device=device)
     y = torch.randint(0, job.classes, (job.batch_size,), device=device)
-    weights = STGCN(job.classes, layout="openpose", strategy="spatial").state_dict()
+    spec = ModelSpec(job.classes, 3, layout_named("openpose"))
+    weights = as_module(build_named(DEFAULT_MODEL, spec)).state_dict()  # ST-GCN's defaults
     return x, y, weights
 
 
