@@ -328,6 +328,8 @@ SIZES = {
     "openpose-body25": (25, 1),
     "mediapipe-pose": (33, 0),
     "mediapipe-hand": (21, 0),
+    "mediapipe-holistic": (75, 0),
+    "coco-wholebody": (133, 0),
 }
 
 
@@ -367,8 +369,12 @@ def test_builtin_layouts_are_connected(name: str) -> None:
     bones = len(set(map(frozenset, layout.edges)))
     assert bones == len(layout.edges)  # no bone listed twice
     # the reference skeletons are trees; coco closes the torso and the eyes-nose triangle,
-    # mediapipe-pose the torso, the mouth-nose triangle and each palm's triangle
-    assert bones == {"coco": 19, "mediapipe-pose": 39}.get(name, layout.num_node - 1)
+    # mediapipe-pose the torso, the mouth-nose triangle and each palm's triangle (and
+    # mediapipe-holistic, which adds two hand trees); coco-wholebody coco's three cycles
+    # and the face's seven (its four rings; the jaw, the brows and the nose bridge; the
+    # two lip rings' corners; the chin to the lower lip)
+    cycles = {"coco": 3, "mediapipe-pose": 7, "mediapipe-holistic": 7, "coco-wholebody": 10}
+    assert bones == layout.num_node - 1 + cycles.get(name, 0)
 
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
@@ -580,7 +586,10 @@ def test_bad_layouts_raise_value_error(layout: object, message: str) -> None:
 
 
 def test_unknown_layout_error_lists_the_known_ones() -> None:
-    known = "coco, mediapipe-hand, mediapipe-pose, ntu-rgb\\+d, ntu_edge, openpose, openpose-body25"
+    known = (
+        "coco, coco-wholebody, mediapipe-hand, mediapipe-holistic, mediapipe-pose, "
+        "ntu-rgb\\+d, ntu_edge, openpose, openpose-body25"
+    )
     with pytest.raises(ValueError, match=known):
         get_layout("openpose18")
 
