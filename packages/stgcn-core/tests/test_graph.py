@@ -14,7 +14,14 @@ from collections import deque
 import numpy as np
 import pytest
 
-from stgcn.model.graph import STRATEGIES, Graph, hop_distance
+from stgcn.model.graph import (
+    STRATEGIES,
+    Graph,
+    adjacency,
+    hop_distance,
+    inward_edges,
+    pyskl_spatial,
+)
 from stgcn.model.layouts import LAYOUTS, Layout, get_layout
 
 INF = np.inf
@@ -328,6 +335,8 @@ SIZES = {
     "openpose-body25": (25, 1),
     "mediapipe-pose": (33, 0),
     "mediapipe-hand": (21, 0),
+    "mediapipe-holistic": (75, 0),
+    "coco-wholebody": (133, 0),
 }
 
 
@@ -367,8 +376,12 @@ def test_builtin_layouts_are_connected(name: str) -> None:
     bones = len(set(map(frozenset, layout.edges)))
     assert bones == len(layout.edges)  # no bone listed twice
     # the reference skeletons are trees; coco closes the torso and the eyes-nose triangle,
-    # mediapipe-pose the torso, the mouth-nose triangle and each palm's triangle
-    assert bones == {"coco": 19, "mediapipe-pose": 39}.get(name, layout.num_node - 1)
+    # mediapipe-pose the torso, the mouth-nose triangle and each palm's triangle (and
+    # mediapipe-holistic, which adds two hand trees); coco-wholebody coco's three cycles
+    # and the face's seven (its four rings; the jaw, the brows and the nose bridge; the
+    # two lip rings' corners; the chin to the lower lip)
+    cycles = {"coco": 3, "mediapipe-pose": 7, "mediapipe-holistic": 7, "coco-wholebody": 10}
+    assert bones == layout.num_node - 1 + cycles.get(name, 0)
 
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
@@ -580,7 +593,10 @@ def test_bad_layouts_raise_value_error(layout: object, message: str) -> None:
 
 
 def test_unknown_layout_error_lists_the_known_ones() -> None:
-    known = "coco, mediapipe-hand, mediapipe-pose, ntu-rgb\\+d, ntu_edge, openpose, openpose-body25"
+    known = (
+        "coco, coco-wholebody, mediapipe-hand, mediapipe-holistic, mediapipe-pose, "
+        "ntu-rgb\\+d, ntu_edge, openpose, openpose-body25"
+    )
     with pytest.raises(ValueError, match=known):
         get_layout("openpose18")
 
@@ -600,3 +616,74 @@ def test_bad_hops_raise_value_error(max_hop: int, dilation: int) -> None:
 def test_layout_constructor_checks_edges_directly() -> None:
     with pytest.raises(ValueError, match="outside"):
         Layout("bad", 2, ((0, 2),), 0)
+
+
+# ------------------------------------------------- the graphs other models convolve over
+# PYSKL's spatial mode: I, then A[parent, child] = 1 / (parents of child) for the inward
+# bones and A[child, parent] = 1 / (children of parent) for the outward ones.
+# A fork, centre 0: 0 - 1, and 1 - 2, 1 - 3 (listed in mixed directions).
+FORK = Layout.custom(4, [(0, 1), (2, 1), (1, 3)], center=0, name="fork")
+# A triangle, centre 0: the cross-bar 1 - 2 joins two joints one bone from the centre.
+TRIANGLE = Layout.custom(3, [(0, 1), (2, 0), (1, 2)], center=0, name="triangle")
+
+
+def test_pyskl_spatial_of_a_fork_by_hand() -> None:
+    A = pyskl_spatial(FORK)
+    inward = matrix(4, {(0, 1): 1, (1, 2): 1, (1, 3): 1})
+    # joint 1 has two children, so each sends it half
+    outward = matrix(4, {(1, 0): 1, (2, 1): 0.5, (3, 1): 0.5})
+    assert_adjacency(A, [np.eye(4), inward, outward])
+    assert A.dtype == np.float32
+
+
+def test_pyskl_spatial_keeps_the_listed_order_of_a_bone_across_the_centre_ring() -> None:
+    # 1 -> 2 is inward as listed: 1 has two parents (0 and 2), 0 two children (1 and 2)
+    inward = matrix(3, {(0, 1): 0.5, (2, 1): 0.5, (0, 2): 1})
+    outward = matrix(3, {(1, 0): 0.5, (2, 0): 0.5, (1, 2): 1})
+    assert_adjacency(pyskl_spatial(TRIANGLE), [np.eye(3), inward, outward])
+    flipped = Layout.custom(3, [(0, 1), (2, 0), (2, 1)], center=0, name="triangle")
+    # 2 -> 1 now: 2 has the two parents, 0 the children 1 and 2 still
+    inward = matrix(3, {(0, 1): 1, (0, 2): 0.5, (1, 2): 0.5})
+    outward = matrix(3, {(1, 0): 0.5, (2, 0): 0.5, (2, 1): 1})
+    assert_adjacency(pyskl_spatial(flipped), [np.eye(3), inward, outward])
+
+
+def test_pyskl_spatial_of_openpose_follows_its_inward_edges() -> None:
+    # the reference's openpose edges are PYSKL's inward list, child first
+    A = pyskl_spatial("openpose")
+    layout = LAYOUTS["openpose"]
+    assert inward_edges(layout) == list(layout.edges)
+    expected_in = np.zeros((18, 18))
+    for child, parent in layout.edges:
+        expected_in[parent, child] = 1  # every child has one parent
+    np.testing.assert_array_equal(A[1], expected_in)
+    children = expected_in.sum(axis=1)
+    np.testing.assert_allclose(A[2], expected_in.T / np.maximum(children, 1)[None, :], atol=1e-7)
+    # it is not the reference's spatial strategy
+    assert not np.allclose(A, Graph("openpose", "spatial").A)
+
+
+def test_pyskl_spatial_is_three_partitions_for_every_builtin_layout() -> None:
+    for name, layout in LAYOUTS.items():
+        A = pyskl_spatial(name)
+        assert A.shape == (3, layout.num_node, layout.num_node), name
+        # each bone once in each direction, every column of a bone matrix summing to 1 or 0
+        assert np.count_nonzero(A[1]) == np.count_nonzero(A[2]) == len(layout.edges), name
+        for part in A[1:]:
+            sums = part.sum(axis=0)
+            assert np.allclose(sums[sums > 0], 1.0), name
+
+
+def test_adjacency_of_a_chain_by_hand() -> None:
+    # A + I of 0 - 1 - 2: degrees 2, 3, 2
+    expected = np.array(
+        [
+            [1 / 2, 1 / np.sqrt(6), 0],
+            [1 / np.sqrt(6), 1 / 3, 1 / np.sqrt(6)],
+            [0, 1 / np.sqrt(6), 1 / 2],
+        ]
+    )
+    A = adjacency(CHAIN3)
+    assert A.shape == (3, 3) and A.dtype == np.float32
+    np.testing.assert_allclose(A, expected, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(adjacency(STAR), adjacency(STAR).T)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import torch
 
 import stgcn
 from stgcn.errors import StgcnError
+from stgcn.model.graph import STRATEGIES, Graph
 from stgcn.plugins import registry as plugins
 from stgcn.plugins.layouts import layouts_with_joints, resolve_layout
 from stgcn.records import LAYOUTS, Layout
@@ -32,6 +34,31 @@ BUILTIN = {
     ),
     "mediapipe-pose": (33, 0, {0: "nose", 11: "left_shoulder", 32: "right_foot_index"}),
     "mediapipe-hand": (21, 0, {0: "wrist", 4: "thumb_tip", 5: "index_finger_mcp", 20: "pinky_tip"}),
+    "mediapipe-holistic": (
+        75,
+        0,
+        {
+            15: "left_wrist",
+            33: "left_hand_wrist",
+            54: "right_hand_wrist",
+            74: "right_hand_pinky_tip",
+        },
+    ),
+    "coco-wholebody": (
+        133,
+        0,
+        {
+            16: "right_ankle",
+            17: "left_big_toe",
+            22: "right_heel",
+            23: "face-0",
+            90: "face-67",
+            91: "left_hand_root",
+            95: "left_thumb4",
+            112: "right_hand_root",
+            132: "right_pinky_finger4",
+        },
+    ),
 }
 
 LAYOUT_PLUGIN = """
@@ -118,6 +145,115 @@ def test_the_hand_layout_is_pyskls_handmp() -> None:
     assert bones == expected and hand.center == 0
 
 
+def _reached_from(layout: Layout, start: int) -> set[int]:
+    """The joints a walk along the layout's bones reaches from ``start``."""
+    neighbours: dict[int, set[int]] = {joint: set() for joint in range(layout.num_node)}
+    for i, j in layout.edges:
+        neighbours[i].add(j)
+        neighbours[j].add(i)
+    reached, frontier = {start}, [start]
+    while frontier:
+        frontier = [n for joint in frontier for n in neighbours[joint] - reached]
+        reached.update(frontier)
+    return reached
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_every_builtin_layout_is_one_graph_that_every_strategy_partitions(name: str) -> None:
+    layout = plugins.get_registry().get(LAYOUTS, name)
+    assert len(set(layout.joints)) == layout.num_node
+    bones = [frozenset(edge) for edge in layout.edges]
+    assert all(len(bone) == 2 for bone in bones) and len(set(bones)) == len(bones)
+    assert _reached_from(layout, layout.center) == set(range(layout.num_node))
+    for strategy in STRATEGIES:
+        A = Graph(layout, strategy).A
+        assert A.shape[1:] == (layout.num_node, layout.num_node)
+        # every joint hears from some joint in every column of the partition's sum
+        assert (A.sum(axis=0).sum(axis=0) > 0).all()
+
+
+def _bones(layout: Layout, names: list[tuple[str, str]]) -> set[frozenset[int]]:
+    index = {joint: n for n, joint in enumerate(layout.joints)}
+    return {frozenset((index[a], index[b])) for a, b in names}
+
+
+def test_holistic_is_the_pose_and_two_hands_joined_at_the_wrists() -> None:
+    registry = plugins.get_registry()
+    holistic = registry.get(LAYOUTS, "mediapipe-holistic")
+    pose = registry.get(LAYOUTS, "mediapipe-pose")
+    hand = registry.get(LAYOUTS, "mediapipe-hand")
+    assert holistic.joints[:33] == pose.joints
+    assert holistic.joints[33:54] == tuple(f"left_hand_{name}" for name in hand.joints)
+    assert holistic.joints[54:] == tuple(f"right_hand_{name}" for name in hand.joints)
+    expected = {frozenset(edge) for edge in pose.edges}
+    for start in (33, 54):
+        expected |= {frozenset((start + i, start + j)) for i, j in hand.edges}
+    expected |= _bones(holistic, [("left_wrist", "left_hand_wrist")])
+    expected |= _bones(holistic, [("right_wrist", "right_hand_wrist")])
+    assert {frozenset(edge) for edge in holistic.edges} == expected
+    assert holistic.center == pose.center == 0
+
+
+#: MMPose's coco_wholebody skeleton_info links, by joint name (its 65, in its order)
+MMPOSE_LINKS = [
+    ("left_ankle", "left_knee"), ("left_knee", "left_hip"), ("right_ankle", "right_knee"),
+    ("right_knee", "right_hip"), ("left_hip", "right_hip"), ("left_shoulder", "left_hip"),
+    ("right_shoulder", "right_hip"), ("left_shoulder", "right_shoulder"),
+    ("left_shoulder", "left_elbow"), ("right_shoulder", "right_elbow"),
+    ("left_elbow", "left_wrist"), ("right_elbow", "right_wrist"), ("left_eye", "right_eye"),
+    ("nose", "left_eye"), ("nose", "right_eye"), ("left_eye", "left_ear"),
+    ("right_eye", "right_ear"), ("left_ear", "left_shoulder"), ("right_ear", "right_shoulder"),
+    ("left_ankle", "left_big_toe"), ("left_ankle", "left_small_toe"), ("left_ankle", "left_heel"),
+    ("right_ankle", "right_big_toe"), ("right_ankle", "right_small_toe"),
+    ("right_ankle", "right_heel"),
+] + [
+    pair
+    for side in ("left", "right")
+    for finger in ("thumb", "forefinger", "middle_finger", "ring_finger", "pinky_finger")
+    for pair in [
+        (f"{side}_wrist", f"{side}_{finger}1"),
+        (f"{side}_{finger}1", f"{side}_{finger}2"),
+        (f"{side}_{finger}2", f"{side}_{finger}3"),
+        (f"{side}_{finger}3", f"{side}_{finger}4"),
+    ]
+]  # fmt: skip
+
+
+def test_coco_wholebody_keeps_mmposes_links_and_joins_the_face_and_hand_roots() -> None:
+    wholebody = plugins.get_registry().get(LAYOUTS, "coco-wholebody")
+    assert len(MMPOSE_LINKS) == 65
+    coco = plugins.get_registry().get(LAYOUTS, "coco")
+    assert wholebody.joints[:17] == coco.joints and wholebody.center == coco.center
+    bones = {frozenset(edge) for edge in wholebody.edges}
+    mmpose = _bones(wholebody, MMPOSE_LINKS)
+    assert mmpose <= bones
+    added = bones - mmpose
+    # the hand roots join their wrists; the face's nose tip the body's nose
+    assert (
+        _bones(
+            wholebody,
+            [
+                ("left_hand_root", "left_wrist"),
+                ("right_hand_root", "right_wrist"),
+                ("face-30", "nose"),
+            ],
+        )
+        <= added
+    )
+    # everything else added is inside the face (23-90): a chain of its own landmarks
+    face = set(range(23, 91))
+    rest = added - _bones(
+        wholebody,
+        [("left_hand_root", "left_wrist"), ("right_hand_root", "right_wrist"), ("face-30", "nose")],
+    )
+    assert all(bone <= face for bone in rest)
+    # the jaw line is a chain, the eyes and lips rings
+    assert _bones(wholebody, [(f"face-{n}", f"face-{n + 1}") for n in range(16)]) <= rest
+    for ring in (range(36, 42), range(42, 48), range(48, 60), range(60, 68)):
+        pairs = [(f"face-{a}", f"face-{b}") for a, b in pairwise([*ring, ring[0]])]
+        assert _bones(wholebody, pairs) <= rest
+
+
 def test_plugins_json_lists_every_layout_with_its_joints() -> None:
     done = run_stgcn("plugins", "--json")
     assert done.returncode == 0, done.stderr
@@ -129,6 +265,10 @@ def test_plugins_json_lists_every_layout_with_its_joints() -> None:
     text = run_stgcn("plugins").stdout.splitlines()
     assert "  layout   mediapipe-hand 21 joints" in text
     assert "  layout   coco         17 joints" in text
+    assert (
+        rows["coco-wholebody"]["num_node"] == 133 and len(rows["coco-wholebody"]["joints"]) == 133
+    )
+    assert rows["mediapipe-holistic"]["joints"][33] == "left_hand_wrist"
 
 
 def test_a_layout_record_refuses_a_wrong_joint_list() -> None:

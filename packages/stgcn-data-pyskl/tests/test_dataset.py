@@ -14,7 +14,7 @@ from stgcn_data_pyskl.sample_files import make_annotations
 
 from stgcn.errors import StgcnError
 from stgcn.model.layouts import get_layout
-from stgcn.records import BuildRequest, DescribeRequest, NamedClipRequest, SampleRequest
+from stgcn.records import BuildRequest, DescribeRequest, Layout, NamedClipRequest, SampleRequest
 
 
 def build(split: str, path: Path, options: dict, training: bool | None = None):
@@ -154,12 +154,28 @@ def test_classes_come_from_the_labels_or_a_names_file(tmp_path: Path) -> None:
         (25, "ntu-rgb+d"),
         (21, "mediapipe-hand"),
         (33, "mediapipe-pose"),
+        (75, "mediapipe-holistic"),
+        (133, "coco-wholebody"),
     ],
 )
 def test_the_layout_follows_the_joint_count(tmp_path: Path, joints: int, layout: str) -> None:
+    # 25 joints fit ntu-rgb+d and openpose-body25: PYSKL's NTU RGB+D is the default
     path = _write(tmp_path / "a.pkl", make_annotations(6, dims=3, joints=joints, seed=9))
     facts = describe(path, {})
     assert facts.layout == layout and facts.score_channel is False
+
+
+def test_a_joint_count_two_layouts_fit_without_a_default_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as if a plugin brought a second 21-joint layout: the reader does not guess
+    hand = Layout.custom(21, [(j, 0) for j in range(1, 21)], 0, name="other-hand")
+    real = dataset.layouts_with_joints
+    monkeypatch.setattr(dataset, "layouts_with_joints", lambda count: [*real(count), hand])
+    path = _write(tmp_path / "a.pkl", make_annotations(6, dims=3, joints=21, seed=9))
+    with pytest.raises(StgcnError, match="21 joints fits the layouts mediapipe-hand, other-hand"):
+        describe(path, {})
+    assert describe(path, {"layout": "mediapipe-hand"}).layout == "mediapipe-hand"
 
 
 def test_a_named_or_custom_layout_must_fit_the_joints(tmp_path: Path) -> None:
@@ -180,7 +196,9 @@ def test_any_registered_layout_can_be_named(tmp_path: Path) -> None:
     # 25 joints are NTU RGB+D's unless the file says otherwise: OpenPose's BODY_25 by name
     path = _write(tmp_path / "a.pkl", make_annotations(6, dims=2, joints=25, seed=11))
     assert describe(path, {"layout": "openpose-body25"}).layout == "openpose-body25"
-    with pytest.raises(StgcnError, match=r"neither one of coco, mediapipe-hand, .*openpose-body25"):
+    with pytest.raises(
+        StgcnError, match=r"neither one of coco, coco-wholebody, mediapipe-hand, .*openpose-body25"
+    ):
         describe(path, {"layout": "body25"})
 
 

@@ -19,10 +19,8 @@ from torch.utils.data import Dataset as TorchDataset
 
 from stgcn.data import fit_clip
 from stgcn.errors import StgcnError
-from stgcn.model.layouts import get_layout
-from stgcn.plugins.registry import get_registry
+from stgcn.plugins.layouts import layout_names, layouts_with_joints, resolve_layout
 from stgcn.records import (
-    LAYOUTS,
     BuildRequest,
     DataFacts,
     DescribeRequest,
@@ -33,9 +31,10 @@ from stgcn.records import (
 from stgcn_data_pyskl.annotations import PERSONS, Annotations, load
 from stgcn_data_pyskl.options import PysklOptions, parse_options
 
-#: the layout PYSKL's pickles of a joint count are in, unless ``layout=`` names another
-#: (25 joints: NTU RGB+D, not OpenPose's BODY_25); another joint count means the one
-#: registered layout of that many joints
+#: the layout PYSKL's pickles of a joint count are in where more than one registered
+#: layout has that count (25 joints: ``ntu-rgb+d`` and ``openpose-body25``: NTU RGB+D,
+#: PYSKL's; 17: ``coco``, 18: ``openpose``, also where a plugin brings another of that
+#: count); ``layout=`` names another. Any other count means the one registered layout of it
 LAYOUT_FOR_JOINTS = {17: "coco", 18: "openpose", 25: "ntu-rgb+d"}
 
 
@@ -48,15 +47,15 @@ def _annotation_path(data_path: Path | None) -> Path:
 def layout_of(annotations: Annotations, options: PysklOptions) -> str | Layout:
     """``layout=`` (a registered layout's name or a .json file of num_node, edges,
     center), else the one the joint count means; it must have the file's joint count."""
-    layouts = get_registry().table(LAYOUTS)
+    known = layout_names()
     chosen: str | Layout
     if options.layout is None:
-        chosen = _layout_for_joints(annotations, layouts)
-    elif options.layout in layouts:
+        chosen = _layout_for_joints(annotations)
+    elif options.layout in known:
         chosen = options.layout
     else:
-        chosen = _layout_file(Path(options.layout), sorted(layouts))
-    joints = (layouts[chosen] if isinstance(chosen, str) else chosen).num_node
+        chosen = _layout_file(Path(options.layout), known)
+    joints = resolve_layout(chosen).num_node
     if joints != annotations.joints:
         raise StgcnError(
             f"layout {options.layout!r} has {joints} joints; {annotations.path} has "
@@ -65,12 +64,12 @@ def layout_of(annotations: Annotations, options: PysklOptions) -> str | Layout:
     return chosen
 
 
-def _layout_for_joints(annotations: Annotations, layouts: Mapping[str, Layout]) -> str:
+def _layout_for_joints(annotations: Annotations) -> str:
     """PYSKL's layout of the file's joint count, else the one registered layout of it."""
     joints = annotations.joints
-    if joints in LAYOUT_FOR_JOINTS:
+    fitting = [layout.name for layout in layouts_with_joints(joints)]
+    if joints in LAYOUT_FOR_JOINTS and LAYOUT_FOR_JOINTS[joints] in fitting:
         return LAYOUT_FOR_JOINTS[joints]
-    fitting = sorted(name for name, layout in layouts.items() if layout.num_node == joints)
     if len(fitting) == 1:
         return fitting[0]
     which = f"fits the layouts {', '.join(fitting)}" if fitting else "has no default layout"
@@ -86,7 +85,7 @@ def _layout_file(path: Path, known: list[str]) -> Layout:
             f"layout {str(path)!r} is neither one of {', '.join(known)} nor a .json file"
         )
     try:
-        return get_layout(json.loads(path.read_text(encoding="utf-8")))
+        return resolve_layout(json.loads(path.read_text(encoding="utf-8")))
     except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise StgcnError(f"layout file {path}: {error}") from None
 

@@ -247,7 +247,7 @@ def _importance_line(importance: Any) -> str:
 def _predict_skeletons(classifier: Any, request: Any) -> None:
     """``predict --video`` (or ``--openpose``, ``--coco-results``): every check first,
     then the skeletons, the tracks, the windows, and what was asked to be written."""
-    from stgcn.model.layouts import get_layout
+    from stgcn.plugins.layouts import resolve_layout
     from stgcn_export.video_prediction import (
         captions,
         classify,
@@ -280,7 +280,7 @@ def _predict_skeletons(classifier: Any, request: Any) -> None:
     if render:
         from stgcn.pose.video import render_video
 
-        edges = [e for e in get_layout(layout).edges if e[0] != e[1]]
+        edges = [e for e in resolve_layout(layout).edges if e[0] != e[1]]
         render_video(
             source,
             render,
@@ -318,11 +318,11 @@ def stream_of(model_config: dict[str, Any], record: Any, modality: str) -> Any:
     """The model's stream over its own layout (a detection score as the last channel
     unless the dataset, where installed, says otherwise)."""
     from stgcn.data.streams import Stream, parents
-    from stgcn.model.layouts import get_layout
+    from stgcn.plugins.layouts import resolve_layout
 
     if "layout" not in model_config and record is None:
         raise StgcnError(f"cannot make the {modality} stream: the model file names no layout")
-    layout = get_layout(model_config.get("layout") or record.layout)
+    layout = resolve_layout(model_config.get("layout") or record.layout)
     score = bool(getattr(record, "score_channel", True))
     return Stream(modality, tuple(parents(layout)), score)
 

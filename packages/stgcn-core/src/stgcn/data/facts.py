@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from stgcn.errors import StgcnError, first_line, plugin_code
 from stgcn.model.checkpoint import DATA_FACTS_KEY, Checkpoint
 from stgcn.model.layouts import LAYOUTS as BUILTIN_LAYOUTS
-from stgcn.model.layouts import Layout, get_layout
+from stgcn.model.layouts import Layout
 from stgcn.plugins.layouts import resolve_layout
 from stgcn.plugins.records import DataFacts, Dataset, DescribeRequest, SampleRequest
 
@@ -110,7 +110,7 @@ def from_checkpoint(record: Dataset, checkpoint: Checkpoint | None) -> Dataset:
         return record
     known = {k: v for k, v in stored.items() if k in DataFacts.__dataclass_fields__}
     if isinstance(known.get("layout"), Mapping):
-        known["layout"] = get_layout(dict(known["layout"]))
+        known["layout"] = resolve_layout(known["layout"])
     return record.with_facts(DataFacts(**known))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 
@@ -192,13 +193,122 @@ MEDIAPIPE_HAND_21: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _fingers() -> tuple[tuple[int, int], ...]:
-    """Each finger's base to the wrist, then each joint to the one before it (inward)."""
+# MediaPipe's pose connections, which draw the face, the mouth and the body apart: here
+# joined, the mouth corners to the nose and each ear to its shoulder (as OpenPose links
+# them), so that no joint is cut off from the graph
+MEDIAPIPE_POSE_EDGES: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8),
+    (9, 10), (0, 9), (0, 10), (7, 11), (8, 12),
+    (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),
+    (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20),
+    (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27), (26, 28),
+    (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
+)  # fmt: skip
+
+
+def _fingers(wrist: int = 0) -> tuple[tuple[int, int], ...]:
+    """Each finger's base to the wrist, then each joint to the one before it (inward), for
+    a hand whose 21 joints start at ``wrist`` (MediaPipe's order, COCO-WholeBody's too)."""
     edges = []
     for base in (1, 5, 9, 13, 17):
-        edges.append((base, 0))
-        edges.extend((joint, joint - 1) for joint in range(base + 1, base + 4))
+        edges.append((wrist + base, wrist))
+        edges.extend((wrist + joint, wrist + joint - 1) for joint in range(base + 1, base + 4))
     return tuple(edges)
+
+
+#: MediaPipe Holistic's 75: the pose's 33, then the left hand's 21, then the right's. A
+#: hand's joint is ``left_hand_`` or ``right_hand_`` and its name in the hand layout
+#: (``left_hand_wrist``, not ``left_wrist``: that is the pose's, and names are unique)
+MEDIAPIPE_HOLISTIC_75: tuple[str, ...] = (
+    *MEDIAPIPE_POSE_33,
+    *(f"left_hand_{name}" for name in MEDIAPIPE_HAND_21),
+    *(f"right_hand_{name}" for name in MEDIAPIPE_HAND_21),
+)
+
+#: where each hand starts in ``mediapipe-holistic``
+HOLISTIC_LEFT_HAND, HOLISTIC_RIGHT_HAND = 33, 54
+
+#: COCO-WholeBody's fingers as MMPose names them, each from its base (1) to its tip (4)
+_WHOLEBODY_FINGERS = ("thumb", "forefinger", "middle_finger", "ring_finger", "pinky_finger")
+
+
+def _wholebody_hand(side: str) -> tuple[str, ...]:
+    fingers = (f"{side}_{finger}{n}" for finger in _WHOLEBODY_FINGERS for n in range(1, 5))
+    return (f"{side}_hand_root", *fingers)
+
+
+#: COCO-WholeBody's 133 keypoints, named as MMPose's ``coco_wholebody`` dataset names
+#: them: the COCO-17 body, six foot points, 68 face landmarks (the 300-W/iBUG order:
+#: jaw 0-16, brows 17-26, nose 27-35, eyes 36-47, lips 48-67), then each hand
+COCO_WHOLEBODY_133: tuple[str, ...] = (
+    *COCO_17,
+    "left_big_toe", "left_small_toe", "left_heel",
+    "right_big_toe", "right_small_toe", "right_heel",
+    *(f"face-{n}" for n in range(68)),
+    *_wholebody_hand("left"),
+    *_wholebody_hand("right"),
+)  # fmt: skip
+
+#: where the face and each hand start in ``coco-wholebody``
+WHOLEBODY_FACE, WHOLEBODY_LEFT_HAND, WHOLEBODY_RIGHT_HAND = 23, 91, 112
+
+
+def _mediapipe_holistic_edges() -> tuple[tuple[int, int], ...]:
+    """The pose's bones, each hand's, and each pose wrist to its hand's wrist."""
+    return (
+        *MEDIAPIPE_POSE_EDGES,
+        *_fingers(HOLISTIC_LEFT_HAND),
+        *_fingers(HOLISTIC_RIGHT_HAND),
+        (HOLISTIC_LEFT_HAND, 15),
+        (HOLISTIC_RIGHT_HAND, 16),
+    )
+
+
+def _face_edges() -> tuple[tuple[int, int], ...]:
+    """The 68 face landmarks joined in their natural chains, the chains joined where they
+    meet, and the face to the body at the nose (indices of ``coco-wholebody``).
+
+    MMPose's skeleton links none of them, which would leave 68 joints that no graph
+    convolution reaches: the jaw line, each brow, the nose bridge and its base as chains,
+    the eyes and both lip contours as rings; the inner brow ends and the inner eye corners
+    to the top of the nose bridge, the bridge's tip to the base's middle, the base to the
+    top of the upper lip, each outer lip corner to the inner one, the chin to the bottom
+    of the lower lip, each end of the jaw line to its brow's outer end; and the face's
+    nose tip (face-30) to the body's nose, the centre, so that every face joint is a few
+    hops from it."""
+    chains = [range(0, 17), range(17, 22), range(22, 27), range(27, 31), range(31, 36)]
+    rings = [range(36, 42), range(42, 48), range(48, 60), range(60, 68)]
+    pairs = [(b, a) for chain in chains for a, b in pairwise(chain)]
+    for ring in rings:
+        pairs.extend((b, a) for a, b in pairwise([*ring, ring[0]]))
+    pairs += [
+        (21, 27), (22, 27), (39, 27), (42, 27), (33, 30), (51, 33),
+        (60, 48), (64, 54), (57, 8), (0, 17), (16, 26),
+    ]  # fmt: skip
+    face = [(WHOLEBODY_FACE + i, WHOLEBODY_FACE + j) for i, j in pairs]
+    return (*face, (WHOLEBODY_FACE + 30, 0))
+
+
+def _coco_wholebody_edges() -> tuple[tuple[int, int], ...]:
+    """MMPose's ``coco_wholebody`` skeleton (its 65 links, in its order), each hand's
+    root to its body wrist, and the face's chains (:func:`_face_edges`).
+
+    MMPose links each finger's base to the body's wrist (9, 10) and leaves the hand's own
+    root (91, 112) unlinked; here the root joins its wrist, so that it is in the graph
+    and MMPose's links stay as they are."""
+    body = (
+        (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12),
+        (5, 6), (5, 7), (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2),
+        (1, 3), (2, 4), (3, 5), (4, 6),
+    )  # fmt: skip
+    feet = ((15, 17), (15, 18), (15, 19), (16, 20), (16, 21), (16, 22))
+    hands = []
+    for root, wrist in ((WHOLEBODY_LEFT_HAND, 9), (WHOLEBODY_RIGHT_HAND, 10)):
+        for base in (1, 5, 9, 13, 17):
+            hands.append((wrist, root + base))
+            hands.extend((root + joint - 1, root + joint) for joint in range(base + 1, base + 4))
+    roots = ((WHOLEBODY_LEFT_HAND, 9), (WHOLEBODY_RIGHT_HAND, 10))
+    return (*body, *feet, *hands, *roots, *_face_edges())
 
 
 # fmt: off
@@ -275,21 +385,12 @@ LAYOUTS: dict[str, Layout] = {
         BODY_25,
         "OpenPose BODY_25: BODY_18 with a mid-hip and the feet",
     ),
-    # MediaPipe's pose connections, which draw the face, the mouth and the body apart:
-    # here joined, the mouth corners to the nose and each ear to its shoulder (as
-    # OpenPose links them), so that no joint is cut off from the graph; centre: the
-    # nose, as in the coco layout
+    # MediaPipe's pose connections, joined (MEDIAPIPE_POSE_EDGES); centre: the nose, as
+    # in the coco layout
     "mediapipe-pose": Layout(
         "mediapipe-pose",
         33,
-        (
-            (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8),
-            (9, 10), (0, 9), (0, 10), (7, 11), (8, 12),
-            (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),
-            (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20),
-            (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27), (26, 28),
-            (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
-        ),
+        MEDIAPIPE_POSE_EDGES,
         0,
         MEDIAPIPE_POSE_33,
         "MediaPipe Pose's 33 landmarks",
@@ -302,6 +403,26 @@ LAYOUTS: dict[str, Layout] = {
         0,
         MEDIAPIPE_HAND_21,
         "MediaPipe Hands' 21 landmarks (PYSKL's handmp)",
+    ),
+    # the pose and both hands, each hand's wrist joined to the pose's; centre: the nose,
+    # as in mediapipe-pose
+    "mediapipe-holistic": Layout(
+        "mediapipe-holistic",
+        75,
+        _mediapipe_holistic_edges(),
+        0,
+        MEDIAPIPE_HOLISTIC_75,
+        "MediaPipe Holistic: the 33 pose landmarks and both hands' 21",
+    ),
+    # MMPose's skeleton with the hand roots and the face joined (_coco_wholebody_edges);
+    # centre: the nose, as in coco
+    "coco-wholebody": Layout(
+        "coco-wholebody",
+        133,
+        _coco_wholebody_edges(),
+        0,
+        COCO_WHOLEBODY_133,
+        "COCO-WholeBody's 133 keypoints: body, feet, face and hands (MMPose)",
     ),
 }
 # fmt: on
