@@ -205,3 +205,12 @@ def test_an_estimator_or_a_file_format_lacking_a_joint_is_one_line() -> None:
     assert str(raised.value) == (
         f"coco-results files give no joint for {feet} and 1 more of layout 'openpose-body25'"
     )
+
+
+def test_an_estimator_record_refuses_joints_that_match_nothing() -> None:
+    from stgcn.records import PoseEstimator
+
+    with pytest.raises(ValueError, match="'hands': joints must be its joint names"):
+        PoseEstimator("hands", print, "mediapipe-hand")
+    with pytest.raises(ValueError, match="'twice': joint names repeated: nose"):
+        PoseEstimator("twice", print, ("nose", "neck", "nose"))

@@ -75,3 +75,18 @@ class PoseEstimator:
     #: the distribution that registered this record (named in a plugin's error line): the
     #: registry fills it in, a plugin leaves it out
     plugin: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        """Joint names are how the core matches an estimator to a layout: a string (a
+        layout's name, say) or a name given twice would match nothing or the wrong joint,
+        so either is refused when the record is made, naming the estimator."""
+        if isinstance(self.joints, str):
+            raise ValueError(
+                f"pose estimator {self.name!r}: joints must be its joint names, in order "
+                "(e.g. stgcn.pose.MEDIAPIPE_HAND_21), not one string"
+            )
+        repeated = sorted({name for name in self.joints if list(self.joints).count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"pose estimator {self.name!r}: joint names repeated: {', '.join(repeated)}"
+            )
