@@ -254,12 +254,18 @@ def tests_pose(session: nox.Session) -> None:
     ``stgcn data extract``, then ``stgcn run`` on the result; two people tracked, and
     ``stgcn predict --stream`` (an environment of its own: mediapipe's dependencies
     are heavy). The core's pose tests (tracking among them) run again beside OpenCV, and
-    so does stgcn-export's test of an estimator that raises on --stream and --video."""
+    so do stgcn-export's tests of an estimator that raises on --stream and --video and of
+    a third party's hand estimator feeding a hand model (extract, --video, --stream)."""
     install_stgcn(session, *PYTEST, "hypothesis", f"{POSE_PACKAGE}[test]")
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
     # stgcn predict --stream/--video with an estimator that raises: needs OpenCV, as here
-    failing_estimators = ROOT / "packages" / "stgcn-export" / "tests" / "test_estimator_failures.py"
-    suites = [str(POSE_PACKAGE / "tests"), *core_pose_tests, str(failing_estimators)]
+    export_tests = ROOT / "packages" / "stgcn-export" / "tests"
+    # and a hand estimator matched to a hand model's layout by joint names (issue 40)
+    video_tests = [
+        export_tests / "test_estimator_failures.py",
+        export_tests / "test_hand_estimator.py",
+    ]
+    suites = [str(POSE_PACKAGE / "tests"), *core_pose_tests, *map(str, video_tests)]
     session.run("pytest", *suites, *STGCN_PYTEST_PLUGIN, *PARALLEL, *session.posargs)
 
 

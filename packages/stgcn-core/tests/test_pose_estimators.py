@@ -15,6 +15,7 @@ from stgcn.plugins import loading
 from stgcn.plugins import registry as plugins
 from stgcn.plugins.kinds import POSE_ESTIMATORS
 from stgcn.plugins.listing import describe
+from stgcn.pose import layouts_of
 from stgcn.records import PoseEstimator, PoseOpenRequest
 from stgcn.testing.helpers import make_distribution, run_stgcn
 
@@ -24,7 +25,7 @@ ESTIMATOR_PLUGIN = """
 import numpy as np
 
 from stgcn.hookspecs import hookimpl
-from stgcn.pose import COCO_17, joint_map
+from stgcn.pose import COCO_17
 from stgcn.records import PoseEstimator
 
 STGCN_API = ">=2,<3"
@@ -41,8 +42,6 @@ class Fixed:
 @hookimpl
 def stgcn_register_pose_estimators(register):
     register(PoseEstimator(name="fixed", open=lambda request: Fixed(), joints=COCO_17,
-                           layouts={"coco": joint_map(COCO_17, "coco"),
-                                    "openpose": joint_map(COCO_17, "openpose")},
                            description="one person in the middle", max_persons=1))
 """
 
@@ -61,7 +60,8 @@ def test_a_plugin_registers_a_pose_estimator(site) -> None:
     registry = plugins.get_registry()
     estimator = registry.get(POSE_ESTIMATORS, "fixed")
     assert isinstance(estimator, PoseEstimator) and estimator.max_persons == 1
-    assert sorted(estimator.layouts) == ["coco", "openpose"]
+    # its COCO-17 joints, matched by name, feed these layouts (openpose's neck derived)
+    assert sorted(layouts_of(estimator.joints)) == ["coco", "openpose"]
     model = estimator.open(PoseOpenRequest({}))
     (person,) = model.estimate(None)
     assert person.shape == (17, 3)
@@ -163,16 +163,14 @@ def test_an_estimator_bug_is_one_line_naming_the_plugin(site, tmp_path) -> None:
 
 
 def test_max_people_reaches_the_estimators_people_option() -> None:
-    from stgcn.pose import COCO_17, joint_map
+    from stgcn.pose import COCO_17
     from stgcn.pose.inputs import check_max_people, estimator_options_for
-
-    layouts = {"coco": joint_map(COCO_17, "coco")}
 
     def no_model(request):
         return None
 
-    counting = PoseEstimator("counting", no_model, COCO_17, layouts, people_option="people")
-    plain = PoseEstimator("plain", no_model, COCO_17, layouts)
+    counting = PoseEstimator("counting", no_model, COCO_17, people_option="people")
+    plain = PoseEstimator("plain", no_model, COCO_17)
     assert estimator_options_for(counting, {"speed": "1"}, 3) == {"speed": "1", "people": "3"}
     assert estimator_options_for(counting, {"people": "3"}, 3) == {"people": "3"}
     assert estimator_options_for(counting, {}, None) == {}

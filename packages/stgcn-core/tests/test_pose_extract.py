@@ -122,6 +122,14 @@ def test_validation_clips_from_a_list(tmp_path: Path) -> None:
         (["--openpose", "{tmp}", "--videos", "{tmp}"], ["give one of --videos DIR"]),
         (["--openpose", "{in}", "--val-ratio", "1"], ["--val-ratio must be in [0, 1)"]),
         (["--videos", "{in}", "--estimator", "nope"], ["unknown pose estimator 'nope'"]),
+        (["--openpose", "{in}", "--layout", "hands"], ["unknown layout 'hands'"]),
+        (
+            ["--openpose", "{in}", "--layout", "mediapipe-hand"],
+            [
+                "openpose files give no joint for 'wrist', 'thumb_cmc', 'thumb_mcp', 'thumb_ip', "
+                "'thumb_tip' and 16 more of layout 'mediapipe-hand'"
+            ],
+        ),
     ],
 )
 def test_bad_input_is_one_line(tmp_path: Path, args: list[str], fragments: list[str]) -> None:
@@ -163,3 +171,26 @@ def test_coco_results_files_and_a_clip_without_anyone(tmp_path: Path) -> None:
     neck_x, left_x, right_x = skeleton["pose"][2], skeleton["pose"][10], skeleton["pose"][4]
     assert neck_x == pytest.approx((left_x + right_x) / 2, abs=1e-4)
     assert [entry["frame_index"] for entry in clip["data"]] == [0, 2, 3, 4, 5]
+
+
+def test_another_layout_by_joint_names(tmp_path: Path) -> None:
+    # OpenPose folders (COCO-18) to the coco layout: its 17 joints taken by name
+    root = classes_tree(tmp_path / "in")
+    out = tmp_path / "set"
+    ran = extract("--openpose", str(root), "--output", str(out), "--layout", "coco")
+    assert ran.returncode == 0, ran.stderr
+    assert "skeletons of the coco layout; the kinetics-json dataset reads openpose" in ran.stdout
+    assert json.loads((out / "extract.json").read_text())["layout"] == "coco"
+    openpose = tmp_path / "openpose"
+    assert extract("--openpose", str(root), "--output", str(openpose)).returncode == 0
+    for clip in sorted(out.glob("kinetics_*/*.json")):
+        as_coco = json.loads(clip.read_text())["data"][0]["skeleton"][0]
+        as_openpose = json.loads((openpose / clip.parent.name / clip.name).read_text())
+        person = as_openpose["data"][0]["skeleton"][0]
+        # coco's left shoulder (5) is openpose's 5, its right hip (12) openpose's 8
+        assert len(as_coco["score"]) == 17
+        assert as_coco["pose"][10:12] == person["pose"][10:12]
+        assert as_coco["pose"][24:26] == person["pose"][16:18]
+    # the layout is part of how a folder was extracted
+    again = extract("--openpose", str(root), "--output", str(out))
+    assert_one_line(again, "was extracted with another layout ('coco', now 'openpose')")

@@ -159,3 +159,58 @@ def test_a_layout_record_is_a_target_by_its_joint_names() -> None:
     assert mapping.sources == tuple((20 - i,) for i in range(21))
     values = np.arange(21 * 3, dtype=np.float32).reshape(21, 3)
     np.testing.assert_array_equal(mapping.apply(values), values[::-1])
+
+
+def test_missing_joints_are_named_in_the_layouts_order() -> None:
+    from stgcn.model.joint_names import feeds, missing_joints, quoted_names
+
+    hand = get_layout("mediapipe-hand")
+    openpose = get_layout("openpose")
+    assert missing_joints(hand.joints, hand) == () and feeds(hand.joints, hand)
+    # the neck is missing too: the shoulders it is derived from are
+    assert missing_joints(hand.joints, openpose) == OPENPOSE_18
+    without_a_shoulder = tuple(name for name in COCO_17 if name != "right_shoulder")
+    assert missing_joints(without_a_shoulder, openpose) == ("neck", "right_shoulder")
+    assert not feeds(COCO_17, Layout.custom(2, [(0, 1)], center=0, name="unnamed"))
+    assert quoted_names(("a", "b")) == "'a', 'b'"
+    assert quoted_names(tuple("abcdefg")) == "'a', 'b', 'c', 'd', 'e' and 2 more"
+
+
+def test_an_estimator_or_a_file_format_lacking_a_joint_is_one_line() -> None:
+    from stgcn.pose.inputs import check_estimator, check_file_joints
+    from stgcn.records import PoseEstimator
+
+    def never(request):
+        raise AssertionError("a refused estimator is not opened")
+
+    hands = PoseEstimator("hands", never, get_layout("mediapipe-hand").joints)
+    check_estimator(hands, "mediapipe-hand")
+    with pytest.raises(StgcnError) as raised:
+        check_estimator(hands, "openpose")
+    assert str(raised.value) == (
+        "pose estimator 'hands' gives no joint for 'nose', 'neck', 'right_shoulder', "
+        "'right_elbow', 'right_wrist' and 13 more of layout 'openpose'"
+    )
+    body = PoseEstimator("body", never, COCO_17)
+    with pytest.raises(StgcnError, match="'body' gives no joint for 'wrist', 'thumb_cmc'"):
+        check_estimator(body, "mediapipe-hand")
+    with pytest.raises(StgcnError, match="unknown layout 'hand'"):
+        check_estimator(body, "hand")
+    check_file_joints("openpose", "openpose-body25")
+    check_file_joints("coco-results", "openpose")
+    # the mid-hip comes from the hips; the feet cannot be had
+    feet = "'left_big_toe', 'left_small_toe', 'left_heel', 'right_big_toe', 'right_small_toe'"
+    with pytest.raises(StgcnError) as raised:
+        check_file_joints("coco-results", "openpose-body25")
+    assert str(raised.value) == (
+        f"coco-results files give no joint for {feet} and 1 more of layout 'openpose-body25'"
+    )
+
+
+def test_an_estimator_record_refuses_joints_that_match_nothing() -> None:
+    from stgcn.records import PoseEstimator
+
+    with pytest.raises(ValueError, match="'hands': joints must be its joint names"):
+        PoseEstimator("hands", print, "mediapipe-hand")
+    with pytest.raises(ValueError, match="'twice': joint names repeated: nose"):
+        PoseEstimator("twice", print, ("nose", "neck", "nose"))

@@ -21,11 +21,10 @@ BROKEN_ESTIMATORS = """
 import numpy as np
 
 from stgcn.hookspecs import hookimpl
-from stgcn.pose import COCO_17, joint_map
+from stgcn.pose import COCO_17
 from stgcn.records import PoseEstimator
 
 STGCN_API = ">=2,<3"
-LAYOUTS = {"coco": joint_map(COCO_17, "coco"), "openpose": joint_map(COCO_17, "openpose")}
 
 
 class MidwayFailure:
@@ -50,7 +49,7 @@ def broken_install(request):
 
 
 def estimator(name, open):
-    return PoseEstimator(name=name, open=open, joints=COCO_17, layouts=LAYOUTS, max_persons=1)
+    return PoseEstimator(name=name, open=open, joints=COCO_17, max_persons=1)
 
 
 @hookimpl

@@ -12,7 +12,7 @@ from stgcn_pose_mediapipe.landmarks import LANDMARKS
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.registry import get_registry
-from stgcn.pose import OPENPOSE_18, PoseSequence
+from stgcn.pose import OPENPOSE_18, PoseSequence, joint_map, layouts_of
 from stgcn.records import POSE_ESTIMATORS, PoseOpenRequest
 from stgcn.testing.helpers import run_stgcn
 
@@ -22,9 +22,10 @@ OPENPOSE = {name: index for index, name in enumerate(OPENPOSE_18)}
 def test_the_plugin_registers_mediapipe() -> None:
     estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     assert estimator.max_persons is None and len(estimator.joints) == 33
-    assert sorted(estimator.layouts) == ["coco", "openpose"]
+    # its joints by name feed the core's layouts of those joints (and no others)
+    assert sorted(layouts_of(estimator.joints)) == ["coco", "mediapipe-pose", "openpose"]
     # the maps against MediaPipe's order (REFERENCE §9), by index
-    openpose = estimator.layouts["openpose"].sources
+    openpose = joint_map(estimator.joints, "openpose").sources
     assert openpose[OPENPOSE["nose"]] == (0,)
     assert openpose[OPENPOSE["neck"]] == (11, 12)
     assert openpose[OPENPOSE["right_shoulder"]] == (12,)
@@ -32,10 +33,11 @@ def test_the_plugin_registers_mediapipe() -> None:
     assert openpose[OPENPOSE["right_ankle"]] == (28,)
     assert openpose[OPENPOSE["left_ear"]] == (7,)
     coco = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
-    assert [s[0] for s in estimator.layouts["coco"].sources] == coco
+    assert [s[0] for s in joint_map(estimator.joints, "coco").sources] == coco
     listed = json.loads(run_stgcn("plugins", "--json").stdout)
     row = next(r for r in listed if r["name"] == "stgcn-pose-mediapipe")
     assert row["pose_estimators"][0]["name"] == "mediapipe" and row["errors"] == []
+    assert row["pose_estimators"][0]["layouts"] == ["coco", "mediapipe-pose", "openpose"]
 
 
 def test_the_photograph() -> None:
@@ -55,7 +57,7 @@ def test_the_photograph() -> None:
     # frame) are not found
     assert (person[[0, 11, 12], 2] > 0.5).all()
     assert not person[[27, 28]].any()
-    mapped = PoseSequence(tuple(LANDMARKS), [[person]]).to_layout("openpose", estimator.layouts)
+    mapped = PoseSequence(tuple(LANDMARKS), [[person]]).to_layout("openpose")
     joints = mapped.frames[0][0]
     nose, neck = joints[OPENPOSE["nose"]], joints[OPENPOSE["neck"]]
     left, right = joints[OPENPOSE["left_shoulder"]], joints[OPENPOSE["right_shoulder"]]
@@ -81,7 +83,7 @@ def test_a_pose_in_every_frame_following_the_shift(astronaut_video) -> None:
     assert seen == list(range(1, FRAMES + 1))
     assert (raw.width, raw.height, len(raw.frames)) == (WIDTH, 512, FRAMES)
     assert raw.frames_with_pose == FRAMES
-    skeletons = raw.to_layout("openpose", estimator.layouts)
+    skeletons = raw.to_layout("openpose")
     frames = np.stack([persons[0] for persons in skeletons.frames])  # (T, 18, 3)
     for t in range(FRAMES):
         assert frames[t, OPENPOSE["nose"], 1] < frames[t, OPENPOSE["neck"], 1]

@@ -41,7 +41,7 @@ def tracked_noses(path: Path) -> dict[int, list[tuple[int, float]]]:
     """Each track's (frame, nose x) through the real estimator and the tracker."""
     estimator = get_registry().get(POSE_ESTIMATORS, "mediapipe")
     raw = estimate_video(path, estimator, {"max_people": "2"})
-    skeletons = raw.to_layout("openpose", estimator.layouts)
+    skeletons = raw.to_layout("openpose")
     tracks: dict[int, list[tuple[int, float]]] = {}
     for frame, persons in enumerate(track_frames(skeletons.frames)):
         for person in persons:

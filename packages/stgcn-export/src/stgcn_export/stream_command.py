@@ -71,7 +71,7 @@ def predict_stream(
                 if not found:
                     return []
                 raw = PoseSequence(joints, [found])
-                return raw.to_layout(layout, estimator.layouts).frames[0]
+                return raw.to_layout(layout).frames[0]
 
             run = StreamRun(reader, pose, classifier, settings, edges, _emit)
             summary = run.run()

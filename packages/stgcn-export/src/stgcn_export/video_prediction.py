@@ -2,7 +2,8 @@
 whole clip, classified in sliding windows.
 
 The skeletons come from :mod:`stgcn.pose` in [0, 1] coordinates and in the model's own
-layout (openpose or coco, from the checkpoint or the export's metadata); each window is
+layout (any layout whose joints the source gives, by name; from the checkpoint or the
+export's metadata); each window is
 converted to the Kinetics value convention (x, y minus 0.5, zero where the score is 0)
 and classified by the same engine as a single clip. The saved skeleton is a Kinetics
 JSON clip in [0, 1] coordinates; the rendered video shows the skeletons and, on each
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from stgcn.errors import StgcnError
+from stgcn.plugins.layouts import resolve_layout
 from stgcn.pose.inputs import SkeletonInput, check_estimator, read_skeletons
 from stgcn.pose.skeletons import PoseSequence, windows, write_json
 from stgcn.pose.tracking import Tracked, track_frames, window_clips
@@ -64,25 +66,17 @@ class WindowResult:
         return self.tracks[0] if self.tracks else None
 
 
-#: the layouts that pose files and estimators' skeletons are brought to here (any layout
-#: an estimator can feed is the next step: issue 40, item 6)
-POSE_LAYOUTS = ("coco", "openpose")
-
-
 def model_layout(engine: Any, record: Any) -> str:
-    """The model's layout name, which must be one that skeletons can be brought to."""
+    """The model's layout name (any registered layout: the pose code brings skeletons to
+    it by joint name, and refuses, in one line, a source that lacks one of its joints)."""
     layout = engine.model_config.get("layout")
     if layout is None and record is not None:
         layout = record.layout
     if isinstance(layout, dict):
         layout = layout.get("name")
-    if layout is None:
-        raise StgcnError("the model file names no layout; pose input needs openpose or coco")
-    if not isinstance(layout, str) or layout not in POSE_LAYOUTS:
-        raise StgcnError(
-            f"the model's layout is {layout!r}; skeletons from videos and pose files come in "
-            f"{' or '.join(POSE_LAYOUTS)}"
-        )
+    if not isinstance(layout, str):
+        raise StgcnError("the model file names no layout; pose input needs the model's layout")
+    resolve_layout(layout)  # a layout no installed plugin registers: one line, before any work
     return layout
 
 

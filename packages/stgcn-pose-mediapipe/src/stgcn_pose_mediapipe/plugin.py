@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from stgcn.hookspecs import hookimpl
 from stgcn.records import PoseEstimator, PoseModel, PoseOpenRequest
-from stgcn_pose_mediapipe.landmarks import LANDMARKS, LAYOUTS
+from stgcn_pose_mediapipe.landmarks import LANDMARKS
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
 STGCN_API = ">=2,<3"
@@ -27,7 +27,6 @@ MEDIAPIPE = PoseEstimator(
     name="mediapipe",
     open=open_model,
     joints=LANDMARKS,
-    layouts=LAYOUTS,
     description="MediaPipe Pose 0.10.14 (BlazePose full, CPU): 33 landmarks, one person "
     "tracked or several (max_people)",
     max_persons=None,

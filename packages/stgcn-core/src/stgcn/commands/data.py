@@ -51,6 +51,13 @@ def data_list() -> None:
 @frame_size_option("With --openpose or --coco-results: the video's size in pixels (e.g. 1280x720).")
 @max_people_option(2, "People a frame to keep (the most salient), and to look for in videos.")
 @click.option(
+    "--layout",
+    default="openpose",
+    show_default=True,
+    help="The skeleton layout to write: any registered one whose joints the estimator "
+    "(or the files) give, matched by name.",
+)
+@click.option(
     "--val-ratio",
     type=float,
     default=0.2,
@@ -74,6 +81,7 @@ def data_extract(
     estimator_option: tuple[str, ...],
     frame_size: str | None,
     max_people: int,
+    layout: str,
     val_ratio: float,
     val_list: str | None,
     workers: int,
@@ -102,6 +110,7 @@ def data_extract(
         val_ratio=val_ratio,
         val_list=val_list,
         workers=workers,
+        layout=layout,
         max_people=max_people,
     )
     result = extract(request)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from stgcn.errors import StgcnError
+from stgcn.model.joint_names import feeds
 from stgcn.plugins.records import (
     Backend,
     Dataset,
@@ -134,10 +135,12 @@ def _logger_row(registry: Registry, name: str) -> dict[str, Any]:
 
 def _pose_estimator_row(registry: Registry, name: str) -> dict[str, Any]:
     estimator = registry.get(POSE_ESTIMATORS, name)
+    layouts = registry.table(LAYOUTS)
     return {
         "name": name,
         "description": estimator.description,
-        "layouts": sorted(estimator.layouts),
+        # the registered layouts its joints feed, by name (stgcn.model.joint_names)
+        "layouts": [n for n in sorted(layouts) if feeds(estimator.joints, layouts[n])],
         "max_persons": estimator.max_persons,
     }
 
@@ -182,7 +185,7 @@ def _layout_text(row: dict[str, Any]) -> str:
 
 
 def _pose_estimator_text(row: dict[str, Any]) -> str:
-    return f"{row['name']:<12} {', '.join(row['layouts'])} layouts"
+    return f"{row['name']:<12} {', '.join(row['layouts']) or 'no'} layouts"
 
 
 BACKENDS: Kind[Backend] = Kind(

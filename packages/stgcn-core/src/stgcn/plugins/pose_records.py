@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,10 +50,14 @@ class PoseEstimator:
     ``open(request)`` returns a :class:`PoseModel` for one video; ``request`` is a
     :class:`PoseOpenRequest`, whose ``options`` are the ``--estimator-option KEY=VALUE``
     pairs as strings (refuse an unknown key with StgcnError). ``joints`` names the
-    estimator's own joints, in the order ``estimate`` returns them; ``layouts`` maps
-    each stgcn layout it can feed (``"openpose"``, ``"coco"``) to a
-    :class:`stgcn.pose.JointMap` from those joints, so that the core converts its
-    output to whatever layout a model was trained on.
+    estimator's own joints, in the order ``estimate`` returns them, with the names the
+    layouts use (``Layout.joints``; :mod:`stgcn.pose` has the built-in sets, e.g.
+    ``MEDIAPIPE_HAND_21``, ``COCO_17``). That is all an estimator says about its
+    skeletons: the core brings them to whatever layout a model was trained on by joint
+    name (a layout's joint from the estimator's joint of the same name; OpenPose's
+    ``neck`` and BODY_25's ``mid_hip``, where the estimator lacks them, from the two
+    shoulders or hips), and refuses, before any frame is read, a layout one of whose
+    joints the estimator cannot give.
     ``max_persons`` is the most people ``estimate`` returns for one frame: 1 for a
     single-person estimator, None when it finds any number. ``people_option`` names the
     ``--estimator-option`` key (a whole number) that sets how many people it looks for;
@@ -65,10 +69,24 @@ class PoseEstimator:
     name: str
     open: Callable[[PoseOpenRequest], PoseModel]
     joints: Sequence[str]
-    layouts: Mapping[str, Any]
     description: str = ""
     max_persons: int | None = None
     people_option: str | None = None
     #: the distribution that registered this record (named in a plugin's error line): the
     #: registry fills it in, a plugin leaves it out
     plugin: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        """Joint names are how the core matches an estimator to a layout: a string (a
+        layout's name, say) or a name given twice would match nothing or the wrong joint,
+        so either is refused when the record is made, naming the estimator."""
+        if isinstance(self.joints, str):
+            raise ValueError(
+                f"pose estimator {self.name!r}: joints must be its joint names, in order "
+                "(e.g. stgcn.pose.MEDIAPIPE_HAND_21), not one string"
+            )
+        repeated = sorted({name for name in self.joints if list(self.joints).count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"pose estimator {self.name!r}: joint names repeated: {', '.join(repeated)}"
+            )

@@ -1,9 +1,9 @@
 """From video (or skeletons people already have) to model input: estimator-independent
 parts of the pose pipeline.
 
-- :mod:`stgcn.pose.joints`: joint sets by name (OpenPose COCO-18 and BODY_25, COCO-17:
-  the joints of the layouts of those names) and :class:`JointMap`, which brings one to a
-  layout by joint names.
+- :mod:`stgcn.pose.joints`: joint sets by name (OpenPose COCO-18 and BODY_25, COCO-17,
+  MediaPipe's pose and hand landmarks: the joints of the layouts of those names) and
+  :class:`JointMap`, which brings one to any layout by joint names.
 - :mod:`stgcn.pose.skeletons`: :class:`PoseSequence` (per-frame skeletons in [0, 1]
   coordinates), the Kinetics value convention, sliding windows, Kinetics JSON clips.
 - :mod:`stgcn.pose.readers`: OpenPose ``*_keypoints.json`` folders, COCO results files.
@@ -19,6 +19,8 @@ estimator when ``stgcn.pose`` is imported.
 from stgcn.pose.joints import (
     BODY_25,
     COCO_17,
+    MEDIAPIPE_HAND_21,
+    MEDIAPIPE_POSE_33,
     OPENPOSE_18,
     JointMap,
     joint_map,
@@ -29,6 +31,8 @@ from stgcn.pose.skeletons import PoseSequence, windows
 __all__ = [
     "BODY_25",
     "COCO_17",
+    "MEDIAPIPE_HAND_21",
+    "MEDIAPIPE_POSE_33",
     "OPENPOSE_18",
     "JointMap",
     "PoseSequence",

@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stgcn.errors import StgcnError, first_line
+from stgcn.plugins.layouts import resolve_layout
 from stgcn.pose.inputs import (
     SkeletonInput,
     check_estimator,
+    check_file_joints,
     check_max_people,
     estimator_options_for,
     read_skeletons,
@@ -220,8 +222,9 @@ class ExtractRequest:
     clips of ``kind``: video, openpose or coco-results) and the ``output`` folder; for
     videos the pose ``estimator`` and its options, for skeleton files the ``frame_size``
     they were measured in; the validation split (``val_ratio``, or ``val_list`` naming
-    its clips), the ``workers``, the skeleton ``layout`` and at most ``max_people`` people
-    a frame."""
+    its clips), the ``workers``, the skeleton ``layout`` (any registered layout whose
+    joints the estimator or the files give, matched by name) and at most ``max_people``
+    people a frame."""
 
     root: str | os.PathLike[str]
     output: str | os.PathLike[str]
@@ -242,8 +245,7 @@ class ExtractRequest:
         if self.workers < 1:
             raise StgcnError("--workers must be at least 1")
         check_max_people(self.max_people)
-        if self.layout != "openpose":
-            raise StgcnError("a Kinetics-skeleton set holds openpose skeletons (18 joints)")
+        resolve_layout(self.layout)  # an unknown name: one line, before anything else
         if self.kind == "video":
             estimator = _estimator(self.estimator)
             check_estimator(estimator, self.layout)
@@ -252,6 +254,8 @@ class ExtractRequest:
             raise StgcnError(
                 f"--{self.kind} files hold pixel coordinates: give --frame-size WIDTHxHEIGHT"
             )
+        else:
+            check_file_joints(self.kind, self.layout)
 
 
 def extract(request: ExtractRequest) -> dict[str, Any]:
@@ -324,6 +328,7 @@ def extract(request: ExtractRequest) -> dict[str, Any]:
         "clips": len(items),
         "extracted": len(todo) - len(failed),
         "skipped": skipped,
+        "layout": layout,
         "failed": failed,
         "no_pose": no_pose,
         "train": counts["train"],
@@ -339,5 +344,8 @@ def describe_extraction(result: Mapping[str, Any]) -> list[str]:
         f"extracted {result['extracted']} clips ({result['skipped']} already done{failed}"
         f"{empty}) into {result['output']}: {result['train']} training and {result['val']} "
         f"validation clips of {len(result['classes'])} classes",
-        f"train with: stgcn run --dataset kinetics-json --data-path {result['output']}",
+        f"train with: stgcn run --dataset kinetics-json --data-path {result['output']}"
+        if result["layout"] == "openpose"
+        else f"skeletons of the {result['layout']} layout; the kinetics-json dataset reads "
+        "openpose ones",
     ]

@@ -4,12 +4,15 @@ in the stgcn layout asked for, so that prediction and extraction need not care."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stgcn.errors import StgcnError
+from stgcn.model.joint_names import missing_joints, quoted_names
+from stgcn.plugins.layouts import resolve_layout
+from stgcn.pose.joints import BODY_25, COCO_17
 from stgcn.pose.skeletons import PoseSequence
 
 if TYPE_CHECKING:
@@ -33,12 +36,37 @@ class SkeletonInput:
 
 
 def check_estimator(estimator: PoseEstimator, layout: str) -> None:
-    """The estimator (the caller looked it up by name) can feed ``layout``: one line
-    otherwise, before any video is opened."""
-    if layout not in estimator.layouts:
-        known = ", ".join(sorted(estimator.layouts)) or "none"
+    """The estimator (the caller looked it up by name) gives every joint of ``layout``
+    (a registered layout's name), matched by name: otherwise one line naming the
+    estimator, the layout and the joints it lacks, before any video is opened (a model
+    fed zeros where a hand's joints should be would classify them without a word)."""
+    _check_source_joints(f"pose estimator {estimator.name!r} gives", estimator.joints, layout)
+
+
+#: the joints each kind of skeleton file gives at most (an OpenPose folder holds BODY_25 or
+#: COCO-18, whose joints BODY_25's include): what a layout is checked against before the
+#: files are read
+FILE_JOINTS: Mapping[str, tuple[str, ...]] = {"openpose": BODY_25, "coco-results": COCO_17}
+
+
+def check_file_joints(kind: str, layout: str) -> None:
+    """Skeleton files of ``kind`` can give every joint of ``layout``: one line naming the
+    files' format, the layout and the joints they lack otherwise, before any is read."""
+    _check_source_joints(f"{kind} files give", FILE_JOINTS[kind], layout)
+
+
+def _check_source_joints(source_gives: str, joints: Sequence[str], layout: str) -> None:
+    """One line (``"<source> give(s) no joint for ... of layout ..."``) naming the layout's
+    joints that ``joints`` lack; a layout that names no joints is matched by nothing."""
+    target = resolve_layout(layout)
+    if not target.joints:
         raise StgcnError(
-            f"pose estimator {estimator.name!r} gives no {layout} skeletons (it gives: {known})"
+            f"{source_gives} no joint for layout {target.name!r}, which names none of its joints"
+        )
+    missing = missing_joints(joints, target)
+    if missing:
+        raise StgcnError(
+            f"{source_gives} no joint for {quoted_names(missing)} of layout {target.name!r}"
         )
 
 
@@ -72,7 +100,7 @@ def read_skeletons(
     on_frame: Callable[[int], None] | None = None,
     estimator: PoseEstimator | None = None,
 ) -> PoseSequence:
-    """The clip's skeletons in ``layout`` ("openpose" or "coco"), coordinates in [0, 1],
+    """The clip's skeletons in ``layout`` (a registered layout's name), coordinates in [0, 1],
     at most ``source.max_people`` a frame; a video needs ``estimator``, the record named
     by ``source.estimator``."""
     check_max_people(source.max_people)
@@ -96,9 +124,11 @@ def _read(
         check_estimator(estimator, layout)
         options = estimator_options_for(estimator, source.estimator_options, source.max_people)
         raw = estimate_video(source.path, estimator, options, on_frame)
-        return raw.to_layout(layout, estimator.layouts)
+        return raw.to_layout(layout)
     if source.frame_size is None:
         raise StgcnError(f"{source.path}: give --frame-size WIDTHxHEIGHT (pixel coordinates)")
+    if source.kind in FILE_JOINTS:
+        check_file_joints(source.kind, layout)
     if source.kind == "openpose":
         from stgcn.pose.readers import read_openpose
 

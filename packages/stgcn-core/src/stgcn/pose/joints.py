@@ -13,12 +13,14 @@ that the Kinetics convention zeroes it instead of placing it half-way to the ori
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from stgcn.errors import StgcnError
+from stgcn.model.joint_names import DERIVED as DERIVED
+from stgcn.model.joint_names import joint_sources, missing_joints
 from stgcn.model.layouts import LAYOUTS as BUILTIN_LAYOUTS
 from stgcn.model.layouts import Layout
 from stgcn.plugins.kinds import LAYOUTS
@@ -33,12 +35,11 @@ OPENPOSE_18: tuple[str, ...] = BUILTIN_LAYOUTS["openpose"].joints
 BODY_25: tuple[str, ...] = BUILTIN_LAYOUTS["openpose-body25"].joints
 #: COCO-17 (HRNet, MMPose, Detectron2, YOLO-pose): the ``coco`` layout of stgcn
 COCO_17: tuple[str, ...] = BUILTIN_LAYOUTS["coco"].joints
-
-#: joints a layout may need that a source can imply: the mean of two others
-DERIVED: Mapping[str, tuple[str, str]] = {
-    "neck": ("left_shoulder", "right_shoulder"),
-    "mid_hip": ("left_hip", "right_hip"),
-}
+#: MediaPipe Pose's 33 landmarks: the ``mediapipe-pose`` layout
+MEDIAPIPE_POSE_33: tuple[str, ...] = BUILTIN_LAYOUTS["mediapipe-pose"].joints
+#: MediaPipe Hands' 21 landmarks (wrist, then four a finger from the thumb): the
+#: ``mediapipe-hand`` layout
+MEDIAPIPE_HAND_21: tuple[str, ...] = BUILTIN_LAYOUTS["mediapipe-hand"].joints
 
 
 @dataclass(frozen=True)
@@ -76,20 +77,18 @@ class JointMap:
 def joint_map(source: Sequence[str], target: str | Layout) -> JointMap:
     """The map from joints named ``source`` to layout ``target`` (a registered layout's
     name, or the :class:`~stgcn.records.Layout` itself); every target joint must be in
-    the source or derivable from it (:data:`DERIVED`)."""
+    the source or derivable from it (:data:`DERIVED`, matched by
+    :func:`stgcn.model.joint_names.joint_sources`)."""
     layout = resolve_layout(target)
     if not layout.joints:
         raise StgcnError(f"the {layout.name} layout names no joints: no skeleton maps onto it")
-    where = {name: index for index, name in enumerate(source)}
-    picked: list[tuple[int, ...]] = []
-    for name in layout.joints:
-        if name in where:
-            picked.append((where[name],))
-        elif name in DERIVED and all(part in where for part in DERIVED[name]):
-            picked.append(tuple(where[part] for part in DERIVED[name]))
-        else:
-            raise StgcnError(f"the {layout.name} layout needs a {name}, which these skeletons lack")
-    return JointMap(tuple(source), layout.name, tuple(picked), layout.joints)
+    missing = missing_joints(source, layout)
+    if missing:
+        raise StgcnError(
+            f"the {layout.name} layout needs a {missing[0]}, which these skeletons lack"
+        )
+    sources = tuple(chosen for chosen in joint_sources(source, layout) if chosen is not None)
+    return JointMap(tuple(source), layout.name, sources, layout.joints)
 
 
 def known_layouts() -> list[Layout]:

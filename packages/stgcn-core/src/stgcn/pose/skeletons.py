@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,13 +64,12 @@ class PoseSequence:
         frames = [[joint_map.apply(person) for person in persons] for persons in self.frames]
         return PoseSequence(joint_map.joints, frames, self.width, self.height, self.fps)
 
-    def to_layout(self, layout: str, maps: Mapping[str, JointMap] | None = None) -> PoseSequence:
-        """These skeletons in stgcn layout ``layout``, through the estimator's own map
-        where it gives one, else by joint names."""
+    def to_layout(self, layout: str) -> PoseSequence:
+        """These skeletons in stgcn layout ``layout`` (a registered layout's name), its
+        joints matched by name (:func:`stgcn.pose.joint_map`)."""
         if resolve_layout(layout).joints == tuple(self.joints):
             return self
-        chosen = (maps or {}).get(layout) or joint_map(self.joints, layout)
-        return self.mapped(chosen)
+        return self.mapped(joint_map(self.joints, layout))
 
     def most_salient(self, count: int) -> PoseSequence:
         """The same frames with at most ``count`` people each: the highest summed scores,
