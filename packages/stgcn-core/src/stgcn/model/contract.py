@@ -77,6 +77,10 @@ class SkeletonModel(Protocol):
 
     def config(self) -> dict[str, Any]: ...
 
+    def state_dict(self) -> dict[str, Any]:
+        """Its tensors by name (``torch.nn.Module``'s): what a checkpoint stores."""
+        ...
+
     def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
 
 
