@@ -46,6 +46,15 @@ class Classifier:
                 "(an ONNX export holds no gradients)"
             )
 
+    @property
+    def coordinates(self) -> str:
+        """The coordinate convention the model was trained in (the checkpoint's record
+        of it, else its dataset's, else the reference's): how a video's or a stream's
+        skeletons become its input (:mod:`stgcn.data.coordinates`)."""
+        from stgcn.data.facts import coordinates_of
+
+        return coordinates_of(self.record, self.engine.checkpoint)
+
     def names_for(self, count: int) -> Sequence[str] | None:
         """Class names for a model of ``count`` classes, where known."""
         from stgcn.commands.model_source import class_names_of
