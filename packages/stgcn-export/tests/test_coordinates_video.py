@@ -92,15 +92,17 @@ def probabilities(ranked: list[dict]) -> np.ndarray:
     return out
 
 
-def predict(checkpoint: Path, *args: str) -> dict:
-    ran = stgcn_in_process("predict", "--checkpoint", str(checkpoint), *args, "--json")
+def predict(model: Path, *args: str) -> dict:
+    """``stgcn predict --json`` of a checkpoint, or of an ONNX export (``.onnx``)."""
+    source = "--onnx" if model.suffix == ".onnx" else "--checkpoint"
+    ran = stgcn_in_process("predict", source, str(model), *args, "--json")
     assert ran.returncode == 0, ran.stderr
     return json.loads(ran.stdout)
 
 
-def video_path(checkpoint: Path, results: Path) -> np.ndarray:
+def video_path(model: Path, results: Path) -> np.ndarray:
     document = predict(
-        checkpoint,
+        model,
         "--coco-results",
         str(results),
         "--frame-size",
@@ -158,3 +160,31 @@ def test_the_checkpoint_convention_is_what_the_video_path_applies(
     pickled = probabilities(predict(checkpoint, "--input", f"{path}#{name}")["top"])
     assert np.allclose(video_path(checkpoint, results), pickled, rtol=1e-4, atol=1e-6)
     assert not np.allclose(video_path(relabelled, results), pickled, rtol=1e-4, atol=1e-6)
+
+
+def test_an_onnx_export_records_the_convention_and_predicts_a_video_alike(
+    trained: tuple[Path, Path, dict], tmp_path: Path
+) -> None:
+    """The export carries the convention in its metadata (``stgcn.coordinates``), so that
+    ``predict --onnx`` needs neither the checkpoint nor the dataset plugin to apply it."""
+    import onnx
+
+    path, checkpoint, contents = trained
+    exported = tmp_path / "pyskl.onnx"
+    ran = stgcn_in_process(
+        "export",
+        "onnx",
+        "--checkpoint",
+        str(checkpoint),
+        "--output",
+        str(exported),
+        "--no-verify",
+    )
+    assert ran.returncode == 0, ran.stderr
+    metadata = {p.key: p.value for p in onnx.load(exported).metadata_props}
+    assert metadata["stgcn.coordinates"] == "pyskl"
+    name = contents["split"]["xsub_val"][0]
+    annotation = next(a for a in contents["annotations"] if a["frame_dir"] == name)
+    results = coco_results(annotation, tmp_path / "clip.json")
+    pickled = probabilities(predict(checkpoint, "--input", f"{path}#{name}")["top"])
+    np.testing.assert_allclose(video_path(exported, results), pickled, rtol=1e-4, atol=1e-5)

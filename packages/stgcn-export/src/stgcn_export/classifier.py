@@ -48,11 +48,14 @@ class Classifier:
 
     @property
     def coordinates(self) -> str:
-        """The coordinate convention the model was trained in (the checkpoint's record
-        of it, else its dataset's, else the reference's): how a video's or a stream's
-        skeletons become its input (:mod:`stgcn.data.coordinates`)."""
+        """The coordinate convention the model was trained in (the checkpoint's or the
+        export's record of it, else its dataset's, else the reference's): how a video's or
+        a stream's skeletons become its input (:mod:`stgcn.data.coordinates`)."""
         from stgcn.data.facts import coordinates_of
 
+        exported = getattr(self.engine, "coordinates", None)  # an ONNX file's metadata
+        if isinstance(exported, str):
+            return exported
         return coordinates_of(self.record, self.engine.checkpoint)
 
     def names_for(self, count: int) -> Sequence[str] | None:

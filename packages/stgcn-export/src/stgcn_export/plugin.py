@@ -34,7 +34,9 @@ def export_onnx(request: ExportRequest) -> OnnxExportReport:
 
     options = dict(request.options)
     options.setdefault("persons", request.persons)
-    stored = describe_dataset(request.dataset, request.class_names, request.data_options)
+    stored = describe_dataset(
+        request.dataset, request.class_names, request.data_options, request.coordinates
+    )
     options["metadata"] = {**stored, **options.get("metadata", {})}
     return export(request.model, request.output, options)
 

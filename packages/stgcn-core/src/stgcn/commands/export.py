@@ -140,6 +140,7 @@ def export_request(
     model loaded (a bare state_dict too) and what its checkpoint says about its data;
     ``typed`` holds the options the user typed (the others keep the family's defaults)."""
     from stgcn.commands.model_source import find_dataset, load_checkpoint_model
+    from stgcn.data.facts import coordinates_of
 
     checkpoint, output = Path(values["checkpoint"]), Path(values["output"])
     refuse_overwrite(output, checkpoint, record.suffix)
@@ -164,6 +165,7 @@ def export_request(
         persons=data.num_person if data is not None else DEFAULT_PERSONS,
         frames=_trained_frames(saved),
         checkpoint=checkpoint,
+        coordinates=coordinates_of(data, saved),
     )
 
 

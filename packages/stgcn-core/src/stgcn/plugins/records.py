@@ -366,6 +366,9 @@ class ExportRequest:
     frames: int | None = None
     #: the checkpoint or state_dict the model came from (None: a program's model)
     checkpoint: Path | None = None
+    #: the coordinate convention of the model's inputs (stgcn.data.coordinates): how a
+    #: consumer of the export turns pixel keypoints into the model's input
+    coordinates: str = "reference"
 
 
 @runtime_checkable
