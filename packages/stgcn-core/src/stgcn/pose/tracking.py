@@ -189,7 +189,7 @@ def most_salient(persons: Sequence[np.ndarray], count: int | None) -> list[np.nd
 @dataclass(frozen=True)
 class TrackClip:
     """One clip a model classifies: the tracks in its person slots (most salient
-    first), and the model input ``(3, T, V, M)`` in the Kinetics convention."""
+    first), and the model input ``(3, T, V, M)`` in the model's coordinate convention."""
 
     tracks: tuple[int, ...]
     sample: np.ndarray
