@@ -1,4 +1,4 @@
-"""Skeletons to model input (the Kinetics value convention), sliding windows, and
+"""Skeletons to model input (the reference's coordinate convention), sliding windows, and
 Kinetics JSON clips written and read back."""
 
 from __future__ import annotations

@@ -2,13 +2,16 @@
 
 This is the single reader of the release's clip files: the converter, the dataset
 over a release tree and ``read_sample`` all go through :func:`read_clip`, so that
-they cannot disagree about a value. It imports neither torch nor stgcn, because
-the converter runs it in freshly started worker processes.
+they cannot disagree about a value. It imports neither torch nor any of stgcn but its
+numpy-only coordinate conventions, because the converter runs it in freshly started
+worker processes.
 
 The values follow the reference conversion: ``frame_index`` is the row; the m-th
 skeleton of a frame (the first ``num_person_in`` only) fills x = pose[0::2],
-y = pose[1::2] and the score; x and y are shifted by -0.5 and set to 0 where the
-score is 0; each frame's persons are sorted by their summed score, highest first,
+y = pose[1::2] and the score; x and y, fractions of the frame, go through the core's
+``reference`` coordinate convention (:mod:`stgcn.data.coordinates`: shifted by -0.5
+and set to 0 where the score is 0, as ``stgcn predict --video`` does to a video's
+skeletons); each frame's persons are sorted by their summed score, highest first,
 and the first ``num_person_out`` kept. Sums and shifts run in float64 and only the
 result is rounded to float32, as the reference does. Ties in the summed score keep
 the detection order (a stable sort), so the result never depends on the platform.
@@ -22,6 +25,8 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 import numpy as np
+
+from stgcn.data.coordinates import FRACTIONS, REFERENCE, normalise_keypoints
 
 CHANNELS = 3
 NUM_JOINT = 18
@@ -109,10 +114,8 @@ def clip_array(
         data[0, rows, :, persons] = poses[:, 0::2]
         data[1, rows, :, persons] = poses[:, 1::2]
         data[2, rows, :, persons] = scores
-    data[0:2] -= 0.5
-    undetected = data[2] == 0
-    data[0][undetected] = 0.0
-    data[1][undetected] = 0.0
+    # the clip's [0, 1] coordinates to the model's values (channels last for the helper)
+    data = np.moveaxis(normalise_keypoints(np.moveaxis(data, 0, -1), FRACTIONS, REFERENCE), -1, 0)
     # per frame, the persons to keep, best summed score first: (T, num_person_out)
     kept = np.argsort(-data[2].sum(axis=1), axis=1, kind="stable")[:, : shape.num_person_out]
     sorted_persons = data[:, np.arange(frames)[:, None], :, kept]  # (T, out, C, V)

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from stgcn.data.coordinates import PYSKL, normalise_keypoints
 from stgcn.data.pickles import NUMERIC_KINDS, TEXT_KINDS, restricted_load
 from stgcn.errors import StgcnError
 from stgcn.system.allocator import release_freed_memory
@@ -34,6 +35,10 @@ from stgcn.system.allocator import release_freed_memory
 PERSONS = 2
 REQUIRED = ("frame_dir", "label", "keypoint", "total_frames")
 REQUIRED_2D = ("keypoint_score", "img_shape")
+#: how 2D pixels become model input here (stgcn.data.coordinates): PYSKL's own
+#: PreNormalize2D, [-1, 1] about the image centre; the dataset record declares it, so
+#: that checkpoints record it and predicting a video gives the model the same values
+COORDINATES = PYSKL
 #: labels are class indices: one of a million or more is a broken file, not a class
 #: (the model would need a million-row last layer, and the class list that many names)
 MAX_LABEL = 999_999
@@ -45,7 +50,7 @@ class Annotations:
 
     ``frames[offsets[i] : offsets[i] + persons[i] * lengths[i]]`` is clip ``i`` as
     ``(persons[i], lengths[i], joints, 3)``: x, y and the score (2D, x and y normalised
-    by the image size) or x, y, z (3D).
+    by the image size in the :data:`COORDINATES` convention) or x, y, z (3D).
     """
 
     path: Path
@@ -204,10 +209,8 @@ class _Packer:
         out[..., : keypoint.shape[-1]] = keypoint
         if self.dims == 2:
             height, width = _image_size(self.path, index, ann)
-            # PYSKL's PreNormalize2D: pixels to [-1, 1] about the image centre
-            out[..., 0] = (out[..., 0] - width / 2) / (width / 2)
-            out[..., 1] = (out[..., 1] - height / 2) / (height / 2)
             out[..., 2] = ann["keypoint_score"][:count]
+            out[...] = normalise_keypoints(out, (width, height), COORDINATES)
         if not np.isfinite(out).all() or not np.isfinite(ann["keypoint"]).all():
             raise _problem(self.path, index, ann, "keypoint holds NaN or infinite values")
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from stgcn.data.coordinates import PYSKL as PYSKL_COORDINATES
 from stgcn.data.recipes import PYSKL_STGCN
 from stgcn.hookspecs import hookimpl
 from stgcn.records import Dataset, lazy
@@ -53,6 +54,9 @@ PYSKL = Dataset(
     read_sample=lazy("stgcn_data_pyskl.dataset:read_sample"),
     read_named_clip=lazy("stgcn_data_pyskl.dataset:read_named_clip"),
     describe=lazy("stgcn_data_pyskl.dataset:describe"),
+    # 2D pixels to [-1, 1] as PYSKL does (annotations.COORDINATES, not imported here:
+    # that module loads numpy)
+    coordinates=PYSKL_COORDINATES,
 )
 
 

@@ -46,6 +46,18 @@ class Classifier:
                 "(an ONNX export holds no gradients)"
             )
 
+    @property
+    def coordinates(self) -> str:
+        """The coordinate convention the model was trained in (the checkpoint's or the
+        export's record of it, else its dataset's, else the reference's): how a video's or
+        a stream's skeletons become its input (:mod:`stgcn.data.coordinates`)."""
+        from stgcn.data.facts import coordinates_of
+
+        exported = getattr(self.engine, "coordinates", None)  # an ONNX file's metadata
+        if isinstance(exported, str):
+            return exported
+        return coordinates_of(self.record, self.engine.checkpoint)
+
     def names_for(self, count: int) -> Sequence[str] | None:
         """Class names for a model of ``count`` classes, where known."""
         from stgcn.commands.model_source import class_names_of

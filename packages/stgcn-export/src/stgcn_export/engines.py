@@ -19,6 +19,7 @@ from stgcn_export.metadata import (
     DATASET_KEY,
     read_metadata,
     stored_class_names,
+    stored_coordinates,
     stored_data_options,
     stored_model_config,
 )
@@ -125,6 +126,8 @@ class OnnxEngine:
         self.class_names: Sequence[str] | None = stored_class_names(metadata)
         self.data_options = stored_data_options(metadata)
         self.model_config = stored_model_config(metadata)
+        #: the coordinate convention the export recorded (None: not recorded)
+        self.coordinates = stored_coordinates(metadata)
 
     def use_threads(self, threads: int) -> None:
         self.session = open_session(self.path, threads)

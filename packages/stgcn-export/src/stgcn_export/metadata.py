@@ -19,18 +19,25 @@ MODEL_CONFIG_KEY = "stgcn.model_config"
 #: the registered model that built the network (absent in older exports: ST-GCN)
 MODEL_NAME_KEY = "stgcn.model"
 DATA_OPTIONS_KEY = "stgcn.data_options"
+#: the coordinate convention of the model's inputs (stgcn.data.coordinates)
+COORDINATES_KEY = "stgcn.coordinates"
 
 
 def describe_dataset(
     name: str | None,
     class_names: Sequence[str] | None,
     data_options: Mapping[str, object] | None = None,
+    coordinates: str | None = None,
 ) -> dict[str, str]:
     """The metadata entries for a model trained on ``name`` with ``class_names`` and
-    ``data_options`` (its stream among them, which ``stgcn predict --onnx`` applies)."""
+    ``data_options`` (its stream among them, which ``stgcn predict --onnx`` applies), its
+    inputs in the coordinate convention ``coordinates`` (which ``predict --onnx --video``
+    and ``--stream`` apply to skeletons)."""
     entries = {}
     if name:
         entries[DATASET_KEY] = name
+    if coordinates:
+        entries[COORDINATES_KEY] = coordinates
     if class_names:
         entries[CLASS_NAMES_KEY] = json.dumps(list(class_names))
     if data_options:
@@ -45,6 +52,13 @@ def stored_data_options(entries: Mapping[str, str]) -> dict[str, object]:
     except (KeyError, ValueError):
         return {}
     return options if isinstance(options, dict) else {}
+
+
+def stored_coordinates(entries: Mapping[str, str]) -> str | None:
+    """The coordinate convention an export stored (None: an export made before they were
+    recorded, or by another tool)."""
+    value = entries.get(COORDINATES_KEY)
+    return value if isinstance(value, str) and value else None
 
 
 def stored_model_config(entries: Mapping[str, str]) -> dict[str, object]:

@@ -35,7 +35,9 @@ def export_onnx(request: ExportRequest) -> OnnxExportReport:
 
     options = dict(request.options)
     options.setdefault("persons", request.persons)
-    stored = describe_dataset(request.dataset, request.class_names, request.data_options)
+    stored = describe_dataset(
+        request.dataset, request.class_names, request.data_options, request.coordinates
+    )
     stored[MODEL_NAME_KEY] = request.model_name
     options["metadata"] = {**stored, **options.get("metadata", {})}
     return export(as_module(request.model), request.output, options)

@@ -355,7 +355,8 @@ class StreamRun:
         end = self.figures.processed
         start = end - len(frames)
         by_track = {person.track: person for person in tracked[-1]}
-        for clip in window_clips(tracked, self.settings.persons):
+        coordinates = self.classifier.coordinates
+        for clip in window_clips(tracked, self.settings.persons, coordinates):
             labelled = self.classifier.label(clip.sample)
             self.classes = labelled.classes
             result = window_result(start, end, clip.tracks, labelled)

@@ -3,11 +3,12 @@ whole clip, classified in sliding windows.
 
 The skeletons come from :mod:`stgcn.pose` in [0, 1] coordinates and in the model's own
 layout (any layout whose joints the source gives, by name; from the checkpoint or the
-export's metadata); each window is
-converted to the Kinetics value convention (x, y minus 0.5, zero where the score is 0)
-and classified by the same engine as a single clip. The saved skeleton is a Kinetics
-JSON clip in [0, 1] coordinates; the rendered video shows the skeletons and, on each
-frame, the top class of the window that covers it (the latest one that starts there).
+export's metadata); each window is converted to the coordinate convention the model was
+trained in (the checkpoint's, else its dataset's: :mod:`stgcn.data.coordinates`, the
+reference's being x, y minus 0.5, zero where the score is 0) and classified by the same
+engine as a single clip. The saved skeleton is a Kinetics JSON clip in [0, 1]
+coordinates; the rendered video shows the skeletons and, on each frame, the top class of
+the window that covers it (the latest one that starts there).
 """
 
 from __future__ import annotations
@@ -118,15 +119,17 @@ def classify(
     tracks together otherwise) with their top classes; how many classes the model has;
     and every frame's tracked people."""
     tracked = track_frames(skeletons.frames)
+    coordinates = classifier.coordinates
     results = []
     classes = 0
     for start, end in windows(len(skeletons.frames), window, stride):
-        for clip in window_clips(tracked[start:end], persons):
+        for clip in window_clips(tracked[start:end], persons, coordinates):
             labelled = classifier.label(clip.sample)
             classes = labelled.classes
             results.append(window_result(start, end, clip.tracks, labelled))
     if not results:  # nobody tracked at all: the empty clip, as a model sees no one
-        labelled = classifier.label(skeletons.model_input(0, len(skeletons.frames), persons))
+        empty = skeletons.model_input(0, len(skeletons.frames), persons, coordinates)
+        labelled = classifier.label(empty)
         results.append(window_result(0, len(skeletons.frames), (), labelled))
         classes = labelled.classes
     return results, classes, tracked

@@ -140,6 +140,7 @@ def export_request(
     model loaded (a bare state_dict too) and what its checkpoint says about its data;
     ``typed`` holds the options the user typed (the others keep the family's defaults)."""
     from stgcn.commands.model_source import find_dataset, load_checkpoint_model
+    from stgcn.data.facts import coordinates_of
     from stgcn.networks.loading import registered_name
 
     checkpoint, output = Path(values["checkpoint"]), Path(values["output"])
@@ -166,6 +167,7 @@ def export_request(
         frames=_trained_frames(saved),
         checkpoint=checkpoint,
         model_name=registered_name(model),
+        coordinates=coordinates_of(data, saved),
     )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from stgcn.data.coordinates import CONVENTIONS, REFERENCE
 from stgcn.errors import StgcnError, first_line, plugin_code
 from stgcn.model.checkpoint import DATA_FACTS_KEY, Checkpoint
 from stgcn.model.layouts import LAYOUTS as BUILTIN_LAYOUTS
@@ -77,6 +78,9 @@ def check_facts(record: Dataset) -> None:
         resolve_layout(record.layout)
     except (ValueError, KeyError, StgcnError) as error:
         problems.append(f"layout refused: {first_line(error)}")
+    if record.coordinates not in CONVENTIONS:
+        known = ", ".join(sorted(CONVENTIONS))
+        problems.append(f"coordinates {record.coordinates!r} is none of {known}")
     if problems:
         raise StgcnError(f"dataset {record.name!r} describes its data badly: {'; '.join(problems)}")
 
@@ -93,6 +97,7 @@ def facts_of(record: Dataset) -> dict[str, Any]:
         "in_channels": int(record.in_channels),
         "num_person": int(record.num_person),
         "score_channel": bool(record.score_channel),
+        "coordinates": str(record.coordinates),
     }
 
 
@@ -104,7 +109,9 @@ def _stored_layout(layout: str | Layout) -> str | dict[str, Any]:
 
 def from_checkpoint(record: Dataset, checkpoint: Checkpoint | None) -> Dataset:
     """``record`` with the facts a checkpoint stored for it; older checkpoints stored none
-    (their datasets knew everything at registration) and leave it as it is."""
+    (their datasets knew everything at registration) and leave it as it is. A fact a
+    checkpoint predates (its coordinate convention, say) keeps the record's value: the
+    data was read that way when the checkpoint was written."""
     stored = checkpoint.data_facts if checkpoint is not None else None
     if not isinstance(stored, Mapping):
         return record
@@ -112,6 +119,17 @@ def from_checkpoint(record: Dataset, checkpoint: Checkpoint | None) -> Dataset:
     if isinstance(known.get("layout"), Mapping):
         known["layout"] = resolve_layout(known["layout"])
     return record.with_facts(DataFacts(**known))
+
+
+def coordinates_of(record: Dataset | None, checkpoint: Checkpoint | None) -> str:
+    """The coordinate convention a model's inputs follow (:mod:`stgcn.data.coordinates`):
+    the one its checkpoint recorded, else the one its dataset declares, else the
+    reference's (a checkpoint of the reference's, or of an stgcn before conventions were
+    recorded, with no dataset installed to say otherwise)."""
+    stored = checkpoint.data_facts if checkpoint is not None else None
+    if isinstance(stored, Mapping) and isinstance(stored.get("coordinates"), str):
+        return str(stored["coordinates"])
+    return record.coordinates if record is not None else REFERENCE
 
 
 def read_sample(record: Dataset, path: Path, options: Mapping[str, Any]) -> np.ndarray:

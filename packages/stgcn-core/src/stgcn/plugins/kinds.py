@@ -122,6 +122,7 @@ def _dataset_row(registry: Registry, name: str) -> dict[str, Any]:
         "in_channels": dataset.in_channels,
         "num_person": dataset.num_person,
         "needs_data_path": dataset.needs_data_path,
+        "coordinates": dataset.coordinates,
     }
 
 

@@ -249,6 +249,7 @@ class DataFacts:
     in_channels: int | None = None
     num_person: int | None = None
     score_channel: bool | None = None
+    coordinates: str | None = None
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,10 @@ class Dataset:
     (``stgcn bench --with-data`` times both paths).
     ``score_channel`` says whether the last channel is a detection score; the core's
     bone and motion streams (``--data-option modality=``) need it.
+    ``coordinates`` names the coordinate convention the dataset's readers put 2D
+    keypoints in (:mod:`stgcn.data.coordinates`: ``reference``, x / width - 0.5, or
+    ``pyskl``, [-1, 1]); the checkpoint records it, and ``stgcn predict --video`` and
+    ``--stream`` give the model its inputs the same way.
     """
 
     name: str
@@ -307,6 +312,8 @@ class Dataset:
     score_channel: bool = True
     describe: Describe | None = None
     read_named_clip: ReadNamedClip | None = None
+    #: how 2D keypoints become model input (a name of stgcn.data.coordinates.CONVENTIONS)
+    coordinates: str = "reference"
     #: the distribution that registered this record (named in a plugin's error line):
     #: the registry fills it in, a plugin leaves it out
     plugin: str = field(default="", compare=False)
@@ -368,6 +375,9 @@ class ExportRequest:
     checkpoint: Path | None = None
     #: the registered model that built it (``stgcn plugins`` lists them)
     model_name: str = "stgcn"
+    #: the coordinate convention of the model's inputs (stgcn.data.coordinates): how a
+    #: consumer of the export turns pixel keypoints into the model's input
+    coordinates: str = "reference"
 
 
 @runtime_checkable

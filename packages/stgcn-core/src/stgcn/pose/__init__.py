@@ -5,7 +5,8 @@ parts of the pose pipeline.
   MediaPipe's pose and hand landmarks: the joints of the layouts of those names) and
   :class:`JointMap`, which brings one to any layout by joint names.
 - :mod:`stgcn.pose.skeletons`: :class:`PoseSequence` (per-frame skeletons in [0, 1]
-  coordinates), the Kinetics value convention, sliding windows, Kinetics JSON clips.
+  coordinates), model input in the model's coordinate convention
+  (:mod:`stgcn.data.coordinates`), sliding windows, Kinetics JSON clips.
 - :mod:`stgcn.pose.readers`: OpenPose ``*_keypoints.json`` folders, COCO results files.
 - :mod:`stgcn.pose.video`: reading and rendering videos with OpenCV (imported lazily;
   ``stgcn-core[video]``).

@@ -1,5 +1,6 @@
-"""Per-frame skeletons of a video, and what is made of them: model input in the Kinetics
-value convention, sliding windows, and Kinetics-skeleton JSON clips (REFERENCE §3).
+"""Per-frame skeletons of a video, and what is made of them: model input in the model's
+coordinate convention (:mod:`stgcn.data.coordinates`), sliding windows, and
+Kinetics-skeleton JSON clips (REFERENCE §3).
 
 A skeleton is a float32 array ``(joints, 3)``: x and y as fractions of the frame width
 and height (0 at the left and top edge), and a score in [0, 1]; 0 means not found.
@@ -18,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from stgcn.data.coordinates import FRACTIONS, REFERENCE, normalise_keypoints
 from stgcn.errors import StgcnError, first_line
 from stgcn.plugins.layouts import resolve_layout
 from stgcn.pose.joints import JointMap, joint_map, layout_named_by
@@ -77,10 +79,13 @@ class PoseSequence:
         frames = [most_salient(persons, count) for persons in self.frames]
         return PoseSequence(self.joints, frames, self.width, self.height, self.fps)
 
-    def model_input(self, start: int, end: int, num_person: int) -> np.ndarray:
+    def model_input(
+        self, start: int, end: int, num_person: int, coordinates: str = REFERENCE
+    ) -> np.ndarray:
         """Frames ``[start, end)`` as float32 ``(3, end - start, V, num_person)`` in the
-        Kinetics convention: x, y minus 0.5, both 0 where the score is 0; each frame's
-        persons sorted by summed score, highest first, the first ``num_person`` kept."""
+        coordinate convention ``coordinates`` (the reference's: x, y minus 0.5, both 0
+        where the score is 0); each frame's persons sorted by summed score, highest
+        first, the first ``num_person`` kept."""
         if self.layout is None:
             raise StgcnError("skeletons must be brought to a layout before a model takes them")
         joints = len(self.joints)
@@ -90,7 +95,7 @@ class PoseSequence:
                 continue
             ranked = most_salient(persons, num_person)
             for slot, person in enumerate(ranked):
-                data[:, row, :, slot] = kinetics_values(person)
+                data[:, row, :, slot] = model_values(person, coordinates)
         return data
 
     def to_kinetics(
@@ -119,18 +124,12 @@ class PoseSequence:
         return clip
 
 
-def kinetics_values(person: np.ndarray) -> np.ndarray:
-    """One skeleton ``(V, 3)`` in [0, 1] coordinates as the Kinetics channels ``(3, V)``:
-    x and y minus 0.5, both 0 where the joint is not found (score 0), and the score."""
-    values = person.astype(np.float64)
-    found = values[:, 2] > 0
-    return np.stack(
-        [
-            np.where(found, values[:, 0] - 0.5, 0.0),
-            np.where(found, values[:, 1] - 0.5, 0.0),
-            values[:, 2],
-        ]
-    )
+def model_values(person: np.ndarray, coordinates: str = REFERENCE) -> np.ndarray:
+    """One skeleton ``(V, 3)`` in [0, 1] coordinates as the model's channels ``(3, V)``
+    in the convention ``coordinates`` (:func:`stgcn.data.coordinates.normalise_keypoints`,
+    the one conversion every input path uses; computed in float64, as the reference's
+    Kinetics conversion is)."""
+    return normalise_keypoints(person.astype(np.float64), FRACTIONS, coordinates).T
 
 
 def windows(total: int, window: int, stride: int) -> list[tuple[int, int]]:

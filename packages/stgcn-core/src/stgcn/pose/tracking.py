@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from stgcn.pose.skeletons import kinetics_values
+from stgcn.data.coordinates import REFERENCE
+from stgcn.pose.skeletons import model_values
 
 #: cost above which a track and a skeleton are not the same person: 1 is "boxes do not
 #: overlap at all and the joints are 0 box diagonals apart", so one person moving
@@ -188,7 +189,7 @@ def most_salient(persons: Sequence[np.ndarray], count: int | None) -> list[np.nd
 @dataclass(frozen=True)
 class TrackClip:
     """One clip a model classifies: the tracks in its person slots (most salient
-    first), and the model input ``(3, T, V, M)`` in the Kinetics convention."""
+    first), and the model input ``(3, T, V, M)`` in the model's coordinate convention."""
 
     tracks: tuple[int, ...]
     sample: np.ndarray
@@ -199,8 +200,11 @@ class TrackClip:
         return self.tracks[0]
 
 
-def window_clips(frames: Sequence[Sequence[Tracked]], persons: int) -> list[TrackClip]:
-    """The clips of one window of tracked frames for a model of ``persons`` slots.
+def window_clips(
+    frames: Sequence[Sequence[Tracked]], persons: int, coordinates: str = REFERENCE
+) -> list[TrackClip]:
+    """The clips of one window of tracked frames for a model of ``persons`` slots, in
+    the model's coordinate convention ``coordinates`` (:mod:`stgcn.data.coordinates`).
 
     A one-person model gets one clip per track seen in the window; a model of several
     persons gets one clip of the ``persons`` most salient tracks (summed joint score over
@@ -215,14 +219,18 @@ def window_clips(frames: Sequence[Sequence[Tracked]], persons: int) -> list[Trac
         return []
     ranked = sorted(salience, key=lambda track: (-salience[track], track))
     groups = [(track,) for track in ranked] if persons == 1 else [tuple(ranked[:persons])]
-    return [TrackClip(group, track_input(frames, group, persons)) for group in groups]
+    return [TrackClip(group, track_input(frames, group, persons, coordinates)) for group in groups]
 
 
 def track_input(
-    frames: Sequence[Sequence[Tracked]], tracks: Sequence[int], persons: int
+    frames: Sequence[Sequence[Tracked]],
+    tracks: Sequence[int],
+    persons: int,
+    coordinates: str = REFERENCE,
 ) -> np.ndarray:
-    """Float32 ``(3, T, V, persons)``: track ``tracks[m]`` in slot ``m`` (x, y minus 0.5,
-    both zero where a joint is not found, the score as the third channel)."""
+    """Float32 ``(3, T, V, persons)``: track ``tracks[m]`` in slot ``m``, its joints in
+    the convention ``coordinates`` (the reference's: x, y minus 0.5, both zero where a
+    joint is not found, the score as the third channel)."""
     joints = next((p.joints.shape[0] for tracked in frames for p in tracked), 0)
     data = np.zeros((3, len(frames), joints, persons), dtype=np.float32)
     slots = {track: slot for slot, track in enumerate(tracks[:persons])}
@@ -231,5 +239,5 @@ def track_input(
             slot = slots.get(person.track)
             if slot is None:
                 continue
-            data[:, row, :, slot] = kinetics_values(person.joints)
+            data[:, row, :, slot] = model_values(person.joints, coordinates)
     return data

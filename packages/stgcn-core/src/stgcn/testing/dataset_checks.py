@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch.utils.data import ConcatDataset, DataLoader, Subset
 
+from stgcn.data.coordinates import CONVENTIONS
 from stgcn.errors import StgcnError, first_line
 from stgcn.plugins.kinds import DATASETS
 from stgcn.plugins.layouts import resolve_layout
@@ -78,6 +79,11 @@ def check_registered(name: str) -> Dataset:
         require(record.num_class >= 0, name, f"num_class is {record.num_class}")
     require(record.in_channels >= 1, name, f"in_channels is {record.in_channels}")
     require(record.num_person >= 1, name, f"num_person is {record.num_person}")
+    require(
+        record.coordinates in CONVENTIONS,
+        name,
+        f"coordinates {record.coordinates!r} is none of {', '.join(sorted(CONVENTIONS))}",
+    )
     if record.class_names is not None:
         require(
             len(record.class_names) == record.num_class,
