@@ -33,6 +33,7 @@ TEST_COUNTS = {
     "logger": 2,
     "pose-estimator": 7,
     "layout": 3,
+    "model": 4,
 }
 
 

@@ -2,9 +2,10 @@
 
 The generated package installs and passes its own tests as written: for a dataset, a
 reader of numpy arrays, a generator of small learnable sample data, a test holding it
-to the contract kit (``stgcn.testing``) and one training it; for a backend, a logger,
-an exporter and a pose estimator, a small working plugin of that kind with tests that
-exercise it. The author then replaces the working part with their own.
+to the contract kit (``stgcn.testing``) and one training it; for a model, a small
+network and a test that it learns the synthetic dataset; for a backend, a logger, an
+exporter, a pose estimator and a layout, a small working plugin of that kind with tests
+that exercise it. The author then replaces the working part with their own.
 
 The kinds are the rows of :data:`stgcn.plugins.kinds.KINDS`: each gets a subcommand,
 and its files come from ``scaffold_templates/<kind>/`` over ``scaffold_templates/
