@@ -4,6 +4,7 @@ trained on, and stored whole in the checkpoint (read back with the plugin gone).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from itertools import pairwise
@@ -307,6 +308,18 @@ def test_a_third_party_layout_is_listed_and_named_by_a_dataset_and_trained_on(
     assert facts["joints"][6] == "right_wrist"
     assert stored["model_config"]["layout"]["joints"] == facts["joints"]
     assert stored["model"]["A"].shape == (3, 12, 12)
+    evaluated = run_stgcn("eval", "--checkpoint", str(best), site=site)
+    assert evaluated.returncode == 0, evaluated.stderr
+    if importlib.util.find_spec("onnxruntime") is not None:  # stgcn-export's own session
+        exported = run_stgcn(
+            "export", "onnx", "--checkpoint", str(best), "--output", str(tmp_path / "s.onnx"),
+            site=site,
+        )  # fmt: skip
+        assert exported.returncode == 0, exported.stderr
+        import onnx
+
+        dims = onnx.load(tmp_path / "s.onnx").graph.input[0].type.tensor_type.shape.dim
+        assert [dim.dim_value for dim in dims][1::2] == [3, 12]  # channels, joints
 
     # a bare state_dict of it: its adjacency is matched against every registered layout,
     # and --layout names the plugin's layout
