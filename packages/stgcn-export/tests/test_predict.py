@@ -262,7 +262,7 @@ def test_a_bone_model_predicts_on_the_bones_of_the_clip(clip, tmp_path: Path) ->
     """The checkpoint's stream (--data-option modality=bone) is applied to a raw clip."""
     from stgcn.data.streams import apply_modality, parents
     from stgcn.model.layouts import get_layout
-    from stgcn.model.loading import load_model_and_checkpoint
+    from stgcn.networks.loading import load_model_and_checkpoint
 
     work = tmp_path / "bone"
     trained = run_stgcn(
@@ -290,7 +290,7 @@ def test_a_bone_model_predicts_on_the_bones_of_the_clip(clip, tmp_path: Path) ->
     parent = parents(get_layout(model.config()["layout"]))
     bones = torch.from_numpy(apply_modality(clip, "bone", parent, score=True))[None]
     with torch.no_grad():
-        expected = model.eval()(bones).softmax(dim=1)[0]
+        expected = model(bones).softmax(dim=1)[0]  # loaded in eval mode
         on_joints = model(torch.from_numpy(clip)[None]).softmax(dim=1)[0]
     printed = {row["class"]: row["probability"] for row in top}
     assert printed == pytest.approx({c: float(expected[c]) for c in printed}, abs=1e-6)
