@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from export_helpers import assert_one_line_error
+from export_helpers import assert_one_line_error, class_probabilities, predict_json
 
 from stgcn.plugins import registry as plugins
 from stgcn.records import LAYOUTS
@@ -103,32 +103,21 @@ def write_coco_results(path: Path) -> np.ndarray:
     return np.asarray(arms)
 
 
-def predicted(model: Path, results: Path, *extra: str) -> dict:
-    source = "--onnx" if model.suffix == ".onnx" else "--checkpoint"
-    ran = stgcn_in_process(
-        "predict",
-        source,
-        str(model),
+def predicted(model: Path, results: Path, *extra: str) -> np.ndarray:
+    """The class probabilities of the one window of the COCO results, from the model."""
+    document = predict_json(
+        model,
         "--coco-results",
         str(results),
         "--frame-size",
         f"{WIDTH}x{HEIGHT}",
         "--window",
         str(FRAMES),
-        "--json",
         *extra,
     )
-    assert ran.returncode == 0, ran.stderr
-    return json.loads(ran.stdout)
-
-
-def probabilities(document: dict) -> np.ndarray:
     (window,) = document["windows"]
     assert (window["start"], window["end"]) == (0, FRAMES)
-    out = np.zeros(2)
-    for row in window["top5"]:
-        out[row["class"]] = row["probability"]
-    return out
+    return class_probabilities(window["top5"])
 
 
 def uninstall(site: Path, module: str, distribution: str) -> None:
@@ -153,7 +142,7 @@ def test_a_model_predicts_pose_files_with_its_layouts_plugin_uninstalled(
     assert ran.returncode == 0, ran.stderr
     results = tmp_path / "results.json"
     arms = write_coco_results(results)
-    installed = probabilities(predicted(checkpoint, results))
+    installed = predicted(checkpoint, results)
     assert installed.sum() == pytest.approx(1.0, abs=1e-4)
 
     uninstall(site, "fake_arms", "stgcn_layout_arms-0.2")
@@ -162,8 +151,8 @@ def test_a_model_predicts_pose_files_with_its_layouts_plugin_uninstalled(
     assert "arms" not in plugins.get_registry().table(LAYOUTS)
 
     skeleton = tmp_path / "skeleton.json"
-    document = predicted(checkpoint, results, "--save-skeleton", str(skeleton))
-    np.testing.assert_allclose(probabilities(document), installed, rtol=1e-5, atol=1e-6)
+    after = predicted(checkpoint, results, "--save-skeleton", str(skeleton))
+    np.testing.assert_allclose(after, installed, rtol=1e-5, atol=1e-6)
     # the stored layout's joints, taken from the COCO file's by name
     saved = json.loads(skeleton.read_text())["data"]
     assert len(saved) == FRAMES
@@ -173,7 +162,7 @@ def test_a_model_predicts_pose_files_with_its_layouts_plugin_uninstalled(
             np.reshape(person["pose"], (6, 2)), arms[frame, :, :2], atol=1e-4
         )
         np.testing.assert_allclose(person["score"], arms[frame, :, 2], atol=1e-4)
-    from_export = probabilities(predicted(exported, results))
+    from_export = predicted(exported, results)
     np.testing.assert_allclose(from_export, installed, rtol=1e-4, atol=1e-5)
 
     text = stgcn_in_process(
