@@ -131,3 +131,14 @@ def bar_video(path: Path, frames: int) -> Path:
         image[20:44, 4 + 5 * frame : 12 + 5 * frame] = 255
         images.append(image)
     return write_video(path, images)
+
+
+def frames_in(path: Path) -> int:
+    """How many frames OpenCV decodes from the video at ``path``."""
+    cv2 = pytest.importorskip("cv2")
+    capture = cv2.VideoCapture(str(path))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    capture.release()
+    return count

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from export_helpers import bar_video
+from export_helpers import bar_video, frames_in
 
 from stgcn.testing.helpers import make_distribution, stgcn_in_process
 
@@ -80,15 +80,6 @@ def one_error_line(ran, *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
-
-
-def frames_in(path: Path) -> int:
-    capture = cv2.VideoCapture(str(path))
-    count = 0
-    while capture.read()[0]:
-        count += 1
-    capture.release()
-    return count
 
 
 def test_a_frame_failing_in_a_stream_is_one_line_and_the_outputs_stay_whole(

@@ -3,7 +3,9 @@ its 21 MediaPipe-hand joints feed ``stgcn data extract --layout mediapipe-hand``
 ``stgcn predict --video``/``--stream`` of a model trained on that layout, and the same
 estimator against an openpose model is refused in one line before any frame is read.
 And the trial's path (the issue's done-when): a hand model trained on a PYSKL pickle
-predicts a video through the estimator with the inputs it was trained on.
+predicts a video through the estimator with the inputs it was trained on; and a model of
+a third party's layout predicts ``--video`` and ``--stream`` with that layout's plugin
+uninstalled (the model file stores the whole layout).
 
 The estimator and a small hand dataset are one installed distribution written here, as
 its author would write it from the plugin guide. Reading a video needs OpenCV (the
@@ -13,6 +15,7 @@ its author would write it from the plugin guide. Reading a video needs OpenCV (t
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,12 +26,15 @@ from export_helpers import (
     assert_one_line_error,
     bar_video,
     class_probabilities,
+    frames_in,
     predict_json,
     train_on_pickle,
     write_video,
 )
 from stgcn_data_pyskl.sample_files import make_annotations
 
+from stgcn.plugins import registry as plugins
+from stgcn.records import LAYOUTS
 from stgcn.testing.helpers import make_distribution, stgcn_in_process
 
 #: the estimator finds one hand: its 21 joints on a slanting line through the middle of the
@@ -373,3 +379,80 @@ def test_a_hand_model_trained_on_a_pyskl_pickle_predicts_a_video_as_its_clip(
         fractions = pixels[frame] / (width, height)
         np.testing.assert_allclose(np.reshape(hand["pose"], (21, 2)), fractions, atol=1e-4)
         np.testing.assert_allclose(hand["score"], scores[frame], atol=1e-4)
+
+
+#: a third party's layout (the thumb, its joints named as MediaPipe names them) and a
+#: dataset on it: the hand moving right or still, as hand-moves
+THUMB_PLUGIN = """
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Dataset, Layout
+
+import fake_hands
+
+STGCN_API = ">=2,<3"
+
+THUMB = Layout(name="thumb", num_node=5, edges=((0, 1), (1, 2), (2, 3), (3, 4)), center=0,
+               joints=("wrist", "thumb_cmc", "thumb_mcp", "thumb_ip", "thumb_tip"))
+
+
+class Moves(fake_hands.Moves):
+    def __init__(self, split):
+        super().__init__(split)
+        self.clips = self.clips[:, :, :, :5].contiguous()
+
+
+@hookimpl
+def stgcn_register_layouts(register):
+    register(THUMB)
+
+
+@hookimpl
+def stgcn_register_datasets(register):
+    register(Dataset(name="thumb-moves", num_class=2, build=lambda request: Moves(request.split),
+                     layout="thumb", num_person=1, needs_data_path=False,
+                     class_names=("still", "moving"), recipe={"epochs": 1, "batch_size": 4}))
+"""
+
+
+def test_a_model_of_an_uninstalled_layout_predicts_video_and_stream(hands, site, tmp_path) -> None:
+    """The model file stores its whole layout: with the layout's plugin (and its dataset's)
+    uninstalled, the estimator's joints still meet it by name, in --video (the same
+    probabilities as before) and --stream, each drawing the layout's bones in --render."""
+    video = bar_video(tmp_path / "moving.mp4", FRAMES)
+    make_distribution(site, "stgcn-layout-thumb", "0.1", "fake_thumb", THUMB_PLUGIN)
+    work = tmp_path / "run"
+    ran = stgcn_in_process("run", "--dataset", "thumb-moves", "--work-dir", str(work))
+    assert ran.returncode == 0, ran.stderr
+    model = work / "checkpoints" / "best.pth.tar"
+    args = ["--estimator", "hands", "--window", "8", "--stride", "2"]
+
+    def through_the_video(*extra: str) -> tuple[list[tuple[int, int, list[int]]], np.ndarray]:
+        """Each window's frames and tracks, and its class probabilities."""
+        windows = predict_json(model, "--video", str(video), *args, *extra)["windows"]
+        spans = [(window["start"], window["end"], window["tracks"]) for window in windows]
+        return spans, np.array([class_probabilities(window["top5"]) for window in windows])
+
+    spans, installed = through_the_video()
+    assert spans and {(start, end) for start, end, _ in spans} == {(0, 8), (2, 10)}
+    (site / "fake_thumb.py").unlink()
+    shutil.rmtree(site / "stgcn_layout_thumb-0.1.dist-info")
+    plugins.reset()
+    assert "thumb" not in plugins.get_registry().table(LAYOUTS)
+
+    render = tmp_path / "video.mp4"
+    spans_after, after = through_the_video("--render", str(render))
+    assert spans_after == spans
+    np.testing.assert_allclose(after, installed, rtol=1e-5, atol=1e-6)
+    assert frames_in(render) == FRAMES
+
+    hands.clear()
+    render = tmp_path / "stream.mp4"
+    ran = stgcn_in_process(
+        "predict", "--checkpoint", str(model), "--stream", str(video), *args,
+        "--render", str(render), "--json",
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    lines = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert lines[-1]["summary"]["frames"] == FRAMES, lines[-1]
+    assert any("top5" in line for line in lines[:-1])
+    assert frames_in(render) == FRAMES
