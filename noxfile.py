@@ -255,7 +255,9 @@ def tests_pose(session: nox.Session) -> None:
     ``stgcn predict --stream`` (an environment of its own: mediapipe's dependencies
     are heavy). The core's pose tests (tracking among them) run again beside OpenCV, and
     so do stgcn-export's tests of an estimator that raises on --stream and --video and of
-    a third party's hand estimator feeding a hand model (extract, --video, --stream)."""
+    a third party's hand estimator feeding a hand model (extract, --video, --stream; and
+    the issue 40 trial's path: a hand model trained on a PYSKL pickle predicting a video
+    through it with the probabilities of the pickle's own clip)."""
     install_stgcn(session, *PYTEST, "hypothesis", f"{POSE_PACKAGE}[test]")
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
     # stgcn predict --stream/--video with an estimator that raises: needs OpenCV, as here

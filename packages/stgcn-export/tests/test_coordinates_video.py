@@ -13,19 +13,21 @@ OpenCV); videos themselves are tested in tests-pose.
 from __future__ import annotations
 
 import json
-import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from export_helpers import class_probabilities as probabilities
+from export_helpers import predict_json as predict
+from export_helpers import train_on_pickle
 from stgcn_data_pyskl import dataset
 from stgcn_data_pyskl.sample_files import make_annotations
 
 from stgcn.pose.readers import read_coco_results
 from stgcn.pose.tracking import track_frames, window_clips
 from stgcn.records import NamedClipRequest
-from stgcn.testing.helpers import run_stgcn, stgcn_in_process
+from stgcn.testing.helpers import stgcn_in_process
 
 #: make_annotations' frame, and every clip's length (one window holds a whole clip)
 WIDTH, HEIGHT = 1920, 1080
@@ -40,30 +42,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]
     contents = make_annotations(
         12, dims=2, joints=17, frames=(FRAMES, FRAMES), max_persons=1, seed=3
     )
-    path = folder / "coco2d.pkl"
-    with path.open("wb") as stream:
-        pickle.dump(contents, stream, protocol=4)
-    options = [
-        part for key, value in OPTIONS.items() for part in ("--data-option", f"{key}={value}")
-    ]
-    ran = run_stgcn(
-        "run",
-        "--dataset",
-        "pyskl",
-        "--data-path",
-        str(path),
-        "--work-dir",
-        str(folder / "run"),
-        *options,
-        "--epochs",
-        "1",
-        "--batch-size",
-        "4",
-        "--lr-scaling",
-        "none",
-    )
-    assert ran.returncode == 0, ran.stderr
-    return path, folder / "run" / "checkpoints" / "best.pth.tar", contents
+    path, checkpoint = train_on_pickle(contents, folder, OPTIONS)
+    return path, checkpoint, contents
 
 
 def coco_results(annotation: dict, path: Path) -> Path:
@@ -83,21 +63,6 @@ def coco_results(annotation: dict, path: Path) -> Path:
     ]
     path.write_text(json.dumps(entries))
     return path
-
-
-def probabilities(ranked: list[dict]) -> np.ndarray:
-    out = np.zeros(len(ranked))
-    for row in ranked:
-        out[row["class"]] = row["probability"]
-    return out
-
-
-def predict(model: Path, *args: str) -> dict:
-    """``stgcn predict --json`` of a checkpoint, or of an ONNX export (``.onnx``)."""
-    source = "--onnx" if model.suffix == ".onnx" else "--checkpoint"
-    ran = stgcn_in_process("predict", source, str(model), *args, "--json")
-    assert ran.returncode == 0, ran.stderr
-    return json.loads(ran.stdout)
 
 
 def video_path(model: Path, results: Path) -> np.ndarray:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
+from export_helpers import bar_video, frames_in
 
 from stgcn.testing.helpers import make_distribution, stgcn_in_process
 
@@ -64,14 +64,7 @@ FRAMES = 10
 @pytest.fixture
 def video(tmp_path: Path) -> Path:
     """A 10-frame mp4 (64x64, 5 frames a second) of a bar sliding to the right."""
-    path = tmp_path / "clip.mp4"
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 5, (64, 64))
-    for frame in range(FRAMES):
-        image = np.zeros((64, 64, 3), np.uint8)
-        image[20:44, 4 + 5 * frame : 12 + 5 * frame] = 255
-        writer.write(image)
-    writer.release()
-    return path
+    return bar_video(tmp_path / "clip.mp4", FRAMES)
 
 
 @pytest.fixture
@@ -87,15 +80,6 @@ def one_error_line(ran, *fragments: str) -> str:
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
     return lines[0]
-
-
-def frames_in(path: Path) -> int:
-    capture = cv2.VideoCapture(str(path))
-    count = 0
-    while capture.read()[0]:
-        count += 1
-    capture.release()
-    return count
 
 
 def test_a_frame_failing_in_a_stream_is_one_line_and_the_outputs_stay_whole(

@@ -2,6 +2,10 @@
 its 21 MediaPipe-hand joints feed ``stgcn data extract --layout mediapipe-hand`` and
 ``stgcn predict --video``/``--stream`` of a model trained on that layout, and the same
 estimator against an openpose model is refused in one line before any frame is read.
+And the trial's path (the issue's done-when): a hand model trained on a PYSKL pickle
+predicts a video through the estimator with the inputs it was trained on; and a model of
+a third party's layout predicts ``--video`` and ``--stream`` with that layout's plugin
+uninstalled (the model file stores the whole layout).
 
 The estimator and a small hand dataset are one installed distribution written here, as
 its author would write it from the plugin guide. Reading a video needs OpenCV (the
@@ -11,17 +15,33 @@ its author would write it from the plugin guide. Reading a video needs OpenCV (t
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from export_helpers import assert_one_line_error
+import torch
+from export_helpers import (
+    assert_one_line_error,
+    bar_video,
+    class_probabilities,
+    frames_in,
+    predict_json,
+    train_on_pickle,
+    write_video,
+)
+from stgcn_data_pyskl.sample_files import make_annotations
 
+from stgcn.plugins import registry as plugins
+from stgcn.records import LAYOUTS
 from stgcn.testing.helpers import make_distribution, stgcn_in_process
 
 #: the estimator finds one hand: its 21 joints on a slanting line through the middle of the
-#: white bar in the frame (the bar slides right, so the hand does), each call recorded in CALLS
+#: white bar in the frame (the bar slides right, so the hand does), each call recorded in
+#: CALLS; given ``--estimator-option keypoints=FILE.npy`` (a hand a frame, in the pixels of
+#: the video's frames), it finds that hand instead, in the frame whose number the frame's
+#: grey level gives (8 + 9 * number)
 HANDS_PLUGIN = """
 import numpy as np
 import torch
@@ -56,8 +76,27 @@ class Hand:
         CALLS.append(("close", self.frames))
 
 
+class Replay:
+    def __init__(self, path):
+        self.hands = np.load(path)
+
+    def estimate(self, image):
+        frame = int(round((float(image.mean()) - 8) / 9))
+        CALLS.append(("estimate", frame))
+        height, width = image.shape[:2]
+        hand = self.hands[frame].copy()
+        hand[:, 0] /= width
+        hand[:, 1] /= height
+        return [hand]
+
+    def close(self):
+        CALLS.append(("close", None))
+
+
 def open_hand(request):
     CALLS.append(("open", dict(request.options)))
+    if "keypoints" in request.options:
+        return Replay(request.options["keypoints"])
     return Hand()
 
 
@@ -109,19 +148,6 @@ def hands(site: Path) -> list[tuple[str, object]]:
     return fake_hands.CALLS  # type: ignore[no-any-return]
 
 
-def write_video(path: Path) -> Path:
-    """A 10-frame mp4 (64x64, 5 frames a second) of a white bar sliding to the right."""
-    cv2 = pytest.importorskip("cv2")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 5, (64, 64))
-    for frame in range(FRAMES):
-        image = np.zeros((64, 64, 3), np.uint8)
-        image[20:44, 4 + 5 * frame : 12 + 5 * frame] = 255
-        writer.write(image)
-    writer.release()
-    return path
-
-
 def not_a_video(path: Path) -> Path:
     """A file named like a video that no decoder opens: a command that reached the
     decoder or the estimator would fail differently, or not at all."""
@@ -170,7 +196,7 @@ def test_extract_refuses_a_layout_the_estimator_cannot_feed_before_writing(
 def test_the_hand_estimator_feeds_extract_and_a_hand_model(hands, tmp_path: Path) -> None:
     videos = tmp_path / "videos"
     for label in ("moving", "still"):
-        write_video(videos / label / f"{label}.mp4")
+        bar_video(videos / label / f"{label}.mp4", FRAMES)
     output = tmp_path / "set"
     ran = stgcn_in_process(
         "data",
@@ -264,3 +290,169 @@ def test_the_mediapipe_hand_layout_is_listed_for_the_estimator(hands) -> None:
     row = next(r for r in json.loads(ran.stdout) if r["name"] == "stgcn-pose-hands")
     assert row["pose_estimators"][0]["layouts"] == ["mediapipe-hand"]
     assert "fake_hands" in sys.modules
+
+
+#: the pickle's clips: every one a window of the model (trained with sampling=window)
+CLIP_FRAMES = 24
+PICKLE_OPTIONS = {"split": "xsub", "sampling": "window", "window": str(CLIP_FRAMES)}
+#: the pickle's frames (1920x1080, make_annotations') as the video's: a tenth the size
+SCALE = 10
+EPOCHS = 8
+
+
+def grey_video(path: Path, frames: int, size: tuple[int, int]) -> Path:
+    """An mp4 of ``frames`` plain grey frames of ``size`` (width, height), frame ``k``
+    at level 8 + 9 k: the number the replaying estimator reads from what it is shown."""
+    width, height = size
+    return write_video(
+        path, [np.full((height, width, 3), 8 + 9 * frame, np.uint8) for frame in range(frames)]
+    )
+
+
+def test_a_hand_model_trained_on_a_pyskl_pickle_predicts_a_video_as_its_clip(
+    hands, tmp_path: Path
+) -> None:
+    """The issue's done-when: 21-joint hand keypoints in pixels in a PYSKL pickle, a
+    model trained on them (the reader's layout by joint count: mediapipe-hand; PYSKL's
+    coordinates), then a video whose frames the third-party estimator finds the pickle
+    clip's hands in: ``predict --video`` gives the probabilities ``predict --input``
+    gives for the clip itself, so the model saw the inputs it was trained on."""
+    pytest.importorskip("cv2")  # before training: the video is written with OpenCV
+    contents = make_annotations(
+        12, dims=2, joints=21, frames=(CLIP_FRAMES, CLIP_FRAMES), max_persons=1, seed=5
+    )
+    # epochs enough for the input normalisation's running statistics to be the data's:
+    # after one, the model's probabilities hardly depend on the scale of its inputs
+    pickled, checkpoint = train_on_pickle(contents, tmp_path, PICKLE_OPTIONS, epochs=EPOCHS)
+    facts = torch.load(checkpoint, weights_only=True)["data_facts"]
+    assert (facts["layout"], facts["coordinates"]) == ("mediapipe-hand", "pyskl")
+
+    name = contents["split"]["xsub_val"][0]
+    (clip,) = [a for a in contents["annotations"] if a["frame_dir"] == name]
+    height, width = clip["img_shape"]
+    pixels = clip["keypoint"][0].astype(np.float64)  # (T, 21, 2): the one hand
+    scores = clip["keypoint_score"][0].astype(np.float64)
+    keypoints = tmp_path / "hand.npy"
+    np.save(keypoints, np.concatenate([pixels / SCALE, scores[..., None]], axis=-1))
+    video = grey_video(tmp_path / "hand.mp4", CLIP_FRAMES, (width // SCALE, height // SCALE))
+
+    def through_the_video(model: Path, *save: str) -> np.ndarray:
+        document = predict_json(
+            model,
+            "--video",
+            str(video),
+            "--estimator",
+            "hands",
+            "--estimator-option",
+            f"keypoints={keypoints}",
+            "--window",
+            str(CLIP_FRAMES),
+            "--stride",
+            str(CLIP_FRAMES),
+            *save,
+        )
+        (window,) = document["windows"]
+        assert (window["start"], window["end"]) == (0, CLIP_FRAMES)
+        return class_probabilities(window["top5"])
+
+    from_clip = class_probabilities(predict_json(checkpoint, "--input", f"{pickled}#{name}")["top"])
+    skeleton = tmp_path / "skeleton.json"
+    from_video = through_the_video(checkpoint, "--save-skeleton", str(skeleton))
+    # the estimator was shown every frame of the video, in order
+    assert [call[1] for call in hands if call[0] == "estimate"] == list(range(CLIP_FRAMES))
+    assert from_clip.sum() == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(from_video, from_clip, rtol=1e-4, atol=1e-6)
+
+    # and the model tells the inputs' scale apart: told it was trained in the reference's
+    # convention (half PYSKL's scale), it scores the same video otherwise
+    stored = torch.load(checkpoint, weights_only=True)
+    stored["data_facts"]["coordinates"] = "reference"
+    relabelled = tmp_path / "reference.pth.tar"
+    torch.save(stored, relabelled)
+    assert not np.allclose(through_the_video(relabelled), from_clip, rtol=1e-3, atol=1e-4)
+
+    # the same hands: the saved skeleton is the pickle's, as fractions of its frame
+    saved = json.loads(skeleton.read_text())["data"]
+    assert [entry["frame_index"] for entry in saved] == list(range(CLIP_FRAMES))
+    for frame, entry in enumerate(saved):
+        (hand,) = entry["skeleton"]
+        fractions = pixels[frame] / (width, height)
+        np.testing.assert_allclose(np.reshape(hand["pose"], (21, 2)), fractions, atol=1e-4)
+        np.testing.assert_allclose(hand["score"], scores[frame], atol=1e-4)
+
+
+#: a third party's layout (the thumb, its joints named as MediaPipe names them) and a
+#: dataset on it: the hand moving right or still, as hand-moves
+THUMB_PLUGIN = """
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Dataset, Layout
+
+import fake_hands
+
+STGCN_API = ">=2,<3"
+
+THUMB = Layout(name="thumb", num_node=5, edges=((0, 1), (1, 2), (2, 3), (3, 4)), center=0,
+               joints=("wrist", "thumb_cmc", "thumb_mcp", "thumb_ip", "thumb_tip"))
+
+
+class Moves(fake_hands.Moves):
+    def __init__(self, split):
+        super().__init__(split)
+        self.clips = self.clips[:, :, :, :5].contiguous()
+
+
+@hookimpl
+def stgcn_register_layouts(register):
+    register(THUMB)
+
+
+@hookimpl
+def stgcn_register_datasets(register):
+    register(Dataset(name="thumb-moves", num_class=2, build=lambda request: Moves(request.split),
+                     layout="thumb", num_person=1, needs_data_path=False,
+                     class_names=("still", "moving"), recipe={"epochs": 1, "batch_size": 4}))
+"""
+
+
+def test_a_model_of_an_uninstalled_layout_predicts_video_and_stream(hands, site, tmp_path) -> None:
+    """The model file stores its whole layout: with the layout's plugin (and its dataset's)
+    uninstalled, the estimator's joints still meet it by name, in --video (the same
+    probabilities as before) and --stream, each drawing the layout's bones in --render."""
+    video = bar_video(tmp_path / "moving.mp4", FRAMES)
+    make_distribution(site, "stgcn-layout-thumb", "0.1", "fake_thumb", THUMB_PLUGIN)
+    work = tmp_path / "run"
+    ran = stgcn_in_process("run", "--dataset", "thumb-moves", "--work-dir", str(work))
+    assert ran.returncode == 0, ran.stderr
+    model = work / "checkpoints" / "best.pth.tar"
+    args = ["--estimator", "hands", "--window", "8", "--stride", "2"]
+
+    def through_the_video(*extra: str) -> tuple[list[tuple[int, int, list[int]]], np.ndarray]:
+        """Each window's frames and tracks, and its class probabilities."""
+        windows = predict_json(model, "--video", str(video), *args, *extra)["windows"]
+        spans = [(window["start"], window["end"], window["tracks"]) for window in windows]
+        return spans, np.array([class_probabilities(window["top5"]) for window in windows])
+
+    spans, installed = through_the_video()
+    assert spans and {(start, end) for start, end, _ in spans} == {(0, 8), (2, 10)}
+    (site / "fake_thumb.py").unlink()
+    shutil.rmtree(site / "stgcn_layout_thumb-0.1.dist-info")
+    plugins.reset()
+    assert "thumb" not in plugins.get_registry().table(LAYOUTS)
+
+    render = tmp_path / "video.mp4"
+    spans_after, after = through_the_video("--render", str(render))
+    assert spans_after == spans
+    np.testing.assert_allclose(after, installed, rtol=1e-5, atol=1e-6)
+    assert frames_in(render) == FRAMES
+
+    hands.clear()
+    render = tmp_path / "stream.mp4"
+    ran = stgcn_in_process(
+        "predict", "--checkpoint", str(model), "--stream", str(video), *args,
+        "--render", str(render), "--json",
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    lines = [json.loads(line) for line in ran.stdout.splitlines()]
+    assert lines[-1]["summary"]["frames"] == FRAMES, lines[-1]
+    assert any("top5" in line for line in lines[:-1])
+    assert frames_in(render) == FRAMES

@@ -247,7 +247,6 @@ def _importance_line(importance: Any) -> str:
 def _predict_skeletons(classifier: Any, request: Any) -> None:
     """``predict --video`` (or ``--openpose``, ``--coco-results``): every check first,
     then the skeletons, the tracks, the windows, and what was asked to be written."""
-    from stgcn.plugins.layouts import resolve_layout
     from stgcn_export.video_prediction import (
         captions,
         classify,
@@ -280,7 +279,7 @@ def _predict_skeletons(classifier: Any, request: Any) -> None:
     if render:
         from stgcn.pose.video import render_video
 
-        edges = [e for e in resolve_layout(layout).edges if e[0] != e[1]]
+        edges = [e for e in layout.edges if e[0] != e[1]]
         render_video(
             source,
             render,
@@ -298,7 +297,7 @@ def _predict_skeletons(classifier: Any, request: Any) -> None:
     tracks = len({track for result in results for track in result.tracks})
     click.echo(
         f"{source}: {len(skeletons.frames)} frames, a pose in {skeletons.frames_with_pose} "
-        f"({layout} layout); {len(results)} {spans} of up to {window} frames, stride {stride} "
+        f"({layout.name} layout); {len(results)} {spans} of up to {window} frames, stride {stride} "
         f"({classifier.engine.name}{from_set}); {tracks} {'track' if tracks == 1 else 'tracks'}"
     )
     for result in results:

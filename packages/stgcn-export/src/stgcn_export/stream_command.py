@@ -20,7 +20,6 @@ from stgcn_export.video_prediction import (
 def predict_stream(
     classifier: Classifier, request: SkeletonRequest, realtime: bool, show: bool
 ) -> None:
-    from stgcn.plugins.layouts import resolve_layout
     from stgcn.plugins.registry import get_registry
     from stgcn.pose.inputs import check_estimator, estimator_options_for
     from stgcn.pose.skeletons import PoseSequence
@@ -46,7 +45,7 @@ def predict_stream(
     # and the decoder's threads (0.3 frames/s against 12.7 with one)
     classifier.engine.use_threads(1)
     joints = tuple(estimator.joints)
-    edges = [e for e in resolve_layout(layout).edges if e[0] != e[1]]
+    edges = [e for e in layout.edges if e[0] != e[1]]
     # the estimator's own code runs inside plugin_code: whatever it raises (a broken
     # install's import error, a bug on frame 900) is one line naming it, and the run's
     # own clean-up (the render finished, the reader stopped) still happens

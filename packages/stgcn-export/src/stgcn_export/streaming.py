@@ -33,6 +33,7 @@ import numpy as np
 from stgcn.errors import StgcnError, first_line
 from stgcn.pose.tracking import Tracked, Tracker, most_salient, window_clips
 from stgcn.pose.video import VideoOutput, cv2, draw_people, native_stderr_aside
+from stgcn.records import Layout
 from stgcn_export.classifier import Classifier
 from stgcn_export.video_prediction import (
     WindowResult,
@@ -176,7 +177,7 @@ class StreamSettings:
     """How ``--stream`` runs: the model's layout and persons, the windows, the people
     followed, and the outputs."""
 
-    layout: str
+    layout: Layout
     persons: int
     window: int
     stride: int

@@ -13,17 +13,19 @@ the window that covers it (the latest one that starts there).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.layouts import resolve_layout
+from stgcn.plugins.registry import get_registry
 from stgcn.pose.inputs import SkeletonInput, check_estimator, read_skeletons
 from stgcn.pose.skeletons import PoseSequence, windows, write_json
 from stgcn.pose.tracking import Tracked, track_frames, window_clips
 from stgcn.pose.video import PersonOverlay
+from stgcn.records import LAYOUTS, Layout
 from stgcn_export.classifier import Classifier, Labelled
 from stgcn_export.prediction import RankedClass, ranked_json
 
@@ -67,25 +69,45 @@ class WindowResult:
         return self.tracks[0] if self.tracks else None
 
 
-def model_layout(engine: Any, record: Any) -> str:
-    """The model's layout name (any registered layout: the pose code brings skeletons to
-    it by joint name, and refuses, in one line, a source that lacks one of its joints)."""
-    layout = engine.model_config.get("layout")
-    if layout is None and record is not None:
-        layout = record.layout
-    if isinstance(layout, dict):
-        layout = layout.get("name")
-    if not isinstance(layout, str):
+def model_layout(engine: Any, record: Any) -> Layout:
+    """The model's layout, which the pose code brings skeletons to by joint name (and
+    refuses, in one line, a source that lacks one of its joints).
+
+    The model file stores its whole layout (a checkpoint's ``model_config``, an export's
+    ``stgcn.model_config``), so that a model predicts with its layout's plugin gone: the
+    registered layout of the stored name is taken where there is one of the same joint
+    count, else the stored layout itself. A layout the model file only names (a
+    dataset's, where the file stores none) must be registered: one line otherwise,
+    before any work."""
+    stored = engine.model_config.get("layout")
+    if stored is None and record is not None:
+        stored = record.layout
+    if isinstance(stored, Layout):
+        return stored
+    if isinstance(stored, str):
+        return resolve_layout(stored)
+    if not isinstance(stored, Mapping):
         raise StgcnError("the model file names no layout; pose input needs the model's layout")
-    resolve_layout(layout)  # a layout no installed plugin registers: one line, before any work
+    try:
+        layout = resolve_layout(stored)
+    except ValueError as error:
+        raise StgcnError(f"the model file's layout is not a skeleton: {error}") from None
+    registered = get_registry().table(LAYOUTS).get(layout.name)
+    if registered is not None and registered.num_node == layout.num_node:
+        return registered
     return layout
 
 
 def model_persons(engine: Any, record: Any) -> int:
-    """Persons a window carries: a static export's, else the dataset's, else 2."""
+    """Persons a window carries: a static export's, else the model's own (its stored
+    configuration: a model predicts alike with its dataset's plugin gone), else the
+    dataset's, else 2."""
     shape = getattr(engine, "input_shape", None)
     if shape is not None and isinstance(shape[4], int):
         return int(shape[4])
+    persons = engine.model_config.get("persons")
+    if isinstance(persons, int) and not isinstance(persons, bool) and persons >= 1:
+        return persons
     return int(record.num_person) if record is not None else 2
 
 
@@ -97,7 +119,7 @@ def default_window(engine: Any) -> int:
         return DEFAULT_WINDOW
 
 
-def window_plan(classifier: Classifier, request: SkeletonRequest) -> tuple[str, int, int, int]:
+def window_plan(classifier: Classifier, request: SkeletonRequest) -> tuple[Layout, int, int, int]:
     """The model's layout and persons, the window and the stride, checked."""
     engine = classifier.engine
     layout = model_layout(engine, classifier.record)
@@ -198,7 +220,7 @@ def captions(
     return out
 
 
-def load_input(request: SkeletonRequest, layout: str, max_people: int | None) -> PoseSequence:
+def load_input(request: SkeletonRequest, layout: Layout, max_people: int | None) -> PoseSequence:
     """The clip's skeletons in ``layout``, at most ``max_people`` a frame (the estimator
     asked to look for that many), with a progress bar over a video's frames."""
     from stgcn.loggers.progress import Progress
@@ -215,7 +237,6 @@ def load_input(request: SkeletonRequest, layout: str, max_people: int | None) ->
 
     if not Path(path).is_file():  # before the estimator: the likelier mistake
         raise StgcnError(f"video not found: {path}")
-    from stgcn.plugins.registry import get_registry
     from stgcn.records import POSE_ESTIMATORS
 
     record = get_registry().get(POSE_ESTIMATORS, request.estimator)

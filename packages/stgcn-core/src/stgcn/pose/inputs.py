@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from stgcn.errors import StgcnError
 from stgcn.model.joint_names import missing_joints, quoted_names
+from stgcn.model.layouts import Layout
 from stgcn.plugins.layouts import resolve_layout
 from stgcn.pose.joints import BODY_25, COCO_17
 from stgcn.pose.skeletons import PoseSequence
@@ -35,11 +36,12 @@ class SkeletonInput:
     max_people: int | None = None
 
 
-def check_estimator(estimator: PoseEstimator, layout: str) -> None:
+def check_estimator(estimator: PoseEstimator, layout: str | Layout) -> None:
     """The estimator (the caller looked it up by name) gives every joint of ``layout``
-    (a registered layout's name), matched by name: otherwise one line naming the
-    estimator, the layout and the joints it lacks, before any video is opened (a model
-    fed zeros where a hand's joints should be would classify them without a word)."""
+    (a registered layout's name, or the layout itself: a model's stored one), matched by
+    name: otherwise one line naming the estimator, the layout and the joints it lacks,
+    before any video is opened (a model fed zeros where a hand's joints should be would
+    classify them without a word)."""
     _check_source_joints(f"pose estimator {estimator.name!r} gives", estimator.joints, layout)
 
 
@@ -49,13 +51,13 @@ def check_estimator(estimator: PoseEstimator, layout: str) -> None:
 FILE_JOINTS: Mapping[str, tuple[str, ...]] = {"openpose": BODY_25, "coco-results": COCO_17}
 
 
-def check_file_joints(kind: str, layout: str) -> None:
+def check_file_joints(kind: str, layout: str | Layout) -> None:
     """Skeleton files of ``kind`` can give every joint of ``layout``: one line naming the
     files' format, the layout and the joints they lack otherwise, before any is read."""
     _check_source_joints(f"{kind} files give", FILE_JOINTS[kind], layout)
 
 
-def _check_source_joints(source_gives: str, joints: Sequence[str], layout: str) -> None:
+def _check_source_joints(source_gives: str, joints: Sequence[str], layout: str | Layout) -> None:
     """One line (``"<source> give(s) no joint for ... of layout ..."``) naming the layout's
     joints that ``joints`` lack; a layout that names no joints is matched by nothing."""
     target = resolve_layout(layout)
@@ -96,13 +98,13 @@ def estimator_options_for(
 
 def read_skeletons(
     source: SkeletonInput,
-    layout: str,
+    layout: str | Layout,
     on_frame: Callable[[int], None] | None = None,
     estimator: PoseEstimator | None = None,
 ) -> PoseSequence:
-    """The clip's skeletons in ``layout`` (a registered layout's name), coordinates in [0, 1],
-    at most ``source.max_people`` a frame; a video needs ``estimator``, the record named
-    by ``source.estimator``."""
+    """The clip's skeletons in ``layout`` (a registered layout's name, or the layout
+    itself: a model's stored one), coordinates in [0, 1], at most ``source.max_people``
+    a frame; a video needs ``estimator``, the record named by ``source.estimator``."""
     check_max_people(source.max_people)
     skeletons = _read(source, layout, on_frame, estimator)
     if source.max_people is None:
@@ -112,7 +114,7 @@ def read_skeletons(
 
 def _read(
     source: SkeletonInput,
-    layout: str,
+    layout: str | Layout,
     on_frame: Callable[[int], None] | None,
     estimator: PoseEstimator | None,
 ) -> PoseSequence:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import numpy as np
 
 from stgcn.data.coordinates import FRACTIONS, REFERENCE, normalise_keypoints
 from stgcn.errors import StgcnError, first_line
+from stgcn.model.layouts import Layout
 from stgcn.plugins.layouts import resolve_layout
 from stgcn.pose.joints import JointMap, joint_map, layout_named_by
 
@@ -48,6 +49,9 @@ class PoseSequence:
     width: int | None = None
     height: int | None = None
     fps: float | None = None
+    #: the layout these skeletons were brought to (:meth:`to_layout`): known by its name
+    #: even where no installed plugin registers it (a checkpoint's stored layout)
+    brought_to: str | None = None
 
     @property
     def frames_with_pose(self) -> int:
@@ -55,8 +59,10 @@ class PoseSequence:
 
     @property
     def layout(self) -> str | None:
-        """The layout these joints are (the first registered one whose joint names they
-        are), or None for an estimator's own set."""
+        """The layout these joints are: the one they were brought to, else the first
+        registered one whose joint names they are; None for an estimator's own set."""
+        if self.brought_to is not None:
+            return self.brought_to
         return layout_named_by(self.joints)
 
     def mapped(self, joint_map: JointMap) -> PoseSequence:
@@ -64,20 +70,21 @@ class PoseSequence:
         if tuple(joint_map.source) != tuple(self.joints):
             raise StgcnError("a joint map given skeletons of another joint set")
         frames = [[joint_map.apply(person) for person in persons] for persons in self.frames]
-        return PoseSequence(joint_map.joints, frames, self.width, self.height, self.fps)
+        return replace(self, joints=joint_map.joints, frames=frames, brought_to=joint_map.target)
 
-    def to_layout(self, layout: str) -> PoseSequence:
-        """These skeletons in stgcn layout ``layout`` (a registered layout's name), its
-        joints matched by name (:func:`stgcn.pose.joint_map`)."""
-        if resolve_layout(layout).joints == tuple(self.joints):
-            return self
-        return self.mapped(joint_map(self.joints, layout))
+    def to_layout(self, layout: str | Layout) -> PoseSequence:
+        """These skeletons in ``layout`` (a registered layout's name, or the
+        :class:`~stgcn.records.Layout` itself: a model's stored one, whose plugin need not
+        be installed), its joints matched by name (:func:`stgcn.pose.joint_map`)."""
+        target = resolve_layout(layout)
+        if target.joints == tuple(self.joints):
+            return replace(self, brought_to=target.name)
+        return self.mapped(joint_map(self.joints, target))
 
     def most_salient(self, count: int) -> PoseSequence:
         """The same frames with at most ``count`` people each: the highest summed scores,
         in that order (the order :meth:`model_input` ranks them in)."""
-        frames = [most_salient(persons, count) for persons in self.frames]
-        return PoseSequence(self.joints, frames, self.width, self.height, self.fps)
+        return replace(self, frames=[most_salient(persons, count) for persons in self.frames])
 
     def model_input(
         self, start: int, end: int, num_person: int, coordinates: str = REFERENCE
@@ -170,10 +177,11 @@ def write_json(path: str | os.PathLike[str], document: Any) -> Path:
 CLIP_ERRORS = (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError)
 
 
-def read_kinetics(path: str | os.PathLike[str], layout: str = "openpose") -> PoseSequence:
+def read_kinetics(path: str | os.PathLike[str], layout: str | Layout = "openpose") -> PoseSequence:
     """A Kinetics-skeleton JSON clip back as skeletons of ``layout`` ([0, 1] coordinates)."""
     path = Path(path)
-    joints = resolve_layout(layout).joints
+    target = resolve_layout(layout)
+    joints = target.joints
     try:
         clip = json.loads(path.read_text(encoding="utf-8"))
         frames: list[list[np.ndarray]] = []
@@ -194,4 +202,4 @@ def read_kinetics(path: str | os.PathLike[str], layout: str = "openpose") -> Pos
                 frames[index].append(values)
     except CLIP_ERRORS as error:
         raise StgcnError(f"{path} is not a Kinetics-skeleton clip: {first_line(error)}") from None
-    return PoseSequence(joints, frames)
+    return PoseSequence(joints, frames, brought_to=target.name)
