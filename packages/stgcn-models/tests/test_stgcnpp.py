@@ -1,0 +1,228 @@
+"""ST-GCN++ held to PYSKL's facts, written down here from PYSKL's sources
+(kennymckormick/pyskl: ``pyskl/models/gcns/stgcn.py``, ``utils/gcn.py``,
+``utils/tcn.py``, ``pyskl/utils/graph.py``, ``models/heads/simple_head.py``,
+``configs/stgcn++/stgcn++_ntu60_xsub_3dkp/j.py``) rather than from this package: the
+state_dict keys and shapes, the parameter count, the graph; a checkpoint in PYSKL's
+format predicted, described and exported with no flag; and training that learns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from stgcn_models.plugin import STGCNPPOptions
+from stgcn_models.stgcnpp import build
+
+import stgcn
+from stgcn.plugins.layouts import layout_named
+from stgcn.records import ModelSpec
+from stgcn.testing.helpers import run_stgcn
+
+#: PYSKL's ``STGCN(num_stages=10, inflate_stages=[5, 8], down_stages=[5, 8])`` from 64
+#: base channels: (in, out, stride, residual) of each block, the first without one
+BLOCKS = [
+    ("C", 64, 1, False),
+    (64, 64, 1, True), (64, 64, 1, True), (64, 64, 1, True),
+    (64, 128, 2, True), (128, 128, 1, True), (128, 128, 1, True),
+    (128, 256, 2, True), (256, 256, 1, True), (256, 256, 1, True),
+]  # fmt: skip
+
+
+def _batch_norm(prefix: str, channels: int) -> dict[str, tuple[int, ...]]:
+    names = ("weight", "bias", "running_mean", "running_var")
+    shapes: dict[str, tuple[int, ...]] = {f"{prefix}.{name}": (channels,) for name in names}
+    shapes[f"{prefix}.num_batches_tracked"] = ()
+    return shapes
+
+
+def _conv(prefix: str, out: int, into: int, kernel: int = 1) -> dict[str, tuple[int, ...]]:
+    return {f"{prefix}.weight": (out, into, kernel, 1), f"{prefix}.bias": (out,)}
+
+
+def pyskl_shapes(joints: int, channels: int, classes: int) -> dict[str, tuple[int, ...]]:
+    """Every state_dict entry of PYSKL's ``RecognizerGCN`` with ST-GCN++'s backbone
+    (``gcn_adaptive='init'``, ``gcn_with_res=True``, ``tcn_type='mstcn'``) and GCNHead."""
+    shapes = _batch_norm("backbone.data_bn", joints * channels)
+    for index, (into, out, stride, residual) in enumerate(BLOCKS):
+        into = channels if into == "C" else into
+        block = f"backbone.gcn.{index}"
+        shapes[f"{block}.gcn.A"] = (3, joints, joints)
+        shapes |= _conv(f"{block}.gcn.conv", 3 * out, into)
+        if into != out:
+            shapes |= _conv(f"{block}.gcn.down.0", out, into)
+            shapes |= _batch_norm(f"{block}.gcn.down.1", out)
+        shapes |= _batch_norm(f"{block}.gcn.bn", out)
+        # mstcn: six branches of out // 6 channels, the first taking the remainder
+        mid = out // 6
+        widths = [out - 5 * mid] + [mid] * 5
+        for branch, width in enumerate(widths):
+            tcn = f"{block}.tcn.branches.{branch}"
+            if branch == 5:  # '1x1': a bare strided convolution
+                shapes |= _conv(tcn, width, out)
+                continue
+            shapes |= _conv(f"{tcn}.0", width, out) | _batch_norm(f"{tcn}.1", width)
+            if branch < 4:  # (3, dilation): unit_tcn without norm
+                shapes |= _conv(f"{tcn}.3.conv", width, width, kernel=3)
+        shapes |= _batch_norm(f"{block}.tcn.transform.0", out)
+        shapes |= _conv(f"{block}.tcn.transform.2", out, out)
+        shapes |= _batch_norm(f"{block}.tcn.bn", out)
+        if residual and (into != out or stride != 1):
+            shapes |= _conv(f"{block}.residual.conv", out, into)
+            shapes |= _batch_norm(f"{block}.residual.bn", out)
+    shapes["cls_head.fc_cls.weight"] = (classes, 256)
+    shapes["cls_head.fc_cls.bias"] = (classes,)
+    return shapes
+
+
+def _network(layout: str, classes: int = 60, channels: int = 3) -> torch.nn.Module:
+    spec = ModelSpec(classes, channels, layout_named(layout), 2, STGCNPPOptions())
+    return build(spec)
+
+
+@pytest.mark.parametrize(
+    ("layout", "joints", "millions"), [("ntu-rgb+d", 25, 1.40), ("coco", 17, 1.39)]
+)
+def test_the_state_dict_is_pyskls_key_for_key_and_its_size(
+    layout: str, joints: int, millions: float
+) -> None:
+    network = _network(layout)
+    found = {key: tuple(value.shape) for key, value in network.state_dict().items()}
+    expected = pyskl_shapes(joints, 3, 60)
+    assert sorted(set(found) ^ set(expected)) == []
+    assert found == expected
+    parameters = sum(parameter.numel() for parameter in network.parameters())
+    # PYSKL / mmaction2: 1.39 M (2D COCO); the NTU graph's larger A and data BN add 10 k
+    assert round(parameters / 1e6, 2) == millions
+    shaped = [key for key in expected if not key.endswith(("running_mean", "running_var"))]
+    counted = sum(int(np.prod(expected[key])) for key in shaped if "num_batches" not in key)
+    assert parameters == counted
+
+
+#: PYSKL's ``Graph.get_layout`` inward bones (child, parent), 0-based
+PYSKL_INWARD = {
+    "ntu-rgb+d": [
+        (i - 1, j - 1)
+        for i, j in [
+            (1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21),
+            (10, 9), (11, 10), (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1),
+            (18, 17), (19, 18), (20, 19), (22, 8), (23, 8), (24, 12), (25, 12),
+        ]
+    ],
+    "coco": [
+        (15, 13), (13, 11), (16, 14), (14, 12), (11, 5), (12, 6), (9, 7), (7, 5),
+        (10, 8), (8, 6), (5, 0), (6, 0), (1, 0), (3, 1), (2, 0), (4, 2),
+    ],
+    "openpose": [
+        (4, 3), (3, 2), (7, 6), (6, 5), (13, 12), (12, 11), (10, 9), (9, 8), (11, 5),
+        (8, 2), (5, 1), (2, 1), (0, 1), (15, 0), (14, 0), (17, 15), (16, 14),
+    ],
+}  # fmt: skip
+
+
+def _pyskl_spatial(joints: int, inward: list[tuple[int, int]]) -> np.ndarray:
+    """PYSKL's ``Graph.spatial``: ``edge2mat`` puts a bone (i, j) at ``[j, i]``,
+    ``normalize_digraph`` divides each column by its sum."""
+
+    def edge2mat(bones: list[tuple[int, int]]) -> np.ndarray:
+        matrix = np.zeros((joints, joints))
+        for i, j in bones:
+            matrix[j, i] = 1
+        return matrix
+
+    def normalize_digraph(matrix: np.ndarray) -> np.ndarray:
+        sums = matrix.sum(0)
+        scale = np.array([1 / s if s > 0 else 0 for s in sums])
+        return matrix @ np.diag(scale)
+
+    outward = [(j, i) for i, j in inward]
+    identity = edge2mat([(i, i) for i in range(joints)])
+    return np.stack(
+        [identity, normalize_digraph(edge2mat(inward)), normalize_digraph(edge2mat(outward))]
+    )
+
+
+@pytest.mark.parametrize("layout", sorted(PYSKL_INWARD))
+def test_each_block_starts_from_pyskls_spatial_graph(layout: str) -> None:
+    network = _network(layout)
+    joints = layout_named(layout).num_node
+    expected = _pyskl_spatial(joints, PYSKL_INWARD[layout])
+    adjacencies = [value for key, value in network.state_dict().items() if key.endswith("gcn.A")]
+    assert len(adjacencies) == 10
+    for adjacency in adjacencies:
+        np.testing.assert_allclose(adjacency.numpy(), expected, atol=1e-7)
+    # learnt: PYSKL's adaptive='init' makes A a parameter
+    assert [name for name, _ in network.named_parameters()].count("backbone.gcn.0.gcn.A") == 1
+
+
+def _pyskl_checkpoint(path: Path, layout: str, classes: int) -> dict[str, torch.Tensor]:
+    """A checkpoint as PYSKL writes one (mmcv: ``meta`` and ``state_dict``), every
+    tensor random, the batch norms' statistics too, so that nothing matches by chance."""
+    generator = torch.Generator().manual_seed(3)
+    state = {}
+    for key, value in _network(layout, classes).state_dict().items():
+        if key.endswith("num_batches_tracked"):
+            state[key] = torch.tensor(1000)
+        elif key.endswith("running_var"):
+            state[key] = torch.rand(value.shape, generator=generator) + 0.5
+        else:
+            state[key] = torch.randn(value.shape, generator=generator) * 0.1
+    meta = {"epoch": 16, "iter": 12345, "mmcv_version": "1.5.0", "config": "model = dict(...)"}
+    torch.save({"meta": meta, "state_dict": state}, path)
+    return state
+
+
+def test_a_pyskl_checkpoint_predicts_describes_and_exports_with_no_flag(tmp_path: Path) -> None:
+    path = tmp_path / "stgcn++_ntu60_xsub_3dkp_j.pth"
+    state = _pyskl_checkpoint(path, "ntu-rgb+d", 60)
+    network = stgcn.load_model(path)
+    torch.testing.assert_close(network.state_dict(), state, rtol=0, atol=0)
+    assert network.layout.name == "ntu-rgb+d" and network.num_class == 60
+
+    clip = tmp_path / "clip.npy"
+    sample = np.random.default_rng(0).normal(size=(3, 24, 25, 2)).astype(np.float32)
+    np.save(clip, sample)
+    with torch.no_grad():
+        expected = torch.softmax(network(torch.from_numpy(sample[None])), dim=1)[0]
+    predicted = run_stgcn("predict", "--checkpoint", str(path), "--input", str(clip), "--json")
+    assert predicted.returncode == 0, predicted.stderr
+    top = json.loads(predicted.stdout)["top"][0]
+    assert top["class"] == int(expected.argmax())
+    assert top["probability"] == pytest.approx(float(expected.max()), rel=1e-5)
+
+    described = run_stgcn("info", str(path), "--json")
+    assert described.returncode == 0, described.stderr
+    facts = json.loads(described.stdout)
+    assert (facts["model"], facts["joints"]) == ("stgcnpp", 25)
+
+    pytest.importorskip("onnxruntime")
+    exported = tmp_path / "stgcnpp.onnx"
+    done = run_stgcn("export", "onnx", "--checkpoint", str(path), "--output", str(exported))
+    assert done.returncode == 0, done.stderr
+    assert "not verified" not in done.stdout + done.stderr
+    through_onnx = run_stgcn("predict", "--onnx", str(exported), "--input", str(clip), "--json")
+    assert through_onnx.returncode == 0, through_onnx.stderr
+    top = json.loads(through_onnx.stdout)["top"][0]
+    assert top["class"] == int(expected.argmax())
+    assert top["probability"] == pytest.approx(float(expected.max()), rel=1e-4)
+
+
+def test_a_pyskl_checkpoint_takes_the_layout_of_its_joints_or_the_one_named(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "openpose.pth"
+    _pyskl_checkpoint(path, "openpose", 5)
+    described = run_stgcn("info", str(path), "--json")
+    # openpose is the one 18-joint layout
+    assert described.returncode == 0, described.stderr
+    assert json.loads(described.stdout)["joints"] == 18
+    clip = tmp_path / "clip.npy"
+    np.save(clip, np.zeros((3, 8, 18, 2), dtype=np.float32))
+    wrong = run_stgcn(
+        "predict", "--checkpoint", str(path), "--input", str(clip), "--layout", "coco"
+    )
+    assert wrong.returncode != 0
+    (line,) = wrong.stderr.strip().splitlines()
+    assert line == "stgcn: error: layout 'coco' has 17 joints; the state_dict has 18"
