@@ -226,3 +226,29 @@ def test_a_pyskl_checkpoint_takes_the_layout_of_its_joints_or_the_one_named(
     assert wrong.returncode != 0
     (line,) = wrong.stderr.strip().splitlines()
     assert line == "stgcn: error: layout 'coco' has 17 joints; the state_dict has 18"
+
+
+def test_stgcnpp_is_listed_and_learns_the_synthetic_set(tmp_path: Path) -> None:
+    """The default run at a quarter of the width (base_channels=16; measured best
+    top-1 0.37 in 67 s on two shared cores, rising each epoch), clearly above the 10
+    classes' chance, with the model's recipe (PYSKL's optimiser) under the dataset's.
+
+    The full-width default run is too slow for a test here: measured best top-1 0.65
+    (rising, 0.46 at epoch 7) in 2 min 17 s; ST-GCN++ starts slower on the synthetic
+    set's 8-frame clips than ST-GCN, which reaches 0.8 in the same run."""
+    listed = run_stgcn("plugins", "--json")
+    assert listed.returncode == 0, listed.stderr
+    models = {model["name"] for row in json.loads(listed.stdout) for model in row["models"]}
+    assert {"stgcn", "stgcnpp"} <= models
+
+    work = tmp_path / "run"
+    trained = run_stgcn(
+        "run", "--model", "stgcnpp", "--model-option", "base_channels=16", "--seed", "1",
+        "--work-dir", str(work),
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    stored = torch.load(work / "checkpoints" / "best.pth.tar", weights_only=True)
+    assert stored["model_name"] == "stgcnpp" and stored["model_config"]["base_channels"] == 16
+    config = stored["config"]
+    assert (config["momentum"], config["nesterov"], config["weight_decay"]) == (0.9, True, 5e-4)
+    assert stored["best_top1"] >= 0.25, stored["best_top1"]
