@@ -167,11 +167,80 @@ def _pyskl_checkpoint(path: Path, layout: str, classes: int) -> dict[str, torch.
             state[key] = torch.tensor(1000)
         elif key.endswith("running_var"):
             state[key] = torch.rand(value.shape, generator=generator) + 0.5
+        elif key.endswith("weight") and value.dim() == 1:  # a batch norm's scale
+            state[key] = 1 + torch.randn(value.shape, generator=generator) * 0.1
+        elif key.endswith("weight"):  # a convolution's: fan-in scaled, signals keep size
+            fan_in = value[0].numel()
+            state[key] = torch.randn(value.shape, generator=generator) / fan_in**0.5
         else:
-            state[key] = torch.randn(value.shape, generator=generator) * 0.1
+            state[key] = torch.randn(value.shape, generator=generator) * 0.3
     meta = {"epoch": 16, "iter": 12345, "mmcv_version": "1.5.0", "config": "model = dict(...)"}
     torch.save({"meta": meta, "state_dict": state}, path)
     return state
+
+
+def pyskl_logits(state: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """PYSKL's ST-GCN++ forward in evaluation, op by op as ``STGCN.forward``,
+    ``STGCNBlock``, ``unit_gcn``, ``mstcn``, ``unit_tcn`` and ``GCNHead`` do it, on the
+    tensors of ``state``; ``x`` in PYSKL's order ``(N, M, T, V, C)``."""
+    functional = torch.nn.functional
+
+    def bn(y: torch.Tensor, name: str) -> torch.Tensor:
+        stats = (state[f"{name}.running_mean"], state[f"{name}.running_var"])
+        affine = (state[f"{name}.weight"], state[f"{name}.bias"])
+        return functional.batch_norm(y, *stats, *affine, False, 0.0, 1e-5)
+
+    def conv(y: torch.Tensor, name: str, stride: int = 1, dilation: int = 1) -> torch.Tensor:
+        weight = state[f"{name}.weight"]
+        pad = (weight.shape[2] + (weight.shape[2] - 1) * (dilation - 1) - 1) // 2
+        return functional.conv2d(
+            y, weight, state[f"{name}.bias"], (stride, 1), (pad, 0), (dilation, 1)
+        )
+
+    n, m, t, v, c = x.shape
+    y = bn(x.permute(0, 1, 3, 4, 2).reshape(n * m, v * c, t), "backbone.data_bn")
+    y = y.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
+    for index, (into, out, stride, residual) in enumerate(BLOCKS):
+        block = f"backbone.gcn.{index}"
+        into = c if into == "C" else into
+        # unit_gcn: conv to K x out, einsum with A, BN, + down(x), ReLU
+        inner = bn(conv(y, f"{block}.gcn.down.0"), f"{block}.gcn.down.1") if into != out else y
+        mixed = conv(y, f"{block}.gcn.conv")
+        mixed = mixed.view(mixed.shape[0], 3, -1, *mixed.shape[2:])
+        mixed = torch.einsum("nkctv,kvw->nctw", mixed, state[f"{block}.gcn.A"])
+        spatial = torch.relu(bn(mixed, f"{block}.gcn.bn") + inner)
+        # mstcn: the branches, concatenated, BN, ReLU, 1x1 conv, BN
+        outs = []
+        for branch, dilation in enumerate((1, 2, 3, 4)):
+            name = f"{block}.tcn.branches.{branch}"
+            h = torch.relu(bn(conv(spatial, f"{name}.0"), f"{name}.1"))
+            outs.append(conv(h, f"{name}.3.conv", stride, dilation))
+        h = torch.relu(bn(conv(spatial, f"{block}.tcn.branches.4.0"), f"{block}.tcn.branches.4.1"))
+        outs.append(functional.max_pool2d(h, (3, 1), (stride, 1), (1, 0)))
+        outs.append(conv(spatial, f"{block}.tcn.branches.5", stride))
+        joined = torch.relu(bn(torch.cat(outs, dim=1), f"{block}.tcn.transform.0"))
+        temporal = bn(conv(joined, f"{block}.tcn.transform.2"), f"{block}.tcn.bn")
+        if not residual:
+            skip: torch.Tensor | float = 0.0
+        elif into == out and stride == 1:
+            skip = y
+        else:
+            skip = bn(conv(y, f"{block}.residual.conv", stride), f"{block}.residual.bn")
+        y = torch.relu(temporal + skip)
+    pooled = y.mean(dim=(2, 3)).reshape(n, m, -1).mean(dim=1)
+    return functional.linear(pooled, state["cls_head.fc_cls.weight"], state["cls_head.fc_cls.bias"])
+
+
+def test_a_pyskl_checkpoint_gives_pyskls_logits(tmp_path: Path) -> None:
+    path = tmp_path / "stgcn++_ntu60_xsub_3dkp_j.pth"
+    state = _pyskl_checkpoint(path, "ntu-rgb+d", 60)
+    network = stgcn.load_model(path)
+    clips = torch.from_numpy(np.random.default_rng(1).normal(size=(2, 3, 20, 25, 2)))
+    clips = clips.float()
+    with torch.no_grad():
+        ours = network(clips)
+        theirs = pyskl_logits(state, clips.permute(0, 4, 2, 3, 1))
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
 def test_a_pyskl_checkpoint_predicts_describes_and_exports_with_no_flag(tmp_path: Path) -> None:
