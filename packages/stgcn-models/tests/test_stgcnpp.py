@@ -261,6 +261,13 @@ def test_a_pyskl_checkpoint_predicts_describes_and_exports_with_no_flag(tmp_path
     assert top["class"] == int(expected.argmax())
     assert top["probability"] == pytest.approx(float(expected.max()), rel=1e-5)
 
+    explained = run_stgcn(
+        "predict", "--checkpoint", str(path), "--input", str(clip), "--json", "--explain"
+    )
+    assert explained.returncode == 0, explained.stderr
+    importance = json.loads(explained.stdout)["joint_importance"]
+    assert len(importance) == 25 and max(importance) > min(importance)
+
     described = run_stgcn("info", str(path), "--json")
     assert described.returncode == 0, described.stderr
     facts = json.loads(described.stdout)
