@@ -328,3 +328,16 @@ def test_stgcnpp_is_listed_and_learns_the_synthetic_set(tmp_path: Path) -> None:
     config = stored["config"]
     assert (config["momentum"], config["nesterov"], config["weight_decay"]) == (0.9, True, 5e-4)
     assert stored["best_top1"] >= 0.25, stored["best_top1"]
+
+
+def test_info_counts_mmaction2s_parameters_and_flops_for_coco(tmp_path: Path) -> None:
+    """mmaction2's ``configs/skeleton/stgcnpp/README.md``: 1.39 M parameters and 1.95
+    GFLOPs for 2D COCO keypoints (one person, 100 frames)."""
+    path = tmp_path / "stgcn++_coco.pth"
+    _pyskl_checkpoint(path, "coco", 60)
+    described = run_stgcn("info", str(path), "--frames", "100", "--persons", "1", "--json")
+    assert described.returncode == 0, described.stderr
+    facts = json.loads(described.stdout)
+    assert (facts["model"], facts["layout"], facts["joints"]) == ("stgcnpp", "coco", 17)
+    assert round(facts["parameters"] / 1e6, 2) == 1.39
+    assert facts["gflop_per_sample"] == pytest.approx(1.95, abs=0.05)
