@@ -328,6 +328,10 @@ def test_stgcnpp_is_listed_and_learns_the_synthetic_set(tmp_path: Path) -> None:
     config = stored["config"]
     assert (config["momentum"], config["nesterov"], config["weight_decay"]) == (0.9, True, 5e-4)
     assert stored["best_top1"] >= 0.25, stored["best_top1"]
+    # the checkpoint names its model: evaluated with no flag, to the run's own figure
+    evaluated = run_stgcn("eval", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert f"top1 {stored['best_top1']:.4f}" in evaluated.stdout, evaluated.stdout
 
 
 def test_info_counts_mmaction2s_parameters_and_flops_for_coco(tmp_path: Path) -> None:
