@@ -157,3 +157,16 @@ def test_a_newer_major_format_is_refused_in_one_line_and_bare_state_dicts_load(
     torch.save({"module.fcn.weight": torch.zeros(1)}, bare)
     read = Checkpoint.from_file(bare)
     assert read.is_bare and list(read.weights) == ["fcn.weight"] and read.class_names is None
+
+
+def test_an_mmcv_checkpoint_reads_as_its_nested_state_dict(tmp_path: Path) -> None:
+    """PYSKL and mmaction2 save ``{"meta": ..., "state_dict": ...}`` (mmcv's format):
+    the tensors under ``state_dict`` are the weights, the rest is left aside."""
+    from stgcn.model.checkpoint import Checkpoint
+
+    saved = tmp_path / "pyskl.pth"
+    state = {"backbone.data_bn.weight": torch.ones(75), "cls_head.fc_cls.weight": torch.ones(2, 4)}
+    torch.save({"meta": {"epoch": 16, "mmcv_version": "1.5.0"}, "state_dict": state}, saved)
+    read = Checkpoint.from_file(saved)
+    assert read.is_bare and sorted(read.weights) == sorted(state)
+    assert torch.equal(read.weights["backbone.data_bn.weight"], torch.ones(75))

@@ -37,6 +37,11 @@ from stgcn.errors import StgcnError, first_line
 FORMAT = "stgcn-checkpoint"
 FORMAT_VERSION = 1
 
+#: where the checkpoints of other codebases (mmcv's and mmengine's, as PYSKL and
+#: mmaction2 write them: ``{"meta": ..., "state_dict": ...}``; PyTorch Lightning's) keep
+#: the network's tensors beside their own records: read as a bare state_dict
+NESTED_STATE_DICT = "state_dict"
+
 #: the key of the dataset's facts (stgcn.data.facts.facts_of) in the file
 DATA_FACTS_KEY = "data_facts"
 #: the key in ``data_facts`` holding the frames of the clips the model was trained on,
@@ -122,7 +127,8 @@ class Checkpoint:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Checkpoint:
-        """A stgcn checkpoint or a bare state_dict, loaded without running pickled code."""
+        """A stgcn checkpoint or a bare state_dict (also one nested under
+        ``state_dict``), loaded without running pickled code."""
         return cls.from_object(safe_load(path), str(path))
 
     @classmethod
@@ -130,6 +136,8 @@ class Checkpoint:
         """The record of what ``torch.load`` read from ``source`` (named in errors)."""
         if is_stgcn_checkpoint(obj):
             return cls._from_saved(obj, source)
+        if isinstance(obj, Mapping) and isinstance(obj.get(NESTED_STATE_DICT), Mapping):
+            obj = obj[NESTED_STATE_DICT]  # mmcv's, mmengine's, Lightning's checkpoints
         if isinstance(obj, Mapping) and all(isinstance(key, str) for key in obj):
             return cls(weights=strip_prefix(obj))
         raise StgcnError(f"{source} holds neither a stgcn checkpoint nor a state_dict")

@@ -1,0 +1,62 @@
+"""The ``stgcn`` entry point of this package: the models ``stgcnpp`` (PYSKL's ST-GCN++)
+and their options and recipes.
+
+Importing this module must stay cheap (``stgcn plugins`` imports every plugin): the
+networks, and torch with them, are imported when a model is built or offered weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from stgcn.hookspecs import hookimpl
+from stgcn.plugins.settings import Settings, option
+from stgcn.records import Model, lazy
+
+#: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
+STGCN_API = ">=2.2,<3"
+
+#: PYSKL's optimiser for its graph networks (``configs/stgcn++/stgcn++_ntu60_xsub_3dkp/j.py``
+#: and CTR-GCN's alike): SGD with Nesterov momentum 0.9, weight decay 5e-4, cosine
+#: annealing per iteration. Under the dataset's recipe, which decides the lr for its
+#: batch, the length of a run and the sampling (the ``pyskl`` dataset's is PYSKL's:
+#: lr 0.1 for a batch of 128 scaled linearly, 80 epochs, 100 frames, 10 test clips)
+PYSKL_RECIPE: Mapping[str, Any] = {
+    "lr_schedule": "cosine",
+    "momentum": 0.9,
+    "nesterov": True,
+    "weight_decay": 5e-4,
+}
+
+
+@dataclass(frozen=True)
+class STGCNPPOptions(Settings):
+    """ST-GCN++'s own settings (``--model-option KEY=VALUE``), those of PYSKL's
+    ``STGCN`` backbone a config may change; ``stgcn run --dropout`` sets ``dropout``."""
+
+    family: ClassVar[str] = "model stgcnpp"
+
+    base_channels: int = option(64, "channels of the first stages (doubled at 5 and 8)", least=1)
+    num_stages: int = option(10, "blocks in the backbone (PYSKL's num_stages)", least=1)
+    dropout: float = option(
+        0.0,
+        "dropout after each temporal block but the first (PYSKL's tcn_dropout)",
+        within="[0, 1)",
+    )
+
+
+STGCNPP = Model(
+    name="stgcnpp",
+    build=lazy("stgcn_models.stgcnpp:build"),
+    description="ST-GCN++ (PYSKL, Duan et al. 2022), key for key PYSKL's",
+    options=STGCNPPOptions,
+    recipe=PYSKL_RECIPE,
+    recognise=lazy("stgcn_models.stgcnpp:recognise"),
+)
+
+
+@hookimpl
+def stgcn_register_models(register: Callable[[Model], None]) -> None:
+    register(STGCNPP)

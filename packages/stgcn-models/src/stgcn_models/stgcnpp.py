@@ -1,0 +1,183 @@
+"""PYSKL's ST-GCN++ (Duan et al., "PYSKL: Towards Good Practices for Skeleton Action
+Recognition", 2022): PYSKL's ``STGCN`` backbone with the settings of its
+``configs/stgcn++/*/j.py`` (``gcn_adaptive='init'``, ``gcn_with_res=True``,
+``tcn_type='mstcn'``, graph mode ``spatial`` of PYSKL's own bones) and its ``GCNHead``.
+
+Module for module and key for key PYSKL's (``backbone.gcn.<i>.gcn.A``,
+``backbone.gcn.<i>.tcn.branches...``, ``cls_head.fc_cls.weight``), so that a PYSKL
+checkpoint loads strictly and gives PYSKL's logits. The adjacency is a parameter
+initialised from the graph and trained with the rest, so a trained network's ``A`` no
+longer tells its layout: a checkpoint's layout is the one registered layout with its
+joint count, or ``--layout``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from stgcn.records import ModelSpec, RecogniseRequest
+from stgcn_models.blocks import MultiScaleTemporal, TemporalConv
+from stgcn_models.plugin import STGCNPPOptions
+from stgcn_models.pyskl import (
+    DATA_BN_WEIGHT,
+    HEAD_WEIGHT,
+    PysklRecognizer,
+    class_count,
+    has_keys,
+    input_channels,
+    layout_for,
+    pyskl_graph,
+)
+
+#: the stages (counted from 1) that double the channels and halve the frames
+INFLATE_STAGES = (5, 8)
+DOWN_STAGES = (5, 8)
+#: the channel multiplier at each inflation
+CHANNEL_RATIO = 2
+
+#: the keys every ST-GCN++ state_dict has: a learnt adjacency with a convolution before
+#: it (``adaptive='init'``, ``conv_pos='pre'``), the spatial unit's residual
+#: (``with_res``) and the multi-scale temporal block; PYSKL's plain ST-GCN has ``PA``
+#: and a single temporal ``conv`` instead, CTR-GCN ``convs``
+KEYS = (
+    DATA_BN_WEIGHT,
+    "backbone.gcn.0.gcn.A",
+    "backbone.gcn.0.gcn.conv.weight",
+    "backbone.gcn.0.tcn.branches.0.0.weight",
+    "backbone.gcn.0.tcn.transform.2.weight",
+    HEAD_WEIGHT,
+)
+#: keys of PYSKL's other spatial units, which ST-GCN++'s lacks
+NOT_KEYS = ("backbone.gcn.0.gcn.PA", "backbone.gcn.0.gcn.convs.0.conv1.weight")
+
+
+class AdaptiveGraphConv(nn.Module):
+    """PYSKL's ``unit_gcn`` as ST-GCN++ sets it: a 1×1 convolution to ``out × K``
+    channels, each of the K parts mixed over joints by its own adjacency ``A`` (a
+    parameter, initialised from the graph), summed; batch norm, plus the input (through
+    a 1×1 convolution and batch norm where the channels change), then ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor) -> None:
+        super().__init__()
+        self.parts = A.shape[0]
+        self.A = nn.Parameter(A.clone())
+        self.conv = nn.Conv2d(in_channels, out_channels * self.parts, 1)
+        self.down: nn.Module = nn.Identity()
+        if in_channels != out_channels:
+            self.down = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1), nn.BatchNorm2d(out_channels)
+            )
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.act = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, _, t, v = x.shape
+        mixed = self.conv(x).view(n, self.parts, -1, t, v)
+        mixed = torch.einsum("nkctv,kvw->nctw", mixed, self.A).contiguous()
+        return self.act(self.bn(mixed) + self.down(x))
+
+
+class Block(nn.Module):
+    """PYSKL's ``STGCNBlock``: the spatial unit, the multi-scale temporal block (which
+    strides), and a residual around both: none in the first block, the identity where
+    the shape is kept, else a strided 1×1 temporal unit; then ReLU."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        A: torch.Tensor,
+        stride: int = 1,
+        residual: bool = True,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.gcn = AdaptiveGraphConv(in_channels, out_channels, A)
+        self.tcn = MultiScaleTemporal(out_channels, out_channels, stride=stride, dropout=dropout)
+        self.relu = nn.ReLU()
+        self.residual: nn.Module | None = None
+        self.keeps_input = residual and in_channels == out_channels and stride == 1
+        if residual and not self.keeps_input:
+            self.residual = TemporalConv(in_channels, out_channels, kernel=1, stride=stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.tcn(self.gcn(x))
+        if self.residual is not None:
+            out = out + self.residual(x)
+        elif self.keeps_input:
+            out = out + x
+        return self.relu(out)
+
+
+class Backbone(nn.Module):
+    """PYSKL's ``STGCN`` backbone: batch norm over joints × channels of each person's
+    input, then the blocks, doubling the channels and halving the frames at stages 5
+    and 8. Takes PYSKL's ``(N, M, T, V, C)``, returns ``(N, M, C', T', V)``."""
+
+    def __init__(self, in_channels: int, A: torch.Tensor, options: STGCNPPOptions) -> None:
+        super().__init__()
+        joints = A.shape[1]
+        self.data_bn = nn.BatchNorm1d(in_channels * joints)
+        base = options.base_channels
+        blocks = []
+        if in_channels != base:
+            blocks.append(Block(in_channels, base, A, residual=False))
+        channels, inflations = base, 0
+        for stage in range(2, options.num_stages + 1):
+            inflations += stage in INFLATE_STAGES
+            out = int(base * CHANNEL_RATIO**inflations + 1e-4)
+            stride = 2 if stage in DOWN_STAGES else 1
+            blocks.append(Block(channels, out, A, stride=stride, dropout=options.dropout))
+            channels = out
+        self.out_channels = channels
+        self.gcn = nn.ModuleList(blocks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, m, t, v, c = x.shape
+        x = x.permute(0, 1, 3, 4, 2).contiguous()
+        x = self.data_bn(x.view(n * m, v * c, t))
+        x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).contiguous().view(n * m, c, t, v)
+        for block in self.gcn:
+            x = block(x)
+        return x.reshape((n, m, *x.shape[1:]))
+
+
+class STGCNPlusPlus(PysklRecognizer):
+    """ST-GCN++ for ``spec``: the backbone and PYSKL's ``GCNHead``."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        options = spec.options if spec.options is not None else STGCNPPOptions()
+        A = pyskl_graph(spec.layout)
+        backbone = Backbone(spec.in_channels, A, options)
+        super().__init__(spec, backbone, backbone.out_channels)
+
+
+def build(spec: ModelSpec) -> STGCNPlusPlus:
+    """An ST-GCN++ for ``spec`` with fresh weights (PyTorch's initialisation, the head's
+    N(0, 0.01), as PYSKL's)."""
+    return STGCNPlusPlus(spec)
+
+
+def recognise(request: RecogniseRequest) -> ModelSpec | None:
+    """The spec of the ST-GCN++ these weights fit (PYSKL's keys, checkpoints of PYSKL
+    or of ``stgcn run --model stgcnpp``), None for any other network's."""
+    weights = request.weights
+    if not has_keys(weights, KEYS) or any(key in weights for key in NOT_KEYS):
+        return None
+    joints = int(weights["backbone.gcn.0.gcn.A"].shape[-1])
+    channels = input_channels(weights, joints)
+    base = int(weights["backbone.gcn.0.gcn.bn.weight"].shape[0])
+    # PYSKL drops the first block where the input already has the base channels
+    options = STGCNPPOptions(base_channels=base, num_stages=_blocks(weights) + (channels == base))
+    return ModelSpec(class_count(request), channels, layout_for(request, joints), options=options)
+
+
+def _blocks(weights: Mapping[str, Any]) -> int:
+    """The number of blocks in the backbone's ``gcn`` list."""
+    prefix = "backbone.gcn."
+    found = {key[len(prefix) :].split(".")[0] for key in weights if key.startswith(prefix)}
+    return len(found)
