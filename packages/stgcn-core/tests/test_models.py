@@ -253,6 +253,16 @@ def test_a_third_party_model_trains_evaluates_exports_and_predicts(site, tmp_pat
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["top"][0]["class"] == int(expected.argmax())
 
+    # run --weights trains the network the weights are for, with no --model
+    tuned = tmp_path / "tuned"
+    ran = run_stgcn("run", "--weights", str(bare), "--epochs", "1", *SMALL,
+                    "--work-dir", str(tuned), site=site)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert (
+        torch.load(tuned / "checkpoints" / "best.pth.tar", weights_only=True)["model_name"]
+        == "tiny"
+    )
+
     # ST-GCN's own flags that the model lacks are refused, not ignored
     refused = run_stgcn(
         "run", "--model", "tiny", "--dropout", "0.5", "--epochs", "1", *SMALL,

@@ -348,17 +348,20 @@ def test_info_counts_mmaction2s_parameters_and_flops_for_coco(tmp_path: Path) ->
 
 
 def test_a_pyskl_checkpoint_fine_tunes_with_run_weights(tmp_path: Path) -> None:
-    """``stgcn run --model stgcnpp --weights`` starts from a PYSKL checkpoint's
-    tensors: one step later the learnt adjacency is still the file's, not the graph."""
+    """``stgcn run --weights`` starts from a PYSKL checkpoint's tensors, the model the
+    weights are for chosen without ``--model``: one step later the learnt adjacency is
+    still the file's, not the graph."""
     path = tmp_path / "stgcn++_openpose.pth"
     state = _pyskl_checkpoint(path, "openpose", 10)
     work = tmp_path / "tuned"
     tuned = run_stgcn(
-        "run", "--model", "stgcnpp", "--weights", str(path), "--epochs", "1",
+        "run", "--weights", str(path), "--epochs", "1",
         "--data-option", "train_size=8", "--data-option", "val_size=8", "--batch-size", "8",
         "--work-dir", str(work),
     )  # fmt: skip
     assert tuned.returncode == 0, tuned.stderr
-    stored = torch.load(work / "checkpoints" / "best.pth.tar", weights_only=True)["model"]
+    saved = torch.load(work / "checkpoints" / "best.pth.tar", weights_only=True)
+    assert saved["model_name"] == "stgcnpp"
+    stored = saved["model"]
     for key in ("backbone.gcn.0.gcn.A", "cls_head.fc_cls.weight"):
         torch.testing.assert_close(stored[key], state[key], rtol=0, atol=1e-3)

@@ -105,7 +105,7 @@ def run(
     **options: Any,
 ) -> None:
     """Train a model (default: the synthetic dataset on the best backend)."""
-    from stgcn.networks.loading import refuse_typed_settings_it_lacks
+    from stgcn.networks.loading import model_of_weights, refuse_typed_settings_it_lacks
     from stgcn.plugins.kinds import DATASETS, MODELS
     from stgcn.plugins.registry import get_registry
     from stgcn.training.launch import Topology, run_training
@@ -119,6 +119,14 @@ def run(
     if backend_option or compile_model:
         typed["backend_options"] = backend_options(backend_option, compile_model)
     registry = get_registry()
+    if typed.get("weights") and "model" not in typed and not resume:
+        # the network the weights are for (a checkpoint's model, or the one that
+        # recognises a foreign state_dict), unless --model names one
+        found = (
+            model_of_weights(str(typed["weights"])) if Path(typed["weights"]).is_file() else None
+        )
+        if found is not None:
+            typed["model"] = found
     config, resume = resolve_run_config(
         typed,
         lambda name: registry.get(DATASETS, name),

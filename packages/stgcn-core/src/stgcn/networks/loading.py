@@ -100,6 +100,21 @@ def recognise(request: RecogniseRequest) -> tuple[Model, ModelSpec]:
     )
 
 
+def model_of_weights(path: str | os.PathLike[str]) -> str | None:
+    """The registered model a weights file is for: a stgcn checkpoint's model, or the
+    model that recognises a foreign state_dict (None where none does), so that ``stgcn
+    run --weights FILE`` trains the network the weights fit without ``--model``."""
+    checkpoint = Checkpoint.from_file(path)
+    if checkpoint.model_config is not None:
+        return checkpoint.model_name or DEFAULT_MODEL
+    request = RecogniseRequest(weights=checkpoint.weights, layouts=registered_layouts())
+    try:
+        model, _ = recognise(request)
+    except StgcnError:  # no model claims them: the run says which tensors fit
+        return None
+    return model.name
+
+
 def load_model_and_checkpoint(
     path: str | os.PathLike[str],
     layout: str | Layout | Mapping[str, Any] | None = None,
