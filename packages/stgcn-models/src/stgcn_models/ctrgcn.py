@@ -65,11 +65,11 @@ WIDER = (5, 8)
 
 
 class CTRGC(nn.Module):
-    """PYSKL's ``CTRGC``: one partition's channel-wise topology. ``conv1`` and ``conv2``
-    embed the joints (``rel`` channels: 8 for a narrow input, else an eighth of it),
+    """PYSKL's ``CTRGC``: one partition's channel-wise refinement. ``conv1`` and ``conv2``
+    embed the joints (``rel`` channels: 8 for a narrow input, else an eighth of it);
     their time-averaged pairwise differences pass through tanh and ``conv4`` to one
-    refinement per output channel, scaled by ``alpha`` and added to the shared ``A``;
-    the ``conv3`` features are aggregated over joints with that topology."""
+    topology refinement per output channel; ``conv3`` embeds the features that the
+    refined topology aggregates over joints (:class:`CTRGCUnit`)."""
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
@@ -79,20 +79,25 @@ class CTRGC(nn.Module):
         self.conv3 = nn.Conv2d(in_channels, out_channels, kernel_size=1)
         self.conv4 = nn.Conv2d(rel, out_channels, kernel_size=1)
 
-    def forward(self, x: torch.Tensor, A: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The features ``(N, C, T, V)`` and the refinement ``(N, C, V, V)``.
+
+        PYSKL passes ``A`` and ``alpha`` into this call; here the unit applies them, so
+        that no parameter is a module call's argument (PyTorch's FLOP counter, which
+        ``stgcn info`` uses, refuses a leaf parameter there under ``no_grad``)."""
         # (N, R, V): embedded, then averaged over time, in PYSKL's order
         first, second = self.conv1(x).mean(-2), self.conv2(x).mean(-2)
         # (N, C, U, V): what joint u sends to joint v in each output channel
-        topology = self.conv4(torch.tanh(first.unsqueeze(-1) - second.unsqueeze(-2)))
-        topology = topology * alpha + A[None, None]
-        # PYSKL's einsum('ncuv,nctu->nctv') as one batched matrix product
-        return torch.matmul(self.conv3(x), topology)
+        refinement = self.conv4(torch.tanh(first.unsqueeze(-1) - second.unsqueeze(-2)))
+        return self.conv3(x), refinement
 
 
 class CTRGCUnit(nn.Module):
-    """PYSKL's ``unit_ctrgcn``: a :class:`CTRGC` per partition of ``A`` (a parameter,
-    initialised from the graph), one ``alpha`` shared by them (initially 0: the graph
-    alone), summed, batch norm, the residual ``down`` and ReLU."""
+    """PYSKL's ``unit_ctrgcn``: per partition of ``A`` (a parameter, initialised from the
+    graph) a :class:`CTRGC` whose refinement, scaled by ``alpha`` (one for all
+    partitions, initially 0: the graph alone), is added to that partition's ``A``; the
+    features aggregated over joints with it, summed over partitions, batch norm, the
+    residual ``down`` and ReLU."""
 
     def __init__(self, in_channels: int, out_channels: int, A: torch.Tensor) -> None:
         super().__init__()
@@ -107,7 +112,14 @@ class CTRGCUnit(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        summed = sum(conv(x, self.A[i], self.alpha) for i, conv in enumerate(self.convs))
+        summed: torch.Tensor | None = None
+        for part, conv in enumerate(self.convs):
+            features, refinement = conv(x)
+            topology = refinement * self.alpha + self.A[part][None, None]
+            # PYSKL's einsum('ncuv,nctu->nctv') as one batched matrix product
+            aggregated = torch.matmul(features, topology)
+            summed = aggregated if summed is None else summed + aggregated
+        assert summed is not None
         return torch.relu(self.bn(summed) + self.down(x))
 
 
@@ -263,6 +275,22 @@ class CTRGCN(PysklRecognizer):
         if options.init == "reference":
             backbone.init_pyskl()
         super().__init__(spec, backbone, backbone.out_channels)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The backbone's last features; one line where a clip's channels, joints or
+        persons are not the network's, which PYSKL's data batch norm (one per person,
+        joint and channel) fixes: a clip of more persons is no input for it."""
+        if torch.jit.is_tracing():  # an exporter's trace: the shapes are traced values
+            return super().features(x)
+        _, channels, _, joints, persons = x.shape
+        expected = (self.in_channels, self.layout.num_node, self.persons)
+        if (channels, joints, persons) != expected:
+            raise StgcnError(
+                f"model ctrgcn takes clips of {expected[0]} channels, {expected[1]} joints "
+                f"and {expected[2]} persons (its data batch norm is one per person, joint "
+                f"and channel, as PYSKL's), not {channels}, {joints} and {persons}"
+            )
+        return super().features(x)
 
 
 def build(spec: ModelSpec) -> CTRGCN:
