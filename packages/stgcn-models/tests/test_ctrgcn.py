@@ -89,15 +89,15 @@ def conv_shapes(prefix: str, out: int, into: int, kernel: int = 1) -> dict[str, 
 
 
 def pyskl_shapes(
-    num_class: int, in_channels: int, joints: int, persons: int = 2
+    num_class: int, in_channels: int, joints: int, persons: int = 2, base: int = 64
 ) -> dict[str, tuple[int, ...]]:
     """The state_dict of PYSKL's ``RecognizerGCN(CTRGCN(graph_cfg), GCNHead(num_class,
     256))`` with the config's defaults: base 64 channels, 10 stages, inflated and strided
     at stages 5 and 8, ``kernel_size=5``, ``dilations=[1, 2]``."""
     shapes: dict[str, tuple[int, ...]] = {"backbone.A": (3, joints, joints)}
     shapes |= bn_shapes("backbone.data_bn", persons * in_channels * joints)
-    stages = [(in_channels, 64, 1, False)]
-    width = 64
+    stages = [(in_channels, base, 1, False)]
+    width = base
     for stage in range(2, 11):
         out = width * (1 + (stage in (5, 8)))
         stages.append((width, out, 1 + (stage in (5, 8)), True))
@@ -129,7 +129,7 @@ def pyskl_shapes(
         if residual and (into != out or stride != 1):
             shapes |= conv_shapes(f"{block}.residual.conv", out, into)
             shapes |= bn_shapes(f"{block}.residual.bn", out)
-    shapes["cls_head.fc_cls.weight"] = (num_class, 256)
+    shapes["cls_head.fc_cls.weight"] = (num_class, width)
     shapes["cls_head.fc_cls.bias"] = (num_class,)
     return shapes
 
@@ -402,3 +402,35 @@ def test_info_and_onnx_export_of_a_pyskl_checkpoint(pyskl_file: Path, tmp_path: 
     top = json.loads(predicted.stdout)["top"][0]
     assert top["class"] == int(expected.argmax())
     assert abs(top["probability"] - float(expected.max())) < 1e-4
+
+
+#: a CTR-GCN of a quarter of PYSKL's width on 256 synthetic clips: about 40 s on two
+#: cores (the full width trains at 16 clips a second there); PYSKL's lr for a batch of
+#: 128 unscaled, as the synthetic set's own lr (tuned for ST-GCN) learns too slowly
+SMALL_RUN = (
+    "--model", "ctrgcn", "--model-option", "base_channels=16", "--init", "reference",
+    "--data-option", "train_size=256", "--data-option", "val_size=64",
+    "--epochs", "8", "--lr", "0.1", "--lr-scaling", "none", "--seed", "1",
+)  # fmt: skip
+
+
+def test_run_model_ctrgcn_learns_the_synthetic_set(tmp_path: Path) -> None:
+    """Clearly above chance (10 classes: 0.1) in a short run: measured 0.27 best top-1,
+    the train loss from 2.67 to 1.83, in 33 s on two cores (ST-GCN reaches 0.55 on the
+    same clips in 8 epochs, PYSKL's ST-GCN++ at this width 0.25)."""
+    work = tmp_path / "run"
+    done = run_stgcn("run", *SMALL_RUN, "--work-dir", str(work))
+    assert done.returncode == 0, done.stderr
+    best = work / "checkpoints" / "best.pth.tar"
+    stored = torch.load(best, weights_only=True)
+    assert stored["model_name"] == "ctrgcn"
+    assert stored["model_config"]["base_channels"] == 16
+    assert stored["best_top1"] >= 0.2, done.stdout
+    losses = [
+        float(line.split("loss")[1].split()[0])
+        for line in done.stdout.splitlines()
+        if line.startswith("epoch ") and "val top1" in line
+    ]
+    assert len(losses) == 8 and losses[-1] < min(losses[0], 2.3) - 0.3, losses
+    # PYSKL's keys, so that PYSKL's tools read what stgcn trained
+    assert set(stored["model"]) == set(pyskl_shapes(10, 3, 18, persons=2, base=16))

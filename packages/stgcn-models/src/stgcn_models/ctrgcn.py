@@ -246,7 +246,9 @@ class CTRGCNBackbone(nn.Module):
         unit's output batch norm 1e-6 (each block starts near its residual); the block
         residuals and the data batch norm keep PyTorch's defaults, as in PYSKL."""
         for block in self.net:
-            for part in (block.tcn1, block.gcn1):
+            assert isinstance(block, CTRGCNBlock)
+            parts: tuple[nn.Module, ...] = (block.tcn1, block.gcn1)
+            for part in parts:
                 for module in part.modules():
                     if isinstance(module, nn.Conv2d):
                         nn.init.kaiming_normal_(module.weight, mode="fan_out")
