@@ -33,7 +33,7 @@ INSTALL_LINE = re.compile(r"`(pip install torch==[\w.+]+(?: \./packages/[\w-]+)+
 SUBSETS = [
     ["stgcn-core"],
     ["stgcn-core", "stgcn-data-kinetics", "stgcn-backend-cuda"],
-    ["stgcn-core", "stgcn-data-pyskl", "stgcn-backend-npu"],
+    ["stgcn-core", "stgcn-data-pyskl", "stgcn-backend-npu", "stgcn-models"],
 ]
 
 

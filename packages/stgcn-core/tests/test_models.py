@@ -175,7 +175,7 @@ def test_model_stgcn_is_todays_run_and_the_flags_set_its_options(tmp_path: Path)
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        (("--model", "nope"), "unknown model 'nope'; known models: stgcn"),
+        (("--model", "nope"), "unknown model 'nope'; known models: "),
         (("--model-option", "depth=3"), "unknown option 'depth'"),
         (("--model-option", "dropout=2"), "dropout"),
         (("--model-option", "strategy=star"), "strategy"),
@@ -268,8 +268,9 @@ def test_weights_no_model_recognises_are_one_line(tmp_path: Path) -> None:
     done = run_stgcn("info", str(path))
     assert done.returncode != 0
     (line,) = done.stderr.strip().splitlines()
-    assert line == (
+    # ST-GCN first, then any other installed model (stgcn-models' in the nox sessions)
+    assert line.startswith(
         "stgcn: error: no installed model recognises these weights (keys encoder.weight); "
         "installed models: stgcn"
-    )
+    ), line
     assert model_named("stgcn").recognise is not None

@@ -63,7 +63,9 @@ def _branch(
     """One branch of :class:`MultiScaleTemporal`: a bare 1×1 convolution (``"1x1"``),
     or a 1×1 convolution, batch norm and ReLU followed by a max-pool (``("max", k)``)
     or a dilated temporal convolution without norm (``(k, dilation)``)."""
-    if spec == "1x1":
+    if isinstance(spec, str):
+        if spec != "1x1":
+            raise ValueError(f"not a temporal branch: {spec!r}")
         return nn.Conv2d(in_channels, channels, kernel_size=1, stride=(stride, 1))
     kind, size = spec
     reduce = [nn.Conv2d(in_channels, channels, kernel_size=1), nn.BatchNorm2d(channels), nn.ReLU()]

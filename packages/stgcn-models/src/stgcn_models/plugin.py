@@ -19,14 +19,12 @@ from stgcn.records import Model, lazy
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
 STGCN_API = ">=2.2,<3"
 
-#: PYSKL's recipe for its graph networks (``configs/stgcn++/stgcn++_ntu60_xsub_3dkp/j.py``
+#: PYSKL's optimiser for its graph networks (``configs/stgcn++/stgcn++_ntu60_xsub_3dkp/j.py``
 #: and CTR-GCN's alike): SGD with Nesterov momentum 0.9, weight decay 5e-4, cosine
-#: annealing per iteration, lr 0.1 for a batch of 128 scaled linearly; what a dataset's
-#: own recipe leaves unset (the length of a run, its sampling, are the data's)
+#: annealing per iteration. Under the dataset's recipe, which decides the lr for its
+#: batch, the length of a run and the sampling (the ``pyskl`` dataset's is PYSKL's:
+#: lr 0.1 for a batch of 128 scaled linearly, 80 epochs, 100 frames, 10 test clips)
 PYSKL_RECIPE: Mapping[str, Any] = {
-    "lr": 0.1,
-    "lr_scaling": "linear",
-    "lr_reference_batch": 128,
     "lr_schedule": "cosine",
     "momentum": 0.9,
     "nesterov": True,

@@ -15,10 +15,12 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from stgcn.errors import StgcnError
+from stgcn.model.graph import pyskl_spatial
 from stgcn.records import Layout, ModelSpec, RecogniseRequest
 
 #: the prefix of the backbone's keys and the head's weight, in PYSKL's recognisers
@@ -26,6 +28,53 @@ BACKBONE = "backbone."
 HEAD_WEIGHT = "cls_head.fc_cls.weight"
 #: the data batch norm, over joints × channels (PYSKL's ``data_bn_type='VC'``)
 DATA_BN_WEIGHT = "backbone.data_bn.weight"
+
+#: PYSKL's own bones (``pyskl/utils/graph.py``, ``Graph.get_layout``: (child, parent),
+#: 0-based) and centre for the layouts it knows, by the name of the registered layout
+#: with the same joints in the same order. They differ from stgcn's layouts of those
+#: names: PYSKL's NTU hand joints hang from the wrists (the reference ST-GCN's chain
+#: them), and its COCO graph is a tree from the nose (stgcn's COCO is mmpose's skeleton,
+#: with shoulder, hip and ear-shoulder links); a network trained by PYSKL saw these.
+PYSKL_BONES: Mapping[str, tuple[tuple[tuple[int, int], ...], int]] = {
+    "ntu-rgb+d": (
+        tuple(
+            (child - 1, parent - 1)
+            for child, parent in (
+                (1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7),
+                (9, 21), (10, 9), (11, 10), (12, 11), (13, 1), (14, 13), (15, 14),
+                (16, 15), (17, 1), (18, 17), (19, 18), (20, 19), (22, 8), (23, 8),
+                (24, 12), (25, 12),
+            )
+        ),
+        20,
+    ),
+    "coco": (
+        (
+            (15, 13), (13, 11), (16, 14), (14, 12), (11, 5), (12, 6), (9, 7), (7, 5),
+            (10, 8), (8, 6), (5, 0), (6, 0), (1, 0), (3, 1), (2, 0), (4, 2),
+        ),
+        0,
+    ),
+    "openpose": (
+        (
+            (4, 3), (3, 2), (7, 6), (6, 5), (13, 12), (12, 11), (10, 9), (9, 8), (11, 5),
+            (8, 2), (5, 1), (2, 1), (0, 1), (15, 0), (14, 0), (17, 15), (16, 14),
+        ),
+        1,
+    ),
+}  # fmt: skip
+
+
+def pyskl_graph(layout: Layout) -> torch.Tensor:
+    """PYSKL's ``spatial`` graph, ``(3, V, V)``: of PYSKL's own bones for a layout PYSKL
+    knows (:data:`PYSKL_BONES`), of the layout's bones for any other."""
+    known = PYSKL_BONES.get(layout.name)
+    if known is not None:
+        bones, center = known
+        size = max(max(bone) for bone in bones) + 1
+        if size == layout.num_node:
+            layout = Layout.custom(size, bones, center, name=layout.name)
+    return torch.from_numpy(np.ascontiguousarray(pyskl_spatial(layout)))
 
 
 class GCNHead(nn.Module):
@@ -115,8 +164,9 @@ def input_channels(weights: Mapping[str, Any], joints: int) -> int:
 
 def layout_for(request: RecogniseRequest, joints: int) -> Layout:
     """The layout of a state_dict of ``joints`` joints: ``--layout`` where given (which
-    must have as many), else the one registered layout with that many joints; one line
-    asking for ``--layout`` where none or several have."""
+    must have as many), else the one registered layout with that many joints (PYSKL's
+    own, :data:`PYSKL_BONES`, where others have as many); one line asking for
+    ``--layout`` where none or several have."""
     if request.layout is not None:
         if request.layout.num_node != joints:
             raise StgcnError(
@@ -125,6 +175,8 @@ def layout_for(request: RecogniseRequest, joints: int) -> Layout:
             )
         return request.layout
     candidates = [layout for layout in request.layouts if layout.num_node == joints]
+    if len(candidates) > 1:  # PYSKL's own layouts first: its checkpoints know no others
+        candidates = [layout for layout in candidates if layout.name in PYSKL_BONES] or candidates
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:

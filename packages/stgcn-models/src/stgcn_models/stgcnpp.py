@@ -1,7 +1,7 @@
 """PYSKL's ST-GCN++ (Duan et al., "PYSKL: Towards Good Practices for Skeleton Action
 Recognition", 2022): PYSKL's ``STGCN`` backbone with the settings of its
 ``configs/stgcn++/*/j.py`` (``gcn_adaptive='init'``, ``gcn_with_res=True``,
-``tcn_type='mstcn'``, graph mode ``spatial``) and its ``GCNHead``.
+``tcn_type='mstcn'``, graph mode ``spatial`` of PYSKL's own bones) and its ``GCNHead``.
 
 Module for module and key for key PYSKL's (``backbone.gcn.<i>.gcn.A``,
 ``backbone.gcn.<i>.tcn.branches...``, ``cls_head.fc_cls.weight``), so that a PYSKL
@@ -19,7 +19,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from stgcn.model.graph import pyskl_spatial
 from stgcn.records import ModelSpec, RecogniseRequest
 from stgcn_models.blocks import MultiScaleTemporal, TemporalConv
 from stgcn_models.plugin import STGCNPPOptions
@@ -31,6 +30,7 @@ from stgcn_models.pyskl import (
     has_keys,
     input_channels,
     layout_for,
+    pyskl_graph,
 )
 
 #: the stages (counted from 1) that double the channels and halve the frames
@@ -151,7 +151,7 @@ class STGCNPlusPlus(PysklRecognizer):
 
     def __init__(self, spec: ModelSpec) -> None:
         options = spec.options if spec.options is not None else STGCNPPOptions()
-        A = torch.from_numpy(pyskl_spatial(spec.layout))
+        A = pyskl_graph(spec.layout)
         backbone = Backbone(spec.in_channels, A, options)
         super().__init__(spec, backbone, backbone.out_channels)
 
