@@ -21,24 +21,21 @@ strict key matching and gives PYSKL's logits:
   of dilation 1 and 2, a max-pool branch, a 1×1 branch, concatenated, then ReLU and
   dropout (``tcn_dropout``, none in block 1; 0 in PYSKL's configs).
 
-The backbone also keeps the graph it was built from as a buffer ``A`` (unused by the
-forward pass, but in PYSKL's state_dicts, so here too): it is what tells a 25-joint NTU
-checkpoint from a 25-joint OpenPose BODY_25 one.
+The graph is PYSKL's ``spatial`` graph of PYSKL's own bones where PYSKL defines the
+skeleton (``stgcn_models.pyskl.pyskl_graph``). The backbone also keeps it as a buffer
+``A``, unused by the forward pass but in PYSKL's state_dicts, so here too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from stgcn.errors import StgcnError
-from stgcn.records import Layout, ModelSpec, RecogniseRequest
+from stgcn.records import ModelSpec, RecogniseRequest
 from stgcn_models.blocks import TemporalConv
-from stgcn_models.graphs import pyskl_graph
 from stgcn_models.plugin import CTRGCNOptions
 from stgcn_models.pyskl import (
     BACKBONE,
@@ -47,6 +44,7 @@ from stgcn_models.pyskl import (
     has_keys,
     input_channels,
     layout_for,
+    pyskl_graph,
 )
 
 #: keys only a PYSKL CTR-GCN state_dict has: the first block's CTR-GC relation
@@ -272,7 +270,7 @@ class CTRGCN(PysklRecognizer):
                 "model ctrgcn: kernel_size must be odd (the temporal convolutions keep "
                 f"the frames), not {options.kernel_size}"
             )
-        A = torch.from_numpy(pyskl_graph(spec.layout))
+        A = pyskl_graph(spec.layout).float()
         backbone = CTRGCNBackbone(A, spec.in_channels, spec.persons, options)
         if options.init == "reference":
             backbone.init_pyskl()
@@ -305,8 +303,8 @@ def recognise(request: RecogniseRequest) -> ModelSpec | None:
     """The spec of the PYSKL CTR-GCN these weights fit (None when they lack its keys):
     the classes from the head, the joints from the graph ``A``, the channels from the
     first CTR-GC unit, the persons from the data batch norm, the base width and temporal
-    kernel from the first block; the layout is ``--layout``, the one registered layout
-    with that many joints, or among several the one whose graph is the stored ``A``."""
+    kernel from the first block; the layout is ``--layout`` or the registered one with
+    that many joints (PYSKL's own first)."""
     weights = request.weights
     if not has_keys(weights, KEYS):
         return None
@@ -314,7 +312,7 @@ def recognise(request: RecogniseRequest) -> ModelSpec | None:
     if A.dim() != 3 or A.shape[1] != A.shape[2]:
         raise StgcnError(f"not a CTR-GCN state_dict: backbone.A has shape {tuple(A.shape)}")
     joints = int(A.shape[1])
-    layout = _layout(request, joints, A)
+    layout = layout_for(request, joints)
     first = weights[f"{BACKBONE}net.0.gcn1.convs.0.conv3.weight"]
     channels = int(first.shape[1])
     # the data batch norm spans persons × joints × channels
@@ -327,18 +325,3 @@ def recognise(request: RecogniseRequest) -> ModelSpec | None:
     temporal = weights[f"{BACKBONE}net.0.tcn1.branches.0.3.conv.weight"]
     options = CTRGCNOptions(base_channels=int(first.shape[0]), kernel_size=int(temporal.shape[2]))
     return ModelSpec(class_count(request), channels, layout, persons=persons, options=options)
-
-
-def _layout(request: RecogniseRequest, joints: int, A: Any) -> Layout:
-    """``--layout``, else the registered layout of ``joints`` joints: where several have
-    that many (NTU RGB+D and OpenPose BODY_25 both have 25), the one whose PYSKL graph is
-    the stored ``A``."""
-    if request.layout is None:
-        candidates = [layout for layout in request.layouts if layout.num_node == joints]
-        stored = A.detach().cpu().numpy()
-        matching = [
-            layout for layout in candidates if np.allclose(pyskl_graph(layout), stored, atol=1e-6)
-        ]
-        if len(candidates) > 1 and len(matching) == 1:
-            return matching[0]
-    return layout_for(request, joints)
