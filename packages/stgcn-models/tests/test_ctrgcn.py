@@ -234,6 +234,14 @@ def ntu_spec(**options: object) -> ModelSpec:
     return ModelSpec(60, 3, layout_named("ntu-rgb+d"), 2, CTRGCNOptions(**options))  # type: ignore[arg-type]
 
 
+def test_stgcn_plugins_lists_ctrgcn_with_its_options() -> None:
+    listed = run_stgcn("plugins", "--json")
+    assert listed.returncode == 0, listed.stderr
+    models = {model["name"]: model for row in json.loads(listed.stdout) for model in row["models"]}
+    assert {"stgcn", "stgcnpp", "ctrgcn"} <= set(models)
+    assert models["ctrgcn"]["options"] == ["base_channels", "kernel_size", "dropout", "init"]
+
+
 def test_names_shapes_and_count_are_pyskls_for_ntu() -> None:
     """1.45 M parameters on NTU RGB+D (25 joints, 3 channels, 60 classes), as the issue
     and PYSKL's model give: every key and shape PYSKL's constructors make, no other."""
