@@ -440,5 +440,9 @@ def test_run_model_ctrgcn_learns_the_synthetic_set(tmp_path: Path) -> None:
         if line.startswith("epoch ") and "val top1" in line
     ]
     assert len(losses) == 8 and losses[-1] < min(losses[0], 2.3) - 0.3, losses
+    # stgcn eval rebuilds it from the checkpoint alone and finds the same top-1
+    evaluated = run_stgcn("eval", "--checkpoint", str(best), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["top1"] == pytest.approx(stored["best_top1"])
     # PYSKL's keys, so that PYSKL's tools read what stgcn trained
     assert set(stored["model"]) == set(pyskl_shapes(10, 3, 18, persons=2, base=16))
