@@ -328,6 +328,10 @@ def test_stgcnpp_is_listed_and_learns_the_synthetic_set(tmp_path: Path) -> None:
     config = stored["config"]
     assert (config["momentum"], config["nesterov"], config["weight_decay"]) == (0.9, True, 5e-4)
     assert stored["best_top1"] >= 0.25, stored["best_top1"]
+    # the checkpoint names its model: evaluated with no flag, to the run's own figure
+    evaluated = run_stgcn("eval", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert f"top1 {stored['best_top1']:.4f}" in evaluated.stdout, evaluated.stdout
 
 
 def test_info_counts_mmaction2s_parameters_and_flops_for_coco(tmp_path: Path) -> None:
@@ -341,3 +345,20 @@ def test_info_counts_mmaction2s_parameters_and_flops_for_coco(tmp_path: Path) ->
     assert (facts["model"], facts["layout"], facts["joints"]) == ("stgcnpp", "coco", 17)
     assert round(facts["parameters"] / 1e6, 2) == 1.39
     assert facts["gflop_per_sample"] == pytest.approx(1.95, abs=0.05)
+
+
+def test_a_pyskl_checkpoint_fine_tunes_with_run_weights(tmp_path: Path) -> None:
+    """``stgcn run --model stgcnpp --weights`` starts from a PYSKL checkpoint's
+    tensors: one step later the learnt adjacency is still the file's, not the graph."""
+    path = tmp_path / "stgcn++_openpose.pth"
+    state = _pyskl_checkpoint(path, "openpose", 10)
+    work = tmp_path / "tuned"
+    tuned = run_stgcn(
+        "run", "--model", "stgcnpp", "--weights", str(path), "--epochs", "1",
+        "--data-option", "train_size=8", "--data-option", "val_size=8", "--batch-size", "8",
+        "--work-dir", str(work),
+    )  # fmt: skip
+    assert tuned.returncode == 0, tuned.stderr
+    stored = torch.load(work / "checkpoints" / "best.pth.tar", weights_only=True)["model"]
+    for key in ("backbone.gcn.0.gcn.A", "cls_head.fc_cls.weight"):
+        torch.testing.assert_close(stored[key], state[key], rtol=0, atol=1e-3)
