@@ -260,8 +260,8 @@ class CTRGCNBackbone(nn.Module):
 
 
 class CTRGCN(PysklRecognizer):
-    """PYSKL's ``RecognizerGCN`` of a :class:`CTRGCNBackbone` and a ``GCNHead`` of 256
-    inputs (the backbone's last width), as a stgcn network."""
+    """PYSKL's ``RecognizerGCN`` of a :class:`CTRGCNBackbone` and a ``GCNHead`` over the
+    backbone's last width (256 at PYSKL's 64 base channels), as a stgcn network."""
 
     def __init__(self, spec: ModelSpec) -> None:
         options = spec.options if spec.options is not None else CTRGCNOptions()
