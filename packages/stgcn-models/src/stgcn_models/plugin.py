@@ -1,5 +1,5 @@
 """The ``stgcn`` entry point of this package: the models ``stgcnpp`` (PYSKL's ST-GCN++)
-and their options and recipes.
+and ``ctrgcn`` (PYSKL's CTR-GCN), their options and recipes.
 
 Importing this module must stay cheap (``stgcn plugins`` imports every plugin): the
 networks, and torch with them, are imported when a model is built or offered weights.
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from stgcn.hookspecs import hookimpl
+from stgcn.model import INIT_SCHEMES
 from stgcn.plugins.settings import Settings, option
 from stgcn.records import Model, lazy
 
@@ -57,6 +58,39 @@ STGCNPP = Model(
 )
 
 
+@dataclass(frozen=True)
+class CTRGCNOptions(Settings):
+    """CTR-GCN's own settings (``--model-option KEY=VALUE``), those of PYSKL's ``CTRGCN``
+    backbone a config may change; ``stgcn run --dropout`` and ``--init`` set the two of
+    the same name."""
+
+    family: ClassVar[str] = "model ctrgcn"
+
+    base_channels: int = option(64, "channels of the first blocks (doubled at 5 and 8)", least=1)
+    kernel_size: int = option(5, "frames each temporal convolution spans (odd)", least=1)
+    dropout: float = option(
+        0.0,
+        "dropout after each temporal block but the first (PYSKL's tcn_dropout)",
+        within="[0, 1)",
+    )
+    init: str = option(
+        "reference",
+        "fresh weights: PYSKL's (Kaiming fan-out convolutions) or PyTorch's default",
+        choices=INIT_SCHEMES,
+    )
+
+
+CTRGCN = Model(
+    name="ctrgcn",
+    build=lazy("stgcn_models.ctrgcn:build"),
+    description="CTR-GCN (Chen et al., ICCV 2021), key for key PYSKL's",
+    options=CTRGCNOptions,
+    recipe=PYSKL_RECIPE,
+    recognise=lazy("stgcn_models.ctrgcn:recognise"),
+)
+
+
 @hookimpl
 def stgcn_register_models(register: Callable[[Model], None]) -> None:
     register(STGCNPP)
+    register(CTRGCN)
