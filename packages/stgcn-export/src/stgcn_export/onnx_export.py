@@ -13,6 +13,7 @@ it has passed verification: a failed export never replaces a good file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -95,6 +96,9 @@ def export_onnx(
     ``options["verify"]`` is false; see :class:`OnnxOptions` for the options. A model
     passed in training mode is put back in it afterwards."""
     settings = OnnxOptions.from_mapping(options)
+    if getattr(model, "fixed_persons", False):  # e.g. a batch norm per person (CTR-GCN)
+        persons = int(model.persons)
+        settings = dataclasses.replace(settings, persons=persons, fixed_persons=True)
     output = Path(output)
     if output.is_dir():
         raise StgcnError(f"output {output} is a folder; give a file name such as model.onnx")
@@ -147,7 +151,13 @@ def _export_eval_model(
         input_shape: tuple[int | str, ...] = (b, channels, t, joints, m)
         output_shape: tuple[int | str, ...] = (b, classes)
     else:
-        input_shape = ("batch", channels, "frames", joints, "persons")
+        input_shape = (
+            "batch",
+            channels,
+            "frames",
+            joints,
+            m if settings.fixed_persons else "persons",
+        )
         output_shape = ("batch", classes)
     return OnnxExportReport(
         output, settings.opset, input_shape, output_shape, checks, settings.tolerance
@@ -182,10 +192,13 @@ def _trace_to_file(
     example = torch.from_numpy(
         generator.standard_normal((b, channels, t, joints, m), dtype=np.float32)
     ).to(device)
+    free = {
+        axis: name
+        for axis, name in DYNAMIC_INPUT_AXES.items()
+        if axis != 4 or not settings.fixed_persons
+    }
     dynamic_axes = (
-        None
-        if settings.static
-        else {INPUT_NAME: DYNAMIC_INPUT_AXES, OUTPUT_NAME: {0: DYNAMIC_INPUT_AXES[0]}}
+        None if settings.static else {INPUT_NAME: free, OUTPUT_NAME: {0: DYNAMIC_INPUT_AXES[0]}}
     )
     with warnings.catch_warnings():
         # the TorchScript exporter is chosen on purpose (see the module docstring)

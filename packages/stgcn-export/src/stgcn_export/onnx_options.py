@@ -112,6 +112,9 @@ class OnnxOptions(Settings):
     #: for programs only (their help is no Flag): no option of ``stgcn export onnx``
     seed: int | None = option(None, "the seed of the random verification inputs")
     metadata: Mapping[str, str] = option({}, "extra metadata_props", parse=_metadata)
+    #: set from the model (its contract's optional ``fixed_persons``): the network takes
+    #: exactly the example's persons, so that axis is neither free nor varied
+    fixed_persons: bool = option(False, "the network takes only the example's persons")
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any] | OnnxOptions) -> OnnxOptions:
@@ -160,4 +163,5 @@ class OnnxOptions(Settings):
             return (self.example,)
         b, t, m = self.example
         shorter = t // 2 if t > 1 else 2
-        return ((b + 2, shorter, m), (b + 1, t + t // 2 + 1, m + 1))
+        more = m if self.fixed_persons else m + 1
+        return ((b + 2, shorter, m), (b + 1, t + t // 2 + 1, more))

@@ -263,6 +263,9 @@ class CTRGCN(PysklRecognizer):
     """PYSKL's ``RecognizerGCN`` of a :class:`CTRGCNBackbone` and a ``GCNHead`` over the
     backbone's last width (256 at PYSKL's 64 base channels), as a stgcn network."""
 
+    #: its data batch norm is per person, joint and channel: it takes its persons only
+    fixed_persons = True
+
     def __init__(self, spec: ModelSpec) -> None:
         options = spec.options if spec.options is not None else CTRGCNOptions()
         if options.kernel_size % 2 == 0:

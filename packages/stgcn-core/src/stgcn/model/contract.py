@@ -53,7 +53,10 @@ class SkeletonModel(Protocol):
     features(x), x.shape[4])`` must equal ``forward(x)``. ``config()`` is what rebuilds
     it: the spec's ``num_class``, ``in_channels``, ``layout`` (a mapping, so that a
     checkpoint never needs a layout plugin to be read) and ``persons``, and the model's
-    own options under their names.
+    own options under their names. A network that takes exactly ``persons`` persons (a
+    batch norm per person, as PYSKL's CTR-GCN has) says so with a class attribute
+    ``fixed_persons = True`` (optional; absent: any number), so that an export does not
+    declare that axis free.
     """
 
     num_class: int
