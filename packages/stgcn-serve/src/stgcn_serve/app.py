@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,6 +55,8 @@ def make_app(classifier: Classifier, model_facts: dict[str, Any], limits: ServeL
             labelled = await batcher.label(sample)
         except BadRequest as error:
             return _refuse(request, error.status, error.message)
+        except ClientDisconnect:  # hung up before its body ended: nobody to answer
+            return _refuse(request, 400, "the client hung up before the body ended")
         except StgcnError as error:  # the model refuses the clip (its joints, its channels)
             return _refuse(request, 422, str(error))
         except QueueFull:
