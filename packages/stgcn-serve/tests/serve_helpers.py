@@ -93,13 +93,21 @@ def running_server(log_folder: Path, *args: str) -> Iterator[Server]:
 
 @dataclass
 class LoadResult:
-    """What the clients saw: each answer's status and latency, over ``seconds``."""
+    """What the clients saw over ``seconds``: each answer's status, each prediction's
+    latency."""
 
     seconds: float
     statuses: Counter[int] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     #: answers that were neither a prediction nor a 429 with Retry-After (kept short)
     unexpected: list[str] = field(default_factory=list)
+
+    def add(self, other: LoadResult) -> None:
+        """``other``'s answers and time counted with these (rounds of one load)."""
+        self.seconds += other.seconds
+        self.statuses.update(other.statuses)
+        self.latencies += other.latencies
+        self.unexpected += other.unexpected
 
     @property
     def predictions(self) -> int:
@@ -131,9 +139,10 @@ async def _client(
     while time.monotonic() < until:
         started = time.monotonic()
         answer = await http.post(url, content=body)
-        result.latencies.append(time.monotonic() - started)
         result.statuses[answer.status_code] += 1
         ok = answer.status_code == 200 and "top" in answer.json()
+        if ok:
+            result.latencies.append(time.monotonic() - started)
         refused = answer.status_code == 429 and "retry-after" in answer.headers
         if not (ok or refused) and len(result.unexpected) < 5:
             result.unexpected.append(f"{answer.status_code} {answer.text[:200]}")

@@ -34,7 +34,7 @@ class BatchLimits:
     """How clips are gathered for the model."""
 
     #: the most clips in one run of the model (1: one at a time, no batching)
-    max_batch: int = 16
+    max_batch: int = 8
     #: how long the first clip waits for others to join its batch (seconds)
     window: float = 0.005
     #: the most clips waiting for the model; beyond it requests are refused
