@@ -4,6 +4,8 @@ and ``/metrics`` say what they should."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import socket
 import subprocess
@@ -82,3 +84,40 @@ def test_bad_command_lines_are_one_line_errors(checkpoint: Path, tmp_path: Path)
         assert ran.returncode != 0 and len(lines) == 1, ran.stderr
         assert lines[0].startswith("stgcn: error: ") and fragment in lines[0], lines[0]
     taken.close()
+
+
+async def post_together(url: str, bodies: list[bytes]) -> list[httpx.Response]:
+    async with httpx.AsyncClient(timeout=60) as http:
+        return await asyncio.gather(*(http.post(url, content=body) for body in bodies))
+
+
+@pytest.mark.timeout(240)
+def test_clips_of_other_shapes_in_one_window(checkpoint: Path, tmp_path: Path) -> None:
+    """Clips of 12 and 20 frames, and of 1 and 2 persons, arriving within one
+    collection window are run in batches of one shape each, and every clip gets the
+    answer it gets alone."""
+    from stgcn.data.synthetic import generate
+
+    data, _ = generate(6, seed=7, frames=20)
+    clips = [data[0][:, :12], data[1][:, :12], data[2], data[3], data[4][..., :1], data[5]]
+    bodies = []
+    for array in clips:
+        out = io.BytesIO()
+        np.save(out, np.ascontiguousarray(array))
+        bodies.append(out.getvalue())
+    args = ["--checkpoint", str(checkpoint), "--batch-window-ms", "300"]
+    with running_server(tmp_path, *args) as server:
+        predict = f"{server.url}/v1/predict"
+        together = asyncio.run(post_together(predict, bodies))
+        metrics = httpx.get(f"{server.url}/metrics").text
+        alone = [httpx.post(predict, content=body) for body in bodies]
+    for mine, single in zip(together, alone, strict=True):
+        assert mine.status_code == 200 and single.status_code == 200, mine.text + single.text
+        got, expected = mine.json()["top"], single.json()["top"]
+        assert [row["class"] for row in got] == [row["class"] for row in expected]
+        for row, other in zip(got, expected, strict=True):
+            assert row["probability"] == pytest.approx(other["probability"], abs=1e-6)
+    assert "stgcn_serve_batched_clips_total 6" in metrics
+    # three shapes: 12 frames (2 clips), 20 frames of 2 persons (3), 20 frames of 1 (1)
+    runs = int(metrics.split("\nstgcn_serve_batches_total ")[1].split()[0])
+    assert 3 <= runs < 6, metrics
