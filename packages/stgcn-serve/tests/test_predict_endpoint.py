@@ -38,6 +38,12 @@ def test_answers_equal_predict_json(engine, checkpoint, onnx_file, clip, tmp_pat
         by_json = httpx.post(f"{server.url}/v1/predict?input=clip.npy", json=as_json)
         facts = httpx.get(f"{server.url}/v1/model").json()
         health = httpx.get(f"{server.url}/healthz")
+        described = httpx.get(f"{server.url}/openapi.json").json()
+        # every route the document describes is served, with the methods it names
+        for path, methods in described["paths"].items():
+            for method in methods:
+                probe = httpx.request(method, f"{server.url}{path}", content=b"")
+                assert probe.status_code not in (404, 405), (method, path)
         metrics = httpx.get(f"{server.url}/metrics").text
     for answer in (by_npy, by_json):
         assert answer.status_code == 200, answer.text
@@ -56,8 +62,14 @@ def test_answers_equal_predict_json(engine, checkpoint, onnx_file, clip, tmp_pat
     assert facts["classes"] == list(CLASS_NAMES) and facts["num_class"] == len(CLASS_NAMES)
     assert (facts["layout"], facts["channels"], facts["joints"]) == ("openpose", 3, 18)
     assert health.status_code == 200 and health.json() == {"status": "ok"}
+    assert described["openapi"].startswith("3.1")
+    assert set(described["paths"]) == {
+        "/v1/predict", "/v1/model", "/healthz", "/metrics", "/openapi.json",
+    }  # fmt: skip
+    assert 'route="/openapi.json",status="200"' in metrics
     assert 'stgcn_serve_requests_total{route="/v1/predict",status="200"} 2' in metrics
-    assert 'stgcn_serve_request_seconds_count{route="/v1/predict"} 2' in metrics
+    assert 'stgcn_serve_requests_total{route="/v1/predict",status="400"} 1' in metrics
+    assert 'stgcn_serve_request_seconds_count{route="/v1/predict"} 3' in metrics
     assert "stgcn_serve_queue_depth 0" in metrics
     assert "stgcn_serve_batched_clips_total 2" in metrics
 

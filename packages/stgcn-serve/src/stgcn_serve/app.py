@@ -24,10 +24,11 @@ from stgcn.errors import StgcnError
 from stgcn_serve.batching import Batcher, BatchLimits, QueueFull
 from stgcn_serve.inputs import BadRequest, clip_from_body
 from stgcn_serve.metrics import Metrics
+from stgcn_serve.openapi import openapi_document
 
 log = logging.getLogger("stgcn.serve")
 
-ROUTES = ("/v1/predict", "/v1/model", "/healthz", "/metrics")
+ROUTES = ("/v1/predict", "/v1/model", "/healthz", "/metrics", "/openapi.json")
 #: what a 429 asks the client to wait (seconds): the queue drains in a few model runs
 RETRY_AFTER_SECONDS = 1
 
@@ -79,6 +80,11 @@ def make_app(classifier: Classifier, model_facts: dict[str, Any], limits: ServeL
     async def metrics_page(request: Request) -> Response:
         return PlainTextResponse(metrics.text(), media_type="text/plain; version=0.0.4")
 
+    described = openapi_document(f"stgcn serve: {model_facts['engine']} model")
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(described)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         batcher.start()
@@ -91,6 +97,7 @@ def make_app(classifier: Classifier, model_facts: dict[str, Any], limits: ServeL
             Route("/v1/model", model, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_page, methods=["GET"]),
+            Route("/openapi.json", openapi, methods=["GET"]),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
