@@ -28,6 +28,9 @@ POSE_PACKAGE = ROOT / "packages" / "stgcn-pose-mediapipe"
 #: what the shared environment's sessions install and test
 PACKAGES = [p for p in ALL_PACKAGES if p != POSE_PACKAGE]
 CUDA_PACKAGE = ROOT / "packages" / "stgcn-backend-cuda"
+#: stgcn serve: its tests start servers and load them with 32 clients for seconds, so
+#: they run in a session of their own (tests-serve), one at a time, not among ``tests``
+SERVE_PACKAGE = ROOT / "packages" / "stgcn-serve"
 #: the example logger plugin: MLflow's client is heavy, so it has a session of its own
 MLFLOW_EXAMPLE = ROOT / "examples" / "stgcn-logger-mlflow"
 #: third-party-style plugins, installed with pip like any user's and tested with the rest
@@ -53,6 +56,7 @@ nox.options.sessions = [
     "tests-modelzoo",
     "tests-loggers",
     "tests-pose",
+    "tests-serve",
     "tests-bf16-cpu",
     "tests-install",
 ]
@@ -85,10 +89,11 @@ SHARED_ENV = ROOT / ".nox" / "shared"
 #: generated package's own tests (test_scaffold.py); ninja for the npu tests, which
 #: build their stand-in device with torch's C++ extension loader; matplotlib for
 #: ``stgcn report``; hypothesis for the property tests of the readers and parsers
-#: (``test_properties_*.py``).
+#: (``test_properties_*.py``); httpx, the HTTP client of the ``stgcn serve`` tests.
 SHARED_REQUIREMENTS = [
     *PYTEST,
     "hypothesis",
+    "httpx",
     "hatchling",
     "editables",
     "ninja",
@@ -142,7 +147,7 @@ PRECISION_TESTS = SHARED_ENV / "precision-tests.txt"
 #: the shared pytest plugin, loaded for the suites whose conftest does not load it
 STGCN_PYTEST_PLUGIN = ["-p", "stgcn.testing.pytest_plugin"]
 #: what ``tests`` runs, and ``tests-bf16-cpu`` chooses from
-SUITES = [p / "tests" for p in [*PACKAGES, *EXAMPLES]]
+SUITES = [p / "tests" for p in [*PACKAGES, *EXAMPLES] if p != SERVE_PACKAGE]
 #: the npu backend's runs on its stand-in device: in ``tests-npu`` with the other npu tests
 NPU_STAND_IN_TESTS = ROOT / "packages" / "stgcn-backend-npu" / "tests" / "test_on_stand_in.py"
 
@@ -152,10 +157,11 @@ def tests(session: nox.Session) -> None:
     """Every package and example plugin (installed, not editable) with all their tests,
     in parallel (pytest-xdist, one worker per core).
 
-    The ModelZoo scripts and the loggers have sessions of their own, the npu backend's
-    runs on its stand-in device go with the other npu tests in ``tests-npu``, and the
-    multi-process runs to ``tests-distributed`` (CI runs them all). The tests that ask
-    whether the processor has native bf16 are recorded for ``tests-bf16-cpu``.
+    The ModelZoo scripts, the loggers and stgcn serve have sessions of their own, the
+    npu backend's runs on its stand-in device go with the other npu tests in
+    ``tests-npu``, and the multi-process runs to ``tests-distributed`` (CI runs them
+    all). The tests that ask whether the processor has native bf16 are recorded for
+    ``tests-bf16-cpu``.
     """
     env = shared_environment(session)
     PRECISION_TESTS.unlink(missing_ok=True)
@@ -226,6 +232,19 @@ def tests_distributed(session: nox.Session) -> None:
     test at a time: each starts its own process groups and shares the cores out."""
     env = shared_environment(session)
     run_shared(session, "pytest", *[str(p) for p in MULTI_PROCESS_TESTS], *session.posargs, env=env)
+
+
+@nox.session(name="tests-serve", venv_backend="none")
+def tests_serve(session: nox.Session) -> None:
+    """``stgcn serve`` as a real process on 127.0.0.1, called with httpx: its answers
+    equal ``stgcn predict --json``'s (both engines), bad input, a full queue, and 32
+    clients for ``STGCN_SERVE_LOAD_SECONDS`` (10) printing latency and throughput with
+    batching and without. One test at a time (``-s`` shows the load figures): each
+    wants the cores to itself. In the shared environment, where the package is
+    installed with the others."""
+    env = shared_environment(session)
+    tests = str(SERVE_PACKAGE / "tests")
+    run_shared(session, "pytest", tests, "-s", "--durations=10", *session.posargs, env=env)
 
 
 @nox.session(name="tests-modelzoo", venv_backend="none")

@@ -81,3 +81,12 @@ class Classifier:
             model: Any = getattr(self.engine, "model", None)
             importance = joint_importance(model, sample, ranked[0].index)
         return Labelled(ranked, len(logits), importance)
+
+    def label_batch(self, samples: Sequence[np.ndarray]) -> list[Labelled]:
+        """The ``top`` classes of several joint clips of one shape, in one run of the
+        model (``stgcn serve`` batches concurrent requests so); without ``--explain``."""
+        if self.transform is not None:
+            samples = [self.transform(sample) for sample in samples]
+        rows = self.engine.logits_batch(np.stack(samples))
+        names = self.names_for(rows.shape[1])
+        return [Labelled(top_classes(row, self.top, names), len(row)) for row in rows]

@@ -150,7 +150,7 @@ def predict(
         from stgcn_export.streaming import refuse_show_without_display
 
         refuse_show_without_display()
-    classifier = _classifier(
+    classifier = make_classifier(
         checkpoint, onnx_file, (layout, strategy, num_class), dataset, top, explain
     )
     if kind == "input":
@@ -177,7 +177,7 @@ def predict(
     _predict_skeletons(classifier, request)
 
 
-def _classifier(
+def make_classifier(
     checkpoint: str | None,
     onnx_file: str | None,
     bare_model: tuple[str | None, str | None, int | None],
@@ -185,7 +185,8 @@ def _classifier(
     top: int,
     explain: bool,
 ) -> Any:
-    """The engine (PyTorch or onnxruntime) and what goes with it."""
+    """The engine (PyTorch or onnxruntime) and what goes with it (``stgcn serve``
+    builds its classifier here too, so that it answers as ``predict`` does)."""
     from stgcn.commands.model_source import find_dataset, load_checkpoint_model
     from stgcn_export.classifier import Classifier
     from stgcn_export.engines import Engine, OnnxEngine, TorchEngine
@@ -211,7 +212,6 @@ def _classifier(
 
 def _predict_clip(classifier: Any, source: str, as_json: bool) -> None:
     """``predict --input``: one clip, its top classes."""
-    from stgcn_export.prediction import ranked_json
     from stgcn_export.samples import read_clip
 
     engine, name = classifier.engine, classifier.dataset_name
@@ -221,15 +221,7 @@ def _predict_clip(classifier: Any, source: str, as_json: bool) -> None:
     labelled = classifier.label(sample)
     ranked = labelled.ranked
     if as_json:
-        document: dict[str, Any] = {
-            "input": source,
-            "engine": engine.name,
-            "dataset": name,
-            "top": ranked_json(ranked),
-        }
-        if labelled.joint_importance is not None:
-            document["joint_importance"] = [round(float(v), 4) for v in labelled.joint_importance]
-        click.echo(json.dumps(document))
+        click.echo(json.dumps(clip_document(classifier, source, labelled)))
         return
     from_set = f", dataset {name}" if name else ""
     classes = labelled.classes
@@ -238,6 +230,23 @@ def _predict_clip(classifier: Any, source: str, as_json: bool) -> None:
         click.echo(row.describe())
     if labelled.joint_importance is not None:
         click.echo(_importance_line(labelled.joint_importance))
+
+
+def clip_document(classifier: Any, source: str, labelled: Any) -> dict[str, Any]:
+    """``predict --input --json``'s one document for a clip (``stgcn serve`` answers
+    with it too): where the clip came from, the engine, the dataset, the ranked classes
+    and, with ``--explain``, each joint's importance."""
+    from stgcn_export.prediction import ranked_json
+
+    document: dict[str, Any] = {
+        "input": source,
+        "engine": classifier.engine.name,
+        "dataset": classifier.dataset_name,
+        "top": ranked_json(labelled.ranked),
+    }
+    if labelled.joint_importance is not None:
+        document["joint_importance"] = [round(float(v), 4) for v in labelled.joint_importance]
+    return document
 
 
 def _importance_line(importance: Any) -> str:

@@ -51,6 +51,11 @@ class Engine(Protocol):
         """Logits ``(num_class,)`` for one float32 clip ``(C, T, V, M)``."""
         ...
 
+    def logits_batch(self, samples: np.ndarray) -> np.ndarray:
+        """Logits ``(N, num_class)`` for ``N`` float32 clips of one shape ``(N, C, T, V,
+        M)`` in one run of the model (``stgcn serve`` batches concurrent requests)."""
+        ...
+
     def use_threads(self, threads: int) -> None:
         """Compute with ``threads`` threads (``predict --stream`` shares the CPU with the
         pose estimator and the decoder)."""
@@ -98,9 +103,12 @@ class TorchEngine:
         torch.set_num_threads(threads)
 
     def logits(self, sample: np.ndarray) -> np.ndarray:
-        _refuse_mismatch(sample, (self.channels, None, self.joints, None))
-        logits = self.runtime.infer(torch.from_numpy(sample[None]))
-        return logits.float().cpu().numpy()[0]
+        return self.logits_batch(sample[None])[0]
+
+    def logits_batch(self, samples: np.ndarray) -> np.ndarray:
+        _refuse_mismatch(samples[0], (self.channels, None, self.joints, None))
+        logits = self.runtime.infer(torch.from_numpy(np.ascontiguousarray(samples)))
+        return logits.float().cpu().numpy()
 
 
 class OnnxEngine:
@@ -141,3 +149,11 @@ class OnnxEngine:
         inputs = np.ascontiguousarray(np.repeat(sample[None], repeats, axis=0))
         (logits,) = self.session.run(None, {self.input_name: inputs})
         return logits[0]
+
+    def logits_batch(self, samples: np.ndarray) -> np.ndarray:
+        if isinstance(self.input_shape[0], int):  # a fixed-batch export: a clip at a time
+            return np.stack([self.logits(sample) for sample in samples])
+        hint = "; an export without --static takes any frames and persons"
+        _refuse_mismatch(samples[0], self.input_shape[1:], hint)
+        (logits,) = self.session.run(None, {self.input_name: np.ascontiguousarray(samples)})
+        return np.asarray(logits)

@@ -51,7 +51,7 @@ def read_clip(
     if clip is not None:
         sample = _read_named(path, clip, dataset, dataset_name, options or {})
     elif path.suffix.lower() == ".npy":
-        sample = _read_npy(path)
+        return clip_of_array(_read_npy(path), str(path))
     elif dataset is None:
         if dataset_name:
             raise StgcnError(
@@ -115,14 +115,21 @@ def _read_npy(path: Path) -> np.ndarray:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
         raise StgcnError(f"{path} is not a readable .npy array ({first_line(error)})") from None
+    return array
+
+
+def clip_of_array(array: np.ndarray, source: str) -> np.ndarray:
+    """An array given as the model's input as it is (a ``.npy`` file's, or a request's
+    to ``stgcn serve``) as one float32 clip ``(C, T, V, M)``: one sample or a batch of
+    one, of numbers, all finite; else one line naming ``source`` and what is wrong."""
     if array.ndim == 5 and array.shape[0] == 1:
         array = array[0]
     if array.ndim != 4:
         raise StgcnError(
-            f"{path} holds an array of shape {array.shape}; expected one sample "
+            f"{source} holds an array of shape {array.shape}; expected one sample "
             "(C, T, V, M) or a batch of one (1, C, T, V, M)"
         )
-    return array
+    return _checked(array, source)
 
 
 def _read_with_plugin(path: Path, dataset: Dataset, options: Mapping[str, Any]) -> np.ndarray:
@@ -141,7 +148,7 @@ def _read_with_plugin(path: Path, dataset: Dataset, options: Mapping[str, Any]) 
         ) from error
 
 
-def _checked(sample: np.ndarray, path: Path) -> np.ndarray:
+def _checked(sample: np.ndarray, path: Path | str) -> np.ndarray:
     if sample.ndim != 4 or 0 in sample.shape:
         raise StgcnError(f"{path} gave a sample of shape {sample.shape}; expected (C, T, V, M)")
     real = np.issubdtype(sample.dtype, np.integer) or np.issubdtype(sample.dtype, np.floating)

@@ -1,0 +1,82 @@
+"""``stgcn serve`` under load: 32 concurrent clients for ``STGCN_SERVE_LOAD_SECONDS``
+(10 by default; the issue's figure is 20) against the batching server and against the
+same server one clip at a time. No answer is a 5xx, every answer is a prediction or a
+429 with Retry-After; p50/p99 latency and throughput are printed, and batching may not
+be slower. With a queue of 2, a burst is partly refused with 429 and the server goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from serve_helpers import LoadResult, load, running_server
+
+CLIENTS = 32
+SECONDS = float(os.environ.get("STGCN_SERVE_LOAD_SECONDS", "10"))
+#: each configuration's load in this many rounds, taken in turn with the other's
+ROUNDS = 2
+
+
+def check_answers(result: LoadResult) -> None:
+    assert result.predictions > 0
+    assert not [status for status in result.statuses if status >= 500], result.statuses
+    assert set(result.statuses) <= {200, 429}, result.unexpected
+    assert not result.unexpected, result.unexpected
+
+
+@pytest.mark.timeout(300)
+def test_batching_under_load(checkpoint: Path, clip: Path, tmp_path: Path, capsys) -> None:
+    """Both servers run side by side, loaded in turn, twice each (half the time a
+    round): a machine whose other work comes and goes weighs on both alike."""
+    body = clip.read_bytes()
+    configurations = {"batched (max batch 8)": "8", "one at a time": "1"}
+    results = {name: LoadResult(0.0) for name in configurations}
+    with contextlib.ExitStack() as servers:
+        urls = {
+            name: servers.enter_context(
+                running_server(tmp_path, "--checkpoint", str(checkpoint), "--max-batch", size)
+            ).url
+            for name, size in configurations.items()
+        }
+        for _ in range(ROUNDS):
+            for name, url in urls.items():
+                results[name].add(load(f"{url}/v1/predict", body, CLIENTS, SECONDS / ROUNDS))
+        metrics = {name: httpx.get(f"{url}/metrics").text for name, url in urls.items()}
+    for name, result in results.items():
+        check_answers(result)
+        assert "stgcn_serve_batches_total" in metrics[name]
+    batched, single = results.values()
+    ratio = batched.throughput / single.throughput
+    with capsys.disabled():
+        print(f"\nstgcn serve, {CLIENTS} clients, {SECONDS:g} s each in {ROUNDS} rounds, pytorch:")
+        for name, result in results.items():
+            print("  " + result.summary(name))
+        print(f"  batching throughput / one at a time: {ratio:.2f}x")
+    assert batched.throughput >= single.throughput, f"batching is slower: {ratio:.2f}x"
+
+
+async def burst(url: str, body: bytes, count: int) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=count)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+        return await asyncio.gather(*(http.post(url, content=body) for _ in range(count)))
+
+
+@pytest.mark.timeout(240)
+def test_a_full_queue_answers_429(onnx_file: Path, clip: Path, tmp_path: Path) -> None:
+    body = clip.read_bytes()
+    args = ["--onnx", str(onnx_file), "--max-batch", "1", "--queue-size", "2"]
+    with running_server(tmp_path, *args) as server:
+        predict = f"{server.url}/v1/predict"
+        answers = asyncio.run(burst(predict, body, CLIENTS))
+        statuses = [answer.status_code for answer in answers]
+        refused = [answer for answer in answers if answer.status_code == 429]
+        assert set(statuses) == {200, 429}, statuses
+        assert all(answer.headers["retry-after"] == "1" for answer in refused)
+        assert all("queue is full" in answer.json()["error"] for answer in refused)
+        metrics = httpx.get(f"{server.url}/metrics").text
+        assert f"stgcn_serve_rejected_total {len(refused)}" in metrics
+        assert httpx.post(predict, content=body).status_code == 200
