@@ -96,8 +96,9 @@ def export_onnx(
     ``options["verify"]`` is false; see :class:`OnnxOptions` for the options. A model
     passed in training mode is put back in it afterwards."""
     settings = OnnxOptions.from_mapping(options)
-    if getattr(model, "fixed_persons", False):  # e.g. a batch norm per person (CTR-GCN)
-        persons = int(model.persons)
+    network: Any = model  # the contract's members, which nn.Module does not declare
+    if getattr(network, "fixed_persons", False):  # e.g. a batch norm per person (CTR-GCN)
+        persons = int(network.persons)
         settings = dataclasses.replace(settings, persons=persons, fixed_persons=True)
     output = Path(output)
     if output.is_dir():

@@ -130,7 +130,7 @@ def model_facts(classifier: Any) -> dict[str, Any]:
     count = engine.num_class
     names = classifier.names_for(count) if count is not None else None
     try:
-        layout: str | None = model_layout(engine, record)
+        layout: str | None = model_layout(engine, record).name
     except StgcnError:
         layout = None
     shape = getattr(engine, "input_shape", None)  # an export's (N, C, T, V, M)
