@@ -61,6 +61,8 @@ def test_without_baseline_there_is_no_ratio() -> None:
         (["--engine", "onnxruntime"], "add --mode eval"),
         (["--workers", "-1"], "--workers must be at least 0"),
         (["--with-data", "/nonexistent/stgcn-data", "--dataset", "synthetic"], "not found"),
+        (["--model", "nope"], "unknown model 'nope'; known models: stgcn"),
+        (["--model", "other", "--baseline"], "--baseline and --reference time the reference's"),
     ],
 )
 def test_bad_settings_are_one_line(args: list[str], message: str) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 
 from stgcn.bench.baseline import BaselineSTGCN
-from stgcn.bench.peak import matmul_peak_gflops, reference_gflop_per_sample
+from stgcn.bench.peak import gflop_per_sample, matmul_peak_gflops, reference_gflop_per_sample
 from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess
 from stgcn.bench.timing import Stepper, TimedStep
 from stgcn.errors import StgcnError
@@ -68,6 +68,7 @@ class BenchResult:
     device: str
     mode: str = "train"
     engine: str = "torch"
+    model: str = DEFAULT_MODEL
     peak_rss_mib: float | None = None
     device_memory_mib: float | None = None
     #: the baseline's figures from the same run, and samples_per_s over its samples_per_s
@@ -79,7 +80,8 @@ class BenchResult:
     reference_ratio: float | None = None
     #: figures of the data pipeline (``--with-data``), beside the model's
     data: dict[str, Any] | None = field(default=None)
-    #: the reference network's GFLOP per sample's step, and at samples_per_s the GFLOP/s
+    #: the reference network's GFLOP per sample's step (another model's own), and at
+    #: samples_per_s the GFLOP/s
     #: that makes; the best matmul GFLOP/s of this device in this precision, and the share
     gflop_per_sample: float | None = None
     gflop_per_s: float | None = None
@@ -97,11 +99,14 @@ class BenchResult:
         device's peak, and each comparison that was asked for."""
         what = "inference" if self.mode == "eval" else "training"
         device = f", device {self.device_memory_mib} MiB)" if self.device_memory_mib else ")"
+        own = self.model == DEFAULT_MODEL  # ST-GCN's lines are as they were; others name it
+        counted = "the reference network's" if own else f"{self.model}'s"
+        named = "" if own else f"{self.model}, "
         lines = [
-            f"{self.samples_per_s:.2f} samples/s {what}  ({self.backend}, {self.precision}, "
+            f"{self.samples_per_s:.2f} samples/s {what}  ({named}{self.backend}, {self.precision}, "
             f"{self.engine}, batch {self.batch_size} x {self.frames} frames x {self.persons} "
             f"persons, median of {self.steps} steps; peak RSS {self.peak_rss_mib} MiB" + device,
-            f"{self.gflop_per_s:.1f} GFLOP/s of the reference network's work "
+            f"{self.gflop_per_s:.1f} GFLOP/s of {counted} work "
             f"({self.gflop_per_sample:.1f} GFLOP per sample), {self.peak_share:.0%} of this "
             f"device's {self.precision} matmul peak ({self.matmul_peak_gflop_per_s:.0f} GFLOP/s)",
         ]
@@ -220,10 +225,18 @@ class BenchRequest:
     mode: str = "train"
     engine: str = "torch"
     reference: bool = False
+    #: the registered model timed (``--model``); the comparisons are ST-GCN's own
+    model: str = DEFAULT_MODEL
 
     def check(self) -> None:
-        """Refuse a mode or engine that is not one, or an engine the mode cannot use."""
+        """Refuse a mode or engine that is not one, an engine the mode cannot use, or a
+        comparison with the reference's ST-GCN for another model."""
         mode, engine = self.mode, self.engine
+        if self.model != DEFAULT_MODEL and (self.baseline or self.reference):
+            raise StgcnError(
+                f"--baseline and --reference time the reference's ST-GCN beside stgcn's; "
+                f"bench --model {self.model} without them, and --model {DEFAULT_MODEL} with them"
+            )
         if mode not in MODES:
             raise StgcnError(f"unknown mode {mode!r}; modes: {', '.join(MODES)}")
         if engine not in ENGINES:
@@ -251,8 +264,12 @@ def bench_training(
     x = torch.randn(batch_size, 3, frames, 18, persons, device=device)
     y = torch.randint(0, KINETICS_CLASSES, (batch_size,), device=device)
     spec = ModelSpec(KINETICS_CLASSES, 3, layout_named("openpose"), persons)
-    network = build_named(DEFAULT_MODEL, spec)  # ST-GCN with its default options
+    network = build_named(request.model, spec)  # with the model's default options
     model = as_module(network)
+    if request.model == DEFAULT_MODEL:
+        work = reference_gflop_per_sample(frames, persons, KINETICS_CLASSES, mode)
+    else:  # another network's own FLOPs: the reference's would flatter a smaller one
+        work = gflop_per_sample(model, torch.zeros(1, 3, frames, 18, persons), mode)
     weights = {k: v.clone() for k, v in model.state_dict().items()}
 
     models: list[Stepper]
@@ -282,11 +299,11 @@ def bench_training(
         timing, *rest = _timed(models, request.steps, request.warmup, batch_size)
     own_process = rest.pop() if request.reference else None
     plain_timing = rest[0] if rest else None
-    work = reference_gflop_per_sample(frames, persons, KINETICS_CLASSES, mode)
     peak = matmul_peak_gflops(device, precision, backend.synchronize)
     achieved = timing.samples_per_s * work
 
     return BenchResult(
+        model=request.model,
         samples_per_s=timing.samples_per_s,
         median_step_s=timing.median_step_s,
         backend=backend.name,

@@ -1,10 +1,11 @@
 """Throughput as a share of the machine: achieved GFLOP/s against a measured matmul peak.
 
 Samples per second differ between machines by an order of magnitude, and even a ratio
-to the baseline depends on which of the machine's units both use. The work of a step is
+to the baseline depends on which of the machine's units both use. The work of an ST-GCN step is
 counted once, on the reference network (``BaselineSTGCN``: the FLOPs a plain
 implementation performs, however few the model under test really spends), so a faster
-method shows as more reference GFLOP/s. Training counts three forward passes per sample
+method shows as more reference GFLOP/s; another model's (``stgcn bench --model``) is
+counted on that model itself. Training counts three forward passes per sample
 (the forward, and a backward pass of twice its cost), inference one. The peak is the
 best of a few large square matmuls in the same precision on the same device, with the
 same threads: on a CPU without native bf16 that peak is itself low, and the share says
@@ -24,15 +25,23 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 def reference_gflop_per_sample(frames: int, persons: int, classes: int, mode: str) -> float:
     """GFLOP of one sample's step on the reference network (training: 3 forward passes)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     from stgcn.bench.baseline import BaselineSTGCN
 
-    model = BaselineSTGCN(classes, layout="openpose", strategy="spatial").eval()
-    sample = torch.zeros(1, 3, frames, 18, persons)
+    model = BaselineSTGCN(classes, layout="openpose", strategy="spatial")
+    return gflop_per_sample(model, torch.zeros(1, 3, frames, 18, persons), mode)
+
+
+def gflop_per_sample(model: torch.nn.Module, sample: torch.Tensor, mode: str) -> float:
+    """GFLOP of one sample's step on ``model`` (training: 3 forward passes), counted by
+    torch's FLOP counter on a copy of it in eval mode (its own weights stay as they are)."""
+    import copy
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counted = copy.deepcopy(model).cpu().eval()
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
-        model(sample)
+        counted(sample.cpu())
     forward = counter.get_total_flops() / 1e9
     return forward * (3 if mode == "train" else 1)
 

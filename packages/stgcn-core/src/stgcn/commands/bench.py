@@ -14,6 +14,9 @@ from stgcn.training.config import PRECISIONS
 
 @click.command()
 @click.option("--backend", help="Default: the best available.")
+@click.option(
+    "--model", "model_name", default="stgcn", show_default=True, help="The network timed."
+)
 @click.option("--batch-size", type=int, default=16, show_default=True, help="Per card.")
 @click.option("--frames", type=int, default=150, show_default=True)
 @click.option("--persons", type=int, default=2, show_default=True)
@@ -52,6 +55,7 @@ from stgcn.training.config import PRECISIONS
 @backend_option_flags
 def bench(
     backend: str | None,
+    model_name: str,
     batch_size: int,
     frames: int,
     persons: int,
@@ -75,7 +79,7 @@ def bench(
     same settings; with --reference the ratio to that model in a process of its own, with
     glibc's default malloc and plain PyTorch, as the reference implementation runs."""
     from stgcn.bench.measure import BenchRequest, bench_training, check_sizes
-    from stgcn.plugins.kinds import DATASETS
+    from stgcn.plugins.kinds import DATASETS, MODELS
     from stgcn.plugins.registry import get_registry
 
     check_sizes(batch_size, frames, persons, steps, workers)
@@ -100,7 +104,10 @@ def bench(
         mode=mode,
         engine=engine,
         reference=reference,
+        model=model_name,
     )
+    request.check()
+    registry.get(MODELS, model_name)  # an unknown name: one line naming the installed ones
     result = bench_training(chosen, precision, request)
     result.data = data_figures
     if as_json:
