@@ -57,6 +57,19 @@ class TemporalConv(nn.Module):
         return self.drop(self.bn(self.conv(x)))
 
 
+def block_residual(
+    in_channels: int, out_channels: int, stride: int, residual: bool
+) -> nn.Module | None:
+    """The residual around a block of PYSKL's ``STGCNBlock`` and ``CTRGCNBlock``: none
+    (the first block), the identity where the block keeps the shape (no tensors), else a
+    strided 1×1 :class:`TemporalConv` (the keys ``residual.conv.*``, ``residual.bn.*``)."""
+    if not residual:
+        return None
+    if in_channels == out_channels and stride == 1:
+        return nn.Identity()
+    return TemporalConv(in_channels, out_channels, kernel=1, stride=stride)
+
+
 def _branch(
     spec: tuple[str | int, int] | str, in_channels: int, channels: int, stride: int
 ) -> nn.Module:

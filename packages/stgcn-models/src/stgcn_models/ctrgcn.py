@@ -35,7 +35,7 @@ from torch import nn
 
 from stgcn.errors import StgcnError
 from stgcn.records import ModelSpec, RecogniseRequest
-from stgcn_models.blocks import TemporalConv
+from stgcn_models.blocks import TemporalConv, block_residual
 from stgcn_models.plugin import CTRGCNOptions
 from stgcn_models.pyskl import (
     BACKBONE,
@@ -182,16 +182,11 @@ class CTRGCNBlock(nn.Module):
         super().__init__()
         self.gcn1 = CTRGCUnit(in_channels, out_channels, A)
         self.tcn1 = MultiScaleTCN(out_channels, stride, kernel_size, dropout=dropout)
-        self.residual: nn.Module | None = None
-        self.identity = residual and in_channels == out_channels and stride == 1
-        if residual and not self.identity:
-            self.residual = TemporalConv(in_channels, out_channels, 1, stride=stride)
+        self.residual = block_residual(in_channels, out_channels, stride, residual)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.tcn1(self.gcn1(x))
-        if self.identity:
-            y = y + x
-        elif self.residual is not None:
+        if self.residual is not None:
             y = y + self.residual(x)
         return torch.relu(y)
 

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from stgcn.records import ModelSpec, RecogniseRequest
-from stgcn_models.blocks import MultiScaleTemporal, TemporalConv
+from stgcn_models.blocks import MultiScaleTemporal, block_residual
 from stgcn_models.plugin import STGCNPPOptions
 from stgcn_models.pyskl import (
     DATA_BN_WEIGHT,
@@ -99,17 +99,12 @@ class Block(nn.Module):
         self.gcn = AdaptiveGraphConv(in_channels, out_channels, A)
         self.tcn = MultiScaleTemporal(out_channels, out_channels, stride=stride, dropout=dropout)
         self.relu = nn.ReLU()
-        self.residual: nn.Module | None = None
-        self.keeps_input = residual and in_channels == out_channels and stride == 1
-        if residual and not self.keeps_input:
-            self.residual = TemporalConv(in_channels, out_channels, kernel=1, stride=stride)
+        self.residual = block_residual(in_channels, out_channels, stride, residual)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.tcn(self.gcn(x))
         if self.residual is not None:
             out = out + self.residual(x)
-        elif self.keeps_input:
-            out = out + x
         return self.relu(out)
 
 
