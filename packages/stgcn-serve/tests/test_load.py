@@ -49,6 +49,12 @@ def test_batching_under_load(checkpoint: Path, clip: Path, tmp_path: Path, capsy
     for name, result in results.items():
         check_answers(result)
         assert "stgcn_serve_batches_total" in metrics[name]
+    # what batching does, on any machine: 32 waiting clients fill batches of several
+    # clips, while --max-batch 1 runs the model once a clip (the speed-up is a figure
+    # printed below and kept in docs/performance.md, not a test: it depends on the cores)
+    sizes = {name: _counter(text, "batched_clips_total") / _counter(text, "batches_total")
+             for name, text in metrics.items()}  # fmt: skip
+    assert sizes["batched (max batch 8)"] > 1.0 and sizes["one at a time"] == 1.0, sizes
     batched, single = results.values()
     ratio = batched.throughput / single.throughput
     with capsys.disabled():
@@ -56,7 +62,12 @@ def test_batching_under_load(checkpoint: Path, clip: Path, tmp_path: Path, capsy
         for name, result in results.items():
             print("  " + result.summary(name))
         print(f"  batching throughput / one at a time: {ratio:.2f}x")
-    assert batched.throughput >= single.throughput, f"batching is slower: {ratio:.2f}x"
+
+
+def _counter(metrics: str, name: str) -> float:
+    """A counter's value in Prometheus text."""
+    (line,) = [line for line in metrics.splitlines() if line.startswith(f"stgcn_serve_{name} ")]
+    return float(line.split()[1])
 
 
 async def burst(url: str, body: bytes, count: int) -> list[httpx.Response]:
