@@ -320,6 +320,7 @@ def test_stgcnpp_is_listed_and_learns_the_synthetic_set(tmp_path: Path) -> None:
     work = tmp_path / "run"
     trained = run_stgcn(
         "run", "--model", "stgcnpp", "--model-option", "base_channels=16", "--seed", "1",
+        "--backend", "cpu", "--precision", "fp32",  # the same numbers on every CPU kind
         "--work-dir", str(work),
     )  # fmt: skip
     assert trained.returncode == 0, trained.stderr
@@ -329,7 +330,8 @@ def test_stgcnpp_is_listed_and_learns_the_synthetic_set(tmp_path: Path) -> None:
     assert (config["momentum"], config["nesterov"], config["weight_decay"]) == (0.9, True, 5e-4)
     assert stored["best_top1"] >= 0.25, stored["best_top1"]
     # the checkpoint names its model: evaluated with no flag, to the run's own figure
-    evaluated = run_stgcn("eval", "--checkpoint", str(work / "checkpoints" / "best.pth.tar"))
+    best = str(work / "checkpoints" / "best.pth.tar")
+    evaluated = run_stgcn("eval", "--checkpoint", best, "--precision", "fp32")  # as trained
     assert evaluated.returncode == 0, evaluated.stderr
     assert f"top1 {stored['best_top1']:.4f}" in evaluated.stdout, evaluated.stdout
 
