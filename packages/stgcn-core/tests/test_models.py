@@ -263,6 +263,14 @@ def test_a_third_party_model_trains_evaluates_exports_and_predicts(site, tmp_pat
         == "tiny"
     )
 
+    # a model a config file names wins over the one the weights are for (none of tiny's
+    # tensors fit ST-GCN: one line, before training)
+    named = tmp_path / "run.toml"
+    named.write_text('model = "stgcn"\n')
+    kept = run_stgcn("run", "--config", str(named), "--weights", str(bare), "--epochs", "1",
+                     *SMALL, "--work-dir", str(tmp_path / "named"), site=site)  # fmt: skip
+    assert kept.returncode != 0 and "no tensor in" in kept.stderr, kept.stderr
+
     # ST-GCN's own flags that the model lacks are refused, not ignored
     refused = run_stgcn(
         "run", "--model", "tiny", "--dropout", "0.5", "--epochs", "1", *SMALL,

@@ -109,7 +109,7 @@ def run(
     from stgcn.plugins.kinds import DATASETS, MODELS
     from stgcn.plugins.registry import get_registry
     from stgcn.training.launch import Topology, run_training
-    from stgcn.training.setup import resolve_run_config
+    from stgcn.training.setup import ModelLookups, resolve_run_config
 
     typed = given(ctx, **options)
     if data_option:
@@ -119,21 +119,16 @@ def run(
     if backend_option or compile_model:
         typed["backend_options"] = backend_options(backend_option, compile_model)
     registry = get_registry()
-    if typed.get("weights") and "model" not in typed and not resume:
-        # the network the weights are for (a checkpoint's model, or the one that
-        # recognises a foreign state_dict), unless --model names one
-        found = (
-            model_of_weights(str(typed["weights"])) if Path(typed["weights"]).is_file() else None
-        )
-        if found is not None:
-            typed["model"] = found
+    # the model's recipe, and the network a --weights file is for where no --model (or
+    # config file) names one: a checkpoint's model, or the one recognising its keys
+    models = ModelLookups(lambda name: registry.get(MODELS, name).recipe, model_of_weights)
     config, resume = resolve_run_config(
         typed,
         lambda name: registry.get(DATASETS, name),
         config_file,
         preset,
         resume,
-        lambda name: registry.get(MODELS, name).recipe,
+        models,
     )
     refuse_typed_settings_it_lacks(registry.get(MODELS, config.model), typed)
     topology = Topology(

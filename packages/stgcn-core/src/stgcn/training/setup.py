@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,13 @@ def resolve_run_config(
     config_file: str | None = None,
     preset: str | None = None,
     resume: bool = False,
-    model_recipe: Callable[[str], Mapping[str, Any]] | None = None,
+    models: ModelLookups | None = None,
 ) -> tuple[RunConfig, bool]:
     """The run's configuration and whether it continues an earlier run.
 
     ``typed`` holds only the options the user gave (RunConfig keys); ``dataset_of``
-    finds a dataset record by name (the registry's ``dataset``), ``model_recipe`` a
-    model's recipe (none without it). A job that Slurm
+    finds a dataset record by name (the registry's ``dataset``), ``models`` a model's
+    recipe and the model a weights file is for (neither without it). A job that Slurm
     requeued or torch's agent restarted resumes its work dir without ``--resume``.
     """
     from_file = read_config_file(config_file) if config_file else {}
@@ -44,7 +45,7 @@ def resolve_run_config(
     layers = (
         _saved_config(work_dir)
         if resume
-        else _recipe(typed, from_file, (dataset_of, model_recipe), preset)
+        else _recipe(typed, from_file, (dataset_of, models), preset)
     )
     layers += [(config_file or "config", from_file), ("options", typed)]
     return RunConfig.layered(layers), resume
@@ -53,19 +54,37 @@ def resolve_run_config(
 Layers = list[tuple[str, Mapping[str, Any]]]
 
 
+@dataclass(frozen=True)
+class ModelLookups:
+    """What the layering asks of the registered models: a model's recipe, and the model
+    a weights file is for (a checkpoint's, or the one that recognises a foreign
+    state_dict; None where none does)."""
+
+    recipe: Callable[[str], Mapping[str, Any]]
+    of_weights: Callable[[str], str | None]
+
+
 def _recipe(
     typed: Mapping[str, Any],
     from_file: Mapping[str, Any],
-    lookups: tuple[Callable[[str], Dataset], Callable[[str], Mapping[str, Any]] | None],
+    lookups: tuple[Callable[[str], Dataset], ModelLookups | None],
     preset: str | None,
 ) -> Layers:
-    """The model's recipe, then the dataset's and the chosen preset, for the model and
-    the dataset the run names."""
-    dataset_of, model_recipe = lookups
+    """The model the weights are for where neither the command line nor the file names
+    one, the model's recipe, then the dataset's and the chosen preset, for the model
+    and the dataset the run names."""
+    dataset_of, models = lookups
     layers: Layers = []
-    if model_recipe is not None:
-        model = _named(typed, from_file, "model") or RunConfig.model
-        layers.append((f"model {model!r} recipe", model_recipe(model)))
+    if models is not None:
+        model = _named(typed, from_file, "model")
+        weights = _named(typed, from_file, "weights")
+        if model is None and weights and Path(weights).is_file():
+            found = models.of_weights(weights)
+            if found is not None:
+                layers.append((f"weights {weights}", {"model": found}))
+                model = found
+        model = model or RunConfig.model
+        layers.append((f"model {model!r} recipe", models.recipe(model)))
     name = _named(typed, from_file, "dataset") or RunConfig.dataset
     dataset = dataset_of(name)
     layers.append((f"dataset {name!r} recipe", dataset.recipe))
