@@ -64,7 +64,8 @@ def test_answers_equal_predict_json(engine, checkpoint, onnx_file, clip, tmp_pat
     assert health.status_code == 200 and health.json() == {"status": "ok"}
     assert described["openapi"].startswith("3.1")
     assert set(described["paths"]) == {
-        "/v1/predict", "/v1/model", "/healthz", "/metrics", "/openapi.json",
+        "/", "/v1/predict", "/v1/predict/video", "/v1/model", "/healthz", "/metrics",
+        "/openapi.json",
     }  # fmt: skip
     assert 'route="/openapi.json",status="200"' in metrics
     assert 'stgcn_serve_requests_total{route="/v1/predict",status="200"} 2' in metrics

@@ -262,6 +262,29 @@ def open_window() -> None:
         raise StgcnError(f"--show cannot open a window: {first_line(error)}") from None
 
 
+def window_line(
+    result: WindowResult,
+    names: Sequence[str] | None,
+    when: tuple[float, int],
+    box: list[int] | None,
+) -> dict[str, Any]:
+    """A labelled window as ``--stream --json`` prints it (``stgcn serve``'s WebSocket
+    sends the same): ``when`` is the window's last frame as (seconds, frame number),
+    ``box`` its main track's pixel box there; joint importance with ``--explain``."""
+    document = window_json(result, names)
+    line = {
+        "time": when[0],
+        "frame": when[1],
+        "track": result.track,
+        "tracks": document["tracks"],
+        "box": box,
+        "top5": document["top5"],
+    }
+    if "joint_importance" in document:
+        line["joint_importance"] = document["joint_importance"]
+    return line
+
+
 class StreamRun:
     """One ``--stream`` run: :meth:`run` returns the summary."""
 
@@ -379,18 +402,7 @@ class StreamRun:
         if self.settings.as_json:
             import json
 
-            document = window_json(result, names)
-            line = {
-                "time": seconds,
-                "frame": last.index,
-                "track": result.track,
-                "tracks": document["tracks"],
-                "box": box,
-                "top5": document["top5"],
-            }
-            if "joint_importance" in document:
-                line["joint_importance"] = document["joint_importance"]
-            self.emit(json.dumps(line))
+            self.emit(json.dumps(window_line(result, names, (seconds, last.index), box)))
             return
         shown = ", ".join(f"{class_name(names, i)} {p:.3f}" for i, p in result.ranked[:3])
         where = f" at {box}" if box else ""

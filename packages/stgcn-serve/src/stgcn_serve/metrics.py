@@ -54,6 +54,12 @@ class Metrics:
     batches: int = 0
     batched_clips: int = 0
     rejected_full: int = 0
+    #: the WebSocket streams (GET /v1/stream)
+    streams_open: int = 0
+    frames_received: int = 0
+    frames_processed: int = 0
+    frames_dropped: int = 0
+    frame_errors: int = 0
 
     def record_request(self, route: str, status: int, seconds: float) -> None:
         self.requests[(route, status)] += 1
@@ -82,6 +88,21 @@ class Metrics:
             ("batches_total", "counter", "Runs of the model.", self.batches),
             ("batched_clips_total", "counter", "Clips the model classified.", self.batched_clips),
             ("rejected_total", "counter", "429s: the queue was full.", self.rejected_full),
+            ("streams_open", "gauge", "WebSocket streams open.", self.streams_open),
+            ("frames_received_total", "counter", "Stream frames received.", self.frames_received),
+            (
+                "frames_processed_total",
+                "counter",
+                "Stream frames estimated and answered.",
+                self.frames_processed,
+            ),
+            (
+                "frames_dropped_total",
+                "counter",
+                "Stream frames replaced by a newer one before they were processed.",
+                self.frames_dropped,
+            ),
+            ("frame_errors_total", "counter", "Stream frames refused.", self.frame_errors),
         ]
         for name, kind, description, value in scalars:
             lines += [
