@@ -234,17 +234,26 @@ def tests_distributed(session: nox.Session) -> None:
     run_shared(session, "pytest", *[str(p) for p in MULTI_PROCESS_TESTS], *session.posargs, env=env)
 
 
-@nox.session(name="tests-serve", venv_backend="none")
+#: where tests-serve keeps the browser test's screenshot of the page (page.png)
+SERVE_ARTEFACTS = ROOT / ".nox" / "artefacts" / "serve"
+
+
+@nox.session(name="tests-serve")
 def tests_serve(session: nox.Session) -> None:
-    """``stgcn serve`` as a real process on 127.0.0.1, called with httpx: its answers
-    equal ``stgcn predict --json``'s (both engines), bad input, a full queue, and 32
-    clients for ``STGCN_SERVE_LOAD_SECONDS`` (10) printing latency and throughput with
-    batching and without. One test at a time (``-s`` shows the load figures): each
-    wants the cores to itself. In the shared environment, where the package is
-    installed with the others."""
-    env = shared_environment(session)
+    """``stgcn serve`` as a real process on 127.0.0.1: called with httpx, its answers
+    equal ``stgcn predict --json``'s (both engines) and a video upload's ``predict
+    --video --json``'s; the WebSocket stream with a real client (websockets); bad input,
+    a full queue, and 32 clients for ``STGCN_SERVE_LOAD_SECONDS`` (10) printing latency
+    and throughput with batching and without; the page in Debian's headless Chromium
+    (.ci/run installs it) with a fake camera of two people, its screenshot kept in
+    SERVE_ARTEFACTS. One test at a time (``-s`` shows the figures): each wants the
+    cores to itself. An environment of its own, with the real pose estimator: mediapipe
+    0.10.14 wants protobuf<5, so everything is installed in one pip call, which
+    resolves them together."""
+    install_stgcn(session, *PYTEST, str(POSE_PACKAGE), f"{SERVE_PACKAGE}[test]")
     tests = str(SERVE_PACKAGE / "tests")
-    run_shared(session, "pytest", tests, "-s", "--durations=10", *session.posargs, env=env)
+    env = {"STGCN_SERVE_ARTEFACTS": str(SERVE_ARTEFACTS)}
+    session.run("pytest", tests, "-s", "--durations=10", *session.posargs, env=env)
 
 
 @nox.session(name="tests-modelzoo", venv_backend="none")
