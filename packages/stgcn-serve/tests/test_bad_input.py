@@ -3,6 +3,7 @@ a 4xx status and one log line, and the next good request is answered."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import socket
@@ -92,3 +93,30 @@ def test_bad_input_then_a_good_request(checkpoint: Path, clip: Path, tmp_path: P
         assert server.process.poll() is None
     assert "Traceback" not in server.log.read_text()
     assert "hung up before the body ended" in server.log.read_text()
+
+
+@pytest.mark.timeout(240)
+def test_without_the_estimator_clips_are_still_served(
+    clip: Path, onnx_file: Path, tmp_path: Path
+) -> None:
+    """An estimator that is not installed turns the picture routes off, saying why (501,
+    and the stream's error message and close), and nothing else."""
+    args = ["--onnx", str(onnx_file), "--estimator", "nosuch"]
+    with running_server(tmp_path, *args) as server, httpx.Client(timeout=30) as http:
+        video = http.post(f"{server.url}/v1/predict/video", content=b"\0" * 100)
+        clip_answer = http.post(f"{server.url}/v1/predict", content=clip.read_bytes())
+        page = http.get(f"{server.url}/")
+        stream_error = None
+        with contextlib.suppress(ImportError):
+            from websockets.sync.client import connect
+
+            with connect(server.url.replace("http://", "ws://") + "/v1/stream") as socket:
+                stream_error = json.loads(socket.recv(timeout=30))
+                with pytest.raises(Exception):  # noqa: B017 - closed by the server
+                    socket.recv(timeout=30)
+    assert video.status_code == 501, video.text
+    assert "pose estimator 'nosuch' is not installed" in video.json()["error"]
+    assert clip_answer.status_code == 200 and page.status_code == 200
+    if stream_error is not None:
+        assert stream_error["type"] == "error" and "'nosuch'" in stream_error["error"]
+    assert "'nosuch' is not installed" in server.log.read_text()

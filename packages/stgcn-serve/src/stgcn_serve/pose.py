@@ -89,9 +89,9 @@ def pose_setup(
     windows: tuple[int | None, int | None, int | None],
 ) -> PoseSetup:
     """The server's :class:`PoseSetup`. The model's layout must be known (else one
-    line); an estimator that is not installed only turns the picture routes off (the
-    clip route needs none), while one that lacks a joint of the layout is refused in
-    one line, as ``predict --video`` refuses it."""
+    line). An estimator that is not installed, or that lacks a joint of the layout (a
+    body estimator for a hand model), only turns the picture routes off, saying why:
+    the clip route needs none."""
     from stgcn_export.video_prediction import default_window
 
     from stgcn.plugins.registry import get_registry
@@ -116,7 +116,10 @@ def pose_setup(
             "this server classifies clips only"
         )
     else:
-        check_estimator(estimator, layout)
+        try:
+            check_estimator(estimator, layout)
+        except StgcnError as error:
+            estimator, unavailable = None, f"{error}: this server classifies clips only"
     return PoseSetup(
         estimator, unavailable, dict(options), layout, persons, window, stride, max_people
     )
