@@ -56,7 +56,8 @@ class ServeLimits:
     max_body: int = 8 * 1024 * 1024
     #: the largest video upload (bytes)
     max_video: int = 64 * 1024 * 1024
-    #: videos estimated at once; more waiting get 429 (each holds a worker and its file)
+    #: videos taken at once (one estimated, the others waiting for it, each holding its
+    #: file); one more gets 429
     max_videos: int = 2
     #: the largest camera frame on the WebSocket (bytes); larger ones get an error message
     max_frame: int = 2 * 1024 * 1024
@@ -91,7 +92,7 @@ def make_app(
             return _refuse(
                 request,
                 429,
-                f"{limits.max_videos} videos are being estimated: retry later",
+                f"{limits.max_videos} videos are being estimated or waiting: retry later",
                 {"Retry-After": str(RETRY_AFTER_SECONDS * 5)},
             )
         videos_in_flight += 1
