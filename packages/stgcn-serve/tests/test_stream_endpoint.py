@@ -82,7 +82,13 @@ def test_stream_of_two_people(checkpoint: Path, tmp_path: Path) -> None:
                 burst.append(message)
                 if message["frame"] == FRAMES + 4 + 30 - 1:  # the last frame sent, answered
                     break
-        time.sleep(0.5)
+        # a client that sends and hangs up without reading: the server goes on
+        wait_until_no_stream_is_open(server.url)  # the first one's estimator closed
+        with websockets_sync.connect(ws_url) as leaving:
+            receive(leaving)
+            for data in frames[:5]:
+                leaving.send(data)
+        wait_until_no_stream_is_open(server.url)
         metrics = httpx.get(f"{server.url}/metrics").text
         assert httpx.get(f"{server.url}/healthz").status_code == 200
     assert [answer["type"] for answer in answers] == ["frame"] * FRAMES
@@ -112,9 +118,22 @@ def test_stream_of_two_people(checkpoint: Path, tmp_path: Path) -> None:
     assert burst and all(message["type"] == "frame" for message in burst)
     dropped = burst[-1]["dropped"]
     assert dropped > 0 and len(burst) + dropped == 30, (len(burst), dropped)
-    assert f"stgcn_serve_frames_dropped_total {dropped}" in metrics
+    assert "stgcn_serve_frames_dropped_total" in metrics  # this burst's and the leaver's
+    assert log_closed(server.log.read_text()) == 2, server.log.read_text()
     assert "stgcn_serve_frame_errors_total 3" in metrics
     assert "stgcn_serve_streams_open 0" in metrics
     log = server.log.read_text()
     assert "Traceback" not in log
     assert log.count("WEBSOCKET /v1/stream: frame ") == 3  # one line a bad frame
+
+
+def log_closed(log: str) -> int:
+    """Streams the log says were closed after their frames."""
+    return sum(1 for line in log.splitlines() if "WEBSOCKET /v1/stream: closed after" in line)
+
+
+def wait_until_no_stream_is_open(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while "stgcn_serve_streams_open 0" not in httpx.get(f"{url}/metrics").text:
+        assert time.monotonic() < deadline, "a stream stayed open"
+        time.sleep(0.2)

@@ -156,6 +156,11 @@ async def _serve_stream(
             except (BadPicture, StgcnError) as error:
                 await _frame_error(send, metrics, index, first_line(error))
                 continue
+            except Exception as error:  # a fault of the server's: one line, the stream goes on
+                log.error("WEBSOCKET /v1/stream: frame %d failed: %s: %s", index,
+                          type(error).__name__, first_line(error))  # fmt: skip
+                await _frame_error(send, metrics, index, "internal server error")
+                continue
             metrics.frames_processed += 1
             answer["dropped"] = counts["dropped"]
             answer["received"] = counts["received"]
@@ -176,7 +181,10 @@ async def _serve_stream(
     finally:
         for task in (receiving, processing):
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+            # the client gone mid-send (a disconnect, a closed transport) ends the stream
+            with contextlib.suppress(
+                asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError
+            ):
                 await task
         with contextlib.suppress(StgcnError):
             await loop.run_in_executor(worker, session.close)
@@ -191,5 +199,5 @@ async def _frame_error(send: Any, metrics: Metrics, index: int, reason: str) -> 
     """A frame the server cannot use: one log line, an error message, the stream goes on."""
     metrics.frame_errors += 1
     log.warning("WEBSOCKET /v1/stream: frame %d: %s", index, reason)
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
         await send({"type": "error", "frame": index, "error": reason})
