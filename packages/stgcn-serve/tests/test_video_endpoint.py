@@ -5,6 +5,7 @@ one log line, and the next video is answered."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
@@ -30,6 +31,11 @@ def cut_off_upload(url: str, path: str) -> None:
     with socket.create_connection((host, int(port)), timeout=10) as raw:
         head = f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"
         raw.sendall(head.encode() + b"\0" * 1000)
+
+
+async def post_together(url: str, bodies: list[bytes]) -> list[httpx.Response]:
+    async with httpx.AsyncClient(timeout=300) as http:
+        return await asyncio.gather(*(http.post(url, content=body) for body in bodies))
 
 
 @pytest.mark.timeout(400)
@@ -65,12 +71,17 @@ def test_video_answers_equal_predict_video_json(checkpoint: Path, tmp_path: Path
             time.sleep(0.05)
             new = server.log_lines()[logged:]
             assert len(new) == 1 and f"{status} " in new[0], (what, new)
+        # three videos at once: one estimated, one waiting, the third refused at once
+        together = asyncio.run(post_together(url, [white.read_bytes()] * 3))
         cut_off_upload(server.url, "/v1/predict/video")
         # the query's window and stride override the server's
         again = http.post(url, content=whole, params={"window": "12", "stride": "12"})
         metrics = http.get(f"{server.url}/metrics").text
         assert server.process.poll() is None
     assert got == expected
+    assert sorted(answer.status_code for answer in together) == [422, 422, 429]
+    (refused,) = [answer for answer in together if answer.status_code == 429]
+    assert refused.headers["retry-after"] == "5" and "retry later" in refused.json()["error"]
     assert again.status_code == 200, again.text
     assert [(w["start"], w["end"]) for w in again.json()["windows"]] == [(0, 12)]
     assert 'stgcn_serve_requests_total{route="/v1/predict/video",status="200"} 2' in metrics
