@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from stgcn.commands.options import (
+    WEIGHTS_FILE,
     bare_model_options,
     estimator_options,
     frame_size_option,
@@ -23,7 +24,11 @@ from stgcn.plugins.settings import parse_pairs
 
 @bare_model_options
 @click.command()
-@click.option("--checkpoint", help="A stgcn checkpoint or a reference state_dict (PyTorch).")
+@click.option(
+    "--checkpoint",
+    type=WEIGHTS_FILE,
+    help="A stgcn checkpoint, a reference state_dict (PyTorch) or released weights' name.",
+)
 @click.option("--onnx", "onnx_file", help="An exported .onnx file (onnxruntime).")
 @click.option(
     "--input",

@@ -195,3 +195,20 @@ def bare_model_options(command: click.Command) -> click.Command:
     ``@click.command()``)."""
     command.params.extend(bare_model_params())
     return command
+
+
+class WeightsFileType(click.ParamType):
+    """A weights file or the name of released weights (``stgcn weights list``): the file
+    it names, downloaded first where it is a name not yet cached
+    (:func:`stgcn.networks.released.weights_file`, the one place names are looked up)."""
+
+    name = "FILE|NAME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from stgcn.networks.released import weights_file
+
+        return weights_file(str(value))
+
+
+#: the type of every option that takes a checkpoint or state_dict (``--checkpoint``)
+WEIGHTS_FILE = WeightsFileType()
