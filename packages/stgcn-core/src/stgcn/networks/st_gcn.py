@@ -153,8 +153,8 @@ REFERENCE_STORE = "https://open-mmlab.s3.ap-northeast-2.amazonaws.com/mmskeleton
 #: top-1); open-mmlab names each file with the start of its SHA-256 (the part after '-')
 REFERENCE_WEIGHTS = (
     ("stgcn-kinetics", "st_gcn.kinetics-6fa43f73.pth", "openpose", 400, "kinetics", 31.60),
-    ("stgcn-ntu-xsub", "st_gcn.ntu-xsub-300b57d4.pth", "ntu-rgb+d", 60, "ntu60-xsub", 81.57),
-    ("stgcn-ntu-xview", "st_gcn.ntu-xview-9ba67746.pth", "ntu-rgb+d", 60, "ntu60-xview", 88.76),
+    ("stgcn-ntu-xsub", "st_gcn.ntu-xsub-300b57d4.pth", "ntu-rgb+d", 60, "ntu-xsub", 81.57),
+    ("stgcn-ntu-xview", "st_gcn.ntu-xview-9ba67746.pth", "ntu-rgb+d", 60, "ntu-xview", 88.76),
 )
 
 
