@@ -11,12 +11,13 @@ from typing import Any
 import click
 
 from stgcn.commands.options import (
-    WEIGHTS_FILE,
+    WEIGHTS_METAVAR,
     bare_model_options,
     estimator_options,
     frame_size_option,
     max_people_option,
     one_input,
+    weights_file_option,
 )
 from stgcn.errors import StgcnError
 from stgcn.plugins.settings import parse_pairs
@@ -26,7 +27,8 @@ from stgcn.plugins.settings import parse_pairs
 @click.command()
 @click.option(
     "--checkpoint",
-    type=WEIGHTS_FILE,
+    callback=weights_file_option,
+    metavar=WEIGHTS_METAVAR,
     help="A stgcn checkpoint, a reference state_dict (PyTorch) or released weights' name.",
 )
 @click.option("--onnx", "onnx_file", help="An exported .onnx file (onnxruntime).")

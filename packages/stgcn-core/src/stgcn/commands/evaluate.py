@@ -9,7 +9,7 @@ import json
 
 import click
 
-from stgcn.commands.options import WEIGHTS_FILE
+from stgcn.commands.options import WEIGHTS_METAVAR, weights_file_option
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.settings import parse_pairs
 from stgcn.training.config import MOST_PER_BATCH, PRECISIONS
@@ -19,7 +19,8 @@ from stgcn.training.config import MOST_PER_BATCH, PRECISIONS
 @click.option(
     "--checkpoint",
     required=True,
-    type=WEIGHTS_FILE,
+    callback=weights_file_option,
+    metavar=WEIGHTS_METAVAR,
     help="A stgcn checkpoint, a reference state_dict or released weights' name.",
 )
 @click.option("--dataset", help="Default: the checkpoint's dataset.")

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from stgcn.commands import group
-from stgcn.commands.options import WEIGHTS_FILE, bare_model_options, given, settings_options
+from stgcn.commands.options import (
+    WEIGHTS_METAVAR,
+    bare_model_options,
+    given,
+    settings_options,
+    weights_file_option,
+)
 from stgcn.errors import PluginError, StgcnError, plugin_code
 from stgcn.plugins.kinds import EXPORTERS
 from stgcn.plugins.loading import fail
@@ -79,7 +85,8 @@ def exporter_command(record: Exporter) -> ExporterCommand:
     @click.option(
         "--checkpoint",
         required=True,
-        type=WEIGHTS_FILE,
+        callback=weights_file_option,
+        metavar=WEIGHTS_METAVAR,
         help="A stgcn checkpoint, a reference state_dict or released weights' name.",
     )
     @click.option(

@@ -197,18 +197,19 @@ def bare_model_options(command: click.Command) -> click.Command:
     return command
 
 
-class WeightsFileType(click.ParamType):
-    """A weights file or the name of released weights (``stgcn weights list``): the file
-    it names, downloaded first where it is a name not yet cached
+def weights_file_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    """The callback of every option that takes a checkpoint or state_dict
+    (``--checkpoint``): a weights file, or the name of released weights (``stgcn weights
+    list``) turned into its file, downloaded first where not yet cached
     (:func:`stgcn.networks.released.weights_file`, the one place names are looked up)."""
+    if value is None:
+        return None
+    from stgcn.networks.released import weights_file
 
-    name = "FILE|NAME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from stgcn.networks.released import weights_file
-
-        return weights_file(str(value))
+    return weights_file(value)
 
 
-#: the type of every option that takes a checkpoint or state_dict (``--checkpoint``)
-WEIGHTS_FILE = WeightsFileType()
+#: how those options show their value in ``--help``
+WEIGHTS_METAVAR = "FILE|NAME"
