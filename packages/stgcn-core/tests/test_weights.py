@@ -9,12 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
-import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -30,50 +25,10 @@ from stgcn.plugins.layouts import layout_named
 from stgcn.records import WEIGHTS, Weights
 from stgcn.system.download import part_path
 from stgcn.testing.helpers import TINY_RUN, make_distribution, run_stgcn, stgcn_in_process
+from stgcn.testing.loopback import ServedFile, closed_port, serve_file
 
 #: the fixture's classes: not the synthetic dataset's 10, so a run on it fine-tunes
 FIXTURE_CLASSES = 5
-
-
-@dataclass
-class Served:
-    """What the server serves and what it was asked."""
-
-    body: bytes
-    #: "whole": the file (or the range asked for); "break": half, then the socket closes
-    mode: str = "whole"
-    #: each request's Range header ("" where none)
-    ranges: list[str] = field(default_factory=list)
-
-
-def _handler(served: Served) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            asked = self.headers.get("Range", "")
-            served.ranges.append(asked)
-            found = re.fullmatch(r"bytes=(\d+)-", asked)
-            start = int(found[1]) if found else 0
-            if start >= len(served.body) and asked:
-                self.send_response(416)
-                self.end_headers()
-                return
-            rest = served.body[start:]
-            self.send_response(206 if asked else 200)
-            if asked:
-                self.send_header("Content-Range", f"bytes {start}-{len(served.body) - 1}/*")
-            self.send_header("Content-Length", str(len(rest)))
-            self.end_headers()
-            if served.mode == "break":
-                self.wfile.write(rest[: len(rest) // 2])
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            self.wfile.write(rest)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return Handler
 
 
 @pytest.fixture(scope="module")
@@ -86,16 +41,10 @@ def fixture_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 @pytest.fixture
-def served(fixture_checkpoint: bytes) -> Iterator[tuple[Served, str]]:
+def served(fixture_checkpoint: bytes) -> Iterator[tuple[ServedFile, str]]:
     """The fixture checkpoint on a server at 127.0.0.1; its URL."""
-    state = Served(fixture_checkpoint)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_port}/released/fixture.pt"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_file(fixture_checkpoint) as state:
+        yield state, state.url
 
 
 @pytest.fixture
@@ -153,7 +102,7 @@ def test_a_record_with_a_bad_digest_or_url_is_refused() -> None:
 
 
 def test_a_download_is_verified_cached_and_not_fetched_again(
-    site: Path, served: tuple[Served, str], cache: Path
+    site: Path, served: tuple[ServedFile, str], cache: Path
 ) -> None:
     state, url = served
     record = _catalogue(site, url, len(state.body), _sha256(state.body))
@@ -166,7 +115,7 @@ def test_a_download_is_verified_cached_and_not_fetched_again(
 
 
 def test_a_path_that_exists_stays_a_path_and_an_unknown_name_is_left_as_typed(
-    site: Path, served: tuple[Served, str], cache: Path, tmp_path: Path
+    site: Path, served: tuple[ServedFile, str], cache: Path, tmp_path: Path
 ) -> None:
     state, url = served
     _catalogue(site, url, None, None)
@@ -179,7 +128,7 @@ def test_a_path_that_exists_stays_a_path_and_an_unknown_name_is_left_as_typed(
 
 @pytest.mark.parametrize("wrong", ["size", "sha256"])
 def test_a_download_of_the_wrong_size_or_digest_is_refused_and_deleted(
-    site: Path, served: tuple[Served, str], cache: Path, wrong: str
+    site: Path, served: tuple[ServedFile, str], cache: Path, wrong: str
 ) -> None:
     state, url = served
     size = len(state.body) + (1 if wrong == "size" else 0)
@@ -192,7 +141,7 @@ def test_a_download_of_the_wrong_size_or_digest_is_refused_and_deleted(
 
 
 def test_a_broken_connection_keeps_the_part_and_the_next_try_resumes_it(
-    site: Path, served: tuple[Served, str], cache: Path
+    site: Path, served: tuple[ServedFile, str], cache: Path
 ) -> None:
     state, url = served
     _catalogue(site, url, len(state.body), _sha256(state.body))
@@ -217,10 +166,7 @@ def test_a_broken_connection_keeps_the_part_and_the_next_try_resumes_it(
 def test_no_server_at_all_is_one_line_naming_the_url_and_the_cache_path(
     site: Path, cache: Path
 ) -> None:
-    with socket.socket() as probe:  # a port nothing listens on once it is closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/released/fixture.pt"
+    url = f"http://127.0.0.1:{closed_port()}/released/fixture.pt"
     _catalogue(site, url, None, None)
     ran = stgcn_in_process("weights", "download", "fixture-stgcn")
     assert ran.returncode == 1
@@ -233,7 +179,7 @@ def test_no_server_at_all_is_one_line_naming_the_url_and_the_cache_path(
 
 
 def test_weights_list_shows_the_catalogue_and_what_is_cached(
-    site: Path, served: tuple[Served, str], cache: Path
+    site: Path, served: tuple[ServedFile, str], cache: Path
 ) -> None:
     state, url = served
     _catalogue(site, url, len(state.body), None)
@@ -256,7 +202,7 @@ def test_weights_list_shows_the_catalogue_and_what_is_cached(
 
 
 def test_predict_and_run_take_the_name_and_a_run_on_other_classes_refreshes_the_head(
-    site: Path, served: tuple[Served, str], cache: Path, tmp_path: Path
+    site: Path, served: tuple[ServedFile, str], cache: Path, tmp_path: Path
 ) -> None:
     state, url = served
     _catalogue(site, url, len(state.body), _sha256(state.body))
