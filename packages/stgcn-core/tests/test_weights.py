@@ -216,6 +216,10 @@ def test_predict_and_run_take_the_name_and_a_run_on_other_classes_refreshes_the_
     top = json.loads(predicted.stdout)["top"]
     assert sorted(entry["class"] for entry in top) == list(range(FIXTURE_CLASSES))
     assert state.ranges == [""]
+    described = stgcn_in_process("info", "fixture-stgcn", "--json")
+    assert described.returncode == 0, described.stderr
+    assert json.loads(described.stdout)["num_class"] == FIXTURE_CLASSES
+    assert state.ranges == [""]  # the cached file
 
     work = tmp_path / "run"
     ran = run_stgcn(
