@@ -176,6 +176,9 @@ def test_no_server_at_all_is_one_line_naming_the_url_and_the_cache_path(
     assert "Connection refused" in lines[0]
     assert f"put it at {cache / 'fixture-stgcn.pt'}" in lines[0]
     assert not cache.exists() or list(cache.iterdir()) == []
+    unknown = stgcn_in_process("weights", "download", "no-such-weights")
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("stgcn: error: unknown weights 'no-such-weights': ")
 
 
 def test_weights_list_shows_the_catalogue_and_what_is_cached(

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from stgcn.errors import StgcnError
 from stgcn.plugins.hookspecs import hookimpl
 
 #: the table's columns: heading and the ``--json`` key it shows
@@ -63,9 +64,14 @@ def download(names: tuple[str, ...]) -> None:
     from stgcn.plugins.kinds import WEIGHTS
     from stgcn.plugins.registry import get_registry
 
-    registry = get_registry()
-    records = [registry.get(WEIGHTS, name) for name in names]  # unknown: one line
-    for record in records:
+    table = get_registry().table(WEIGHTS)
+    unknown = [name for name in names if name not in table]
+    if unknown:  # the catalogue is long: the listing names them, not this line
+        raise StgcnError(
+            f"unknown weights {', '.join(map(repr, unknown))}: stgcn weights list names "
+            f"the {len(table)} catalogued"
+        )
+    for record in (table[name] for name in names):
         click.echo(str(fetch_released(record)))
 
 
