@@ -18,14 +18,15 @@ import torch
 
 from stgcn.errors import StgcnError
 from stgcn.model.contract import ModelSpec
-from stgcn.networks.loading import build_named
+from stgcn.networks.loading import build_named, model_of_weights
 from stgcn.networks.released import cached_path, weights_file
 from stgcn.plugins import registry as plugins
 from stgcn.plugins.layouts import layout_named
-from stgcn.records import WEIGHTS, Weights
+from stgcn.records import DATASETS, MODELS, WEIGHTS, Weights
 from stgcn.system.download import part_path
 from stgcn.testing.helpers import TINY_RUN, make_distribution, run_stgcn, stgcn_in_process
 from stgcn.testing.loopback import ServedFile, closed_port, serve_file
+from stgcn.training.setup import ModelLookups, resolve_run_config
 
 #: the fixture's classes: not the synthetic dataset's 10, so a run on it fine-tunes
 FIXTURE_CLASSES = 5
@@ -236,3 +237,22 @@ def test_predict_and_run_take_the_name_and_a_run_on_other_classes_refreshes_the_
     assert state.ranges == [""]  # the run found it in the cache
     saved = torch.load(work / "checkpoints" / "best.pth.tar", weights_only=True)
     assert saved["model"]["fcn.weight"].shape[0] == 10  # the synthetic set's classes
+
+
+def test_a_config_files_weights_name_is_fetched_and_chooses_the_model(
+    site: Path, served: tuple[ServedFile, str], cache: Path, tmp_path: Path
+) -> None:
+    state, url = served
+    _catalogue(site, url, len(state.body), None)
+    registry = plugins.get_registry()
+    config_file = tmp_path / "run.toml"
+    config_file.write_text('weights = "fixture-stgcn"\n')
+    models = ModelLookups(
+        lambda name: registry.get(MODELS, name).recipe, model_of_weights, weights_file
+    )
+    config, _ = resolve_run_config(
+        {}, lambda name: registry.get(DATASETS, name), str(config_file), models=models
+    )
+    assert config.weights == str(cache / "fixture-stgcn.pt")
+    assert config.model == "stgcn"
+    assert state.ranges == [""]
