@@ -12,7 +12,18 @@ from stgcn.errors import StgcnError
 from stgcn.plugins import command_hooks, listing, loading
 from stgcn.plugins import registry as plugins
 
-BUILT_IN = ["run", "eval", "fuse", "bench", "plugins", "report", "info", "data", "plugin"]
+BUILT_IN = [
+    "run",
+    "eval",
+    "fuse",
+    "bench",
+    "plugins",
+    "weights",
+    "report",
+    "info",
+    "data",
+    "plugin",
+]
 
 
 def test_every_built_in_command_comes_from_a_core_plugin() -> None:

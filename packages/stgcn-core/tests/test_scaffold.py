@@ -34,6 +34,7 @@ TEST_COUNTS = {
     "pose-estimator": 7,
     "layout": 3,
     "model": 4,
+    "weights": 3,
 }
 
 

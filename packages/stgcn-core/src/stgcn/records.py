@@ -23,6 +23,7 @@ from stgcn.plugins.kinds import LAYOUTS as LAYOUTS
 from stgcn.plugins.kinds import LOGGERS as LOGGERS
 from stgcn.plugins.kinds import MODELS as MODELS
 from stgcn.plugins.kinds import POSE_ESTIMATORS as POSE_ESTIMATORS
+from stgcn.plugins.kinds import WEIGHTS as WEIGHTS
 from stgcn.plugins.records import Accelerator as Accelerator
 from stgcn.plugins.records import AugmentBatch as AugmentBatch
 from stgcn.plugins.records import AugmentRequest as AugmentRequest
@@ -54,6 +55,7 @@ from stgcn.plugins.records import RunBackend as RunBackend
 from stgcn.plugins.records import RunLogger as RunLogger
 from stgcn.plugins.records import SampleRequest as SampleRequest
 from stgcn.plugins.records import SkeletonModel as SkeletonModel
+from stgcn.plugins.records import Weights as Weights
 
 if TYPE_CHECKING:
     from stgcn.plugins.backend import BackendBase as BackendBase

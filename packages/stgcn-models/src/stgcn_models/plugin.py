@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 from stgcn.hookspecs import hookimpl
 from stgcn.model import INIT_SCHEMES
 from stgcn.plugins.settings import Settings, option
-from stgcn.records import Model, lazy
+from stgcn.records import Model, Weights, lazy
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
-STGCN_API = ">=2.2,<3"
+STGCN_API = ">=2.3,<3"
 
 #: PYSKL's optimiser for its graph networks (``configs/stgcn++/stgcn++_ntu60_xsub_3dkp/j.py``
 #: and CTR-GCN's alike): SGD with Nesterov momentum 0.9, weight decay 5e-4, cosine
@@ -94,3 +94,12 @@ CTRGCN = Model(
 def stgcn_register_models(register: Callable[[Model], None]) -> None:
     register(STGCNPP)
     register(CTRGCN)
+
+
+@hookimpl
+def stgcn_register_weights(register: Callable[[Weights], None]) -> None:
+    """PYSKL's released checkpoints of both models (``stgcn weights list``)."""
+    from stgcn_models.released import released_weights
+
+    for weights in released_weights():
+        register(weights)

@@ -9,13 +9,20 @@ import json
 
 import click
 
+from stgcn.commands.options import WEIGHTS_METAVAR, weights_file_option
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.settings import parse_pairs
 from stgcn.training.config import MOST_PER_BATCH, PRECISIONS
 
 
 @click.command("eval")
-@click.option("--checkpoint", required=True, help="A stgcn checkpoint or reference state_dict.")
+@click.option(
+    "--checkpoint",
+    required=True,
+    callback=weights_file_option,
+    metavar=WEIGHTS_METAVAR,
+    help="A stgcn checkpoint, a reference state_dict or released weights' name.",
+)
 @click.option("--dataset", help="Default: the checkpoint's dataset.")
 @click.option("--data-path", help="Default: the checkpoint's data path.")
 @click.option("--data-option", "data_option", multiple=True, metavar="KEY=VALUE")

@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, cast
 import click
 
 from stgcn.commands import group
-from stgcn.commands.options import bare_model_options, given, settings_options
+from stgcn.commands.options import (
+    WEIGHTS_METAVAR,
+    bare_model_options,
+    given,
+    settings_options,
+    weights_file_option,
+)
 from stgcn.errors import PluginError, StgcnError, plugin_code
 from stgcn.plugins.kinds import EXPORTERS
 from stgcn.plugins.loading import fail
@@ -77,7 +83,11 @@ def exporter_command(record: Exporter) -> ExporterCommand:
         short_help=record.description or None,
     )
     @click.option(
-        "--checkpoint", required=True, help="A stgcn checkpoint or a reference state_dict."
+        "--checkpoint",
+        required=True,
+        callback=weights_file_option,
+        metavar=WEIGHTS_METAVAR,
+        help="A stgcn checkpoint, a reference state_dict or released weights' name.",
     )
     @click.option(
         "--output", required=True, help=f"The {record.suffix or 'exported'} file to write."

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from stgcn.commands.options import WEIGHTS_METAVAR, weights_file_option
 from stgcn.errors import StgcnError
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.settings import parse_pairs
@@ -17,11 +18,12 @@ MOST_FRAMES_TIMES_PERSONS = 36_000
 
 
 @click.command()
-@click.argument("checkpoint", required=False, metavar="[CHECKPOINT]")
+@click.argument("checkpoint", required=False, metavar="[CHECKPOINT]", callback=weights_file_option)
 @click.option(
     "--checkpoint",
     "checkpoint_option",
-    metavar="FILE",
+    metavar=WEIGHTS_METAVAR,
+    callback=weights_file_option,
     help="The checkpoint, as eval, predict and export take it (or give it as CHECKPOINT).",
 )
 @click.option("--dataset", help="Describe a fresh model for this dataset instead.")

@@ -195,3 +195,21 @@ def bare_model_options(command: click.Command) -> click.Command:
     ``@click.command()``)."""
     command.params.extend(bare_model_params())
     return command
+
+
+def weights_file_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    """The callback of every option that takes a checkpoint or state_dict
+    (``--checkpoint``): a weights file, or the name of released weights (``stgcn weights
+    list``) turned into its file, downloaded first where not yet cached
+    (:func:`stgcn.networks.released.weights_file`, the one place names are looked up)."""
+    if value is None:
+        return None
+    from stgcn.networks.released import weights_file
+
+    return weights_file(value)
+
+
+#: how those options show their value in ``--help``
+WEIGHTS_METAVAR = "FILE|NAME"

@@ -106,6 +106,7 @@ def run(
 ) -> None:
     """Train a model (default: the synthetic dataset on the best backend)."""
     from stgcn.networks.loading import model_of_weights, refuse_typed_settings_it_lacks
+    from stgcn.networks.released import weights_file
     from stgcn.plugins.kinds import DATASETS, MODELS
     from stgcn.plugins.registry import get_registry
     from stgcn.training.launch import Topology, run_training
@@ -120,8 +121,11 @@ def run(
         typed["backend_options"] = backend_options(backend_option, compile_model)
     registry = get_registry()
     # the model's recipe, and the network a --weights file is for where no --model (or
-    # config file) names one: a checkpoint's model, or the one recognising its keys
-    models = ModelLookups(lambda name: registry.get(MODELS, name).recipe, model_of_weights)
+    # config file) names one: a checkpoint's model, or the one recognising its keys; a
+    # released weights' name is fetched first
+    models = ModelLookups(
+        lambda name: registry.get(MODELS, name).recipe, model_of_weights, weights_file
+    )
     config, resume = resolve_run_config(
         typed,
         lambda name: registry.get(DATASETS, name),

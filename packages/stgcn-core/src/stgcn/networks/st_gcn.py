@@ -24,11 +24,11 @@ from stgcn.model.contract import ModelSpec, SkeletonModel
 from stgcn.model.graph import STRATEGIES, Graph
 from stgcn.model.layouts import Layout
 from stgcn.plugins.hookspecs import hookimpl
-from stgcn.plugins.records import Model, RecogniseRequest
+from stgcn.plugins.records import Model, RecogniseRequest, Weights
 from stgcn.plugins.settings import Settings, option
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
-STGCN_API = ">=2.2,<3"
+STGCN_API = ">=2.3,<3"
 NAME = "stgcn"
 #: the keys every ST-GCN state_dict has
 KEYS = ("A", "fcn.weight", "data_bn.weight")
@@ -142,3 +142,35 @@ ST_GCN = Model(
 @hookimpl
 def stgcn_register_models(register: Callable[[Model], None]) -> None:
     register(ST_GCN)
+
+
+#: where the reference's maintainers publish its three released checkpoints (the
+#: original ``st_gcn.kinetics.pt``, ``st_gcn.ntu-xsub.pt``, ``st_gcn.ntu-xview.pt``, moved
+#: to open-mmlab's storage when the code joined mmskeleton)
+REFERENCE_SOURCE = "https://github.com/open-mmlab/mmskeleton/blob/master/doc/START_RECOGNITION.md"
+REFERENCE_STORE = "https://open-mmlab.s3.ap-northeast-2.amazonaws.com/mmskeleton/models/st-gcn"
+#: the reference's released weights: (name, file, layout, classes, dataset, reported
+#: top-1); open-mmlab names each file with the start of its SHA-256 (the part after '-')
+REFERENCE_WEIGHTS = (
+    ("stgcn-kinetics", "st_gcn.kinetics-6fa43f73.pth", "openpose", 400, "kinetics", 31.60),
+    ("stgcn-ntu-xsub", "st_gcn.ntu-xsub-300b57d4.pth", "ntu-rgb+d", 60, "ntu-xsub", 81.57),
+    ("stgcn-ntu-xview", "st_gcn.ntu-xview-9ba67746.pth", "ntu-rgb+d", 60, "ntu-xview", 88.76),
+)
+
+
+@hookimpl
+def stgcn_register_weights(register: Callable[[Weights], None]) -> None:
+    for name, file, layout, classes, dataset, top1 in REFERENCE_WEIGHTS:
+        register(
+            Weights(
+                name=name,
+                model=NAME,
+                url=f"{REFERENCE_STORE}/{file}",
+                source=REFERENCE_SOURCE,
+                layout=layout,
+                num_class=classes,
+                dataset=dataset,
+                description=f"the reference's ST-GCN, top-1 {top1} as published",
+                sha256=file.rsplit("-", 1)[1].split(".")[0],
+            )
+        )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         Logger,
         Model,
         PoseEstimator,
+        Weights,
     )
 
 hookspec = pluggy.HookspecMarker("stgcn")
@@ -67,6 +68,13 @@ def stgcn_register_models(register: Callable[[Model], None]) -> None:
     """Register networks (``stgcn run --model NAME``, ``--model-option KEY=VALUE``): a
     builder from a spec, the model's options and, optionally, a way to recognise weights
     another codebase saved (API 2.2)."""
+
+
+@hookspec
+def stgcn_register_weights(register: Callable[[Weights], None]) -> None:
+    """Register released checkpoints by name (``stgcn weights list``, ``stgcn run
+    --weights NAME``, ``--checkpoint NAME``): where a project publishes each, for which
+    registered model and layout, with its size and SHA-256 where known (API 2.3)."""
 
 
 @hookspec

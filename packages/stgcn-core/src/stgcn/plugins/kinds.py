@@ -31,6 +31,7 @@ from stgcn.plugins.records import (
     Logger,
     Model,
     PoseEstimator,
+    Weights,
 )
 
 if TYPE_CHECKING:
@@ -167,6 +168,22 @@ def _model_row(registry: Registry, name: str) -> dict[str, Any]:
     }
 
 
+def _weights_row(registry: Registry, name: str) -> dict[str, Any]:
+    weights = registry.get(WEIGHTS, name)
+    return {
+        "name": name,
+        "description": weights.description,
+        "model": weights.model,
+        "layout": weights.layout,
+        "num_class": weights.num_class,
+        "dataset": weights.dataset,
+        "url": weights.url,
+        "source": weights.source,
+        "size": weights.size,
+        "sha256": weights.sha256,
+    }
+
+
 def _backend_text(row: dict[str, Any]) -> str:
     state = "available" if row["available"] else f"unavailable: {row['reason']}"
     return f"{row['name']:<12} {state}"
@@ -183,6 +200,10 @@ def _described_text(row: dict[str, Any]) -> str:
 
 def _layout_text(row: dict[str, Any]) -> str:
     return f"{row['name']:<12} {row['num_node']} joints"
+
+
+def _weights_text(row: dict[str, Any]) -> str:
+    return f"{row['name']:<12} {row['model']}, {row['dataset']}"
 
 
 def _pose_estimator_text(row: dict[str, Any]) -> str:
@@ -258,6 +279,16 @@ MODELS: Kind[Model] = Kind(
     text=_described_text,
 )
 
+WEIGHTS: Kind[Weights] = Kind(
+    name="weights",
+    singular="weights",
+    record=Weights,
+    hook="stgcn_register_weights",
+    row=_weights_row,
+    label="weights",
+    text=_weights_text,
+)
+
 #: every kind, in the order ``stgcn plugins`` lists them
 KINDS: tuple[Kind[Any], ...] = (
     BACKENDS,
@@ -267,6 +298,7 @@ KINDS: tuple[Kind[Any], ...] = (
     POSE_ESTIMATORS,
     LAYOUTS,
     MODELS,
+    WEIGHTS,
 )
 
 

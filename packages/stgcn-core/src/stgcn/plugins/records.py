@@ -7,9 +7,10 @@ function or two, and each function a plugin gives the core takes one frozen requ
 object (plugin API 2.0), which may gain fields with defaults but never a second
 signature. The
 loggers' records are :mod:`stgcn.plugins.logger_records`, the pose estimators'
-:mod:`stgcn.plugins.pose_records`, the models' :mod:`stgcn.plugins.model_records`, all
-re-exported here, and a layout is the model
-layer's :class:`~stgcn.model.layouts.Layout` (the graph is built from it), re-exported.
+:mod:`stgcn.plugins.pose_records`, the models' :mod:`stgcn.plugins.model_records`,
+the released weights' :mod:`stgcn.plugins.weights_records`, all re-exported here, and
+a layout is the model layer's :class:`~stgcn.model.layouts.Layout` (the graph is built
+from it), re-exported.
 Nothing here imports a device library: a record must be cheap to create so that
 ``stgcn plugins`` can list everything without touching hardware.
 """
@@ -37,6 +38,7 @@ from stgcn.plugins.pose_records import PoseEstimator as PoseEstimator
 from stgcn.plugins.pose_records import PoseModel as PoseModel
 from stgcn.plugins.pose_records import PoseOpenRequest as PoseOpenRequest
 from stgcn.plugins.settings import Settings
+from stgcn.plugins.weights_records import Weights as Weights
 
 if TYPE_CHECKING:
     import numpy as np

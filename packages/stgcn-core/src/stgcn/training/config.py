@@ -135,7 +135,9 @@ class RunConfig(Settings):
         0, Flag("Seed of every random draw, 0 to 4294967295."), within="[0, 4294967295]"
     )
     weights: str | None = option(
-        None, Flag("Initialise from a checkpoint or reference state_dict."), parse=parse_path
+        None,
+        Flag("Initialise from a checkpoint, a state_dict or released weights by name."),
+        parse=parse_path,
     )
     #: beyond a thousand processes per card a host runs out of processes or memory while
     #: they start (10**23 of them froze the machine rather than failing)

@@ -8,6 +8,7 @@ the chosen preset (or, when resuming, the run's own ``config.json`` instead of t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,7 +49,10 @@ def resolve_run_config(
         else _recipe(typed, from_file, (dataset_of, models), preset)
     )
     layers += [(config_file or "config", from_file), ("options", typed)]
-    return RunConfig.layered(layers), resume
+    config = RunConfig.layered(layers)
+    if models is not None and config.weights and not resume:
+        config = dataclasses.replace(config, weights=models.weights_file(config.weights))
+    return config, resume
 
 
 Layers = list[tuple[str, Mapping[str, Any]]]
@@ -62,6 +66,9 @@ class ModelLookups:
 
     recipe: Callable[[str], Mapping[str, Any]]
     of_weights: Callable[[str], str | None]
+    #: the file a ``weights`` value names: a path, or released weights' name, fetched
+    #: (:func:`stgcn.networks.released.weights_file`)
+    weights_file: Callable[[str], str] = str
 
 
 def _recipe(
@@ -78,6 +85,8 @@ def _recipe(
     if models is not None:
         model = _named(typed, from_file, "model")
         weights = _named(typed, from_file, "weights")
+        if weights:
+            weights = models.weights_file(weights)
         if model is None and weights and Path(weights).is_file():
             found = models.of_weights(weights)
             if found is not None:
