@@ -8,13 +8,25 @@ from typing import Any
 
 import click
 
-from stgcn.commands.options import bare_model_options, estimator_options, max_people_option
+from stgcn.commands.options import (
+    WEIGHTS_METAVAR,
+    bare_model_options,
+    estimator_options,
+    max_people_option,
+    weights_file_option,
+)
 from stgcn.errors import StgcnError
 
 
 @bare_model_options
 @click.command()
-@click.option("--checkpoint", help="A stgcn checkpoint or a reference state_dict (PyTorch).")
+@click.option(
+    "--checkpoint",
+    callback=weights_file_option,
+    metavar=WEIGHTS_METAVAR,
+    help="A stgcn checkpoint or a reference state_dict (PyTorch), or a released weights' "
+    "name (stgcn weights list).",
+)
 @click.option("--onnx", "onnx_file", help="An exported .onnx file (onnxruntime).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=int, default=8000, show_default=True, help="Port to listen on.")
