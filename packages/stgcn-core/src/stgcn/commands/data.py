@@ -90,9 +90,12 @@ def data_extract(
 
     Writes a Kinetics-skeleton tree (kinetics_train/, kinetics_val/ and their label
     files) that `stgcn run --dataset kinetics-json --data-path OUTPUT` trains on
-    (pip install stgcn-data-kinetics); a second run skips clips already extracted.
+    (pip install stgcn-data-kinetics; openpose layout), and, for any layout (hands:
+    --estimator mediapipe-hands --layout mediapipe-hand), a PYSKL annotation pickle,
+    OUTPUT/pyskl_annotations.pkl, that `stgcn run --dataset pyskl --data-path` trains on
+    (pip install stgcn-data-pyskl); a second run skips clips already extracted.
     """
-    from stgcn.pose.extract import ExtractRequest, describe_extraction, extract
+    from stgcn.pose.extract import ExtractRequest, describe_extraction, extract, unusable
 
     kind, root = one_input(
         ("video", "--videos DIR", videos),
@@ -118,6 +121,9 @@ def data_extract(
         click.echo(line)
     if result["failed"] and not result["extracted"] and not result["skipped"]:
         raise StgcnError(f"no clip could be extracted ({len(result['failed'])} failed)")
+    problem = unusable(result)
+    if problem is not None:
+        raise StgcnError(problem)
 
 
 @hookimpl

@@ -63,6 +63,8 @@ class PoseEstimator:
     ``--estimator-option`` key (a whole number) that sets how many people it looks for;
     the core's ``--max-people N`` sets it to N. Without one (None) the estimator returns
     whom it finds and the core keeps the N most salient (highest summed score).
+    ``subject`` is what one of its skeletons is of, as messages name it ("no hand
+    found in clip.mp4"): ``"person"`` for bodies, ``"hand"`` for a hand estimator.
     Opening may be slow (a model loads); creating the record must not.
     """
 
@@ -72,6 +74,8 @@ class PoseEstimator:
     description: str = ""
     max_persons: int | None = None
     people_option: str | None = None
+    #: what one skeleton is of, in messages: "person", "hand" (a singular noun)
+    subject: str = "person"
     #: the distribution that registered this record (named in a plugin's error line): the
     #: registry fills it in, a plugin leaves it out
     plugin: str = field(default="", compare=False)
