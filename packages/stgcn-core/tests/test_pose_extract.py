@@ -182,7 +182,7 @@ def test_another_layout_by_joint_names(tmp_path: Path) -> None:
     assert ran.returncode == 0, ran.stderr
     # the kinetics-json dataset reads openpose clips only: the way to train is the pickle
     pickle_path = out / "pyskl_annotations.pkl"
-    assert f"train with: stgcn run --dataset pyskl --data-path {pickle_path}" in ran.stdout
+    assert f"train with: stgcn run --dataset pyskl --data-path {pickle_path} " in ran.stdout
     assert json.loads((out / "extract.json").read_text())["layout"] == "coco"
     document = restricted_load(pickle_path, what="pickle", holds="annotations")
     assert sorted(document["split"]) == ["train", "val"]

@@ -2,10 +2,10 @@
 ``mediapipe-hands`` (hands) and ``mediapipe-holistic`` (a body and its hands).
 
 Cheap to import (``stgcn plugins`` imports every plugin): mediapipe loads when a video
-is opened, in the estimators' modules. What the import does check is mediapipe's
+is opened, in the estimators' modules. Each record's ``unavailable`` checks mediapipe's
 environment (:mod:`stgcn_pose_mediapipe.environment`, from the packages' metadata): an
 installed protobuf that mediapipe 0.10.14 cannot run beside is named, with the fix, in
-each estimator's line of ``stgcn plugins``.
+each estimator's line of ``stgcn plugins`` and by every command before it opens a video.
 """
 
 from __future__ import annotations
@@ -43,46 +43,37 @@ def open_holistic(request: PoseOpenRequest) -> PoseModel:
     return MediaPipeHolistic(request.options)
 
 
-def _described(text: str) -> str:
-    """The description, with what keeps the estimator from running where something does."""
-    problem = protobuf_problem()
-    return text if problem is None else f"{text}. CANNOT RUN HERE: {problem}"
-
-
 MEDIAPIPE = PoseEstimator(
     name="mediapipe",
     open=open_model,
     joints=LANDMARKS,
-    description=_described(
-        "MediaPipe Pose 0.10.14 (BlazePose full, CPU): 33 landmarks, one person "
-        "tracked or several (max_people)"
-    ),
+    description="MediaPipe Pose 0.10.14 (BlazePose full, CPU): 33 landmarks, one person "
+    "tracked or several (max_people)",
     max_persons=None,
     people_option="max_people",
+    unavailable=protobuf_problem,
 )
 
 HANDS = PoseEstimator(
     name="mediapipe-hands",
     open=open_hands,
     joints=MEDIAPIPE_HAND_21,
-    description=_described(
-        "MediaPipe Hands 0.10.14 (palm detector and hand landmarks, CPU): 21 landmarks "
-        "a hand, up to max_num_hands (2) hands a frame, each tracked"
-    ),
+    description="MediaPipe Hands 0.10.14 (palm detector and hand landmarks, CPU): 21 "
+    "landmarks a hand, up to max_num_hands (2) hands a frame, each tracked",
     max_persons=None,
     people_option="max_num_hands",
     subject="hand",
+    unavailable=protobuf_problem,
 )
 
 HOLISTIC = PoseEstimator(
     name="mediapipe-holistic",
     open=open_holistic,
     joints=MEDIAPIPE_HOLISTIC_75,
-    description=_described(
-        "MediaPipe Holistic 0.10.14 (CPU): one person's 33 pose landmarks and both "
-        "hands' 21, 75 joints (a hand not seen scores 0)"
-    ),
+    description="MediaPipe Holistic 0.10.14 (CPU): one person's 33 pose landmarks and "
+    "both hands' 21, 75 joints (a hand not seen scores 0)",
     max_persons=1,
+    unavailable=protobuf_problem,
 )
 
 

@@ -43,7 +43,14 @@ from stgcn.pose.inputs import (
     estimator_options_for,
     read_skeletons,
 )
-from stgcn.pose.pyskl_pickle import CLIPS, PICKLE, annotation, save_clip, write_pickle
+from stgcn.pose.pyskl_pickle import (
+    CLASS_NAMES,
+    CLIPS,
+    PICKLE,
+    annotation,
+    save_clip,
+    write_pickle,
+)
 from stgcn.pose.skeletons import write_json
 
 if TYPE_CHECKING:
@@ -223,9 +230,9 @@ def _write_labels(output: Path, items: Sequence[Item]) -> dict[str, int]:
     return counts
 
 
-def _write_pyskl(output: Path, items: Sequence[Item]) -> bool:
+def _write_pyskl(output: Path, classes: Sequence[str], items: Sequence[Item]) -> bool:
     """The PYSKL pickle of every clip extracted with a skeleton (splits ``train`` and
-    ``val``); False, and no file, when there is none."""
+    ``val``) and its class names; False, and no file, when there is no such clip."""
     chosen = [
         item
         for item in items
@@ -238,6 +245,7 @@ def _write_pyskl(output: Path, items: Sequence[Item]) -> bool:
     splits = {split: [i.clip_id for i in chosen if i.split == split] for split in SPLITS}
     clips = (annotation(arrays_path(output, i), i.clip_id, i.label_index) for i in chosen)
     write_pickle(output / PICKLE, clips, splits)
+    (output / CLASS_NAMES).write_text("".join(f"{name}\n" for name in classes), encoding="utf-8")
     return True
 
 
@@ -354,7 +362,7 @@ def extract(request: ExtractRequest) -> dict[str, Any]:
     finally:
         progress.close()
         counts = _write_labels(output, items)
-        pickled = _write_pyskl(output, items)
+        pickled = _write_pyskl(output, classes, items)
     return {
         "output": str(output),
         "classes": classes,
@@ -390,7 +398,11 @@ def describe_extraction(result: Mapping[str, Any]) -> list[str]:
             f"train with: stgcn run --dataset kinetics-json --data-path {result['output']}"
         )
     elif result.get("pickle"):
-        lines.append(f"train with: stgcn run --dataset pyskl --data-path {result['pickle']}")
+        names = Path(result["output"]) / CLASS_NAMES
+        lines.append(
+            f"train with: stgcn run --dataset pyskl --data-path {result['pickle']} "
+            f"--data-option classes={names}"
+        )
     return lines
 
 

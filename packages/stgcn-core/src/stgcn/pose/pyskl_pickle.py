@@ -6,7 +6,8 @@ joints) or a body with its hands (75) needs a format that holds any skeleton. PY
 annotation pickle (also mmaction2's) is that format, and the ``pyskl`` dataset of
 stgcn-data-pyskl trains on it: ``{"split": {"train": [...], "val": [...]},
 "annotations": [{"frame_dir", "label", "total_frames", "img_shape", "original_shape",
-"keypoint" (M, T, V, 2) pixels, "keypoint_score" (M, T, V)}]}``.
+"keypoint" (M, T, V, 2) pixels, "keypoint_score" (M, T, V)}]}``, with the class names
+beside it (:data:`CLASS_NAMES`).
 
 Each clip is kept beside its JSON clip as a small ``.npz`` (written first, so that a
 clip whose JSON exists has one), which makes the extraction resumable as before; the
@@ -33,6 +34,9 @@ from stgcn.pose.tracking import track_frames
 PICKLE = "pyskl_annotations.pkl"
 #: the folder of the per-clip arrays it is assembled from
 CLIPS = "pyskl_clips"
+#: the class names, one a line, by label (the pickle holds labels only): the ``pyskl``
+#: dataset's ``classes=`` option reads it
+CLASS_NAMES = "classes.txt"
 
 
 def tracked_keypoints(skeletons: PoseSequence, persons: int) -> tuple[np.ndarray, np.ndarray]:
