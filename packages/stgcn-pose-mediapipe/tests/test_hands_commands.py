@@ -41,16 +41,16 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def extract(videos: Path, output: Path, estimator: str, layout: str):
+def extract(videos: Path, output: Path, estimator: str, *layout: str):
     return run_stgcn(
         "data", "extract", "--videos", str(videos), "--output", str(output),
-        "--estimator", estimator, "--layout", layout, "--workers", "2", "--val-ratio", "0.34",
+        "--estimator", estimator, *layout, "--workers", "2", "--val-ratio", "0.34",
     )  # fmt: skip
 
 
 def test_holistic_extract_train_predict(videos: Path, tmp_path: Path) -> None:
     out = tmp_path / "set"
-    ran = extract(videos, out, "mediapipe-holistic", "mediapipe-holistic")
+    ran = extract(videos, out, "mediapipe-holistic", "--layout", "mediapipe-holistic")
     assert ran.returncode == 0, ran.stderr
     pickle_path = out / "pyskl_annotations.pkl"
     assert f"train with: stgcn run --dataset pyskl --data-path {pickle_path} " in ran.stdout
@@ -96,7 +96,8 @@ def test_holistic_extract_train_predict(videos: Path, tmp_path: Path) -> None:
 
 
 def test_hands_extract_with_no_hand_fails_in_one_line(videos: Path, tmp_path: Path) -> None:
-    ran = extract(videos, tmp_path / "set", "mediapipe-hands", "mediapipe-hand")
+    # no --layout: the estimator's own, mediapipe-hand (openpose it could not feed)
+    ran = extract(videos, tmp_path / "set", "mediapipe-hands")
     assert ran.returncode != 0
     *lines, last = ran.stderr.strip().splitlines()
     assert "stgcn: warning: no hand found in to_left/to_left0.mp4 (10 frames)" in lines
@@ -104,6 +105,8 @@ def test_hands_extract_with_no_hand_fails_in_one_line(videos: Path, tmp_path: Pa
     assert last.startswith("stgcn: error: no usable clip in ")
     assert last.endswith("(no hand found in 6 of 6): nothing to train on"), last
     assert "Traceback" not in ran.stderr and "train with" not in ran.stdout
+    manifest = json.loads((tmp_path / "set" / "extract.json").read_text())
+    assert manifest["layout"] == "mediapipe-hand" and manifest["estimator"] == "mediapipe-hands"
 
 
 @pytest.fixture(scope="module")

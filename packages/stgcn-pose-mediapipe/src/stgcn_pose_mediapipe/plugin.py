@@ -64,6 +64,7 @@ HANDS = PoseEstimator(
     people_option="max_num_hands",
     subject="hand",
     unavailable=protobuf_problem,
+    default_layout="mediapipe-hand",
 )
 
 HOLISTIC = PoseEstimator(
@@ -74,6 +75,7 @@ HOLISTIC = PoseEstimator(
     "both hands' 21, 75 joints (a hand not seen scores 0)",
     max_persons=1,
     unavailable=protobuf_problem,
+    default_layout="mediapipe-holistic",
 )
 
 

@@ -82,6 +82,9 @@ class PoseEstimator:
     subject: str = "person"
     #: why it cannot run here (one line with the fix), or None; checked before any work
     unavailable: Callable[[], str | None] | None = None
+    #: the layout ``stgcn data extract`` writes when no ``--layout`` is given (None:
+    #: ``openpose``, the Kinetics data's): a hand estimator's hand layout
+    default_layout: str | None = None
     #: the distribution that registered this record (named in a plugin's error line): the
     #: registry fills it in, a plugin leaves it out
     plugin: str = field(default="", compare=False)

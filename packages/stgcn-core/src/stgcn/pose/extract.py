@@ -62,6 +62,9 @@ SPLITS = ("train", "val")
 #: people a frame written by default: the two a Kinetics model takes (its num_person),
 #: the most salient (highest summed score) first, as in the release's clips
 KINETICS_PEOPLE = 2
+#: the layout written where neither ``--layout`` nor the estimator names one: the
+#: Kinetics data's, which the reference checkpoints and ``kinetics-json`` take
+DEFAULT_LAYOUT = "openpose"
 
 
 @dataclass(frozen=True)
@@ -261,8 +264,9 @@ class ExtractRequest:
     videos the pose ``estimator`` and its options, for skeleton files the ``frame_size``
     they were measured in; the validation split (``val_ratio``, or ``val_list`` naming
     its clips), the ``workers``, the skeleton ``layout`` (any registered layout whose
-    joints the estimator or the files give, matched by name) and at most ``max_people``
-    people a frame."""
+    joints the estimator or the files give, matched by name; None: the estimator's
+    ``default_layout``, else ``openpose``, :meth:`target_layout`) and at most
+    ``max_people`` people a frame."""
 
     root: str | os.PathLike[str]
     output: str | os.PathLike[str]
@@ -273,8 +277,18 @@ class ExtractRequest:
     val_ratio: float = 0.2
     val_list: str | os.PathLike[str] | None = None
     workers: int = 1
-    layout: str = "openpose"
+    layout: str | None = None
     max_people: int = KINETICS_PEOPLE
+
+    def target_layout(self) -> str:
+        """The layout written: the one asked for; else, for videos, the estimator's own
+        (``PoseEstimator.default_layout``: a hand estimator's hand layout); else
+        ``openpose``, the Kinetics data's."""
+        if self.layout is not None:
+            return self.layout
+        if self.kind == "video":
+            return _estimator(self.estimator).default_layout or DEFAULT_LAYOUT
+        return DEFAULT_LAYOUT
 
     def check(self) -> None:
         """Refuse settings no extraction can take, each in one line naming its option."""
@@ -283,17 +297,18 @@ class ExtractRequest:
         if self.workers < 1:
             raise StgcnError("--workers must be at least 1")
         check_max_people(self.max_people)
-        resolve_layout(self.layout)  # an unknown name: one line, before anything else
+        layout = self.target_layout()
+        resolve_layout(layout)  # an unknown name: one line, before anything else
         if self.kind == "video":
             estimator = _estimator(self.estimator)
-            check_estimator(estimator, self.layout)
+            check_estimator(estimator, layout)
             estimator_options_for(estimator, self.estimator_options or {}, self.max_people)
         elif self.frame_size is None:
             raise StgcnError(
                 f"--{self.kind} files hold pixel coordinates: give --frame-size WIDTHxHEIGHT"
             )
         else:
-            check_file_joints(self.kind, self.layout)
+            check_file_joints(self.kind, layout)
 
 
 def extract(request: ExtractRequest) -> dict[str, Any]:
@@ -303,7 +318,7 @@ def extract(request: ExtractRequest) -> dict[str, Any]:
 
     request.check()
     root, output = Path(request.root), Path(request.output)
-    kind, estimator, layout = request.kind, request.estimator, request.layout
+    kind, estimator, layout = request.kind, request.estimator, request.target_layout()
     val_list, max_people = request.val_list, request.max_people
     if output.resolve() == root.resolve() or root.resolve() in output.resolve().parents:
         raise StgcnError(f"--output {output} is inside the input folder; choose another")
