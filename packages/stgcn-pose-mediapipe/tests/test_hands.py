@@ -184,3 +184,17 @@ def test_protobuf_versions() -> None:
     assert problem is not None
     assert "protobuf 7.34.1" in problem and 'pip install "protobuf<5"' in problem
     assert protobuf_problem() is None  # this environment's own
+
+
+def test_stgcn_plugins_lists_the_estimators_and_the_layouts_they_feed() -> None:
+    from stgcn.plugins.listing import describe
+    from stgcn.plugins.registry import get_registry
+
+    (row,) = [r for r in describe(get_registry()) if r["name"] == "stgcn-pose-mediapipe"]
+    rows = {estimator["name"]: estimator for estimator in row["pose_estimators"]}
+    assert rows["mediapipe-hands"]["layouts"] == ["mediapipe-hand"]
+    assert "mediapipe-holistic" in rows["mediapipe-holistic"]["layouts"]
+    assert "openpose" in rows["mediapipe-holistic"]["layouts"]
+    assert all(estimator["unavailable"] is None for estimator in rows.values())
+    assert HANDS.default_layout == "mediapipe-hand"
+    assert HOLISTIC.default_layout == "mediapipe-holistic"
