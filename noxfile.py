@@ -285,8 +285,12 @@ def tests_pose(session: nox.Session) -> None:
     so do stgcn-export's tests of an estimator that raises on --stream and --video and of
     a third party's hand estimator feeding a hand model (extract, --video, --stream; and
     the issue 40 trial's path: a hand model trained on a PYSKL pickle predicting a video
-    through it with the probabilities of the pickle's own clip)."""
-    install_stgcn(session, *PYTEST, "hypothesis", f"{POSE_PACKAGE}[test]")
+    through it with the probabilities of the pickle's own clip). The hand and holistic
+    estimators too, and protobuf 7 beside mediapipe in a throw-away environment."""
+    # the core's tensorboard extra in the same pip call: tensorboard accepts any
+    # protobuf, mediapipe 0.10.14 only 4.x; the set must resolve to one that runs
+    # (test_hands.py checks the installed protobuf)
+    install_stgcn(session, *PYTEST, "hypothesis", f"{POSE_PACKAGE}[test]", f"{CORE}[tensorboard]")
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
     # stgcn predict --stream/--video with an estimator that raises: needs OpenCV, as here
     export_tests = ROOT / "packages" / "stgcn-export" / "tests"

@@ -72,6 +72,7 @@ def test_a_plugin_registers_a_pose_estimator(site) -> None:
             "description": "one person in the middle",
             "layouts": ["coco", "openpose"],
             "max_persons": 1,
+            "unavailable": None,
         }
     ]
     listing = run_stgcn("plugins", site=site)
@@ -181,3 +182,22 @@ def test_max_people_reaches_the_estimators_people_option() -> None:
     check_max_people(1)
     with pytest.raises(StgcnError, match="--max-people must be at least 1, got 0"):
         check_max_people(0)
+
+
+def test_an_estimator_that_cannot_run_here_is_refused_in_its_words() -> None:
+    from stgcn.pose import COCO_17
+    from stgcn.pose.inputs import check_estimator
+
+    def no_model(request: PoseOpenRequest):
+        raise AssertionError("never opened")
+
+    reason = 'needs libfoo < 2, but libfoo 3.1 is installed: pip install "libfoo<2"'
+    broken = PoseEstimator("broken", no_model, COCO_17, unavailable=lambda: reason)
+    with pytest.raises(StgcnError) as refused:
+        check_estimator(broken, "coco")
+    assert str(refused.value) == f"pose estimator 'broken' cannot run here: {reason}"
+    assert POSE_ESTIMATORS.text({"name": "broken", "unavailable": reason, "layouts": ["coco"]}) == (
+        f"broken       unavailable: {reason}"
+    )
+    fine = PoseEstimator("fine", no_model, COCO_17, unavailable=lambda: None)
+    check_estimator(fine, "coco")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pose_files import write_openpose
 
+from stgcn.data.pickles import restricted_load
 from stgcn.pose.extract import list_items
 from stgcn.testing.helpers import run_stgcn
 
@@ -179,8 +180,23 @@ def test_another_layout_by_joint_names(tmp_path: Path) -> None:
     out = tmp_path / "set"
     ran = extract("--openpose", str(root), "--output", str(out), "--layout", "coco")
     assert ran.returncode == 0, ran.stderr
-    assert "skeletons of the coco layout; the kinetics-json dataset reads openpose" in ran.stdout
+    # the kinetics-json dataset reads openpose clips only: the way to train is the pickle
+    pickle_path = out / "pyskl_annotations.pkl"
+    assert f"train with: stgcn run --dataset pyskl --data-path {pickle_path} " in ran.stdout
     assert json.loads((out / "extract.json").read_text())["layout"] == "coco"
+    document = restricted_load(pickle_path, what="pickle", holds="annotations")
+    assert sorted(document["split"]) == ["train", "val"]
+    assert len(document["annotations"]) == 5
+    for clip in document["annotations"]:
+        # the JSON clip's first person, in [0, 1], is the pickle's first track in pixels
+        split = "train" if clip["frame_dir"] in document["split"]["train"] else "val"
+        first = json.loads((out / f"kinetics_{split}" / f"{clip['frame_dir']}.json").read_text())
+        person = first["data"][0]["skeleton"][0]
+        assert clip["img_shape"] == (480, 640)
+        assert clip["keypoint"].shape == (2, clip["total_frames"], 17, 2)
+        assert clip["keypoint"][0, 0, :, 0] / 640 == pytest.approx(person["pose"][0::2], abs=1e-4)
+        assert clip["keypoint_score"][0, 0] == pytest.approx(person["score"], abs=1e-4)
+        assert not clip["keypoint_score"][:, 1].any()  # frame 1 of each clip has nobody
     openpose = tmp_path / "openpose"
     assert extract("--openpose", str(root), "--output", str(openpose)).returncode == 0
     for clip in sorted(out.glob("kinetics_*/*.json")):
@@ -194,3 +210,21 @@ def test_another_layout_by_joint_names(tmp_path: Path) -> None:
     # the layout is part of how a folder was extracted
     again = extract("--openpose", str(root), "--output", str(out))
     assert_one_line(again, "was extracted with another layout ('coco', now 'openpose')")
+
+
+def test_a_set_with_no_usable_clip_fails_in_one_line(tmp_path: Path) -> None:
+    # every clip has frames, none a person: nothing to train on, said instead of a
+    # "train with" line suggesting to train on 0 clips
+    root = tmp_path / "in"
+    for label in ("jumping", "sitting"):
+        folder = root / label / "empty"
+        folder.mkdir(parents=True)
+        (folder / "empty_000000000000_keypoints.json").write_text('{"people": []}')
+    ran = extract("--openpose", str(root), "--output", str(tmp_path / "set"))
+    assert ran.returncode != 0
+    *warnings, last = ran.stderr.strip().splitlines()
+    assert last.startswith("stgcn: error: no usable clip in"), ran.stderr
+    assert last.endswith("(no person found in 2 of 2): nothing to train on"), last
+    assert "stgcn: warning: no person found in jumping/empty (1 frames)" in warnings
+    assert "Traceback" not in ran.stderr and "train with" not in ran.stdout
+    assert not (tmp_path / "set" / "pyskl_annotations.pkl").exists()

@@ -15,6 +15,7 @@ its author would write it from the plugin guide. Reading a video needs OpenCV (t
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 import sys
 from pathlib import Path
@@ -216,7 +217,12 @@ def test_the_hand_estimator_feeds_extract_and_a_hand_model(hands, tmp_path: Path
     )
     assert ran.returncode == 0, ran.stderr
     assert "extracted 2 clips" in ran.stdout
-    assert "skeletons of the mediapipe-hand layout" in ran.stdout
+    # the kinetics-json dataset reads openpose clips: the hands go to a PYSKL pickle
+    pickled = output / "pyskl_annotations.pkl"
+    assert f"train with: stgcn run --dataset pyskl --data-path {pickled} " in ran.stdout
+    with pickled.open("rb") as stream:
+        annotations = pickle.load(stream)["annotations"]
+    assert {a["keypoint"].shape[1:] for a in annotations} == {(FRAMES, 21, 2)}
     assert json.loads((output / "extract.json").read_text())["layout"] == "mediapipe-hand"
     clip = json.loads((output / "kinetics_train" / "moving__moving.json").read_text())
     assert len(clip["data"]) == FRAMES

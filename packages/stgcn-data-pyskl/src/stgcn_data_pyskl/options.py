@@ -21,11 +21,13 @@ class PysklOptions(Settings):
     """Which splits, which skeleton, and how frames are sampled.
 
     ``split=xsub`` names the pair ``xsub_train`` / ``xsub_val``; ``train_split`` and
-    ``val_split`` name any two. ``sampling=uniform`` is PYSKL's ``UniformSampleFrames``
-    (``clip_len`` frames spread over the whole clip); ``sampling=window`` is the reference
-    ST-GCN's: a random ``window`` of frames for training, the first ``window`` for
-    validation, zero-padded where the clip is shorter. ``num_clips`` clips of each
-    validation sample are scored and averaged (PYSKL tests with 10).
+    ``val_split`` name any two; a file whose splits include ``train`` and ``val`` (as
+    ``stgcn data extract`` writes) needs neither. ``sampling=uniform`` is PYSKL's
+    ``UniformSampleFrames`` (``clip_len`` frames spread over the whole clip);
+    ``sampling=window`` is the reference ST-GCN's: a random ``window`` of frames for
+    training, the first ``window`` for validation, zero-padded where the clip is
+    shorter. ``num_clips`` clips of each validation sample are scored and averaged
+    (PYSKL tests with 10).
     """
 
     family: ClassVar[str] = "pyskl dataset"
@@ -43,6 +45,10 @@ class PysklOptions(Settings):
     def split_names(self, available: list[str]) -> tuple[str, str]:
         train = self.train_split or (f"{self.split}_train" if self.split else None)
         val = self.val_split or (f"{self.split}_val" if self.split else None)
+        if not (train or val or self.split) and {"train", "val"} <= set(available):
+            # a file split in plain train/val (``stgcn data extract`` writes such) needs
+            # no naming
+            train, val = "train", "val"
         if train is None or val is None:
             known = ", ".join(sorted(available)) or "none"
             raise StgcnError(

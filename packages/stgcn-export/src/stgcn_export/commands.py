@@ -287,7 +287,9 @@ def _predict_skeletons(classifier: Any, request: Any) -> None:
         )
     skeletons = load_input(request, layout, request.max_people or persons)
     if skeletons.frames_with_pose == 0:
-        raise StgcnError(f"no person found in {source} ({len(skeletons.frames)} frames)")
+        raise StgcnError(
+            f"no {skeletons.subject} found in {source} ({len(skeletons.frames)} frames)"
+        )
     results, count, tracked = classify(skeletons, classifier, persons, window, stride)
     names = classifier.names_for(count)
     if save_skeleton:

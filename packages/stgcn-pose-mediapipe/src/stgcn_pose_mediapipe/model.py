@@ -15,9 +15,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from stgcn.errors import StgcnError, first_line
+from stgcn.errors import StgcnError
 from stgcn.plugins.settings import Settings, option
 from stgcn.records import PoseModel
+from stgcn_pose_mediapipe.environment import require_mediapipe
 
 
 def _fraction(value: object, what: str) -> float:
@@ -85,14 +86,10 @@ def in_frame(landmarks: np.ndarray) -> np.ndarray:
     return person
 
 
-def _mediapipe() -> None:
-    try:
-        import mediapipe  # noqa: F401
-    except ImportError as error:
-        raise StgcnError(
-            f"the mediapipe estimator needs mediapipe 0.10.14 ({first_line(error)}): "
-            "pip install stgcn-pose-mediapipe"
-        ) from None
+def check_image(image: np.ndarray, estimator: str) -> None:
+    """Refuse anything but the RGB uint8 frame the core hands an estimator."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise StgcnError(f"{estimator} takes RGB uint8 images, got {image.dtype} {image.shape}")
 
 
 def open_pose(options: Mapping[str, str]) -> PoseModel:
@@ -101,7 +98,7 @@ def open_pose(options: Mapping[str, str]) -> PoseModel:
     parsed = MediaPipeSettings.parse(options)
     if parsed.max_people == 1:
         return MediaPipePose(options)
-    _mediapipe()
+    require_mediapipe("mediapipe")
     from stgcn_pose_mediapipe.people import MediaPipePeople
 
     return MediaPipePeople(
@@ -116,7 +113,7 @@ class MediaPipePose:
 
     def __init__(self, options: Mapping[str, str]) -> None:
         kwargs = settings(options)
-        _mediapipe()
+        require_mediapipe("mediapipe")
         import mediapipe as mp
 
         # MediaPipe's C++ graph logs a few lines to the process's stderr as its models
@@ -124,8 +121,7 @@ class MediaPipePose:
         self._pose = mp.solutions.pose.Pose(**kwargs)
 
     def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise StgcnError(f"mediapipe takes RGB uint8 images, got {image.dtype} {image.shape}")
+        check_image(image, "mediapipe")
         with warnings.catch_warnings():
             # protobuf 4 deprecates an API mediapipe 0.10.14 calls on every frame
             warnings.filterwarnings("ignore", "SymbolDatabase.GetPrototype", UserWarning)

@@ -52,10 +52,10 @@ def data_list() -> None:
 @max_people_option(2, "People a frame to keep (the most salient), and to look for in videos.")
 @click.option(
     "--layout",
-    default="openpose",
-    show_default=True,
+    default=None,
     help="The skeleton layout to write: any registered one whose joints the estimator "
-    "(or the files) give, matched by name.",
+    "(or the files) give, matched by name. Default: the estimator's own "
+    "(mediapipe-hands: mediapipe-hand), else openpose.",
 )
 @click.option(
     "--val-ratio",
@@ -81,7 +81,7 @@ def data_extract(
     estimator_option: tuple[str, ...],
     frame_size: str | None,
     max_people: int,
-    layout: str,
+    layout: str | None,
     val_ratio: float,
     val_list: str | None,
     workers: int,
@@ -90,9 +90,12 @@ def data_extract(
 
     Writes a Kinetics-skeleton tree (kinetics_train/, kinetics_val/ and their label
     files) that `stgcn run --dataset kinetics-json --data-path OUTPUT` trains on
-    (pip install stgcn-data-kinetics); a second run skips clips already extracted.
+    (pip install stgcn-data-kinetics; openpose layout), and, for any layout (hands:
+    --estimator mediapipe-hands writes its mediapipe-hand layout), a PYSKL annotation pickle,
+    OUTPUT/pyskl_annotations.pkl, that `stgcn run --dataset pyskl --data-path` trains on
+    (pip install stgcn-data-pyskl); a second run skips clips already extracted.
     """
-    from stgcn.pose.extract import ExtractRequest, describe_extraction, extract
+    from stgcn.pose.extract import ExtractRequest, describe_extraction, extract, unusable
 
     kind, root = one_input(
         ("video", "--videos DIR", videos),
@@ -118,6 +121,9 @@ def data_extract(
         click.echo(line)
     if result["failed"] and not result["extracted"] and not result["skipped"]:
         raise StgcnError(f"no clip could be extracted ({len(result['failed'])} failed)")
+    problem = unusable(result)
+    if problem is not None:
+        raise StgcnError(problem)
 
 
 @hookimpl

@@ -144,6 +144,7 @@ def _pose_estimator_row(registry: Registry, name: str) -> dict[str, Any]:
         # the registered layouts its joints feed, by name (stgcn.model.joint_names)
         "layouts": [n for n in sorted(layouts) if feeds(estimator.joints, layouts[n])],
         "max_persons": estimator.max_persons,
+        "unavailable": estimator.unavailable() if estimator.unavailable is not None else None,
     }
 
 
@@ -207,6 +208,8 @@ def _weights_text(row: dict[str, Any]) -> str:
 
 
 def _pose_estimator_text(row: dict[str, Any]) -> str:
+    if row.get("unavailable"):
+        return f"{row['name']:<12} unavailable: {row['unavailable']}"
     return f"{row['name']:<12} {', '.join(row['layouts']) or 'no'} layouts"
 
 

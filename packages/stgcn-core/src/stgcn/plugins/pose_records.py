@@ -63,6 +63,12 @@ class PoseEstimator:
     ``--estimator-option`` key (a whole number) that sets how many people it looks for;
     the core's ``--max-people N`` sets it to N. Without one (None) the estimator returns
     whom it finds and the core keeps the N most salient (highest summed score).
+    ``subject`` is what one of its skeletons is of, as messages name it ("no hand
+    found in clip.mp4"): ``"person"`` for bodies, ``"hand"`` for a hand estimator.
+    ``unavailable()``, where given, says cheaply (without loading a model) why the
+    estimator cannot run in this environment, in one line with the fix, or None:
+    ``stgcn plugins`` shows it, and every command refuses the estimator with it before
+    any video is opened, instead of failing deep inside the estimator's library.
     Opening may be slow (a model loads); creating the record must not.
     """
 
@@ -72,6 +78,13 @@ class PoseEstimator:
     description: str = ""
     max_persons: int | None = None
     people_option: str | None = None
+    #: what one skeleton is of, in messages: "person", "hand" (a singular noun)
+    subject: str = "person"
+    #: why it cannot run here (one line with the fix), or None; checked before any work
+    unavailable: Callable[[], str | None] | None = None
+    #: the layout ``stgcn data extract`` writes when no ``--layout`` is given (None:
+    #: ``openpose``, the Kinetics data's): a hand estimator's hand layout
+    default_layout: str | None = None
     #: the distribution that registered this record (named in a plugin's error line): the
     #: registry fills it in, a plugin leaves it out
     plugin: str = field(default="", compare=False)

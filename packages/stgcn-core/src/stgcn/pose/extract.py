@@ -1,14 +1,18 @@
 """``stgcn data extract``: a folder of class subfolders of videos (or of OpenPose
 folders, or of COCO results files) to a training set.
 
-The set is a Kinetics-skeleton release tree (REFERENCE §3): ``kinetics_train/`` and
-``kinetics_val/`` with one JSON clip per video, and ``kinetics_{train,val}_label.json``
-naming each clip's class; the ``kinetics-json`` dataset of stgcn-data-kinetics trains on
-it with its classes taken from those label files. Why this format: it is the one the
+The set is written twice. First a Kinetics-skeleton release tree (REFERENCE §3):
+``kinetics_train/`` and ``kinetics_val/`` with one JSON clip per video, and
+``kinetics_{train,val}_label.json`` naming each clip's class; the ``kinetics-json``
+dataset of stgcn-data-kinetics trains on it with its classes taken from those label
+files. Why this format: it is the one the
 reference checkpoints were trained on, so the values a model sees in training are
 exactly those ``stgcn predict --video`` gives it (x, y minus 0.5, zero where undetected);
 one file per video makes the extraction resumable (a finished clip is a file, written
 under a temporary name and renamed); and it is plain JSON that other tools already read.
+Second, for skeletons of any layout (the Kinetics JSON is read for OpenPose's 18 joints
+only), a PYSKL annotation pickle (:mod:`stgcn.pose.pyskl_pickle`), which the ``pyskl``
+dataset of stgcn-data-pyskl trains on: hands, whole bodies, any registered layout.
 
 Each video is extracted in a worker process (the estimator's model is loaded there); a
 video that cannot be read is reported and skipped, the others go on. A second run skips
@@ -39,6 +43,14 @@ from stgcn.pose.inputs import (
     estimator_options_for,
     read_skeletons,
 )
+from stgcn.pose.pyskl_pickle import (
+    CLASS_NAMES,
+    CLIPS,
+    PICKLE,
+    annotation,
+    save_clip,
+    write_pickle,
+)
 from stgcn.pose.skeletons import write_json
 
 if TYPE_CHECKING:
@@ -50,6 +62,9 @@ SPLITS = ("train", "val")
 #: people a frame written by default: the two a Kinetics model takes (its num_person),
 #: the most salient (highest summed score) first, as in the release's clips
 KINETICS_PEOPLE = 2
+#: the layout written where neither ``--layout`` nor the estimator names one: the
+#: Kinetics data's, which the reference checkpoints and ``kinetics-json`` take
+DEFAULT_LAYOUT = "openpose"
 
 
 @dataclass(frozen=True)
@@ -162,13 +177,20 @@ def clip_path(output: Path, item: Item) -> Path:
     return output / f"kinetics_{item.split}" / f"{item.clip_id}.json"
 
 
+def arrays_path(output: Path, item: Item) -> Path:
+    """Where a clip's tracked keypoints for the PYSKL pickle are kept."""
+    return output / CLIPS / f"{item.clip_id}.npz"
+
+
 def extract_one(task: tuple[Any, ...]) -> tuple[str, str, int, int]:
     """One clip, in a worker: ``(status, message, frames, frames with a pose)``, status
     "done" or "failed"; never raises, so that one broken video stops nothing."""
-    source, layout, target, label, label_index = task
+    source, layout, target, arrays, label, label_index = task
     try:
         estimator = _estimator(source.estimator) if source.kind == "video" else None
         skeletons = read_skeletons(source, layout, estimator=estimator)
+        # the arrays first: a clip whose JSON exists (the mark of a finished clip) has both
+        save_clip(arrays, skeletons, source.max_people or KINETICS_PEOPLE)
         write_json(target, skeletons.to_kinetics(label, label_index))
         return "done", "", len(skeletons.frames), skeletons.frames_with_pose
     except StgcnError as error:
@@ -211,6 +233,25 @@ def _write_labels(output: Path, items: Sequence[Item]) -> dict[str, int]:
     return counts
 
 
+def _write_pyskl(output: Path, classes: Sequence[str], items: Sequence[Item]) -> bool:
+    """The PYSKL pickle of every clip extracted with a skeleton (splits ``train`` and
+    ``val``) and its class names; False, and no file, when there is no such clip."""
+    chosen = [
+        item
+        for item in items
+        if clip_path(output, item).is_file()
+        and arrays_path(output, item).is_file()
+        and _has_pose(clip_path(output, item))
+    ]
+    if not chosen:
+        return False
+    splits = {split: [i.clip_id for i in chosen if i.split == split] for split in SPLITS}
+    clips = (annotation(arrays_path(output, i), i.clip_id, i.label_index) for i in chosen)
+    write_pickle(output / PICKLE, clips, splits)
+    (output / CLASS_NAMES).write_text("".join(f"{name}\n" for name in classes), encoding="utf-8")
+    return True
+
+
 def _tell(line: str) -> None:
     """A line for the person watching (stderr: stdout is the command's result)."""
     print(line, file=sys.stderr, flush=True)
@@ -223,8 +264,9 @@ class ExtractRequest:
     videos the pose ``estimator`` and its options, for skeleton files the ``frame_size``
     they were measured in; the validation split (``val_ratio``, or ``val_list`` naming
     its clips), the ``workers``, the skeleton ``layout`` (any registered layout whose
-    joints the estimator or the files give, matched by name) and at most ``max_people``
-    people a frame."""
+    joints the estimator or the files give, matched by name; None: the estimator's
+    ``default_layout``, else ``openpose``, :meth:`target_layout`) and at most
+    ``max_people`` people a frame."""
 
     root: str | os.PathLike[str]
     output: str | os.PathLike[str]
@@ -235,8 +277,18 @@ class ExtractRequest:
     val_ratio: float = 0.2
     val_list: str | os.PathLike[str] | None = None
     workers: int = 1
-    layout: str = "openpose"
+    layout: str | None = None
     max_people: int = KINETICS_PEOPLE
+
+    def target_layout(self) -> str:
+        """The layout written: the one asked for; else, for videos, the estimator's own
+        (``PoseEstimator.default_layout``: a hand estimator's hand layout); else
+        ``openpose``, the Kinetics data's."""
+        if self.layout is not None:
+            return self.layout
+        if self.kind == "video":
+            return _estimator(self.estimator).default_layout or DEFAULT_LAYOUT
+        return DEFAULT_LAYOUT
 
     def check(self) -> None:
         """Refuse settings no extraction can take, each in one line naming its option."""
@@ -245,17 +297,18 @@ class ExtractRequest:
         if self.workers < 1:
             raise StgcnError("--workers must be at least 1")
         check_max_people(self.max_people)
-        resolve_layout(self.layout)  # an unknown name: one line, before anything else
+        layout = self.target_layout()
+        resolve_layout(layout)  # an unknown name: one line, before anything else
         if self.kind == "video":
             estimator = _estimator(self.estimator)
-            check_estimator(estimator, self.layout)
+            check_estimator(estimator, layout)
             estimator_options_for(estimator, self.estimator_options or {}, self.max_people)
         elif self.frame_size is None:
             raise StgcnError(
                 f"--{self.kind} files hold pixel coordinates: give --frame-size WIDTHxHEIGHT"
             )
         else:
-            check_file_joints(self.kind, self.layout)
+            check_file_joints(self.kind, layout)
 
 
 def extract(request: ExtractRequest) -> dict[str, Any]:
@@ -265,7 +318,7 @@ def extract(request: ExtractRequest) -> dict[str, Any]:
 
     request.check()
     root, output = Path(request.root), Path(request.output)
-    kind, estimator, layout = request.kind, request.estimator, request.layout
+    kind, estimator, layout = request.kind, request.estimator, request.target_layout()
     val_list, max_people = request.val_list, request.max_people
     if output.resolve() == root.resolve() or root.resolve() in output.resolve().parents:
         raise StgcnError(f"--output {output} is inside the input folder; choose another")
@@ -289,6 +342,7 @@ def extract(request: ExtractRequest) -> dict[str, Any]:
         _tell(f"{skipped} of {len(items)} clips already extracted in {output}; skipping them")
     failed: dict[str, str] = {}
     no_pose: list[str] = []
+    subject = _estimator(estimator).subject if kind == "video" else "person"
     progress = Progress(len(todo), "extract", unit="clips")
 
     def finished(item: Item, result: tuple[str, str, int, int]) -> None:
@@ -298,13 +352,14 @@ def extract(request: ExtractRequest) -> dict[str, Any]:
             _tell(f"stgcn: warning: skipped {item.relative}: {message}")
         elif with_pose == 0:
             no_pose.append(item.relative)
-            _tell(f"stgcn: warning: no person found in {item.relative} ({frames} frames)")
+            _tell(f"stgcn: warning: no {subject} found in {item.relative} ({frames} frames)")
         progress.update(clip=item.relative)
 
     def task(item: Item) -> tuple[Any, ...]:
         options = dict(request.estimator_options or {})
         source = SkeletonInput(kind, item.path, estimator, options, request.frame_size, max_people)
-        return source, layout, clip_path(output, item), item.label, item.label_index
+        target = clip_path(output, item)
+        return source, layout, target, arrays_path(output, item), item.label, item.label_index
 
     workers = request.workers
     try:
@@ -322,6 +377,7 @@ def extract(request: ExtractRequest) -> dict[str, Any]:
     finally:
         progress.close()
         counts = _write_labels(output, items)
+        pickled = _write_pyskl(output, classes, items)
     return {
         "output": str(output),
         "classes": classes,
@@ -333,19 +389,54 @@ def extract(request: ExtractRequest) -> dict[str, Any]:
         "no_pose": no_pose,
         "train": counts["train"],
         "val": counts["val"],
+        "subject": subject,
+        "pickle": str(output / PICKLE) if pickled else None,
     }
 
 
 def describe_extraction(result: Mapping[str, Any]) -> list[str]:
-    """The lines ``stgcn data extract`` prints for what :func:`extract` returned."""
+    """The lines ``stgcn data extract`` prints for what :func:`extract` returned: what
+    was extracted, and how to train on it where there is a training clip (where there is
+    none, :func:`unusable` says why, and the command fails)."""
     failed = f", {len(result['failed'])} failed (skipped)" if result["failed"] else ""
-    empty = f", {len(result['no_pose'])} without a person" if result["no_pose"] else ""
-    return [
+    subject = result.get("subject", "person")
+    empty = f", {len(result['no_pose'])} without a {subject}" if result["no_pose"] else ""
+    lines = [
         f"extracted {result['extracted']} clips ({result['skipped']} already done{failed}"
         f"{empty}) into {result['output']}: {result['train']} training and {result['val']} "
         f"validation clips of {len(result['classes'])} classes",
-        f"train with: stgcn run --dataset kinetics-json --data-path {result['output']}"
-        if result["layout"] == "openpose"
-        else f"skeletons of the {result['layout']} layout; the kinetics-json dataset reads "
-        "openpose ones",
     ]
+    if unusable(result) is not None:
+        return lines
+    if result["layout"] == "openpose":
+        lines.append(
+            f"train with: stgcn run --dataset kinetics-json --data-path {result['output']}"
+        )
+    elif result.get("pickle"):
+        names = Path(result["output"]) / CLASS_NAMES
+        lines.append(
+            f"train with: stgcn run --dataset pyskl --data-path {result['pickle']} "
+            f"--data-option classes={names}"
+        )
+    return lines
+
+
+def unusable(result: Mapping[str, Any]) -> str | None:
+    """Why what :func:`extract` returned cannot be trained on (no training clip with a
+    skeleton), in one line; None when it can."""
+    if result["train"] > 0:
+        return None
+    subject = result.get("subject", "person")
+    usable = result["train"] + result["val"]
+    if usable:
+        return (
+            f"no usable training clip in {result['output']}: the {usable} clips with a "
+            f"{subject} are all in the validation split (lower --val-ratio or add videos)"
+        )
+    reasons = []
+    if result["no_pose"]:
+        reasons.append(f"no {subject} found in {len(result['no_pose'])}")
+    if result["failed"]:
+        reasons.append(f"{len(result['failed'])} failed")
+    why = f" ({', '.join(reasons)} of {result['clips']})" if reasons else ""
+    return f"no usable clip in {result['output']}{why}: nothing to train on"

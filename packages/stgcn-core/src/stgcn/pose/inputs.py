@@ -41,7 +41,11 @@ def check_estimator(estimator: PoseEstimator, layout: str | Layout) -> None:
     (a registered layout's name, or the layout itself: a model's stored one), matched by
     name: otherwise one line naming the estimator, the layout and the joints it lacks,
     before any video is opened (a model fed zeros where a hand's joints should be would
-    classify them without a word)."""
+    classify them without a word). An estimator that cannot run here (its
+    ``unavailable()``) is refused first, in its own words."""
+    problem = estimator.unavailable() if estimator.unavailable is not None else None
+    if problem:
+        raise StgcnError(f"pose estimator {estimator.name!r} cannot run here: {problem}")
     _check_source_joints(f"pose estimator {estimator.name!r} gives", estimator.joints, layout)
 
 

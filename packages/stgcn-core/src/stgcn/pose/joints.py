@@ -40,6 +40,9 @@ MEDIAPIPE_POSE_33: tuple[str, ...] = BUILTIN_LAYOUTS["mediapipe-pose"].joints
 #: MediaPipe Hands' 21 landmarks (wrist, then four a finger from the thumb): the
 #: ``mediapipe-hand`` layout
 MEDIAPIPE_HAND_21: tuple[str, ...] = BUILTIN_LAYOUTS["mediapipe-hand"].joints
+#: MediaPipe Holistic's body and hands: the 33 pose landmarks, then ``left_hand_*`` and
+#: ``right_hand_*`` (the hand names prefixed): the ``mediapipe-holistic`` layout
+MEDIAPIPE_HOLISTIC_75: tuple[str, ...] = BUILTIN_LAYOUTS["mediapipe-holistic"].joints
 
 
 @dataclass(frozen=True)

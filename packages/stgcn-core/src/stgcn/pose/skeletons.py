@@ -52,6 +52,8 @@ class PoseSequence:
     #: the layout these skeletons were brought to (:meth:`to_layout`): known by its name
     #: even where no installed plugin registers it (a checkpoint's stored layout)
     brought_to: str | None = None
+    #: what each skeleton is of, as messages name it (the estimator's ``subject``)
+    subject: str = "person"
 
     @property
     def frames_with_pose(self) -> int:

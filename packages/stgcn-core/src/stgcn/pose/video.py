@@ -163,7 +163,14 @@ def estimate_video(
                 model.close()
     if not frames:
         raise StgcnError(f"cannot read {path}: no frame could be decoded")
-    return PoseSequence(tuple(estimator.joints), frames, facts.width, facts.height, facts.fps)
+    return PoseSequence(
+        tuple(estimator.joints),
+        frames,
+        facts.width,
+        facts.height,
+        facts.fps,
+        subject=estimator.subject,
+    )
 
 
 @dataclass(frozen=True)
