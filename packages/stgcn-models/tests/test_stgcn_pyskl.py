@@ -291,8 +291,11 @@ def test_a_pyskl_stgcn_checkpoint_predicts_and_is_described_with_no_flag(tmp_pat
     assert top["class"] == int(expected.argmax())
     assert top["probability"] == pytest.approx(float(expected.max()), rel=1e-5)
 
-    described = run_stgcn("info", str(path), "--json")
+    # mmaction2's configs/skeleton/stgcn/README.md: 3.1 M parameters and 3.8 GFLOPs for
+    # 2D COCO keypoints (one person, 100 frames)
+    described = run_stgcn("info", str(path), "--frames", "100", "--persons", "1", "--json")
     assert described.returncode == 0, described.stderr
     facts = json.loads(described.stdout)
     assert (facts["model"], facts["layout"], facts["joints"]) == ("stgcn-pyskl", "coco", 17)
     assert round(facts["parameters"] / 1e6, 1) == 3.1
+    assert facts["gflop_per_sample"] == pytest.approx(3.8, abs=0.05)
