@@ -276,7 +276,9 @@ def test_only_stgcn_pyskl_claims_pyskls_stgcn_and_it_claims_no_other_model() -> 
         assert _claimant(build_named(other, spec).state_dict()) == other
 
 
-def test_a_pyskl_stgcn_checkpoint_predicts_and_is_described_with_no_flag(tmp_path: Path) -> None:
+def test_a_pyskl_stgcn_checkpoint_predicts_describes_and_exports_with_no_flag(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "j.pth"
     save_pyskl_checkpoint(path, "coco", 60)
     network = stgcn.load_model(path)
@@ -299,3 +301,14 @@ def test_a_pyskl_stgcn_checkpoint_predicts_and_is_described_with_no_flag(tmp_pat
     assert (facts["model"], facts["layout"], facts["joints"]) == ("stgcn-pyskl", "coco", 17)
     assert round(facts["parameters"] / 1e6, 1) == 3.1
     assert facts["gflop_per_sample"] == pytest.approx(3.8, abs=0.05)
+
+    pytest.importorskip("onnxruntime")
+    exported = tmp_path / "stgcn-pyskl.onnx"
+    done = run_stgcn("export", "onnx", "--checkpoint", str(path), "--output", str(exported))
+    assert done.returncode == 0, done.stderr
+    assert "not verified" not in done.stdout + done.stderr
+    through_onnx = run_stgcn("predict", "--onnx", str(exported), "--input", str(clip), "--json")
+    assert through_onnx.returncode == 0, through_onnx.stderr
+    top = json.loads(through_onnx.stdout)["top"][0]
+    assert top["class"] == int(expected.argmax())
+    assert top["probability"] == pytest.approx(float(expected.max()), rel=1e-4)
