@@ -295,11 +295,20 @@ def numpy_values() -> list[Any]:
     return admitted
 
 
+def _torch_release() -> tuple[int, int]:
+    """This torch's major and minor version (``2.13.0+cpu`` is ``(2, 13)``)."""
+    major, minor = torch.__version__.split(".")[:2]
+    return int(major), int("".join(filter(str.isdigit, minor)) or 0)
+
+
 def _admitting_numpy_values() -> contextlib.AbstractContextManager[Any]:
-    """:func:`numpy_values` admitted for the duration of a load (where this torch can
-    scope them: 2.6 and later; older ones refuse such files as before)."""
+    """:func:`numpy_values` admitted for the duration of a load, where this torch can
+    scope them under numpy 1's names too (``safe_globals`` taking ``(value, name)``
+    pairs: 2.6 and later); an older torch refuses such files as before."""
     scoped = getattr(torch.serialization, "safe_globals", None)
-    return contextlib.nullcontext() if scoped is None else scoped(numpy_values())
+    if scoped is None or _torch_release() < (2, 6):
+        return contextlib.nullcontext()
+    return scoped(numpy_values())
 
 
 #: how every file ``torch.save`` writes in its legacy (non-zip) format begins: the pickled
