@@ -170,3 +170,95 @@ def test_an_mmcv_checkpoint_reads_as_its_nested_state_dict(tmp_path: Path) -> No
     read = Checkpoint.from_file(saved)
     assert read.is_bare and sorted(read.weights) == sorted(state)
     assert torch.equal(read.weights["backbone.data_bn.weight"], torch.ones(75))
+
+
+def _mmcv_meta() -> dict[str, object]:
+    """A ``meta`` as mmcv's ``save_checkpoint`` and its runner's hooks leave it in
+    PYSKL's files: strings, numbers, and numpy values (the best score a
+    ``numpy.float64``, a seed a ``numpy.int64``, arrays of numbers and of text)."""
+    import numpy as np
+
+    return {
+        "mmcv_version": "1.5.0",
+        "time": "Sat Jun 11 10:00:00 2022",
+        "env_info": "sys.platform: linux\nPython: 3.8.13",
+        "epoch": 16,
+        "iter": 12345,
+        "seed": np.int64(1234),
+        "hook_msgs": {"best_score": np.float64(0.878), "best_ckpt": "epoch_16.pth"},
+        "CLASSES": np.array(["drink water", "eat meal"]),
+        "scores": np.arange(6, dtype=np.float32).reshape(2, 3),
+    }
+
+
+def _as_numpy_1_wrote_it(path: Path) -> None:
+    """Rewrite a legacy-format ``torch.save`` file (one plain pickle stream) to name
+    numpy's reconstructors as numpy 1 did (``numpy.core.multiarray``), as the mmcv-era
+    files on PYSKL's store do; the pickle's GLOBAL lines are newline-ended text."""
+    data = path.read_bytes()
+    assert data.count(b"numpy._core.multiarray\n") >= 2
+    path.write_bytes(data.replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n"))
+
+
+def test_an_mmcv_checkpoint_with_numpy_values_in_its_meta_reads(tmp_path: Path) -> None:
+    """``torch.load(weights_only=True)`` refuses numpy values unless admitted: the
+    reader admits numpy's scalars and arrays of numbers and text, under the names numpy
+    2 and numpy 1 give them, for that load only."""
+    import numpy as np
+
+    from stgcn.model.checkpoint import Checkpoint, safe_load
+
+    state = {"backbone.data_bn.weight": torch.ones(75), "cls_head.fc_cls.weight": torch.ones(2, 4)}
+    saved = tmp_path / "zip.pth"
+    torch.save({"meta": _mmcv_meta(), "state_dict": state}, saved)
+    legacy = tmp_path / "legacy.pth"
+    with legacy.open("wb") as stream:
+        torch.save(
+            {"meta": _mmcv_meta(), "state_dict": state},
+            stream,
+            _use_new_zipfile_serialization=False,
+        )
+    _as_numpy_1_wrote_it(legacy)
+    for path in (saved, legacy):
+        read = Checkpoint.from_file(path)
+        assert read.is_bare and sorted(read.weights) == sorted(state)
+        meta = safe_load(path)["meta"]
+        assert meta["hook_msgs"]["best_score"] == np.float64(0.878)
+        assert meta["CLASSES"].tolist() == ["drink water", "eat meal"]
+        np.testing.assert_array_equal(meta["scores"], np.arange(6).reshape(2, 3))
+    # admitted for the load only: torch's own allowlist is as it was
+    assert not any("numpy" in repr(entry) for entry in torch.serialization.get_safe_globals())
+
+
+def test_a_malicious_global_beside_numpy_values_is_still_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Admitting numpy's values admits nothing else: an ``os.system`` call in ``meta``
+    (beside numpy values that load) never runs, and the command says so in one line;
+    so does an array of Python objects."""
+    import numpy as np
+
+    marker = tmp_path / "ran"
+    evil = tmp_path / "evil.pth"
+    meta = {**_mmcv_meta(), "payload": _SystemCall(f"touch {marker}")}
+    torch.save({"meta": meta, "state_dict": {"fcn.weight": torch.zeros(1)}}, evil)
+    objects = tmp_path / "objects.pth"
+    meta = {"classes": np.array([{"a": 1}], dtype=object)}
+    torch.save({"meta": meta, "state_dict": {"fcn.weight": torch.zeros(1)}}, objects)
+    for path in (evil, objects):
+        ran = run_stgcn("info", str(path))
+        assert ran.returncode == 1
+        (line,) = ran.stderr.strip().splitlines()
+        assert line.startswith(f"stgcn: error: {path} is not a readable checkpoint: "), line
+        assert "stgcn does not unpickle those, since that could run code" in line, line
+    assert not marker.exists()
+
+
+class _SystemCall:
+    """Unpickled, it would run a shell command: what a malicious checkpoint does."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (self.command,))

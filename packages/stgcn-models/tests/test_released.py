@@ -5,6 +5,8 @@ and layout, with the class count of its benchmark."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -21,11 +23,15 @@ from stgcn.testing.loopback import serve_file
 PYSKL = "http://download.openmmlab.com/mmaction/pyskl/ckpt/"
 
 
-def test_every_link_of_both_model_zoo_tables_is_catalogued_once() -> None:
+def test_every_link_of_the_three_model_zoo_tables_is_catalogued_once() -> None:
     table = get_registry().table(WEIGHTS)
     pyskl = [record for record in table.values() if record.url.startswith(PYSKL)]
-    assert len(pyskl) == 2 * 8 * 4  # two models, eight splits, four streams
+    models = Counter(record.model for record in pyskl)
+    # two models, eight splits, four streams; ST-GCN: PYSKL's practice on the eight
+    # splits, the original recipe on NTU-60's four
+    assert models == {"stgcnpp": 8 * 4, "ctrgcn": 8 * 4, "stgcn-pyskl": (8 + 4) * 4}
     assert len({record.url for record in pyskl}) == len(pyskl)
+    assert len({record.name for record in pyskl}) == len(pyskl)
     assert {get_registry().owner_of(WEIGHTS, r.name).distribution for r in pyskl} == {
         "stgcn-models"
     }
@@ -45,6 +51,17 @@ def test_an_entry_is_the_file_pyskl_links_with_what_it_is() -> None:
     assert hrnet.url == PYSKL + "ctrgcn/ctrgcn_pyskl_ntu120_xset_hrnet/bm.pth"
     assert (hrnet.model, hrnet.layout, hrnet.num_class) == ("ctrgcn", "coco", 120)
     assert hrnet.cache_name == "ctrgcn-ntu120-xset-hrnet-bm.pth"  # not PYSKL's bm.pth
+    # configs/stgcn/README.md: PYSKL's practice and the original recipe, one network
+    practice = table["stgcn-pyskl-ntu60-xsub-3dkp-j"]
+    assert practice.url == PYSKL + "stgcn/stgcn_pyskl_ntu60_xsub_3dkp/j.pth"
+    assert practice.source.endswith("/configs/stgcn/README.md")
+    assert (practice.model, practice.layout, practice.num_class) == ("stgcn-pyskl", "ntu-rgb+d", 60)
+    assert "top-1 87.8" in practice.description  # issue 41's figure for PYSKL's recipe
+    vanilla = table["stgcn-vanilla-ntu60-xsub-hrnet-b"]
+    assert vanilla.url == PYSKL + "stgcn/stgcn_vanilla_ntu60_xsub_hrnet/b.pth"
+    assert (vanilla.model, vanilla.layout) == ("stgcn-pyskl", "coco")
+    assert "top-1 85.8" in vanilla.description
+    assert table["stgcn-vanilla-ntu60-xsub-3dkp-j"].description.count("top-1 81.5") == 1
 
 
 def test_every_catalogued_entry_names_a_registered_model_and_layout() -> None:
@@ -100,3 +117,39 @@ def test_a_pyskl_checkpoint_by_name_fine_tunes_on_other_classes(
     file_graph = state["backbone.gcn.0.gcn.A"]
     tuned_graph = checkpoint["model"]["backbone.gcn.0.gcn.A"]
     torch.testing.assert_close(tuned_graph, file_graph, atol=1e-2, rtol=0)
+
+
+STGCN_CATALOGUE = """
+from stgcn.hookspecs import hookimpl
+from stgcn.records import Weights
+
+STGCN_API = ">=2.3,<3"
+
+@hookimpl
+def stgcn_register_weights(register):
+    register(Weights(name="fixture-stgcn-pyskl", model="stgcn-pyskl", url={url!r},
+                     source="https://example.org/released", layout="coco",
+                     num_class=60, dataset="synthetic"))
+"""
+
+
+def test_a_pyskl_stgcn_file_by_name_is_described_as_pyskls_stgcn(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``stgcn info NAME`` of a PYSKL ST-GCN file as mmcv writes it (numpy values in
+    ``meta``), fetched from 127.0.0.1: read without unpickling code and claimed by
+    ``stgcn-pyskl`` with no flag."""
+    import numpy as np
+
+    network = build_named("stgcn-pyskl", ModelSpec(60, 3, layout_named("coco")))
+    meta = {"mmcv_version": "1.5.0", "hook_msgs": {"best_score": np.float64(0.89)}}
+    saved = tmp_path / "j.pth"
+    torch.save({"meta": meta, "state_dict": network.state_dict()}, saved)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    with serve_file(saved.read_bytes()) as served:
+        source = STGCN_CATALOGUE.format(url=served.url)
+        make_distribution(site, "stgcn-weights-fixture", "0.1", "fake_weights", source)
+        described = run_stgcn("info", "fixture-stgcn-pyskl", "--json", site=site)
+    assert described.returncode == 0, described.stderr
+    facts = json.loads(described.stdout)
+    assert (facts["model"], facts["layout"], facts["joints"]) == ("stgcn-pyskl", "coco", 17)

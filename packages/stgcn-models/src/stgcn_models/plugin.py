@@ -1,5 +1,6 @@
-"""The ``stgcn`` entry point of this package: the models ``stgcnpp`` (PYSKL's ST-GCN++)
-and ``ctrgcn`` (PYSKL's CTR-GCN), their options and recipes.
+"""The ``stgcn`` entry point of this package: the models ``stgcnpp`` (PYSKL's ST-GCN++),
+``ctrgcn`` (PYSKL's CTR-GCN) and ``stgcn-pyskl`` (PYSKL's ST-GCN), their options and
+recipes.
 
 Importing this module must stay cheap (``stgcn plugins`` imports every plugin): the
 networks, and torch with them, are imported when a model is built or offered weights.
@@ -90,10 +91,41 @@ CTRGCN = Model(
 )
 
 
+@dataclass(frozen=True)
+class STGCNPysklOptions(Settings):
+    """The settings of PYSKL's ST-GCN (``--model-option KEY=VALUE``) a config may
+    change; ``stgcn run --dropout`` sets ``dropout``."""
+
+    family: ClassVar[str] = "model stgcn-pyskl"
+
+    base_channels: int = option(64, "channels of the first stages (doubled at 5 and 8)", least=1)
+    num_stages: int = option(10, "blocks in the backbone (PYSKL's num_stages)", least=1)
+    dropout: float = option(
+        0.0,
+        "dropout after each temporal unit but the first (PYSKL's tcn_dropout; 0.5 in "
+        "its vanilla configs)",
+        within="[0, 1)",
+    )
+
+
+STGCN_PYSKL = Model(
+    name="stgcn-pyskl",
+    build=lazy("stgcn_models.stgcn_pyskl:build"),
+    description=(
+        "ST-GCN as PYSKL builds it (importance-masked graph, 9x1 temporal convolutions), "
+        "key for key PYSKL's: loads PYSKL's ST-GCN checkpoints"
+    ),
+    options=STGCNPysklOptions,
+    recipe=PYSKL_RECIPE,
+    recognise=lazy("stgcn_models.stgcn_pyskl:recognise"),
+)
+
+
 @hookimpl
 def stgcn_register_models(register: Callable[[Model], None]) -> None:
     register(STGCNPP)
     register(CTRGCN)
+    register(STGCN_PYSKL)
 
 
 @hookimpl

@@ -65,16 +65,21 @@ PYSKL_BONES: Mapping[str, tuple[tuple[tuple[int, int], ...], int]] = {
 }  # fmt: skip
 
 
-def pyskl_graph(layout: Layout) -> torch.Tensor:
-    """PYSKL's ``spatial`` graph, ``(3, V, V)``: of PYSKL's own bones for a layout PYSKL
-    knows (:data:`PYSKL_BONES`), of the layout's bones for any other."""
+def pyskl_layout(layout: Layout) -> Layout:
+    """The skeleton PYSKL's networks saw for ``layout``: PYSKL's own bones and centre for
+    a layout PYSKL knows (:data:`PYSKL_BONES`), the layout itself for any other."""
     known = PYSKL_BONES.get(layout.name)
     if known is not None:
         bones, center = known
         size = max(max(bone) for bone in bones) + 1
         if size == layout.num_node:
-            layout = Layout.custom(size, bones, center, name=layout.name)
-    return torch.from_numpy(np.ascontiguousarray(pyskl_spatial(layout)))
+            return Layout.custom(size, bones, center, name=layout.name)
+    return layout
+
+
+def pyskl_graph(layout: Layout) -> torch.Tensor:
+    """PYSKL's ``spatial`` graph, ``(3, V, V)``, of :func:`pyskl_layout`'s bones."""
+    return torch.from_numpy(np.ascontiguousarray(pyskl_spatial(pyskl_layout(layout))))
 
 
 class GCNHead(nn.Module):

@@ -17,6 +17,7 @@ optional key keeps the version; changing what an existing key means raises it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import random
@@ -260,11 +261,54 @@ def safe_load(path: str | os.PathLike[str]) -> Any:
     if not path.is_file():
         raise StgcnError(f"checkpoint not found: {path}")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _admitting_numpy_values():
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # whatever fails to parse is that file's problem, not a bug
         raise StgcnError(not_a_checkpoint(path, error)) from None
+
+
+#: the modules numpy's scalar and array reconstructors are named by in a pickle: numpy 1
+#: wrote ``numpy.core.multiarray`` (mmcv-era files), numpy 2 writes ``numpy._core``
+_NUMPY_CORE = ("numpy.core.multiarray", "numpy._core.multiarray")
+#: the numpy dtypes a checkpoint's values may have: bool, ints, floats, complex, text
+_NUMPY_KINDS = "?bhilqpBHILQPefdgFDGSU"
+
+
+def numpy_values() -> list[Any]:
+    """What ``torch.load(weights_only=True)`` must admit, beyond tensors and plain data,
+    to read numpy scalars and arrays of numbers or text, and nothing else: numpy's scalar
+    and array reconstructors, ``numpy.ndarray``, ``numpy.dtype`` and the dtype classes of
+    those kinds (which the pickle rebuilds from their state).
+
+    mmcv's ``save_checkpoint`` (PYSKL's and mmaction2's files) leaves such values in
+    ``meta``: a hook's best score is a ``numpy.float64``. Object and structured dtypes
+    stay refused (their classes are not admitted), and so does every other global; these
+    are admitted for the one ``torch.load`` of :func:`safe_load`, never process-wide."""
+    multiarray: Any = getattr(np, "_core", None)  # numpy 2
+    multiarray = (multiarray if multiarray is not None else np.core).multiarray
+    admitted: list[Any] = [np.ndarray, np.dtype]
+    for module in _NUMPY_CORE:
+        admitted.append((multiarray.scalar, f"{module}.scalar"))
+        admitted.append((multiarray._reconstruct, f"{module}._reconstruct"))
+    admitted.extend({type(np.dtype(code)) for code in _NUMPY_KINDS})
+    return admitted
+
+
+def _torch_release() -> tuple[int, int]:
+    """This torch's major and minor version (``2.13.0+cpu`` is ``(2, 13)``)."""
+    major, minor = torch.__version__.split(".")[:2]
+    return int(major), int("".join(filter(str.isdigit, minor)) or 0)
+
+
+def _admitting_numpy_values() -> contextlib.AbstractContextManager[Any]:
+    """:func:`numpy_values` admitted for the duration of a load, where this torch can
+    scope them under numpy 1's names too (``safe_globals`` taking ``(value, name)``
+    pairs: 2.6 and later); an older torch refuses such files as before."""
+    scoped = getattr(torch.serialization, "safe_globals", None)
+    if scoped is None or _torch_release() < (2, 6):
+        return contextlib.nullcontext()
+    return scoped(numpy_values())
 
 
 #: how every file ``torch.save`` writes in its legacy (non-zip) format begins: the pickled
