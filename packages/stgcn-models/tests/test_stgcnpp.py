@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -31,6 +32,31 @@ BLOCKS = [
 ]  # fmt: skip
 
 
+def pyskl_blocks(
+    num_stages: int, inflate_stages: list[int], down_stages: list[int], base: int = 64
+) -> list[tuple[int | str, int, int, bool]]:
+    """(in, out, stride, residual) of each block of PYSKL's ``STGCN.__init__``, its loop
+    written out: a first block from the input channels ("C") without a residual, then
+    stages 2..num_stages, each ``base * 2 ** (inflations so far)`` wide and strided 2 at a
+    down stage (PYSKL's ``int(self.base_channels * self.ch_ratio ** inflate_times + EPS)``)."""
+    blocks: list[tuple[int | str, int, int, bool]] = [("C", base, 1, False)]
+    into, inflate_times = base, 0
+    for stage in range(2, num_stages + 1):
+        stride = 1 + (stage in down_stages)
+        if stage in inflate_stages:
+            inflate_times += 1
+        out = int(base * 2**inflate_times + 1e-4)
+        blocks.append((into, out, stride, True))
+        into = out
+    return blocks
+
+
+#: ``demo/stgcnpp_gesture.py``'s backbone: ``num_stages=6, down_stages=[6],
+#: inflate_stages=[6]`` (``in_channels=2``, ``graph_cfg=dict(layout='handmp')``) and its
+#: head ``GCNHead(num_classes=40, in_channels=128)``
+GESTURE_BLOCKS = pyskl_blocks(6, [6], [6])
+
+
 def _batch_norm(prefix: str, channels: int) -> dict[str, tuple[int, ...]]:
     names = ("weight", "bias", "running_mean", "running_var")
     shapes: dict[str, tuple[int, ...]] = {f"{prefix}.{name}": (channels,) for name in names}
@@ -42,11 +68,14 @@ def _conv(prefix: str, out: int, into: int, kernel: int = 1) -> dict[str, tuple[
     return {f"{prefix}.weight": (out, into, kernel, 1), f"{prefix}.bias": (out,)}
 
 
-def pyskl_shapes(joints: int, channels: int, classes: int) -> dict[str, tuple[int, ...]]:
+def pyskl_shapes(
+    joints: int, channels: int, classes: int, blocks: list[Any] = BLOCKS
+) -> dict[str, tuple[int, ...]]:
     """Every state_dict entry of PYSKL's ``RecognizerGCN`` with ST-GCN++'s backbone
-    (``gcn_adaptive='init'``, ``gcn_with_res=True``, ``tcn_type='mstcn'``) and GCNHead."""
+    (``gcn_adaptive='init'``, ``gcn_with_res=True``, ``tcn_type='mstcn'``) of these
+    ``blocks`` and GCNHead."""
     shapes = _batch_norm("backbone.data_bn", joints * channels)
-    for index, (into, out, stride, residual) in enumerate(BLOCKS):
+    for index, (into, out, stride, residual) in enumerate(blocks):
         into = channels if into == "C" else into
         block = f"backbone.gcn.{index}"
         shapes[f"{block}.gcn.A"] = (3, joints, joints)
@@ -72,7 +101,7 @@ def pyskl_shapes(joints: int, channels: int, classes: int) -> dict[str, tuple[in
         if residual and (into != out or stride != 1):
             shapes |= _conv(f"{block}.residual.conv", out, into)
             shapes |= _batch_norm(f"{block}.residual.bn", out)
-    shapes["cls_head.fc_cls.weight"] = (classes, 256)
+    shapes["cls_head.fc_cls.weight"] = (classes, blocks[-1][1])
     shapes["cls_head.fc_cls.bias"] = (classes,)
     return shapes
 
@@ -99,6 +128,74 @@ def test_the_state_dict_is_pyskls_key_for_key_and_its_size(
     shaped = [key for key in expected if not key.endswith(("running_mean", "running_var"))]
     counted = sum(int(np.prod(expected[key])) for key in shaped if "num_batches" not in key)
     assert parameters == counted
+
+
+def test_pyskls_loop_gives_the_standard_table() -> None:
+    """The loop above is PYSKL's: with its defaults it gives the table written out."""
+    assert pyskl_blocks(10, [5, 8], [5, 8]) == BLOCKS
+
+
+def _parameters(shapes: dict[str, tuple[int, ...]]) -> int:
+    """The trainable entries of a state_dict's shapes (batch norm statistics aside)."""
+    buffers = ("running_mean", "running_var", "num_batches_tracked")
+    return sum(int(np.prod(shape)) for key, shape in shapes.items() if not key.endswith(buffers))
+
+
+def test_the_gesture_preset_is_pyskls_gesture_network_key_for_key() -> None:
+    """``--model-option preset=gesture`` builds ``demo/stgcnpp_gesture.py``'s network:
+    on the handmp layout (stgcn's ``mediapipe-hand``), 2 input channels, 40 classes."""
+    options = STGCNPPOptions.parse({"preset": "gesture"})
+    spec = ModelSpec(40, 2, layout_named("mediapipe-hand"), 1, options)
+    network = build(spec)
+    found = {key: tuple(value.shape) for key, value in network.state_dict().items()}
+    expected = pyskl_shapes(21, 2, 40, GESTURE_BLOCKS)
+    assert sorted(set(found) ^ set(expected)) == []
+    assert found == expected
+    assert len([key for key in found if key.endswith(".gcn.A")]) == 6
+    assert found["backbone.gcn.5.residual.conv.weight"] == (128, 64, 1, 1)  # strided at 6
+    parameters = sum(parameter.numel() for parameter in network.parameters())
+    assert parameters == _parameters(expected) == GESTURE_PARAMETERS
+    # the standard preset is the default and PYSKL's ST-GCN++ configs' network
+    standard = build(ModelSpec(40, 2, layout_named("mediapipe-hand"), 1, STGCNPPOptions()))
+    assert len([key for key in standard.state_dict() if key.endswith(".gcn.A")]) == 10
+    # the hand graph is PYSKL's handmp: its inward bones (child, parent) and centre 0
+    hand = layout_named("mediapipe-hand")
+    assert sorted(hand.edges) == sorted(HANDMP_INWARD) and hand.center == 0
+
+
+#: PYSKL's ``handmp`` inward bones (``pyskl/utils/graph.py``)
+HANDMP_INWARD = [
+    (1, 0), (2, 1), (3, 2), (4, 3), (5, 0), (6, 5), (7, 6), (8, 7),
+    (9, 0), (10, 9), (11, 10), (12, 11), (13, 0), (14, 13),
+    (15, 14), (16, 15), (17, 0), (18, 17), (19, 18), (20, 19),
+]  # fmt: skip
+#: the gesture network's trainable parameters, summed from PYSKL's shapes above
+GESTURE_PARAMETERS = 197_478
+
+
+def test_a_pyskl_gesture_checkpoint_is_recognised_as_the_gesture_preset(tmp_path: Path) -> None:
+    """A state_dict of PYSKL's gesture network (``demo/hagrid.pth``'s shapes) loads with
+    no flag as the gesture preset, strictly, and its logits are PYSKL's."""
+    path = tmp_path / "hagrid.pth"
+    shaped = build(
+        ModelSpec(40, 2, layout_named("mediapipe-hand"), 1, STGCNPPOptions(preset="gesture"))
+    )
+    state = _pyskl_checkpoint(path, "mediapipe-hand", 40, shaped)
+    assert {key: tuple(value.shape) for key, value in state.items()} == pyskl_shapes(
+        21, 2, 40, GESTURE_BLOCKS
+    )
+    network = stgcn.load_model(path)
+    assert network.spec.options.preset == "gesture" and network.spec.options.stages.num_stages == 6
+    assert network.layout.name == "mediapipe-hand" and network.num_class == 40
+    clips = torch.from_numpy(np.random.default_rng(2).normal(size=(2, 2, 10, 21, 1))).float()
+    network.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            network(clips),
+            pyskl_logits(state, clips.permute(0, 4, 2, 3, 1), GESTURE_BLOCKS),
+            rtol=1e-5,
+            atol=1e-5,
+        )
 
 
 #: PYSKL's ``Graph.get_layout`` inward bones (child, parent), 0-based
@@ -157,12 +254,16 @@ def test_each_block_starts_from_pyskls_spatial_graph(layout: str) -> None:
     assert [name for name, _ in network.named_parameters()].count("backbone.gcn.0.gcn.A") == 1
 
 
-def _pyskl_checkpoint(path: Path, layout: str, classes: int) -> dict[str, torch.Tensor]:
-    """A checkpoint as PYSKL writes one (mmcv: ``meta`` and ``state_dict``), every
-    tensor random, the batch norms' statistics too, so that nothing matches by chance."""
+def _pyskl_checkpoint(
+    path: Path, layout: str, classes: int, network: torch.nn.Module | None = None
+) -> dict[str, torch.Tensor]:
+    """A checkpoint as PYSKL writes one (mmcv: ``meta`` and ``state_dict``) of the
+    standard network on ``layout`` (or of ``network``'s shapes), every tensor random, the
+    batch norms' statistics too, so that nothing matches by chance."""
     generator = torch.Generator().manual_seed(3)
     state = {}
-    for key, value in _network(layout, classes).state_dict().items():
+    network = _network(layout, classes) if network is None else network
+    for key, value in network.state_dict().items():
         if key.endswith("num_batches_tracked"):
             state[key] = torch.tensor(1000)
         elif key.endswith("running_var"):
@@ -179,7 +280,9 @@ def _pyskl_checkpoint(path: Path, layout: str, classes: int) -> dict[str, torch.
     return state
 
 
-def pyskl_logits(state: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+def pyskl_logits(
+    state: dict[str, torch.Tensor], x: torch.Tensor, blocks: list[Any] = BLOCKS
+) -> torch.Tensor:
     """PYSKL's ST-GCN++ forward in evaluation, op by op as ``STGCN.forward``,
     ``STGCNBlock``, ``unit_gcn``, ``mstcn``, ``unit_tcn`` and ``GCNHead`` do it, on the
     tensors of ``state``; ``x`` in PYSKL's order ``(N, M, T, V, C)``."""
@@ -200,7 +303,7 @@ def pyskl_logits(state: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tenso
     n, m, t, v, c = x.shape
     y = bn(x.permute(0, 1, 3, 4, 2).reshape(n * m, v * c, t), "backbone.data_bn")
     y = y.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
-    for index, (into, out, stride, residual) in enumerate(BLOCKS):
+    for index, (into, out, stride, residual) in enumerate(blocks):
         block = f"backbone.gcn.{index}"
         into = c if into == "C" else into
         # unit_gcn: conv to K x out, einsum with A, BN, + down(x), ReLU

@@ -1,6 +1,6 @@
-"""The ``stgcn`` entry point of this package: the models ``stgcnpp`` (PYSKL's ST-GCN++),
-``ctrgcn`` (PYSKL's CTR-GCN) and ``stgcn-pyskl`` (PYSKL's ST-GCN), their options and
-recipes.
+"""The ``stgcn`` entry point of this package: the models ``stgcnpp`` (PYSKL's ST-GCN++,
+with its light hand-gesture configuration as ``preset=gesture``), ``ctrgcn`` (PYSKL's
+CTR-GCN) and ``stgcn-pyskl`` (PYSKL's ST-GCN), their options and recipes.
 
 Importing this module must stay cheap (``stgcn plugins`` imports every plugin): the
 networks, and torch with them, are imported when a model is built or offered weights.
@@ -34,19 +34,59 @@ PYSKL_RECIPE: Mapping[str, Any] = {
 
 
 @dataclass(frozen=True)
+class Stages:
+    """How a PYSKL ``STGCN`` backbone is staged: its blocks (``num_stages``) and the stages
+    (counted from 1) that double the channels (``inflate_stages``) and halve the frames
+    (``down_stages``)."""
+
+    num_stages: int
+    inflate_stages: tuple[int, ...]
+    down_stages: tuple[int, ...]
+
+
+#: ST-GCN++'s named configurations (``--model-option preset=NAME``): ``standard`` is
+#: PYSKL's ``STGCN`` backbone as its ST-GCN++ configs build it (its defaults: 10 stages,
+#: inflated and strided at 5 and 8); ``gesture`` is PYSKL's light hand-gesture network
+#: (``demo/stgcnpp_gesture.py``: 6 stages, inflated and strided at 6 only), meant for
+#: the ``mediapipe-hand`` layout, one person and 10-frame clips, as its demo feeds it
+STGCNPP_PRESETS: Mapping[str, Stages] = {
+    "standard": Stages(10, (5, 8), (5, 8)),
+    "gesture": Stages(6, (6,), (6,)),
+}
+
+
+@dataclass(frozen=True)
 class STGCNPPOptions(Settings):
     """ST-GCN++'s own settings (``--model-option KEY=VALUE``), those of PYSKL's
-    ``STGCN`` backbone a config may change; ``stgcn run --dropout`` sets ``dropout``."""
+    ``STGCN`` backbone a config may change; ``stgcn run --dropout`` sets ``dropout``.
+    ``preset`` picks the staging (:data:`STGCNPP_PRESETS`); ``num_stages``, where given,
+    overrides its block count."""
 
     family: ClassVar[str] = "model stgcnpp"
 
-    base_channels: int = option(64, "channels of the first stages (doubled at 5 and 8)", least=1)
-    num_stages: int = option(10, "blocks in the backbone (PYSKL's num_stages)", least=1)
+    preset: str = option(
+        "standard",
+        "the staging: standard (10 stages, wider at 5 and 8) or gesture (PYSKL's hand "
+        "gesture network: 6 stages, wider at 6)",
+        choices=tuple(STGCNPP_PRESETS),
+    )
+    base_channels: int = option(64, "channels of the first stages (doubled as staged)", least=1)
+    num_stages: int | None = option(
+        None, "blocks in the backbone (PYSKL's num_stages; default: the preset's)", least=1
+    )
     dropout: float = option(
         0.0,
         "dropout after each temporal block but the first (PYSKL's tcn_dropout)",
         within="[0, 1)",
     )
+
+    @property
+    def stages(self) -> Stages:
+        """The preset's staging, with ``num_stages`` where given."""
+        staged = STGCNPP_PRESETS[self.preset]
+        if self.num_stages is None:
+            return staged
+        return Stages(self.num_stages, staged.inflate_stages, staged.down_stages)
 
 
 STGCNPP = Model(

@@ -21,7 +21,7 @@ from torch import nn
 
 from stgcn.records import ModelSpec, RecogniseRequest
 from stgcn_models.blocks import MultiScaleTemporal, block_residual
-from stgcn_models.plugin import STGCNPPOptions
+from stgcn_models.plugin import STGCNPP_PRESETS, STGCNPPOptions
 from stgcn_models.pyskl import (
     DATA_BN_WEIGHT,
     HEAD_WEIGHT,
@@ -33,9 +33,6 @@ from stgcn_models.pyskl import (
     pyskl_graph,
 )
 
-#: the stages (counted from 1) that double the channels and halve the frames
-INFLATE_STAGES = (5, 8)
-DOWN_STAGES = (5, 8)
 #: the channel multiplier at each inflation
 CHANNEL_RATIO = 2
 
@@ -110,8 +107,9 @@ class Block(nn.Module):
 
 class Backbone(nn.Module):
     """PYSKL's ``STGCN`` backbone: batch norm over joints × channels of each person's
-    input, then the blocks, doubling the channels and halving the frames at stages 5
-    and 8. Takes PYSKL's ``(N, M, T, V, C)``, returns ``(N, M, C', T', V)``."""
+    input, then the blocks, doubling the channels and halving the frames at the stages
+    the options' preset names (5 and 8 in the standard one, 6 in the gesture one). Takes
+    PYSKL's ``(N, M, T, V, C)``, returns ``(N, M, C', T', V)``."""
 
     def __init__(self, in_channels: int, A: torch.Tensor, options: STGCNPPOptions) -> None:
         super().__init__()
@@ -122,10 +120,11 @@ class Backbone(nn.Module):
         if in_channels != base:
             blocks.append(Block(in_channels, base, A, residual=False))
         channels, inflations = base, 0
-        for stage in range(2, options.num_stages + 1):
-            inflations += stage in INFLATE_STAGES
+        stages = options.stages
+        for stage in range(2, stages.num_stages + 1):
+            inflations += stage in stages.inflate_stages
             out = int(base * CHANNEL_RATIO**inflations + 1e-4)
-            stride = 2 if stage in DOWN_STAGES else 1
+            stride = 2 if stage in stages.down_stages else 1
             blocks.append(Block(channels, out, A, stride=stride, dropout=options.dropout))
             channels = out
         self.out_channels = channels
@@ -166,13 +165,27 @@ def recognise(request: RecogniseRequest) -> ModelSpec | None:
     joints = int(weights["backbone.gcn.0.gcn.A"].shape[-1])
     channels = input_channels(weights, joints)
     base = int(weights["backbone.gcn.0.gcn.bn.weight"].shape[0])
+    widths = _block_widths(weights)
     # PYSKL drops the first block where the input already has the base channels
-    options = STGCNPPOptions(base_channels=base, num_stages=_blocks(weights) + (channels == base))
+    first_stage = 1 + (channels == base)
+    stages = len(widths) + first_stage - 1
+    widened = tuple(
+        first_stage + index for index in range(1, len(widths)) if widths[index] > widths[index - 1]
+    )
+    preset = next(
+        (name for name, staged in STGCNPP_PRESETS.items() if staged.inflate_stages == widened),
+        "standard",
+    )
+    options = STGCNPPOptions(preset=preset, base_channels=base, num_stages=stages)
     return ModelSpec(class_count(request), channels, layout_for(request, joints), options=options)
 
 
-def _blocks(weights: Mapping[str, Any]) -> int:
-    """The number of blocks in the backbone's ``gcn`` list."""
-    prefix = "backbone.gcn."
-    found = {key[len(prefix) :].split(".")[0] for key in weights if key.startswith(prefix)}
-    return len(found)
+def _block_widths(weights: Mapping[str, Any]) -> list[int]:
+    """Each block's output channels, in order (from its spatial unit's batch norm)."""
+    prefix, suffix = "backbone.gcn.", ".gcn.bn.weight"
+    blocks = {
+        int(key[len(prefix) : -len(suffix)]): int(value.shape[0])
+        for key, value in weights.items()
+        if key.startswith(prefix) and key.endswith(suffix)
+    }
+    return [blocks[index] for index in sorted(blocks)]

@@ -1,4 +1,10 @@
-"""Registers the built-in synthetic dataset, so that ``stgcn run`` needs no download."""
+"""Registers the built-in synthetic dataset, so that ``stgcn run`` needs no download.
+
+``--data-option layout=mediapipe-hand`` swaps the bodies for hand gestures
+(:mod:`stgcn.data.synthetic_hands`): the dataset's ``describe`` then gives the hand's
+facts (21 joints, one hand a clip, the gesture names, PYSKL's coordinates), which the
+checkpoint keeps, so that ``predict`` and ``export`` know the network is a hand's.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from stgcn.data import synthetic
+from stgcn.data import synthetic, synthetic_hands
 from stgcn.plugins.hookspecs import hookimpl
-from stgcn.plugins.records import BuildRequest, Dataset
+from stgcn.plugins.records import BuildRequest, DataFacts, Dataset, DescribeRequest
 from stgcn.plugins.settings import Settings, option
 
 #: The stgcn plugin API versions this plugin is written for (see stgcn.plugins.loading).
@@ -33,8 +39,18 @@ class SyntheticOptions(Settings):
     val_size: int | None = option(
         None, "clips in the validation split", within=f"[1, {MOST_CLIPS}]"
     )
-    frames: int = option(synthetic.FRAMES, "frames of each clip", within=f"[1, {MOST_FRAMES}]")
+    frames: int | None = option(
+        None,
+        f"frames of each clip (default: {synthetic.FRAMES} for bodies, "
+        f"{synthetic_hands.FRAMES} for hands)",
+        within=f"[1, {MOST_FRAMES}]",
+    )
     seed: int = option(0, "the seed the clips are drawn from", least=0)
+    layout: str = option(
+        synthetic.BODY_LAYOUT,
+        "the skeleton: openpose bodies doing actions, or mediapipe-hand gestures",
+        choices=synthetic.LAYOUTS,
+    )
 
 
 OPTIONS = tuple(SyntheticOptions.keys())
@@ -46,7 +62,22 @@ def build(request: BuildRequest) -> synthetic.SyntheticSkeletons:
     values = SyntheticOptions.parse(request.options)
     size = values.train_size if request.split == "train" else values.val_size
     return synthetic.SyntheticSkeletons(
-        request.split, size=size, seed=values.seed, frames=values.frames
+        request.split, size=size, seed=values.seed, frames=values.frames, layout=values.layout
+    )
+
+
+def describe(request: DescribeRequest) -> DataFacts:
+    """The hand's facts where the clips are hands; the registered record's (bodies)
+    otherwise."""
+    values = SyntheticOptions.parse(request.options)
+    if values.layout != synthetic.HAND_LAYOUT:
+        return DataFacts()
+    return DataFacts(
+        num_class=len(synthetic_hands.GESTURES),
+        class_names=synthetic_hands.GESTURES,
+        layout=synthetic.HAND_LAYOUT,
+        num_person=synthetic_hands.NUM_PERSON,
+        coordinates=synthetic_hands.COORDINATES,
     )
 
 
@@ -60,6 +91,7 @@ SYNTHETIC = Dataset(
     num_person=synthetic.NUM_PERSON,
     needs_data_path=False,
     class_names=synthetic.CLASS_NAMES,
+    describe=describe,
     recipe={
         "epochs": 11,
         "batch_size": 16,
