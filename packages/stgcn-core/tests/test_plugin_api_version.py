@@ -43,13 +43,13 @@ def test_the_core_has_a_version_inside_its_own_plugins_range() -> None:
     from stgcn.backends import cpu
     from stgcn.data import synthetic_plugin
 
-    assert loading.API_VERSION == "2.2"
+    assert loading.API_VERSION == "2.3"
     for module in (cpu, synthetic_plugin):
         assert loading.api_incompatibility(module) is None
 
 
 #: what a plugin written for API 1.x is told after its declared range
-MIGRATE = "this stgcn-core has 2.2; see docs/plugins.md#migrating-from-1x"
+MIGRATE = "this stgcn-core has 2.3; see docs/plugins.md#migrating-from-1x"
 
 
 @pytest.mark.parametrize(
@@ -62,8 +62,8 @@ MIGRATE = "this stgcn-core has 2.2; see docs/plugins.md#migrating-from-1x"
         ("STGCN_API = '>=1,<2'", f"written for stgcn plugin API >=1,<2, {MIGRATE}"),
         ("STGCN_API = '>=1.4,<2'", f"written for stgcn plugin API >=1.4,<2, {MIGRATE}"),
         ("STGCN_API = '==1.*'", f"written for stgcn plugin API ==1.*, {MIGRATE}"),
-        ("STGCN_API = '>=3'", "needs stgcn plugin API >=3, this stgcn-core has 2.2"),
-        ("STGCN_API = '<1'", "needs stgcn plugin API <1, this stgcn-core has 2.2"),
+        ("STGCN_API = '>=3'", "needs stgcn plugin API >=3, this stgcn-core has 2.3"),
+        ("STGCN_API = '<1'", "needs stgcn plugin API <1, this stgcn-core has 2.3"),
         ("STGCN_API = 'one'", "its STGCN_API 'one' is not a version range"),
     ],
 )
@@ -89,13 +89,13 @@ def test_incompatible_plugin_is_skipped_and_the_others_kept(site, capsys) -> Non
     warning = capsys.readouterr().err.strip().splitlines()
     assert warning == [
         "stgcn: warning: plugin 'fake_future' (stgcn-future) skipped: "
-        "needs stgcn plugin API >=3,<4, this stgcn-core has 2.2"
+        "needs stgcn plugin API >=3,<4, this stgcn-core has 2.3"
     ]
     row = next(r for r in listing.describe(registry) if r["name"] == "stgcn-future")
     assert row["skipped"] == [
         {
             "plugin": "fake_future",
-            "reason": "needs stgcn plugin API >=3,<4, this stgcn-core has 2.2",
+            "reason": "needs stgcn plugin API >=3,<4, this stgcn-core has 2.3",
         }
     ]
     assert row["datasets"] == [] and row["errors"] == []
@@ -138,7 +138,7 @@ def test_stgcn_plugins_lists_the_reason_in_one_line(site) -> None:
     lines = listing.stdout.splitlines()
     at = lines.index("stgcn-future 1.0")
     assert lines[at + 1] == (
-        "  SKIPPED  fake_future: needs stgcn plugin API >=3, this stgcn-core has 2.2"
+        "  SKIPPED  fake_future: needs stgcn plugin API >=3, this stgcn-core has 2.3"
     )
     as_json = run_stgcn("plugins", "--json", site=site)
     row = next(r for r in json.loads(as_json.stdout) if r["name"] == "stgcn-future")
@@ -157,7 +157,7 @@ def test_a_module_named_in_the_variable_is_checked_too(site, monkeypatch, capsys
     registry = plugins.get_registry()
     assert "loose" not in registry.table(DATASETS)
     info = next(i for i in registry.plugins if i.name == "fake_loose")
-    assert info.skipped == "needs stgcn plugin API >=3, this stgcn-core has 2.2"
+    assert info.skipped == "needs stgcn plugin API >=3, this stgcn-core has 2.3"
     assert "skipped" in capsys.readouterr().err
 
 

@@ -60,7 +60,7 @@ BUILTIN_PLUGINS = (
 )
 #: The version of the hooks and records a plugin is written against. The major number
 #: changes when a plugin written for the previous one could break.
-API_VERSION = "2.2"
+API_VERSION = "2.3"
 #: Where a plugin author reads what changed from the previous major version.
 MIGRATION_PAGE = "docs/plugins.md#migrating-from-1x"
 #: The versions of the previous major API: a plugin whose range admits one of them was
