@@ -323,7 +323,11 @@ def tests_npu(session: nox.Session) -> None:
     core = str(ROOT / "packages" / "stgcn-core")
     # the stand-in's step-sync check trains with the Kinetics batch augmentation on the npu
     kinetics = str(ROOT / "packages" / "stgcn-data-kinetics")
-    session.install("-c", CONSTRAINTS, core, kinetics, f"{npu}[torch-npu]", *PYTEST, "ninja")
+    # and the zoo's models train on two stand-in cards as ST-GCN does
+    models = str(ROOT / "packages" / "stgcn-models")
+    session.install(
+        "-c", CONSTRAINTS, core, kinetics, models, f"{npu}[torch-npu]", *PYTEST, "ninja"
+    )
     # in parallel too: most of these tests wait on commands starting (torch's import is
     # one thread) or compile the stand-in once, which the workers share (its file lock)
     session.run("pytest", str(npu / "tests"), *STGCN_PYTEST_PLUGIN, *PARALLEL, *session.posargs)
