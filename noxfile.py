@@ -41,7 +41,11 @@ EXAMPLES = sorted(
 )
 #: the core's tests that launch several real processes per case (tests-distributed)
 CORE_TESTS = ROOT / "packages" / "stgcn-core" / "tests"
-MULTI_PROCESS_TESTS = [CORE_TESTS / "test_distributed.py", CORE_TESTS / "test_preemption.py"]
+MULTI_PROCESS_TESTS = [
+    CORE_TESTS / "test_distributed.py",
+    CORE_TESTS / "test_preemption.py",
+    ROOT / "packages" / "stgcn-models" / "tests" / "test_distributed_models.py",
+]
 #: the Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py), tested as scripts
 MODELZOO_TESTS = ROOT / "test" / "tests"
 

@@ -16,16 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from zoo_helpers import FP32, SMALL_MODELS
 
 from stgcn.testing.helpers import TINY, run_stgcn
-
-#: each model with the options that make it small enough for seconds of training
-SMALL_MODELS = {
-    "stgcnpp": ["--model-option", "base_channels=8", "--model-option", "num_stages=6"],
-    "ctrgcn": ["--model-option", "base_channels=8"],
-}
-#: the same numbers on every CPU kind
-FP32 = ["--backend", "cpu", "--precision", "fp32"]
 
 
 def _model(name: str) -> list[str]:
