@@ -41,7 +41,11 @@ EXAMPLES = sorted(
 )
 #: the core's tests that launch several real processes per case (tests-distributed)
 CORE_TESTS = ROOT / "packages" / "stgcn-core" / "tests"
-MULTI_PROCESS_TESTS = [CORE_TESTS / "test_distributed.py", CORE_TESTS / "test_preemption.py"]
+MULTI_PROCESS_TESTS = [
+    CORE_TESTS / "test_distributed.py",
+    CORE_TESTS / "test_preemption.py",
+    ROOT / "packages" / "stgcn-models" / "tests" / "test_distributed_models.py",
+]
 #: the Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py), tested as scripts
 MODELZOO_TESTS = ROOT / "test" / "tests"
 
@@ -336,7 +340,11 @@ def tests_npu(session: nox.Session) -> None:
     core = str(ROOT / "packages" / "stgcn-core")
     # the stand-in's step-sync check trains with the Kinetics batch augmentation on the npu
     kinetics = str(ROOT / "packages" / "stgcn-data-kinetics")
-    session.install("-c", CONSTRAINTS, core, kinetics, f"{npu}[torch-npu]", *PYTEST, "ninja")
+    # and the zoo's models train on two stand-in cards as ST-GCN does
+    models = str(ROOT / "packages" / "stgcn-models")
+    session.install(
+        "-c", CONSTRAINTS, core, kinetics, models, f"{npu}[torch-npu]", *PYTEST, "ninja"
+    )
     # in parallel too: most of these tests wait on commands starting (torch's import is
     # one thread) or compile the stand-in once, which the workers share (its file lock)
     session.run("pytest", str(npu / "tests"), *STGCN_PYTEST_PLUGIN, *PARALLEL, *session.posargs)

@@ -115,6 +115,32 @@ def test_train_then_evaluate(tmp_path: Path, precision: str) -> None:
     assert report["top1"] == pytest.approx(max(line["val_top1"] for line in lines), abs=1 / 16)
 
 
+#: the zoo's models (stgcn-models) at a small width each
+ZOO_MODELS = {
+    "stgcnpp": ["--model-option", "base_channels=8", "--model-option", "num_stages=6"],
+    "ctrgcn": ["--model-option", "base_channels=8"],
+}
+
+
+@pytest.mark.parametrize("model", sorted(ZOO_MODELS))
+def test_a_zoo_model_trains_and_evaluates_on_the_gpu(tmp_path: Path, model: str) -> None:
+    """A model plugin's network on the GPU in its default precision, the checkpoint
+    naming it, ``stgcn eval`` rebuilding it there."""
+    pytest.importorskip("stgcn_models")
+    work = tmp_path / "run"
+    args = ["--model", model, *ZOO_MODELS[model], *TINY, "--epochs", "2"]
+    trained = run_stgcn("run", "--backend", "cuda", *args, "--work-dir", str(work))
+    assert trained.returncode == 0, trained.stderr
+    lines = _metrics(work)
+    assert [(line["epoch"], line["backend"]) for line in lines] == [(1, "cuda"), (2, "cuda")]
+    assert all(math.isfinite(line["train_loss"]) for line in lines)
+    assert _checkpoint(work, "best.pth.tar")["model_name"] == model
+    best = str(work / "checkpoints" / "best.pth.tar")
+    evaluated = run_stgcn("eval", "--checkpoint", best, "--backend", "cuda", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["samples"] == 16
+
+
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_resume_on_the_gpu_gives_the_same_weights(tmp_path: Path, precision: str) -> None:
     """Two epochs, then resumed to three, against three in one go: bit-identical weights."""

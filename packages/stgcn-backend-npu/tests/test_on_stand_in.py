@@ -182,6 +182,27 @@ def test_two_cards_fp32_on_the_bone_motion_stream(tmp_path: Path) -> None:
     assert latest["config"]["data_options"]["modality"] == "bone_motion"
 
 
+#: the zoo's models (stgcn-models) at a small width each
+ZOO_MODELS = {
+    "stgcnpp": ["--model-option", "base_channels=8", "--model-option", "num_stages=6"],
+    "ctrgcn": ["--model-option", "base_channels=8"],
+}
+
+
+@pytest.mark.parametrize("model", sorted(ZOO_MODELS))
+def test_two_cards_train_and_evaluate_a_zoo_model(tmp_path: Path, model: str) -> None:
+    """Not ST-GCN alone: a model plugin's network (its einsum over a learnt graph, its
+    six-branch temporal blocks, CTR-GCN's per-channel graphs) trains on two cards of
+    the npu in bf16 and evaluates there."""
+    pytest.importorskip("stgcn_models")
+    metrics, latest, _ = two_card_run(tmp_path, "Ascend910B3", "--model", model, *ZOO_MODELS[model])
+    assert [(m["epoch"], m["world_size"], m["precision"]) for m in metrics] == [
+        (1, 2, "bf16"),
+        (2, 2, "bf16"),
+    ]
+    assert latest["model_name"] == model
+
+
 def test_bf16_on_a_910a_is_refused_in_one_line(tmp_path: Path) -> None:
     environment = stand_in_environment(tmp_path, NPU_STAND_IN_CHIP="Ascend910A")
     result = run_stgcn(

@@ -127,6 +127,42 @@ def test_layers_count_recipe_preset_file_options_in_that_order(tmp_path: Path) -
     assert names[1:] == ["other", "typed"], "the command line's dataset names the recipe"
 
 
+def test_a_models_recipe_for_a_dataset_lies_over_that_datasets_recipe() -> None:
+    """Defaults, the model's recipe, the dataset's, the model's for that dataset (and
+    for no other), then a preset; a dataset's lr without a scaling of its own is for its
+    own batch, not rescaled by the reference batch the model's recipe names."""
+    from stgcn.plugins.records import Model
+    from stgcn.training.setup import ModelLookups
+
+    model = Model(
+        name="zoo",
+        build=lambda spec: None,  # type: ignore[arg-type,return-value]
+        recipe={"lr": 0.1, "lr_scaling": "linear", "lr_reference_batch": 128, "epochs": 80},
+        dataset_recipes={"tuned": {"lr": 0.2, "lr_scaling": "linear", "weight_decay": 0.01}},
+    )
+    dataset = _dataset({"lr": 0.005, "epochs": 11}, {"quick": {"epochs": 2}})
+    models = ModelLookups(lambda name: model, lambda weights: None)
+
+    def resolved(**typed: Any) -> RunConfig:
+        return resolve_run_config(typed, lambda name: dataset, models=models)[0]
+
+    untuned = resolved(dataset="other")
+    assert (untuned.lr, untuned.lr_scaling, untuned.epochs) == (0.005, "none", 11)
+    assert untuned.weight_decay == RunConfig().weight_decay
+    tuned = resolved(dataset="tuned")
+    assert (tuned.lr, tuned.lr_scaling, tuned.lr_reference_batch) == (0.2, "linear", 128)
+    assert (tuned.weight_decay, tuned.epochs) == (0.01, 11)
+    assert resolve_run_config({"dataset": "tuned"}, lambda name: dataset, None, "quick", False,
+                              models)[0].epochs == 2  # fmt: skip
+    # with no recipe of its own to cross, the dataset's lr is as it was
+    bare = resolve_run_config({"dataset": "tuned"}, lambda name: dataset)[0]
+    assert (bare.lr, bare.lr_scaling, bare.weight_decay) == (
+        0.005,
+        "none",
+        RunConfig().weight_decay,
+    )
+
+
 def test_a_resumed_run_starts_from_its_config_json_not_the_recipe(tmp_path: Path) -> None:
     saved = RunConfig(epochs=5, lr=0.02, data_options={"a": 1}, work_dir=str(tmp_path))
     (tmp_path / "config.json").write_text(saved.to_json())

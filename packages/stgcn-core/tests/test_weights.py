@@ -247,9 +247,7 @@ def test_a_config_files_weights_name_is_fetched_and_chooses_the_model(
     registry = plugins.get_registry()
     config_file = tmp_path / "run.toml"
     config_file.write_text('weights = "fixture-stgcn"\n')
-    models = ModelLookups(
-        lambda name: registry.get(MODELS, name).recipe, model_of_weights, weights_file
-    )
+    models = ModelLookups(lambda name: registry.get(MODELS, name), model_of_weights, weights_file)
     config, _ = resolve_run_config(
         {}, lambda name: registry.get(DATASETS, name), str(config_file), models=models
     )

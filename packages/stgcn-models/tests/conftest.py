@@ -8,8 +8,13 @@ checkout); the ``stgcn`` commands the tests start inherit the variable."""
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from stgcn.plugins.loading import PLUGINS_VARIABLE
+
+# zoo_helpers, which the tests import (pytest imports them by path: pytest.ini)
+sys.path.insert(0, str(Path(__file__).parent))
 
 PLUGIN_MODULE = "stgcn_models.plugin"
 

@@ -120,12 +120,10 @@ def run(
     if backend_option or compile_model:
         typed["backend_options"] = backend_options(backend_option, compile_model)
     registry = get_registry()
-    # the model's recipe, and the network a --weights file is for where no --model (or
+    # the model's recipes, and the network a --weights file is for where no --model (or
     # config file) names one: a checkpoint's model, or the one recognising its keys; a
     # released weights' name is fetched first
-    models = ModelLookups(
-        lambda name: registry.get(MODELS, name).recipe, model_of_weights, weights_file
-    )
+    models = ModelLookups(lambda name: registry.get(MODELS, name), model_of_weights, weights_file)
     config, resume = resolve_run_config(
         typed,
         lambda name: registry.get(DATASETS, name),

@@ -55,6 +55,10 @@ class Model:
     holds those options under their names, and a checkpoint stores it with the model's
     name, so that ``load_model`` rebuilds it. ``recipe`` holds the training settings the
     model wants by default (lr, epochs, ...), under the dataset's recipe and the command
+    line. ``dataset_recipes`` holds, by dataset name, what the model's authors changed
+    for that data (a PYSKL config is one model on one dataset): over that dataset's
+    recipe, since a dataset's recipe is tuned for the network it was written with (the
+    synthetic set's lr is ST-GCN's), under a preset, a config file and the command
     line. ``recognise``, where given, claims a state_dict saved by another codebase as
     this model's (:class:`RecogniseRequest`).
     """
@@ -65,5 +69,6 @@ class Model:
     options: type[Settings] = NoOptions
     recipe: Mapping[str, Any] = field(default_factory=dict)
     recognise: Recognise | None = None
+    dataset_recipes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: the distribution that registered this record: the registry fills it in
     plugin: str = field(default="", compare=False)

@@ -1,9 +1,10 @@
 """The configuration a ``stgcn run`` starts from, and whether it resumes.
 
-Layers, later ones winning: the defaults, the model's recipe, the dataset's recipe and
-the chosen preset (or, when resuming, the run's own ``config.json`` instead of those), a
-``--config`` file, then the options typed on the command line. This module alone says that order;
-``RunConfig.layered`` parses and checks every layer the same way.
+Layers, later ones winning: the defaults, the model's recipe, the dataset's recipe, the
+model's recipe for that dataset and the chosen preset (or, when resuming, the run's own
+``config.json`` instead of those), a ``--config`` file, then the options typed on the
+command line. This module alone says that order; ``RunConfig.layered`` parses and checks
+every layer the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from stgcn.errors import StgcnError
-from stgcn.plugins.records import Dataset
+from stgcn.plugins.records import Dataset, Model
 from stgcn.plugins.settings import parse_str
 from stgcn.training.config import RunConfig, read_config_file
 
@@ -60,11 +61,11 @@ Layers = list[tuple[str, Mapping[str, Any]]]
 
 @dataclass(frozen=True)
 class ModelLookups:
-    """What the layering asks of the registered models: a model's recipe, and the model
-    a weights file is for (a checkpoint's, or the one that recognises a foreign
-    state_dict; None where none does)."""
+    """What the layering asks of the registered models: a model's record (its recipes),
+    and the model a weights file is for (a checkpoint's, or the one that recognises a
+    foreign state_dict; None where none does)."""
 
-    recipe: Callable[[str], Mapping[str, Any]]
+    record: Callable[[str], Model]
     of_weights: Callable[[str], str | None]
     #: the file a ``weights`` value names: a path, or released weights' name, fetched
     #: (:func:`stgcn.networks.released.weights_file`)
@@ -78,10 +79,11 @@ def _recipe(
     preset: str | None,
 ) -> Layers:
     """The model the weights are for where neither the command line nor the file names
-    one, the model's recipe, then the dataset's and the chosen preset, for the model
-    and the dataset the run names."""
+    one, the model's recipe, then the dataset's, the model's for that dataset and the
+    chosen preset, for the model and the dataset the run names."""
     dataset_of, models = lookups
     layers: Layers = []
+    record = None
     if models is not None:
         model = _named(typed, from_file, "model")
         weights = _named(typed, from_file, "weights")
@@ -92,17 +94,30 @@ def _recipe(
             if found is not None:
                 layers.append((f"weights {weights}", {"model": found}))
                 model = found
-        model = model or RunConfig.model
-        layers.append((f"model {model!r} recipe", models.recipe(model)))
+        record = models.record(model or RunConfig.model)
+        layers.append((f"model {record.name!r} recipe", record.recipe))
     name = _named(typed, from_file, "dataset") or RunConfig.dataset
     dataset = dataset_of(name)
-    layers.append((f"dataset {name!r} recipe", dataset.recipe))
+    layers.append((f"dataset {name!r} recipe", _for_its_batch(dataset.recipe)))
+    if record is not None and name in record.dataset_recipes:
+        layers.append((f"model {record.name!r} recipe for {name!r}", record.dataset_recipes[name]))
     if preset:
         if preset not in dataset.presets:
             known = ", ".join(sorted(dataset.presets)) or "none"
             raise StgcnError(f"dataset {name!r} has no preset {preset!r} (known: {known})")
         layers.append((f"preset {preset!r}", dataset.presets[preset]))
     return layers
+
+
+def _for_its_batch(recipe: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``recipe`` with its lr meant for its own batch where it sets one without saying how
+    it scales: a model's recipe may give PYSKL's lr for a batch of 128 scaled linearly,
+    and a dataset's ``lr`` over it (the Kinetics recipe's 0.1 for its batch of 64) is
+    not to be rescaled by the model's reference batch. A no-op under any model whose
+    recipe leaves ``lr_scaling`` at its default, ``none``."""
+    if "lr" in recipe and "lr_scaling" not in recipe:
+        return {**recipe, "lr_scaling": "none"}
+    return recipe
 
 
 def _named(typed: Mapping[str, Any], from_file: Mapping[str, Any], key: str) -> str | None:
