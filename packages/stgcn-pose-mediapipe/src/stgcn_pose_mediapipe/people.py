@@ -264,6 +264,7 @@ SEARCH_EVERY = 30
 #: landmark smoothing reads speeds from these times; a step of 1 ms left the tracked nose
 #: lagging 17 pixels behind the tiles' after 10 frames of 3 pixels each, 33 ms 3 pixels
 TIME_STEP = 33
+TRACK_DETECTION = 0.1
 
 
 class Track:
@@ -281,7 +282,7 @@ class Track:
         """Find the person again in ``image`` about their last place; False when lost
         (no pose in the crop, or none of its landmarks in the frame)."""
         if self._landmarker is None:
-            self._landmarker = video_landmarker(1, self._confidence)
+            self._landmarker = video_landmarker(1, (TRACK_DETECTION, self._confidence[1]))
         height, width = image.shape[:2]
         box = self._box or crop_box(self.raw, width, height)
         found = landmarks_of(self._landmarker, cut(image, box), self._time)
@@ -317,10 +318,11 @@ class MediaPipePeople:
     square about their last landmarks (:class:`Track`), as MediaPipe follows one person.
     The whole frame is searched (:class:`TiledPeople`) in every frame while fewer than
     ``max_people`` are tracked (a newcomer is found in the frame the tiles first see
-    them), in a frame where a track is lost, and every ``SEARCH_EVERY`` frames otherwise.
-    In a searched frame a tracked person the tiles found takes the tiles' landmarks (no
-    crop is run for them), one they missed is followed on its crop, and a person found who
-    is not tracked yet starts a track while there is room.
+    them), in a frame where a track is lost, and every ``SEARCH_EVERY`` frames otherwise;
+    a person found who is not tracked yet starts a track while there is room. While fewer
+    than ``max_people`` are tracked, a tracked person the tiles found takes the tiles'
+    landmarks (no crop is run for them: the frame costs what the tiles cost) and one they
+    missed is followed on its crop.
     """
 
     def __init__(
@@ -336,10 +338,13 @@ class MediaPipePeople:
     def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
         check_image(image)
         self._since_search += 1
-        if len(self._tracks) < self.max_people or self._since_search >= SEARCH_EVERY:
+        if len(self._tracks) < self.max_people:
             self._searched(image)
-        elif not self._followed(image, self._tracks):
-            # a track was lost: search this frame again for whom it followed
+        elif not self._followed(image, self._tracks) or self._since_search >= SEARCH_EVERY:
+            # a track was lost (search this frame again for whom it followed), or the
+            # periodic search for who else came (the tracks keep their own landmarks:
+            # the tiles' differ a little, and a skeleton jumping every SEARCH_EVERY frames
+            # broke the stream's identities, measured: 5 ids for 2 people in 240 frames)
             self._searched(image, followed=True)
         self._drop_doubles(image)
         return distinct([to_skeleton(track.raw, image) for track in self._tracks], self.max_people)
