@@ -1,5 +1,8 @@
 """Several people a frame (``--estimator-option max_people=N`` with N > 1, or the core's
-``--max-people N``): MediaPipe's Tasks ``PoseLandmarker`` over square tiles of the frame.
+``--max-people N``): MediaPipe's Tasks ``PoseLandmarker`` over square tiles of the frame
+finds people (:class:`TiledPeople`), and each person found is then tracked on a crop about
+their last landmarks (:class:`Track`, :class:`MediaPipePeople`), the tiles running again
+only to find people not tracked yet.
 
 Why this way, measured on scikit-image's astronaut and cameraman side by side (README):
 
