@@ -267,6 +267,11 @@ SEARCH_EVERY = 30
 #: landmark smoothing reads speeds from these times; a step of 1 ms left the tracked nose
 #: lagging 17 pixels behind the tiles' after 10 frames of 3 pixels each, 33 ms 3 pixels
 TIME_STEP = 33
+#: the detection score a track's landmarker needs on its crop. The tiles found the person
+#: (at ``min_detection_confidence``); the crop's first call, and any after the landmark
+#: model lost them, only has to place them again, on the square known to hold them. At the
+#: tiles' 0.5 the detector missed the cameraman (seen from the side) on his first crop in
+#: the tests' clip, and each frame fell back to the tiles
 TRACK_DETECTION = 0.1
 
 
