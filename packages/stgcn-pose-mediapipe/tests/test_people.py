@@ -17,6 +17,7 @@ from pose_helpers import (
     Walker,
     assert_one_line_error,
     make_people_video,
+    people_frame,
 )
 
 from stgcn.errors import StgcnError
@@ -181,3 +182,55 @@ def test_bad_max_people_is_one_line(tmp_path: Path, extra: list[str], fragments)
     )
     assert_one_line_error(ran, *fragments)
     assert not output.exists()
+
+
+def test_crops_are_squares_inside_the_frame() -> None:
+    from stgcn_pose_mediapipe.people import CROP_MARGIN, crop_box, moved
+
+    person = np.array([[300.0, 150.0, 1.0], [360.0, 350.0, 1.0]])
+    x, y, side = crop_box(person, 640, 480)
+    # the landmarks' box (60 x 200), square about its centre (330, 250), enlarged
+    assert side == round(200 * CROP_MARGIN) and (x, y) == (330 - side // 2, 250 - side // 2)
+    # a body taller than the frame: a square as tall as the frame, moved inside it
+    tall = np.array([[600.0, -100.0, 1.0], [630.0, 700.0, 1.0]])
+    assert crop_box(tall, 640, 480) == (160, 0, 480)
+    # the crop stays while its person moves a little, follows when they move more
+    assert not moved((0, 0, 300), (20, 0, 300))
+    assert moved((0, 0, 300), (40, 0, 300)) and moved((0, 0, 300), (0, 0, 400))
+
+
+def test_tracked_people_skip_the_search_and_match_the_tiles(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stgcn_pose_mediapipe import people
+
+    searches = []
+    search = people.TiledPeople.search
+
+    def counted(self, image):
+        searches.append(1)
+        return search(self, image)
+
+    tracked = people.MediaPipePeople(2, 0.5, 0.5)
+    tiled = people.TiledPeople(2, (0.5, 0.5))
+    apart = []
+    try:
+        for t in range(TWO_FRAMES):
+            image = people_frame(t, TWO_WALKERS)
+            reference = sorted(tiled.estimate(image), key=lambda person: float(person[NOSE, 0]))
+            with monkeypatch.context() as patch:
+                patch.setattr(people.TiledPeople, "search", counted)
+                ours = sorted(tracked.estimate(image), key=lambda person: float(person[NOSE, 0]))
+            assert len(ours) == 2, t
+            for person, walker in zip(ours, TWO_WALKERS, strict=True):
+                assert over_photo(person, walker, t), (t, walker.photo)
+            pairs = zip(ours, reference, strict=True)
+            apart.append([abs(a[NOSE, 0] - b[NOSE, 0]) for a, b in pairs])
+    finally:
+        tracked.close()
+        tiled.close()
+    # the whole frame is searched in the first frame only: each person is then followed
+    # on their crop alone
+    assert len(searches) == 1
+    # and the noses stay where the tiles put them (measured: within 5 pixels of the 640)
+    assert np.max(apart) * PEOPLE_WIDTH < 12, np.max(apart) * PEOPLE_WIDTH

@@ -6,8 +6,14 @@ people, on real photographs (scikit-image's astronaut and cameraman) walking apa
 Each scene is a clip of two people, each photograph moving 3 pixels a frame (one left,
 one right); a person counts as found in a frame when a skeleton's nose lies over that
 person's photograph. The ways: the legacy single-person graph (``max_people=1``), the
-Tasks landmarker on the whole frame, and on square tiles (``max_people=2``, what the
-estimator does). Prints one JSON line per scene and way.
+Tasks landmarker on the whole frame, on square tiles every frame (``tiles``: what the
+estimator did before it tracked), and the tiles' people tracked on crops about their last
+landmarks (``tracks``: what ``max_people=2`` does now). Prints one JSON line per scene and
+way: people found, frames a second of wall time and milliseconds of process CPU time a
+frame (steadier than wall time on a shared machine), and for ``tracks`` how far its
+joints lie from the tiles' (``deviation_px``: median and 95th percentile over the joints
+both found, of the frame's pixels; ``deviation_share``: the same over the person's box
+diagonal).
 """
 
 from __future__ import annotations
@@ -44,14 +50,19 @@ def scene(width: int, height: int, size: int, frames: int) -> tuple[list, list]:
 
 def open_way(way: str):
     from stgcn_pose_mediapipe.model import open_pose
+    from stgcn_pose_mediapipe.people import TiledPeople
 
+    if way == "tiles":
+        return TiledPeople(2, (0.5, 0.5))
     return open_pose({} if way == "single" else {"max_people": "2"})
 
 
-def measure(way: str, images: list, spans: list) -> dict:
+def measure(way: str, images: list, spans: list, skeletons_of: list | None = None) -> dict:
+    """People found and time a frame of one way; ``skeletons_of`` (a list) collects each
+    frame's skeletons, one per photograph (None where not found)."""
     model = open_way(way)
     found, expected = [0, 0], 0
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         for image, people in zip(images, spans, strict=True):
             if way == "whole":
@@ -63,12 +74,17 @@ def measure(way: str, images: list, spans: list) -> dict:
                 skeletons = [s * np.array([scale[0], scale[1], 1]) for s in model.estimate(square)]
             else:
                 skeletons = model.estimate(image)
-            noses = [float(s[0, 0]) for s in skeletons if s[0, 2] > 0]
+            frame: list = []
             for index, (low, high) in enumerate(people):
                 visible = max(low, 0.0) < min(high, 1.0)
                 expected += visible
-                found[index] += visible and any(low <= x <= high for x in noses)
+                over = [s for s in skeletons if s[0, 2] > 0 and low <= s[0, 0] <= high]
+                found[index] += visible and bool(over)
+                frame.append(over[0] if over else None)
+            if skeletons_of is not None:
+                skeletons_of.append(frame)
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu
     finally:
         model.close()
     return {
@@ -76,19 +92,41 @@ def measure(way: str, images: list, spans: list) -> dict:
         "people_shown": expected,
         "astronaut_cameraman": found,
         "fps": round(len(images) / seconds, 1),
+        "cpu_ms_per_frame": round(1000 * cpu_seconds / len(images), 1),
+    }
+
+
+def deviation(ours: list, reference: list, size: tuple[int, int]) -> dict:
+    """How far one way's joints lie from another's, over the joints both found."""
+    pixels, shares = [], []
+    for frame, frame_reference in zip(ours, reference, strict=True):
+        for person, other in zip(frame, frame_reference, strict=True):
+            if person is None or other is None:
+                continue
+            both = (person[:, 2] > 0) & (other[:, 2] > 0)
+            apart = np.linalg.norm((person[both, :2] - other[both, :2]) * size, axis=1)
+            found = other[other[:, 2] > 0, :2] * size
+            pixels.extend(apart)
+            shares.extend(apart / np.linalg.norm(found.max(axis=0) - found.min(axis=0)))
+    return {
+        "deviation_px": [round(float(np.quantile(pixels, q)), 1) for q in (0.5, 0.95)],
+        "deviation_share": [round(float(np.quantile(shares, q)), 3) for q in (0.5, 0.95)],
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=30)
-    parser.add_argument("--ways", default="single,whole,tiles", help="comma-separated")
+    parser.add_argument("--ways", default="single,whole,tiles,tracks", help="comma-separated")
     args = parser.parse_args()
     for width, height, size in ((640, 320, 256), (640, 480, 256), (640, 480, 300)):
         images, spans = scene(width, height, size, args.frames)
+        skeletons: dict[str, list] = {}
         for way in args.ways.split(","):
             row = {"frame": f"{width}x{height}", "photo": size, "way": way}
-            row.update(measure(way, images, spans))
+            row.update(measure(way, images, spans, skeletons.setdefault(way, [])))
+            if way == "tracks" and "tiles" in skeletons:
+                row.update(deviation(skeletons[way], skeletons["tiles"], (width, height)))
             print(json.dumps(row), flush=True)
 
 
