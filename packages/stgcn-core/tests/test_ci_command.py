@@ -13,6 +13,7 @@ RUN_BY_NAME = {
     "demo": "a first look: trains and evaluates once, asserting nothing",
     "bench": "prints the throughput table: minutes, asserting nothing",
     "build": "builds the wheels and sdists for a release",
+    "smoke": "a session per Python version (smoke-3.10, ...), each installing torch anew",
     "tests-cuda": "needs an NVIDIA GPU",
 }
 

@@ -23,12 +23,44 @@ import click
 from stgcn.errors import StgcnError, first_line
 
 
+def _show_versions(ctx: click.Context, _option: click.Parameter, shown: bool) -> None:
+    """Print the core's version and the plugin API's, then each installed stgcn
+    distribution (by name, or by its ``stgcn`` entry points: a third party's plugin), so
+    that a bug report says which packages met; then exit. The packages are released with
+    one version, but any may be upgraded alone within its ``stgcn-core`` range."""
+    if not shown:
+        return
+    from importlib import metadata
+
+    from stgcn import __version__
+    from stgcn.plugins.loading import API_VERSION
+
+    found: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        is_plugin = any(point.group == "stgcn" for point in dist.entry_points)
+        if (name.startswith("stgcn") or is_plugin) and name not in found:
+            found[name] = dist.version
+    click.echo(f"stgcn {__version__}, plugin API {API_VERSION}")
+    width = max(map(len, found), default=0)
+    for name in sorted(found):
+        click.echo(f"  {name:<{width}}  {found[name]}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.option(
     "--quiet", is_flag=True, help="No progress and no per-epoch lines: warnings, errors, results."
 )
-@click.version_option(package_name="stgcn-core", prog_name="stgcn")
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_show_versions,
+    help="Show the version of every installed stgcn package and the plugin API's.",
+)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """ST-GCN skeleton action recognition: train, evaluate, benchmark."""
