@@ -84,7 +84,7 @@ from stgcn.plugins.settings import parse_pairs
     default="auto",
     show_default=True,
     help="With --checkpoint: auto runs a video, a stream or pose files in onnxruntime "
-    "(the checkpoint exported at start-up; 2.5-2.8x PyTorch's fp32 here) and one clip or "
+    "(the checkpoint exported at start-up; 2.4-2.8x PyTorch's fp32 here) and one clip or "
     "--explain in PyTorch. --onnx always runs in onnxruntime.",
 )
 @click.option("--dataset", help="Dataset that reads the clip and names the classes.")

@@ -169,19 +169,21 @@ def faster_engine(kind: str, explain: bool) -> str:
     ``predict`` computes in fp32 on either engine (its logits are the ones an export is
     verified against). Measured on a 2-core Zen 5 EPYC (AVX512-BF16, no AMX), shared,
     one thread each (``OMP_NUM_THREADS=1 stgcn bench --mode eval --batch-size 1
-    --engine E --model M``, 150 frames x 2 persons x 18 joints, medians of rounds), clips/s:
+    --engine E --model M``, 150 frames x 2 persons x 18 joints), clips/s, median of three
+    rounds (range):
 
-    ========  ===================  =============  ===================
-    model     pytorch fp32         onnxruntime    (pytorch bf16)
-    ========  ===================  =============  ===================
-    stgcn     1.70-1.74            4.1-4.9        (6.1-7.3)
-    stgcnpp   2.08                 5.40           (3.31)
-    ctrgcn    2.05                 5.26           (3.16)
-    ========  ===================  =============  ===================
+    ========  ================  ================  =================
+    model     pytorch fp32      onnxruntime       (pytorch bf16)
+    ========  ================  ================  =================
+    stgcn     1.74 (1.70-1.94)  4.18 (4.12-4.88)  (7.31, 6.11-9.70)
+    stgcnpp   1.93 (1.92-2.08)  5.40 (4.92-5.50)  (3.31, 3.20-4.04)
+    ctrgcn    2.07 (2.05-2.41)  5.26 (4.74-5.66)  (3.00, 2.70-3.16)
+    ========  ================  ================  =================
 
-    onnxruntime is 2.5-2.8x faster in fp32 for every model, but a checkpoint must first
-    be exported (about 4 s of CPU with its verification, over 1 s without): that pays
-    back after a handful of windows, so ``auto`` takes onnxruntime for a video, a stream
+    onnxruntime is 2.4-2.8x faster in fp32 for every model, but a checkpoint must first
+    be exported (the whole ``stgcn export onnx --no-verify`` command, start-up included,
+    took 2.7 s of CPU; 4.0 s with its verification): that pays back after a handful of
+    windows, so ``auto`` takes onnxruntime for a video, a stream
     and pose files (many windows) and PyTorch for one clip (``--input``) and for
     ``--explain``, which needs PyTorch's gradients.
     """
