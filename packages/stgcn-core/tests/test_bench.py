@@ -91,6 +91,25 @@ def test_peak_rss_is_per_setting() -> None:
     assert big.peak_mib - small.peak_mib > 32
 
 
+def test_what_a_block_held_is_its_peak_less_the_rss_it_started_from() -> None:
+    """The bench's peak RSS is the whole process's; the figure above the start is the
+    block's own, near zero for a block that allocates nothing."""
+    from stgcn.system.memory import PeakRSS
+
+    size = 64 * 2**20
+    with PeakRSS() as big:
+        block = mmap.mmap(-1, size)
+        for offset in range(0, size, mmap.PAGESIZE):
+            block[offset] = 1
+        block.close()
+    with PeakRSS() as empty:
+        pass
+    if not empty.rss_reset or big.start_mib is None or empty.start_mib is None:
+        pytest.skip("this kernel refuses to reset the peak RSS or to report the RSS")
+    assert big.peak_mib - big.start_mib > 48
+    assert empty.peak_mib - empty.start_mib < 16
+
+
 def test_timed_steps_alternate_between_the_models_after_each_warms_up_alone() -> None:
     """Drift on a shared machine then falls on both models alike, not into their ratio."""
     import torch

@@ -65,3 +65,18 @@ def test_a_transform_sees_clips_without_the_clip_axis() -> None:
 
     _run(model, torch.randn(3, 2, 3, 6, 18, 2), torch.tensor([0, 1, 2]), transform=transform)
     assert seen == [(6, 3, 6, 18, 2)]
+
+
+def test_the_clips_of_a_batch_go_through_the_model_a_batch_of_rows_at_a_time() -> None:
+    """Ten clips a sample cost the activation memory of one: the model never sees more
+    rows at once than the batch has samples, and the scores are those of one pass."""
+    model = _model()
+    rows_seen: list[int] = []
+    model.register_forward_hook(lambda _m, inputs, _o: rows_seen.append(inputs[0].shape[0]))
+    x = torch.randn(5, 10, 3, 6, 18, 2)  # 5 samples of 10 clips, batches of 3 and 2
+    y = torch.tensor([0, 1, 2, 3, 0])
+    result = _run(model, x, y, keep_scores=True)
+    assert rows_seen == [3] * 10 + [2] * 10
+    with torch.no_grad():
+        whole = model(x.reshape(50, 3, 6, 18, 2)).softmax(dim=1).reshape(5, 10, 4).mean(dim=1)
+    torch.testing.assert_close(torch.from_numpy(result.scores), whole)

@@ -193,3 +193,43 @@ def test_no_person_is_one_line(checkpoint, tmp_path: Path) -> None:
     )
     assert_one_line_error(ran, "no person found in", "(4 frames)")
     assert not (tmp_path / "s.json").exists()
+
+
+def test_a_checkpoint_runs_windows_in_onnxruntime_unless_told_pytorch(
+    checkpoint, tmp_path: Path
+) -> None:
+    """``--engine auto`` exports the checkpoint and runs its windows in onnxruntime (the
+    faster fp32 engine, stgcn_export.engines.faster_engine); the same windows in PyTorch
+    give the same classes and probabilities."""
+    folder = write_body25(tmp_path / "clip", 16)
+    common = ["--checkpoint", str(checkpoint), "--openpose", str(folder)]
+    common += ["--frame-size", f"{WIDTH}x{HEIGHT}", "--window", "8"]
+    by_auto = predicted(*common)
+    by_torch = predicted(*common, "--engine", "pytorch")
+    told = stgcn_in_process("predict", *common)
+    assert told.returncode == 0, told.stderr
+    assert "(onnxruntime, dataset synthetic)" in told.stdout.splitlines()[0]
+    assert len(by_auto["windows"]) == len(by_torch["windows"]) == 3
+    for one, other in zip(by_auto["windows"], by_torch["windows"], strict=True):
+        assert [r["class"] for r in one["top5"]] == [r["class"] for r in other["top5"]]
+        for a, b in zip(one["top5"], other["top5"], strict=True):
+            assert a["probability"] == pytest.approx(b["probability"], abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--engine", "onnxruntime", "--explain"], "--explain needs PyTorch's gradients"),
+        (["--engine", "pytorch", "--onnx", "{onnx}"], "an --onnx file runs in onnxruntime"),
+    ],
+)
+def test_an_engine_that_cannot_run_is_one_line(
+    checkpoint, exports, tmp_path: Path, args, fragment
+) -> None:
+    folder = write_body25(tmp_path / "clip", 3)
+    filled = [a.format(onnx=exports[17][0]) for a in args]
+    model = [] if "--onnx" in args else ["--checkpoint", str(checkpoint)]
+    ran = stgcn_in_process(
+        "predict", *model, "--openpose", str(folder), "--frame-size", "9x9", *filled
+    )
+    assert_one_line_error(ran, fragment)

@@ -84,6 +84,16 @@ from stgcn.plugins.settings import parse_pairs
     metavar="OUT.mp4",
     help="Write the video with skeletons, track ids and top classes drawn.",
 )
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(["auto", "pytorch", "onnxruntime"]),
+    default="auto",
+    show_default=True,
+    help="With --checkpoint: auto runs a video, a stream or pose files in onnxruntime "
+    "(the checkpoint exported at start-up; 2.4-2.8x PyTorch's fp32 here) and one clip or "
+    "--explain in PyTorch. --onnx always runs in onnxruntime.",
+)
 @click.option("--dataset", help="Dataset that reads the clip and names the classes.")
 @click.option("--top", type=int, default=5, show_default=True, help="Classes to show.")
 @click.option(
@@ -111,6 +121,7 @@ def predict(
     explain: bool,
     save_skeleton: str | None,
     render: str | None,
+    engine_name: str,
     dataset: str | None,
     top: int,
     as_json: bool,
@@ -157,8 +168,16 @@ def predict(
         from stgcn_export.streaming import refuse_show_without_display
 
         refuse_show_without_display()
+    if onnx_file and engine_name == "pytorch":
+        raise StgcnError("--engine pytorch runs a --checkpoint; an --onnx file runs in onnxruntime")
+    if explain and engine_name == "onnxruntime":
+        raise StgcnError("--explain needs PyTorch's gradients: --engine pytorch or auto")
+    if engine_name == "auto":
+        from stgcn_export.engines import faster_engine
+
+        engine_name = "auto" if faster_engine(kind, explain) == "onnxruntime" else "pytorch"
     classifier = make_classifier(
-        checkpoint, onnx_file, (layout, strategy, num_class), dataset, top, explain
+        checkpoint, onnx_file, (layout, strategy, num_class), dataset, top, explain, engine_name
     )
     if kind == "input":
         _predict_clip(classifier, source, as_json)
@@ -191,16 +210,28 @@ def make_classifier(
     dataset: str | None,
     top: int,
     explain: bool,
+    engine_name: str = "pytorch",
 ) -> Any:
     """The engine (PyTorch or onnxruntime) and what goes with it (``stgcn serve``
-    builds its classifier here too, so that it answers as ``predict`` does)."""
+    builds its classifier here too, so that it answers as ``predict`` does).
+    ``engine_name``: what runs a ``checkpoint``: ``pytorch``; ``onnxruntime``, the network
+    exported at start-up; ``auto``, onnxruntime where the network exports, else PyTorch
+    (a third party's network that the ONNX exporter cannot trace still predicts)."""
     from stgcn.commands.model_source import find_dataset, load_checkpoint_model
     from stgcn_export.classifier import Classifier
-    from stgcn_export.engines import Engine, OnnxEngine, TorchEngine
+    from stgcn_export.engines import Engine, ExportedCheckpointEngine, OnnxEngine, TorchEngine
 
     engine: Engine
     if checkpoint:
-        engine = TorchEngine(*load_checkpoint_model(checkpoint, *bare_model))
+        loaded = load_checkpoint_model(checkpoint, *bare_model)
+        engine = TorchEngine(*loaded)
+        if engine_name == "onnxruntime":
+            engine = ExportedCheckpointEngine(*loaded)
+        elif engine_name == "auto":
+            try:
+                engine = ExportedCheckpointEngine(*loaded)
+            except Exception:  # any exporter failure: PyTorch runs every network
+                engine = TorchEngine(*loaded)
     else:
         if any(value is not None for value in bare_model):
             raise StgcnError("--layout, --strategy and --num-class apply to --checkpoint only")

@@ -157,3 +157,69 @@ class OnnxEngine:
         _refuse_mismatch(samples[0], self.input_shape[1:], hint)
         (logits,) = self.session.run(None, {self.input_name: np.ascontiguousarray(samples)})
         return np.asarray(logits)
+
+
+#: ``predict --engine``: ``auto`` takes :func:`faster_engine`'s choice
+ENGINE_CHOICES = ("auto", "pytorch", "onnxruntime")
+
+
+def faster_engine(kind: str, explain: bool) -> str:
+    """The engine ``predict --checkpoint --engine auto`` runs, from measured figures.
+
+    ``predict`` computes in fp32 on either engine (its logits are the ones an export is
+    verified against). Measured on a 2-core Zen 5 EPYC (AVX512-BF16, no AMX), shared,
+    one thread each (``OMP_NUM_THREADS=1 stgcn bench --mode eval --batch-size 1
+    --engine E --model M``, 150 frames x 2 persons x 18 joints), clips/s, median of three
+    rounds (range):
+
+    ========  ================  ================  =================
+    model     pytorch fp32      onnxruntime       (pytorch bf16)
+    ========  ================  ================  =================
+    stgcn     1.74 (1.70-1.94)  4.18 (4.12-4.88)  (7.31, 6.11-9.70)
+    stgcnpp   1.93 (1.92-2.08)  5.40 (4.92-5.50)  (3.31, 3.20-4.04)
+    ctrgcn    2.07 (2.05-2.41)  5.26 (4.74-5.66)  (3.00, 2.70-3.16)
+    ========  ================  ================  =================
+
+    onnxruntime is 2.4-2.8x faster in fp32 for every model, but a checkpoint must first
+    be exported (the whole ``stgcn export onnx --no-verify`` command, start-up included,
+    took 2.7 s of CPU; 4.0 s with its verification): that pays back after a handful of
+    windows, so ``auto`` takes onnxruntime for a video, a stream
+    and pose files (many windows) and PyTorch for one clip (``--input``) and for
+    ``--explain``, which needs PyTorch's gradients.
+    """
+    if explain or kind == "input":
+        return "pytorch"
+    return "onnxruntime"
+
+
+class ExportedCheckpointEngine(TorchEngine):
+    """A checkpoint's network exported to ONNX at start-up (a temporary file, not
+    verified: the exporter is the one ``stgcn export onnx`` verifies) and run by
+    onnxruntime; the checkpoint's facts (dataset, data options, layout) are the
+    PyTorch engine's, so predictions read the clip as they would with it."""
+
+    name = "onnxruntime"
+
+    def __init__(self, network: SkeletonModel, checkpoint: Checkpoint | None) -> None:
+        import tempfile
+        from pathlib import Path
+
+        from stgcn_export.onnx_export import export_onnx
+
+        super().__init__(network, checkpoint)
+        self._folder = tempfile.TemporaryDirectory(prefix="stgcn-predict-")
+        self._path = Path(self._folder.name) / "model.onnx"
+        persons = int(self.model_config.get("persons", 2))
+        module = as_module(network).cpu().eval()
+        export_onnx(module, self._path, {"verify": False, "persons": persons})
+        self.session = open_session(self._path)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def use_threads(self, threads: int) -> None:
+        self.session = open_session(self._path, threads)
+
+    def logits_batch(self, samples: np.ndarray) -> np.ndarray:
+        _refuse_mismatch(samples[0], (self.channels, None, self.joints, None))
+        batch = np.ascontiguousarray(samples, dtype=np.float32)
+        (logits,) = self.session.run(None, {self.input_name: batch})
+        return np.asarray(logits)

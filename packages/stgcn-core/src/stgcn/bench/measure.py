@@ -49,6 +49,9 @@ class Timing:
     median_step_s: float
     peak_rss_mib: float | None
     device_memory_mib: float | None
+    #: the process's RSS before the steps (torch, the model, its input): the peak less
+    #: this is what the steps held
+    rss_start_mib: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -71,6 +74,8 @@ class BenchResult:
     model: str = DEFAULT_MODEL
     peak_rss_mib: float | None = None
     device_memory_mib: float | None = None
+    #: the process's RSS as the steps began; peak_rss_mib less this is the steps' own
+    rss_start_mib: float | None = None
     #: the baseline's figures from the same run, and samples_per_s over its samples_per_s
     baseline: Timing | None = None
     ratio: float | None = None
@@ -105,7 +110,9 @@ class BenchResult:
         lines = [
             f"{self.samples_per_s:.2f} samples/s {what}  ({named}{self.backend}, {self.precision}, "
             f"{self.engine}, batch {self.batch_size} x {self.frames} frames x {self.persons} "
-            f"persons, median of {self.steps} steps; peak RSS {self.peak_rss_mib} MiB" + device,
+            f"persons, median of {self.steps} steps; peak RSS {self.peak_rss_mib} MiB"
+            + _held_by_steps(self.peak_rss_mib, self.rss_start_mib)
+            + device,
             f"{self.gflop_per_s:.1f} GFLOP/s of {counted} work "
             f"({self.gflop_per_sample:.1f} GFLOP per sample), {self.peak_share:.0%} of this "
             f"device's {self.precision} matmul peak ({self.matmul_peak_gflop_per_s:.0f} GFLOP/s)",
@@ -131,6 +138,14 @@ class BenchResult:
         return lines
 
 
+def _held_by_steps(peak_mib: float | None, start_mib: float | None) -> str:
+    """`` (N MiB above the start)``: the peak RSS is the whole process's, torch's import
+    and the model included; this says how much of it the steps themselves held."""
+    if peak_mib is None or start_mib is None:
+        return ""
+    return f", {peak_mib - start_mib:.1f} MiB above the {start_mib} MiB before the steps"
+
+
 def check_sizes(batch_size: int, frames: int, persons: int, steps: int, workers: int) -> None:
     """Refuse sizes no measurement can take, naming the ``stgcn bench`` option."""
     for option, value in (
@@ -153,9 +168,10 @@ def _timed(models: list[Stepper], steps: int, warmup: int, batch_size: int) -> l
         for model, times in zip(models, seconds, strict=True):
             times.append(model.seconds())
     timings = []
-    for times, (rss, device_mib) in zip(seconds, memories, strict=True):
+    for model, times, (rss, device_mib) in zip(models, seconds, memories, strict=True):
         median = statistics.median(times)
-        timings.append(Timing(batch_size / median, median, rss, device_mib))
+        start = getattr(model, "rss_start_mib", None)  # the reference's process: not known
+        timings.append(Timing(batch_size / median, median, rss, device_mib, start))
     return timings
 
 
@@ -199,6 +215,10 @@ def _onnx_step(network: SkeletonModel, x: torch.Tensor) -> Callable[[], Any]:
         exporter.export(ExportRequest(network, path, {"verify": False}))
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        # torch's thread count (OMP_NUM_THREADS, torch.set_num_threads) for both engines,
+        # so that a comparison of the two is one of engines, not of thread pools
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.inter_op_num_threads = 1
         session = onnxruntime.InferenceSession(
             str(path), options, providers=["CPUExecutionProvider"]
         )
@@ -274,6 +294,7 @@ def bench_training(
 
     models: list[Stepper]
     if request.engine == "onnxruntime":
+        precision = "fp32"  # the export is fp32 whatever the backend's default
         model.to(device)
         models = [TimedStep(_onnx_step(network, x), lambda: None, torch.device("cpu"))]
     else:
@@ -318,6 +339,7 @@ def bench_training(
         engine=request.engine,
         peak_rss_mib=timing.peak_rss_mib,
         device_memory_mib=timing.device_memory_mib,
+        rss_start_mib=timing.rss_start_mib,
         baseline=plain_timing,
         ratio=timing.samples_per_s / plain_timing.samples_per_s if plain_timing else None,
         reference=own_process,

@@ -25,6 +25,9 @@ class TimedStep:
     step: Callable[[], Any]
     synchronize: Callable[[], None]
     device: torch.device
+    #: the process's RSS as the warm-up began (after freed memory was given back), set by
+    #: :meth:`warm_up`: the peak less this is what the steps themselves held
+    rss_start_mib: float | None = None
 
     def warm_up(self, warmup: int) -> tuple[float | None, float | None]:
         """The warm-up steps, then one more for the memory figures: the peak RSS of the
@@ -39,6 +42,7 @@ class TimedStep:
                 self.seconds()
             memory.reset()
             self.seconds()
+        self.rss_start_mib = rss.start_mib
         return rss.peak_mib, memory.peak_mib()
 
     def seconds(self) -> float:

@@ -30,6 +30,16 @@ def _high_water_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def _resident_mib() -> float | None:
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return None
+
+
 def _reset_high_water() -> bool:
     try:
         _CLEAR_REFS.write_text("5")
@@ -39,14 +49,20 @@ def _reset_high_water() -> bool:
 
 
 class PeakRSS:
-    """``with PeakRSS() as rss: ...`` then ``rss.peak_mib``: the peak RSS inside the block."""
+    """``with PeakRSS() as rss: ...`` then ``rss.peak_mib``: the peak RSS inside the block,
+    the whole process's (the interpreter, torch, the model, its input); ``rss.start_mib``
+    is the RSS as the block began, so ``peak_mib - start_mib`` is what the block itself
+    added at its peak (None where ``/proc`` does not say)."""
 
     def __init__(self) -> None:
         self.peak_mib: float | None = None
+        self.start_mib: float | None = None
         self.rss_reset = False
 
     def __enter__(self) -> PeakRSS:
         self.rss_reset = _reset_high_water()
+        start = _resident_mib()
+        self.start_mib = round(start, 1) if start is not None else None
         return self
 
     def __exit__(
