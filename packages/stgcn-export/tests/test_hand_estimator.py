@@ -375,7 +375,12 @@ def test_a_hand_model_trained_on_a_pyskl_pickle_predicts_a_video_as_its_clip(
     stored["data_facts"]["coordinates"] = "reference"
     relabelled = tmp_path / "reference.pth.tar"
     torch.save(stored, relabelled)
-    assert not np.allclose(through_the_video(relabelled), from_clip, rtol=1e-3, atol=1e-4)
+    # (a model this small and briefly trained answers with nearly its class priors, so
+    # the two scales' probabilities may differ by only 1e-4: measured against the
+    # rounding between the video and the clip, which is below 1e-6, not a fixed 1e-3;
+    # with two threads' training the fixed tolerance failed)
+    rounding = max(float(np.abs(from_video - from_clip).max()), 1e-6)
+    assert np.abs(through_the_video(relabelled) - from_clip).max() > 20 * rounding
 
     # the same hands: the saved skeleton is the pickle's, as fractions of its frame
     saved = json.loads(skeleton.read_text())["data"]
