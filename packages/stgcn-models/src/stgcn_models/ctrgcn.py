@@ -35,7 +35,7 @@ from torch import nn
 
 from stgcn.errors import StgcnError
 from stgcn.records import ModelSpec, RecogniseRequest
-from stgcn_models.blocks import TemporalConv, block_residual
+from stgcn_models.blocks import TemporalConv, block_residual, reduced_branches
 from stgcn_models.plugin import CTRGCNOptions
 from stgcn_models.pyskl import (
     BACKBONE,
@@ -162,8 +162,10 @@ class MultiScaleTCN(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        joined = torch.cat([branch(x) for branch in self.branches], dim=1)
-        return self.drop(torch.relu(joined))
+        # the dilated and max-pool branches' 1×1 convolutions and batch norms as one
+        *reduced, last = self.branches
+        outputs = [*reduced_branches(x, reduced), last(x)]
+        return self.drop(torch.relu(torch.cat(outputs, dim=1)))
 
 
 class CTRGCNBlock(nn.Module):
