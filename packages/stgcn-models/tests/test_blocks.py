@@ -10,7 +10,7 @@ import copy
 import pytest
 import torch
 from stgcn_models.blocks import MultiScaleTemporal, aggregate_joints
-from stgcn_models.ctrgcn import MultiScaleTCN
+from stgcn_models.ctrgcn import CTRGCUnit, MultiScaleTCN
 from torch import nn
 
 
@@ -100,3 +100,16 @@ def test_the_aggregation_is_pyskls_einsum(channels_last: bool) -> None:
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
     # the layout is kept: a channels-last input gives a channels-last output, no copy
     assert ours.is_contiguous(memory_format=torch.channels_last) == channels_last
+
+
+def test_ctrgcns_unit_gives_channels_last_for_channels_last() -> None:
+    """The CTR-GC unit's per-channel products come out contiguous; the unit hands the
+    next block the input's layout back, with the same numbers."""
+    torch.manual_seed(0)
+    unit = CTRGCUnit(16, 32, torch.rand(3, 5, 5))
+    nn.init.normal_(unit.alpha)
+    x = torch.randn(2, 16, 6, 5)
+    plain = unit(x)
+    ours = unit(x.contiguous(memory_format=torch.channels_last))
+    assert ours.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(ours, plain, rtol=1e-5, atol=1e-5)

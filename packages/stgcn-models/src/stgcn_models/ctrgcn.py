@@ -118,6 +118,11 @@ class CTRGCUnit(nn.Module):
             aggregated = torch.matmul(features, topology)
             summed = aggregated if summed is None else summed + aggregated
         assert summed is not None
+        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            # the per-channel products give the contiguous layout: back to the input's
+            # once here, or the batch norm, the residual sum, the ReLU and the temporal
+            # block's convolutions each convert over mixed layouts (forward and backward)
+            summed = summed.contiguous(memory_format=torch.channels_last)
         return torch.relu(self.bn(summed) + self.down(x))
 
 
