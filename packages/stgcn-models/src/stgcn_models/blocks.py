@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 #: PYSKL's ``mstcn`` branches: a dilated 3×1 convolution of dilation 1 to 4, a 3×1
@@ -24,6 +25,30 @@ MSTCN_BRANCHES: tuple[tuple[str | int, int] | str, ...] = (
     ("max", 3),
     "1x1",
 )
+
+
+def aggregate_joints(y: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+    """PYSKL's ``einsum('nkctv,kvw->nctw')`` of a graph unit: ``y`` of ``K × C`` channels
+    (the K partitions' features, partition-major), each partition mixed over joints by its
+    ``A[k]`` (``K × V × W``), summed over partitions; ``(N, C, T, W)`` out.
+
+    One matrix product over a joined ``K·V`` axis, in the layout ``y`` is stored in: an
+    einsum permutes its operands to contiguous and returns contiguous, which under
+    channels-last convolutions (the bf16 default on CPUs) made every block convert its
+    features to and fro (a third of ST-GCN++'s step in ``copy_``).
+    """
+    n, _, t, v = y.shape
+    K, _, w = A.shape
+    c = y.shape[1] // K
+    if not y.is_contiguous() and y.is_contiguous(memory_format=torch.channels_last):
+        # stored (N, T, V, K, C): each frame a (V·K, C) matrix, with no copy; the product
+        # with A as (W, V·K) is (N·T, W, C), the channels-last storage of the result
+        rows = y.permute(0, 2, 3, 1).reshape(n * t, v * K, c)
+        mixed = torch.matmul(A.permute(2, 1, 0).reshape(w, v * K), rows)
+        return mixed.view(n, t, w, c).permute(0, 3, 1, 2)
+    # (N, K, C, T, V) -> (N, C, T, K, V): K and V adjacent for one product
+    joined = y.view(n, K, c, t, v).permute(0, 2, 3, 1, 4).reshape(n, c, t, K * v)
+    return torch.matmul(joined, A.reshape(K * v, w))
 
 
 class TemporalConv(nn.Module):
@@ -92,6 +117,89 @@ def _branch(
     return nn.Sequential(*reduce, temporal)
 
 
+def _joint_batch_norm(x: torch.Tensor, norms: Sequence[nn.BatchNorm2d]) -> torch.Tensor:
+    """The batch norms ``norms`` applied to the consecutive channel groups of ``x`` as ONE
+    batch norm over their concatenated parameters and statistics. A batch norm is per
+    channel, so this is the same function in training and in evaluation; in training each
+    norm's running statistics and batch count are updated as its own call would."""
+    first = norms[0]
+    weight = torch.cat([norm.weight for norm in norms])
+    bias = torch.cat([norm.bias for norm in norms])
+    means = [norm.running_mean for norm in norms]
+    variances = [norm.running_var for norm in norms]
+    assert all(m is not None for m in means) and all(v is not None for v in variances)
+    mean, var = torch.cat(means), torch.cat(variances)  # type: ignore[arg-type]
+    if not first.training:
+        return F.batch_norm(x, mean, var, weight, bias, False, 0.0, first.eps)
+    for norm in norms:
+        assert norm.num_batches_tracked is not None
+        norm.num_batches_tracked.add_(1)
+    momentum = first.momentum
+    if momentum is None:  # a cumulative average, as BatchNorm2d's own
+        momentum = 1.0 / float(first.num_batches_tracked)  # type: ignore[arg-type]
+    out = F.batch_norm(x, mean, var, weight, bias, True, momentum, first.eps)
+    widths = [norm.num_features for norm in norms]
+    with torch.no_grad():
+        for norm, new_mean, new_var in zip(
+            norms, mean.split(widths), var.split(widths), strict=True
+        ):
+            norm.running_mean.copy_(new_mean)  # type: ignore[union-attr]
+            norm.running_var.copy_(new_var)  # type: ignore[union-attr]
+    return out
+
+
+def _fusable_norm(module: nn.Module, like: nn.Module) -> bool:
+    """Whether ``module`` is a plain affine, tracking ``BatchNorm2d`` set as ``like``
+    (not a SyncBatchNorm, whose statistics span processes, nor one of other settings)."""
+    return (
+        type(module) is nn.BatchNorm2d
+        and type(like) is nn.BatchNorm2d
+        and module.affine
+        and module.track_running_stats
+        and module.training == like.training
+        and module.eps == like.eps
+        and module.momentum == like.momentum
+    )
+
+
+def reduced_branches(x: torch.Tensor, branches: Sequence[nn.Module]) -> list[torch.Tensor]:
+    """The outputs of ``branches``, each PYSKL's ``Sequential(1×1 conv, BN, ReLU, *rest)``
+    on the same input, computed with ONE convolution over the branches' concatenated
+    1×1 weights and ONE batch norm over their concatenated channels, then each branch's
+    ``rest`` on its own channels.
+
+    The same function as calling each branch (a 1×1 convolution and a batch norm are
+    per output channel); the parameters stay in their PYSKL places, concatenated at each
+    call, so that the state_dict and PYSKL's checkpoints are unchanged. Six small
+    convolutions, batch norms and weight casts per block were ST-GCN++'s slowest part.
+    Where the branches are not of that form (a SyncBatchNorm after
+    ``convert_sync_batchnorm``, say), each branch is called as it is."""
+    layers = [list(branch) for branch in branches]  # type: ignore[call-overload]
+    fusable = all(
+        len(parts) >= 3
+        and isinstance(parts[0], nn.Conv2d)
+        and parts[0].kernel_size == (1, 1)
+        and parts[0].stride == (1, 1)
+        and parts[0].bias is not None
+        and _fusable_norm(parts[1], layers[0][1])
+        and isinstance(parts[2], nn.ReLU)
+        for parts in layers
+    )
+    if not fusable:
+        return [branch(x) for branch in branches]
+    convs = [parts[0] for parts in layers]
+    weight = torch.cat([conv.weight for conv in convs])
+    bias = torch.cat([conv.bias for conv in convs])
+    reduced = _joint_batch_norm(F.conv2d(x, weight, bias), [parts[1] for parts in layers])
+    widths = [conv.out_channels for conv in convs]
+    outputs = []
+    for parts, y in zip(layers, torch.relu(reduced).split(widths, dim=1), strict=True):
+        for layer in parts[3:]:
+            y = layer(y)
+        outputs.append(y)
+    return outputs
+
+
 class MultiScaleTemporal(nn.Module):
     """PYSKL's ``mstcn``: parallel temporal branches (:data:`MSTCN_BRANCHES`) of
     ``out_channels // len(branches)`` channels each (the first takes the remainder),
@@ -124,6 +232,16 @@ class MultiScaleTemporal(nn.Module):
         self.bn = nn.BatchNorm2d(out_channels)
         self.drop = nn.Dropout(dropout)
 
+        #: the branches with a 1×1 convolution, batch norm and ReLU first, which
+        #: :func:`reduced_branches` computes together, and the others (PYSKL's ``1x1``)
+        self.reduced = [spec != "1x1" for spec in branches]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        joined = torch.cat([branch(x) for branch in self.branches], dim=1)
-        return self.drop(self.bn(self.transform(joined)))
+        reduced = iter(
+            reduced_branches(x, [b for b, r in zip(self.branches, self.reduced, strict=True) if r])
+        )
+        outputs = [
+            next(reduced) if r else branch(x)
+            for branch, r in zip(self.branches, self.reduced, strict=True)
+        ]
+        return self.drop(self.bn(self.transform(torch.cat(outputs, dim=1))))

@@ -35,7 +35,7 @@ from torch import nn
 
 from stgcn.errors import StgcnError
 from stgcn.records import ModelSpec, RecogniseRequest
-from stgcn_models.blocks import TemporalConv, block_residual
+from stgcn_models.blocks import TemporalConv, block_residual, reduced_branches
 from stgcn_models.plugin import CTRGCNOptions
 from stgcn_models.pyskl import (
     BACKBONE,
@@ -118,6 +118,11 @@ class CTRGCUnit(nn.Module):
             aggregated = torch.matmul(features, topology)
             summed = aggregated if summed is None else summed + aggregated
         assert summed is not None
+        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            # the per-channel products give the contiguous layout: back to the input's
+            # once here, or the batch norm, the residual sum, the ReLU and the temporal
+            # block's convolutions each convert over mixed layouts (forward and backward)
+            summed = summed.contiguous(memory_format=torch.channels_last)
         return torch.relu(self.bn(summed) + self.down(x))
 
 
@@ -162,8 +167,10 @@ class MultiScaleTCN(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        joined = torch.cat([branch(x) for branch in self.branches], dim=1)
-        return self.drop(torch.relu(joined))
+        # the dilated and max-pool branches' 1×1 convolutions and batch norms as one
+        *reduced, last = self.branches
+        outputs = [*reduced_branches(x, reduced), last(x)]
+        return self.drop(torch.relu(torch.cat(outputs, dim=1)))
 
 
 class CTRGCNBlock(nn.Module):

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from stgcn.records import ModelSpec, RecogniseRequest
-from stgcn_models.blocks import MultiScaleTemporal, block_residual
+from stgcn_models.blocks import MultiScaleTemporal, aggregate_joints, block_residual
 from stgcn_models.plugin import STGCNPP_PRESETS, STGCNPPOptions
 from stgcn_models.pyskl import (
     DATA_BN_WEIGHT,
@@ -72,9 +72,7 @@ class AdaptiveGraphConv(nn.Module):
         self.act = nn.ReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, _, t, v = x.shape
-        mixed = self.conv(x).view(n, self.parts, -1, t, v)
-        mixed = torch.einsum("nkctv,kvw->nctw", mixed, self.A).contiguous()
+        mixed = aggregate_joints(self.conv(x), self.A)
         return self.act(self.bn(mixed) + self.down(x))
 
 

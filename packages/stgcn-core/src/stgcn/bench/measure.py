@@ -26,6 +26,7 @@ import torch
 
 from stgcn.bench.baseline import BaselineSTGCN
 from stgcn.bench.peak import gflop_per_sample, matmul_peak_gflops, reference_gflop_per_sample
+from stgcn.bench.profile import Profile, profile_steps
 from stgcn.bench.reference.process import ReferenceJob, ReferenceProcess
 from stgcn.bench.timing import Stepper, TimedStep
 from stgcn.errors import StgcnError
@@ -92,9 +93,12 @@ class BenchResult:
     gflop_per_s: float | None = None
     matmul_peak_gflop_per_s: float | None = None
     peak_share: float | None = None
+    #: the top operators by self time of the benched step (``--profile``)
+    profile: Profile | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
+        out["profile"] = self.profile.to_dict() if self.profile else None
         out["baseline"] = self.baseline.to_dict() if self.baseline else None
         out["reference"] = self.reference.to_dict() if self.reference else None
         return out
@@ -135,6 +139,8 @@ class BenchResult:
                 + (f"; {batched:.1f} augmented per batch" if batched else "")
                 + f" ({self.data['workers']} workers)"
             )
+        if self.profile is not None:
+            lines.extend(self.profile.describe())
         return lines
 
 
@@ -247,6 +253,8 @@ class BenchRequest:
     reference: bool = False
     #: the registered model timed (``--model``); the comparisons are ST-GCN's own
     model: str = DEFAULT_MODEL
+    #: with more than 0, profile the benched step and keep this many operators
+    profile_rows: int = 0
 
     def check(self) -> None:
         """Refuse a mode or engine that is not one, an engine the mode cannot use, or a
@@ -318,6 +326,7 @@ def bench_training(
             )
             models.append(stack.enter_context(ReferenceProcess(job)))
         timing, *rest = _timed(models, request.steps, request.warmup, batch_size)
+    profiled = profile_steps(models[0], request.profile_rows) if request.profile_rows else None
     own_process = rest.pop() if request.reference else None
     plain_timing = rest[0] if rest else None
     peak = matmul_peak_gflops(device, precision, backend.synchronize)
@@ -348,4 +357,5 @@ def bench_training(
         gflop_per_s=achieved,
         matmul_peak_gflop_per_s=peak,
         peak_share=achieved / peak,
+        profile=profiled,
     )

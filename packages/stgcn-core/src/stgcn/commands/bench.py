@@ -7,6 +7,7 @@ import json
 import click
 
 from stgcn.commands.options import backend_option_flags, backend_options
+from stgcn.errors import StgcnError
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.settings import parse_pairs
 from stgcn.training.config import PRECISIONS
@@ -52,6 +53,16 @@ from stgcn.training.config import PRECISIONS
 )
 @click.option("--workers", type=int, default=2, show_default=True, help="Loader processes.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line.")
+@click.option(
+    "--profile",
+    "profile_rows",
+    type=int,
+    default=None,
+    is_flag=False,
+    flag_value=15,
+    help="Also print the top operators by self time (torch.profiler) of the benched step; "
+    "--profile N keeps N rows (15 without N).",
+)
 @backend_option_flags
 def bench(
     backend: str | None,
@@ -71,6 +82,7 @@ def bench(
     data_option: tuple[str, ...],
     workers: int,
     as_json: bool,
+    profile_rows: int | None,
     backend_option: tuple[str, ...],
     compile_model: bool,
 ) -> None:
@@ -83,6 +95,8 @@ def bench(
     from stgcn.plugins.registry import get_registry
 
     check_sizes(batch_size, frames, persons, steps, workers)
+    if profile_rows is not None and profile_rows < 1:
+        raise StgcnError("--profile must keep at least 1 row")
     registry = get_registry()
     chosen, precision = registry.ready_backend(
         backend, precision, backend_options(backend_option, compile_model)
@@ -105,6 +119,7 @@ def bench(
         engine=engine,
         reference=reference,
         model=model_name,
+        profile_rows=profile_rows or 0,
     )
     request.check()
     registry.get(MODELS, model_name)  # an unknown name: one line naming the installed ones
