@@ -73,7 +73,9 @@ def test_the_pyskl_dataset_and_its_preset_give_pyskls_recipe(model: str, preset:
 def test_on_the_synthetic_set_the_models_take_pyskls_lr_rule(model: str) -> None:
     synthetic = get_registry().get(DATASETS, "synthetic")
     config = _config(model, synthetic)
-    expected = {**PYSKL_J, "epochs": 11, "warmup_epochs": 1.0}  # the set's length
+    # the set's length, and PYSKL's lr for the set's batch of 16 (0.1 x 16 / 128), given
+    # as the lr of a step, as the set's own lr is, so that --lr means the same for all
+    expected = {**PYSKL_J, "epochs": 11, "warmup_epochs": 1.0, "lr": 0.0125, "lr_scaling": "none"}
     assert _settings(config) == expected
     if model == "ctrgcn":
         assert config.init == "reference"  # PYSKL's, not the set's PyTorch default
