@@ -76,9 +76,10 @@ def test_on_the_synthetic_set_the_models_take_pyskls_lr_rule(model: str) -> None
     # the set's length, and PYSKL's lr for the set's batch of 16 (0.1 x 16 / 128), given
     # as the lr of a step, as the set's own lr is, so that --lr means the same for all
     expected = {**PYSKL_J, "epochs": 11, "warmup_epochs": 1.0, "lr": 0.0125, "lr_scaling": "none"}
-    assert _settings(config) == expected
     if model == "ctrgcn":
         assert config.init == "reference"  # PYSKL's, not the set's PyTorch default
+        expected["lr"] = 0.05  # four times: measured 0.68 best top-1 with 0.0125, 0.86 so
+    assert _settings(config) == expected
     stgcn = _config("stgcn", synthetic)
     assert (stgcn.lr, stgcn.lr_scaling, stgcn.init) == (0.005, "none", "pytorch")
     assert stgcn.weight_decay == RunConfig().weight_decay
