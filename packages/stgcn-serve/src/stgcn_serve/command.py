@@ -160,6 +160,7 @@ def serve(
     options = parse_pairs(estimator_option, "--estimator-option")
     pose = _pose_setup(classifier, estimator, options, (window, stride, max_people))
     facts = model_facts(classifier)
+    _lay_out_for_batches(classifier.engine, facts)
     listening = _listen(host, port)
     limits = ServeLimits(
         BatchLimits(max_batch, batch_window_ms / 1000, queue_size),
@@ -186,6 +187,25 @@ def serve(
         ws_max_size=4 * limits.max_frame,
     )
     uvicorn.Server(config).run(sockets=[listening])
+
+
+#: frames of the clip that checks the network computes alike in either memory layout
+PROBE_FRAMES = 16
+
+
+def _lay_out_for_batches(engine: Any, facts: dict[str, Any]) -> None:
+    """A checkpoint's network stored channels-last where it computes the same so
+    (:meth:`TorchEngine.lay_out_channels_last`): faster, and the more so at the batches
+    of several clips a loaded server runs (docs/performance.md, "Serving over HTTP")."""
+    import numpy as np
+    from stgcn_export.engines import ExportedCheckpointEngine, TorchEngine
+
+    if not isinstance(engine, TorchEngine) or isinstance(engine, ExportedCheckpointEngine):
+        return
+    shape = (facts["channels"], PROBE_FRAMES, facts["joints"], facts["persons"] or 1)
+    if all(isinstance(size, int) for size in shape):
+        probe = np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
+        engine.lay_out_channels_last(probe)
 
 
 def _pose_setup(classifier: Any, estimator: str, options: Any, windows: Any) -> Any:
