@@ -1,6 +1,7 @@
-"""``stgcn serve`` stores a checkpoint's network channels-last (faster for batches of
-clips) only where the network computes the same logits so; a network whose reshapes
-need the contiguous layout is put back as it was and still answers."""
+"""``stgcn serve`` runs its batches of several clips on a copy of a checkpoint's network
+stored channels-last (faster for batches), only where that copy computes the same
+logits; a network whose reshapes need the contiguous layout gets no copy. The network
+itself is left as it is: a lone clip is classified exactly as ``stgcn predict`` does."""
 
 from __future__ import annotations
 
@@ -35,21 +36,25 @@ def conv_weights_channels_last(network: torch.nn.Module) -> list[bool]:
     ]
 
 
-def test_the_layout_is_kept_where_the_logits_stay() -> None:
+def test_a_copy_laid_out_for_batches_computes_the_same() -> None:
     torch.manual_seed(0)
     engine = TorchEngine(STGCN(num_class=5).eval(), None)
     clips = np.stack([probe_clip(12), probe_clip(12)[::-1].copy()])
-    before = engine.logits_batch(clips)
-    assert engine.lay_out_channels_last(probe_clip())
-    assert all(conv_weights_channels_last(engine.network))
-    np.testing.assert_allclose(engine.logits_batch(clips), before, rtol=1e-4, atol=1e-6)
+    copied = engine.channels_last_copy(probe_clip())
+    assert copied is not None and copied.network is not engine.network
+    assert all(conv_weights_channels_last(copied.network))
+    assert not any(conv_weights_channels_last(engine.network))
+    assert copied.class_names == engine.class_names and copied.num_class == engine.num_class
+    np.testing.assert_allclose(
+        copied.logits_batch(clips), engine.logits_batch(clips), rtol=1e-4, atol=1e-6
+    )
 
 
-def test_a_network_that_needs_the_contiguous_layout_is_put_back() -> None:
+def test_a_network_that_needs_the_contiguous_layout_gets_no_copy() -> None:
     torch.manual_seed(0)
     engine = TorchEngine(FlattensItsFeatures(num_class=5).eval(), None)
     clip = probe_clip(12)
     before = engine.logits(clip)
-    assert not engine.lay_out_channels_last(probe_clip())
+    assert engine.channels_last_copy(probe_clip()) is None
     assert not any(conv_weights_channels_last(engine.network))
     np.testing.assert_array_equal(engine.logits(clip), before)

@@ -102,24 +102,25 @@ class TorchEngine:
     def use_threads(self, threads: int) -> None:
         torch.set_num_threads(threads)
 
-    def lay_out_channels_last(self, probe: np.ndarray) -> bool:
-        """Store the network's weights channels-last, where oneDNN's convolutions run a
-        batch of several clips faster (``stgcn serve``: on a Zen 5 core, fp32, the
-        tests' 12-frame clips, 4.5 ms of CPU a clip at a batch of 8 against 5.2, and
-        8.1 against 8.8 one clip at a time), still in fp32. Kept only where the network
-        gives ``probe`` (one clip) the same logits so; a network whose reshapes need
-        the contiguous layout is put back as it was. Returns whether it was kept."""
-        module = as_module(self.network)
-        before = self.logits(probe)
+    def channels_last_copy(self, probe: np.ndarray) -> TorchEngine | None:
+        """This engine with a copy of its network whose weights are stored channels-last,
+        where oneDNN's convolutions run a batch of several clips faster (``stgcn serve``
+        runs its batches so: on a Zen 5 core, fp32, the tests' 12-frame clips, 4.5 ms of
+        CPU a clip at a batch of 8 against 5.2). None where the copy gives ``probe`` (one
+        clip) other logits, or a view in the network needs the contiguous layout."""
+        import copy
+
+        network = copy.deepcopy(self.network)
+        module = as_module(network)
         # Module.to takes memory_format, although torch's annotations leave it out
         module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        twin = copy.copy(self)
+        twin.network, twin.runtime = network, Runtime.as_is(module.eval())
         try:
-            kept = bool(np.allclose(self.logits(probe), before, rtol=1e-4, atol=1e-5))
+            same = np.allclose(twin.logits(probe), self.logits(probe), rtol=1e-4, atol=1e-5)
         except RuntimeError:  # a view the layout does not allow
-            kept = False
-        if not kept:
-            module.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
-        return kept
+            return None
+        return twin if same else None
 
     def logits(self, sample: np.ndarray) -> np.ndarray:
         return self.logits_batch(sample[None])[0]

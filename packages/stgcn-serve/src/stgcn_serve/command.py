@@ -160,7 +160,7 @@ def serve(
     options = parse_pairs(estimator_option, "--estimator-option")
     pose = _pose_setup(classifier, estimator, options, (window, stride, max_people))
     facts = model_facts(classifier)
-    _lay_out_for_batches(classifier.engine, facts)
+    batches = _classifier_for_batches(classifier, facts)
     listening = _listen(host, port)
     limits = ServeLimits(
         BatchLimits(max_batch, batch_window_ms / 1000, queue_size),
@@ -179,7 +179,7 @@ def serve(
     if pose is not None and pose.unavailable:
         logging.getLogger("stgcn.serve").warning("%s", pose.unavailable)
     config = uvicorn.Config(
-        make_app(classifier, facts, limits, pose),
+        make_app(classifier, facts, limits, pose, batches),
         log_level="warning",
         access_log=False,
         # a frame over --max-frame-kb gets an error message; one over four times that
@@ -193,19 +193,25 @@ def serve(
 PROBE_FRAMES = 16
 
 
-def _lay_out_for_batches(engine: Any, facts: dict[str, Any]) -> None:
-    """A checkpoint's network stored channels-last where it computes the same so
-    (:meth:`TorchEngine.lay_out_channels_last`): faster, and the more so at the batches
-    of several clips a loaded server runs (docs/performance.md, "Serving over HTTP")."""
+def _classifier_for_batches(classifier: Any, facts: dict[str, Any]) -> Any:
+    """What runs the batches of several clips: with a checkpoint, the classifier with a
+    copy of the network stored channels-last where it computes the same so
+    (:meth:`TorchEngine.channels_last_copy`: faster, the more so the larger the batch;
+    docs/performance.md, "Serving over HTTP"); else ``classifier`` itself."""
+    import dataclasses
+
     import numpy as np
     from stgcn_export.engines import ExportedCheckpointEngine, TorchEngine
 
+    engine = classifier.engine
     if not isinstance(engine, TorchEngine) or isinstance(engine, ExportedCheckpointEngine):
-        return
+        return classifier
     shape = (facts["channels"], PROBE_FRAMES, facts["joints"], facts["persons"] or 1)
-    if all(isinstance(size, int) for size in shape):
-        probe = np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
-        engine.lay_out_channels_last(probe)
+    if not all(isinstance(size, int) for size in shape):
+        return classifier
+    probe = np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
+    copied = engine.channels_last_copy(probe)
+    return classifier if copied is None else dataclasses.replace(classifier, engine=copied)
 
 
 def _pose_setup(classifier: Any, estimator: str, options: Any, windows: Any) -> Any:
