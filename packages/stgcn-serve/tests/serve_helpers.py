@@ -91,16 +91,31 @@ def running_server(log_folder: Path, *args: str) -> Iterator[Server]:
             process.wait(timeout=15)
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU time (user and system) a process has used so far, from /proc; None where
+    there is no /proc (not Linux)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class LoadResult:
     """What the clients saw over ``seconds``: each answer's status, each prediction's
-    latency."""
+    latency; and the CPU time the server and the clients used meanwhile (None: not
+    measured), which other work on the machine does not inflate as it does the
+    wall-clock figures."""
 
     seconds: float
     statuses: Counter[int] = field(default_factory=Counter)
     latencies: list[float] = field(default_factory=list)
     #: answers that were neither a prediction nor a 429 with Retry-After (kept short)
     unexpected: list[str] = field(default_factory=list)
+    server_cpu: float | None = None
+    client_cpu: float | None = None
 
     def add(self, other: LoadResult) -> None:
         """``other``'s answers and time counted with these (rounds of one load)."""
@@ -108,6 +123,16 @@ class LoadResult:
         self.statuses.update(other.statuses)
         self.latencies += other.latencies
         self.unexpected += other.unexpected
+        for name in ("server_cpu", "client_cpu"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if theirs is not None:
+                setattr(self, name, (mine or 0.0) + theirs)
+
+    def cpu_per_prediction(self) -> float | None:
+        """Seconds of CPU, the server's and the clients' together, a prediction."""
+        if self.server_cpu is None or self.client_cpu is None or not self.predictions:
+            return None
+        return (self.server_cpu + self.client_cpu) / self.predictions
 
     @property
     def predictions(self) -> int:
@@ -123,13 +148,20 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
     def summary(self, name: str) -> str:
-        return (
+        line = (
             f"{name}: {self.predictions} predictions in {self.seconds:.1f} s = "
             f"{self.throughput:.1f}/s; latency p50 {self.percentile(0.5) * 1000:.1f} ms, "
             f"p99 {self.percentile(0.99) * 1000:.1f} ms, mean "
             f"{statistics.fmean(self.latencies) * 1000 if self.latencies else 0:.1f} ms; "
             f"statuses {dict(sorted(self.statuses.items()))}"
         )
+        if self.cpu_per_prediction() is not None:
+            assert self.server_cpu is not None and self.client_cpu is not None
+            line += (
+                f"; CPU a prediction: server {self.server_cpu / self.predictions * 1000:.2f}"
+                f" ms, clients {self.client_cpu / self.predictions * 1000:.2f} ms"
+            )
+        return line
 
 
 async def _client(
@@ -162,10 +194,21 @@ async def _load(url: str, body: bytes, clients: int, seconds: float) -> LoadResu
         return result
 
 
-def load(url: str, body: bytes, clients: int = 32, seconds: float = 10.0) -> LoadResult:
+def load(
+    url: str, body: bytes, clients: int = 32, seconds: float = 10.0, server_pid: int | None = None
+) -> LoadResult:
     """``clients`` concurrent clients, each posting ``body`` to ``url`` as soon as its
-    previous answer came, for ``seconds``."""
-    return asyncio.run(_load(url, body, clients, seconds))
+    previous answer came, for ``seconds``; with ``server_pid``, the CPU time the server
+    and this process (the clients) used meanwhile."""
+    server_before = process_cpu_seconds(server_pid) if server_pid is not None else None
+    client_before = time.process_time()
+    result = asyncio.run(_load(url, body, clients, seconds))
+    if server_before is not None and server_pid is not None:
+        server_after = process_cpu_seconds(server_pid)
+        if server_after is not None:
+            result.server_cpu = server_after - server_before
+            result.client_cpu = time.process_time() - client_before
+    return result
 
 
 if __name__ == "__main__":

@@ -8,20 +8,21 @@ import asyncio
 import logging
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from stgcn_export.classifier import Classifier
+from stgcn_export.classifier import Classifier, Labelled
 from stgcn_export.commands import clip_document
 
 from stgcn.errors import StgcnError, first_line
@@ -70,11 +71,15 @@ def make_app(
     model_facts: dict[str, Any],
     limits: ServeLimits,
     pose: PoseSetup | None = None,
+    batches: Classifier | None = None,
 ) -> Starlette:
     """The application serving ``classifier``; ``model_facts`` is ``GET /v1/model``'s
     answer (:func:`stgcn_serve.command.model_facts`); ``pose`` the estimator and windows
-    of the picture routes (the video upload and the stream; None: clips only)."""
-    batcher = Batcher(classifier.label_batch, limits.batching)
+    of the picture routes (the video upload and the stream; None: clips only);
+    ``batches`` what classifies runs of several clips (the same model laid out for
+    batches; None: ``classifier``). A lone clip, a video and a stream are classified by
+    ``classifier``, exactly as ``stgcn predict`` classifies them."""
+    batcher = Batcher(_by_batch_size(classifier, batches or classifier), limits.batching)
     metrics = Metrics(lambda: batcher.depth)
     batcher.on_batch = metrics.record_batch
     # the videos' pose work, one video at a time (the estimator sets native stderr aside
@@ -181,6 +186,17 @@ def make_app(
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
+
+
+def _by_batch_size(
+    one: Classifier, several: Classifier
+) -> Callable[[Sequence[np.ndarray]], list[Labelled]]:
+    """The batcher's model run: a lone clip by ``one``, a batch by ``several``."""
+
+    def label_batch(samples: Sequence[np.ndarray]) -> list[Labelled]:
+        return (several if len(samples) > 1 else one).label_batch(samples)
+
+    return label_batch
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -156,6 +156,7 @@ def serve(
     options = parse_pairs(estimator_option, "--estimator-option")
     pose = _pose_setup(classifier, estimator, options, (window, stride, max_people))
     facts = model_facts(classifier)
+    batches = _classifier_for_batches(classifier, facts)
     listening = _listen(host, port)
     limits = ServeLimits(
         BatchLimits(max_batch, batch_window_ms / 1000, queue_size),
@@ -174,7 +175,7 @@ def serve(
     if pose is not None and pose.unavailable:
         logging.getLogger("stgcn.serve").warning("%s", pose.unavailable)
     config = uvicorn.Config(
-        make_app(classifier, facts, limits, pose),
+        make_app(classifier, facts, limits, pose, batches),
         log_level="warning",
         access_log=False,
         # a frame over --max-frame-kb gets an error message; one over four times that
@@ -182,6 +183,31 @@ def serve(
         ws_max_size=4 * limits.max_frame,
     )
     uvicorn.Server(config).run(sockets=[listening])
+
+
+#: frames of the clip that checks the network computes alike in either memory layout
+PROBE_FRAMES = 16
+
+
+def _classifier_for_batches(classifier: Any, facts: dict[str, Any]) -> Any:
+    """What runs the batches of several clips: with a checkpoint, the classifier with a
+    copy of the network stored channels-last where it computes the same so
+    (:meth:`TorchEngine.channels_last_copy`: faster, the more so the larger the batch;
+    docs/performance.md, "Serving over HTTP"); else ``classifier`` itself."""
+    import dataclasses
+
+    import numpy as np
+    from stgcn_export.engines import ExportedCheckpointEngine, TorchEngine
+
+    engine = classifier.engine
+    if not isinstance(engine, TorchEngine) or isinstance(engine, ExportedCheckpointEngine):
+        return classifier
+    shape = (facts["channels"], PROBE_FRAMES, facts["joints"], facts["persons"] or 1)
+    if not all(isinstance(size, int) for size in shape):
+        return classifier
+    probe = np.random.default_rng(0).standard_normal(shape, dtype=np.float32)
+    copied = engine.channels_last_copy(probe)
+    return classifier if copied is None else dataclasses.replace(classifier, engine=copied)
 
 
 def _pose_setup(classifier: Any, estimator: str, options: Any, windows: Any) -> Any:
