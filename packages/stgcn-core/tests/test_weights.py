@@ -1,15 +1,19 @@
 """Released weights by name (``stgcn_register_weights``): the catalogue, ``stgcn weights
 list``, and the download into torch's hub cache, against a real HTTP server on 127.0.0.1
 (the standard library's, in a thread, with ``Range`` support) serving a fixture
-checkpoint: verified, cached, resumed after a broken connection, refused when wrong or
-when nothing answers; then ``run --weights NAME`` and ``predict --checkpoint NAME``."""
+checkpoint: verified, cached, resumed after a broken connection, fetched once by two
+processes at the same time, refused when wrong or when nothing answers; then ``run
+--weights NAME`` and ``predict --checkpoint NAME``."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +27,15 @@ from stgcn.networks.released import cached_path, weights_file
 from stgcn.plugins import registry as plugins
 from stgcn.plugins.layouts import layout_named
 from stgcn.records import DATASETS, MODELS, WEIGHTS, Weights
-from stgcn.system.download import part_path
-from stgcn.testing.helpers import TINY_RUN, make_distribution, run_stgcn, stgcn_in_process
+from stgcn.system.download import lock_path, part_path
+from stgcn.testing.helpers import (
+    STGCN,
+    TINY_RUN,
+    command_environment,
+    make_distribution,
+    run_stgcn,
+    stgcn_in_process,
+)
 from stgcn.testing.loopback import ServedFile, closed_port, serve_file
 from stgcn.training.setup import ModelLookups, resolve_run_config
 
@@ -162,6 +173,59 @@ def test_a_broken_connection_keeps_the_part_and_the_next_try_resumes_it(
     assert Path(weights_file("fixture-stgcn")).read_bytes() == state.body
     assert state.ranges == ["", f"bytes={kept}-"]
     assert not part_path(destination).exists()
+
+
+def test_two_processes_fetching_the_same_weights_at_once_download_them_once(
+    site: Path, served: tuple[ServedFile, str], cache: Path, tmp_path: Path
+) -> None:
+    """The second waits on the first's lock while the server holds the first's download
+    half way, then finds the whole file: one request, one file, nothing else left."""
+    state, url = served
+    _catalogue(site, url, len(state.body), _sha256(state.body))
+    destination = cache / "fixture-stgcn.pt"
+    state.gate = threading.Event()
+    try:
+        first = _start_download(tmp_path / "first", site)
+        _wait_for(lambda: _size(part_path(destination)) > 0, first, "the first to start")
+        second = _start_download(tmp_path / "second", site)
+        waiting = f"stgcn: waiting for another process's download of {destination}"
+        said = tmp_path / "second.err"
+        # without the lock the second would ask the server too, and never say it waits
+        _wait_for(lambda: waiting in said.read_text() or len(state.ranges) > 1, second, "waiting")
+        assert state.ranges == [""], said.read_text()
+        assert lock_path(destination).is_file()
+    finally:
+        state.gate.set()
+    for process, name in ((first, "first"), (second, "second")):
+        assert process.wait(timeout=120) == 0, (tmp_path / f"{name}.err").read_text()
+        assert (tmp_path / f"{name}.out").read_text() == f"{destination}\n"
+    assert state.ranges == [""]
+    assert destination.read_bytes() == state.body
+    assert [path.name for path in cache.iterdir()] == [destination.name]  # no part, no lock
+
+
+def _start_download(stem: Path, site: Path) -> subprocess.Popen[bytes]:
+    """``stgcn weights download fixture-stgcn`` in the background, its output in files."""
+    with stem.with_suffix(".out").open("wb") as out, stem.with_suffix(".err").open("wb") as err:
+        return subprocess.Popen(
+            [*STGCN, "weights", "download", "fixture-stgcn"],
+            stdout=out,
+            stderr=err,
+            env=command_environment(site),
+        )
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
+
+
+def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[bytes], what: str) -> None:
+    """Poll ``condition`` until it holds; fail if ``process`` ends first or in a minute."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert process.poll() is None, f"the process ended before {what} (its .err file says why)"
+        assert time.monotonic() < deadline, f"no sign of {what} in a minute"
+        time.sleep(0.05)
 
 
 def test_no_server_at_all_is_one_line_naming_the_url_and_the_cache_path(

@@ -60,19 +60,25 @@ def test_a_converted_release_trains_for_an_epoch_with_the_reference_preset(
     assert checkpoint["model"]["fcn.weight"].shape == (400, 256, 1, 1)
 
 
-def test_unknown_preset_is_refused(capsys, converted: Path, tmp_path: Path) -> None:
-    code, _, err = stgcn_in_process(
+def _run_on(
+    capsys: pytest.CaptureFixture[str], data_path: Path, work: Path, *more: str
+) -> tuple[int, str, str]:
+    """``stgcn run --dataset kinetics`` on ``data_path`` into ``work``, in this process."""
+    return stgcn_in_process(
         capsys,
         "run",
         "--dataset",
         "kinetics",
         "--data-path",
-        str(converted),
-        "--preset",
-        "fastest",
+        str(data_path),
         "--work-dir",
-        str(tmp_path / "run"),
+        str(work),
+        *more,
     )
+
+
+def test_unknown_preset_is_refused(capsys, converted: Path, tmp_path: Path) -> None:
+    code, _, err = _run_on(capsys, converted, tmp_path / "run", "--preset", "fastest")
     assert_one_line_error(code, err, "has no preset 'fastest' (known: reference)")
 
 
@@ -82,17 +88,7 @@ def test_bad_files_end_in_one_line_and_no_checkpoint(
 ) -> None:
     _spoil(converted, how)
     work = tmp_path / "run"
-    code, _, err = stgcn_in_process(
-        capsys,
-        "run",
-        "--dataset",
-        "kinetics",
-        "--data-path",
-        str(converted),
-        "--work-dir",
-        str(work),
-        *FAST,
-    )
+    code, _, err = _run_on(capsys, converted, work, *FAST)
     assert_one_line_error(code, err, message)
     assert no_checkpoint(work)
 
@@ -108,17 +104,7 @@ def test_a_malicious_label_pickle_is_refused_and_never_runs(
 
     (converted / "train_label.pkl").write_bytes(pickle.dumps((["a"] * 6, [Payload()] * 6)))
     work = tmp_path / "run"
-    code, _, err = stgcn_in_process(
-        capsys,
-        "run",
-        "--dataset",
-        "kinetics",
-        "--data-path",
-        str(converted),
-        "--work-dir",
-        str(work),
-        *FAST,
-    )
+    code, _, err = _run_on(capsys, converted, work, *FAST)
     assert_one_line_error(code, err, "train_label.pkl: refused to load: it asks for posix.system")
     assert not marker.exists() and no_checkpoint(work)
 
@@ -134,18 +120,7 @@ def test_bad_data_options_end_in_one_line(
     capsys, converted: Path, tmp_path: Path, option: str, message: str
 ) -> None:
     work = tmp_path / "run"
-    code, _, err = stgcn_in_process(
-        capsys,
-        "run",
-        "--dataset",
-        "kinetics",
-        "--data-path",
-        str(converted),
-        "--work-dir",
-        str(work),
-        "--data-option",
-        option,
-    )
+    code, _, err = _run_on(capsys, converted, work, "--data-option", option)
     assert_one_line_error(code, err, message)
     assert no_checkpoint(work)
 
@@ -155,16 +130,7 @@ def test_a_missing_data_path_is_refused(capsys, tmp_path: Path) -> None:
     assert_one_line_error(code, err, "dataset 'kinetics' needs --data-path")
     empty = tmp_path / "empty"
     empty.mkdir()
-    code, _, err = stgcn_in_process(
-        capsys,
-        "run",
-        "--dataset",
-        "kinetics",
-        "--data-path",
-        str(empty),
-        "--work-dir",
-        str(tmp_path / "run"),
-    )
+    code, _, err = _run_on(capsys, empty, tmp_path / "run")
     assert_one_line_error(code, err, f"{empty / 'train_data.npy'} not found")
 
 
@@ -175,17 +141,7 @@ def test_non_finite_training_data_stops_the_run_before_any_checkpoint(
     data[:, 1, 4, 0, 0] = np.nan  # in every clip, so that the first one read fails
     np.save(converted / "train_data.npy", data)
     work = tmp_path / "run"
-    code, _, err = stgcn_in_process(
-        capsys,
-        "run",
-        "--dataset",
-        "kinetics",
-        "--data-path",
-        str(converted),
-        "--work-dir",
-        str(work),
-        *FAST,
-    )
+    code, _, err = _run_on(capsys, converted, work, *FAST)
     line = assert_one_line_error(code, err)
     assert re.fullmatch(
         rf"stgcn: error: {re.escape(str(converted))}/train_data\.npy: sample [0-5] holds "

@@ -122,18 +122,9 @@ def test_extract_videos_then_train(tmp_path: Path) -> None:
             make_video(videos / label / f"{label}{index}.mp4", 12, shift, start + 2 * index)
     (videos / "to_right" / "broken.mp4").write_bytes(b"not a video at all")
     out = tmp_path / "set"
-    first = run_stgcn(
-        "data",
-        "extract",
-        "--videos",
-        str(videos),
-        "--output",
-        str(out),
-        "--workers",
-        "2",
-        "--val-ratio",
-        "0.34",
-    )
+    extract = ["data", "extract", "--videos", str(videos), "--output", str(out)]
+    extract += ["--workers", "2", "--val-ratio", "0.34"]
+    first = run_stgcn(*extract)
     assert first.returncode == 0, first.stderr
     assert "stgcn: warning: skipped to_right/broken.mp4: cannot read" in first.stderr
     assert "extracted 6 clips (0 already done, 1 failed (skipped))" in first.stdout
@@ -151,18 +142,7 @@ def test_extract_videos_then_train(tmp_path: Path) -> None:
     assert left.frames[-1][0][0, 0] < left.frames[0][0][0, 0]
     assert right.frames[-1][0][0, 0] > right.frames[0][0][0, 0]
 
-    again = run_stgcn(
-        "data",
-        "extract",
-        "--videos",
-        str(videos),
-        "--output",
-        str(out),
-        "--workers",
-        "2",
-        "--val-ratio",
-        "0.34",
-    )
+    again = run_stgcn(*extract)  # the same command again: resumed
     assert again.returncode == 0, again.stderr
     assert "6 of 7 clips already extracted" in again.stderr
     assert "extracted 0 clips (6 already done, 1 failed (skipped))" in again.stdout

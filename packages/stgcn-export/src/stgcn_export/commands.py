@@ -11,13 +11,12 @@ from typing import Any
 import click
 
 from stgcn.commands.options import (
-    WEIGHTS_METAVAR,
     bare_model_options,
+    checkpoint_option,
     estimator_options,
     frame_size_option,
     max_people_option,
     one_input,
-    weights_file_option,
 )
 from stgcn.errors import StgcnError
 from stgcn.plugins.settings import parse_pairs
@@ -25,11 +24,8 @@ from stgcn.plugins.settings import parse_pairs
 
 @bare_model_options
 @click.command()
-@click.option(
-    "--checkpoint",
-    callback=weights_file_option,
-    metavar=WEIGHTS_METAVAR,
-    help="A stgcn checkpoint, a reference state_dict (PyTorch) or released weights' name.",
+@checkpoint_option(
+    "A stgcn checkpoint, a reference state_dict (PyTorch) or released weights' name."
 )
 @click.option("--onnx", "onnx_file", help="An exported .onnx file (onnxruntime).")
 @click.option(

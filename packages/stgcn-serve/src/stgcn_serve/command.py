@@ -9,23 +9,19 @@ from typing import Any
 import click
 
 from stgcn.commands.options import (
-    WEIGHTS_METAVAR,
     bare_model_options,
+    checkpoint_option,
     estimator_options,
     max_people_option,
-    weights_file_option,
 )
 from stgcn.errors import StgcnError
 
 
 @bare_model_options
 @click.command()
-@click.option(
-    "--checkpoint",
-    callback=weights_file_option,
-    metavar=WEIGHTS_METAVAR,
-    help="A stgcn checkpoint or a reference state_dict (PyTorch), or a released weights' "
-    "name (stgcn weights list).",
+@checkpoint_option(
+    "A stgcn checkpoint or a reference state_dict (PyTorch), or a released weights' "
+    "name (stgcn weights list)."
 )
 @click.option("--onnx", "onnx_file", help="An exported .onnx file (onnxruntime).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")

@@ -189,30 +189,23 @@ class StandInHCCL(dist.ProcessGroup):
             tensor.copy_(value)
 
     def allreduce(self, tensors, opts=None):
-        _check_npu(tensors)
-        _check_reduce_type("allreduce", tensors, cast=True)
         opts = opts if opts is not None else dist.AllreduceOptions()
-        summed = dist.AllreduceOptions()
-        summed.reduceOp = _hccl_op(opts.reduceOp)
-        summed.timeout = opts.timeout
-        reduced = _as_int32(tensors)
-        self._through_gloo(self._gloo.allreduce, reduced, summed)
-        for tensor, value in zip(tensors, reduced, strict=True):
-            if value is not tensor:
-                tensor.copy_(value)
-        if opts.reduceOp == dist.ReduceOp.AVG:
-            _divide(tensors, self.size())
-        return Done(tensors)
+        return self._all_reduce("allreduce", tensors, opts)
 
     def allreduce_coalesced(self, tensors, opts=None):
-        _check_npu(tensors)
-        _check_reduce_type("allreduce_coalesced", tensors, cast=True)
         opts = opts if opts is not None else dist.AllreduceCoalescedOptions()
-        summed = dist.AllreduceCoalescedOptions()
+        return self._all_reduce("allreduce_coalesced", tensors, opts)
+
+    def _all_reduce(self, function: str, tensors, opts):
+        """allreduce and allreduce_coalesced alike: bool and uint8 reduced as int32
+        copies, AVG as a SUM divided after, through gloo's collective of that name."""
+        _check_npu(tensors)
+        _check_reduce_type(function, tensors, cast=True)
+        summed = type(opts)()
         summed.reduceOp = _hccl_op(opts.reduceOp)
         summed.timeout = opts.timeout
         reduced = _as_int32(tensors)
-        self._through_gloo(self._gloo.allreduce_coalesced, reduced, summed)
+        self._through_gloo(getattr(self._gloo, function), reduced, summed)
         for tensor, value in zip(tensors, reduced, strict=True):
             if value is not tensor:
                 tensor.copy_(value)

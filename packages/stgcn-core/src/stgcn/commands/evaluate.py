@@ -9,20 +9,14 @@ import json
 
 import click
 
-from stgcn.commands.options import WEIGHTS_METAVAR, weights_file_option
+from stgcn.commands.options import checkpoint_option
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.settings import parse_pairs
 from stgcn.training.config import MOST_PER_BATCH, PRECISIONS
 
 
 @click.command("eval")
-@click.option(
-    "--checkpoint",
-    required=True,
-    callback=weights_file_option,
-    metavar=WEIGHTS_METAVAR,
-    help="A stgcn checkpoint, a reference state_dict or released weights' name.",
-)
+@checkpoint_option(required=True)
 @click.option("--dataset", help="Default: the checkpoint's dataset.")
 @click.option("--data-path", help="Default: the checkpoint's data path.")
 @click.option("--data-option", "data_option", multiple=True, metavar="KEY=VALUE")

@@ -21,11 +21,10 @@ import click
 
 from stgcn.commands import group
 from stgcn.commands.options import (
-    WEIGHTS_METAVAR,
     bare_model_options,
+    checkpoint_option,
     given,
     settings_options,
-    weights_file_option,
 )
 from stgcn.errors import PluginError, StgcnError, plugin_code
 from stgcn.plugins.kinds import EXPORTERS
@@ -82,13 +81,7 @@ def exporter_command(record: Exporter) -> ExporterCommand:
         help=f"Write a checkpoint's model with the {record.name} exporter: {description}.",
         short_help=record.description or None,
     )
-    @click.option(
-        "--checkpoint",
-        required=True,
-        callback=weights_file_option,
-        metavar=WEIGHTS_METAVAR,
-        help="A stgcn checkpoint, a reference state_dict or released weights' name.",
-    )
+    @checkpoint_option(required=True)
     @click.option(
         "--output", required=True, help=f"The {record.suffix or 'exported'} file to write."
     )

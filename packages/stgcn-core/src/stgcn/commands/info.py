@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from stgcn.commands.options import WEIGHTS_METAVAR, weights_file_option
+from stgcn.commands.options import checkpoint_option, weights_file_option
 from stgcn.errors import StgcnError
 from stgcn.plugins.hookspecs import hookimpl
 from stgcn.plugins.settings import parse_pairs
@@ -19,12 +19,9 @@ MOST_FRAMES_TIMES_PERSONS = 36_000
 
 @click.command()
 @click.argument("checkpoint", required=False, metavar="[CHECKPOINT]", callback=weights_file_option)
-@click.option(
-    "--checkpoint",
-    "checkpoint_option",
-    metavar=WEIGHTS_METAVAR,
-    callback=weights_file_option,
-    help="The checkpoint, as eval, predict and export take it (or give it as CHECKPOINT).",
+@checkpoint_option(
+    "The checkpoint, as eval, predict and export take it (or give it as CHECKPOINT).",
+    dest="checkpoint_flag",
 )
 @click.option("--dataset", help="Describe a fresh model for this dataset instead.")
 @click.option(
@@ -52,7 +49,7 @@ MOST_FRAMES_TIMES_PERSONS = 36_000
 @click.option("--json", "as_json", is_flag=True, help="One JSON document.")
 def info(
     checkpoint: str | None,
-    checkpoint_option: str | None,
+    checkpoint_flag: str | None,
     dataset: str | None,
     model_name: str,
     model_option: tuple[str, ...],
@@ -65,7 +62,7 @@ def info(
     """A model's parameters, GFLOP per sample, layout, classes and training config."""
     from stgcn.reports.info_command import InfoRequest, describe_facts, describe_model
 
-    checkpoint = one_checkpoint(checkpoint, checkpoint_option)
+    checkpoint = one_checkpoint(checkpoint, checkpoint_flag)
     if bool(checkpoint) == bool(dataset):
         raise StgcnError("give a CHECKPOINT or --dataset NAME")
     if (frames is not None and frames < 1) or (persons is not None and persons < 1):

@@ -213,3 +213,24 @@ def weights_file_option(
 
 #: how those options show their value in ``--help``
 WEIGHTS_METAVAR = "FILE|NAME"
+
+#: what ``--checkpoint`` takes, as eval and export say it
+CHECKPOINT_HELP = "A stgcn checkpoint, a reference state_dict or released weights' name."
+
+
+def checkpoint_option(
+    help: str = CHECKPOINT_HELP, *, required: bool = False, dest: str = "checkpoint"
+) -> Callable[[Command], Command]:
+    """``--checkpoint FILE|NAME``: a weights file or released weights' name, which the
+    command receives as a file (:func:`weights_file_option`), so that every command
+    that loads a model takes the same thing. ``help`` says what the command makes of
+    it; ``dest``, the parameter's name where the command takes the checkpoint in
+    another way too (``stgcn info CHECKPOINT``)."""
+    return click.option(
+        "--checkpoint",
+        dest,
+        required=required,
+        callback=weights_file_option,
+        metavar=WEIGHTS_METAVAR,
+        help=help,
+    )

@@ -8,6 +8,11 @@ the range); one that arrives wrong is deleted, since resuming it cannot mend it.
 failure is one :class:`~stgcn.errors.StgcnError` line saying what to download and where
 to put it, for a machine that cannot reach the server. Only the standard library's
 ``urllib`` is used: no new dependency for one GET.
+
+Two processes that want the same file at once (two ``stgcn`` commands naming the same
+released weights) would write the one part file together; on POSIX the download is
+therefore done under an exclusive lock (``fcntl.flock``) on ``NAME.lock`` beside the
+destination: the second process waits, then finds the whole file and downloads nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import hashlib
 import http.client
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import HTTPError, URLError
@@ -24,6 +31,11 @@ from urllib.request import Request, urlopen
 from tqdm import tqdm
 
 from stgcn.errors import StgcnError
+
+try:
+    import fcntl
+except ImportError:  # Windows: downloads go unlocked
+    fcntl = None  # type: ignore[assignment]
 
 #: bytes read per step: a progress update each MiB
 CHUNK = 1 << 20
@@ -47,17 +59,88 @@ def part_path(destination: Path) -> Path:
     return destination.with_name(destination.name + ".part")
 
 
+def lock_path(destination: Path) -> Path:
+    """The file whose lock a process holds while it downloads ``destination``."""
+    return destination.with_name(destination.name + ".lock")
+
+
 def fetch(url: str, destination: Path, expected: Expected) -> Path:
-    """Download ``url`` to ``destination`` (see the module's docstring); return it."""
+    """Download ``url`` to ``destination`` (see the module's docstring); return it. A
+    file already at ``destination`` once the lock is held is the download another
+    process finished while this one waited, and is returned as it is."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    part = part_path(destination)
-    try:
-        _receive(url, part, expected)
-    except (URLError, OSError, http.client.HTTPException) as error:
-        raise StgcnError(_unreachable(url, destination, error)) from None
-    _check(part, expected, url)
-    os.replace(part, destination)
+    with _download_lock(destination):
+        if destination.is_file():
+            return destination
+        part = part_path(destination)
+        try:
+            _receive(url, part, expected)
+        except (URLError, OSError, http.client.HTTPException) as error:
+            raise StgcnError(_unreachable(url, destination, error)) from None
+        _check(part, expected, url)
+        os.replace(part, destination)
     return destination
+
+
+@contextmanager
+def _download_lock(destination: Path) -> Iterator[None]:
+    """Hold the exclusive lock on :func:`lock_path` while the block runs, waiting (and
+    saying so) while another process holds it. The lock file is deleted before it is
+    released, so that none is left in the cache; a process that was waiting on the
+    deleted file then finds the path gone or another file there, and locks again."""
+    if fcntl is None:
+        yield
+        return
+    lock = lock_path(destination)
+    said = False
+    while True:
+        try:
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StgcnError(_unlockable(destination, error)) from None
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not said:
+                    print(
+                        f"stgcn: waiting for another process's download of {destination}",
+                        file=sys.stderr,
+                    )
+                    said = True
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except OSError as error:
+            os.close(descriptor)
+            raise StgcnError(_unlockable(destination, error)) from None
+        except BaseException:  # interrupted while waiting
+            os.close(descriptor)
+            raise
+        if _is_still(lock, descriptor):
+            break
+        os.close(descriptor)  # the holder deleted the file this one locked
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+        os.close(descriptor)  # releases the lock
+
+
+def _unlockable(destination: Path, error: OSError) -> str:
+    """The one line for a lock that cannot be taken (a read-only cache, say)."""
+    return (
+        f"could not download to {destination}: cannot lock {lock_path(destination).name} "
+        f"beside it ({error.strerror or error})"
+    )
+
+
+def _is_still(lock: Path, descriptor: int) -> bool:
+    """Whether ``lock`` is still the file ``descriptor`` has open."""
+    try:
+        named = lock.stat()
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(descriptor)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _receive(url: str, part: Path, expected: Expected) -> None:

@@ -1,6 +1,7 @@
 """A file served over HTTP on 127.0.0.1, for testing downloads (released weights) against
 a real server: the standard library's, in a thread, answering ``Range`` requests with
-206, and able to break the connection half way through a response."""
+206, and able to break the connection half way through a response or to hold it open
+there."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class ServedFile:
     mode: str = "whole"
     #: each request's Range header, in order ("" where none)
     ranges: list[str] = field(default_factory=list)
+    #: where given, each response sends half the file, then waits until this is set
+    #: before the rest (a download in progress, for as long as a test needs one)
+    gate: threading.Event | None = None
 
 
 @contextmanager
@@ -75,6 +79,11 @@ def _handler(served: ServedFile) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            if served.gate is not None:
+                self.wfile.write(rest[: len(rest) // 2])
+                self.wfile.flush()
+                served.gate.wait()
+                rest = rest[len(rest) // 2 :]
             self.wfile.write(rest)
 
         def log_message(self, *args: object) -> None:
