@@ -102,6 +102,28 @@ def block_residual(
     return TemporalConv(in_channels, out_channels, kernel=1, stride=stride)
 
 
+class STGCNBlock(nn.Module):
+    """PYSKL's ``STGCNBlock``: a spatial unit ``gcn``, a temporal unit ``tcn`` (which
+    strides), the ``residual`` around both (:func:`block_residual`; None in a backbone's
+    first block), then ReLU. The units are the model's: ST-GCN++'s adaptive graph
+    convolution and multi-scale temporal block, or PYSKL's ST-GCN's importance-masked
+    graph and 9×1 convolution; the keys (``gcn.*``, ``tcn.*``, ``residual.*``) are
+    PYSKL's either way."""
+
+    def __init__(self, gcn: nn.Module, tcn: nn.Module, residual: nn.Module | None) -> None:
+        super().__init__()
+        self.gcn = gcn
+        self.tcn = tcn
+        self.relu = nn.ReLU()
+        self.residual = residual
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.tcn(self.gcn(x))
+        if self.residual is not None:
+            out = out + self.residual(x)
+        return self.relu(out)
+
+
 def _branch(
     spec: tuple[str | int, int] | str, in_channels: int, channels: int, stride: int
 ) -> nn.Module:
