@@ -105,7 +105,12 @@ class STGCNBackbone(nn.Module):
     ``stages.down_stages`` (stages counted from 1). The first block, from the input
     channels, has no residual and no dropout, and is left out where the input already
     has ``base_channels``, as PYSKL's loop does. Takes PYSKL's ``(N, M, T, V, C)``,
-    returns ``(N, M, C', T', V)``."""
+    returns ``(N, M, C', T', V)``.
+
+    ``channels_last``: the blocks get their input channels last on a CPU whatever the
+    backend's layout (the backend lays out the parameters, and the features follow them,
+    channels last only in bf16): for blocks whose convolutions all pay for it in fp32
+    too (ST-GCN++'s)."""
 
     def __init__(
         self,
@@ -115,8 +120,10 @@ class STGCNBackbone(nn.Module):
         stages: Stages,
         base_channels: int,
         dropout: float,
+        channels_last: bool = False,
     ) -> None:
         super().__init__()
+        self.channels_last = channels_last
         self.data_bn = nn.BatchNorm1d(in_channels * joints)
         blocks = []
         if in_channels != base_channels:
@@ -137,7 +144,11 @@ class STGCNBackbone(nn.Module):
         n, m, t, v, c = x.shape
         x = x.permute(0, 1, 3, 4, 2).contiguous()
         x = self.data_bn(x.view(n * m, v * c, t))
-        x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).contiguous().view(n * m, c, t, v)
+        x = x.view(n * m, v, c, t).permute(0, 2, 3, 1)
+        if self.channels_last and x.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        else:
+            x = x.contiguous()
         for block in self.gcn:
             x = block(x)
         return x.reshape((n, m, *x.shape[1:]))

@@ -113,6 +113,7 @@ class STGCNPlusPlus(PysklRecognizer):
             options.stages,
             options.base_channels,
             options.dropout,
+            channels_last=True,
         )
         super().__init__(spec, backbone, backbone.out_channels)
 
