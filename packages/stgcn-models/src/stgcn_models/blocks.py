@@ -9,7 +9,8 @@ PYSKL's do (its ST-GCN backbone's ``init_weights`` only loads a pretrained file)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
@@ -122,6 +123,36 @@ class STGCNBlock(nn.Module):
         if self.residual is not None:
             out = out + self.residual(x)
         return self.relu(out)
+
+
+class BlockFactory(Protocol):
+    """Makes one block of :class:`~stgcn_models.pyskl.STGCNBackbone` (PYSKL's
+    ``STGCNBlock`` with a model's units): ``(N·M, in, T, V)`` in, ``(N·M, out, T / stride,
+    V)`` out, with the block's residual (none where ``residual`` is False) and its
+    temporal dropout."""
+
+    def __call__(
+        self, in_channels: int, out_channels: int, *, stride: int, residual: bool, dropout: float
+    ) -> nn.Module: ...
+
+
+def stgcn_blocks(
+    spatial: Callable[[int, int], nn.Module], temporal: Callable[[int, int, float], nn.Module]
+) -> BlockFactory:
+    """The :class:`BlockFactory` of a PYSKL ``STGCN`` backbone whose blocks are
+    :class:`STGCNBlock` of the units ``spatial(in_channels, out_channels)`` and
+    ``temporal(out_channels, stride, dropout)``, with :func:`block_residual`'s residual."""
+
+    def block(
+        in_channels: int, out_channels: int, *, stride: int, residual: bool, dropout: float
+    ) -> STGCNBlock:
+        return STGCNBlock(
+            spatial(in_channels, out_channels),
+            temporal(out_channels, stride, dropout),
+            block_residual(in_channels, out_channels, stride, residual),
+        )
+
+    return block
 
 
 def _branch(

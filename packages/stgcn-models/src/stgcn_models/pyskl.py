@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ from torch import nn
 from stgcn.errors import StgcnError
 from stgcn.model.graph import pyskl_spatial
 from stgcn.records import Layout, ModelSpec, RecogniseRequest
+from stgcn_models.blocks import BlockFactory
 from stgcn_models.plugin import Stages
 
 #: the prefix of the backbone's keys and the head's weight, in PYSKL's recognisers
@@ -86,16 +87,6 @@ def pyskl_graph(layout: Layout) -> torch.Tensor:
 
 #: the channel multiplier at each inflation (PYSKL's ``ch_ratio``)
 CHANNEL_RATIO = 2
-
-
-class BlockFactory(Protocol):
-    """Makes one block of :class:`STGCNBackbone` (PYSKL's ``STGCNBlock`` with a model's
-    units): ``(N·M, in, T, V)`` in, ``(N·M, out, T / stride, V)`` out, with the block's
-    residual (none where ``residual`` is False) and its temporal dropout."""
-
-    def __call__(
-        self, in_channels: int, out_channels: int, *, stride: int, residual: bool, dropout: float
-    ) -> nn.Module: ...
 
 
 class STGCNBackbone(nn.Module):

@@ -30,7 +30,7 @@ from torch import nn
 
 from stgcn.model.graph import Graph
 from stgcn.records import Layout, ModelSpec, RecogniseRequest
-from stgcn_models.blocks import STGCNBlock, TemporalConv, block_residual
+from stgcn_models.blocks import TemporalConv, stgcn_blocks
 from stgcn_models.plugin import Stages, STGCNPysklOptions
 from stgcn_models.pyskl import (
     DATA_BN_WEIGHT,
@@ -98,22 +98,9 @@ class ImportanceGraphConv(nn.Module):
         return self.act(self.bn(mixed))
 
 
-def block(
-    in_channels: int,
-    out_channels: int,
-    A: torch.Tensor,
-    *,
-    stride: int = 1,
-    residual: bool = True,
-    dropout: float = 0.0,
-) -> STGCNBlock:
-    """PYSKL's ``STGCNBlock`` with ``tcn_type='unit_tcn'``: the importance-masked spatial
-    unit, a 9×1 temporal unit (which strides), and the block's residual."""
-    return STGCNBlock(
-        ImportanceGraphConv(in_channels, out_channels, A),
-        TemporalConv(out_channels, out_channels, TEMPORAL_KERNEL, stride=stride, dropout=dropout),
-        block_residual(in_channels, out_channels, stride, residual),
-    )
+def temporal_conv(channels: int, stride: int, dropout: float) -> TemporalConv:
+    """PYSKL's ST-GCN's temporal unit (``unit_tcn``): a 9×1 convolution, which strides."""
+    return TemporalConv(channels, channels, TEMPORAL_KERNEL, stride=stride, dropout=dropout)
 
 
 class PysklSTGCN(PysklRecognizer):
@@ -127,7 +114,7 @@ class PysklSTGCN(PysklRecognizer):
         backbone = STGCNBackbone(
             spec.in_channels,
             A.shape[1],
-            functools.partial(block, A=A),
+            stgcn_blocks(functools.partial(ImportanceGraphConv, A=A), temporal_conv),
             Stages(options.num_stages, INFLATE_STAGES, DOWN_STAGES),
             options.base_channels,
             options.dropout,

@@ -21,12 +21,7 @@ import torch
 from torch import nn
 
 from stgcn.records import ModelSpec, RecogniseRequest
-from stgcn_models.blocks import (
-    MultiScaleTemporal,
-    STGCNBlock,
-    aggregate_joints,
-    block_residual,
-)
+from stgcn_models.blocks import MultiScaleTemporal, aggregate_joints, stgcn_blocks
 from stgcn_models.plugin import STGCNPP_PRESETS, STGCNPPOptions
 from stgcn_models.pyskl import (
     DATA_BN_WEIGHT,
@@ -80,22 +75,9 @@ class AdaptiveGraphConv(nn.Module):
         return self.act(self.bn(mixed) + self.down(x))
 
 
-def block(
-    in_channels: int,
-    out_channels: int,
-    A: torch.Tensor,
-    *,
-    stride: int = 1,
-    residual: bool = True,
-    dropout: float = 0.0,
-) -> STGCNBlock:
-    """PYSKL's ``STGCNBlock`` as ST-GCN++ sets it: the adaptive spatial unit, the
-    multi-scale temporal block (which strides), and the block's residual."""
-    return STGCNBlock(
-        AdaptiveGraphConv(in_channels, out_channels, A),
-        MultiScaleTemporal(out_channels, out_channels, stride=stride, dropout=dropout),
-        block_residual(in_channels, out_channels, stride, residual),
-    )
+def multi_scale_temporal(channels: int, stride: int, dropout: float) -> MultiScaleTemporal:
+    """ST-GCN++'s temporal unit (``tcn_type='mstcn'``), which strides."""
+    return MultiScaleTemporal(channels, channels, stride=stride, dropout=dropout)
 
 
 class STGCNPlusPlus(PysklRecognizer):
@@ -109,7 +91,7 @@ class STGCNPlusPlus(PysklRecognizer):
         backbone = STGCNBackbone(
             spec.in_channels,
             A.shape[1],
-            functools.partial(block, A=A),
+            stgcn_blocks(functools.partial(AdaptiveGraphConv, A=A), multi_scale_temporal),
             options.stages,
             options.base_channels,
             options.dropout,
