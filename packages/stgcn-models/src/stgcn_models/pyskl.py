@@ -98,10 +98,13 @@ class STGCNBackbone(nn.Module):
     has ``base_channels``, as PYSKL's loop does. Takes PYSKL's ``(N, M, T, V, C)``,
     returns ``(N, M, C', T', V)``.
 
-    ``channels_last``: the blocks get their input channels last on a CPU whatever the
-    backend's layout (the backend lays out the parameters, and the features follow them,
-    channels last only in bf16): for blocks whose convolutions all pay for it in fp32
-    too (ST-GCN++'s)."""
+    ``channels_last``: in training the blocks get their input channels last on a CPU
+    whatever the backend's layout (the backend lays out the parameters, and the features
+    follow them, channels last only in bf16): for blocks whose convolutions all pay for
+    it in fp32 too (ST-GCN++'s). Not in evaluation, where a checkpoint's logits are to be
+    its own codebase's to 1e-5, and oneDNN's channels-last fp32 kernels sum in another
+    order than the contiguous ones PYSKL's and mmaction2's networks run (3e-5 apart on a
+    logit of mmaction2's test)."""
 
     def __init__(
         self,
@@ -136,7 +139,7 @@ class STGCNBackbone(nn.Module):
         x = x.permute(0, 1, 3, 4, 2).contiguous()
         x = self.data_bn(x.view(n * m, v * c, t))
         x = x.view(n * m, v, c, t).permute(0, 2, 3, 1)
-        if self.channels_last and x.device.type == "cpu":
+        if self.channels_last and self.training and x.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
         else:
             x = x.contiguous()
