@@ -92,14 +92,21 @@ def test_a_sync_batch_norm_keeps_the_branches_apart(monkeypatch: pytest.MonkeyPa
 def test_the_aggregation_is_pyskls_einsum(channels_last: bool) -> None:
     torch.manual_seed(0)
     y = torch.randn(2, 3 * 8, 10, 7)
-    A = torch.randn(3, 7, 7)
+    A = torch.randn(3, 7, 7, requires_grad=True)
     if channels_last:
         y = y.contiguous(memory_format=torch.channels_last)
+    y.requires_grad_()
     ours = aggregate_joints(y, A)
     theirs = torch.einsum("nkctv,kvw->nctw", y.reshape(2, 3, 8, 10, 7), A)
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
     # the layout is kept: a channels-last input gives a channels-last output, no copy
     assert ours.is_contiguous(memory_format=torch.channels_last) == channels_last
+    # and the gradients, of the features and of the learnt adjacency, are the einsum's
+    projection = torch.randn_like(theirs)
+    mine = torch.autograd.grad((ours * projection).sum(), (y, A))
+    pyskls = torch.autograd.grad((theirs * projection).sum(), (y, A))
+    for grad, expected in zip(mine, pyskls, strict=True):
+        torch.testing.assert_close(grad, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_ctrgcns_unit_gives_channels_last_for_channels_last() -> None:

@@ -15,6 +15,16 @@ import pytest
 import torch
 from stgcn_models.plugin import STGCNPysklOptions
 from stgcn_models.stgcn_pyskl import build
+from zoo_helpers import (
+    BLOCKS,
+    PYSKL_INWARD,
+    PysklOps,
+    assert_exports_and_predicts,
+    batch_norm_shapes,
+    conv_shapes,
+    random_state,
+    save_pyskl_checkpoint,
+)
 
 import stgcn
 from stgcn.networks.loading import build_named, recognise
@@ -23,44 +33,24 @@ from stgcn.plugins.registry import get_registry
 from stgcn.records import LAYOUTS, ModelSpec, RecogniseRequest
 from stgcn.testing.helpers import run_stgcn
 
-#: PYSKL's ``STGCN(num_stages=10, inflate_stages=[5, 8], down_stages=[5, 8])`` from 64
-#: base channels: (in, out, stride, residual) of each block, the first without one
-BLOCKS = [
-    ("C", 64, 1, False),
-    (64, 64, 1, True), (64, 64, 1, True), (64, 64, 1, True),
-    (64, 128, 2, True), (128, 128, 1, True), (128, 128, 1, True),
-    (128, 256, 2, True), (256, 256, 1, True), (256, 256, 1, True),
-]  # fmt: skip
-
-
-def _batch_norm(prefix: str, channels: int) -> dict[str, tuple[int, ...]]:
-    names = ("weight", "bias", "running_mean", "running_var")
-    shapes: dict[str, tuple[int, ...]] = {f"{prefix}.{name}": (channels,) for name in names}
-    shapes[f"{prefix}.num_batches_tracked"] = ()
-    return shapes
-
-
-def _conv(prefix: str, out: int, into: int, kernel: int = 1) -> dict[str, tuple[int, ...]]:
-    return {f"{prefix}.weight": (out, into, kernel, 1), f"{prefix}.bias": (out,)}
-
 
 def pyskl_shapes(joints: int, channels: int, classes: int) -> dict[str, tuple[int, ...]]:
     """Every state_dict entry of PYSKL's ``RecognizerGCN`` with ``STGCN``'s defaults
     (``unit_gcn``: ``adaptive='importance'`` so ``A`` a buffer and ``PA`` a parameter,
     ``conv_pos='pre'``, no ``down``; ``unit_tcn`` of 9 frames) and ``GCNHead``."""
-    shapes = _batch_norm("backbone.data_bn", joints * channels)
+    shapes = batch_norm_shapes("backbone.data_bn", joints * channels)
     for index, (into, out, stride, residual) in enumerate(BLOCKS):
         into = channels if into == "C" else into
         block = f"backbone.gcn.{index}"
         shapes[f"{block}.gcn.A"] = (3, joints, joints)
         shapes[f"{block}.gcn.PA"] = (3, joints, joints)
-        shapes |= _conv(f"{block}.gcn.conv", 3 * out, into)
-        shapes |= _batch_norm(f"{block}.gcn.bn", out)
-        shapes |= _conv(f"{block}.tcn.conv", out, out, kernel=9)
-        shapes |= _batch_norm(f"{block}.tcn.bn", out)
+        shapes |= conv_shapes(f"{block}.gcn.conv", 3 * out, into)
+        shapes |= batch_norm_shapes(f"{block}.gcn.bn", out)
+        shapes |= conv_shapes(f"{block}.tcn.conv", out, out, kernel=9)
+        shapes |= batch_norm_shapes(f"{block}.tcn.bn", out)
         if residual and (into != out or stride != 1):
-            shapes |= _conv(f"{block}.residual.conv", out, into)
-            shapes |= _batch_norm(f"{block}.residual.bn", out)
+            shapes |= conv_shapes(f"{block}.residual.conv", out, into)
+            shapes |= batch_norm_shapes(f"{block}.residual.bn", out)
     shapes["cls_head.fc_cls.weight"] = (classes, 256)
     shapes["cls_head.fc_cls.bias"] = (classes,)
     return shapes
@@ -87,36 +77,6 @@ def test_the_state_dict_is_pyskls_key_for_key_and_its_size(layout: str, joints: 
         int(np.prod(shape)) for key, shape in expected.items() if not key.endswith(buffers)
     )
     assert parameters == counted
-
-
-#: PYSKL's ``Graph.get_layout`` inward bones (child, parent), 0-based, and centre
-PYSKL_INWARD = {
-    "ntu-rgb+d": (
-        [
-            (i - 1, j - 1)
-            for i, j in [
-                (1, 2), (2, 21), (3, 21), (4, 3), (5, 21), (6, 5), (7, 6), (8, 7), (9, 21),
-                (10, 9), (11, 10), (12, 11), (13, 1), (14, 13), (15, 14), (16, 15), (17, 1),
-                (18, 17), (19, 18), (20, 19), (22, 8), (23, 8), (24, 12), (25, 12),
-            ]
-        ],
-        20,
-    ),
-    "coco": (
-        [
-            (15, 13), (13, 11), (16, 14), (14, 12), (11, 5), (12, 6), (9, 7), (7, 5),
-            (10, 8), (8, 6), (5, 0), (6, 0), (1, 0), (3, 1), (2, 0), (4, 2),
-        ],
-        0,
-    ),
-    "openpose": (
-        [
-            (4, 3), (3, 2), (7, 6), (6, 5), (13, 12), (12, 11), (10, 9), (9, 8), (11, 5),
-            (8, 2), (5, 1), (2, 1), (0, 1), (15, 0), (14, 0), (17, 15), (16, 14),
-        ],
-        1,
-    ),
-}  # fmt: skip
 
 
 def _pyskl_stgcn_spatial(joints: int, inward: list[tuple[int, int]], center: int) -> np.ndarray:
@@ -173,40 +133,13 @@ def test_each_block_holds_pyskls_stgcn_spatial_graph_and_an_importance_of_ones(
 def _pyskl_state(layout: str, classes: int) -> dict[str, torch.Tensor]:
     """PYSKL ST-GCN tensors, every one random (the masks and statistics too), so that
     nothing matches by chance; A kept PYSKL's graph (a buffer PYSKL never changes)."""
-    generator = torch.Generator().manual_seed(5)
-    state = {}
-    for key, value in _network(layout, classes).state_dict().items():
-        if key.endswith("num_batches_tracked"):
-            state[key] = torch.tensor(1000)
-        elif key.endswith("gcn.A"):
-            state[key] = value.clone()
-        elif key.endswith("gcn.PA"):
-            state[key] = 1 + torch.randn(value.shape, generator=generator) * 0.3
-        elif key.endswith("running_var"):
-            state[key] = torch.rand(value.shape, generator=generator) + 0.5
-        elif key.endswith("weight") and value.dim() == 1:  # a batch norm's scale
-            state[key] = 1 + torch.randn(value.shape, generator=generator) * 0.1
-        elif key.endswith("weight"):  # a convolution's: fan-in scaled
-            fan_in = value[0].numel()
-            state[key] = torch.randn(value.shape, generator=generator) / fan_in**0.5
-        else:
-            state[key] = torch.randn(value.shape, generator=generator) * 0.3
-    return state
+    return random_state(_network(layout, classes), seed=5, keep=("gcn.A",))
 
 
-def save_pyskl_checkpoint(path: Path, layout: str, classes: int) -> dict[str, torch.Tensor]:
-    """A checkpoint as mmcv's ``save_checkpoint`` writes PYSKL's: ``meta`` (with the
-    numpy scalars mmcv's hooks leave there) and the recogniser's ``state_dict``."""
+def _pyskl_checkpoint(path: Path, layout: str, classes: int) -> dict[str, torch.Tensor]:
+    """A checkpoint as PYSKL writes one (mmcv's format) of :func:`_pyskl_state`."""
     state = _pyskl_state(layout, classes)
-    meta = {
-        "mmcv_version": "1.5.0",
-        "time": "Sat Jun 11 10:00:00 2022",
-        "epoch": 16,
-        "iter": 12345,
-        "hook_msgs": {"best_score": np.float64(0.878), "best_ckpt": "best_top1_acc_epoch_16.pth"},
-        "seed": np.int64(1234),
-    }
-    torch.save({"meta": meta, "state_dict": state}, path)
+    save_pyskl_checkpoint(path, state)
     return state
 
 
@@ -214,46 +147,33 @@ def pyskl_logits(state: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tenso
     """PYSKL's ST-GCN forward in evaluation, op by op as ``STGCN.forward``,
     ``STGCNBlock``, ``unit_gcn`` (importance), ``unit_tcn`` and ``GCNHead`` do it, on
     the tensors of ``state``; ``x`` in PYSKL's order ``(N, M, T, V, C)``."""
-    functional = torch.nn.functional
-
-    def bn(y: torch.Tensor, name: str) -> torch.Tensor:
-        stats = (state[f"{name}.running_mean"], state[f"{name}.running_var"])
-        affine = (state[f"{name}.weight"], state[f"{name}.bias"])
-        return functional.batch_norm(y, *stats, *affine, False, 0.0, 1e-5)
-
-    def conv(y: torch.Tensor, name: str, stride: int = 1) -> torch.Tensor:
-        weight = state[f"{name}.weight"]
-        pad = (weight.shape[2] - 1) // 2
-        return functional.conv2d(y, weight, state[f"{name}.bias"], (stride, 1), (pad, 0))
-
-    n, m, t, v, c = x.shape
-    y = bn(x.permute(0, 1, 3, 4, 2).reshape(n * m, v * c, t), "backbone.data_bn")
-    y = y.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
+    ops = PysklOps(state)
+    c = x.shape[4]
+    y = ops.backbone_input(x)
     for index, (into, out, stride, residual) in enumerate(BLOCKS):
         block = f"backbone.gcn.{index}"
         into = c if into == "C" else into
         # unit_gcn: conv to K x out, einsum with A * PA, BN, ReLU (with_res=False)
-        mixed = conv(y, f"{block}.gcn.conv")
+        mixed = ops.conv(y, f"{block}.gcn.conv")
         mixed = mixed.view(mixed.shape[0], 3, -1, *mixed.shape[2:])
         graph = state[f"{block}.gcn.A"] * state[f"{block}.gcn.PA"]
         mixed = torch.einsum("nkctv,kvw->nctw", mixed, graph)
-        spatial = torch.relu(bn(mixed, f"{block}.gcn.bn"))
+        spatial = torch.relu(ops.bn(mixed, f"{block}.gcn.bn"))
         # unit_tcn: 9x1 conv (strided), BN
-        temporal = bn(conv(spatial, f"{block}.tcn.conv", stride), f"{block}.tcn.bn")
+        temporal = ops.bn(ops.conv(spatial, f"{block}.tcn.conv", stride), f"{block}.tcn.bn")
         if not residual:
             skip: torch.Tensor | float = 0.0
         elif into == out and stride == 1:
             skip = y
         else:
-            skip = bn(conv(y, f"{block}.residual.conv", stride), f"{block}.residual.bn")
+            skip = ops.bn(ops.conv(y, f"{block}.residual.conv", stride), f"{block}.residual.bn")
         y = torch.relu(temporal + skip)
-    pooled = y.mean(dim=(2, 3)).reshape(n, m, -1).mean(dim=1)
-    return functional.linear(pooled, state["cls_head.fc_cls.weight"], state["cls_head.fc_cls.bias"])
+    return ops.head(y, x.shape[0])
 
 
 def test_a_pyskl_checkpoint_gives_pyskls_logits(tmp_path: Path) -> None:
     path = tmp_path / "stgcn_pyskl_ntu60_xsub_3dkp_j.pth"
-    state = save_pyskl_checkpoint(path, "ntu-rgb+d", 60)
+    state = _pyskl_checkpoint(path, "ntu-rgb+d", 60)
     network = stgcn.load_model(path)
     torch.testing.assert_close(network.state_dict(), state, rtol=0, atol=0)
     clips = torch.from_numpy(np.random.default_rng(1).normal(size=(2, 3, 20, 25, 2))).float()
@@ -280,19 +200,13 @@ def test_a_pyskl_stgcn_checkpoint_predicts_describes_and_exports_with_no_flag(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "j.pth"
-    save_pyskl_checkpoint(path, "coco", 60)
+    _pyskl_checkpoint(path, "coco", 60)
     network = stgcn.load_model(path)
     clip = tmp_path / "clip.npy"
     sample = np.random.default_rng(0).normal(size=(3, 24, 17, 1)).astype(np.float32)
     np.save(clip, sample)
     with torch.no_grad():
         expected = torch.softmax(network(torch.from_numpy(sample[None])), dim=1)[0]
-    predicted = run_stgcn("predict", "--checkpoint", str(path), "--input", str(clip), "--json")
-    assert predicted.returncode == 0, predicted.stderr
-    top = json.loads(predicted.stdout)["top"][0]
-    assert top["class"] == int(expected.argmax())
-    assert top["probability"] == pytest.approx(float(expected.max()), rel=1e-5)
-
     # mmaction2's configs/skeleton/stgcn/README.md: 3.1 M parameters and 3.8 GFLOPs for
     # 2D COCO keypoints (one person, 100 frames)
     described = run_stgcn("info", str(path), "--frames", "100", "--persons", "1", "--json")
@@ -301,14 +215,5 @@ def test_a_pyskl_stgcn_checkpoint_predicts_describes_and_exports_with_no_flag(
     assert (facts["model"], facts["layout"], facts["joints"]) == ("stgcn-pyskl", "coco", 17)
     assert round(facts["parameters"] / 1e6, 1) == 3.1
     assert facts["gflop_per_sample"] == pytest.approx(3.8, abs=0.05)
-
-    pytest.importorskip("onnxruntime")
-    exported = tmp_path / "stgcn-pyskl.onnx"
-    done = run_stgcn("export", "onnx", "--checkpoint", str(path), "--output", str(exported))
-    assert done.returncode == 0, done.stderr
-    assert "not verified" not in done.stdout + done.stderr
-    through_onnx = run_stgcn("predict", "--onnx", str(exported), "--input", str(clip), "--json")
-    assert through_onnx.returncode == 0, through_onnx.stderr
-    top = json.loads(through_onnx.stdout)["top"][0]
-    assert top["class"] == int(expected.argmax())
-    assert top["probability"] == pytest.approx(float(expected.max()), rel=1e-4)
+    # last: it skips the rest where onnxruntime is missing
+    assert_exports_and_predicts(path, clip, expected, tmp_path / "stgcn-pyskl.onnx")

@@ -1,5 +1,6 @@
-"""What PYSKL's networks share here: the recogniser that holds a backbone and a
-``GCNHead``, and reading a PYSKL checkpoint's model back from its tensors.
+"""What PYSKL's networks share here: the ``STGCN`` backbone's stages (ST-GCN++'s and
+PYSKL's ST-GCN's, which differ only in their blocks), the recogniser that holds a
+backbone and a ``GCNHead``, and reading a PYSKL checkpoint's model back from its tensors.
 
 The networks are laid out as PYSKL's ``RecognizerGCN`` is, a ``backbone`` and a
 ``cls_head`` whose linear layer is ``fc_cls``, so that their state_dict keys are
@@ -22,6 +23,8 @@ from torch import nn
 from stgcn.errors import StgcnError
 from stgcn.model.graph import pyskl_spatial
 from stgcn.records import Layout, ModelSpec, RecogniseRequest
+from stgcn_models.blocks import BlockFactory
+from stgcn_models.plugin import Stages
 
 #: the prefix of the backbone's keys and the head's weight, in PYSKL's recognisers
 BACKBONE = "backbone."
@@ -80,6 +83,69 @@ def pyskl_layout(layout: Layout) -> Layout:
 def pyskl_graph(layout: Layout) -> torch.Tensor:
     """PYSKL's ``spatial`` graph, ``(3, V, V)``, of :func:`pyskl_layout`'s bones."""
     return torch.from_numpy(np.ascontiguousarray(pyskl_spatial(pyskl_layout(layout))))
+
+
+#: the channel multiplier at each inflation (PYSKL's ``ch_ratio``)
+CHANNEL_RATIO = 2
+
+
+class STGCNBackbone(nn.Module):
+    """PYSKL's ``STGCN`` backbone (``pyskl/models/gcns/stgcn.py``), whatever its blocks:
+    batch norm over joints × channels of each person's input, then the blocks in
+    ``gcn``, doubling the channels at ``stages.inflate_stages`` and halving the frames at
+    ``stages.down_stages`` (stages counted from 1). The first block, from the input
+    channels, has no residual and no dropout, and is left out where the input already
+    has ``base_channels``, as PYSKL's loop does. Takes PYSKL's ``(N, M, T, V, C)``,
+    returns ``(N, M, C', T', V)``.
+
+    ``channels_last``: in training the blocks get their input channels last on a CPU
+    whatever the backend's layout (the backend lays out the parameters, and the features
+    follow them, channels last only in bf16): for blocks whose convolutions all pay for
+    it in fp32 too (ST-GCN++'s). Not in evaluation, where a checkpoint's logits are to be
+    its own codebase's to 1e-5, and oneDNN's channels-last fp32 kernels sum in another
+    order than the contiguous ones PYSKL's and mmaction2's networks run (3e-5 apart on a
+    logit of mmaction2's test)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        joints: int,
+        make_block: BlockFactory,
+        stages: Stages,
+        base_channels: int,
+        dropout: float,
+        channels_last: bool = False,
+    ) -> None:
+        super().__init__()
+        self.channels_last = channels_last
+        self.data_bn = nn.BatchNorm1d(in_channels * joints)
+        blocks = []
+        if in_channels != base_channels:
+            blocks.append(
+                make_block(in_channels, base_channels, stride=1, residual=False, dropout=0.0)
+            )
+        channels, inflations = base_channels, 0
+        for stage in range(2, stages.num_stages + 1):
+            inflations += stage in stages.inflate_stages
+            out = int(base_channels * CHANNEL_RATIO**inflations + 1e-4)
+            stride = 2 if stage in stages.down_stages else 1
+            blocks.append(make_block(channels, out, stride=stride, residual=True, dropout=dropout))
+            channels = out
+        self.out_channels = channels
+        self.gcn = nn.ModuleList(blocks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, m, t, v, c = x.shape
+        x = x.permute(0, 1, 3, 4, 2).contiguous()
+        x = self.data_bn(x.view(n * m, v * c, t))
+        x = x.view(n * m, v, c, t).permute(0, 2, 3, 1)
+        if self.channels_last and self.training and x.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        else:
+            x = x.contiguous()
+        for block in self.gcn:
+            x = block(x)
+        return x.reshape((n, m, *x.shape[1:]))
 
 
 class GCNHead(nn.Module):

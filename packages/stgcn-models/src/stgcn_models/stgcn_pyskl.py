@@ -14,11 +14,13 @@ ST-GCN checkpoints load strictly and give PYSKL's logits:
   each of the K parts mixed over joints by the fixed graph ``A`` (a buffer) times a
   learnt importance mask ``PA`` (initialised to ones), summed; batch norm and ReLU;
 - the temporal unit (``unit_tcn``): one 9×1 convolution, batch norm, dropout;
-- PYSKL's ``STGCNBlock`` residual and stages, as ST-GCN++'s (:mod:`stgcn_models.blocks`).
+- PYSKL's ``STGCNBlock`` residual and ``STGCN`` stages, as ST-GCN++'s
+  (:class:`~stgcn_models.blocks.STGCNBlock`, :class:`~stgcn_models.pyskl.STGCNBackbone`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,12 +30,13 @@ from torch import nn
 
 from stgcn.model.graph import Graph
 from stgcn.records import Layout, ModelSpec, RecogniseRequest
-from stgcn_models.blocks import TemporalConv, block_residual
-from stgcn_models.plugin import STGCNPysklOptions
+from stgcn_models.blocks import TemporalConv, stgcn_blocks
+from stgcn_models.plugin import Stages, STGCNPysklOptions
 from stgcn_models.pyskl import (
     DATA_BN_WEIGHT,
     HEAD_WEIGHT,
     PysklRecognizer,
+    STGCNBackbone,
     class_count,
     has_keys,
     input_channels,
@@ -44,7 +47,6 @@ from stgcn_models.pyskl import (
 #: the stages (counted from 1) that double the channels and halve the frames
 INFLATE_STAGES = (5, 8)
 DOWN_STAGES = (5, 8)
-CHANNEL_RATIO = 2
 #: PYSKL's ``unit_tcn`` in ``STGCNBlock``: a 9-frame temporal convolution
 TEMPORAL_KERNEL = 9
 
@@ -96,72 +98,27 @@ class ImportanceGraphConv(nn.Module):
         return self.act(self.bn(mixed))
 
 
-class Block(nn.Module):
-    """PYSKL's ``STGCNBlock`` with ``tcn_type='unit_tcn'``: the spatial unit, a 9×1
-    temporal unit (which strides), the block's residual around both, then ReLU."""
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        A: torch.Tensor,
-        stride: int = 1,
-        residual: bool = True,
-        dropout: float = 0.0,
-    ) -> None:
-        super().__init__()
-        self.gcn = ImportanceGraphConv(in_channels, out_channels, A)
-        self.tcn = TemporalConv(
-            out_channels, out_channels, TEMPORAL_KERNEL, stride=stride, dropout=dropout
-        )
-        self.relu = nn.ReLU()
-        self.residual = block_residual(in_channels, out_channels, stride, residual)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.tcn(self.gcn(x))
-        if self.residual is not None:
-            out = out + self.residual(x)
-        return self.relu(out)
-
-
-class Backbone(nn.Module):
-    """PYSKL's ``STGCN`` backbone with its defaults: batch norm over joints × channels,
-    then the blocks, doubling the channels and halving the frames at stages 5 and 8.
-    Takes PYSKL's ``(N, M, T, V, C)``, returns ``(N, M, C', T', V)``."""
-
-    def __init__(self, in_channels: int, A: torch.Tensor, options: STGCNPysklOptions) -> None:
-        super().__init__()
-        self.data_bn = nn.BatchNorm1d(in_channels * A.shape[1])
-        base = options.base_channels
-        blocks = []
-        if in_channels != base:
-            blocks.append(Block(in_channels, base, A, residual=False))
-        channels, inflations = base, 0
-        for stage in range(2, options.num_stages + 1):
-            inflations += stage in INFLATE_STAGES
-            out = int(base * CHANNEL_RATIO**inflations + 1e-4)
-            stride = 2 if stage in DOWN_STAGES else 1
-            blocks.append(Block(channels, out, A, stride=stride, dropout=options.dropout))
-            channels = out
-        self.out_channels = channels
-        self.gcn = nn.ModuleList(blocks)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, m, t, v, c = x.shape
-        x = x.permute(0, 1, 3, 4, 2).contiguous()
-        x = self.data_bn(x.view(n * m, v * c, t))
-        x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).contiguous().view(n * m, c, t, v)
-        for block in self.gcn:
-            x = block(x)
-        return x.reshape((n, m, *x.shape[1:]))
+def temporal_conv(channels: int, stride: int, dropout: float) -> TemporalConv:
+    """PYSKL's ST-GCN's temporal unit (``unit_tcn``): a 9×1 convolution, which strides."""
+    return TemporalConv(channels, channels, TEMPORAL_KERNEL, stride=stride, dropout=dropout)
 
 
 class PysklSTGCN(PysklRecognizer):
-    """PYSKL's ST-GCN for ``spec``: the backbone and PYSKL's ``GCNHead``."""
+    """PYSKL's ST-GCN for ``spec``: PYSKL's ``STGCN`` backbone of this network's blocks,
+    with its defaults (doubling the channels and halving the frames at stages 5 and 8),
+    and PYSKL's ``GCNHead``."""
 
     def __init__(self, spec: ModelSpec) -> None:
         options = spec.options if spec.options is not None else STGCNPysklOptions()
-        backbone = Backbone(spec.in_channels, stgcn_spatial(spec.layout), options)
+        A = stgcn_spatial(spec.layout)
+        backbone = STGCNBackbone(
+            spec.in_channels,
+            A.shape[1],
+            stgcn_blocks(functools.partial(ImportanceGraphConv, A=A), temporal_conv),
+            Stages(options.num_stages, INFLATE_STAGES, DOWN_STAGES),
+            options.base_channels,
+            options.dropout,
+        )
         super().__init__(spec, backbone, backbone.out_channels)
 
 

@@ -13,6 +13,7 @@ joint count, or ``--layout``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,21 +21,19 @@ import torch
 from torch import nn
 
 from stgcn.records import ModelSpec, RecogniseRequest
-from stgcn_models.blocks import MultiScaleTemporal, aggregate_joints, block_residual
+from stgcn_models.blocks import MultiScaleTemporal, aggregate_joints, stgcn_blocks
 from stgcn_models.plugin import STGCNPP_PRESETS, STGCNPPOptions
 from stgcn_models.pyskl import (
     DATA_BN_WEIGHT,
     HEAD_WEIGHT,
     PysklRecognizer,
+    STGCNBackbone,
     class_count,
     has_keys,
     input_channels,
     layout_for,
     pyskl_graph,
 )
-
-#: the channel multiplier at each inflation
-CHANNEL_RATIO = 2
 
 #: the keys every ST-GCN++ state_dict has: a learnt adjacency with a convolution before
 #: it (``adaptive='init'``, ``conv_pos='pre'``), the spatial unit's residual
@@ -76,75 +75,28 @@ class AdaptiveGraphConv(nn.Module):
         return self.act(self.bn(mixed) + self.down(x))
 
 
-class Block(nn.Module):
-    """PYSKL's ``STGCNBlock``: the spatial unit, the multi-scale temporal block (which
-    strides), and a residual around both: none in the first block, the identity where
-    the shape is kept, else a strided 1×1 temporal unit; then ReLU."""
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        A: torch.Tensor,
-        stride: int = 1,
-        residual: bool = True,
-        dropout: float = 0.0,
-    ) -> None:
-        super().__init__()
-        self.gcn = AdaptiveGraphConv(in_channels, out_channels, A)
-        self.tcn = MultiScaleTemporal(out_channels, out_channels, stride=stride, dropout=dropout)
-        self.relu = nn.ReLU()
-        self.residual = block_residual(in_channels, out_channels, stride, residual)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.tcn(self.gcn(x))
-        if self.residual is not None:
-            out = out + self.residual(x)
-        return self.relu(out)
-
-
-class Backbone(nn.Module):
-    """PYSKL's ``STGCN`` backbone: batch norm over joints × channels of each person's
-    input, then the blocks, doubling the channels and halving the frames at the stages
-    the options' preset names (5 and 8 in the standard one, 6 in the gesture one). Takes
-    PYSKL's ``(N, M, T, V, C)``, returns ``(N, M, C', T', V)``."""
-
-    def __init__(self, in_channels: int, A: torch.Tensor, options: STGCNPPOptions) -> None:
-        super().__init__()
-        joints = A.shape[1]
-        self.data_bn = nn.BatchNorm1d(in_channels * joints)
-        base = options.base_channels
-        blocks = []
-        if in_channels != base:
-            blocks.append(Block(in_channels, base, A, residual=False))
-        channels, inflations = base, 0
-        stages = options.stages
-        for stage in range(2, stages.num_stages + 1):
-            inflations += stage in stages.inflate_stages
-            out = int(base * CHANNEL_RATIO**inflations + 1e-4)
-            stride = 2 if stage in stages.down_stages else 1
-            blocks.append(Block(channels, out, A, stride=stride, dropout=options.dropout))
-            channels = out
-        self.out_channels = channels
-        self.gcn = nn.ModuleList(blocks)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, m, t, v, c = x.shape
-        x = x.permute(0, 1, 3, 4, 2).contiguous()
-        x = self.data_bn(x.view(n * m, v * c, t))
-        x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).contiguous().view(n * m, c, t, v)
-        for block in self.gcn:
-            x = block(x)
-        return x.reshape((n, m, *x.shape[1:]))
+def multi_scale_temporal(channels: int, stride: int, dropout: float) -> MultiScaleTemporal:
+    """ST-GCN++'s temporal unit (``tcn_type='mstcn'``), which strides."""
+    return MultiScaleTemporal(channels, channels, stride=stride, dropout=dropout)
 
 
 class STGCNPlusPlus(PysklRecognizer):
-    """ST-GCN++ for ``spec``: the backbone and PYSKL's ``GCNHead``."""
+    """ST-GCN++ for ``spec``: PYSKL's ``STGCN`` backbone of ST-GCN++'s blocks, staged
+    as the options' preset names (5 and 8 in the standard one, 6 in the gesture one),
+    and PYSKL's ``GCNHead``."""
 
     def __init__(self, spec: ModelSpec) -> None:
         options = spec.options if spec.options is not None else STGCNPPOptions()
         A = pyskl_graph(spec.layout)
-        backbone = Backbone(spec.in_channels, A, options)
+        backbone = STGCNBackbone(
+            spec.in_channels,
+            A.shape[1],
+            stgcn_blocks(functools.partial(AdaptiveGraphConv, A=A), multi_scale_temporal),
+            options.stages,
+            options.base_channels,
+            options.dropout,
+            channels_last=True,
+        )
         super().__init__(spec, backbone, backbone.out_channels)
 
 
