@@ -114,7 +114,6 @@ class RefinedAggregation(torch.autograd.Function):
     input's gradient in the input's layout."""
 
     @staticmethod
-    @torch.amp.custom_fwd(device_type="cpu")
     def forward(  # type: ignore[override]
         ctx: torch.autograd.function.FunctionCtx,
         x: torch.Tensor,
@@ -123,9 +122,10 @@ class RefinedAggregation(torch.autograd.Function):
     ) -> torch.Tensor:
         n, _, t, v = x.shape
         _, c, k, _, _ = topology.shape
-        # (N, C·K, T·V): every partition's conv3, rows in (channel, partition) order
         # (N, C_in, T·V): a view in either layout (transposed matrices channels last)
         columns = x.flatten(2)
+        # (N, C·K, T·V): every partition's conv3, rows in (channel, partition) order, in
+        # autocast's precision where it is on
         features = torch.matmul(weight, columns)
         topology = topology.reshape(n * c * k, v, v).to(features.dtype)
         products = torch.bmm(features.view(n * c * k, t, v), topology)
@@ -142,25 +142,28 @@ class RefinedAggregation(torch.autograd.Function):
         return summed
 
     @staticmethod
-    @torch.amp.custom_bwd(device_type="cpu")
     def backward(  # type: ignore[override]
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         columns, weight, features, topology = ctx.saved_tensors  # type: ignore[attr-defined]
         n, _, t, v = ctx.input_shape  # type: ignore[attr-defined]
-        _, c, k, _, _ = ctx.topology_shape  # type: ignore[attr-defined]
+        _, c, k, _, _ = shape = ctx.topology_shape  # type: ignore[attr-defined]
         # each partition's product has the sum's gradient
         grad = grad.to(features.dtype).unsqueeze(2).expand(n, c, k, t, v).reshape(-1, t, v)
         grad_topology = torch.bmm(features.view(-1, t, v).transpose(1, 2), grad)
         grad_features = torch.bmm(grad, topology.transpose(1, 2)).view(n, c * k, t * v)
-        grad_weight = torch.bmm(grad_features, columns.to(features.dtype).transpose(1, 2)).sum(0)
+        per_sample = torch.bmm(grad_features, columns.to(features.dtype).transpose(1, 2))
+        grad_weight = per_sample.sum(0, dtype=weight.dtype)
+        # the products in the forward's precision; bmm over the expanded weight, as
+        # matmul folds a 2-D @ 3-D product into a 2-D one by copying the 3-D operand
         w = weight.to(features.dtype)
-        if ctx.channels_last:  # type: ignore[attr-defined]  # (N, T·V, C) = grad_features^T @ weight
+        if ctx.channels_last:  # type: ignore[attr-defined]
+            # (N, T·V, C_in) = grad_features^T @ weight: the input's layout
             grad_x = torch.bmm(grad_features.transpose(1, 2), w.expand(n, *w.shape))
             grad_x = grad_x.view(n, t, v, -1).permute(0, 3, 1, 2)
         else:
-            grad_x = torch.matmul(w.t(), grad_features).view(n, -1, t, v)
-        return grad_x, grad_weight, grad_topology.view(ctx.topology_shape)  # type: ignore[attr-defined]
+            grad_x = torch.bmm(w.t().expand(n, *w.t().shape), grad_features).view(n, -1, t, v)
+        return grad_x, grad_weight, grad_topology.view(shape)
 
 
 class CTRGCUnit(nn.Module):
@@ -293,10 +296,12 @@ class MultiScaleTCN(nn.Module):
         )
         self.branches = nn.ModuleList(branches)
         self.drop = nn.Dropout(dropout)
+        #: True: each branch with its own last batch norm, as PYSKL (the tests' reference)
+        self.unfused = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         *reduced, last = self.branches
-        ends = self._branch_ends()
+        ends = None if self.unfused else self._branch_ends()
         if ends is None:  # the branches as they are, each with its own batch norms
             outputs = [*reduced_branches(x, reduced), last(x)]
             return self.drop(torch.relu(torch.cat(outputs, dim=1)))
