@@ -102,9 +102,12 @@ def _channels_last(x: torch.Tensor) -> bool:
 
 
 class RefinedAggregation(torch.autograd.Function):
-    """CTR-GC's ``conv3`` (its weights, no bias) and per-channel aggregation of all
-    partitions together: ``out[n, c] = sum_k (W_k x)[n, c] @ topology[n, c, k]``,
-    ``(N, C, T, V)`` out.
+    """CTR-GC's ``conv3`` (its weights) and per-channel aggregation of all partitions
+    together: ``out[n, c] = sum_k (W_k x)[n, c] @ topology[n, c, k] + offset[n, c]``,
+    ``(N, C, T, V)`` out, the offset ``(N, C, V)`` the same in every frame (conv3's bias
+    through the topology: its gradient is a sum over the frames of the gradient, taken
+    here from the contiguous copy the products' backward makes anyway, not from the
+    channels-last gradient, whose reduction over frames was slower).
 
     Written out forward and backward so that no large operand is permuted between
     layouts (PyTorch's bf16 permuting copies were a third of the unit's time through
@@ -119,6 +122,7 @@ class RefinedAggregation(torch.autograd.Function):
         x: torch.Tensor,
         weight: torch.Tensor,
         topology: torch.Tensor,
+        offset: torch.Tensor,
     ) -> torch.Tensor:
         n, _, t, v = x.shape
         _, c, k, _, _ = topology.shape
@@ -134,22 +138,24 @@ class RefinedAggregation(torch.autograd.Function):
         ctx.channels_last = _channels_last(x)  # type: ignore[attr-defined]
         ctx.topology_shape = (n, c, k, v, v)  # type: ignore[attr-defined]
         # the partitions' sum as adds of slices (a reduction over the middle axis was
-        # slower, twice the adds in bf16)
+        # slower, and adds into the channels-last layout slower still)
         parts = products.view(n, c, k, t, v).unbind(2)
         summed = parts[0] + parts[1]
         for part in parts[2:]:
             summed += part
+        summed += offset.unsqueeze(2)
         return summed
 
     @staticmethod
     def backward(  # type: ignore[override]
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         columns, weight, features, topology = ctx.saved_tensors  # type: ignore[attr-defined]
         n, _, t, v = ctx.input_shape  # type: ignore[attr-defined]
         _, c, k, _, _ = shape = ctx.topology_shape  # type: ignore[attr-defined]
         # each partition's product has the sum's gradient
         grad = grad.to(features.dtype).unsqueeze(2).expand(n, c, k, t, v).reshape(-1, t, v)
+        grad_offset = grad.view(n, c, k, t, v)[:, :, 0].sum(2)
         grad_topology = torch.bmm(features.view(-1, t, v).transpose(1, 2), grad)
         grad_features = torch.bmm(grad, topology.transpose(1, 2)).view(n, c * k, t * v)
         per_sample = torch.bmm(grad_features, columns.to(features.dtype).transpose(1, 2))
@@ -163,7 +169,7 @@ class RefinedAggregation(torch.autograd.Function):
             grad_x = grad_x.view(n, t, v, -1).permute(0, 3, 1, 2)
         else:
             grad_x = torch.bmm(w.t().expand(n, *w.t().shape), grad_features).view(n, -1, t, v)
-        return grad_x, grad_weight, grad_topology.view(shape)
+        return grad_x, grad_weight, grad_topology.view(shape), grad_offset
 
 
 class CTRGCUnit(nn.Module):
@@ -229,10 +235,10 @@ class CTRGCUnit(nn.Module):
         # sample and channel a strided operand of the per-channel products, no copy
         weight = torch.stack([c.conv3.weight.flatten(1) for c in convs], 1).flatten(0, 1)
         topology = topology.view(n, k, out, v, v).transpose(1, 2)  # (N, C, K, U, V)
-        summed = RefinedAggregation.apply(x, weight, topology)
-        # conv3's bias b adds b × the topology's column sums to every frame
+        # conv3's bias b adds b × the topology's column sums to every frame: (N, C, V)
         bias = torch.stack([c.conv3.bias for c in convs], 1)  # (C, K)
-        summed = summed + (bias[..., None] * topology.sum(-2)).sum(2).unsqueeze(2)
+        offset = (bias[..., None] * topology.sum(-2)).sum(2)
+        summed = RefinedAggregation.apply(x, weight, topology, offset)
         if _channels_last(x):
             # the per-channel products give the contiguous layout: back to the input's
             # once here, or the batch norm, the residual sum, the ReLU and the temporal
