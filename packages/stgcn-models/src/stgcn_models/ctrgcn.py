@@ -101,6 +101,18 @@ def _channels_last(x: torch.Tensor) -> bool:
     return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 
 
+def _time_average(x: torch.Tensor) -> torch.Tensor:
+    """``x.mean(-2)``, ``(N, C, V)``: channels last as a product with a row of ``1/T``
+    over the ``(N, T, V·C)`` storage (PyTorch's reduction over frames there took 5 ms a
+    call in bf16, a fifth of the unit's forward)."""
+    if not _channels_last(x):
+        return x.mean(-2)
+    n, c, t, v = x.shape
+    frames = x.permute(0, 2, 3, 1).reshape(n, t, v * c)  # the storage as it lies
+    weights = torch.full((1, t), 1.0 / t, dtype=x.dtype, device=x.device)
+    return torch.matmul(weights, frames).view(n, v, c).transpose(1, 2)
+
+
 class RefinedAggregation(torch.autograd.Function):
     """CTR-GC's ``conv3`` (its weights) and per-channel aggregation of all partitions
     together: ``out[n, c] = sum_k (W_k x)[n, c] @ topology[n, c, k] + offset[n, c]``,
@@ -222,7 +234,7 @@ class CTRGCUnit(nn.Module):
         # (N, 2·K·R, V): every partition's conv1 then conv2 embedding, time-averaged
         embed = torch.cat([c.conv1.weight for c in convs] + [c.conv2.weight for c in convs])
         embed_bias = torch.cat([c.conv1.bias for c in convs] + [c.conv2.bias for c in convs])
-        pooled = torch.matmul(embed.flatten(1), x.mean(-2)) + embed_bias[:, None]
+        pooled = torch.matmul(embed.flatten(1), _time_average(x)) + embed_bias[:, None]
         first, second = pooled.view(n, 2, k, rel, v).unbind(1)
         # (N, K, R, U·V): what joint u sends to joint v, per relation channel
         relation = torch.tanh(first.unsqueeze(-1) - second.unsqueeze(-2)).flatten(3)
