@@ -101,6 +101,16 @@ def _channels_last(x: torch.Tensor) -> bool:
     return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 
 
+def _biases(convs: list[nn.Conv2d]) -> list[torch.Tensor]:
+    """The convolutions' biases (PYSKL's CTR-GC convolutions all have one)."""
+    biases = []
+    for conv in convs:
+        if conv.bias is None:
+            raise ValueError(f"a CTR-GC convolution without a bias: {conv}")
+        biases.append(conv.bias)
+    return biases
+
+
 def _time_average(x: torch.Tensor) -> torch.Tensor:
     """``x.mean(-2)``, ``(N, C, V)``: channels last as a product with a row of ``1/T``
     over the ``(N, T, V·C)`` storage (PyTorch's reduction over frames there took 5 ms a
@@ -129,7 +139,7 @@ class RefinedAggregation(torch.autograd.Function):
     input's gradient in the input's layout."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: torch.autograd.function.FunctionCtx,
         x: torch.Tensor,
         weight: torch.Tensor,
@@ -159,7 +169,7 @@ class RefinedAggregation(torch.autograd.Function):
         return summed
 
     @staticmethod
-    def backward(  # type: ignore[override]
+    def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         columns, weight, features, topology = ctx.saved_tensors  # type: ignore[attr-defined]
@@ -233,13 +243,13 @@ class CTRGCUnit(nn.Module):
         rel = convs[0].conv1.out_channels
         # (N, 2·K·R, V): every partition's conv1 then conv2 embedding, time-averaged
         embed = torch.cat([c.conv1.weight for c in convs] + [c.conv2.weight for c in convs])
-        embed_bias = torch.cat([c.conv1.bias for c in convs] + [c.conv2.bias for c in convs])
+        embed_bias = torch.cat(_biases([c.conv1 for c in convs] + [c.conv2 for c in convs]))
         pooled = torch.matmul(embed.flatten(1), _time_average(x)) + embed_bias[:, None]
         first, second = pooled.view(n, 2, k, rel, v).unbind(1)
         # (N, K, R, U·V): what joint u sends to joint v, per relation channel
         relation = torch.tanh(first.unsqueeze(-1) - second.unsqueeze(-2)).flatten(3)
         relate = torch.stack([c.conv4.weight.flatten(1) for c in convs])  # (K, C, R)
-        relate_bias = torch.stack([c.conv4.bias for c in convs])[:, :, None]
+        relate_bias = torch.stack(_biases([c.conv4 for c in convs]))[:, :, None]
         refinement = torch.matmul(relate, relation) + relate_bias  # (N, K, C, U·V)
         topology = refinement * self.alpha + self.A.flatten(1)[:, None]
         # conv3's weights with the rows in (channel, partition) order, so that the
@@ -248,7 +258,7 @@ class CTRGCUnit(nn.Module):
         weight = torch.stack([c.conv3.weight.flatten(1) for c in convs], 1).flatten(0, 1)
         topology = topology.view(n, k, out, v, v).transpose(1, 2)  # (N, C, K, U, V)
         # conv3's bias b adds b × the topology's column sums to every frame: (N, C, V)
-        bias = torch.stack([c.conv3.bias for c in convs], 1)  # (C, K)
+        bias = torch.stack(_biases([c.conv3 for c in convs]), 1)  # (C, K)
         offset = (bias[..., None] * topology.sum(-2)).sum(2)
         summed = RefinedAggregation.apply(x, weight, topology, offset)
         if _channels_last(x):
@@ -332,7 +342,8 @@ class MultiScaleTCN(nn.Module):
         for branch in reduced:  # 1×1 conv, batch norm, ReLU, a temporal unit or a pool
             conv, norm, relu, tail = list(branch)[:4]  # type: ignore[call-overload]
             bodies.append([conv, norm, relu, tail.conv if isinstance(tail, TemporalConv) else tail])
-        outputs = [*reduced_branches(x, bodies), last[0](x)]  # type: ignore[index]
+        # (reduced_branches takes each branch as a sequence of its layers)
+        outputs = [*reduced_branches(x, bodies), last[0](x)]  # type: ignore[arg-type, index]
         joined = _joint_batch_norm(torch.cat(outputs, dim=1), ends)
         return self.drop(torch.relu(joined))
 
