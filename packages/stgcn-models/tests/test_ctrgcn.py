@@ -451,3 +451,113 @@ def test_run_model_ctrgcn_learns_the_synthetic_set(tmp_path: Path) -> None:
     assert json.loads(evaluated.stdout)["top1"] == pytest.approx(stored["best_top1"])
     # PYSKL's keys, so that PYSKL's tools read what stgcn trained
     assert set(stored["model"]) == set(pyskl_shapes(10, 3, 18, persons=2, base=16))
+
+
+# ------------------------------------------------- the fused forward and its gradients
+def _trained_network(layout: str, channels_last: bool) -> torch.nn.Module:
+    """A CTR-GCN with a trained-looking PYSKL checkpoint (alpha 0.3, A off the graph)."""
+    joints = 25 if layout == "ntu-rgb+d" else 17
+    network = build(ModelSpec(60, 3, layout_named(layout), 2, CTRGCNOptions()))
+    network.load_state_dict(pyskl_checkpoint(60, joints, layout)["state_dict"], strict=True)
+    if channels_last:  # the layout the cpu backend gives in bf16
+        network = network.to(memory_format=torch.channels_last)
+    return network
+
+
+def _unfuse(network: torch.nn.Module) -> torch.nn.Module:
+    """The network on PYSKL's per-partition and per-branch path (one CTRGC and one product
+    per partition, each temporal branch with its own batch norm)."""
+    for module in network.modules():
+        if hasattr(module, "unfused"):
+            module.unfused = True
+    return network
+
+
+def _step(network: torch.nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict, torch.Tensor]:
+    """Logits, the parameters' gradients and the input's gradient of one backward pass."""
+    x = x.clone().requires_grad_()
+    logits = network(x)
+    (logits * torch.linspace(-1, 1, logits.shape[1])).sum().backward()
+    grads = {name: p.grad for name, p in network.named_parameters() if p.grad is not None}
+    assert x.grad is not None
+    return logits.detach(), grads, x.grad
+
+
+def _assert_near(ours: torch.Tensor, theirs: torch.Tensor, rtol: float) -> None:
+    torch.testing.assert_close(ours, theirs, rtol=rtol, atol=rtol * float(theirs.abs().max()))
+
+
+@pytest.mark.parametrize("layout", ["ntu-rgb+d", "coco"])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_the_fused_forward_and_its_gradients_are_pyskls(layout: str, channels_last: bool) -> None:
+    """The fused CTR-GC unit (its own backward) and temporal block give PYSKL's logits
+    (the op-by-op forward above, run on the network's own tensors) and the same gradients
+    for every parameter and the input, in fp32, in either memory layout."""
+    network = _trained_network(layout, channels_last).eval()
+    joints = 25 if layout == "ntu-rgb+d" else 17
+    x = torch.randn(2, 3, 12, joints, 2, generator=torch.Generator().manual_seed(2))
+    ours, grads, grad_x = _step(network, x)
+    assert grads.keys() == {name for name, _ in network.named_parameters()}
+
+    network.zero_grad()
+    tensors = dict(network.state_dict(keep_vars=True))
+    reference = x.clone().requires_grad_()
+    theirs = pyskl_forward(tensors, reference.permute(0, 4, 2, 3, 1))
+    (theirs * torch.linspace(-1, 1, theirs.shape[1])).sum().backward()
+    assert 0.1 < theirs.abs().max() < 100
+    _assert_near(ours, theirs.detach(), 1e-5)
+    assert reference.grad is not None
+    _assert_near(grad_x, reference.grad, 1e-4)
+    for name, parameter in network.named_parameters():
+        if name.startswith("backbone.data_bn"):  # not a leaf of PYSKL's written-out forward
+            continue
+        assert parameter.grad is not None, name
+        _assert_near(grads[name], parameter.grad, 1e-4)
+
+
+@pytest.mark.parametrize("layout", ["ntu-rgb+d", "coco"])
+def test_the_fused_training_step_is_the_per_partition_one(layout: str) -> None:
+    """In training (batch statistics): the same logits, gradients and running statistics
+    as PYSKL's per-partition, per-branch path; channels last. In float64, so that the
+    comparison is of the functions: in fp32 the batch norms' backward over ten blocks of
+    a tiny batch amplifies the two paths' different rounding to 1e-4 of the largest
+    gradient."""
+    joints = 25 if layout == "ntu-rgb+d" else 17
+    x = torch.randn(3, 3, 10, joints, 2, generator=torch.Generator().manual_seed(3)).double()
+    fused = _trained_network(layout, channels_last=True).double().train()
+    reference = _unfuse(_trained_network(layout, channels_last=True).double().train())
+    ours, grads, grad_x = _step(fused, x)
+    theirs, their_grads, their_grad_x = _step(reference, x)
+    _assert_near(ours, theirs, 1e-10)
+    _assert_near(grad_x, their_grad_x, 1e-10)
+    assert grads.keys() == their_grads.keys()
+    # to the gradients' scale: a bias before a batch norm has none (1e-16 either way)
+    scale = max(float(grad.abs().max()) for grad in their_grads.values())
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, their_grads[name], rtol=1e-10, atol=1e-10 * scale)
+    their_state = reference.state_dict()
+    for name, value in fused.state_dict().items():
+        if name.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            torch.testing.assert_close(value, their_state[name], rtol=1e-10, atol=1e-12)
+
+
+def test_the_fused_network_in_bf16_autocast_is_the_per_partition_one() -> None:
+    """Under bf16 autocast, as the cpu backend trains on a native-bf16 CPU: the fused path
+    agrees with the per-partition one to bf16's rounding, in training (logits) and in
+    gradients (against the exact fp32 ones, with the running statistics: in training a
+    batch of two clips makes the batch norms' backward amplify any bf16 rounding, either
+    path's alike), and every gradient reaches its parameter in the parameter's dtype."""
+    x = torch.randn(2, 3, 12, 17, 2, generator=torch.Generator().manual_seed(4))
+    fused = _trained_network("coco", channels_last=True).train()
+    reference = _unfuse(_trained_network("coco", channels_last=True).train())
+    with torch.autocast("cpu", dtype=torch.bfloat16), torch.no_grad():
+        _assert_near(fused(x).float(), reference(x).float(), 5e-2)
+    fused = _trained_network("coco", channels_last=True).eval()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        _, grads, _ = _step(fused, x)
+    _, exact, _ = _step(_trained_network("coco", channels_last=True).eval(), x)
+    for name, parameter in fused.named_parameters():
+        assert grads[name].dtype == parameter.dtype, name
+    for name in ("backbone.net.4.gcn1.convs.1.conv3.weight", "backbone.net.9.gcn1.A"):
+        similar = F.cosine_similarity(grads[name].flatten(), exact[name].flatten(), dim=0)
+        assert similar > 0.99, name

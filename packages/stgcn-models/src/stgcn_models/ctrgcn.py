@@ -35,7 +35,13 @@ from torch import nn
 
 from stgcn.errors import StgcnError
 from stgcn.records import ModelSpec, RecogniseRequest
-from stgcn_models.blocks import TemporalConv, block_residual, reduced_branches
+from stgcn_models.blocks import (
+    TemporalConv,
+    _fusable_norm,
+    _joint_batch_norm,
+    block_residual,
+    reduced_branches,
+)
 from stgcn_models.plugin import CTRGCNOptions
 from stgcn_models.pyskl import (
     BACKBONE,
@@ -90,6 +96,107 @@ class CTRGC(nn.Module):
         return self.conv3(x), refinement
 
 
+def _channels_last(x: torch.Tensor) -> bool:
+    """Whether ``x`` lies channels last (and not also contiguous, as one joint can)."""
+    return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+
+
+def _biases(convs: list[nn.Conv2d]) -> list[torch.Tensor]:
+    """The convolutions' biases (PYSKL's CTR-GC convolutions all have one)."""
+    biases = []
+    for conv in convs:
+        if conv.bias is None:
+            raise ValueError(f"a CTR-GC convolution without a bias: {conv}")
+        biases.append(conv.bias)
+    return biases
+
+
+def _time_average(x: torch.Tensor) -> torch.Tensor:
+    """``x.mean(-2)``, ``(N, C, V)``: channels last as a product with a row of ``1/T``
+    over the ``(N, T, V·C)`` storage (PyTorch's reduction over frames there took 5 ms a
+    call in bf16, a fifth of the unit's forward)."""
+    if not _channels_last(x):
+        return x.mean(-2)
+    n, c, t, v = x.shape
+    frames = x.permute(0, 2, 3, 1).reshape(n, t, v * c)  # the storage as it lies
+    weights = torch.full((1, t), 1.0 / t, dtype=x.dtype, device=x.device)
+    return torch.matmul(weights, frames).view(n, v, c).transpose(1, 2)
+
+
+class RefinedAggregation(torch.autograd.Function):
+    """CTR-GC's ``conv3`` (its weights) and per-channel aggregation of all partitions
+    together: ``out[n, c] = sum_k (W_k x)[n, c] @ topology[n, c, k] + offset[n, c]``,
+    ``(N, C, T, V)`` out, the offset ``(N, C, V)`` the same in every frame (conv3's bias
+    through the topology: its gradient is a sum over the frames of the gradient, taken
+    here from the contiguous copy the products' backward makes anyway, not from the
+    channels-last gradient, whose reduction over frames was slower).
+
+    Written out forward and backward so that no large operand is permuted between
+    layouts (PyTorch's bf16 permuting copies were a third of the unit's time through
+    autograd): the 1×1 convolution is a matrix product that reads the input in its own
+    layout (contiguous or channels last) and writes (N, C, K, T, V), whose (T, V)
+    matrices are the batched products' operands as they lie; the backward gives the
+    input's gradient in the input's layout."""
+
+    @staticmethod
+    def forward(
+        ctx: torch.autograd.function.FunctionCtx,
+        x: torch.Tensor,
+        weight: torch.Tensor,
+        topology: torch.Tensor,
+        offset: torch.Tensor,
+    ) -> torch.Tensor:
+        n, _, t, v = x.shape
+        _, c, k, _, _ = topology.shape
+        # (N, C_in, T·V): a view in either layout (transposed matrices channels last)
+        columns = x.flatten(2)
+        # (N, C·K, T·V): every partition's conv3, rows in (channel, partition) order, in
+        # autocast's precision where it is on
+        features = torch.matmul(weight, columns)
+        topology = topology.reshape(n * c * k, v, v).to(features.dtype)
+        products = torch.bmm(features.view(n * c * k, t, v), topology)
+        ctx.save_for_backward(columns, weight, features, topology)
+        ctx.input_shape = x.shape  # type: ignore[attr-defined]
+        ctx.channels_last = _channels_last(x)  # type: ignore[attr-defined]
+        ctx.topology_shape = (n, c, k, v, v)  # type: ignore[attr-defined]
+        # the partitions' sum as adds of slices (a reduction over the middle axis was
+        # slower, and adds into the channels-last layout slower still)
+        parts = products.view(n, c, k, t, v).unbind(2)
+        summed = parts[0] + parts[1]
+        for part in parts[2:]:
+            summed += part
+        summed += offset.unsqueeze(2)
+        return summed
+
+    @staticmethod
+    def backward(
+        ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        columns, weight, features, topology = ctx.saved_tensors  # type: ignore[attr-defined]
+        n, _, t, v = ctx.input_shape  # type: ignore[attr-defined]
+        _, c, k, _, _ = shape = ctx.topology_shape  # type: ignore[attr-defined]
+        # each partition's product has the sum's gradient
+        # (contiguous first, then stacked: copying the channels-last gradient into the
+        # expanded layout in one go was 4x slower)
+        grad = grad.to(features.dtype).contiguous()
+        grad_offset = grad.sum(2)
+        grad = torch.stack([grad] * k, 2).view(-1, t, v)
+        grad_topology = torch.bmm(features.view(-1, t, v).transpose(1, 2), grad)
+        grad_features = torch.bmm(grad, topology.transpose(1, 2)).view(n, c * k, t * v)
+        per_sample = torch.bmm(grad_features, columns.to(features.dtype).transpose(1, 2))
+        grad_weight = per_sample.sum(0, dtype=weight.dtype)
+        # the products in the forward's precision; bmm over the expanded weight, as
+        # matmul folds a 2-D @ 3-D product into a 2-D one by copying the 3-D operand
+        w = weight.to(features.dtype)
+        if ctx.channels_last:  # type: ignore[attr-defined]
+            # (N, T·V, C_in) = grad_features^T @ weight: the input's layout
+            grad_x = torch.bmm(grad_features.transpose(1, 2), w.expand(n, *w.shape))
+            grad_x = grad_x.view(n, t, v, -1).permute(0, 3, 1, 2)
+        else:
+            grad_x = torch.bmm(w.t().expand(n, *w.t().shape), grad_features).view(n, -1, t, v)
+        return grad_x, grad_weight, grad_topology.view(shape), grad_offset
+
+
 class CTRGCUnit(nn.Module):
     """PYSKL's ``unit_ctrgcn``: per partition of ``A`` (a parameter, initialised from the
     graph) a :class:`CTRGC` whose refinement, scaled by ``alpha`` (one for all
@@ -108,8 +215,66 @@ class CTRGCUnit(nn.Module):
         self.A = nn.Parameter(A.clone())
         self.alpha = nn.Parameter(torch.zeros(1))
         self.bn = nn.BatchNorm2d(out_channels)
+        #: True: PYSKL's per-partition forward (the tests' reference for the fused one)
+        self.unfused = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.unfused or not all(type(conv) is CTRGC for conv in self.convs):
+            return self.forward_per_partition(x)
+        return torch.relu(self.bn(self.aggregate(x)) + self.down(x))
+
+    def aggregate(self, x: torch.Tensor) -> torch.Tensor:
+        """The partitions' refined aggregations, summed: the same function as
+        :meth:`forward_per_partition`'s, computed as a few large operations in place of
+        nine small convolutions and three products per partition.
+
+        - ``conv1`` and ``conv2`` are per-frame linear maps whose outputs PYSKL averages
+          over time: here the input is averaged first (the same function, its rounding
+          aside), then all partitions' six maps are one matrix product on ``(N, C, V)``
+          in place of six convolutions over every frame;
+        - ``conv4`` of all partitions as one batched product over the partitions;
+        - ``conv3`` of all partitions as one convolution over their joined weights;
+        - the per-channel aggregation of all partitions as ONE batched product over a
+          joined partition × joint axis: ``[y_1 y_2 y_3] @ [A_1; A_2; A_3]`` per sample
+          and channel.
+
+        The parameters stay in their PYSKL places (concatenated at each call, a few
+        small copies), so that the state_dict and PYSKL's checkpoints are unchanged."""
+        convs: list[CTRGC] = list(self.convs)  # type: ignore[arg-type]
+        n, _, _, v = x.shape
+        k, out = len(convs), convs[0].conv3.out_channels
+        rel = convs[0].conv1.out_channels
+        # (N, 2·K·R, V): every partition's conv1 then conv2 embedding, time-averaged
+        embed = torch.cat([c.conv1.weight for c in convs] + [c.conv2.weight for c in convs])
+        embed_bias = torch.cat(_biases([c.conv1 for c in convs] + [c.conv2 for c in convs]))
+        pooled = torch.matmul(embed.flatten(1), _time_average(x)) + embed_bias[:, None]
+        first, second = pooled.view(n, 2, k, rel, v).unbind(1)
+        # (N, K, R, U·V): what joint u sends to joint v, per relation channel
+        relation = torch.tanh(first.unsqueeze(-1) - second.unsqueeze(-2)).flatten(3)
+        relate = torch.stack([c.conv4.weight.flatten(1) for c in convs])  # (K, C, R)
+        relate_bias = torch.stack(_biases([c.conv4 for c in convs]))[:, :, None]
+        refinement = torch.matmul(relate, relation) + relate_bias  # (N, K, C, U·V)
+        topology = refinement * self.alpha + self.A.flatten(1)[:, None]
+        # conv3's weights with the rows in (channel, partition) order, so that the
+        # product's output is laid out (N, C, K, T, V): each partition's (T, V) matrix of a
+        # sample and channel a strided operand of the per-channel products, no copy
+        weight = torch.stack([c.conv3.weight.flatten(1) for c in convs], 1).flatten(0, 1)
+        topology = topology.view(n, k, out, v, v).transpose(1, 2)  # (N, C, K, U, V)
+        # conv3's bias b adds b × the topology's column sums to every frame: (N, C, V)
+        bias = torch.stack(_biases([c.conv3 for c in convs]), 1)  # (C, K)
+        offset = (bias[..., None] * topology.sum(-2)).sum(2)
+        summed = RefinedAggregation.apply(x, weight, topology, offset)
+        if _channels_last(x):
+            # the per-channel products give the contiguous layout: back to the input's
+            # once here, or the batch norm, the residual sum, the ReLU and the temporal
+            # block's convolutions each convert over mixed layouts (forward and backward)
+            summed = summed.contiguous(memory_format=torch.channels_last)
+        return summed
+
+    def forward_per_partition(self, x: torch.Tensor) -> torch.Tensor:
+        """PYSKL's forward, one :class:`CTRGC` and one product per partition: the
+        reference :meth:`aggregate` is held to, and the path of units whose partitions
+        are not plain :class:`CTRGC` modules."""
         summed: torch.Tensor | None = None
         for part, conv in enumerate(self.convs):
             features, refinement = conv(x)
@@ -118,10 +283,7 @@ class CTRGCUnit(nn.Module):
             aggregated = torch.matmul(features, topology)
             summed = aggregated if summed is None else summed + aggregated
         assert summed is not None
-        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
-            # the per-channel products give the contiguous layout: back to the input's
-            # once here, or the batch norm, the residual sum, the ReLU and the temporal
-            # block's convolutions each convert over mixed layouts (forward and backward)
+        if _channels_last(x):
             summed = summed.contiguous(memory_format=torch.channels_last)
         return torch.relu(self.bn(summed) + self.down(x))
 
@@ -165,12 +327,48 @@ class MultiScaleTCN(nn.Module):
         )
         self.branches = nn.ModuleList(branches)
         self.drop = nn.Dropout(dropout)
+        #: True: each branch with its own last batch norm, as PYSKL (the tests' reference)
+        self.unfused = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # the dilated and max-pool branches' 1×1 convolutions and batch norms as one
         *reduced, last = self.branches
-        outputs = [*reduced_branches(x, reduced), last(x)]
-        return self.drop(torch.relu(torch.cat(outputs, dim=1)))
+        ends = None if self.unfused else self._branch_ends()
+        if ends is None:  # the branches as they are, each with its own batch norms
+            outputs = [*reduced_branches(x, reduced), last(x)]
+            return self.drop(torch.relu(torch.cat(outputs, dim=1)))
+        # each branch up to its last batch norm (the dilated and max-pool branches' 1×1
+        # convolutions and batch norms as one), concatenated, then the four branches'
+        # last batch norms as ONE over the concatenated channels: per channel the same
+        # function, in place of four narrow batch norms, whose backward on the
+        # channels-last slices of one tensor was a seventh of the step
+        bodies = []
+        for branch in reduced:  # 1×1 conv, batch norm, ReLU, a temporal unit or a pool
+            conv, norm, relu, tail = list(branch)[:4]  # type: ignore[call-overload]
+            bodies.append([conv, norm, relu, tail.conv if isinstance(tail, TemporalConv) else tail])
+        # (reduced_branches takes each branch as a sequence of its layers)
+        outputs = [*reduced_branches(x, bodies), last[0](x)]  # type: ignore[arg-type, index]
+        joined = _joint_batch_norm(torch.cat(outputs, dim=1), ends)
+        return self.drop(torch.relu(joined))
+
+    def _branch_ends(self) -> list[nn.BatchNorm2d] | None:
+        """The branches' last batch norms where all batch norms are plain and alike
+        (None where one is not: a SyncBatchNorm, say), the temporal units without
+        dropout."""
+        *reduced, _ = self.branches
+        first = reduced[0][1]  # type: ignore[index]
+        if not all(_fusable_norm(branch[1], first) for branch in reduced):  # type: ignore[index]
+            return None
+        ends: list[nn.Module] = []
+        for branch in self.branches:
+            layer = branch[-1]  # type: ignore[index]
+            if isinstance(layer, TemporalConv):
+                if layer.drop.p != 0:
+                    return None
+                layer = layer.bn
+            ends.append(layer)
+        if not all(_fusable_norm(end, ends[0]) for end in ends):
+            return None
+        return ends  # type: ignore[return-value]
 
 
 class CTRGCNBlock(nn.Module):
