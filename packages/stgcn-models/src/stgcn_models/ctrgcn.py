@@ -252,10 +252,14 @@ class CTRGCUnit(nn.Module):
         # (N, K, R, V·U): what joint u sends to joint v, per relation channel, transposed
         # (v rows) for the products' joined topology below
         relation = torch.tanh(first.unsqueeze(-2) - second.unsqueeze(-1)).flatten(3)
-        relate = torch.stack([c.conv4.weight.flatten(1) for c in convs])  # (K, C, R)
+        # A + alpha × (conv4(relation) + bias) with alpha in the small factors, (K, C, R)
+        # and (K, C, V·U): one pass over the (N, K, C, V·U) topology in place of three
+        # (the bias, alpha and A each added or multiplied there, and again backward)
+        relate = torch.stack([c.conv4.weight.flatten(1) for c in convs]) * self.alpha
         relate_bias = torch.stack(_biases([c.conv4 for c in convs]))[:, :, None]
-        refinement = torch.matmul(relate, relation) + relate_bias  # (N, K, C, V·U)
-        topology = refinement * self.alpha + self.A.transpose(1, 2).flatten(1)[:, None]
+        base = relate_bias * self.alpha + self.A.transpose(1, 2).flatten(1)[:, None]
+        refinement = torch.matmul(relate, relation)  # (N, K, C, V·U)
+        topology = refinement + base.to(refinement.dtype)
         # conv3's weights with the rows in (channel, partition) order, so that the
         # product's output is laid out (N, C, K, ...): each sample and channel's joined
         # partition × joint rows an operand of the per-channel products, no copy
