@@ -126,16 +126,19 @@ def _time_average(x: torch.Tensor) -> torch.Tensor:
 class RefinedAggregation(torch.autograd.Function):
     """CTR-GC's ``conv3`` (its weights) and per-channel aggregation of all partitions
     together: ``out[n, c] = sum_k (W_k x)[n, c] @ topology[n, c, k] + offset[n, c]``,
-    ``(N, C, T, V)`` out, the offset ``(N, C, V)`` the same in every frame (conv3's bias
-    through the topology: its gradient is a sum over the frames of the gradient, taken
-    here from the contiguous copy the products' backward makes anyway, not from the
-    channels-last gradient, whose reduction over frames was slower).
+    ``(N, C, T, V)`` out (a transposed view of ``(N, C, V, T)`` storage), the offset
+    ``(N, C, V)`` the same in every frame (conv3's bias through the topology).
 
-    Written out forward and backward so that no large operand is permuted between
-    layouts (PyTorch's bf16 permuting copies were a third of the unit's time through
-    autograd): the 1×1 convolution is a matrix product that reads the input in its own
-    layout (contiguous or channels last) and writes (N, C, K, T, V), whose (T, V)
-    matrices are the batched products' operands as they lie; the backward gives the
+    The sum over partitions is inside ONE product per sample and channel, over a joined
+    partition × joint axis: ``out^T = [A_1; A_2; A_3]^T @ [y_1 y_2 y_3]^T``, ``(V, K·V)``
+    by ``(K·V, T)``. N·C products of that size in place of N·C·K of ``(T, V)`` by
+    ``(V, V)``, where oneDNN's cost per matrix outweighed the work, and no adds. The
+    operands lie as the products want them: ``topology`` comes transposed and joined,
+    ``(N, C, V, K·V)``; ``conv3`` is one matrix product over the input with its frames
+    and joints swapped (a copy of rows of channels, channels last: a twentieth of the
+    products' time) that writes ``(N, C, K, V, T)``, i.e. each sample and channel's
+    ``(K·V, T)`` matrix as it lies. The backward takes the gradient as ``(V, T)``
+    matrices (the one copy the channels-last gradient needs anyway) and gives the
     input's gradient in the input's layout."""
 
     @staticmethod
@@ -147,54 +150,50 @@ class RefinedAggregation(torch.autograd.Function):
         offset: torch.Tensor,
     ) -> torch.Tensor:
         n, _, t, v = x.shape
-        _, c, k, _, _ = topology.shape
-        # (N, C_in, T·V): a view in either layout (transposed matrices channels last)
-        columns = x.flatten(2)
-        # (N, C·K, T·V): every partition's conv3, rows in (channel, partition) order, in
-        # autocast's precision where it is on
+        _, c, _, kv = topology.shape
+        layout = torch.channels_last if _channels_last(x) else torch.contiguous_format
+        # (N, C_in, V·T): frames and joints swapped, a view of either layout's copy
+        columns = x.transpose(2, 3).contiguous(memory_format=layout).flatten(2)
+        # (N, C·K, V·T) = (N, C, K, V, T): every partition's conv3, rows in (channel,
+        # partition) order, in autocast's precision where it is on
         features = torch.matmul(weight, columns)
-        topology = topology.reshape(n * c * k, v, v).to(features.dtype)
-        products = torch.bmm(features.view(n * c * k, t, v), topology)
+        topology = topology.reshape(n * c, v, kv).to(features.dtype)
+        # (N·C, V, T) = (V, K·V) @ (K·V, T): the partitions summed by the product
+        products = torch.bmm(topology, features.view(n * c, kv, t)).view(n, c, v, t)
         ctx.save_for_backward(columns, weight, features, topology)
-        ctx.input_shape = x.shape  # type: ignore[attr-defined]
-        ctx.channels_last = _channels_last(x)  # type: ignore[attr-defined]
-        ctx.topology_shape = (n, c, k, v, v)  # type: ignore[attr-defined]
-        # the partitions' sum as adds of slices (a reduction over the middle axis was
-        # slower, and adds into the channels-last layout slower still)
-        parts = products.view(n, c, k, t, v).unbind(2)
-        summed = parts[0] + parts[1]
-        for part in parts[2:]:
-            summed += part
-        summed += offset.unsqueeze(2)
-        return summed
+        ctx.channels_last = layout is torch.channels_last  # type: ignore[attr-defined]
+        ctx.shapes = (n, c, t, v, kv)  # type: ignore[attr-defined]
+        products += offset.unsqueeze(-1)
+        return products.transpose(2, 3)
 
     @staticmethod
     def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         columns, weight, features, topology = ctx.saved_tensors  # type: ignore[attr-defined]
-        n, _, t, v = ctx.input_shape  # type: ignore[attr-defined]
-        _, c, k, _, _ = shape = ctx.topology_shape  # type: ignore[attr-defined]
-        # each partition's product has the sum's gradient
-        # (contiguous first, then stacked: copying the channels-last gradient into the
-        # expanded layout in one go was 4x slower)
-        grad = grad.to(features.dtype).contiguous()
-        grad_offset = grad.sum(2)
-        grad = torch.stack([grad] * k, 2).view(-1, t, v)
-        grad_topology = torch.bmm(features.view(-1, t, v).transpose(1, 2), grad)
-        grad_features = torch.bmm(grad, topology.transpose(1, 2)).view(n, c * k, t * v)
+        n, c, t, v, kv = ctx.shapes  # type: ignore[attr-defined]
+        # (N·C, V, T): the products' gradient as they wrote it
+        grad = grad.to(features.dtype).transpose(2, 3).contiguous().view(n * c, v, t)
+        grad_offset = grad.view(n, c, v, t).sum(-1)
+        transposed = features.view(n * c, kv, t).transpose(1, 2)
+        grad_topology = torch.bmm(grad, transposed).view(n, c, v, kv)
+        # (N, C·K, V·T): conv3's output gradient in its layout
+        grad_features = torch.bmm(topology.transpose(1, 2), grad).view(n, -1, v * t)
         per_sample = torch.bmm(grad_features, columns.to(features.dtype).transpose(1, 2))
         grad_weight = per_sample.sum(0, dtype=weight.dtype)
         # the products in the forward's precision; bmm over the expanded weight, as
         # matmul folds a 2-D @ 3-D product into a 2-D one by copying the 3-D operand
         w = weight.to(features.dtype)
         if ctx.channels_last:  # type: ignore[attr-defined]
-            # (N, T·V, C_in) = grad_features^T @ weight: the input's layout
+            # (N, V·T, C_in) = grad_features^T @ weight, then frames and joints swapped
+            # back: rows of channels, the input's layout
             grad_x = torch.bmm(grad_features.transpose(1, 2), w.expand(n, *w.shape))
-            grad_x = grad_x.view(n, t, v, -1).permute(0, 3, 1, 2)
+            grad_x = grad_x.view(n, v, t, -1).transpose(1, 2).contiguous()
+            grad_x = grad_x.permute(0, 3, 1, 2)
         else:
-            grad_x = torch.bmm(w.t().expand(n, *w.t().shape), grad_features).view(n, -1, t, v)
-        return grad_x, grad_weight, grad_topology.view(shape), grad_offset
+            grad_x = torch.bmm(w.t().expand(n, *w.t().shape), grad_features)
+            grad_x = grad_x.view(n, -1, v, t).transpose(2, 3).contiguous()
+        return grad_x, grad_weight, grad_topology, grad_offset
 
 
 class CTRGCUnit(nn.Module):
@@ -250,26 +249,34 @@ class CTRGCUnit(nn.Module):
         pooled = torch.matmul(embed.flatten(1), _time_average(x)) + embed_bias[:, None]
         first, second = pooled.view(n, 2, k, rel, v).unbind(1)
         # (N, K, R, U·V): what joint u sends to joint v, per relation channel
-        relation = torch.tanh(first.unsqueeze(-1) - second.unsqueeze(-2)).flatten(3)
-        relate = torch.stack([c.conv4.weight.flatten(1) for c in convs])  # (K, C, R)
+        # (N, K, R, V·U): what joint u sends to joint v, per relation channel, transposed
+        # (v rows) for the products' joined topology below
+        relation = torch.tanh(first.unsqueeze(-2) - second.unsqueeze(-1)).flatten(3)
+        # A + alpha × (conv4(relation) + bias) with alpha in the small factors, (K, C, R)
+        # and (K, C, V·U): one pass over the (N, K, C, V·U) topology in place of three
+        # (the bias, alpha and A each added or multiplied there, and again backward)
+        relate = torch.stack([c.conv4.weight.flatten(1) for c in convs]) * self.alpha
         relate_bias = torch.stack(_biases([c.conv4 for c in convs]))[:, :, None]
-        refinement = torch.matmul(relate, relation) + relate_bias  # (N, K, C, U·V)
-        topology = refinement * self.alpha + self.A.flatten(1)[:, None]
+        base = relate_bias * self.alpha + self.A.transpose(1, 2).flatten(1)[:, None]
+        refinement = torch.matmul(relate, relation)  # (N, K, C, V·U)
+        topology = refinement + base.to(refinement.dtype)
         # conv3's weights with the rows in (channel, partition) order, so that the
-        # product's output is laid out (N, C, K, T, V): each partition's (T, V) matrix of a
-        # sample and channel a strided operand of the per-channel products, no copy
+        # product's output is laid out (N, C, K, ...): each sample and channel's joined
+        # partition × joint rows an operand of the per-channel products, no copy
         weight = torch.stack([c.conv3.weight.flatten(1) for c in convs], 1).flatten(0, 1)
-        topology = topology.view(n, k, out, v, v).transpose(1, 2)  # (N, C, K, U, V)
+        # (N, C, V, K, U): each sample and channel's topology transposed and joined over
+        # the partitions (one copy of the small topology)
+        topology = topology.view(n, k, out, v, v).permute(0, 2, 3, 1, 4).contiguous()
         # conv3's bias b adds b × the topology's column sums to every frame: (N, C, V)
         bias = torch.stack(_biases([c.conv3 for c in convs]), 1)  # (C, K)
-        offset = (bias[..., None] * topology.sum(-2)).sum(2)
+        offset = (topology.sum(-1) * bias[:, None]).sum(-1)
+        topology = topology.flatten(3)
         summed = RefinedAggregation.apply(x, weight, topology, offset)
-        if _channels_last(x):
-            # the per-channel products give the contiguous layout: back to the input's
-            # once here, or the batch norm, the residual sum, the ReLU and the temporal
-            # block's convolutions each convert over mixed layouts (forward and backward)
-            summed = summed.contiguous(memory_format=torch.channels_last)
-        return summed
+        # the per-channel products give (N, C, V, T) storage: to the input's layout once
+        # here, or the batch norm, the residual sum, the ReLU and the temporal block's
+        # convolutions each convert over mixed layouts (forward and backward)
+        layout = torch.channels_last if _channels_last(x) else torch.contiguous_format
+        return summed.contiguous(memory_format=layout)
 
     def forward_per_partition(self, x: torch.Tensor) -> torch.Tensor:
         """PYSKL's forward, one :class:`CTRGC` and one product per partition: the
