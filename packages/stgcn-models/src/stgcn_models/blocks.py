@@ -28,6 +28,12 @@ MSTCN_BRANCHES: tuple[tuple[str | int, int] | str, ...] = (
 )
 
 
+def is_channels_last(x: torch.Tensor) -> bool:
+    """Whether ``x`` lies channels last and not also contiguous (a tensor of one joint
+    or one frame can be both): the layout the blocks' fast paths read as it lies."""
+    return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+
+
 def aggregate_joints(y: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
     """PYSKL's ``einsum('nkctv,kvw->nctw')`` of a graph unit: ``y`` of ``K × C`` channels
     (the K partitions' features, partition-major), each partition mixed over joints by its
@@ -47,7 +53,7 @@ def aggregate_joints(y: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
     n, _, t, v = y.shape
     K, _, w = A.shape
     c = y.shape[1] // K
-    if not y.is_contiguous() and y.is_contiguous(memory_format=torch.channels_last):
+    if is_channels_last(y):
         # stored (N, T, V, K, C): each frame a (V·K, C) matrix, with no copy; the product
         # with A as (W, V·K) is (N·T, W, C), the channels-last storage of the result
         rows = y.permute(0, 2, 3, 1).reshape(n * t, v * K, c)
@@ -177,7 +183,7 @@ def _branch(
     return nn.Sequential(*reduce, temporal)
 
 
-def _joint_batch_norm(x: torch.Tensor, norms: Sequence[nn.BatchNorm2d]) -> torch.Tensor:
+def joint_batch_norm(x: torch.Tensor, norms: Sequence[nn.BatchNorm2d]) -> torch.Tensor:
     """The batch norms ``norms`` applied to the consecutive channel groups of ``x`` as ONE
     batch norm over their concatenated parameters and statistics. A batch norm is per
     channel, so this is the same function in training and in evaluation; in training each
@@ -208,7 +214,7 @@ def _joint_batch_norm(x: torch.Tensor, norms: Sequence[nn.BatchNorm2d]) -> torch
     return out
 
 
-def _fusable_norm(module: nn.Module, like: nn.Module) -> bool:
+def fusable_norm(module: nn.Module, like: nn.Module) -> bool:
     """Whether ``module`` is a plain affine, tracking ``BatchNorm2d`` set as ``like``
     (not a SyncBatchNorm, whose statistics span processes, nor one of other settings)."""
     return (
@@ -241,7 +247,7 @@ def reduced_branches(x: torch.Tensor, branches: Sequence[nn.Module]) -> list[tor
         and parts[0].kernel_size == (1, 1)
         and parts[0].stride == (1, 1)
         and parts[0].bias is not None
-        and _fusable_norm(parts[1], layers[0][1])
+        and fusable_norm(parts[1], layers[0][1])
         and isinstance(parts[2], nn.ReLU)
         for parts in layers
     )
@@ -250,7 +256,7 @@ def reduced_branches(x: torch.Tensor, branches: Sequence[nn.Module]) -> list[tor
     convs = [parts[0] for parts in layers]
     weight = torch.cat([conv.weight for conv in convs])
     bias = torch.cat([conv.bias for conv in convs])
-    reduced = _joint_batch_norm(F.conv2d(x, weight, bias), [parts[1] for parts in layers])
+    reduced = joint_batch_norm(F.conv2d(x, weight, bias), [parts[1] for parts in layers])
     widths = [conv.out_channels for conv in convs]
     outputs = []
     for parts, y in zip(layers, torch.relu(reduced).split(widths, dim=1), strict=True):

@@ -37,9 +37,10 @@ from stgcn.errors import StgcnError
 from stgcn.records import ModelSpec, RecogniseRequest
 from stgcn_models.blocks import (
     TemporalConv,
-    _fusable_norm,
-    _joint_batch_norm,
     block_residual,
+    fusable_norm,
+    is_channels_last,
+    joint_batch_norm,
     reduced_branches,
 )
 from stgcn_models.plugin import CTRGCNOptions
@@ -96,11 +97,6 @@ class CTRGC(nn.Module):
         return self.conv3(x), refinement
 
 
-def _channels_last(x: torch.Tensor) -> bool:
-    """Whether ``x`` lies channels last (and not also contiguous, as one joint can)."""
-    return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
-
-
 def _biases(convs: list[nn.Conv2d]) -> list[torch.Tensor]:
     """The convolutions' biases (PYSKL's CTR-GC convolutions all have one)."""
     biases = []
@@ -115,7 +111,7 @@ def _time_average(x: torch.Tensor) -> torch.Tensor:
     """``x.mean(-2)``, ``(N, C, V)``: channels last as a product with a row of ``1/T``
     over the ``(N, T, V·C)`` storage (PyTorch's reduction over frames there took 5 ms a
     call in bf16, a fifth of the unit's forward)."""
-    if not _channels_last(x):
+    if not is_channels_last(x):
         return x.mean(-2)
     n, c, t, v = x.shape
     frames = x.permute(0, 2, 3, 1).reshape(n, t, v * c)  # the storage as it lies
@@ -151,7 +147,7 @@ class RefinedAggregation(torch.autograd.Function):
     ) -> torch.Tensor:
         n, _, t, v = x.shape
         _, c, _, kv = topology.shape
-        layout = torch.channels_last if _channels_last(x) else torch.contiguous_format
+        layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
         # (N, C_in, V·T): frames and joints swapped, a view of either layout's copy
         columns = x.transpose(2, 3).contiguous(memory_format=layout).flatten(2)
         # (N, C·K, V·T) = (N, C, K, V, T): every partition's conv3, rows in (channel,
@@ -248,7 +244,6 @@ class CTRGCUnit(nn.Module):
         embed_bias = torch.cat(_biases([c.conv1 for c in convs] + [c.conv2 for c in convs]))
         pooled = torch.matmul(embed.flatten(1), _time_average(x)) + embed_bias[:, None]
         first, second = pooled.view(n, 2, k, rel, v).unbind(1)
-        # (N, K, R, U·V): what joint u sends to joint v, per relation channel
         # (N, K, R, V·U): what joint u sends to joint v, per relation channel, transposed
         # (v rows) for the products' joined topology below
         relation = torch.tanh(first.unsqueeze(-2) - second.unsqueeze(-1)).flatten(3)
@@ -275,7 +270,7 @@ class CTRGCUnit(nn.Module):
         # the per-channel products give (N, C, V, T) storage: to the input's layout once
         # here, or the batch norm, the residual sum, the ReLU and the temporal block's
         # convolutions each convert over mixed layouts (forward and backward)
-        layout = torch.channels_last if _channels_last(x) else torch.contiguous_format
+        layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
         return summed.contiguous(memory_format=layout)
 
     def forward_per_partition(self, x: torch.Tensor) -> torch.Tensor:
@@ -290,7 +285,7 @@ class CTRGCUnit(nn.Module):
             aggregated = torch.matmul(features, topology)
             summed = aggregated if summed is None else summed + aggregated
         assert summed is not None
-        if _channels_last(x):
+        if is_channels_last(x):
             summed = summed.contiguous(memory_format=torch.channels_last)
         return torch.relu(self.bn(summed) + self.down(x))
 
@@ -354,7 +349,7 @@ class MultiScaleTCN(nn.Module):
             bodies.append([conv, norm, relu, tail.conv if isinstance(tail, TemporalConv) else tail])
         # (reduced_branches takes each branch as a sequence of its layers)
         outputs = [*reduced_branches(x, bodies), last[0](x)]  # type: ignore[arg-type, index]
-        joined = _joint_batch_norm(torch.cat(outputs, dim=1), ends)
+        joined = joint_batch_norm(torch.cat(outputs, dim=1), ends)
         return self.drop(torch.relu(joined))
 
     def _branch_ends(self) -> list[nn.BatchNorm2d] | None:
@@ -363,7 +358,7 @@ class MultiScaleTCN(nn.Module):
         dropout."""
         *reduced, _ = self.branches
         first = reduced[0][1]  # type: ignore[index]
-        if not all(_fusable_norm(branch[1], first) for branch in reduced):  # type: ignore[index]
+        if not all(fusable_norm(branch[1], first) for branch in reduced):  # type: ignore[index]
             return None
         ends: list[nn.Module] = []
         for branch in self.branches:
@@ -373,7 +368,7 @@ class MultiScaleTCN(nn.Module):
                     return None
                 layer = layer.bn
             ends.append(layer)
-        if not all(_fusable_norm(end, ends[0]) for end in ends):
+        if not all(fusable_norm(end, ends[0]) for end in ends):
             return None
         return ends  # type: ignore[return-value]
 

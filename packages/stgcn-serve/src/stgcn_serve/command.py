@@ -4,7 +4,7 @@ listens, so that a bad checkpoint or a taken port is one ``stgcn: error:`` line.
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +15,9 @@ from stgcn.commands.options import (
     max_people_option,
 )
 from stgcn.errors import StgcnError
+
+if TYPE_CHECKING:  # the command imports the model's stack only once it runs
+    from stgcn_export.classifier import Classifier
 
 
 @bare_model_options
@@ -189,7 +192,7 @@ def serve(
 PROBE_FRAMES = 16
 
 
-def _classifier_for_batches(classifier: Any, facts: dict[str, Any]) -> Any:
+def _classifier_for_batches(classifier: Classifier, facts: dict[str, Any]) -> Classifier:
     """What runs the batches of several clips: with a checkpoint, the classifier with a
     copy of the network stored channels-last where it computes the same so
     (:meth:`TorchEngine.channels_last_copy`: faster, the more so the larger the batch;
