@@ -120,66 +120,95 @@ def _time_average(x: torch.Tensor) -> torch.Tensor:
 
 
 class RefinedAggregation(torch.autograd.Function):
-    """CTR-GC's ``conv3`` (its weights) and per-channel aggregation of all partitions
-    together: ``out[n, c] = sum_k (W_k x)[n, c] @ topology[n, c, k] + offset[n, c]``,
-    ``(N, C, T, V)`` out (a transposed view of ``(N, C, V, T)`` storage), the offset
-    ``(N, C, V)`` the same in every frame (conv3's bias through the topology).
+    """CTR-GC's per-channel topology, its ``conv3`` (the weights) and its per-channel
+    aggregation of all partitions together: ``out[n, c] = sum_k (W_k x)[n, c] @
+    topology[n, c, k] + offset[n, c]``, ``(N, C, T, V)`` out (a transposed view of
+    ``(N, C, V, T)`` storage), the offset ``(N, C, V)`` the same in every frame (conv3's
+    bias through the topology).
+
+    The topology is built here from its factors, ``topology[n, c, k] = relate[k, c] @
+    relation[k, n]`` (``(C, J)`` by ``(J, U·V)``: ``conv4`` and ``alpha`` on PYSKL's
+    relations, ``alpha`` × conv4's bias on a row of ones, and ``A_k`` on a row of ones,
+    all as one product), each partition's product written straight into its place in
+    the ``(N, C, K·U, V)`` storage the aggregation reads: through autograd the topology
+    was a product, an add of ``A``, a permuting copy into that layout and, backward, the
+    permute, an add of the offset's share and a sum for ``A``'s gradient, five passes
+    over a tensor half the size of the block's features (bf16 permuting copies and
+    broadcast adds there were a twelfth of the step).
 
     The sum over partitions is inside ONE product per sample and channel, over a joined
-    partition × joint axis: ``out^T = [A_1; A_2; A_3]^T @ [y_1 y_2 y_3]^T``, ``(V, K·V)``
-    by ``(K·V, T)``. N·C products of that size in place of N·C·K of ``(T, V)`` by
-    ``(V, V)``, where oneDNN's cost per matrix outweighed the work, and no adds. The
-    operands lie as the products want them: ``topology`` comes transposed and joined,
-    ``(N, C, V, K·V)``; ``conv3`` is one matrix product over the input with its frames
-    and joints swapped (a copy of rows of channels, channels last: a twentieth of the
-    products' time) that writes ``(N, C, K, V, T)``, i.e. each sample and channel's
-    ``(K·V, T)`` matrix as it lies. The backward takes the gradient as ``(V, T)``
-    matrices (the one copy the channels-last gradient needs anyway) and gives the
-    input's gradient in the input's layout."""
+    partition × joint axis: ``out^T = [A_1; A_2; A_3]^T @ [y_1; y_2; y_3]``, ``(V, K·U)``
+    by ``(K·U, T)``: N·C products of that size in place of N·C·K of ``(T, V)`` by ``(V,
+    V)``, where oneDNN's cost per matrix outweighed the work, and no adds. ``conv3`` is
+    one matrix product over the input with its frames and joints swapped (a copy of rows
+    of channels, channels last: a twentieth of the products' time) that writes ``(N, C,
+    K, U, T)``, each sample and channel's ``(K·U, T)`` matrix as it lies. The backward
+    takes the gradient as ``(V, T)`` matrices (the one copy the channels-last gradient
+    needs anyway) and gives the input's gradient in the input's layout."""
 
     @staticmethod
     def forward(
         ctx: torch.autograd.function.FunctionCtx,
         x: torch.Tensor,
         weight: torch.Tensor,
-        topology: torch.Tensor,
+        relate: torch.Tensor,
+        relation: torch.Tensor,
         offset: torch.Tensor,
     ) -> torch.Tensor:
         n, _, t, v = x.shape
-        _, c, _, kv = topology.shape
+        k, c, j = relate.shape
         layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
         # (N, C_in, V·T): frames and joints swapped, a view of either layout's copy
         columns = x.transpose(2, 3).contiguous(memory_format=layout).flatten(2)
         # (N, C·K, V·T) = (N, C, K, V, T): every partition's conv3, rows in (channel,
         # partition) order, in autocast's precision where it is on
         features = torch.matmul(weight, columns)
-        topology = topology.reshape(n * c, v, kv).to(features.dtype)
-        # (N·C, V, T) = (V, K·V) @ (K·V, T): the partitions summed by the product
-        products = torch.bmm(topology, features.view(n * c, kv, t)).view(n, c, v, t)
-        ctx.save_for_backward(columns, weight, features, topology)
+        dtype = features.dtype
+        # (N, C, K, U·V): each partition's topology written into its place, no copy of
+        # it; an exporter's trace takes the products stacked (the same tensor: a trace
+        # of writes into a view's slices does not export)
+        factors = [
+            (relate[part].to(dtype).expand(n, c, j), relation[part].to(dtype)) for part in range(k)
+        ]
+        if torch.jit.is_tracing():
+            topology = torch.stack([torch.bmm(*pair) for pair in factors], 2)
+        else:
+            topology = features.new_empty(n, c, k, v * v)
+            for part, pair in enumerate(factors):
+                torch.bmm(*pair, out=topology[:, :, part])
+        blocks = topology.view(n * c, k * v, v)
+        # (N·C, V, T) = (V, K·U) @ (K·U, T) + offset: the partitions summed by the product
+        products = torch.baddbmm(
+            offset.to(dtype).reshape(n * c, v, 1),
+            blocks.transpose(1, 2),
+            features.view(n * c, k * v, t),
+        )
+        ctx.save_for_backward(columns, weight, features, relate, relation, topology)
         ctx.channels_last = layout is torch.channels_last  # type: ignore[attr-defined]
-        ctx.shapes = (n, c, t, v, kv)  # type: ignore[attr-defined]
-        products += offset.unsqueeze(-1)
-        return products.transpose(2, 3)
+        ctx.shapes = (n, c, t, v, k)  # type: ignore[attr-defined]
+        ctx.offset_dtype = offset.dtype  # type: ignore[attr-defined]
+        return products.view(n, c, v, t).transpose(2, 3)
 
     @staticmethod
     def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        columns, weight, features, topology = ctx.saved_tensors  # type: ignore[attr-defined]
-        n, c, t, v, kv = ctx.shapes  # type: ignore[attr-defined]
+    ) -> tuple[torch.Tensor, ...]:
+        columns, weight, features, relate, relation, topology = ctx.saved_tensors  # type: ignore[attr-defined]
+        n, c, t, v, k = ctx.shapes  # type: ignore[attr-defined]
+        dtype = features.dtype
         # (N·C, V, T): the products' gradient as they wrote it
-        grad = grad.to(features.dtype).transpose(2, 3).contiguous().view(n * c, v, t)
-        grad_offset = grad.view(n, c, v, t).sum(-1)
-        transposed = features.view(n * c, kv, t).transpose(1, 2)
-        grad_topology = torch.bmm(grad, transposed).view(n, c, v, kv)
-        # (N, C·K, V·T): conv3's output gradient in its layout
-        grad_features = torch.bmm(topology.transpose(1, 2), grad).view(n, -1, v * t)
-        per_sample = torch.bmm(grad_features, columns.to(features.dtype).transpose(1, 2))
+        grad = grad.to(dtype).transpose(2, 3).contiguous().view(n * c, v, t)
+        grad_offset = grad.view(n, c, v, t).sum(-1, dtype=ctx.offset_dtype)  # type: ignore[attr-defined]
+        rows = features.view(n * c, k * v, t)
+        # (N, C, K, U·V): the topology's gradient in the topology's layout
+        grad_topology = torch.bmm(rows, grad.transpose(1, 2)).view(n, c, k, v * v)
+        # (N, C·K, U·T): conv3's output gradient in its layout
+        grad_features = torch.bmm(topology.view(n * c, k * v, v), grad).view(n, -1, v * t)
+        per_sample = torch.bmm(grad_features, columns.to(dtype).transpose(1, 2))
         grad_weight = per_sample.sum(0, dtype=weight.dtype)
         # the products in the forward's precision; bmm over the expanded weight, as
         # matmul folds a 2-D @ 3-D product into a 2-D one by copying the 3-D operand
-        w = weight.to(features.dtype)
+        w = weight.to(dtype)
         if ctx.channels_last:  # type: ignore[attr-defined]
             # (N, V·T, C_in) = grad_features^T @ weight, then frames and joints swapped
             # back: rows of channels, the input's layout
@@ -189,7 +218,20 @@ class RefinedAggregation(torch.autograd.Function):
         else:
             grad_x = torch.bmm(w.t().expand(n, *w.t().shape), grad_features)
             grad_x = grad_x.view(n, -1, v, t).transpose(2, 3).contiguous()
-        return grad_x, grad_weight, grad_topology, grad_offset
+        # the topology's factors, per partition: (C, J) summed over the samples and
+        # (N, J, U·V); each partition's gradient rows made contiguous once (bf16's bmm
+        # copies an operand of strided rows at each use)
+        grad_relate = torch.empty_like(relate)
+        grad_relation = torch.empty_like(relation)
+        for part in range(k):
+            rows_of_part = grad_topology[:, :, part].contiguous()
+            factor = relation[part].to(dtype)
+            grad_relate[part] = torch.bmm(rows_of_part, factor.transpose(1, 2)).sum(
+                0, dtype=relate.dtype
+            )
+            lhs = relate[part].to(dtype).t().expand(n, *relate[part].t().shape)
+            grad_relation[part] = torch.bmm(lhs, rows_of_part)
+        return grad_x, grad_weight, grad_relate, grad_relation, grad_offset
 
 
 class CTRGCUnit(nn.Module):
@@ -227,8 +269,11 @@ class CTRGCUnit(nn.Module):
           over time: here the input is averaged first (the same function, its rounding
           aside), then all partitions' six maps are one matrix product on ``(N, C, V)``
           in place of six convolutions over every frame;
-        - ``conv4`` of all partitions as one batched product over the partitions;
-        - ``conv3`` of all partitions as one convolution over their joined weights;
+        - ``conv4``, ``alpha``, conv4's bias and ``A`` as one product per partition of
+          joined factors, written in place in the layout the aggregation reads, and
+          conv3's bias through the topology as a product of small tensors
+          (:class:`RefinedAggregation`);
+        - ``conv3`` of all partitions as one product over their joined weights;
         - the per-channel aggregation of all partitions as ONE batched product over a
           joined partition × joint axis: ``[y_1 y_2 y_3] @ [A_1; A_2; A_3]`` per sample
           and channel.
@@ -237,36 +282,41 @@ class CTRGCUnit(nn.Module):
         small copies), so that the state_dict and PYSKL's checkpoints are unchanged."""
         convs: list[CTRGC] = list(self.convs)  # type: ignore[arg-type]
         n, _, _, v = x.shape
-        k, out = len(convs), convs[0].conv3.out_channels
-        rel = convs[0].conv1.out_channels
+        k, rel = len(convs), convs[0].conv1.out_channels
         # (N, 2·K·R, V): every partition's conv1 then conv2 embedding, time-averaged
         embed = torch.cat([c.conv1.weight for c in convs] + [c.conv2.weight for c in convs])
         embed_bias = torch.cat(_biases([c.conv1 for c in convs] + [c.conv2 for c in convs]))
         pooled = torch.matmul(embed.flatten(1), _time_average(x)) + embed_bias[:, None]
         first, second = pooled.view(n, 2, k, rel, v).unbind(1)
-        # (N, K, R, V·U): what joint u sends to joint v, per relation channel, transposed
-        # (v rows) for the products' joined topology below
-        relation = torch.tanh(first.unsqueeze(-2) - second.unsqueeze(-1)).flatten(3)
-        # A + alpha × (conv4(relation) + bias) with alpha in the small factors, (K, C, R)
-        # and (K, C, V·U): one pass over the (N, K, C, V·U) topology in place of three
-        # (the bias, alpha and A each added or multiplied there, and again backward)
-        relate = torch.stack([c.conv4.weight.flatten(1) for c in convs]) * self.alpha
-        relate_bias = torch.stack(_biases([c.conv4 for c in convs]))[:, :, None]
-        base = relate_bias * self.alpha + self.A.transpose(1, 2).flatten(1)[:, None]
-        refinement = torch.matmul(relate, relation)  # (N, K, C, V·U)
-        topology = refinement + base.to(refinement.dtype)
+        # (K, N, R, U, V): what joint u sends to joint v, per relation channel (PYSKL's
+        # order), partition-major so that each partition's rows lie together
+        relation = torch.tanh(first.unsqueeze(-1) - second.unsqueeze(-2)).transpose(0, 1)
+        # A + alpha × (conv4(relation) + bias) as ONE product per partition, its factors
+        # joined: [alpha·W4, alpha·b4, 1] (K, C, J) by [relation; 1; A_k] (K, N, J, U·V)
+        ones = relation.new_ones(k, n, 1, v, v)
+        graph = self.A.to(relation.dtype)[:, None, None].expand(k, n, 1, v, v)
+        relation = torch.cat([relation, ones, graph], 2).flatten(3)
+        conv4_bias = torch.stack(_biases([c.conv4 for c in convs]))[:, :, None]
+        relate = torch.cat(
+            [
+                torch.stack([c.conv4.weight.flatten(1) for c in convs]) * self.alpha,
+                conv4_bias * self.alpha,
+                torch.ones_like(conv4_bias),
+            ],
+            2,
+        )
+        # conv3's bias b adds b × the topology's sums over u to every frame, (N, C, V):
+        # from the factors, sum_k,j b[c, k] relate[k, c, j] × relation[k, n, j, :, v]
+        # summed over u (a product of small tensors, not a pass over the topology)
+        bias = torch.stack(_biases([c.conv3 for c in convs]))  # (K, C)
+        scaled = (relate * bias[:, :, None]).transpose(0, 1).flatten(1)  # (C, K·J)
+        sums = relation.unflatten(3, (v, v)).sum(3).transpose(0, 1).flatten(1, 2)
+        offset = torch.matmul(scaled, sums)  # (N, C, V)
         # conv3's weights with the rows in (channel, partition) order, so that the
         # product's output is laid out (N, C, K, ...): each sample and channel's joined
         # partition × joint rows an operand of the per-channel products, no copy
         weight = torch.stack([c.conv3.weight.flatten(1) for c in convs], 1).flatten(0, 1)
-        # (N, C, V, K, U): each sample and channel's topology transposed and joined over
-        # the partitions (one copy of the small topology)
-        topology = topology.view(n, k, out, v, v).permute(0, 2, 3, 1, 4).contiguous()
-        # conv3's bias b adds b × the topology's column sums to every frame: (N, C, V)
-        bias = torch.stack(_biases([c.conv3 for c in convs]), 1)  # (C, K)
-        offset = (topology.sum(-1) * bias[:, None]).sum(-1)
-        topology = topology.flatten(3)
-        summed = RefinedAggregation.apply(x, weight, topology, offset)
+        summed = RefinedAggregation.apply(x, weight, relate, relation, offset)
         # the per-channel products give (N, C, V, T) storage: to the input's layout once
         # here, or the batch norm, the residual sum, the ReLU and the temporal block's
         # convolutions each convert over mixed layouts (forward and backward)
