@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from stgcn_models import ctrgcn
 from stgcn_models.ctrgcn import build, recognise
 from stgcn_models.plugin import CTRGCNOptions
 
@@ -539,6 +540,28 @@ def test_the_fused_training_step_is_the_per_partition_one(layout: str) -> None:
     for name, value in fused.state_dict().items():
         if name.endswith(("running_mean", "running_var", "num_batches_tracked")):
             torch.testing.assert_close(value, their_state[name], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_the_fused_unit_a_sample_at_a_time_is_the_whole_batch_at_once(
+    channels_last: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CTR-GC unit goes a chunk of samples at a time (``CHUNK_BYTES`` of conv3's
+    output); with one sample a chunk (6 chunks: 3 clips of 2 persons), training gives the
+    whole batch's logits, gradients and running statistics (float64, both layouts)."""
+    x = torch.randn(3, 3, 10, 17, 2, generator=torch.Generator().manual_seed(5)).double()
+    whole = _trained_network("coco", channels_last).double().train()
+    ours = _trained_network("coco", channels_last).double().train()
+    theirs, their_grads, their_grad_x = _step(whole, x)
+    monkeypatch.setattr(ctrgcn, "CHUNK_BYTES", 1)
+    logits, grads, grad_x = _step(ours, x)
+    _assert_near(logits, theirs, 1e-12)
+    _assert_near(grad_x, their_grad_x, 1e-12)
+    for name, grad in grads.items():
+        _assert_near(grad, their_grads[name], 1e-12)
+    their_state = whole.state_dict()
+    for name, value in ours.state_dict().items():
+        torch.testing.assert_close(value, their_state[name], rtol=1e-12, atol=1e-14)
 
 
 def test_the_fused_network_in_bf16_autocast_is_the_per_partition_one() -> None:

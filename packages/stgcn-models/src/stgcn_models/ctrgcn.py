@@ -119,12 +119,53 @@ def _time_average(x: torch.Tensor) -> torch.Tensor:
     return torch.matmul(weights, frames).view(n, v, c).transpose(1, 2)
 
 
+#: conv3's output (and backward its gradient) that one chunk of samples spans: the
+#: products read it, and backward the two products of the input's and the weights'
+#: gradients read it, while it is still in the last-level cache (32 MiB on the machines
+#: measured); each block's layout changes are done per chunk too, for the same reason
+CHUNK_BYTES = 4 << 20
+
+
+def _compute_dtype(x: torch.Tensor, weight: torch.Tensor) -> torch.dtype:
+    """The products' dtype: autocast's where it is on for ``x``'s device, else the
+    operands' own."""
+    if torch.is_autocast_enabled(x.device.type):
+        return torch.get_autocast_dtype(x.device.type)
+    return torch.promote_types(x.dtype, weight.dtype)
+
+
+def _chunks(samples: int, per_sample: int) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges of samples of about :data:`CHUNK_BYTES` of ``per_sample``."""
+    step = max(1, CHUNK_BYTES // max(1, per_sample))
+    return [(start, min(samples, start + step)) for start in range(0, samples, step)]
+
+
+def _traced_aggregation(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    relate: torch.Tensor,
+    relation: torch.Tensor,
+    offset: torch.Tensor,
+) -> torch.Tensor:
+    """:class:`RefinedAggregation`'s function as whole-tensor operations, for an
+    exporter's trace (writes into slices of a tensor do not export)."""
+    n, _, t, v = x.shape
+    k, c, j = relate.shape
+    features = torch.matmul(weight, x.transpose(2, 3).flatten(2))  # (N, C·K, V·T)
+    topology = torch.stack(
+        [torch.bmm(relate[part].expand(n, c, j), relation[part]) for part in range(k)], 2
+    )
+    blocks = topology.view(n * c, k * v, v).transpose(1, 2)
+    rows = features.view(n * c, k * v, t)
+    products = torch.baddbmm(offset.reshape(n * c, v, 1), blocks, rows)
+    return products.view(n, c, v, t).transpose(2, 3)
+
+
 class RefinedAggregation(torch.autograd.Function):
     """CTR-GC's per-channel topology, its ``conv3`` (the weights) and its per-channel
     aggregation of all partitions together: ``out[n, c] = sum_k (W_k x)[n, c] @
-    topology[n, c, k] + offset[n, c]``, ``(N, C, T, V)`` out (a transposed view of
-    ``(N, C, V, T)`` storage), the offset ``(N, C, V)`` the same in every frame (conv3's
-    bias through the topology).
+    topology[n, c, k] + offset[n, c]``, ``(N, C, T, V)`` out in the input's layout, the
+    offset ``(N, C, V)`` the same in every frame (conv3's bias through the topology).
 
     The topology is built here from its factors, ``topology[n, c, k] = relate[k, c] @
     relation[k, n]`` (``(C, J)`` by ``(J, U·V)``: ``conv4`` and ``alpha`` on PYSKL's
@@ -141,10 +182,13 @@ class RefinedAggregation(torch.autograd.Function):
     by ``(K·U, T)``: N·C products of that size in place of N·C·K of ``(T, V)`` by ``(V,
     V)``, where oneDNN's cost per matrix outweighed the work, and no adds. ``conv3`` is
     one matrix product over the input with its frames and joints swapped (a copy of rows
-    of channels, channels last: a twentieth of the products' time) that writes ``(N, C,
-    K, U, T)``, each sample and channel's ``(K·U, T)`` matrix as it lies. The backward
-    takes the gradient as ``(V, T)`` matrices (the one copy the channels-last gradient
-    needs anyway) and gives the input's gradient in the input's layout."""
+    of channels, channels last) that writes ``(N, C, K, U, T)``, each sample and
+    channel's ``(K·U, T)`` matrix as it lies. The backward takes the gradient as ``(V,
+    T)`` matrices and gives the input's gradient in the input's layout.
+
+    Both passes go a chunk of samples at a time (:data:`CHUNK_BYTES`): conv3's output
+    and its gradient, three times the block's width, are the largest tensors of the
+    block and were read back from memory by the products after them."""
 
     @staticmethod
     def forward(
@@ -155,69 +199,92 @@ class RefinedAggregation(torch.autograd.Function):
         relation: torch.Tensor,
         offset: torch.Tensor,
     ) -> torch.Tensor:
-        n, _, t, v = x.shape
+        n, cin, t, v = x.shape
         k, c, j = relate.shape
-        layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
-        # (N, C_in, V·T): frames and joints swapped, a view of either layout's copy
-        columns = x.transpose(2, 3).contiguous(memory_format=layout).flatten(2)
+        channels_last = is_channels_last(x)
+        dtype = _compute_dtype(x, weight)
+        w = weight.to(dtype)
+        # (N, C, K, U·V): each partition's topology written into its place, no copy
+        topology = x.new_empty(n, c, k, v * v, dtype=dtype)
+        for part in range(k):
+            lhs = relate[part].to(dtype).expand(n, c, j)
+            torch.bmm(lhs, relation[part].to(dtype), out=topology[:, :, part])
+        # conv3's input with frames and joints swapped, (N, V, T, C_in) channels last
+        columns = x.new_empty((n, v, t, cin) if channels_last else (n, cin, v, t), dtype=dtype)
         # (N, C·K, V·T) = (N, C, K, V, T): every partition's conv3, rows in (channel,
-        # partition) order, in autocast's precision where it is on
-        features = torch.matmul(weight, columns)
-        dtype = features.dtype
-        # (N, C, K, U·V): each partition's topology written into its place, no copy of
-        # it; an exporter's trace takes the products stacked (the same tensor: a trace
-        # of writes into a view's slices does not export)
-        factors = [
-            (relate[part].to(dtype).expand(n, c, j), relation[part].to(dtype)) for part in range(k)
-        ]
-        if torch.jit.is_tracing():
-            topology = torch.stack([torch.bmm(*pair) for pair in factors], 2)
-        else:
-            topology = features.new_empty(n, c, k, v * v)
-            for part, pair in enumerate(factors):
-                torch.bmm(*pair, out=topology[:, :, part])
-        blocks = topology.view(n * c, k * v, v)
-        # (N·C, V, T) = (V, K·U) @ (K·U, T) + offset: the partitions summed by the product
-        products = torch.baddbmm(
-            offset.to(dtype).reshape(n * c, v, 1),
-            blocks.transpose(1, 2),
-            features.view(n * c, k * v, t),
-        )
+        # partition) order
+        features = x.new_empty(n, c * k, v * t, dtype=dtype)
+        out = x.new_empty((n, t, v, c) if channels_last else (n, c, t, v), dtype=dtype)
+        for start, end in _chunks(n, features[0].numel() * features.element_size()):
+            m = end - start
+            if channels_last:
+                columns[start:end].copy_(x[start:end].permute(0, 3, 2, 1))
+                block_columns = columns[start:end].view(m, v * t, cin).transpose(1, 2)
+            else:
+                columns[start:end].copy_(x[start:end].transpose(2, 3))
+                block_columns = columns[start:end].view(m, cin, v * t)
+            torch.bmm(w.expand(m, *w.shape), block_columns, out=features[start:end])
+            # (m·C, V, T) = (V, K·U) @ (K·U, T) + offset: the partitions summed
+            products = torch.baddbmm(
+                offset[start:end].to(dtype).reshape(m * c, v, 1),
+                topology[start:end].view(m * c, k * v, v).transpose(1, 2),
+                features[start:end].view(m * c, k * v, t),
+            ).view(m, c, v, t)
+            if channels_last:
+                out[start:end].copy_(products.permute(0, 3, 2, 1))
+            else:
+                out[start:end].copy_(products.transpose(2, 3))
         ctx.save_for_backward(columns, weight, features, relate, relation, topology)
-        ctx.channels_last = layout is torch.channels_last  # type: ignore[attr-defined]
-        ctx.shapes = (n, c, t, v, k)  # type: ignore[attr-defined]
-        ctx.offset_dtype = offset.dtype  # type: ignore[attr-defined]
-        return products.view(n, c, v, t).transpose(2, 3)
+        ctx.channels_last = channels_last  # type: ignore[attr-defined]
+        ctx.shapes = (n, cin, c, t, v, k)  # type: ignore[attr-defined]
+        ctx.dtypes = (x.dtype, offset.dtype)  # type: ignore[attr-defined]
+        return out.permute(0, 3, 1, 2) if channels_last else out
 
     @staticmethod
     def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
     ) -> tuple[torch.Tensor, ...]:
         columns, weight, features, relate, relation, topology = ctx.saved_tensors  # type: ignore[attr-defined]
-        n, c, t, v, k = ctx.shapes  # type: ignore[attr-defined]
+        n, cin, c, t, v, k = ctx.shapes  # type: ignore[attr-defined]
+        x_dtype, offset_dtype = ctx.dtypes  # type: ignore[attr-defined]
+        channels_last: bool = ctx.channels_last  # type: ignore[attr-defined]
         dtype = features.dtype
-        # (N·C, V, T): the products' gradient as they wrote it
-        grad = grad.to(dtype).transpose(2, 3).contiguous().view(n * c, v, t)
-        grad_offset = grad.view(n, c, v, t).sum(-1, dtype=ctx.offset_dtype)  # type: ignore[attr-defined]
-        rows = features.view(n * c, k * v, t)
-        # (N, C, K, U·V): the topology's gradient in the topology's layout
-        grad_topology = torch.bmm(rows, grad.transpose(1, 2)).view(n, c, k, v * v)
-        # (N, C·K, U·T): conv3's output gradient in its layout
-        grad_features = torch.bmm(topology.view(n * c, k * v, v), grad).view(n, -1, v * t)
-        per_sample = torch.bmm(grad_features, columns.to(dtype).transpose(1, 2))
-        grad_weight = per_sample.sum(0, dtype=weight.dtype)
-        # the products in the forward's precision; bmm over the expanded weight, as
-        # matmul folds a 2-D @ 3-D product into a 2-D one by copying the 3-D operand
         w = weight.to(dtype)
-        if ctx.channels_last:  # type: ignore[attr-defined]
-            # (N, V·T, C_in) = grad_features^T @ weight, then frames and joints swapped
-            # back: rows of channels, the input's layout
-            grad_x = torch.bmm(grad_features.transpose(1, 2), w.expand(n, *w.shape))
-            grad_x = grad_x.view(n, v, t, -1).transpose(1, 2).contiguous()
-            grad_x = grad_x.permute(0, 3, 1, 2)
-        else:
-            grad_x = torch.bmm(w.t().expand(n, *w.t().shape), grad_features)
-            grad_x = grad_x.view(n, -1, v, t).transpose(2, 3).contiguous()
+        grad_offset = grad.new_empty(n, c, v, dtype=offset_dtype)
+        # (N, C, K, U·V): the topology's gradient in the topology's layout
+        grad_topology = torch.empty_like(topology)
+        grad_weight = torch.zeros_like(weight)
+        grad_x = grad.new_empty((n, t, v, cin) if channels_last else (n, cin, t, v), dtype=x_dtype)
+        for start, end in _chunks(n, features[0].numel() * features.element_size()):
+            m = end - start
+            # (m·C, V, T): the products' gradient as they wrote it
+            block_grad = grad.new_empty(m, c, v, t, dtype=dtype)
+            block_grad.copy_(grad[start:end].transpose(2, 3))
+            grad_offset[start:end] = block_grad.sum(-1, dtype=offset_dtype)
+            block_grad = block_grad.view(m * c, v, t)
+            torch.bmm(
+                features[start:end].view(m * c, k * v, t),
+                block_grad.transpose(1, 2),
+                out=grad_topology[start:end].view(m * c, k * v, v),
+            )
+            # (m, C·K, U·T): conv3's output gradient in its layout
+            block_topology = topology[start:end].view(m * c, k * v, v)
+            grad_features = torch.bmm(block_topology, block_grad).view(m, c * k, v * t)
+            # the products in the forward's precision; bmm over the expanded weight, as
+            # matmul folds a 2-D @ 3-D product into a 2-D one by copying the 3-D operand
+            if channels_last:
+                block_columns = columns[start:end].view(m, v * t, cin)
+                per_sample = torch.bmm(grad_features, block_columns)
+                # (m, V·T, C_in) = grad_features^T @ weight, then frames and joints
+                # swapped back: rows of channels, the input's layout
+                block_x = torch.bmm(grad_features.transpose(1, 2), w.expand(m, *w.shape))
+                grad_x[start:end].copy_(block_x.view(m, v, t, cin).transpose(1, 2))
+            else:
+                block_columns = columns[start:end].view(m, cin, v * t)
+                per_sample = torch.bmm(grad_features, block_columns.transpose(1, 2))
+                block_x = torch.bmm(w.t().expand(m, *w.t().shape), grad_features)
+                grad_x[start:end].copy_(block_x.view(m, cin, v, t).transpose(2, 3))
+            grad_weight += per_sample.sum(0, dtype=weight.dtype)
         # the topology's factors, per partition: (C, J) summed over the samples and
         # (N, J, U·V); each partition's gradient rows made contiguous once (bf16's bmm
         # copies an operand of strided rows at each use)
@@ -231,6 +298,8 @@ class RefinedAggregation(torch.autograd.Function):
             )
             lhs = relate[part].to(dtype).t().expand(n, *relate[part].t().shape)
             grad_relation[part] = torch.bmm(lhs, rows_of_part)
+        if channels_last:
+            grad_x = grad_x.permute(0, 3, 1, 2)
         return grad_x, grad_weight, grad_relate, grad_relation, grad_offset
 
 
@@ -316,10 +385,11 @@ class CTRGCUnit(nn.Module):
         # product's output is laid out (N, C, K, ...): each sample and channel's joined
         # partition × joint rows an operand of the per-channel products, no copy
         weight = torch.stack([c.conv3.weight.flatten(1) for c in convs], 1).flatten(0, 1)
-        summed = RefinedAggregation.apply(x, weight, relate, relation, offset)
-        # the per-channel products give (N, C, V, T) storage: to the input's layout once
-        # here, or the batch norm, the residual sum, the ReLU and the temporal block's
-        # convolutions each convert over mixed layouts (forward and backward)
+        if not torch.jit.is_tracing():
+            # in the input's layout, or the batch norm, the residual sum, the ReLU and
+            # the temporal block's convolutions each convert over mixed layouts
+            return RefinedAggregation.apply(x, weight, relate, relation, offset)
+        summed = _traced_aggregation(x, weight, relate, relation, offset)
         layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
         return summed.contiguous(memory_format=layout)
 
