@@ -259,7 +259,8 @@ def reduced_branches(x: torch.Tensor, branches: Sequence[nn.Module]) -> list[tor
     reduced = joint_batch_norm(F.conv2d(x, weight, bias), [parts[1] for parts in layers])
     widths = [conv.out_channels for conv in convs]
     outputs = []
-    for parts, y in zip(layers, torch.relu(reduced).split(widths, dim=1), strict=True):
+    # the ReLU in place on the batch norm's own output (one pass less over it)
+    for parts, y in zip(layers, torch.relu_(reduced).split(widths, dim=1), strict=True):
         for layer in parts[3:]:
             y = layer(y)
         outputs.append(y)
