@@ -564,6 +564,20 @@ def test_the_fused_unit_a_sample_at_a_time_is_the_whole_batch_at_once(
         torch.testing.assert_close(value, their_state[name], rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_the_first_block_takes_the_parameters_layout(channels_last: bool) -> None:
+    """Laid out channels last by the backend, the network gives its first block the
+    features channels last too (else that block's temporal convolutions convert them);
+    contiguous, contiguous."""
+    network = _trained_network("coco", channels_last)
+    seen: list[torch.Tensor] = []
+    first = network.get_submodule("backbone.net.0")
+    first.register_forward_hook(lambda _module, args, _out: seen.append(args[0]))
+    network(torch.randn(2, 3, 12, 17, 2))
+    (features,) = seen
+    assert features.is_contiguous(memory_format=torch.channels_last) is channels_last
+
+
 def test_the_fused_network_in_bf16_autocast_is_the_per_partition_one() -> None:
     """Under bf16 autocast, as the cpu backend trains on a native-bf16 CPU: the fused path
     agrees with the per-partition one to bf16's rounding, in training (logits) and in

@@ -558,9 +558,23 @@ class CTRGCNBackbone(nn.Module):
         # the data batch norm over (M, V, C) of each frame, as PYSKL orders them
         x = self.data_bn(x.permute(0, 1, 3, 4, 2).reshape(n, m * v * c, t))
         x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
+        if self._channels_last():
+            x = x.contiguous(memory_format=torch.channels_last)
         for block in self.net:
             x = block(x)
         return x.reshape((n, m, *x.shape[1:]))
+
+    def _channels_last(self) -> bool:
+        """Whether the backend laid the parameters out channels last (a temporal
+        convolution's ``k``×1 weights tell; 1×1 ones are both layouts at once): then the
+        first block takes its input so too. Contiguous, the first block's temporal block
+        converted its input and gradient for its convolutions (four copies of 64
+        channels a step, 1 % of ctrgcn's bf16 step) and its unit ran in the other
+        layout than every later one."""
+        first = self.net[0]
+        assert isinstance(first, CTRGCNBlock)
+        temporal = first.tcn1.branches[0][-1]  # type: ignore[index]
+        return isinstance(temporal, TemporalConv) and is_channels_last(temporal.conv.weight)
 
     def init_pyskl(self) -> None:
         """PYSKL's ``init_weights``: in each block's CTR-GC unit and temporal block,
