@@ -548,7 +548,8 @@ def test_the_fused_unit_a_sample_at_a_time_is_the_whole_batch_at_once(
 ) -> None:
     """The CTR-GC unit goes a chunk of samples at a time (``CHUNK_BYTES`` of conv3's
     output); with one sample a chunk (6 chunks: 3 clips of 2 persons), training gives the
-    whole batch's logits, gradients and running statistics (float64, both layouts)."""
+    whole batch's logits, gradients and running statistics, and inference (one chunk's
+    buffers reused) its logits (float64, both layouts)."""
     x = torch.randn(3, 3, 10, 17, 2, generator=torch.Generator().manual_seed(5)).double()
     whole = _trained_network("coco", channels_last).double().train()
     ours = _trained_network("coco", channels_last).double().train()
@@ -562,6 +563,9 @@ def test_the_fused_unit_a_sample_at_a_time_is_the_whole_batch_at_once(
     their_state = whole.state_dict()
     for name, value in ours.state_dict().items():
         torch.testing.assert_close(value, their_state[name], rtol=1e-12, atol=1e-14)
+    # inference, where one chunk's buffers serve every chunk in turn
+    with torch.no_grad():
+        _assert_near(ours.eval()(x), whole.eval()(x), 1e-12)
 
 
 @pytest.mark.parametrize("channels_last", [False, True])

@@ -161,6 +161,58 @@ def _traced_aggregation(
     return products.view(n, c, v, t).transpose(2, 3)
 
 
+def _aggregate(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    relate: torch.Tensor,
+    relation: torch.Tensor,
+    offset: torch.Tensor,
+    keep: bool,
+) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """:class:`RefinedAggregation`'s forward: the output in the input's layout, and the
+    topology with conv3's input and output, the whole batch's where ``keep`` (backward
+    reads them), else only the last chunk's (one chunk's buffers, reused)."""
+    n, cin, t, v = x.shape
+    k, c, j = relate.shape
+    channels_last = is_channels_last(x)
+    dtype = _compute_dtype(x, weight)
+    w = weight.to(dtype)
+    # (N, C, K, U·V): each partition's topology written into its place, no copy
+    topology = x.new_empty(n, c, k, v * v, dtype=dtype)
+    for part in range(k):
+        lhs = relate[part].to(dtype).expand(n, c, j)
+        torch.bmm(lhs, relation[part].to(dtype), out=topology[:, :, part])
+    chunks = _chunks(n, c * k * v * t * torch.finfo(dtype).bits // 8)
+    # conv3's input with frames and joints swapped ((N, V, T, C_in) channels last) and
+    # its output (N, C·K, V·T) = (N, C, K, V, T), rows in (channel, partition) order
+    rows = n if keep else chunks[0][1]
+    columns = x.new_empty((rows, v, t, cin) if channels_last else (rows, cin, v, t), dtype=dtype)
+    features = x.new_empty(rows, c * k, v * t, dtype=dtype)
+    out = x.new_empty((n, t, v, c) if channels_last else (n, c, t, v), dtype=dtype)
+    for start, end in chunks:
+        m = end - start
+        at = slice(start, end) if keep else slice(0, m)
+        if channels_last:
+            columns[at].copy_(x[start:end].permute(0, 3, 2, 1))
+            block_columns = columns[at].view(m, v * t, cin).transpose(1, 2)
+        else:
+            columns[at].copy_(x[start:end].transpose(2, 3))
+            block_columns = columns[at].view(m, cin, v * t)
+        torch.bmm(w.expand(m, *w.shape), block_columns, out=features[at])
+        # (m·C, V, T) = (V, K·U) @ (K·U, T) + offset: the partitions summed
+        products = torch.baddbmm(
+            offset[start:end].to(dtype).reshape(m * c, v, 1),
+            topology[start:end].view(m * c, k * v, v).transpose(1, 2),
+            features[at].view(m * c, k * v, t),
+        ).view(m, c, v, t)
+        if channels_last:
+            out[start:end].copy_(products.permute(0, 3, 2, 1))
+        else:
+            out[start:end].copy_(products.transpose(2, 3))
+    out = out.permute(0, 3, 1, 2) if channels_last else out
+    return out, (columns, features, topology)
+
+
 class RefinedAggregation(torch.autograd.Function):
     """CTR-GC's per-channel topology, its ``conv3`` (the weights) and its per-channel
     aggregation of all partitions together: ``out[n, c] = sum_k (W_k x)[n, c] @
@@ -199,46 +251,15 @@ class RefinedAggregation(torch.autograd.Function):
         relation: torch.Tensor,
         offset: torch.Tensor,
     ) -> torch.Tensor:
-        n, cin, t, v = x.shape
-        k, c, j = relate.shape
-        channels_last = is_channels_last(x)
-        dtype = _compute_dtype(x, weight)
-        w = weight.to(dtype)
-        # (N, C, K, U·V): each partition's topology written into its place, no copy
-        topology = x.new_empty(n, c, k, v * v, dtype=dtype)
-        for part in range(k):
-            lhs = relate[part].to(dtype).expand(n, c, j)
-            torch.bmm(lhs, relation[part].to(dtype), out=topology[:, :, part])
-        # conv3's input with frames and joints swapped, (N, V, T, C_in) channels last
-        columns = x.new_empty((n, v, t, cin) if channels_last else (n, cin, v, t), dtype=dtype)
-        # (N, C·K, V·T) = (N, C, K, V, T): every partition's conv3, rows in (channel,
-        # partition) order
-        features = x.new_empty(n, c * k, v * t, dtype=dtype)
-        out = x.new_empty((n, t, v, c) if channels_last else (n, c, t, v), dtype=dtype)
-        for start, end in _chunks(n, features[0].numel() * features.element_size()):
-            m = end - start
-            if channels_last:
-                columns[start:end].copy_(x[start:end].permute(0, 3, 2, 1))
-                block_columns = columns[start:end].view(m, v * t, cin).transpose(1, 2)
-            else:
-                columns[start:end].copy_(x[start:end].transpose(2, 3))
-                block_columns = columns[start:end].view(m, cin, v * t)
-            torch.bmm(w.expand(m, *w.shape), block_columns, out=features[start:end])
-            # (m·C, V, T) = (V, K·U) @ (K·U, T) + offset: the partitions summed
-            products = torch.baddbmm(
-                offset[start:end].to(dtype).reshape(m * c, v, 1),
-                topology[start:end].view(m * c, k * v, v).transpose(1, 2),
-                features[start:end].view(m * c, k * v, t),
-            ).view(m, c, v, t)
-            if channels_last:
-                out[start:end].copy_(products.permute(0, 3, 2, 1))
-            else:
-                out[start:end].copy_(products.transpose(2, 3))
+        out, (columns, features, topology) = _aggregate(
+            x, weight, relate, relation, offset, keep=True
+        )
         ctx.save_for_backward(columns, weight, features, relate, relation, topology)
-        ctx.channels_last = channels_last  # type: ignore[attr-defined]
+        (n, cin, t, v), (k, c, _) = x.shape, relate.shape
+        ctx.channels_last = is_channels_last(x)  # type: ignore[attr-defined]
         ctx.shapes = (n, cin, c, t, v, k)  # type: ignore[attr-defined]
         ctx.dtypes = (x.dtype, offset.dtype)  # type: ignore[attr-defined]
-        return out.permute(0, 3, 1, 2) if channels_last else out
+        return out
 
     @staticmethod
     def backward(
@@ -387,10 +408,12 @@ class CTRGCUnit(nn.Module):
         # product's output is laid out (N, C, K, ...): each sample and channel's joined
         # partition × joint rows an operand of the per-channel products, no copy
         weight = torch.stack([c.conv3.weight.flatten(1) for c in convs], 1).flatten(0, 1)
-        if not torch.jit.is_tracing():
-            # in the input's layout, or the batch norm, the residual sum, the ReLU and
-            # the temporal block's convolutions each convert over mixed layouts
+        # in the input's layout, or the batch norm, the residual sum, the ReLU and the
+        # temporal block's convolutions each convert over mixed layouts
+        if torch.is_grad_enabled() and not torch.jit.is_tracing():
             return RefinedAggregation.apply(x, weight, relate, relation, offset)
+        if not torch.jit.is_tracing():  # inference: conv3's output one chunk at a time
+            return _aggregate(x, weight, relate, relation, offset, keep=False)[0]
         summed = _traced_aggregation(x, weight, relate, relation, offset)
         layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
         return summed.contiguous(memory_format=layout)
