@@ -134,9 +134,10 @@ def _compute_dtype(x: torch.Tensor, weight: torch.Tensor) -> torch.dtype:
     return torch.promote_types(x.dtype, weight.dtype)
 
 
-def _chunks(samples: int, per_sample: int) -> list[tuple[int, int]]:
-    """``[start, end)`` ranges of samples of about :data:`CHUNK_BYTES` of ``per_sample``."""
-    step = max(1, CHUNK_BYTES // max(1, per_sample))
+def _chunks(samples: int, per_sample: int, dtype: torch.dtype) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges of samples of about :data:`CHUNK_BYTES` of conv3's output,
+    ``per_sample`` elements of ``dtype`` a sample."""
+    step = max(1, CHUNK_BYTES // max(1, per_sample * torch.finfo(dtype).bits // 8))
     return [(start, min(samples, start + step)) for start in range(0, samples, step)]
 
 
@@ -182,7 +183,7 @@ def _aggregate(
     for part in range(k):
         lhs = relate[part].to(dtype).expand(n, c, j)
         torch.bmm(lhs, relation[part].to(dtype), out=topology[:, :, part])
-    chunks = _chunks(n, c * k * v * t * torch.finfo(dtype).bits // 8)
+    chunks = _chunks(n, c * k * v * t, dtype)
     # conv3's input with frames and joints swapped ((N, V, T, C_in) channels last) and
     # its output (N, C·K, V·T) = (N, C, K, V, T), rows in (channel, partition) order
     rows = n if keep else chunks[0][1]
@@ -224,10 +225,10 @@ class RefinedAggregation(torch.autograd.Function):
     relations, ``alpha`` × conv4's bias on a row of ones, and ``A_k`` on a row of ones,
     all as one product), each partition's product written straight into its place in
     the ``(N, C, K·U, V)`` storage the aggregation reads: through autograd the topology
-    was a product, an add of ``A``, a permuting copy into that layout and, backward, the
-    permute, an add of the offset's share and a sum for ``A``'s gradient, five passes
-    over a tensor half the size of the block's features (bf16 permuting copies and
-    broadcast adds there were a twelfth of the step).
+    was a product, an add of ``A``, a permuting copy into that layout, a sum for conv3's
+    bias offset and, backward, an add of the offset's share, the permute back and a sum
+    for ``A``'s gradient: seven passes over a tensor half the size of the block's
+    features (those adds, copies and sums were about 59 of a profiled step's 1,205 ms).
 
     The sum over partitions is inside ONE product per sample and channel, over a joined
     partition × joint axis: ``out^T = [A_1; A_2; A_3]^T @ [y_1; y_2; y_3]``, ``(V, K·U)``
@@ -276,7 +277,7 @@ class RefinedAggregation(torch.autograd.Function):
         grad_topology = torch.empty_like(topology)
         grad_weight = torch.zeros_like(weight)
         grad_x = grad.new_empty((n, t, v, cin) if channels_last else (n, cin, t, v), dtype=x_dtype)
-        for start, end in _chunks(n, features[0].numel() * features.element_size()):
+        for start, end in _chunks(n, c * k * v * t, dtype):
             m = end - start
             # (m·C, V, T): the products' gradient as they wrote it
             block_grad = grad.new_empty(m, c, v, t, dtype=dtype)
@@ -410,13 +411,14 @@ class CTRGCUnit(nn.Module):
         weight = torch.stack([c.conv3.weight.flatten(1) for c in convs], 1).flatten(0, 1)
         # in the input's layout, or the batch norm, the residual sum, the ReLU and the
         # temporal block's convolutions each convert over mixed layouts
-        if torch.is_grad_enabled() and not torch.jit.is_tracing():
+        if torch.jit.is_tracing():
+            summed = _traced_aggregation(x, weight, relate, relation, offset)
+            layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
+            return summed.contiguous(memory_format=layout)
+        if torch.is_grad_enabled():
             return RefinedAggregation.apply(x, weight, relate, relation, offset)
-        if not torch.jit.is_tracing():  # inference: conv3's output one chunk at a time
-            return _aggregate(x, weight, relate, relation, offset, keep=False)[0]
-        summed = _traced_aggregation(x, weight, relate, relation, offset)
-        layout = torch.channels_last if is_channels_last(x) else torch.contiguous_format
-        return summed.contiguous(memory_format=layout)
+        # inference: conv3's output one chunk at a time, nothing kept for a backward
+        return _aggregate(x, weight, relate, relation, offset, keep=False)[0]
 
     def forward_per_partition(self, x: torch.Tensor) -> torch.Tensor:
         """PYSKL's forward, one :class:`CTRGC` and one product per partition: the
