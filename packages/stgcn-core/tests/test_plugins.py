@@ -311,21 +311,38 @@ def test_cpu_backend_options_are_checked_and_compile_wraps_the_model() -> None:
 
 
 @pytest.mark.parametrize(
-    ("precision", "native", "expected"),
-    [("bf16", True, True), ("fp32", True, False), ("bf16", False, False), ("fp32", False, False)],
+    ("precision", "native", "wide", "expected"),
+    [
+        ("bf16", True, True, True),
+        ("bf16", True, False, True),
+        ("bf16", False, True, False),
+        ("fp32", True, True, True),
+        ("fp32", False, True, True),
+        ("fp32", True, False, False),
+        ("fp32", False, False, False),
+    ],
 )
 def test_cpu_backend_picks_channels_last_per_machine_and_precision(
-    monkeypatch, precision: str, native: bool, expected: bool
+    monkeypatch, precision: str, native: bool, wide: bool, expected: bool
 ) -> None:
-    """``auto`` (the default): channels last in bf16 where the CPU has native bf16; the
-    CPU's features are set here, so this holds on every machine the suite meets."""
+    """``auto`` (the default): channels last in bf16 where the CPU has native bf16, in
+    fp32 where it has AVX-512; the CPU's features are set here, so this holds on every
+    machine the suite meets. Each precision asks only its own question: an fp32 run must
+    not ask about native bf16 (the tests' native-bf16 stand-in changes that answer)."""
     from stgcn.backends import cpu
     from stgcn.model.network import STGCN
 
-    monkeypatch.setattr(cpu, "native_bf16", lambda: native)
+    asked: list[str] = []
+
+    def answer(name: str, value: bool):
+        return lambda: asked.append(name) or value
+
+    monkeypatch.setattr(cpu, "native_bf16", answer("native_bf16", native))
+    monkeypatch.setattr(cpu, "avx512", answer("avx512", wide))
     backend = cpu.CPUBackend()
-    backend = backend.for_run({})
+    backend = backend.for_run({"temporal": "direct"})
     assert backend.uses_channels_last(precision) is expected
+    assert set(asked) == {"native_bf16" if precision == "bf16" else "avx512"}
     weight = backend.prepare_model(STGCN(3), precision).st_gcn_networks[0].tcn[2].weight
     assert weight.is_contiguous(memory_format=torch.channels_last) is expected
     backend = backend.for_run({"channels_last": "false"})
@@ -369,16 +386,27 @@ def test_cpu_backend_temporal_option_picks_how_the_temporal_convolutions_run(val
     assert {conv.algorithm for conv in convs} == {value}
 
 
-def test_cpu_backend_defaults_to_the_dft_and_to_reusing_memory(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(("wide", "expected"), [(False, "dft"), (True, "direct")])
+def test_cpu_backend_picks_the_temporal_path_per_machine_and_reuses_memory(
+    monkeypatch: pytest.MonkeyPatch, wide: bool, expected: str
 ) -> None:
+    """``temporal=auto`` (the default): the DFT on AVX2 alone, the direct convolution on
+    AVX-512 (the CPU's answer is set here, so this holds on every machine); an explicit
+    value holds on both."""
     import stgcn.backends.cpu as cpu
+    from stgcn.model.network import STGCN, TemporalConv
 
     calls = []
     monkeypatch.setattr(cpu, "keep_freed_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(cpu, "avx512", lambda: wide)
     backend = cpu.CPUBackend()
     backend = backend.for_run({})
-    assert backend.temporal == "dft"
+    assert backend.temporal == expected
+    model = backend.prepare_model(STGCN(3), "fp32")
+    convs = [module for module in model.modules() if isinstance(module, TemporalConv)]
+    assert {conv.algorithm for conv in convs} == {expected}
+    other = "direct" if expected == "dft" else "dft"
+    assert backend.for_run({"temporal": other}).temporal == other
     backend.setup(0)
     assert calls == [1]
     backend = backend.for_run({"reuse_memory": "false"})
@@ -390,7 +418,7 @@ def test_a_bad_temporal_value_is_one_line() -> None:
     result = run_stgcn("bench", "--steps", "1", "--backend-option", "temporal=fast")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "stgcn: error: backend option temporal must be one of direct, dft, not 'fast'"
+        "stgcn: error: backend option temporal must be one of auto, direct, dft, not 'fast'"
     )
 
 

@@ -4,14 +4,20 @@ bf16 autocast is the default only where the processor has native bf16 matrix
 instructions (AVX512-BF16 or AMX); elsewhere it is emulated and several times
 slower than fp32, so fp32 is the default there.
 
-Two defaults that make fp32 faster (docs/performance.md): the wide stride-1 temporal
-convolutions go through the DFT (``temporal=dft``, :mod:`stgcn.model.spectral`), and malloc
-keeps freed memory for the next step (``reuse_memory=true``, :mod:`stgcn.system.allocator`).
+malloc keeps freed memory for the next step (``reuse_memory=true``,
+:mod:`stgcn.system.allocator`), and two settings follow the processor, each where it
+measured faster (docs/performance.md):
 
-The memory layout is chosen per machine and precision (``channels_last=auto``): channels
-last in bf16 on a CPU with native bf16, where oneDNN's bf16 kernels work in that layout
-(16.4 against 14.0 samples/s on a Zen 5), and the contiguous layout elsewhere, since in
-fp32 on AVX2 channels last was slower (1.13x the baseline against 1.19x).
+- the memory layout (``channels_last=auto``): channels last in bf16 on a CPU with native
+  bf16, where oneDNN's bf16 kernels work in that layout (16.4 against 14.0 samples/s on
+  a Zen 5), and in fp32 on an AVX-512 CPU; contiguous on AVX2 alone, where channels
+  last was slower in fp32 (1.13x the baseline against 1.19x);
+- the wide stride-1 temporal convolutions (``temporal=auto``): through the DFT
+  (:mod:`stgcn.model.spectral`) on AVX2 alone, where its matrix products run as fast as
+  the convolutions; directly on AVX-512, where oneDNN's convolutions run at twice the
+  speed of the MKL matrix products the DFT path is made of (fp32 on a Zen 5: 500 against
+  200 GFLOP/s on two cores; ST-GCN's training step with channels last and the direct
+  convolution 8.6 samples/s, 7.1 at the AVX2 settings).
 """
 
 from __future__ import annotations
@@ -41,6 +47,13 @@ def native_bf16() -> bool:
     return any(bool(getattr(cpu, name, lambda: False)()) for name in checks)
 
 
+def avx512() -> bool:
+    """Whether the processor runs AVX-512 (a different question from ``native_bf16``'s:
+    the native-bf16 stand-in of the tests leaves it alone)."""
+    cpu = getattr(torch, "cpu", None)
+    return bool(getattr(cpu, "_is_avx512_supported", lambda: False)())
+
+
 def _layout(value: object, what: str) -> bool | None:
     """``auto`` (None: decided per machine and precision), true or false."""
     if str(value).strip().lower() == "auto":
@@ -62,7 +75,9 @@ class CPUSettings(Settings):
     channels_last: bool | None = option(None, "channels-last memory format (auto)", parse=_layout)
     compile: bool = option(False, "torch.compile the model (--compile)")
     reuse_memory: bool = option(True, "malloc keeps freed memory for the next step")
-    temporal: str = option("dft", "the temporal convolution's path", choices=TEMPORAL_ALGORITHMS)
+    temporal: str = option(
+        "auto", "the temporal convolution's path (auto)", choices=("auto", *TEMPORAL_ALGORITHMS)
+    )
 
 
 OPTIONS = tuple(CPUSettings.keys())
@@ -94,7 +109,10 @@ class CPUBackend(BackendBase[CPUSettings]):
 
     @property
     def temporal(self) -> str:
-        return self.settings.temporal
+        """How the temporal convolutions run: as asked, else ``temporal_algorithm_pays``."""
+        if self.settings.temporal != "auto":
+            return self.settings.temporal
+        return temporal_algorithm_pays()
 
     def device_count(self) -> int:
         return os.cpu_count() or 1
@@ -112,7 +130,7 @@ class CPUBackend(BackendBase[CPUSettings]):
         return torch.device("cpu")
 
     def prepare_model(self, model: torch.nn.Module, precision: str) -> torch.nn.Module:
-        set_temporal_algorithm(model, self.settings.temporal)
+        set_temporal_algorithm(model, self.temporal)
         if self.uses_channels_last(precision):
             # Module.to takes memory_format, although torch's annotations leave it out
             model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
@@ -123,16 +141,32 @@ class CPUBackend(BackendBase[CPUSettings]):
         """The layout the model gets: as asked, else ``channels_last_pays``."""
         if self.settings.channels_last is not None:
             return self.settings.channels_last
-        # the processor is asked only where its answer matters: a run in fp32 lays out
-        # the same on every machine (and the test sessions see that it never asked)
-        return precision == "bf16" and channels_last_pays(precision, native_bf16())
+        return channels_last_pays(precision)
 
 
-def channels_last_pays(precision: str, has_native_bf16: bool) -> bool:
-    """Where channels last measured faster: bf16 with native bf16 instructions. In fp32,
-    and in emulated bf16 (unmeasured, and several times slower than fp32 anyway), the
-    contiguous layout stays."""
-    return precision == "bf16" and has_native_bf16
+def channels_last_pays(precision: str) -> bool:
+    """Where channels last measured faster: bf16 with native bf16 instructions, fp32 on
+    AVX-512 (with the direct temporal convolution, ``temporal_algorithm_pays``). In fp32
+    on AVX2 alone, and in emulated bf16 (unmeasured, and several times slower than fp32
+    anyway), the contiguous layout stays. Each run asks the processor only the question
+    its precision needs: the native-bf16 stand-in of the tests changes that one answer,
+    and an fp32 run must not depend on it."""
+    if precision == "bf16":
+        return native_bf16()
+    return precision == "fp32" and avx512()
+
+
+def temporal_algorithm_pays() -> str:
+    """``dft`` on AVX2 alone, where MKL's fp32 matrix products (the DFT path's three)
+    keep pace with oneDNN's convolutions and the DFT's fewer multiply-adds win (1.19-1.21x
+    the baseline's training step on an AVX2 EPYC); ``direct`` on AVX-512, where oneDNN's
+    convolutions use the wide vectors and MKL's products, on an AMD processor, do not
+    (one Zen 5, two threads: a 9x1 convolution of 256 channels at 500 GFLOP/s, the DFT
+    path's per-frequency products at 190; ST-GCN's fp32 training step 8.6 samples/s
+    directly, 7.3 through the DFT, both channels last). Intel's AVX-512 processors, whose
+    MKL products do use the wide vectors, are unmeasured (those with AMX default to
+    bf16). bf16 never takes the DFT path (``spectral.applies``)."""
+    return "direct" if avx512() else "dft"
 
 
 @hookimpl
