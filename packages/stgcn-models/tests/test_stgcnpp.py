@@ -435,3 +435,21 @@ def test_the_blocks_train_channels_last_on_a_cpu_with_the_same_numbers() -> None
     assert seen[0].is_contiguous(memory_format=torch.channels_last)
     assert not seen[0].is_contiguous() and seen[1].is_contiguous() and seen[2].is_contiguous()
     torch.testing.assert_close(laid_out, contiguous, rtol=1e-5, atol=1e-5)
+
+
+def test_the_blocks_follow_parameters_laid_out_channels_last_in_evaluation() -> None:
+    """Laid out channels last by the backend (bf16 on a native-bf16 CPU, fp32 on AVX-512),
+    the parameters take the features so in evaluation too, from the first block on (fed
+    contiguous, its convolutions would convert them), with the contiguous layout's
+    numbers."""
+    network = _network("coco").eval()
+    seen: list[torch.Tensor] = []
+    network.backbone.gcn[0].register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    clips = torch.from_numpy(np.random.default_rng(5).normal(size=(2, 3, 12, 17, 2))).float()
+    with torch.no_grad():
+        contiguous = network(clips)
+        network.to(memory_format=torch.channels_last)
+        laid_out = network(clips)
+    assert seen[0].is_contiguous() and not seen[1].is_contiguous()
+    assert seen[1].is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(laid_out, contiguous, rtol=1e-5, atol=1e-5)

@@ -34,6 +34,33 @@ def is_channels_last(x: torch.Tensor) -> bool:
     return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 
 
+def features_for_blocks(
+    x: torch.Tensor, first: nn.Module, train_channels_last: bool
+) -> torch.Tensor:
+    """``x`` laid out as a backbone's blocks take it, from the ``first`` block on.
+
+    Channels last where the backend laid the parameters out so (the first block's
+    temporal convolution tells, its ``k``×1 weight: 1×1 ones are both layouts at once):
+    fed contiguous beside channels-last weights, the first block's convolutions convert
+    their input and gradient (four copies of 64 channels a training step, 9.5 ms of
+    CTR-GCN's in bf16). Channels last also in training on a CPU where the backbone asks
+    (``train_channels_last``: ST-GCN++'s and CTR-GCN's convolutions are all 1×1 and
+    ``k``×1, and train faster so in fp32 too: CTR-GCN 7.52 against 6.62 samples/s on two
+    AVX-512 threads). Contiguous otherwise: with contiguous parameters in evaluation a
+    checkpoint's logits are its codebase's to 1e-5, and oneDNN's channels-last kernels
+    sum in another order (3e-5 apart on a logit of mmaction2's test).
+    """
+    temporal = next(
+        (m.weight for m in first.modules() if isinstance(m, nn.Conv2d) and m.kernel_size[0] > 1),
+        None,
+    )
+    if (temporal is not None and is_channels_last(temporal)) or (
+        train_channels_last and x.device.type == "cpu"
+    ):
+        return x.contiguous(memory_format=torch.channels_last)
+    return x.contiguous()
+
+
 def aggregate_joints(y: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
     """PYSKL's ``einsum('nkctv,kvw->nctw')`` of a graph unit: ``y`` of ``K × C`` channels
     (the K partitions' features, partition-major), each partition mixed over joints by its

@@ -38,6 +38,7 @@ from stgcn.records import ModelSpec, RecogniseRequest
 from stgcn_models.blocks import (
     TemporalConv,
     block_residual,
+    features_for_blocks,
     fusable_norm,
     is_channels_last,
     joint_batch_norm,
@@ -583,29 +584,11 @@ class CTRGCNBackbone(nn.Module):
         # the data batch norm over (M, V, C) of each frame, as PYSKL orders them
         x = self.data_bn(x.permute(0, 1, 3, 4, 2).reshape(n, m * v * c, t))
         x = x.view(n, m, v, c, t).permute(0, 1, 3, 4, 2).reshape(n * m, c, t, v)
-        if self._channels_last() or (self.training and x.device.type == "cpu"):
-            x = x.contiguous(memory_format=torch.channels_last)
+        # channels last in training on a CPU as ST-GCN++'s, and where the parameters are
+        x = features_for_blocks(x, self.net[0], self.training)
         for block in self.net:
             x = block(x)
         return x.reshape((n, m, *x.shape[1:]))
-
-    def _channels_last(self) -> bool:
-        """Whether the backend laid the parameters out channels last (a temporal
-        convolution's ``k``×1 weights tell; 1×1 ones are both layouts at once): then the
-        blocks take their input so, from the first on. Contiguous, the first block's
-        temporal block converted its input and gradient for its convolutions (four
-        copies of 64 channels a step, 1 % of ctrgcn's bf16 step) and its unit ran in the
-        other layout than every later one.
-
-        In training on a CPU the blocks take their input channels last whatever the
-        parameters' layout, as ST-GCN++'s (its convolutions are all 1×1 and k×1 too):
-        fp32 trained 1.14x faster so (7.52 against 6.62 samples/s, two threads, AVX-512).
-        Not in fp32 evaluation, where a checkpoint's logits are to be PYSKL's to 1e-5
-        and oneDNN's channels-last kernels sum in another order."""
-        first = self.net[0]
-        assert isinstance(first, CTRGCNBlock)
-        temporal = first.tcn1.branches[0][-1]  # type: ignore[index]
-        return isinstance(temporal, TemporalConv) and is_channels_last(temporal.conv.weight)
 
     def init_pyskl(self) -> None:
         """PYSKL's ``init_weights``: in each block's CTR-GC unit and temporal block,

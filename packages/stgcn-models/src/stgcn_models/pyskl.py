@@ -23,7 +23,7 @@ from torch import nn
 from stgcn.errors import StgcnError
 from stgcn.model.graph import pyskl_spatial
 from stgcn.records import Layout, ModelSpec, RecogniseRequest
-from stgcn_models.blocks import BlockFactory
+from stgcn_models.blocks import BlockFactory, features_for_blocks
 from stgcn_models.plugin import Stages
 
 #: the prefix of the backbone's keys and the head's weight, in PYSKL's recognisers
@@ -99,12 +99,9 @@ class STGCNBackbone(nn.Module):
     returns ``(N, M, C', T', V)``.
 
     ``channels_last``: in training the blocks get their input channels last on a CPU
-    whatever the backend's layout (the backend lays out the parameters, and the features
-    follow them, channels last only in bf16): for blocks whose convolutions all pay for
-    it in fp32 too (ST-GCN++'s). Not in evaluation, where a checkpoint's logits are to be
-    its own codebase's to 1e-5, and oneDNN's channels-last fp32 kernels sum in another
-    order than the contiguous ones PYSKL's and mmaction2's networks run (3e-5 apart on a
-    logit of mmaction2's test)."""
+    whatever the backend's layout, for blocks whose convolutions all pay for it in fp32
+    too (ST-GCN++'s); elsewhere the features follow the parameters' layout
+    (``blocks.features_for_blocks``)."""
 
     def __init__(
         self,
@@ -139,10 +136,7 @@ class STGCNBackbone(nn.Module):
         x = x.permute(0, 1, 3, 4, 2).contiguous()
         x = self.data_bn(x.view(n * m, v * c, t))
         x = x.view(n * m, v, c, t).permute(0, 2, 3, 1)
-        if self.channels_last and self.training and x.device.type == "cpu":
-            x = x.contiguous(memory_format=torch.channels_last)
-        else:
-            x = x.contiguous()
+        x = features_for_blocks(x, self.gcn[0], self.channels_last and self.training)
         for block in self.gcn:
             x = block(x)
         return x.reshape((n, m, *x.shape[1:]))
