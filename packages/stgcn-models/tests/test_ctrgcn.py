@@ -570,6 +570,31 @@ def test_the_fused_unit_a_sample_at_a_time_is_the_whole_batch_at_once(
 
 @pytest.mark.parametrize("channels_last", [False, True])
 @pytest.mark.parametrize("training", [False, True])
+def test_conv3_by_convolution_is_conv3_by_bmm(
+    channels_last: bool, training: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """conv3's products run as oneDNN's 1×1 convolution in full precision on a CPU and
+    as ``bmm`` in bf16: both paths give the same logits, gradients and input gradient
+    (float64, each features layout: contiguous in evaluation with contiguous parameters,
+    channels last otherwise; two samples a chunk)."""
+    x = torch.randn(3, 3, 10, 17, 2, generator=torch.Generator().manual_seed(6)).double()
+    monkeypatch.setattr(ctrgcn, "CHUNK_BYTES", 2 * 64 * 3 * 17 * 10 * 8)
+    by_convolution = _trained_network("coco", channels_last).double().train(training)
+    by_bmm = _trained_network("coco", channels_last).double().train(training)
+    theirs, their_grads, their_grad_x = _step(by_convolution, x)
+    monkeypatch.setattr(ctrgcn, "_conv3_by_convolution", lambda x, dtype: False)
+    logits, grads, grad_x = _step(by_bmm, x)
+    _assert_near(logits, theirs, 1e-12)
+    _assert_near(grad_x, their_grad_x, 1e-12)
+    assert grads.keys() == their_grads.keys()
+    # to the gradients' scale: a bias before a batch norm has none (1e-16 either way)
+    scale = max(float(grad.abs().max()) for grad in their_grads.values())
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, their_grads[name], rtol=1e-12, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+@pytest.mark.parametrize("training", [False, True])
 def test_the_blocks_take_their_input_channels_last_where_it_pays(
     channels_last: bool, training: bool
 ) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from stgcn.errors import StgcnError
@@ -142,6 +143,68 @@ def _chunks(samples: int, per_sample: int, dtype: torch.dtype) -> list[tuple[int
     return [(start, min(samples, start + step)) for start in range(0, samples, step)]
 
 
+def _conv3_by_convolution(x: torch.Tensor, dtype: torch.dtype) -> bool:
+    """Whether conv3's three products (forward, the input's and the weights' gradients)
+    run as oneDNN's 1×1 convolution rather than as ``bmm``: on a CPU in full precision.
+    There ``bmm`` is MKL's, which on an AMD processor with AVX-512 keeps to AVX2 code,
+    and the convolution took half its time (one Zen 5, two threads, 768 by 256 channels
+    over 684 columns: 0.69 against 1.73 ms forward, 0.68 against 1.36 and 1.30 for the
+    gradients; with oneDNN held to AVX2 the two were level). In bf16 ``bmm`` is oneDNN's
+    own product and faster than the convolution (0.31 against 0.44 ms); float64 takes the
+    convolution path too, so that the float64 tests check the code fp32 runs."""
+    return x.device.type == "cpu" and dtype in (torch.float32, torch.float64)
+
+
+def _conv3(
+    w: torch.Tensor, columns: torch.Tensor, swapped: bool, out: torch.Tensor | None
+) -> torch.Tensor:
+    """conv3 over one chunk of samples: ``(m, C·K, V·T)`` from its input ``(m, C_in, V,
+    T)``, or ``(m, V, T, C_in)`` where ``swapped``; by ``bmm`` into ``out`` where one is
+    given, else by convolution (``_conv3_by_convolution``)."""
+    m, cin = columns.shape[0], w.shape[1]
+    if out is None:
+        weight = w.view(*w.shape, 1, 1)
+        return F.conv2d(columns.view(m, cin, -1, 1), weight).view(m, w.shape[0], -1)
+    rows = columns.view(m, -1, cin).transpose(1, 2) if swapped else columns.view(m, cin, -1)
+    # bmm over the expanded weight, as matmul folds a 2-D @ 3-D product into a 2-D one by
+    # copying the 3-D operand
+    return torch.bmm(w.expand(m, *w.shape), rows, out=out)
+
+
+def _conv3_backward(
+    w: torch.Tensor, columns: torch.Tensor, grad: torch.Tensor, swapped: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """conv3's weights' gradient (summed over the chunk) and its input's gradient, in
+    its input's layout (:func:`_conv3`), from its output's gradient ``(m, C·K, V·T)``."""
+    m, cin = columns.shape[0], w.shape[1]
+    if not swapped and _conv3_by_convolution(grad, grad.dtype):
+        block_x, per_sample, _ = torch.ops.aten.convolution_backward(
+            grad.unsqueeze(-1),
+            columns.view(m, cin, -1, 1),
+            w.view(*w.shape, 1, 1),
+            None,
+            [1, 1],
+            [0, 0],
+            [1, 1],
+            False,
+            [0, 0],
+            1,
+            [True, True, False],
+        )
+        return per_sample.view(w.shape), block_x
+    if swapped:
+        rows = columns.view(m, -1, cin)
+        per_sample = torch.bmm(grad, rows)
+        # (m, V·T, C_in) = grad^T @ weight: rows of channels, as the input lies
+        block_x = torch.bmm(grad.transpose(1, 2), w.expand(m, *w.shape))
+    else:
+        rows = columns.view(m, cin, -1)
+        per_sample = torch.bmm(grad, rows.transpose(1, 2))
+        block_x = torch.bmm(w.t().expand(m, *w.t().shape), grad)
+    # summed in at least fp32, the parameters' dtype under autocast
+    return per_sample.sum(0, dtype=torch.promote_types(w.dtype, torch.float32)), block_x
+
+
 def _traced_aggregation(
     x: torch.Tensor,
     weight: torch.Tensor,
@@ -170,10 +233,11 @@ def _aggregate(
     relation: torch.Tensor,
     offset: torch.Tensor,
     keep: bool,
-) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """:class:`RefinedAggregation`'s forward: the output in the input's layout, and the
-    topology with conv3's input and output, the whole batch's where ``keep`` (backward
-    reads them), else only the last chunk's (one chunk's buffers, reused)."""
+) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]]:
+    """:class:`RefinedAggregation`'s forward: the output in the input's layout, and
+    conv3's input, the topology and conv3's output chunk by chunk, the whole batch's where
+    ``keep`` (backward reads them), else conv3's input only the last chunk's (one chunk's
+    buffers, reused) and no output."""
     n, cin, t, v = x.shape
     k, c, j = relate.shape
     channels_last = is_channels_last(x)
@@ -187,32 +251,38 @@ def _aggregate(
     chunks = _chunks(n, c * k * v * t, dtype)
     # conv3's input with frames and joints swapped ((N, V, T, C_in) channels last) and
     # its output (N, C·K, V·T) = (N, C, K, V, T), rows in (channel, partition) order
+    by_convolution = _conv3_by_convolution(x, dtype)
+    # by convolution conv3's input is (N, C_in, V, T) in either layout: oneDNN's 1×1
+    # convolution of that layout writes (N, C·K, V·T) as the products read it
+    swapped = channels_last and not by_convolution
     rows = n if keep else chunks[0][1]
-    columns = x.new_empty((rows, v, t, cin) if channels_last else (rows, cin, v, t), dtype=dtype)
-    features = x.new_empty(rows, c * k, v * t, dtype=dtype)
+    columns = x.new_empty((rows, v, t, cin) if swapped else (rows, cin, v, t), dtype=dtype)
+    # conv3's output, one chunk's list entry each (a view of one buffer for ``bmm``'s out=)
+    features: list[torch.Tensor] = []
+    buffer = None if by_convolution else x.new_empty(rows, c * k, v * t, dtype=dtype)
     out = x.new_empty((n, t, v, c) if channels_last else (n, c, t, v), dtype=dtype)
     for start, end in chunks:
         m = end - start
         at = slice(start, end) if keep else slice(0, m)
-        if channels_last:
+        if swapped:
             columns[at].copy_(x[start:end].permute(0, 3, 2, 1))
-            block_columns = columns[at].view(m, v * t, cin).transpose(1, 2)
         else:
             columns[at].copy_(x[start:end].transpose(2, 3))
-            block_columns = columns[at].view(m, cin, v * t)
-        torch.bmm(w.expand(m, *w.shape), block_columns, out=features[at])
+        block_features = _conv3(w, columns[at], swapped, None if buffer is None else buffer[at])
+        if keep:
+            features.append(block_features)
         # (m·C, V, T) = (V, K·U) @ (K·U, T) + offset: the partitions summed
         products = torch.baddbmm(
             offset[start:end].to(dtype).reshape(m * c, v, 1),
             topology[start:end].view(m * c, k * v, v).transpose(1, 2),
-            features[at].view(m * c, k * v, t),
+            block_features.view(m * c, k * v, t),
         ).view(m, c, v, t)
         if channels_last:
             out[start:end].copy_(products.permute(0, 3, 2, 1))
         else:
             out[start:end].copy_(products.transpose(2, 3))
     out = out.permute(0, 3, 1, 2) if channels_last else out
-    return out, (columns, features, topology)
+    return out, (columns, topology, features)
 
 
 class RefinedAggregation(torch.autograd.Function):
@@ -253,10 +323,10 @@ class RefinedAggregation(torch.autograd.Function):
         relation: torch.Tensor,
         offset: torch.Tensor,
     ) -> torch.Tensor:
-        out, (columns, features, topology) = _aggregate(
+        out, (columns, topology, features) = _aggregate(
             x, weight, relate, relation, offset, keep=True
         )
-        ctx.save_for_backward(columns, weight, features, relate, relation, topology)
+        ctx.save_for_backward(columns, weight, relate, relation, topology, *features)
         (n, cin, t, v), (k, c, _) = x.shape, relate.shape
         ctx.channels_last = is_channels_last(x)  # type: ignore[attr-defined]
         ctx.shapes = (n, cin, c, t, v, k)  # type: ignore[attr-defined]
@@ -267,18 +337,22 @@ class RefinedAggregation(torch.autograd.Function):
     def backward(
         ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor
     ) -> tuple[torch.Tensor, ...]:
-        columns, weight, features, relate, relation, topology = ctx.saved_tensors  # type: ignore[attr-defined]
+        columns, weight, relate, relation, topology, *features = ctx.saved_tensors  # type: ignore[attr-defined]
         n, cin, c, t, v, k = ctx.shapes  # type: ignore[attr-defined]
         x_dtype, offset_dtype = ctx.dtypes  # type: ignore[attr-defined]
         channels_last: bool = ctx.channels_last  # type: ignore[attr-defined]
-        dtype = features.dtype
+        dtype = topology.dtype
         w = weight.to(dtype)
+        by_convolution = _conv3_by_convolution(grad, dtype)
+        swapped = channels_last and not by_convolution
         grad_offset = grad.new_empty(n, c, v, dtype=offset_dtype)
         # (N, C, K, U·V): the topology's gradient in the topology's layout
         grad_topology = torch.empty_like(topology)
         grad_weight = torch.zeros_like(weight)
         grad_x = grad.new_empty((n, t, v, cin) if channels_last else (n, cin, t, v), dtype=x_dtype)
-        for start, end in _chunks(n, c * k * v * t, dtype):
+        for (start, end), block_features in zip(
+            _chunks(n, c * k * v * t, dtype), features, strict=True
+        ):
             m = end - start
             # (m·C, V, T): the products' gradient as they wrote it
             block_grad = grad.new_empty(m, c, v, t, dtype=dtype)
@@ -286,28 +360,22 @@ class RefinedAggregation(torch.autograd.Function):
             grad_offset[start:end] = block_grad.sum(-1, dtype=offset_dtype)
             block_grad = block_grad.view(m * c, v, t)
             torch.bmm(
-                features[start:end].view(m * c, k * v, t),
+                block_features.view(m * c, k * v, t),
                 block_grad.transpose(1, 2),
                 out=grad_topology[start:end].view(m * c, k * v, v),
             )
             # (m, C·K, U·T): conv3's output gradient in its layout
             block_topology = topology[start:end].view(m * c, k * v, v)
             grad_features = torch.bmm(block_topology, block_grad).view(m, c * k, v * t)
-            # the products in the forward's precision; bmm over the expanded weight, as
-            # matmul folds a 2-D @ 3-D product into a 2-D one by copying the 3-D operand
-            if channels_last:
-                block_columns = columns[start:end].view(m, v * t, cin)
-                per_sample = torch.bmm(grad_features, block_columns)
-                # (m, V·T, C_in) = grad_features^T @ weight, then frames and joints
-                # swapped back: rows of channels, the input's layout
-                block_x = torch.bmm(grad_features.transpose(1, 2), w.expand(m, *w.shape))
+            per_sample, block_x = _conv3_backward(w, columns[start:end], grad_features, swapped)
+            grad_weight += per_sample.to(weight.dtype)
+            # block_x is conv3's input's gradient in conv3's input layout: back to x's
+            if swapped:
                 grad_x[start:end].copy_(block_x.view(m, v, t, cin).transpose(1, 2))
+            elif channels_last:
+                grad_x[start:end].copy_(block_x.view(m, cin, v, t).permute(0, 3, 2, 1))
             else:
-                block_columns = columns[start:end].view(m, cin, v * t)
-                per_sample = torch.bmm(grad_features, block_columns.transpose(1, 2))
-                block_x = torch.bmm(w.t().expand(m, *w.t().shape), grad_features)
                 grad_x[start:end].copy_(block_x.view(m, cin, v, t).transpose(2, 3))
-            grad_weight += per_sample.sum(0, dtype=weight.dtype)
         # the topology's factors, per partition: (C, J) summed over the samples and
         # (N, J, U·V); each partition's gradient rows made contiguous once (bf16's bmm
         # copies an operand of strided rows at each use)
