@@ -488,6 +488,18 @@ def _assert_near(ours: torch.Tensor, theirs: torch.Tensor, rtol: float) -> None:
     torch.testing.assert_close(ours, theirs, rtol=rtol, atol=rtol * float(theirs.abs().max()))
 
 
+def _assert_steps_near(ours: tuple, theirs: tuple, rtol: float) -> None:
+    """Two :func:`_step` results: logits, input gradient, and every parameter's gradient
+    to the gradients' scale (a bias before a batch norm has none: 1e-16 either way)."""
+    (logits, grads, grad_x), (their_logits, their_grads, their_grad_x) = ours, theirs
+    _assert_near(logits, their_logits, rtol)
+    _assert_near(grad_x, their_grad_x, rtol)
+    assert grads.keys() == their_grads.keys()
+    scale = max(float(grad.abs().max()) for grad in their_grads.values())
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, their_grads[name], rtol=rtol, atol=rtol * scale)
+
+
 @pytest.mark.parametrize("layout", ["ntu-rgb+d", "coco"])
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_the_fused_forward_and_its_gradients_are_pyskls(layout: str, channels_last: bool) -> None:
@@ -527,15 +539,7 @@ def test_the_fused_training_step_is_the_per_partition_one(layout: str) -> None:
     x = torch.randn(3, 3, 10, joints, 2, generator=torch.Generator().manual_seed(3)).double()
     fused = _trained_network(layout, channels_last=True).double().train()
     reference = _unfuse(_trained_network(layout, channels_last=True).double().train())
-    ours, grads, grad_x = _step(fused, x)
-    theirs, their_grads, their_grad_x = _step(reference, x)
-    _assert_near(ours, theirs, 1e-10)
-    _assert_near(grad_x, their_grad_x, 1e-10)
-    assert grads.keys() == their_grads.keys()
-    # to the gradients' scale: a bias before a batch norm has none (1e-16 either way)
-    scale = max(float(grad.abs().max()) for grad in their_grads.values())
-    for name, grad in grads.items():
-        torch.testing.assert_close(grad, their_grads[name], rtol=1e-10, atol=1e-10 * scale)
+    _assert_steps_near(_step(fused, x), _step(reference, x), 1e-10)
     their_state = reference.state_dict()
     for name, value in fused.state_dict().items():
         if name.endswith(("running_mean", "running_var", "num_batches_tracked")):
@@ -581,16 +585,9 @@ def test_conv3_by_convolution_is_conv3_by_bmm(
     monkeypatch.setattr(ctrgcn, "CHUNK_BYTES", 2 * 64 * 3 * 17 * 10 * 8)
     by_convolution = _trained_network("coco", channels_last).double().train(training)
     by_bmm = _trained_network("coco", channels_last).double().train(training)
-    theirs, their_grads, their_grad_x = _step(by_convolution, x)
+    theirs = _step(by_convolution, x)
     monkeypatch.setattr(ctrgcn, "_conv3_by_convolution", lambda x, dtype: False)
-    logits, grads, grad_x = _step(by_bmm, x)
-    _assert_near(logits, theirs, 1e-12)
-    _assert_near(grad_x, their_grad_x, 1e-12)
-    assert grads.keys() == their_grads.keys()
-    # to the gradients' scale: a bias before a batch norm has none (1e-16 either way)
-    scale = max(float(grad.abs().max()) for grad in their_grads.values())
-    for name, grad in grads.items():
-        torch.testing.assert_close(grad, their_grads[name], rtol=1e-12, atol=1e-12 * scale)
+    _assert_steps_near(_step(by_bmm, x), theirs, 1e-12)
 
 
 @pytest.mark.parametrize("channels_last", [False, True])
