@@ -29,6 +29,7 @@ skeleton (``stgcn_models.pyskl.pyskl_graph``). The backbone also keeps it as a b
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -155,29 +156,45 @@ def _conv3_by_convolution(x: torch.Tensor, dtype: torch.dtype) -> bool:
     return x.device.type == "cpu" and dtype in (torch.float32, torch.float64)
 
 
+#: How conv3 runs over a chunk, and so its input's layout: oneDNN's 1×1 convolution of
+#: ``(m, C_in, V, T)``; ``bmm`` of that; ``bmm`` of ``(m, V, T, C_in)`` (channels last,
+#: frames and joints swapped: rows of channels as the input lies)
+Conv3Path = Literal["convolution", "bmm", "bmm-swapped"]
+
+
+def _conv3_path(x: torch.Tensor, dtype: torch.dtype) -> Conv3Path:
+    """How conv3 runs for input ``x`` computed in ``dtype``."""
+    if _conv3_by_convolution(x, dtype):
+        return "convolution"
+    return "bmm-swapped" if is_channels_last(x) else "bmm"
+
+
 def _conv3(
-    w: torch.Tensor, columns: torch.Tensor, swapped: bool, out: torch.Tensor | None
+    w: torch.Tensor, columns: torch.Tensor, path: Conv3Path, out: torch.Tensor | None
 ) -> torch.Tensor:
-    """conv3 over one chunk of samples: ``(m, C·K, V·T)`` from its input ``(m, C_in, V,
-    T)``, or ``(m, V, T, C_in)`` where ``swapped``; by ``bmm`` into ``out`` where one is
-    given, else by convolution (``_conv3_by_convolution``)."""
+    """conv3 over one chunk of samples: ``(m, C·K, V·T)`` from its input as ``path``
+    lays it out; ``bmm`` writes into ``out``, the convolution makes its own tensor (and
+    gets ``out`` as None)."""
     m, cin = columns.shape[0], w.shape[1]
-    if out is None:
+    if path == "convolution":
         weight = w.view(*w.shape, 1, 1)
         return F.conv2d(columns.view(m, cin, -1, 1), weight).view(m, w.shape[0], -1)
-    rows = columns.view(m, -1, cin).transpose(1, 2) if swapped else columns.view(m, cin, -1)
+    if path == "bmm-swapped":
+        rows = columns.view(m, -1, cin).transpose(1, 2)
+    else:
+        rows = columns.view(m, cin, -1)
     # bmm over the expanded weight, as matmul folds a 2-D @ 3-D product into a 2-D one by
     # copying the 3-D operand
     return torch.bmm(w.expand(m, *w.shape), rows, out=out)
 
 
 def _conv3_backward(
-    w: torch.Tensor, columns: torch.Tensor, grad: torch.Tensor, swapped: bool
+    w: torch.Tensor, columns: torch.Tensor, grad: torch.Tensor, path: Conv3Path
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """conv3's weights' gradient (summed over the chunk) and its input's gradient, in
     its input's layout (:func:`_conv3`), from its output's gradient ``(m, C·K, V·T)``."""
     m, cin = columns.shape[0], w.shape[1]
-    if not swapped and _conv3_by_convolution(grad, grad.dtype):
+    if path == "convolution":
         block_x, per_sample, _ = torch.ops.aten.convolution_backward(
             grad.unsqueeze(-1),
             columns.view(m, cin, -1, 1),
@@ -192,7 +209,7 @@ def _conv3_backward(
             [True, True, False],
         )
         return per_sample.view(w.shape), block_x
-    if swapped:
+    if path == "bmm-swapped":
         rows = columns.view(m, -1, cin)
         per_sample = torch.bmm(grad, rows)
         # (m, V·T, C_in) = grad^T @ weight: rows of channels, as the input lies
@@ -251,15 +268,15 @@ def _aggregate(
     chunks = _chunks(n, c * k * v * t, dtype)
     # conv3's input with frames and joints swapped ((N, V, T, C_in) channels last) and
     # its output (N, C·K, V·T) = (N, C, K, V, T), rows in (channel, partition) order
-    by_convolution = _conv3_by_convolution(x, dtype)
+    path = _conv3_path(x, dtype)
     # by convolution conv3's input is (N, C_in, V, T) in either layout: oneDNN's 1×1
     # convolution of that layout writes (N, C·K, V·T) as the products read it
-    swapped = channels_last and not by_convolution
+    swapped = path == "bmm-swapped"
     rows = n if keep else chunks[0][1]
     columns = x.new_empty((rows, v, t, cin) if swapped else (rows, cin, v, t), dtype=dtype)
     # conv3's output, one chunk's list entry each (a view of one buffer for ``bmm``'s out=)
     features: list[torch.Tensor] = []
-    buffer = None if by_convolution else x.new_empty(rows, c * k, v * t, dtype=dtype)
+    buffer = None if path == "convolution" else x.new_empty(rows, c * k, v * t, dtype=dtype)
     out = x.new_empty((n, t, v, c) if channels_last else (n, c, t, v), dtype=dtype)
     for start, end in chunks:
         m = end - start
@@ -268,7 +285,7 @@ def _aggregate(
             columns[at].copy_(x[start:end].permute(0, 3, 2, 1))
         else:
             columns[at].copy_(x[start:end].transpose(2, 3))
-        block_features = _conv3(w, columns[at], swapped, None if buffer is None else buffer[at])
+        block_features = _conv3(w, columns[at], path, None if buffer is None else buffer[at])
         if keep:
             features.append(block_features)
         # (m·C, V, T) = (V, K·U) @ (K·U, T) + offset: the partitions summed
@@ -329,6 +346,8 @@ class RefinedAggregation(torch.autograd.Function):
         ctx.save_for_backward(columns, weight, relate, relation, topology, *features)
         (n, cin, t, v), (k, c, _) = x.shape, relate.shape
         ctx.channels_last = is_channels_last(x)  # type: ignore[attr-defined]
+        # the path forward took, so that backward reads conv3's input as it was laid out
+        ctx.conv3_path = _conv3_path(x, topology.dtype)  # type: ignore[attr-defined]
         ctx.shapes = (n, cin, c, t, v, k)  # type: ignore[attr-defined]
         ctx.dtypes = (x.dtype, offset.dtype)  # type: ignore[attr-defined]
         return out
@@ -343,8 +362,7 @@ class RefinedAggregation(torch.autograd.Function):
         channels_last: bool = ctx.channels_last  # type: ignore[attr-defined]
         dtype = topology.dtype
         w = weight.to(dtype)
-        by_convolution = _conv3_by_convolution(grad, dtype)
-        swapped = channels_last and not by_convolution
+        path: Conv3Path = ctx.conv3_path  # type: ignore[attr-defined]
         grad_offset = grad.new_empty(n, c, v, dtype=offset_dtype)
         # (N, C, K, U·V): the topology's gradient in the topology's layout
         grad_topology = torch.empty_like(topology)
@@ -367,10 +385,10 @@ class RefinedAggregation(torch.autograd.Function):
             # (m, C·K, U·T): conv3's output gradient in its layout
             block_topology = topology[start:end].view(m * c, k * v, v)
             grad_features = torch.bmm(block_topology, block_grad).view(m, c * k, v * t)
-            per_sample, block_x = _conv3_backward(w, columns[start:end], grad_features, swapped)
+            per_sample, block_x = _conv3_backward(w, columns[start:end], grad_features, path)
             grad_weight += per_sample.to(weight.dtype)
             # block_x is conv3's input's gradient in conv3's input layout: back to x's
-            if swapped:
+            if path == "bmm-swapped":
                 grad_x[start:end].copy_(block_x.view(m, v, t, cin).transpose(1, 2))
             elif channels_last:
                 grad_x[start:end].copy_(block_x.view(m, cin, v, t).permute(0, 3, 2, 1))
