@@ -9,7 +9,13 @@ import copy
 
 import pytest
 import torch
-from stgcn_models.blocks import MultiScaleTemporal, aggregate_joints
+from stgcn_models.blocks import (
+    MultiScaleTemporal,
+    TemporalConv,
+    aggregate_joints,
+    conv_norm,
+    inference_affine,
+)
 from stgcn_models.ctrgcn import CTRGCUnit, MultiScaleTCN
 from torch import nn
 
@@ -69,6 +75,97 @@ def test_joined_branches_are_the_branches_one_by_one(make, channels_last: bool) 
     fast.eval()
     slow.eval()
     torch.testing.assert_close(fast(x), _one_by_one(slow, x), rtol=1e-5, atol=1e-5)
+
+
+def _off_defaults(module: nn.Module) -> nn.Module:
+    """``module`` with every batch norm's statistics and affine parameters away from 0
+    and 1, so that a batch norm left out or applied twice shows."""
+    for norm in module.modules():
+        if isinstance(norm, nn.BatchNorm2d):
+            nn.init.normal_(norm.weight)
+            nn.init.normal_(norm.bias)
+            norm.running_mean.normal_()
+            norm.running_var.uniform_(0.5, 2.0)
+    return module
+
+
+def _norms_called(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """``module(x)`` in inference (no autograd) and how many batch norms ran as such."""
+    calls = []
+    hooks = [
+        norm.register_forward_hook(lambda *_: calls.append(1))
+        for norm in module.modules()
+        if isinstance(norm, nn.BatchNorm2d)
+    ]
+    with torch.no_grad():
+        out = module(x)
+    for hook in hooks:
+        hook.remove()
+    return out, len(calls)
+
+
+@pytest.mark.parametrize(
+    ("make", "unfolded"),
+    [
+        # the transform's batch norm is before a ReLU; the max-pool branch's after its pool
+        (lambda: MultiScaleTemporal(16, 16), 1),
+        (lambda: MultiScaleTemporal(16, 32, stride=2), 1),
+        (lambda: MultiScaleTCN(16, stride=1, kernel_size=5), 1),
+        (lambda: MultiScaleTCN(16, stride=2, kernel_size=5), 1),
+        (lambda: TemporalConv(16, 24, kernel=9, stride=2), 0),
+        (lambda: CTRGCUnit(16, 16, torch.rand(3, 5, 5)), 0),
+        (lambda: CTRGCUnit(16, 32, torch.rand(3, 5, 5)), 0),
+    ],
+    ids=[
+        "mstcn",
+        "mstcn-strided",
+        "ctrgcn-mstcn",
+        "ctrgcn-mstcn-strided",
+        "unit-tcn",
+        "ctrgc",
+        "ctrgc-down",
+    ],
+)
+@pytest.mark.parametrize("channels_last", [False, True], ids=["contiguous", "channels-last"])
+def test_in_inference_the_batch_norms_fold_into_the_convolutions(
+    make, unfolded: int, channels_last: bool
+) -> None:
+    """Evaluated without autograd, the batch norms that follow a convolution run folded
+    into it (only those after a ReLU or a pool still run): the same outputs as in
+    evaluation with autograd on, where every batch norm runs as it is (float64)."""
+    torch.manual_seed(0)
+    block = _off_defaults(make()).double().eval()
+    if isinstance(block, CTRGCUnit):
+        nn.init.normal_(block.alpha)
+    x = torch.randn(3, 16, 10, 5, dtype=torch.float64)
+    if channels_last:
+        block = block.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    folded, calls = _norms_called(block, x)
+    assert calls == unfolded
+    expected = block(x)  # autograd on: nothing folded
+    torch.testing.assert_close(folded, expected, rtol=1e-10, atol=1e-12)
+    assert folded.is_contiguous(memory_format=torch.channels_last) == channels_last
+
+
+def test_a_batch_norm_folds_only_in_inference_on_its_running_statistics() -> None:
+    """Training, autograd, a batch norm without running statistics or a trace keep the
+    batch norm as it is; without affine parameters it folds as the plain normalisation."""
+    conv, norm = nn.Conv2d(4, 6, (3, 1), bias=False), nn.BatchNorm2d(6, affine=False)
+    norm.eval().running_mean.normal_()
+    norm.running_var.uniform_(0.5, 2.0)
+    x = torch.randn(2, 4, 7, 3)
+    with torch.no_grad():
+        assert inference_affine(norm) is not None
+        torch.testing.assert_close(conv_norm(conv, norm, x), norm(conv(x)))
+        assert inference_affine(norm.train()) is None
+        assert inference_affine(nn.BatchNorm2d(6, track_running_stats=False).eval()) is None
+        assert inference_affine(nn.SyncBatchNorm(6).eval()) is None
+        traced: list[object] = []
+        trace = torch.jit.trace  # as stgcn-export's ONNX export traces
+        trace(lambda t: traced.append(inference_affine(norm.eval())) or t, x, check_trace=False)
+        assert traced and all(affine is None for affine in traced)
+    assert inference_affine(norm.eval()) is None  # autograd records
 
 
 def test_a_sync_batch_norm_keeps_the_branches_apart(monkeypatch: pytest.MonkeyPatch) -> None:

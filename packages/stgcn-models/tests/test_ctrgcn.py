@@ -519,6 +519,8 @@ def test_the_fused_forward_and_its_gradients_are_pyskls(layout: str, channels_la
     (theirs * torch.linspace(-1, 1, theirs.shape[1])).sum().backward()
     assert 0.1 < theirs.abs().max() < 100
     _assert_near(ours, theirs.detach(), 1e-5)
+    with torch.no_grad():  # inference: the batch norms folded into the convolutions
+        _assert_near(network(x), theirs.detach(), 1e-5)
     assert reference.grad is not None
     _assert_near(grad_x, reference.grad, 1e-4)
     for name, parameter in network.named_parameters():
