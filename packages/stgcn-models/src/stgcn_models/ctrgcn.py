@@ -303,12 +303,13 @@ def _aggregate(
         ).view(m, c, v, t)
         # (m, T, V, C) channels last, else (m, C, T, V): the output's storage order
         written = products.permute(0, 3, 2, 1) if channels_last else products.transpose(2, 3)
-        if residual is None:
-            out[start:end].copy_(written)
-        else:
+        out[start:end].copy_(written)
+        if residual is not None:
             added = residual[start:end]
             added = added.permute(0, 2, 3, 1) if channels_last else added
-            torch.add(written, added, out=out[start:end]).relu_()
+            # after the copy, over two tensors of one layout: an add that gathers the
+            # products took 12-15 % longer in bf16 (64-256 channels, four samples)
+            out[start:end].add_(added).relu_()
     out = out.permute(0, 3, 1, 2) if channels_last else out
     return out, (columns, topology, features)
 
