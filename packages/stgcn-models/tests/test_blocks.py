@@ -90,15 +90,18 @@ def _off_defaults(module: nn.Module) -> nn.Module:
     return module
 
 
-def _norms_called(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int]:
-    """``module(x)`` in inference (no autograd) and how many batch norms ran as such."""
+def _norms_called(
+    module: nn.Module, x: torch.Tensor, grad: bool = False
+) -> tuple[torch.Tensor, int]:
+    """``module(x)`` in inference (no autograd unless ``grad``) and how many batch norms
+    ran as such."""
     calls = []
     hooks = [
         norm.register_forward_hook(lambda *_: calls.append(1))
         for norm in module.modules()
         if isinstance(norm, nn.BatchNorm2d)
     ]
-    with torch.no_grad():
+    with torch.set_grad_enabled(grad):
         out = module(x)
     for hook in hooks:
         hook.remove()
@@ -131,9 +134,10 @@ def _norms_called(module: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int
 def test_in_inference_the_batch_norms_fold_into_the_convolutions(
     make, unfolded: int, channels_last: bool
 ) -> None:
-    """Evaluated without autograd, the batch norms that follow a convolution run folded
-    into it (only those after a ReLU or a pool still run): the same outputs as in
-    evaluation with autograd on, where every batch norm runs as it is (float64)."""
+    """Evaluated without autograd on channels-last features, the batch norms that follow
+    a convolution run folded into it (only those after a ReLU or a pool still run): the
+    same outputs as in evaluation with autograd on, where every batch norm runs as it is
+    (float64). Contiguous, every batch norm runs (PYSKL's order of operations)."""
     torch.manual_seed(0)
     block = _off_defaults(make()).double().eval()
     if isinstance(block, CTRGCUnit):
@@ -143,30 +147,33 @@ def test_in_inference_the_batch_norms_fold_into_the_convolutions(
         block = block.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     folded, calls = _norms_called(block, x)
-    assert calls == unfolded
-    expected = block(x)  # autograd on: nothing folded
+    expected, every = _norms_called(block, x, grad=True)  # autograd on: nothing folded
+    assert calls == (unfolded if channels_last else every)
     torch.testing.assert_close(folded, expected, rtol=1e-10, atol=1e-12)
     assert folded.is_contiguous(memory_format=torch.channels_last) == channels_last
 
 
 def test_a_batch_norm_folds_only_in_inference_on_its_running_statistics() -> None:
-    """Training, autograd, a batch norm without running statistics or a trace keep the
-    batch norm as it is; without affine parameters it folds as the plain normalisation."""
+    """Training, autograd, a batch norm without running statistics, a trace or
+    contiguous features keep the batch norm as it is; without affine parameters it folds
+    as the plain normalisation."""
     conv, norm = nn.Conv2d(4, 6, (3, 1), bias=False), nn.BatchNorm2d(6, affine=False)
     norm.eval().running_mean.normal_()
     norm.running_var.uniform_(0.5, 2.0)
-    x = torch.randn(2, 4, 7, 3)
+    x = torch.randn(2, 4, 7, 3).contiguous(memory_format=torch.channels_last)
     with torch.no_grad():
-        assert inference_affine(norm) is not None
+        assert inference_affine(norm, x) is not None
         torch.testing.assert_close(conv_norm(conv, norm, x), norm(conv(x)))
-        assert inference_affine(norm.train()) is None
-        assert inference_affine(nn.BatchNorm2d(6, track_running_stats=False).eval()) is None
-        assert inference_affine(nn.SyncBatchNorm(6).eval()) is None
+        assert inference_affine(norm, x.contiguous()) is None
+        assert inference_affine(norm.train(), x) is None
+        plain = nn.BatchNorm2d(6, track_running_stats=False).eval()
+        assert inference_affine(plain, x) is None
+        assert inference_affine(nn.SyncBatchNorm(6).eval(), x) is None
         traced: list[object] = []
         trace = torch.jit.trace  # as stgcn-export's ONNX export traces
-        trace(lambda t: traced.append(inference_affine(norm.eval())) or t, x, check_trace=False)
+        trace(lambda t: traced.append(inference_affine(norm.eval(), t)) or t, x, check_trace=False)
         assert traced and all(affine is None for affine in traced)
-    assert inference_affine(norm.eval()) is None  # autograd records
+    assert inference_affine(norm.eval(), x) is None  # autograd records
 
 
 @pytest.mark.parametrize(("kernel", "dilation"), [(3, 2), (3, 4), (5, 2), (3, 3), (9, 1)])

@@ -417,21 +417,23 @@ def test_info_and_onnx_export_of_a_pyskl_checkpoint(pyskl_file: Path, tmp_path: 
     assert abs(top["probability"] - float(expected.max())) < 1e-4
 
 
-#: a CTR-GCN of a quarter of PYSKL's width on 256 synthetic clips: about 40 s on two
-#: cores (the full width trains at 16 clips a second there); PYSKL's lr for a batch of
-#: 128 unscaled, as the synthetic set's own lr (tuned for ST-GCN) learns too slowly
+#: a CTR-GCN of a quarter of PYSKL's width on 512 synthetic clips: about 35 s on one
+#: core (the full width trains at 16 clips a second on two); PYSKL's lr for a batch of
+#: 128 unscaled, as the synthetic set's own lr (tuned for ST-GCN) learns too slowly. On
+#: 256 clips the best top-1 hung on the rounding: 0.13-0.28 over seeds 1-3 and over
+#: changes that keep the function and move only fp32's rounding
 SMALL_RUN = (
     "--model", "ctrgcn", "--model-option", "base_channels=16", "--init", "reference",
-    "--data-option", "train_size=256", "--data-option", "val_size=64",
+    "--data-option", "train_size=512", "--data-option", "val_size=64",
     "--epochs", "8", "--lr", "0.1", "--lr-scaling", "none", "--seed", "1",
     "--backend", "cpu", "--precision", "fp32",  # the same numbers on every CPU kind
 )  # fmt: skip
 
 
 def test_run_model_ctrgcn_learns_the_synthetic_set(tmp_path: Path) -> None:
-    """Clearly above chance (10 classes: 0.1) in a short run: measured 0.27 best top-1,
-    the train loss from 2.67 to 1.83, in 33 s on two cores (ST-GCN reaches 0.55 on the
-    same clips in 8 epochs, PYSKL's ST-GCN++ at this width 0.25)."""
+    """Clearly above chance (10 classes: 0.1) in a short run: measured 0.39 best top-1
+    (0.44-0.47 over seeds 1-3 on two threads), the train loss from 2.52 to 1.40, in 35 s
+    on one core."""
     work = tmp_path / "run"
     done = run_stgcn("run", *SMALL_RUN, "--work-dir", str(work))
     assert done.returncode == 0, done.stderr
@@ -439,7 +441,7 @@ def test_run_model_ctrgcn_learns_the_synthetic_set(tmp_path: Path) -> None:
     stored = torch.load(best, weights_only=True)
     assert stored["model_name"] == "ctrgcn"
     assert stored["model_config"]["base_channels"] == 16
-    assert stored["best_top1"] >= 0.2, done.stdout
+    assert stored["best_top1"] >= 0.25, done.stdout
     losses = [
         float(line.split("loss")[1].split()[0])
         for line in done.stdout.splitlines()

@@ -448,7 +448,7 @@ class CTRGCUnit(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.unfused or not all(type(conv) is CTRGC for conv in self.convs):
             return self.forward_per_partition(x)
-        affine = inference_affine(self.bn)
+        affine = inference_affine(self.bn, x)
         if affine is not None:
             return self.infer(x, affine)
         # in place: the sum is this call's own tensor, and an out-of-place ReLU's extra
@@ -613,7 +613,7 @@ class MultiScaleTCN(nn.Module):
         if ends is None:  # the branches as they are, each with its own batch norms
             outputs = [*reduced_branches(x, reduced), last(x)]
             return self.drop(torch.relu(torch.cat(outputs, dim=1)))
-        if joint_inference_affine(ends) is not None:
+        if joint_inference_affine(ends, x) is not None:
             # inference: the branches as they are, each batch norm folded into the
             # convolution before it (the max-pool branch's last one stays after its pool)
             last_conv, last_norm = list(last)  # type: ignore[call-overload]
