@@ -10,7 +10,6 @@ import copy
 import pytest
 import torch
 from stgcn_models.blocks import (
-    FrameConv,
     MultiScaleTemporal,
     TemporalConv,
     aggregate_joints,
@@ -174,50 +173,6 @@ def test_a_batch_norm_folds_only_in_inference_on_its_running_statistics() -> Non
         trace(lambda t: traced.append(inference_affine(norm.eval(), t)) or t, x, check_trace=False)
         assert traced and all(affine is None for affine in traced)
     assert inference_affine(norm.eval(), x) is None  # autograd records
-
-
-@pytest.mark.parametrize(("kernel", "dilation"), [(3, 2), (3, 4), (5, 2), (3, 3), (9, 1)])
-@pytest.mark.parametrize("frames", [11, 12])
-@pytest.mark.parametrize("channels_last", [False, True], ids=["contiguous", "channels-last"])
-def test_a_strided_dilated_frame_convolution_is_nn_conv2ds(
-    kernel: int, dilation: int, frames: int, channels_last: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Stride 2, padded to keep the frames: the same outputs and gradients as
-    ``nn.Conv2d`` (float64); an even dilation runs over the even frames at half the
-    dilation, an odd one as it is."""
-    torch.manual_seed(0)
-    pad = (kernel - 1) * dilation // 2
-    ours = FrameConv(6, 8, (kernel, 1), (2, 1), (pad, 0), (dilation, 1)).double()
-    theirs = nn.Conv2d(6, 8, (kernel, 1), (2, 1), (pad, 0), (dilation, 1)).double()
-    theirs.load_state_dict(ours.state_dict())
-    x = torch.randn(3, 6, frames, 5, dtype=torch.float64)
-    if channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
-    calls: list[tuple[int, object]] = []
-    conv2d = torch.nn.functional.conv2d
-
-    def recorded(t: torch.Tensor, *args: object) -> torch.Tensor:
-        calls.append((t.shape[2], args[4]))
-        return conv2d(t, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(torch.nn.functional, "conv2d", recorded)
-    mine = ours(x.clone().requires_grad_())
-    monkeypatch.undo()
-    if dilation % 2 == 0:
-        assert calls == [((frames + 1) // 2, (dilation // 2, 1))]
-    else:
-        assert calls == [(frames, (dilation, 1))]
-    x_ours, x_theirs = x.clone().requires_grad_(), x.clone().requires_grad_()
-    projection = torch.randn_like(theirs(x))
-    mine = (ours(x_ours) * projection).sum()
-    expected = (theirs(x_theirs) * projection).sum()
-    torch.testing.assert_close(mine, expected, rtol=1e-12, atol=1e-12)
-    mine.backward()
-    expected.backward()
-    torch.testing.assert_close(x_ours.grad, x_theirs.grad, rtol=1e-12, atol=1e-12)
-    for name, parameter in ours.named_parameters():
-        other = theirs.get_parameter(name).grad
-        torch.testing.assert_close(parameter.grad, other, rtol=1e-12, atol=1e-12)
 
 
 def test_a_sync_batch_norm_keeps_the_branches_apart(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -163,41 +163,6 @@ def conv_norm(conv: nn.Conv2d, norm: nn.Module, x: torch.Tensor) -> torch.Tensor
     return folded_conv(conv, x, affine)
 
 
-class FrameConv(nn.Conv2d):
-    """An ``nn.Conv2d`` over frames (a ``k``×1 kernel) that computes a stride-2
-    convolution of even dilation ``d`` on a CPU as a stride-1 convolution of dilation
-    ``d / 2`` over the even frames: the same function (a stride-2 output frame reads
-    input frames ``2t + d·j``, all even), the same parameters and keys.
-
-    oneDNN's backward of a strided dilated convolution is far from its others: the
-    forward and backward of ST-GCN++'s 3×1 branches of dilation 2 and 4 at 21-46
-    channels took 5.1-5.9 ms this way against 1.5-1.9 ms (bf16, batch 32, two threads
-    of a Zen 5; fp32 4.2-7.3 against 2.5-3.7), CTR-GCN's 5×1 of dilation 2 8.8-10.9
-    against 2.4-4.2, with the slice and its backward included. An exporter's trace
-    keeps the one convolution."""
-
-    def _conv_forward(
-        self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
-    ) -> torch.Tensor:
-        step, dilation = self.stride[0], self.dilation[0]
-        pad = self.padding[0]
-        if (
-            step == 2
-            and dilation % 2 == 0
-            and self.stride[1] == 1
-            and self.dilation[1] == 1
-            and isinstance(pad, int)
-            and pad == (self.kernel_size[0] - 1) * dilation // 2
-            and self.padding[1] == 0
-            and self.padding_mode == "zeros"
-            and input.device.type == "cpu"
-            and not torch.jit.is_tracing()
-        ):
-            evens = input[:, :, ::2]
-            return F.conv2d(evens, weight, bias, 1, (pad // 2, 0), (dilation // 2, 1), self.groups)
-        return super()._conv_forward(input, weight, bias)
-
-
 class TemporalConv(nn.Module):
     """PYSKL's ``unit_tcn``: a ``kernel``×1 convolution over time (padded to keep the
     frames at stride 1), then batch norm (none where ``norm`` is False) and dropout."""
@@ -214,7 +179,7 @@ class TemporalConv(nn.Module):
     ) -> None:
         super().__init__()
         pad = (kernel + (kernel - 1) * (dilation - 1) - 1) // 2
-        self.conv = FrameConv(
+        self.conv = nn.Conv2d(
             in_channels,
             out_channels,
             kernel_size=(kernel, 1),
