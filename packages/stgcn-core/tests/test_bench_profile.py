@@ -26,6 +26,8 @@ def test_the_table_names_the_steps_real_operators() -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("profile: top 6 operators"))
+    # the page faults of a profiled step, which tell when memory-bound rows read high
+    assert lines[start].endswith(" page faults a step"), lines[start]
     rows = lines[start + 2 :]
     assert len(rows) == 6, done.stdout
     # a training step of a graph network spends its time in convolutions first
@@ -41,6 +43,8 @@ def test_the_json_holds_the_ranked_operators_of_inference() -> None:
     profile = json.loads(json.dumps(result.to_dict()))["profile"]
     operators = profile["operators"]
     assert len(operators) == 4 and profile["steps"] >= 1
+    faults = profile["page_faults_per_step"]
+    assert isinstance(faults, float) and faults >= 0
     assert all(op["name"].startswith("aten::") or "::" in op["name"] for op in operators)
     # inference has no backward: no operator of the profile is a gradient's
     assert not any("backward" in op["name"] for op in operators)

@@ -9,10 +9,19 @@ and a ``conv2d`` that only dispatches to ``mkldnn_convolution`` does not count t
 The profiled steps are apart from the timed ones because the profiler's own bookkeeping
 (a record per operator call) slows a step of many small operators more than one of few
 large ones, which would bend the comparison the samples/s figure makes.
+
+Those records also grow the heap while the steps run, so that the step's large tensors
+land on fresh pages which the kernel faults in: under the profiler, memory-bound
+operators (batch norms, copies, adds) can read several times their cost (a batch norm
+of CTR-GCN's fp32 inference 10.4 ms a call in the profile, 1.5 ms timed by a hook; its
+profiled steps faulted about 19,000 pages each, its timed ones next to none). The table's
+header gives the page faults a profiled step took, so that a reader sees when that
+happened.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,21 +53,28 @@ class Profile:
     steps: int
     total_ms_per_step: float
     operators: tuple[OperatorTime, ...]
+    #: the process's minor page faults per profiled step (None where the platform does
+    #: not count them): large, the memory-bound operators' times read high
+    page_faults_per_step: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "steps": self.steps,
             "total_ms_per_step": self.total_ms_per_step,
+            "page_faults_per_step": self.page_faults_per_step,
             "operators": [op.to_dict() for op in self.operators],
         }
 
     def describe(self) -> list[str]:
         """The table ``stgcn bench --profile`` prints under the figures."""
         width = max([len("operator")] + [len(op.name) for op in self.operators])
+        faults = ""
+        if self.page_faults_per_step is not None:
+            faults = f", {self.page_faults_per_step:.0f} page faults a step"
         lines = [
             f"profile: top {len(self.operators)} operators by self time, "
             f"{self.steps} steps after the timed ones, {self.total_ms_per_step:.1f} ms "
-            "per step in all",
+            f"per step in all{faults}",
             f"  {'operator':<{width}}  {'ms/step':>9}  {'share':>6}  {'calls/step':>10}",
         ]
         for op in self.operators:
@@ -75,9 +91,11 @@ def profile_steps(stepper: Stepper, rows: int, steps: int = PROFILED_STEPS) -> P
     operators by self time; ``rows`` of them are kept."""
     from torch.profiler import ProfilerActivity, profile
 
+    faults_before = _minor_page_faults()
     with profile(activities=[ProfilerActivity.CPU]) as profiler:
         for _ in range(steps):
             stepper.seconds()
+    faults_after = _minor_page_faults()
     averages = [event for event in profiler.key_averages() if event.self_cpu_time_total > 0]
     total_us = sum(event.self_cpu_time_total for event in averages)
     averages.sort(key=lambda event: event.self_cpu_time_total, reverse=True)
@@ -90,4 +108,16 @@ def profile_steps(stepper: Stepper, rows: int, steps: int = PROFILED_STEPS) -> P
         )
         for event in averages[:rows]
     )
-    return Profile(steps, total_us / 1000 / steps, operators)
+    faults = None
+    if faults_before is not None and faults_after is not None:
+        faults = (faults_after - faults_before) / steps
+    return Profile(steps, total_us / 1000 / steps, operators, faults)
+
+
+def _minor_page_faults() -> int | None:
+    """The process's minor page faults so far (``getrusage``); None on Windows."""
+    if sys.platform == "win32":
+        return None
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
