@@ -92,22 +92,22 @@ def aggregate_joints(y: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
     return torch.matmul(joined, A.reshape(K * v, w))
 
 
-def inference_affine(norm: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """Batch norm ``norm`` in inference as the per-channel ``(scale, shift)`` it applies,
-    to be folded into the convolution before it, which reads ``x``; None where it is to
-    run as it is: not a plain ``BatchNorm2d`` on its running statistics (in training,
-    say), autograd recording (training keeps the batch norm's own backward), an
-    exporter's trace (ONNX Runtime folds batch norms itself, and the graph keeps PYSKL's
-    operators), or ``x``'s channels not innermost (channels last, or a channel slice of
-    such features): evaluation in the contiguous layout keeps the codebase's order of
-    operations, so that a checkpoint's logits are PYSKL's and mmaction2's to 1e-5
-    (folded, 2e-5 apart on mmaction2's test), while the cpu backend's channels-last
-    layout sums in oneDNN's order anyway.
+def folds_in_inference(norm: nn.Module, x: torch.Tensor) -> bool:
+    """Whether batch norm ``norm`` folds into the convolution before it, which reads
+    ``x``: in inference, a plain ``BatchNorm2d`` on its running statistics, over features
+    whose channels are innermost (channels last, or a channel slice of such features).
+
+    Not where autograd records (training keeps the batch norm's own backward), nor in
+    an exporter's trace (ONNX Runtime folds batch norms itself, and the graph keeps
+    PYSKL's operators), nor in the contiguous layout, which keeps the codebase's order
+    of operations so that a checkpoint's logits are PYSKL's and mmaction2's to 1e-5
+    (folded, 2e-5 apart on mmaction2's test); the cpu backend's channels-last layout
+    sums in oneDNN's order anyway.
 
     Folded, a batch norm costs a few operations on its convolution's weights in place of
     a pass over its features: CTR-GCN's fp32 inference 7-10 % faster with the unit's,
     the residuals' and the temporal blocks' batch norms folded."""
-    if (
+    return not (
         torch.jit.is_tracing()  # first: no shape read into the trace
         or x.dim() != 4
         or x.stride(1) != 1
@@ -117,8 +117,17 @@ def inference_affine(norm: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, to
         or norm.running_mean is None
         or norm.running_var is None
         or torch.is_grad_enabled()
-    ):
+    )
+
+
+def inference_affine(norm: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Batch norm ``norm`` in inference as the per-channel ``(scale, shift)`` it applies,
+    to be folded into the convolution before it, which reads ``x``; None where it runs
+    as it is (:func:`folds_in_inference`)."""
+    if not folds_in_inference(norm, x):
         return None
+    assert isinstance(norm, nn.BatchNorm2d)
+    assert norm.running_mean is not None and norm.running_var is not None
     scale = torch.rsqrt(norm.running_var + norm.eps)
     if norm.weight is not None:
         scale = scale * norm.weight

@@ -42,11 +42,11 @@ from stgcn_models.blocks import (
     block_residual,
     conv_norm,
     features_for_blocks,
+    folds_in_inference,
     fusable_norm,
     inference_affine,
     is_channels_last,
     joint_batch_norm,
-    joint_inference_affine,
     reduced_branches,
 )
 from stgcn_models.plugin import CTRGCNOptions
@@ -613,7 +613,7 @@ class MultiScaleTCN(nn.Module):
         if ends is None:  # the branches as they are, each with its own batch norms
             outputs = [*reduced_branches(x, reduced), last(x)]
             return self.drop(torch.relu(torch.cat(outputs, dim=1)))
-        if joint_inference_affine(ends, x) is not None:
+        if all(folds_in_inference(end, x) for end in ends):
             # inference: the branches as they are, each batch norm folded into the
             # convolution before it (the max-pool branch's last one stays after its pool)
             last_conv, last_norm = list(last)  # type: ignore[call-overload]
