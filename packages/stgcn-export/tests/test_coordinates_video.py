@@ -33,6 +33,14 @@ from stgcn.testing.helpers import stgcn_in_process
 WIDTH, HEIGHT = 1920, 1080
 FRAMES = 24
 OPTIONS = {"split": "xsub", "sampling": "window", "window": str(FRAMES)}
+#: two epochs, so that the model's scores follow its input's scale. After one (two or three
+#: steps of batch 4) its batch norms' running statistics still hold their initial values
+#: and the reference initialisation's small weights leave almost no signal: the scores of
+#: a clip and of the clip at half scale were 5e-5 apart (relative), within the comparison's
+#: 1e-4, on an AVX2 EPYC; after two the log-probabilities differ about twofold. The
+#: probabilities are then near 0 and 1, so the tests compare their logarithms (predict's
+#: softmax is float64: they are the logits less their log-sum-exp)
+EPOCHS = 2
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +50,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]
     contents = make_annotations(
         12, dims=2, joints=17, frames=(FRAMES, FRAMES), max_persons=1, seed=3
     )
-    path, checkpoint = train_on_pickle(contents, folder, OPTIONS)
+    path, checkpoint = train_on_pickle(contents, folder, OPTIONS, epochs=EPOCHS)
     return path, checkpoint, contents
 
 
@@ -65,6 +73,10 @@ def coco_results(annotation: dict, path: Path) -> Path:
     return path
 
 
+def log_probabilities(ranked: list[dict]) -> np.ndarray:
+    return np.log(probabilities(ranked))
+
+
 def video_path(model: Path, results: Path) -> np.ndarray:
     document = predict(
         model,
@@ -79,7 +91,7 @@ def video_path(model: Path, results: Path) -> np.ndarray:
     )
     (window,) = document["windows"]
     assert (window["start"], window["end"]) == (0, FRAMES)
-    return probabilities(window["top5"])
+    return log_probabilities(window["top5"])
 
 
 def test_a_model_trained_on_a_pickle_sees_the_same_inputs_and_scores_from_a_video(
@@ -102,10 +114,10 @@ def test_a_model_trained_on_a_pickle_sees_the_same_inputs_and_scores_from_a_vide
         np.testing.assert_allclose(window.sample, clip, atol=2e-6)
 
         # the same probabilities, through the commands
-        pickled = probabilities(predict(checkpoint, "--input", f"{path}#{name}")["top"])
+        pickled = log_probabilities(predict(checkpoint, "--input", f"{path}#{name}")["top"])
         from_video = video_path(checkpoint, results)
-        assert pickled.sum() == pytest.approx(1.0, abs=1e-5)
-        np.testing.assert_allclose(from_video, pickled, rtol=1e-4, atol=1e-6)
+        assert np.exp(pickled).sum() == pytest.approx(1.0, abs=1e-5)
+        np.testing.assert_allclose(from_video, pickled, rtol=1e-4, atol=1e-5)
 
 
 def test_the_checkpoint_convention_is_what_the_video_path_applies(
@@ -122,9 +134,9 @@ def test_the_checkpoint_convention_is_what_the_video_path_applies(
     relabelled = tmp_path / "reference.pth.tar"
     torch.save(saved, relabelled)
 
-    pickled = probabilities(predict(checkpoint, "--input", f"{path}#{name}")["top"])
-    assert np.allclose(video_path(checkpoint, results), pickled, rtol=1e-4, atol=1e-6)
-    assert not np.allclose(video_path(relabelled, results), pickled, rtol=1e-4, atol=1e-6)
+    pickled = log_probabilities(predict(checkpoint, "--input", f"{path}#{name}")["top"])
+    assert np.allclose(video_path(checkpoint, results), pickled, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(video_path(relabelled, results), pickled, rtol=0.1, atol=0.1)
 
 
 def test_an_onnx_export_records_the_convention_and_predicts_a_video_alike(
@@ -151,5 +163,5 @@ def test_an_onnx_export_records_the_convention_and_predicts_a_video_alike(
     name = contents["split"]["xsub_val"][0]
     annotation = next(a for a in contents["annotations"] if a["frame_dir"] == name)
     results = coco_results(annotation, tmp_path / "clip.json")
-    pickled = probabilities(predict(checkpoint, "--input", f"{path}#{name}")["top"])
+    pickled = log_probabilities(predict(checkpoint, "--input", f"{path}#{name}")["top"])
     np.testing.assert_allclose(video_path(exported, results), pickled, rtol=1e-4, atol=1e-5)
