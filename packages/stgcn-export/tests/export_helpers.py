@@ -75,6 +75,15 @@ def class_probabilities(ranked: list[dict[str, Any]]) -> np.ndarray:
     return out
 
 
+def class_log_probabilities(ranked: list[dict[str, Any]]) -> np.ndarray:
+    """:func:`class_probabilities`' logarithms (-inf for a class left out or below
+    float64's range). predict's softmax is float64, so they are the logits less their
+    log-sum-exp: a trained model's probabilities sit near 0 and 1, where differences
+    of scale show in their logarithms and hardly in themselves."""
+    with np.errstate(divide="ignore"):
+        return np.log(class_probabilities(ranked))
+
+
 def train_on_pickle(
     contents: dict[str, Any], folder: Path, data_options: Mapping[str, str], epochs: int = 1
 ) -> tuple[Path, Path]:

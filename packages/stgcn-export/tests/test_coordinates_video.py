@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from export_helpers import class_probabilities as probabilities
+from export_helpers import class_log_probabilities as log_probabilities
 from export_helpers import predict_json as predict
 from export_helpers import train_on_pickle
 from stgcn_data_pyskl import dataset
@@ -38,8 +38,7 @@ OPTIONS = {"split": "xsub", "sampling": "window", "window": str(FRAMES)}
 #: and the reference initialisation's small weights leave almost no signal: the scores of
 #: a clip and of the clip at half scale were 5e-5 apart (relative), within the comparison's
 #: 1e-4, on an AVX2 EPYC; after two the log-probabilities differ about twofold. The
-#: probabilities are then near 0 and 1, so the tests compare their logarithms (predict's
-#: softmax is float64: they are the logits less their log-sum-exp)
+#: probabilities are then near 0 and 1, so the tests compare their logarithms
 EPOCHS = 2
 
 
@@ -71,10 +70,6 @@ def coco_results(annotation: dict, path: Path) -> Path:
     ]
     path.write_text(json.dumps(entries))
     return path
-
-
-def log_probabilities(ranked: list[dict]) -> np.ndarray:
-    return np.log(probabilities(ranked))
 
 
 def video_path(model: Path, results: Path) -> np.ndarray:
