@@ -31,8 +31,8 @@ else:  # nox depends on tomli there
 ROOT = Path(__file__).parent
 CONSTRAINTS = str(ROOT / "constraints.txt")
 ALL_PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").is_file())
-#: MediaPipe pulls in jax, matplotlib and a pinned protobuf: its package has a session of
-#: its own (tests-pose), and the other sessions' environments stay without it
+#: MediaPipe pulls in jax, matplotlib and a pinned protobuf: its package is installed in
+#: the MEDIA environment (below) and tests-install's, and the others stay without it
 POSE_PACKAGE = ROOT / "packages" / "stgcn-pose-mediapipe"
 #: what the shared environment's sessions install and test
 PACKAGES = [p for p in ALL_PACKAGES if p != POSE_PACKAGE]
@@ -40,7 +40,7 @@ CUDA_PACKAGE = ROOT / "packages" / "stgcn-backend-cuda"
 #: stgcn serve: its tests start servers and load them with 32 clients for seconds, so
 #: they run in a session of their own (tests-serve), one at a time, not among ``tests``
 SERVE_PACKAGE = ROOT / "packages" / "stgcn-serve"
-#: the example logger plugin: MLflow's client is heavy, so it has a session of its own
+#: the example logger plugin: MLflow's client is heavy, so it is installed in MEDIA alone
 MLFLOW_EXAMPLE = ROOT / "examples" / "stgcn-logger-mlflow"
 #: third-party-style plugins, installed with pip like any user's and tested with the rest
 EXAMPLES = sorted(
@@ -48,8 +48,9 @@ EXAMPLES = sorted(
     for p in (ROOT / "examples").iterdir()
     if (p / "pyproject.toml").is_file() and p != MLFLOW_EXAMPLE
 )
+CORE = ROOT / "packages" / "stgcn-core"
 #: the core's tests that launch several real processes per case (tests-distributed)
-CORE_TESTS = ROOT / "packages" / "stgcn-core" / "tests"
+CORE_TESTS = CORE / "tests"
 MULTI_PROCESS_TESTS = [
     CORE_TESTS / "test_distributed.py",
     CORE_TESTS / "test_preemption.py",
@@ -91,12 +92,6 @@ def install_stgcn(session: nox.Session, *extra: str) -> None:
     session.install("-c", CONSTRAINTS, *[str(p) for p in PACKAGES], *extra)
 
 
-#: one environment for the sessions that install the same packages (``lint``, ``docs``,
-#: ``tests``, ``tests-bf16-cpu``, ``tests-distributed``, ``tests-modelzoo``): made afresh
-#: by the first of them in a nox run, as nox makes each session's, and used as it is by
-#: the others, which saves installing torch and the packages five times (a minute and a
-#: half on 2 cores). The linters and the site's builder are installed in it too.
-SHARED_ENV = ROOT / ".nox" / "shared"
 #: hatchling (and editables, its editable installs) are there for the test that
 #: generates a plugin with ``stgcn plugin new`` and runs its README's commands: installs,
 #: the editable one among them, offline with this environment's build backend, then the
@@ -140,32 +135,68 @@ LINT_REQUIREMENTS = [
 #: the command reference read from the click commands, the API reference from docstrings
 #: (ruff formats its signatures); MkDocs 2 is announced with another plugin API, hence <2
 DOCS_REQUIREMENTS = ["mkdocs<2", "mkdocs-material", "mkdocs-click", "mkdocstrings[python]", "ruff"]
-#: the sessions of this nox run that found the shared environment made
-_shared_made: list[str] = []
 
 
-def shared_environment(session: nox.Session) -> dict[str, str]:
-    """Make the shared environment unless a session of this nox run did, and return the
-    variables that run its programs (its ``bin`` first on ``PATH``). The sessions that use
-    it have ``venv_backend="none"`` and run its programs by their paths."""
-    bin_folder = SHARED_ENV / ("Scripts" if sys.platform == "win32" else "bin")
-    if not _shared_made:
-        session.run_install(sys.executable, "-m", "venv", "--clear", str(SHARED_ENV), external=True)
-        pip = [str(bin_folder / "python"), "-m", "pip", "install", "-c", CONSTRAINTS]
-        session.run_install(*pip, "torch==2.13.0", external=True)
-        packages = [str(p) for p in PACKAGES]
-        requirements = [*SHARED_REQUIREMENTS, *LINT_REQUIREMENTS, *DOCS_REQUIREMENTS]
-        session.run_install(*pip, *packages, *requirements, external=True)
-    _shared_made.append(session.name)
-    path = os.pathsep.join([str(bin_folder), os.environ.get("PATH", "")])
-    return {"VIRTUAL_ENV": str(SHARED_ENV), "PATH": path}
+class SharedEnvironment:
+    """A virtual environment for the sessions that would install the same things: made
+    afresh by the first of them in a nox run, as nox makes each session's, and used as it
+    is by the others, which have ``venv_backend="none"`` and run its programs by their
+    paths (:func:`run_shared`). Installing torch and the packages costs a minute and a
+    half to two and a half minutes a time on 2 cores."""
+
+    def __init__(self, name: str, requirements: list[str]) -> None:
+        self.path = ROOT / ".nox" / name
+        #: installed in one pip call after torch, so that pip resolves them together
+        self.requirements = requirements
+        #: the sessions of this nox run that used it, the first of them having made it
+        self.used_by: list[str] = []
+
+    def enter(self, session: nox.Session) -> dict[str, str]:
+        """Make it unless a session of this nox run did, and return the variables that
+        run its programs (its ``bin`` first on ``PATH``)."""
+        bin_folder = self.path / ("Scripts" if sys.platform == "win32" else "bin")
+        if not self.used_by:
+            session.run_install(
+                sys.executable, "-m", "venv", "--clear", str(self.path), external=True
+            )
+            pip = [str(bin_folder / "python"), "-m", "pip", "install", "-c", CONSTRAINTS]
+            session.run_install(*pip, "torch==2.13.0", external=True)
+            session.run_install(*pip, *self.requirements, external=True)
+        self.used_by.append(session.name)
+        path = os.pathsep.join([str(bin_folder), os.environ.get("PATH", "")])
+        return {"VIRTUAL_ENV": str(self.path), "PATH": path}
+
+
+#: ``lint``, ``docs``, ``tests``, ``tests-bf16-cpu``, ``tests-distributed`` and
+#: ``tests-modelzoo``: the packages, with the linters and the site's builder
+SHARED = SharedEnvironment(
+    "shared",
+    [*map(str, PACKAGES), *SHARED_REQUIREMENTS, *LINT_REQUIREMENTS, *DOCS_REQUIREMENTS],
+)
+#: ``tests-pose``, ``tests-serve`` and ``tests-loggers``: the packages beside the real
+#: pose estimator (MediaPipe, OpenCV), TensorBoard, MLflow and a browser's driver. One
+#: pip call, so that protobuf resolves to a version all of them take (mediapipe 0.10.14
+#: wants 4.x; tensorboard installed after it would pull 7). Each had an environment of
+#: its own before: on a 2-core AVX2 EPYC tests-loggers took 3 minutes, its pytest 24 s.
+MEDIA = SharedEnvironment(
+    "media",
+    [
+        *map(str, PACKAGES),
+        *PYTEST,
+        "hypothesis",
+        f"{POSE_PACKAGE}[test]",
+        f"{SERVE_PACKAGE}[test]",
+        f"{CORE}[tensorboard]",
+        str(MLFLOW_EXAMPLE),
+    ],
+)
 
 
 def run_shared(
     session: nox.Session, program: str, *args: str, env: dict[str, str], silent: bool = False
 ) -> object:
-    """``program`` of the shared environment (:func:`shared_environment`'s ``env``); with
-    ``silent``, its output is returned."""
+    """``program`` of a shared environment (:meth:`SharedEnvironment.enter`'s ``env``);
+    with ``silent``, its output is returned."""
     program_path = Path(env["VIRTUAL_ENV"]) / ("Scripts" if sys.platform == "win32" else "bin")
     return session.run(str(program_path / program), *args, env=env, external=True, silent=silent)
 
@@ -173,7 +204,7 @@ def run_shared(
 #: the tests ``nox -s tests`` saw ask whether the processor has native bf16: those whose
 #: outcome may follow the cpu backend's default precision (in the shared environment,
 #: so that a new nox run starts without it)
-PRECISION_TESTS = SHARED_ENV / "precision-tests.txt"
+PRECISION_TESTS = SHARED.path / "precision-tests.txt"
 #: the shared pytest plugin, loaded for the suites whose conftest does not load it
 STGCN_PYTEST_PLUGIN = ["-p", "stgcn.testing.pytest_plugin"]
 #: what ``tests`` runs, and ``tests-bf16-cpu`` chooses from
@@ -193,7 +224,7 @@ def tests(session: nox.Session) -> None:
     all). The tests that ask whether the processor has native bf16 are recorded for
     ``tests-bf16-cpu``.
     """
-    env = shared_environment(session)
+    env = SHARED.enter(session)
     PRECISION_TESTS.unlink(missing_ok=True)
     elsewhere = [NPU_STAND_IN_TESTS, *MULTI_PROCESS_TESTS]
     record = [*STGCN_PYTEST_PLUGIN, f"--record-precision-tests={PRECISION_TESTS}"]
@@ -227,7 +258,7 @@ def tests_bf16_cpu(session: nox.Session) -> None:
     runs every suite of ``tests`` again. On a CPU with native bf16, ``tests`` already ran
     every test as the stand-in would, and this session has nothing to add.
     """
-    env = shared_environment(session)
+    env = SHARED.enter(session)
     default = "from stgcn.backends.cpu import CPUBackend; print(CPUBackend().default_precision())"
     answer = run_shared(session, "python", "-c", default, env=env, silent=True)
     if isinstance(answer, str) and answer.strip() == "bf16":
@@ -239,7 +270,7 @@ def tests_bf16_cpu(session: nox.Session) -> None:
     )
     run_shared(session, "python", "-c", check, env=env)
     ignored = [f"--ignore={p}" for p in [NPU_STAND_IN_TESTS, *MULTI_PROCESS_TESTS]]
-    if "tests" in _shared_made:
+    if "tests" in SHARED.used_by:
         recorded = PRECISION_TESTS.read_text().split("\n") if PRECISION_TESTS.exists() else []
         if not any(recorded):
             session.skip("nox -s tests saw no test ask whether the processor has native bf16")
@@ -260,7 +291,7 @@ def tests_distributed(session: nox.Session) -> None:
     vanishing, and stopped by signals and resumed exactly (minutes of launches, so apart
     from ``tests``, which keeps every other test of these modules' subjects). One
     test at a time: each starts its own process groups and shares the cores out."""
-    env = shared_environment(session)
+    env = SHARED.enter(session)
     run_shared(session, "pytest", *[str(p) for p in MULTI_PROCESS_TESTS], *session.posargs, env=env)
 
 
@@ -268,7 +299,7 @@ def tests_distributed(session: nox.Session) -> None:
 SERVE_ARTEFACTS = ROOT / ".nox" / "artefacts" / "serve"
 
 
-@nox.session(name="tests-serve")
+@nox.session(name="tests-serve", venv_backend="none")
 def tests_serve(session: nox.Session) -> None:
     """``stgcn serve`` as a real process on 127.0.0.1: called with httpx, its answers
     equal ``stgcn predict --json``'s (both engines) and a video upload's ``predict
@@ -277,35 +308,35 @@ def tests_serve(session: nox.Session) -> None:
     and throughput with batching and without; the page in Debian's headless Chromium
     (.ci/run installs it) with a fake camera of two people, its screenshot kept in
     SERVE_ARTEFACTS. One test at a time (``-s`` shows the figures): each wants the
-    cores to itself. An environment of its own, with the real pose estimator: mediapipe
-    0.10.14 wants protobuf<5, so everything is installed in one pip call, which
-    resolves them together."""
-    install_stgcn(session, *PYTEST, str(POSE_PACKAGE), f"{SERVE_PACKAGE}[test]")
+    cores to itself. In the environment with the real pose estimator (MEDIA)."""
+    env = {**MEDIA.enter(session), "STGCN_SERVE_ARTEFACTS": str(SERVE_ARTEFACTS)}
     tests = str(SERVE_PACKAGE / "tests")
-    env = {"STGCN_SERVE_ARTEFACTS": str(SERVE_ARTEFACTS)}
-    session.run("pytest", tests, "-s", "--durations=10", *session.posargs, env=env)
+    run_shared(session, "pytest", tests, "-s", "--durations=10", *session.posargs, env=env)
 
 
 @nox.session(name="tests-modelzoo", venv_backend="none")
 def tests_modelzoo(session: nox.Session) -> None:
     """The Ascend ModelZoo port's commands (test/*.sh, pthtar2onnx.py) run as scripts:
     minutes of real training, so apart from ``tests``."""
-    env = shared_environment(session)
+    env = SHARED.enter(session)
     run_shared(session, "pytest", str(MODELZOO_TESTS), *session.posargs, env=env)
 
 
-@nox.session(name="tests-loggers")
+@nox.session(name="tests-loggers", venv_backend="none")
 def tests_loggers(session: nox.Session) -> None:
     """The loggers with their real libraries: TensorBoard event files read back with
     tensorboard's EventAccumulator, and the MLflow example plugin logging to a file store
-    (an environment of its own: tensorboard and mlflow pull in many packages)."""
-    install_stgcn(session, *PYTEST, "tensorboard", str(MLFLOW_EXAMPLE))
-    loggers = ROOT / "packages" / "stgcn-core" / "tests" / "test_loggers.py"
-    tensorboard = f"{loggers}::test_tensorboard_scalars_read_back_equal_the_metrics"
-    session.run("pytest", tensorboard, str(MLFLOW_EXAMPLE / "tests"), *session.posargs)
+    (in MEDIA, away from ``tests``: tensorboard and mlflow pull in many packages)."""
+    env = MEDIA.enter(session)
+    tensorboard = (
+        f"{CORE_TESTS / 'test_loggers.py'}::test_tensorboard_scalars_read_back_equal_the_metrics"
+    )
+    run_shared(
+        session, "pytest", tensorboard, str(MLFLOW_EXAMPLE / "tests"), *session.posargs, env=env
+    )
 
 
-@nox.session(name="tests-pose")
+@nox.session(name="tests-pose", venv_backend="none")
 def tests_pose(session: nox.Session) -> None:
     """The MediaPipe pose estimator with the real mediapipe 0.10.14 and OpenCV: a video
     made from scikit-image's astronaut photograph through ``stgcn predict --video`` and
@@ -316,11 +347,10 @@ def tests_pose(session: nox.Session) -> None:
     a third party's hand estimator feeding a hand model (extract, --video, --stream; and
     the issue 40 trial's path: a hand model trained on a PYSKL pickle predicting a video
     through it with the probabilities of the pickle's own clip). The hand and holistic
-    estimators too, and protobuf 7 beside mediapipe in a throw-away environment."""
-    # the core's tensorboard extra in the same pip call: tensorboard accepts any
-    # protobuf, mediapipe 0.10.14 only 4.x; the set must resolve to one that runs
-    # (test_hands.py checks the installed protobuf)
-    install_stgcn(session, *PYTEST, "hypothesis", f"{POSE_PACKAGE}[test]", f"{CORE}[tensorboard]")
+    estimators too, and protobuf 7 beside mediapipe in a throw-away environment. In
+    MEDIA, where tensorboard (the core's extra) is installed in the same pip call as
+    mediapipe: the set must resolve to a protobuf that runs (test_hands.py checks it)."""
+    env = MEDIA.enter(session)
     core_pose_tests = sorted(str(p) for p in CORE_TESTS.glob("test_pose_*.py"))
     # stgcn predict --stream/--video with an estimator that raises: needs OpenCV, as here
     export_tests = ROOT / "packages" / "stgcn-export" / "tests"
@@ -330,7 +360,9 @@ def tests_pose(session: nox.Session) -> None:
         export_tests / "test_hand_estimator.py",
     ]
     suites = [str(POSE_PACKAGE / "tests"), *core_pose_tests, *map(str, video_tests)]
-    session.run("pytest", *suites, *STGCN_PYTEST_PLUGIN, *PARALLEL, *session.posargs)
+    run_shared(
+        session, "pytest", *suites, *STGCN_PYTEST_PLUGIN, *PARALLEL, *session.posargs, env=env
+    )
 
 
 #: ST-GCN++ against mmaction2's STGCN (tests-mmaction): its test folder, outside the
@@ -435,9 +467,6 @@ def bench(session: nox.Session) -> None:
     session.run("python", str(ROOT / "tools" / "plot_bench.py"), *args)
 
 
-CORE = ROOT / "packages" / "stgcn-core"
-
-
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check over the whole repository, then the core's
@@ -449,7 +478,7 @@ def lint(session: nox.Session) -> None:
     author would run them (tools/lint_scaffolds.py); then actionlint over the GitHub
     workflows (.github/workflows), which only GitHub runs. In the shared environment,
     which holds the linters too: one environment fewer to make (about half a minute)."""
-    env = shared_environment(session)
+    env = SHARED.enter(session)
     run_shared(session, "ruff", "check", ".", env=env)
     run_shared(session, "ruff", "format", "--check", ".", env=env)
     run_shared(session, "lint-imports", env={**env, "PYTHONPATH": str(CORE / "src")})
@@ -469,7 +498,7 @@ def docs(session: nox.Session) -> None:
     builds the ``stgcn`` group with this repository's packages' commands), cannot drift
     from ``--help``.
     """
-    env = shared_environment(session)
+    env = SHARED.enter(session)
     # a plugin that fails to load would only leave its commands out of the reference
     env = {**env, "PYTHONPATH": str(ROOT / "docs"), "STGCN_STRICT_PLUGINS": "1"}
     env["NO_MKDOCS_2_WARNING"] = "1"  # mkdocs-material's banner about MkDocs 2: pinned <2 above
