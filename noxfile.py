@@ -34,7 +34,7 @@ ALL_PACKAGES = sorted(p for p in (ROOT / "packages").iterdir() if (p / "pyprojec
 #: MediaPipe pulls in jax, matplotlib and a pinned protobuf: its package is installed in
 #: the MEDIA environment (below) and tests-install's, and the others stay without it
 POSE_PACKAGE = ROOT / "packages" / "stgcn-pose-mediapipe"
-#: what the shared environment's sessions install and test
+#: what both shared environments install (SUITES, below, says what ``tests`` runs)
 PACKAGES = [p for p in ALL_PACKAGES if p != POSE_PACKAGE]
 CUDA_PACKAGE = ROOT / "packages" / "stgcn-backend-cuda"
 #: stgcn serve: its tests start servers and load them with 32 clients for seconds, so

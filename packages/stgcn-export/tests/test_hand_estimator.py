@@ -380,9 +380,9 @@ def test_a_hand_model_trained_on_a_pyskl_pickle_predicts_a_video_as_its_clip(
     torch.save(stored, relabelled)
     # (the trained model is sure of the clip's class, so the two scales' probabilities
     # differed by only 1.8e-5 on an AVX2 EPYC; their logarithms by 0.4. Measured against
-    # the rounding between the video and the clip, over the classes with a probability
-    # above float64's range, not a fixed tolerance: with two threads' training a fixed
-    # one failed)
+    # the rounding between the video and the clip, over the classes whose probability is
+    # within float64's range (above zero), not a fixed tolerance: with two threads'
+    # training a fixed one failed)
     finite = np.isfinite(from_clip)
     rounding = max(float(np.abs(from_video[finite] - from_clip[finite]).max()), 1e-5)
     relabelled_scores = through_the_video(relabelled)[finite]
