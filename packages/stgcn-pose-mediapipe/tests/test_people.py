@@ -234,3 +234,63 @@ def test_tracked_people_skip_the_search_and_match_the_tiles(
     assert len(searches) == 1
     # and the noses stay where the tiles put them (measured: within 5 pixels of the 640)
     assert np.max(apart) * PEOPLE_WIDTH < 12, np.max(apart) * PEOPLE_WIDTH
+
+
+def test_landmarkers_run_their_calls_at_once_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from stgcn_pose_mediapipe import people
+
+    monkeypatch.setattr(people, "usable_cores", lambda: 2)
+    both = threading.Barrier(2, timeout=30)
+
+    def meet(item: int) -> tuple[int, str]:
+        # one after the other, the first call waits alone and the barrier breaks
+        both.wait()
+        return item * 10, threading.current_thread().name
+
+    landmarkers = people.Landmarkers(4)
+    try:
+        results = landmarkers.map(meet, [1, 2])
+    finally:
+        landmarkers.close()
+    assert [value for value, _ in results] == [10, 20]
+    assert all(thread.startswith("landmarker") for _, thread in results)
+    # on one core, or for one call, in the caller's thread
+    monkeypatch.setattr(people, "usable_cores", lambda: 1)
+    alone = people.Landmarkers(4)
+    assert alone.map(lambda item: threading.current_thread().name, [1, 2]) == ["MainThread"] * 2
+    alone.close()
+
+
+def test_tracks_followed_at_once_give_the_skeletons_of_one_after_the_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from stgcn_pose_mediapipe import people
+
+    follow = people.Track.follow
+
+    def recorded(self, image):
+        threads.add(threading.current_thread().name)
+        return follow(self, image)
+
+    monkeypatch.setattr(people.Track, "follow", recorded)
+    skeletons = {}
+    for cores in (1, 2):
+        threads: set[str] = set()
+        monkeypatch.setattr(people, "usable_cores", lambda cores=cores: cores)
+        model = people.MediaPipePeople(2, 0.5, 0.5)
+        try:
+            skeletons[cores] = [model.estimate(people_frame(t, TWO_WALKERS)) for t in range(6)]
+        finally:
+            model.close()
+        ran_in = {name.startswith("landmarker") for name in threads}
+        assert ran_in == {cores == 2}, threads
+    # the same people, the same landmarks to the bit: each landmarker's own results
+    assert [len(frame) for frame in skeletons[2]] == [2] * 6
+    for serial, concurrent in zip(skeletons[1], skeletons[2], strict=True):
+        assert len(serial) == len(concurrent)
+        for a, b in zip(serial, concurrent, strict=True):
+            np.testing.assert_array_equal(a, b)

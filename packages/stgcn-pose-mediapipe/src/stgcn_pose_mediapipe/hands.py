@@ -26,7 +26,6 @@ hands as it tracks people: a hand keeps its track id from frame to frame.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -37,7 +36,7 @@ from stgcn.errors import StgcnError
 from stgcn.plugins.settings import Settings, option
 from stgcn.pose.joints import MEDIAPIPE_HAND_21
 from stgcn_pose_mediapipe.environment import require_mediapipe
-from stgcn_pose_mediapipe.model import _fraction, check_image, in_frame
+from stgcn_pose_mediapipe.model import _fraction, check_image, in_frame, quiet_protobuf
 
 NAME = "mediapipe-hands"
 #: MediaPipe's label (mirrored image) to the person's own side
@@ -110,8 +109,7 @@ class MediaPipeHands:
 
     def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
         check_image(image, NAME)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "SymbolDatabase.GetPrototype", UserWarning)
+        with quiet_protobuf():
             results = self._hands.process(np.ascontiguousarray(image))
         hands = hands_of(results)
         self.handedness = tuple(side for side, _ in hands)

@@ -20,7 +20,6 @@ zeros (score 0), as the layout's convention for a joint not found.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -31,7 +30,13 @@ from stgcn.plugins.settings import Settings, option
 from stgcn.pose.joints import MEDIAPIPE_HAND_21, MEDIAPIPE_HOLISTIC_75, MEDIAPIPE_POSE_33
 from stgcn_pose_mediapipe.environment import require_mediapipe
 from stgcn_pose_mediapipe.hands import hand_joints
-from stgcn_pose_mediapipe.model import _fraction, _shipped_complexity, check_image, in_frame
+from stgcn_pose_mediapipe.model import (
+    _fraction,
+    _shipped_complexity,
+    check_image,
+    in_frame,
+    quiet_protobuf,
+)
 
 NAME = "mediapipe-holistic"
 #: the estimator's joints, in the order its skeletons hold them: the layout's own
@@ -87,8 +92,7 @@ class MediaPipeHolistic:
 
     def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
         check_image(image, NAME)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "SymbolDatabase.GetPrototype", UserWarning)
+        with quiet_protobuf():
             results = self._holistic.process(np.ascontiguousarray(image))
         skeleton = holistic_skeleton(results)
         return [] if skeleton is None else [skeleton]

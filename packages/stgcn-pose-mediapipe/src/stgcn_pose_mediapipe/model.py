@@ -7,9 +7,10 @@ detecting in every frame. A model therefore belongs to one video, in frame order
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -19,6 +20,18 @@ from stgcn.errors import StgcnError
 from stgcn.plugins.settings import Settings, option
 from stgcn.records import PoseModel
 from stgcn_pose_mediapipe.environment import require_mediapipe
+
+
+@contextlib.contextmanager
+def quiet_protobuf() -> Iterator[None]:
+    """Calls into mediapipe without protobuf 4's deprecation warning, which mediapipe
+    0.10.14 sets off on every frame. Around a whole frame's calls, in the thread that
+    makes them: ``warnings.catch_warnings`` swaps the process's filters, so that entered
+    in several threads at once, one thread's exit restores the filters another saved
+    (:mod:`stgcn_pose_mediapipe.people` runs landmarkers in threads)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "SymbolDatabase.GetPrototype", UserWarning)
+        yield
 
 
 def _fraction(value: object, what: str) -> float:
@@ -122,9 +135,7 @@ class MediaPipePose:
 
     def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
         check_image(image, "mediapipe")
-        with warnings.catch_warnings():
-            # protobuf 4 deprecates an API mediapipe 0.10.14 calls on every frame
-            warnings.filterwarnings("ignore", "SymbolDatabase.GetPrototype", UserWarning)
+        with quiet_protobuf():
             results = self._pose.process(np.ascontiguousarray(image))
         if results.pose_landmarks is None:
             return []
