@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from kinetics_helpers import reference_conversion, stgcn_in_process
 from stgcn_data_kinetics.clip import ClipShape
-from stgcn_data_kinetics.convert import available_cores, convert_release, output_names
+from stgcn_data_kinetics.convert import convert_release, output_names
 from stgcn_data_kinetics.sample_trees import (
     ReleaseClip,
     clip_document,
@@ -26,6 +26,7 @@ from stgcn_data_kinetics.sample_trees import (
 )
 
 from stgcn.errors import StgcnError
+from stgcn.system.cores import available_cores
 from stgcn.testing.helpers import run_stgcn
 
 

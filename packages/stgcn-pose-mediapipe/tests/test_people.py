@@ -241,7 +241,7 @@ def test_landmarkers_run_their_calls_at_once_in_order(monkeypatch: pytest.Monkey
 
     from stgcn_pose_mediapipe import people
 
-    monkeypatch.setattr(people, "usable_cores", lambda: 2)
+    monkeypatch.setattr(people, "available_cores", lambda: 2)
     both = threading.Barrier(2, timeout=30)
 
     def meet(item: int) -> tuple[int, str]:
@@ -257,7 +257,7 @@ def test_landmarkers_run_their_calls_at_once_in_order(monkeypatch: pytest.Monkey
     assert [value for value, _ in results] == [10, 20]
     assert all(thread.startswith("landmarker") for _, thread in results)
     # on one core, or for one call, in the caller's thread
-    monkeypatch.setattr(people, "usable_cores", lambda: 1)
+    monkeypatch.setattr(people, "available_cores", lambda: 1)
     alone = people.Landmarkers(4)
     assert alone.map(lambda item: threading.current_thread().name, [1, 2]) == ["MainThread"] * 2
     alone.close()
@@ -280,7 +280,7 @@ def test_tracks_followed_at_once_give_the_skeletons_of_one_after_the_other(
     skeletons = {}
     for cores in (1, 2):
         threads: set[str] = set()
-        monkeypatch.setattr(people, "usable_cores", lambda cores=cores: cores)
+        monkeypatch.setattr(people, "available_cores", lambda cores=cores: cores)
         model = people.MediaPipePeople(2, 0.5, 0.5)
         try:
             skeletons[cores] = [model.estimate(people_frame(t, TWO_WALKERS)) for t in range(6)]

@@ -27,6 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from stgcn.errors import StgcnError, first_line
+from stgcn.system.cores import available_cores
 from stgcn_data_kinetics.clip import REFERENCE_SHAPE, ClipError, ClipShape
 from stgcn_data_kinetics.convert_worker import Row, ignore_interrupts, write_rows
 from stgcn_data_kinetics.label_file import write_label_file
@@ -46,13 +47,6 @@ def label_name(split: str) -> str:
 
 def output_names() -> list[str]:
     return [name for split in SPLITS for name in (data_name(split), label_name(split))]
-
-
-def available_cores() -> int:
-    """Cores this process may run on (the affinity mask where the platform has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

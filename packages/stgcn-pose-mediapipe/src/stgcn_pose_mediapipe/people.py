@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +41,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from stgcn.errors import StgcnError
+from stgcn.system.cores import available_cores
 from stgcn_pose_mediapipe.model import in_frame, quiet_protobuf
 
 #: two skeletons are one person when a quarter of the joints both found lie within this
@@ -171,20 +171,13 @@ def landmarks_of(landmarker: Any, image: np.ndarray, timestamp: int) -> list[np.
     ]
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity, which ``taskset`` sets)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
 class Landmarkers:
     """Runs the calls of independent landmarkers (one per tile, one per track) at once,
-    a thread each up to the usable cores.
+    a thread each up to the available cores.
 
     MediaPipe releases the GIL while its graph runs, and each landmarker runs its model on
     one thread, so two landmarkers on two cores take the time of one: two tracked people's
@@ -193,7 +186,7 @@ class Landmarkers:
     landmarker's own, whatever the order the calls run in."""
 
     def __init__(self, most: int) -> None:
-        workers = min(most, usable_cores())
+        workers = min(most, available_cores())
         self._pool = (
             ThreadPoolExecutor(workers, thread_name_prefix="landmarker") if workers > 1 else None
         )
@@ -220,7 +213,7 @@ class TiledPeople:
         #: one landmarker per tile, each following the people of its tile
         self._tiles: dict[tuple[int, int, int], Any] = {}
         self._frame = 0
-        self._landmarkers = Landmarkers(usable_cores())
+        self._landmarkers = Landmarkers(available_cores())
 
     def search(self, image: np.ndarray) -> list[np.ndarray]:
         """Everyone the tiles find, each ``(33, 3)``: x and y in the frame's pixels,
