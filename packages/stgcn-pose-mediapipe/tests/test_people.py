@@ -249,7 +249,7 @@ def test_landmarkers_run_their_calls_at_once_in_order(monkeypatch: pytest.Monkey
         both.wait()
         return item * 10, threading.current_thread().name
 
-    landmarkers = people.Landmarkers(4)
+    landmarkers = people.Landmarkers()
     try:
         results = landmarkers.map(meet, [1, 2])
     finally:
@@ -258,7 +258,7 @@ def test_landmarkers_run_their_calls_at_once_in_order(monkeypatch: pytest.Monkey
     assert all(thread.startswith("landmarker") for _, thread in results)
     # on one core, or for one call, in the caller's thread
     monkeypatch.setattr(people, "available_cores", lambda: 1)
-    alone = people.Landmarkers(4)
+    alone = people.Landmarkers()
     assert alone.map(lambda item: threading.current_thread().name, [1, 2]) == ["MainThread"] * 2
     alone.close()
 

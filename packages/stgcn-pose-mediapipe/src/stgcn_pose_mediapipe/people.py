@@ -177,7 +177,7 @@ Result = TypeVar("Result")
 
 class Landmarkers:
     """Runs the calls of independent landmarkers (one per tile, one per track) at once,
-    a thread each up to the available cores.
+    a thread each up to the available cores (threads start as calls need them).
 
     MediaPipe releases the GIL while its graph runs, and each landmarker runs its model on
     one thread, so two landmarkers on two cores take the time of one: two tracked people's
@@ -185,8 +185,8 @@ class Landmarkers:
     a 2-core AVX2 EPYC (256-pixel crops of the astronaut). The results are each
     landmarker's own, whatever the order the calls run in."""
 
-    def __init__(self, most: int) -> None:
-        workers = min(most, available_cores())
+    def __init__(self) -> None:
+        workers = available_cores()
         self._pool = (
             ThreadPoolExecutor(workers, thread_name_prefix="landmarker") if workers > 1 else None
         )
@@ -213,7 +213,8 @@ class TiledPeople:
         #: one landmarker per tile, each following the people of its tile
         self._tiles: dict[tuple[int, int, int], Any] = {}
         self._frame = 0
-        self._landmarkers = Landmarkers(available_cores())
+        #: the tiles' landmarkers run at once, and the tracks' of a MediaPipePeople
+        self.landmarkers = Landmarkers()
 
     def search(self, image: np.ndarray) -> list[np.ndarray]:
         """Everyone the tiles find, each ``(33, 3)``: x and y in the frame's pixels,
@@ -234,7 +235,7 @@ class TiledPeople:
                 landmarks[:, :2] = landmarks[:, :2] * side + (x, y)
             return people
 
-        found = [person for people in self._landmarkers.map(in_tile, tiles) for person in people]
+        found = [person for people in self.landmarkers.map(in_tile, tiles) for person in people]
         self._frame += 1
         return found
 
@@ -245,7 +246,7 @@ class TiledPeople:
         return distinct([to_skeleton(raw, image) for raw in found], self.max_people)
 
     def close(self) -> None:
-        self._landmarkers.close()
+        self.landmarkers.close()
         for landmarker in self._tiles.values():
             landmarker.close()
         self._tiles.clear()
@@ -384,8 +385,6 @@ class MediaPipePeople:
         self._tracks: list[Track] = []
         #: frames since the last whole-frame search
         self._since_search = 0
-        #: the tracks' landmarkers, run at once
-        self._landmarkers = Landmarkers(max_people)
 
     def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
         check_image(image)
@@ -406,7 +405,7 @@ class MediaPipePeople:
     def _followed(self, image: np.ndarray, tracks: list[Track]) -> bool:
         """Follow ``tracks`` on their crops (at once: :class:`Landmarkers`), the lost
         ones dropped; False when one was."""
-        kept = self._landmarkers.map(lambda track: track.follow(image), tracks)
+        kept = self._search.landmarkers.map(lambda track: track.follow(image), tracks)
         lost = [track for track, found in zip(tracks, kept, strict=True) if not found]
         for track in lost:
             track.close()
@@ -454,7 +453,6 @@ class MediaPipePeople:
         self._tracks = [track for track in self._tracks if track in kept]
 
     def close(self) -> None:
-        self._landmarkers.close()
         for track in self._tracks:
             track.close()
         self._tracks.clear()
