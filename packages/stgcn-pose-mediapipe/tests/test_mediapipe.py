@@ -113,6 +113,10 @@ def test_estimator_options() -> None:
         estimator.open(PoseOpenRequest({"model_complexity": "2"}))
     with pytest.raises(StgcnError, match=r"expects a number in \[0, 1\]"):
         estimator.open(PoseOpenRequest({"min_detection_confidence": "2"}))
+    with pytest.raises(StgcnError, match="threads"):
+        estimator.open(PoseOpenRequest({"threads": "-1"}))
+    with pytest.raises(StgcnError, match="threads is for one person"):
+        estimator.open(PoseOpenRequest({"threads": "2", "max_people": "2"}))
     model = estimator.open(
         PoseOpenRequest({"min_detection_confidence": "0.3", "smooth_landmarks": "false"})
     )

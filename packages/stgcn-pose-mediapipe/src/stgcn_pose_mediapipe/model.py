@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import multiprocessing
+import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from stgcn.errors import StgcnError
 from stgcn.plugins.settings import Settings, option
 from stgcn.records import PoseModel
+from stgcn.system.cores import available_cores
 from stgcn_pose_mediapipe.environment import require_mediapipe
+
+#: the most threads a graph's models get by default: MediaPipe's own default on phones
+#: (half the cores, 1 to 4; on desktops 1: mediapipe/calculators/tensor/
+#: inference_calculator_utils.cc)
+MOST_MODEL_THREADS = 4
 
 
 @contextlib.contextmanager
@@ -32,6 +41,68 @@ def quiet_protobuf() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "SymbolDatabase.GetPrototype", UserWarning)
         yield
+
+
+def model_threads(requested: int) -> int:
+    """The threads the one-person graph's models (their XNNPACK delegates) run on:
+    ``requested``, or where that is 0, the cores this process may use, at most
+    :data:`MOST_MODEL_THREADS`, for an estimator made in the main thread of a process
+    no other started (``stgcn predict``, ``stgcn data extract --workers 1``), and one
+    for an estimator made anywhere else, whose siblings share the cores: ``stgcn data
+    extract``'s worker processes, ``stgcn serve``'s stream and video threads.
+
+    MediaPipe runs each model on one thread on a desktop, so that one person's estimator
+    used one core of two: with two threads its landmark model took 25.7 ms of wall time a
+    frame of the astronaut instead of 41.2 (2-core AVX2 EPYC), the same landmarks. More
+    threads than free cores are far worse than one: two processes of two threads each on
+    those 2 cores took 170 ms a frame each, against 36 with one thread each."""
+    if requested:
+        return requested
+    alone = (
+        multiprocessing.parent_process() is None
+        and threading.current_thread() is threading.main_thread()
+    )
+    return min(available_cores(), MOST_MODEL_THREADS) if alone else 1
+
+
+@functools.cache
+def threaded(solution: type) -> type:
+    """``solution`` (the legacy ``mp.solutions.pose.Pose``) taking ``model_threads``, the
+    threads of its models' XNNPACK delegates.
+
+    The legacy API sets calculator options one level deep (``calculator_params``), and
+    the thread count is two levels down (``delegate.xnnpack.num_threads``), so the graph's
+    inference calculators are set where the class edits its graph before starting it.
+
+    Not for ``Holistic``: its graph runs its pose, face and hand models at once already
+    (105 ms of CPU in 77.5 of wall time a frame), and with two threads each a frame took
+    354 ms. ``Hands`` keeps MediaPipe's one thread too: no photograph at hand shows hands
+    to measure its landmark model on."""
+    from mediapipe.calculators.tensor.inference_calculator_pb2 import (
+        InferenceCalculatorOptions,
+    )
+
+    class Threaded(solution):
+        def __init__(self, model_threads: int, **kwargs: Any) -> None:
+            self._model_threads = model_threads
+            super().__init__(**kwargs)
+
+        def _modify_calculator_options(self, config: Any, params: Any) -> None:
+            super()._modify_calculator_options(config, params)
+            inference = [n for n in config.node if n.calculator.startswith("InferenceCalculator")]
+            if not inference:
+                raise StgcnError(f"mediapipe: {solution.__name__}'s graph runs no model")
+            for node in inference:
+                # the pose graph's models have proto2 options; written there beside
+                # proto3 node_options (as the holistic graph's face model has them),
+                # they would replace those, the model's path among them
+                if node.node_options:
+                    raise StgcnError(f"mediapipe: {node.name} has options stgcn cannot set")
+                options = node.options.Extensions[InferenceCalculatorOptions.ext]
+                options.delegate.xnnpack.num_threads = self._model_threads
+
+    Threaded.__name__ = f"Threaded{solution.__name__}"
+    return Threaded
 
 
 def _fraction(value: object, what: str) -> float:
@@ -71,6 +142,9 @@ class MediaPipeSettings(Settings):
     max_people: int = option(
         1, "people a frame (1: track one person; more: find each afresh)", least=1
     )
+    threads: int = option(
+        0, "threads of the pose models (0: the cores up to 4, 1 in a worker process)", least=0
+    )
 
 
 #: ``--estimator-option`` keys and their defaults
@@ -78,10 +152,11 @@ DEFAULTS = {key: str(default).lower() for key, default, _ in MediaPipeSettings.h
 
 
 def settings(options: Mapping[str, str]) -> dict[str, object]:
-    """The keyword arguments of ``mp.solutions.pose.Pose``, checked."""
+    """The keyword arguments of :func:`threaded` ``mp.solutions.pose.Pose``, checked."""
     parsed = dataclasses.asdict(MediaPipeSettings.parse(options))
     parsed.pop("max_people")
-    return {"static_image_mode": False, **parsed}
+    threads = parsed.pop("threads")
+    return {"static_image_mode": False, "model_threads": model_threads(threads), **parsed}
 
 
 def in_frame(landmarks: np.ndarray) -> np.ndarray:
@@ -111,6 +186,11 @@ def open_pose(options: Mapping[str, str]) -> PoseModel:
     parsed = MediaPipeSettings.parse(options)
     if parsed.max_people == 1:
         return MediaPipePose(options)
+    if parsed.threads:
+        raise StgcnError(
+            "mediapipe: threads is for one person (max_people=1); several people run one "
+            "landmarker a core"
+        )
     require_mediapipe("mediapipe")
     from stgcn_pose_mediapipe.people import MediaPipePeople
 
@@ -131,7 +211,7 @@ class MediaPipePose:
 
         # MediaPipe's C++ graph logs a few lines to the process's stderr as its models
         # start; stgcn.pose.video runs estimators with those native writes set aside
-        self._pose = mp.solutions.pose.Pose(**kwargs)
+        self._pose = threaded(mp.solutions.pose.Pose)(**kwargs)
 
     def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
         check_image(image, "mediapipe")
