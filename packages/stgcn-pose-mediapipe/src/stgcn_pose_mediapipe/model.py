@@ -66,9 +66,9 @@ def model_threads(requested: int) -> int:
 
 
 @functools.cache
-def threaded(solution: type) -> type:
-    """``solution`` (the legacy ``mp.solutions.pose.Pose``) taking ``model_threads``, the
-    threads of its models' XNNPACK delegates.
+def threaded_pose() -> type:
+    """The legacy ``mp.solutions.pose.Pose`` taking ``model_threads``, the threads of its
+    models' XNNPACK delegates.
 
     The legacy API sets calculator options one level deep (``calculator_params``), and
     the thread count is two levels down (``delegate.xnnpack.num_threads``), so the graph's
@@ -78,11 +78,12 @@ def threaded(solution: type) -> type:
     (105 ms of CPU in 77.5 of wall time a frame), and with two threads each a frame took
     354 ms. ``Hands`` keeps MediaPipe's one thread too: no photograph at hand shows hands
     to measure its landmark model on."""
+    import mediapipe as mp
     from mediapipe.calculators.tensor.inference_calculator_pb2 import (
         InferenceCalculatorOptions,
     )
 
-    class Threaded(solution):
+    class ThreadedPose(mp.solutions.pose.Pose):
         def __init__(self, model_threads: int, **kwargs: Any) -> None:
             self._model_threads = model_threads
             super().__init__(**kwargs)
@@ -91,7 +92,7 @@ def threaded(solution: type) -> type:
             super()._modify_calculator_options(config, params)
             inference = [n for n in config.node if n.calculator.startswith("InferenceCalculator")]
             if not inference:
-                raise StgcnError(f"mediapipe: {solution.__name__}'s graph runs no model")
+                raise StgcnError("mediapipe: the pose graph runs no model")
             for node in inference:
                 # the pose graph's models have proto2 options; written there beside
                 # proto3 node_options (as the holistic graph's face model has them),
@@ -101,8 +102,7 @@ def threaded(solution: type) -> type:
                 options = node.options.Extensions[InferenceCalculatorOptions.ext]
                 options.delegate.xnnpack.num_threads = self._model_threads
 
-    Threaded.__name__ = f"Threaded{solution.__name__}"
-    return Threaded
+    return ThreadedPose
 
 
 def _fraction(value: object, what: str) -> float:
@@ -143,7 +143,7 @@ class MediaPipeSettings(Settings):
         1, "people a frame (1: track one person; more: find each afresh)", least=1
     )
     threads: int = option(
-        0, "threads of the pose models (0: the cores up to 4, 1 in a worker process)", least=0
+        0, "threads of the pose models (0: the cores up to 4; 1 in a worker)", least=0
     )
 
 
@@ -152,7 +152,7 @@ DEFAULTS = {key: str(default).lower() for key, default, _ in MediaPipeSettings.h
 
 
 def settings(options: Mapping[str, str]) -> dict[str, object]:
-    """The keyword arguments of :func:`threaded` ``mp.solutions.pose.Pose``, checked."""
+    """The keyword arguments of :func:`threaded_pose`'s class, checked."""
     parsed = dataclasses.asdict(MediaPipeSettings.parse(options))
     parsed.pop("max_people")
     threads = parsed.pop("threads")
@@ -207,11 +207,9 @@ class MediaPipePose:
     def __init__(self, options: Mapping[str, str]) -> None:
         kwargs = settings(options)
         require_mediapipe("mediapipe")
-        import mediapipe as mp
-
         # MediaPipe's C++ graph logs a few lines to the process's stderr as its models
         # start; stgcn.pose.video runs estimators with those native writes set aside
-        self._pose = threaded(mp.solutions.pose.Pose)(**kwargs)
+        self._pose = threaded_pose()(**kwargs)
 
     def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
         check_image(image, "mediapipe")
