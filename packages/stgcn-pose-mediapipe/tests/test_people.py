@@ -4,12 +4,14 @@ and cameraman side by side on video, walking apart, entering and leaving; and
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from pose_helpers import (
+    PEOPLE_HEIGHT,
     PEOPLE_WIDTH,
     PHOTO_SIZE,
     TWO_FRAMES,
@@ -205,7 +207,7 @@ def test_tracked_people_skip_the_search_and_match_the_tiles(
     from stgcn_pose_mediapipe import people
 
     searches = []
-    search = people.TiledPeople.search
+    search = people.TiledPeople.tile_calls
 
     def counted(self, image):
         searches.append(1)
@@ -219,7 +221,7 @@ def test_tracked_people_skip_the_search_and_match_the_tiles(
             image = people_frame(t, TWO_WALKERS)
             reference = sorted(tiled.estimate(image), key=lambda person: float(person[NOSE, 0]))
             with monkeypatch.context() as patch:
-                patch.setattr(people.TiledPeople, "search", counted)
+                patch.setattr(people.TiledPeople, "tile_calls", counted)
                 ours = sorted(tracked.estimate(image), key=lambda person: float(person[NOSE, 0]))
             assert len(ours) == 2, t
             for person, walker in zip(ours, TWO_WALKERS, strict=True):
@@ -251,7 +253,7 @@ def test_landmarkers_run_their_calls_at_once_in_order(monkeypatch: pytest.Monkey
 
     landmarkers = people.Landmarkers()
     try:
-        results = landmarkers.map(meet, [1, 2])
+        results = landmarkers.run([functools.partial(meet, 1), functools.partial(meet, 2)])
     finally:
         landmarkers.close()
     assert [value for value, _ in results] == [10, 20]
@@ -259,7 +261,8 @@ def test_landmarkers_run_their_calls_at_once_in_order(monkeypatch: pytest.Monkey
     # on one core, or for one call, in the caller's thread
     monkeypatch.setattr(people, "available_cores", lambda: 1)
     alone = people.Landmarkers()
-    assert alone.map(lambda item: threading.current_thread().name, [1, 2]) == ["MainThread"] * 2
+    here = [lambda: threading.current_thread().name] * 2
+    assert alone.run(here) == ["MainThread"] * 2
     alone.close()
 
 
@@ -294,3 +297,52 @@ def test_tracks_followed_at_once_give_the_skeletons_of_one_after_the_other(
         assert len(serial) == len(concurrent)
         for a, b in zip(serial, concurrent, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_one_person_in_view_is_followed_and_hidden_from_the_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With room for two and one in view, the frame is searched every frame, but the
+    tiles see the tracked person blacked out (so that they find nobody and run no
+    landmark model on them), at once with the person's own crop."""
+    from stgcn_pose_mediapipe import people
+
+    alone = (Walker("astronaut", 200, 2),)
+    searched, batches = [], []
+    tile_calls, run = people.TiledPeople.tile_calls, people.Landmarkers.run
+
+    def recorded_tiles(self, image):
+        calls = tile_calls(self, image)
+        searched.append(image)
+        return [functools.partial(found, call) for call in calls]
+
+    def found(call):
+        people_found = call()
+        finds.append(len(people_found))
+        return people_found
+
+    def recorded_run(self, calls):
+        batches.append(len(calls))
+        return run(self, calls)
+
+    finds: list[int] = []
+    monkeypatch.setattr(people.TiledPeople, "tile_calls", recorded_tiles)
+    monkeypatch.setattr(people.Landmarkers, "run", recorded_run)
+    model = people.MediaPipePeople(2, 0.5, 0.5)
+    try:
+        frames = [model.estimate(people_frame(t, alone)) for t in range(5)]
+    finally:
+        model.close()
+    tiles = len(people.tile_offsets(PEOPLE_WIDTH, PEOPLE_HEIGHT))
+    # every frame searched (room for one more); from the second on, with the person's
+    # crop in the same batch of calls, and the tiles finding nobody
+    assert len(searched) == 5 and batches == [tiles] + [1 + tiles] * 4
+    assert finds[:tiles].count(0) < tiles and finds[tiles:] == [0] * (4 * tiles)
+    for t, persons in enumerate(frames):
+        (person,) = persons
+        assert over_photo(person, alone[0], t), t
+        if t > 0:
+            # the person's nose (from the track) lies in the black the tiles saw
+            image = searched[t]
+            x, y = (person[NOSE, :2] * (PEOPLE_WIDTH, PEOPLE_HEIGHT)).astype(int)
+            assert not image[y - 5 : y + 5, x - 5 : x + 5].any(), t

@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import io
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -171,7 +171,6 @@ def landmarks_of(landmarker: Any, image: np.ndarray, timestamp: int) -> list[np.
     ]
 
 
-Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
@@ -191,12 +190,12 @@ class Landmarkers:
             ThreadPoolExecutor(workers, thread_name_prefix="landmarker") if workers > 1 else None
         )
 
-    def map(self, call: Callable[[Item], Result], items: Iterable[Item]) -> list[Result]:
-        """``call`` of each item, in the items' order (a worker's exception raised here)."""
-        listed = list(items)
-        if self._pool is None or len(listed) < 2:
-            return [call(item) for item in listed]
-        return list(self._pool.map(call, listed))
+    def run(self, calls: Sequence[Callable[[], Result]]) -> list[Result]:
+        """The result of each call, in the calls' order (a worker's exception raised
+        here)."""
+        if self._pool is None or len(calls) < 2:
+            return [call() for call in calls]
+        return list(self._pool.map(lambda call: call(), calls))
 
     def close(self) -> None:
         if self._pool is not None:
@@ -216,28 +215,34 @@ class TiledPeople:
         #: the tiles' landmarkers run at once, and the tracks' of a MediaPipePeople
         self.landmarkers = Landmarkers()
 
-    def search(self, image: np.ndarray) -> list[np.ndarray]:
-        """Everyone the tiles find, each ``(33, 3)``: x and y in the frame's pixels,
-        unclipped (MediaPipe places landmarks also outside the image), and visibility.
-        The tiles run at once (:class:`Landmarkers`); the people come in the tiles'
-        order."""
+    def tile_calls(self, image: np.ndarray) -> list[Callable[[], list[np.ndarray]]]:
+        """One search of ``image`` as a call per tile, so that the tiles can run at once
+        with other landmarkers (:class:`Landmarkers`). Each call returns whom its tile
+        finds, each ``(33, 3)``: x and y in the frame's pixels, unclipped (MediaPipe
+        places landmarks also outside the image), and visibility."""
         tiles = tile_offsets(image.shape[1], image.shape[0])
         for tile in tiles:
             if tile not in self._tiles:
                 self._tiles[tile] = video_landmarker(self.max_people, self._confidence)
+        # the video mode wants increasing times: the search's number, in milliseconds
+        timestamp = self._frame
+        self._frame += 1
 
         def in_tile(tile: tuple[int, int, int]) -> list[np.ndarray]:
             x, y, side = tile
             crop = image[y : y + side, x : x + side]
-            # the video mode wants increasing times: the frame's number, in milliseconds
-            people = landmarks_of(self._tiles[tile], crop, self._frame)
+            people = landmarks_of(self._tiles[tile], crop, timestamp)
             for landmarks in people:
                 landmarks[:, :2] = landmarks[:, :2] * side + (x, y)
             return people
 
-        found = [person for people in self.landmarkers.map(in_tile, tiles) for person in people]
-        self._frame += 1
-        return found
+        return [functools.partial(in_tile, tile) for tile in tiles]
+
+    def search(self, image: np.ndarray) -> list[np.ndarray]:
+        """Everyone the tiles find (:meth:`tile_calls`), the tiles at once, in the tiles'
+        order."""
+        found = self.landmarkers.run(self.tile_calls(image))
+        return [person for people in found for person in people]
 
     def estimate(self, image: np.ndarray) -> Sequence[np.ndarray]:
         check_image(image)
@@ -295,11 +300,31 @@ def cut(image: np.ndarray, box: tuple[int, int, int]) -> np.ndarray:
     return square
 
 
+def hidden(image: np.ndarray, people: Sequence[np.ndarray]) -> np.ndarray:
+    """``image`` with each person's box black (their landmarks' extent, pixels, enlarged
+    by ``HIDE_MARGIN``), so that the person search sees only who is not tracked yet;
+    ``image`` itself where there is nobody to hide."""
+    if not people:
+        return image
+    height, width = image.shape[:2]
+    outside = image.copy()
+    for raw in people:
+        low, high = raw[:, :2].min(axis=0), raw[:, :2].max(axis=0)
+        centre, half = (low + high) / 2, float((high - low).max()) / 2 * HIDE_MARGIN
+        x0, y0 = np.clip(np.floor(centre - half), 0, (width, height)).astype(int)
+        x1, y1 = np.clip(np.ceil(centre + half), 0, (width, height)).astype(int)
+        outside[y0:y1, x0:x1] = 0
+    return outside
+
+
 #: a track's crop: its last landmarks' box enlarged this much (MediaPipe's own region of
 #: interest is the body's box times 1.25; the rest is room for the move to the next frame)
 CROP_MARGIN = 1.5
 #: how far (a share of the side) a person's wanted crop may move before the crop follows
 REBOX_SHIFT = 0.1
+#: a tracked person hidden from the search: their landmarks' box enlarged this much (the
+#: move since the last frame, and hair and clothes past the outer landmarks)
+HIDE_MARGIN = 1.25
 #: the smallest crop side, in pixels: a track shrunk to a few landmarks still sees a body
 MIN_CROP = 96
 #: frames between whole-frame searches while ``max_people`` are tracked: new people, and
@@ -367,13 +392,19 @@ class MediaPipePeople:
 
     Each person found is tracked: in the next frame the landmark model runs only on the
     square about their last landmarks (:class:`Track`), as MediaPipe follows one person.
-    The whole frame is searched (:class:`TiledPeople`) in every frame while fewer than
-    ``max_people`` are tracked (a newcomer is found in the frame the tiles first see
-    them), in a frame where a track is lost, and every ``SEARCH_EVERY`` frames otherwise;
-    a person found who is not tracked yet starts a track while there is room. While fewer
-    than ``max_people`` are tracked, a tracked person the tiles found takes the tiles'
-    landmarks (no crop is run for them: the frame costs what the tiles cost) and one they
-    missed is followed on its crop.
+    The frame is searched (:class:`TiledPeople`) for people not tracked yet, with the
+    tracked ones hidden (:func:`hidden`), in every frame while fewer than ``max_people``
+    are tracked (a newcomer is found in the frame the tiles first see them), in a frame
+    where a track is lost, and every ``SEARCH_EVERY`` frames otherwise; a person found
+    starts a track while there is room.
+
+    Why the tracked people are hidden from the search rather than taken from it: a tile
+    that finds nobody costs its person detector alone (about 30 ms of CPU), where a tile
+    that finds someone also runs the landmark model on them, once in each tile that sees
+    them. One person in view with ``max_people=2`` at 640x480, on a 2-core AVX2 EPYC
+    (``stgcn predict --stream``, three rounds): 142 to 150 ms of pose CPU a frame with the
+    tiles finding them every frame, 105 to 118 with them hidden and the tiles run at once
+    with their crop.
     """
 
     def __init__(
@@ -390,47 +421,47 @@ class MediaPipePeople:
         check_image(image)
         self._since_search += 1
         with quiet_protobuf():
-            if len(self._tracks) < self.max_people:
-                self._searched(image)
-            elif not self._followed(image, self._tracks) or self._since_search >= SEARCH_EVERY:
-                # a track was lost (search this frame again for whom it followed), or the
-                # periodic search for who else came (the tracks keep their own landmarks:
-                # the tiles' differ a little, and a skeleton jumping every SEARCH_EVERY
+            tracks = list(self._tracks)
+            follows: list[Callable[[], bool | list[np.ndarray]]] = [
+                functools.partial(track.follow, image) for track in tracks
+            ]
+            searches: list[Callable[[], bool | list[np.ndarray]]] = []
+            if len(tracks) < self.max_people or self._since_search >= SEARCH_EVERY:
+                # the tracked people hidden at their last places: their crops hold them
+                # there in this frame too (the periodic search adds no landmarks to a
+                # tracked person: a skeleton jumping to the tiles' every SEARCH_EVERY
                 # frames broke the stream's identities, measured: 5 ids for 2 people in
                 # 240 frames)
-                self._searched(image, followed=True)
+                searches = [*self._search_calls(image)]
+            # the tracks and the tiles at once: all independent landmarkers
+            done = self._search.landmarkers.run([*follows, *searches])
+            followed, searched = done[: len(tracks)], done[len(tracks) :]
+            lost = [track for track, kept in zip(tracks, followed, strict=True) if not kept]
+            found = [person for people in searched if isinstance(people, list) for person in people]
+            for track in lost:
+                track.close()
+                self._tracks.remove(track)
+            if lost:
+                # search again, with whom the lost tracks followed in view
+                found = self._search.search(self._hidden_tracks(image))
+                self._since_search = 0
+            self._start_tracks(found, image)
         self._drop_doubles(image)
         return distinct([to_skeleton(track.raw, image) for track in self._tracks], self.max_people)
 
-    def _followed(self, image: np.ndarray, tracks: list[Track]) -> bool:
-        """Follow ``tracks`` on their crops (at once: :class:`Landmarkers`), the lost
-        ones dropped; False when one was."""
-        kept = self._search.landmarkers.map(lambda track: track.follow(image), tracks)
-        lost = [track for track, found in zip(tracks, kept, strict=True) if not found]
-        for track in lost:
-            track.close()
-            self._tracks.remove(track)
-        return not lost
+    def _hidden_tracks(self, image: np.ndarray) -> np.ndarray:
+        return hidden(image, [track.raw for track in self._tracks])
 
-    def _searched(self, image: np.ndarray, followed: bool = False) -> None:
-        """Search the whole frame: tracks the tiles found take their landmarks, the others
-        are followed on their crops (unless ``followed`` already), new people start
-        tracks while there is room."""
+    def _search_calls(self, image: np.ndarray) -> list[Callable[[], list[np.ndarray]]]:
+        """The tiles' calls of a search of ``image`` outside the tracked people."""
         self._since_search = 0
-        found = sorted(self._search.search(image), key=salience, reverse=True)
-        fresh = []
-        missed = list(self._tracks)
-        for raw in found:
+        return self._search.tile_calls(self._hidden_tracks(image))
+
+    def _start_tracks(self, found: list[np.ndarray], image: np.ndarray) -> None:
+        """The people ``found`` start tracks while there is room, the most salient first;
+        a part of a tracked person the search saw past their hidden box is them."""
+        for raw in sorted(found, key=salience, reverse=True):
             skeleton = to_skeleton(raw, image)
-            match = [t for t in missed if same_person(skeleton, to_skeleton(t.raw, image))]
-            if match and not followed:
-                match[0].seen(raw, image)
-                missed.remove(match[0])
-            elif not match:
-                fresh.append((raw, skeleton))
-        if not followed:
-            self._followed(image, missed)
-        for raw, skeleton in fresh:
             known = [to_skeleton(track.raw, image) for track in self._tracks]
             if len(self._tracks) < self.max_people and not any(
                 same_person(skeleton, other) for other in known
